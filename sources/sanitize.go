@@ -16,14 +16,15 @@ import (
 // forms; every other C0 control but tab, DEL, C1 controls (U+0080–U+009F),
 // and Unicode format characters (category Cf: bidi overrides and isolates,
 // zero-width characters, BOM). Line breaks (\n, \r, \v, \f, U+2028, U+2029)
-// become a single space so words stay apart; invalid UTF-8 becomes U+FFFD.
+// become a single space (swallowing the indentation after them) so
+// words stay apart; invalid UTF-8 becomes U+FFFD.
 func Sanitize(s string) string {
 	if isPlainASCII(s) {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	lastSpace := false
+	lastSpace := false // a line break was just written as a space
 	space := func() {
 		if !lastSpace {
 			b.WriteByte(' ')
@@ -50,16 +51,17 @@ func Sanitize(s string) string {
 			continue
 		case r == '\n' || r == '\r' || r == '\v' || r == '\f' || r == 0x2028 || r == 0x2029:
 			space()
+		case (r == '\t' || r == ' ') && lastSpace:
+			// indentation after a line break collapses into its space
 		case r == '\t':
 			b.WriteByte('\t')
-			lastSpace = false
 		case r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f):
 			// other C0, DEL, C1: dropped
 		case unicode.Is(unicode.Cf, r):
 			// bidi controls, zero-width and other invisible format characters
 		default:
 			b.WriteString(s[i : i+size])
-			lastSpace = r == ' '
+			lastSpace = false
 		}
 		i += size
 	}

@@ -1,0 +1,310 @@
+// Package keymap holds every key binding of the cockpit, grouped by the area
+// that reacts to it, so help can follow the focused pane and config can remap
+// any key by a stable action name.
+package keymap
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+)
+
+// Global keys work whatever pane is focused (unless a dialog or a text input
+// has the keyboard).
+type Global struct {
+	FocusSLOs     key.Binding
+	FocusAlerts   key.Binding
+	FocusPostgres key.Binding
+	FocusRollouts key.Binding
+	NextPane      key.Binding
+	PrevPane      key.Binding
+	Actions       key.Binding
+	Help          key.Binding
+	Quit          key.Binding
+}
+
+// List keys move the selection in any pane that shows rows.
+type List struct {
+	Up      key.Binding
+	Down    key.Binding
+	Top     key.Binding
+	Bottom  key.Binding
+	PageUp  key.Binding
+	PageDn  key.Binding
+	Details key.Binding
+	Filter  key.Binding
+	Back    key.Binding
+}
+
+// Postgres keys act on pg_stat_activity rows.
+type Postgres struct {
+	Sort      key.Binding
+	Tag       key.Binding
+	System    key.Binding
+	PrevDB    key.Binding
+	NextDB    key.Binding
+	Cancel    key.Binding
+	Terminate key.Binding
+	ClearTags key.Binding
+}
+
+// Rollouts keys act on deployments.
+type Rollouts struct {
+	Undo    key.Binding
+	Restart key.Binding
+	Scale   key.Binding
+}
+
+// Alerts keys act on alerts and silences.
+type Alerts struct {
+	Silence  key.Binding
+	Expire   key.Binding
+	Silences key.Binding
+}
+
+// Dialog keys drive confirm dialogs, menus and forms.
+type Dialog struct {
+	Yes    key.Binding
+	No     key.Binding
+	Submit key.Binding
+	Close  key.Binding
+	Next   key.Binding
+	Prev   key.Binding
+}
+
+// KeyMap is every binding of the cockpit.
+type KeyMap struct {
+	Global   Global
+	List     List
+	Postgres Postgres
+	Rollouts Rollouts
+	Alerts   Alerts
+	Dialog   Dialog
+}
+
+func b(desc string, keys ...string) key.Binding {
+	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(helpKeys(keys), desc))
+}
+
+// helpKeys is how a binding's keys appear in help: the way a user types them.
+func helpKeys(keys []string) string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		switch k {
+		case "up":
+			k = "↑"
+		case "down":
+			k = "↓"
+		}
+		out[i] = k
+	}
+	return strings.Join(out, "/")
+}
+
+// DefaultKeyMap is the keymap of DESIGN.md; docs and tests rely on it.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Global: Global{
+			FocusSLOs:     b("SLOs", "1"),
+			FocusAlerts:   b("alerts", "2"),
+			FocusPostgres: b("postgres", "3"),
+			FocusRollouts: b("rollouts", "4"),
+			NextPane:      b("next pane", "tab"),
+			PrevPane:      b("prev pane", "shift+tab"),
+			Actions:       b("actions", "a"),
+			Help:          b("help", "?"),
+			Quit:          b("quit", "q", "ctrl+c"),
+		},
+		List: List{
+			Up:      b("up", "k", "up"),
+			Down:    b("down", "j", "down"),
+			Top:     b("top", "g", "home"),
+			Bottom:  b("bottom", "G", "end"),
+			PageUp:  b("page up", "pgup", "ctrl+u"),
+			PageDn:  b("page down", "pgdown", "ctrl+d"),
+			Details: b("details", "enter"),
+			Filter:  b("filter", "/"),
+			Back:    b("back/clear", "esc"),
+		},
+		Postgres: Postgres{
+			Sort:      b("sort", "s"),
+			Tag:       b("tag", "space"),
+			System:    b("non-client backends", "b"),
+			PrevDB:    b("prev db", "["),
+			NextDB:    b("next db", "]"),
+			Cancel:    b("cancel query", "C"),
+			Terminate: b("terminate", "K"),
+			ClearTags: b("clear tags", "T"),
+		},
+		Rollouts: Rollouts{
+			Undo:    b("undo", "u"),
+			Restart: b("restart", "R"),
+			Scale:   b("scale", "S"),
+		},
+		Alerts: Alerts{
+			Silence:  b("silence", "x"),
+			Expire:   b("expire silence", "E"),
+			Silences: b("alerts/silences", "v"),
+		},
+		Dialog: Dialog{
+			Yes:    b("yes", "y", "Y"),
+			No:     b("no", "n", "N"),
+			Submit: b("submit", "enter"),
+			Close:  b("cancel", "esc"),
+			Next:   b("next field", "tab", "right"),
+			Prev:   b("prev field", "shift+tab", "left"),
+		},
+	}
+}
+
+// bindings maps action names (the config's `keys:` section) to the binding
+// they remap. Names of actions match ops.Kind values where one exists.
+func (km *KeyMap) bindings() map[string]*key.Binding {
+	return map[string]*key.Binding{
+		"focus_slos":      &km.Global.FocusSLOs,
+		"focus_alerts":    &km.Global.FocusAlerts,
+		"focus_postgres":  &km.Global.FocusPostgres,
+		"focus_rollouts":  &km.Global.FocusRollouts,
+		"next_pane":       &km.Global.NextPane,
+		"prev_pane":       &km.Global.PrevPane,
+		"actions":         &km.Global.Actions,
+		"help":            &km.Global.Help,
+		"quit":            &km.Global.Quit,
+		"up":              &km.List.Up,
+		"down":            &km.List.Down,
+		"top":             &km.List.Top,
+		"bottom":          &km.List.Bottom,
+		"page_up":         &km.List.PageUp,
+		"page_down":       &km.List.PageDn,
+		"details":         &km.List.Details,
+		"filter":          &km.List.Filter,
+		"back":            &km.List.Back,
+		"sort":            &km.Postgres.Sort,
+		"tag":             &km.Postgres.Tag,
+		"toggle_system":   &km.Postgres.System,
+		"prev_db":         &km.Postgres.PrevDB,
+		"next_db":         &km.Postgres.NextDB,
+		"cancel":          &km.Postgres.Cancel,
+		"terminate":       &km.Postgres.Terminate,
+		"clear_tags":      &km.Postgres.ClearTags,
+		"undo":            &km.Rollouts.Undo,
+		"restart":         &km.Rollouts.Restart,
+		"scale":           &km.Rollouts.Scale,
+		"silence":         &km.Alerts.Silence,
+		"expire":          &km.Alerts.Expire,
+		"toggle_silences": &km.Alerts.Silences,
+		"confirm_yes":     &km.Dialog.Yes,
+		"confirm_no":      &km.Dialog.No,
+		"submit":          &km.Dialog.Submit,
+		"close":           &km.Dialog.Close,
+		"next_field":      &km.Dialog.Next,
+		"prev_field":      &km.Dialog.Prev,
+	}
+}
+
+// Names lists every action name ApplyOverrides accepts, sorted.
+func Names() []string {
+	km := DefaultKeyMap()
+	m := km.bindings()
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ApplyOverrides remaps bindings by action name. Unknown names are rejected
+// loudly (all of them at once, with the valid names) so a typo in config
+// never silently leaves a dangerous key on its default. Nothing is changed
+// when an error is returned.
+func ApplyOverrides(km *KeyMap, overrides map[string][]string) error {
+	m := km.bindings()
+	var unknown, empty []string
+	for name, keys := range overrides {
+		if _, ok := m[name]; !ok {
+			unknown = append(unknown, name)
+			continue
+		}
+		if len(keys) == 0 || slices.Contains(keys, "") {
+			empty = append(empty, name)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("keymap: unknown action(s) %s; valid: %s",
+			strings.Join(unknown, ", "), strings.Join(Names(), ", "))
+	}
+	if len(empty) > 0 {
+		sort.Strings(empty)
+		return fmt.Errorf("keymap: action(s) %s need at least one non-empty key", strings.Join(empty, ", "))
+	}
+	for name, keys := range overrides {
+		bd := m[name]
+		bd.SetKeys(keys...)
+		bd.SetHelp(helpKeys(keys), bd.Help().Desc)
+	}
+	return nil
+}
+
+// ShortHelp is the global help line.
+func (g Global) ShortHelp() []key.Binding {
+	return []key.Binding{g.Help, g.Actions, g.NextPane, g.Quit}
+}
+
+// FullHelp is the global section of the help overlay.
+func (g Global) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{g.FocusSLOs, g.FocusAlerts, g.FocusPostgres, g.FocusRollouts},
+		{g.NextPane, g.PrevPane, g.Actions, g.Help, g.Quit},
+	}
+}
+
+// ShortHelp is the movement help line.
+func (l List) ShortHelp() []key.Binding {
+	return []key.Binding{l.Up, l.Down, l.Details, l.Filter}
+}
+
+// FullHelp is the movement section of the help overlay.
+func (l List) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{l.Up, l.Down, l.Top, l.Bottom, l.PageUp, l.PageDn}, {l.Details, l.Filter, l.Back}}
+}
+
+// ShortHelp is the Postgres pane's help line.
+func (p Postgres) ShortHelp() []key.Binding {
+	return []key.Binding{p.Sort, p.Tag, p.Cancel, p.Terminate}
+}
+
+// FullHelp is the Postgres section of the help overlay.
+func (p Postgres) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{p.Sort, p.Tag, p.ClearTags, p.System, p.PrevDB, p.NextDB}, {p.Cancel, p.Terminate}}
+}
+
+// ShortHelp is the Rollouts pane's help line.
+func (r Rollouts) ShortHelp() []key.Binding {
+	return []key.Binding{r.Undo, r.Restart, r.Scale}
+}
+
+// FullHelp is the Rollouts section of the help overlay.
+func (r Rollouts) FullHelp() [][]key.Binding { return [][]key.Binding{r.ShortHelp()} }
+
+// ShortHelp is the Alerts pane's help line.
+func (a Alerts) ShortHelp() []key.Binding {
+	return []key.Binding{a.Silence, a.Silences, a.Expire}
+}
+
+// FullHelp is the Alerts section of the help overlay.
+func (a Alerts) FullHelp() [][]key.Binding { return [][]key.Binding{a.ShortHelp()} }
+
+// ShortHelp is the dialog's help line.
+func (d Dialog) ShortHelp() []key.Binding {
+	return []key.Binding{d.Yes, d.No, d.Submit, d.Close}
+}
+
+// FullHelp is the dialog section of the help overlay.
+func (d Dialog) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{d.Yes, d.No, d.Submit, d.Close, d.Next, d.Prev}}
+}

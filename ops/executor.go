@@ -443,6 +443,14 @@ func (e *Executor) precheck(ctx context.Context, p Plan, typed string, now time.
 	if p.Hash == "" || p.computeHash() != p.Hash {
 		return refuse(ErrTampered, "plan hash mismatch")
 	}
+	// The hash covers each target's identity string; the typed copies the
+	// capabilities are called with must still agree with it.
+	for _, t := range p.Targets {
+		if (t.Backend != nil && backendIdentity(*t.Backend) != t.Identity) ||
+			(t.Deployment != nil && deploymentIdentity(*t.Deployment) != t.Identity) {
+			return refuse(ErrTampered, t.ID+" does not match its identity")
+		}
+	}
 	if typed != p.Phrase {
 		if p.Risk == High {
 			return refuse(ErrConfirmation, fmt.Sprintf("typed %q, expected %q", typed, p.Phrase))

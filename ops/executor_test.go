@@ -1,0 +1,425 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"flightdeck/sources"
+)
+
+var t0 = time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
+
+type clock struct{ now time.Time }
+
+func (c *clock) Now() time.Time          { return c.now }
+func (c *clock) Advance(d time.Duration) { c.now = c.now.Add(d) }
+
+func backend(pid int32, user, state string) sources.Backend {
+	return sources.Backend{PID: pid, BackendStart: t0.Add(-time.Hour).Add(time.Duration(pid) * time.Microsecond),
+		BackendType: "client backend", User: user, Application: "nudgecampaign-api", State: state,
+		XactStart: t0.Add(-12 * time.Minute), Query: "UPDATE campaigns SET status='sending' WHERE id=4711"}
+}
+
+type rig struct {
+	ex      *Executor
+	pg      *fakePG
+	kube    *fakeKube
+	am      *fakeAM
+	clock   *clock
+	journal string
+}
+
+func newRig(t *testing.T, mut func(*Config)) *rig {
+	t.Helper()
+	r := &rig{clock: &clock{now: t0}, journal: filepath.Join(t.TempDir(), "audit.jsonl")}
+	r.pg = newFakePG(backend(4711, "app", "idle in transaction"), backend(4712, "app", "active"),
+		backend(10, "postgres", "active"))
+	dep := sources.Deployment{Namespace: "production", Name: "nudgecampaign-api", UID: "u1", Replicas: 4, Revision: 42,
+		History: []sources.Revision{{Number: 42}, {Number: 41, ChangeCause: "deploy v5.0.0"}}}
+	r.kube = &fakeKube{deps: map[string]sources.Deployment{dep.Key(): dep}}
+	r.am = &fakeAM{silences: map[string]sources.Silence{}, alerts: []sources.Alert{
+		{Name: "HighErrorRate", Labels: []sources.Label{{Name: "alertname", Value: "HighErrorRate"}, {Name: "severity", Value: "critical"}}},
+		{Name: "DatabaseConnectionPoolExhausted", Labels: []sources.Label{{Name: "alertname", Value: "DatabaseConnectionPoolExhausted"}, {Name: "severity", Value: "warning"}}},
+	}}
+	j, err := OpenJournal(r.journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	cfg := Config{Environment: "staging", Policy: DefaultPolicy(), Journal: j, Operator: "oncall@bastion", Now: r.clock.Now,
+		Caps: Capabilities{
+			Backends: map[string]BackendSignaler{"pg main": r.pg},
+			Rollouts: map[string]RolloutController{"kube": r.kube},
+			Silences: map[string]Silencer{"am": r.am},
+		}}
+	cfg.Policy.ProtectedNamespaces = []string{"production"}
+	if mut != nil {
+		mut(&cfg)
+	}
+	r.ex = NewExecutor(cfg)
+	return r
+}
+
+func (r *rig) records(t *testing.T) []Record {
+	t.Helper()
+	recs, err := ReadJournal(r.journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func (r *rig) terminatePlan(t *testing.T, pids ...int32) Plan {
+	t.Helper()
+	var bs []sources.Backend
+	for _, p := range pids {
+		bs = append(bs, r.pg.backends[p])
+	}
+	p, err := r.ex.Plan(context.Background(), Request{Action: Terminate, Source: "pg main", Backends: bs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestTerminateHappyPathJournalsIntentAndOutcome(t *testing.T) {
+	r := newRig(t, nil)
+	p := r.terminatePlan(t, 4711)
+	if p.Risk != High || p.Phrase != "4711" {
+		t.Fatalf("terminate risk/phrase = %v %q", p.Risk, p.Phrase)
+	}
+	r.clock.Advance(5 * time.Second)
+	res := r.ex.Execute(context.Background(), p, "4711")
+	if !res.OK || res.Refused {
+		t.Fatalf("result = %+v", res)
+	}
+	if _, alive := r.pg.backends[4711]; alive {
+		t.Fatal("backend not terminated")
+	}
+	recs := r.records(t)
+	if len(recs) != 2 || recs[0].Phase != "intent" || recs[1].Phase != "outcome" || recs[1].Outcome != "ok" {
+		t.Fatalf("journal = %+v", recs)
+	}
+	if recs[0].Operator != "oncall@bastion" || recs[0].PlanHash != p.Hash || recs[0].Targets[0] != "pid 4711" {
+		t.Errorf("intent record = %+v", recs[0])
+	}
+}
+
+func TestCancelSingleIsLowRiskUnlessProduction(t *testing.T) {
+	r := newRig(t, nil)
+	p, err := r.ex.Plan(context.Background(), Request{Action: Cancel, Source: "pg main", Backends: []sources.Backend{r.pg.backends[4712]}})
+	if err != nil || p.Risk != Low || p.Phrase != "y" {
+		t.Fatalf("cancel plan = %+v, %v", p, err)
+	}
+	if res := r.ex.Execute(context.Background(), p, "y"); !res.OK {
+		t.Fatalf("cancel = %+v", res)
+	}
+	prod := newRig(t, func(c *Config) { c.Production = true; c.Environment = "production" })
+	p, _ = prod.ex.Plan(context.Background(), Request{Action: Cancel, Source: "pg main", Backends: []sources.Backend{prod.pg.backends[4712]}})
+	if p.Risk != High || p.Phrase != "4712" {
+		t.Fatalf("production cancel = %v %q", p.Risk, p.Phrase)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		run  func(t *testing.T, r *rig) Result
+		want error
+	}{
+		{"wrong phrase", func(t *testing.T, r *rig) Result {
+			return r.ex.Execute(ctx, r.terminatePlan(t, 4711), "4712")
+		}, ErrConfirmation},
+		{"low risk not confirmed", func(t *testing.T, r *rig) Result {
+			p, _ := r.ex.Plan(ctx, Request{Action: Cancel, Source: "pg main", Backends: []sources.Backend{r.pg.backends[4712]}})
+			return r.ex.Execute(ctx, p, "")
+		}, ErrConfirmation},
+		{"stale plan", func(t *testing.T, r *rig) Result {
+			p := r.terminatePlan(t, 4711)
+			r.clock.Advance(31 * time.Second)
+			return r.ex.Execute(ctx, p, "4711")
+		}, ErrStalePlan},
+		{"tampered plan", func(t *testing.T, r *rig) Result {
+			p := r.terminatePlan(t, 4711)
+			p.Phrase = "x"
+			return r.ex.Execute(ctx, p, "x")
+		}, ErrTampered},
+		{"tampered target", func(t *testing.T, r *rig) Result {
+			p := r.terminatePlan(t, 4711)
+			other := r.pg.backends[10]
+			p.Targets[0].Backend = &other
+			return r.ex.Execute(ctx, p, "4711")
+		}, ErrTampered},
+		{"pid reused", func(t *testing.T, r *rig) Result {
+			p := r.terminatePlan(t, 4711)
+			b := r.pg.backends[4711]
+			b.BackendStart = b.BackendStart.Add(time.Second) // same pid, new backend
+			r.pg.backends[4711] = b
+			return r.ex.Execute(ctx, p, "4711")
+		}, ErrTargetChanged},
+		{"target gone", func(t *testing.T, r *rig) Result {
+			p := r.terminatePlan(t, 4711)
+			delete(r.pg.backends, 4711)
+			return r.ex.Execute(ctx, p, "4711")
+		}, ErrTargetChanged},
+		{"deployment changed", func(t *testing.T, r *rig) Result {
+			d := r.kube.deps["production/nudgecampaign-api"]
+			p, err := r.ex.Plan(ctx, Request{Action: Restart, Source: "kube", Deployment: &d})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Revision = 43
+			r.kube.deps[d.Key()] = d
+			return r.ex.Execute(ctx, p, "nudgecampaign-api")
+		}, ErrTargetChanged},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, nil)
+			before := len(r.pg.signals) + len(r.kube.calls)
+			res := tc.run(t, r)
+			if !res.Refused || !errors.Is(res.Err, tc.want) {
+				t.Fatalf("result = %+v, want refusal %v", res, tc.want)
+			}
+			if after := len(r.pg.signals) + len(r.kube.calls); after != before {
+				t.Fatal("a refused plan changed something")
+			}
+			recs := r.records(t)
+			if len(recs) != 1 || recs[0].Phase != "refused" || recs[0].Outcome != "refused" {
+				t.Fatalf("journal = %+v", recs)
+			}
+		})
+	}
+}
+
+func TestPolicyRefusalsAtPlanAndExecute(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	// Protected role.
+	_, err := r.ex.Plan(ctx, Request{Action: Terminate, Source: "pg main", Backends: []sources.Backend{r.pg.backends[10]}})
+	if !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), `role "postgres" is protected`) {
+		t.Fatalf("protected role: %v", err)
+	}
+	// Own connection and non-client backends.
+	self := backend(99, "flightdeck", "active")
+	self.Self = true
+	wal := backend(98, "replicator", "streaming")
+	wal.BackendType = "walsender"
+	for _, b := range []sources.Backend{self, wal} {
+		if _, err := r.ex.Plan(ctx, Request{Action: Cancel, Source: "pg main", Backends: []sources.Backend{b}}); !errors.Is(err, ErrPolicy) {
+			t.Errorf("pid %d: %v", b.PID, err)
+		}
+	}
+	// max_targets.
+	var many []sources.Backend
+	for i := int32(0); i < 7; i++ {
+		many = append(many, backend(5000+i, "app", "idle in transaction"))
+	}
+	if _, err := r.ex.Plan(ctx, Request{Action: Terminate, Source: "pg main", Backends: many}); !errors.Is(err, ErrPolicy) ||
+		!strings.Contains(err.Error(), "7 targets exceed max_targets 5") {
+		t.Fatalf("max_targets: %v", err)
+	}
+	// A role that became protected between plan and execute (policy re-checked).
+	p := r.terminatePlan(t, 4711)
+	r2 := newRig(t, func(c *Config) { c.Policy.ProtectedRoles = []string{"app"} })
+	r2.clock.now = r.clock.now
+	res := r2.ex.Execute(ctx, p, "4711")
+	if !errors.Is(res.Err, ErrPolicy) {
+		t.Fatalf("policy not re-checked at execution: %+v", res)
+	}
+}
+
+func TestBulkTerminatePhraseAndPartialOutcome(t *testing.T) {
+	r := newRig(t, nil)
+	p := r.terminatePlan(t, 4711, 4712)
+	if p.Phrase != "terminate 2" || p.Risk != High || !p.IsBulk() {
+		t.Fatalf("bulk plan = %q %v", p.Phrase, p.Risk)
+	}
+	// One target is reused after the pre-check but before its signal: the
+	// atomic backend_start check inside SignalBackend catches it.
+	r.pg.onSignal = func() {
+		r.pg.mu.Lock()
+		b := r.pg.backends[4712]
+		b.BackendStart = b.BackendStart.Add(time.Second)
+		r.pg.backends[4712] = b
+		r.pg.mu.Unlock()
+	}
+	res := r.ex.Execute(context.Background(), p, "terminate 2")
+	if res.OK || res.Refused || !strings.Contains(res.Err.Error(), "pid 4712 gone or reused") {
+		t.Fatalf("result = %+v", res)
+	}
+	recs := r.records(t)
+	if recs[1].Outcome != "partial" || len(recs[1].Details) != 2 {
+		t.Fatalf("outcome = %+v", recs[1])
+	}
+}
+
+func TestReadOnlyExecutorRefusesEverything(t *testing.T) {
+	r := newRig(t, func(c *Config) { c.ReadOnly = true })
+	if _, err := r.ex.Plan(context.Background(), Request{Action: Terminate, Source: "pg main",
+		Backends: []sources.Backend{r.pg.backends[4711]}}); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("plan: %v", err)
+	}
+	// Even a plan made elsewhere is refused.
+	p := newRig(t, nil).terminatePlan(t, 4711)
+	res := r.ex.Execute(context.Background(), p, "4711")
+	if !errors.Is(res.Err, ErrReadOnly) || len(r.pg.signals) != 0 {
+		t.Fatalf("execute: %+v", res)
+	}
+}
+
+func TestRolloutPlans(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	d := r.kube.deps["production/nudgecampaign-api"]
+	p, err := r.ex.Plan(ctx, Request{Action: Undo, Source: "kube", Deployment: &d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Params.ToRevision != 41 || p.Phrase != "nudgecampaign-api" || len(p.DryRun) == 0 ||
+		!strings.Contains(strings.Join(p.Preview, "\n"), "deploy v5.0.0") {
+		t.Fatalf("undo plan = %+v", p)
+	}
+	if res := r.ex.Execute(ctx, p, "nudgecampaign-api"); !res.OK || r.kube.calls[0] != "undo production/nudgecampaign-api 41" {
+		t.Fatalf("undo = %+v %v", res, r.kube.calls)
+	}
+	// Scale beyond ±50% needs override; never to zero in a protected namespace.
+	for _, n := range []int32{7, 1} {
+		if _, err := r.ex.Plan(ctx, Request{Action: Scale, Source: "kube", Deployment: &d, Params: Params{Replicas: n}}); !errors.Is(err, ErrPolicy) {
+			t.Errorf("scale to %d: %v", n, err)
+		}
+	}
+	if _, err := r.ex.Plan(ctx, Request{Action: Scale, Source: "kube", Deployment: &d, Params: Params{Replicas: 0, Override: true}}); !errors.Is(err, ErrPolicy) {
+		t.Errorf("scale to zero in protected namespace: %v", err)
+	}
+	p, err = r.ex.Plan(ctx, Request{Action: Scale, Source: "kube", Deployment: &d, Params: Params{Replicas: 6}})
+	if err != nil || p.Risk != High {
+		t.Fatalf("scale 4→6: %v", err)
+	}
+	// Backend errors (a 403) are reported as failures, not retried.
+	r.kube.err = errors.New(`deployments.apps "nudgecampaign-api" is forbidden`)
+	res := r.ex.Execute(ctx, p, "nudgecampaign-api")
+	if res.OK || res.Refused || !strings.Contains(res.Summary, "forbidden") || len(r.kube.calls) != 2 {
+		t.Fatalf("403 = %+v calls=%v", res, r.kube.calls)
+	}
+}
+
+func TestSilencePlans(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, nil)
+	eq := []sources.Matcher{{Name: "alertname", Value: "HighErrorRate", IsEqual: true}}
+	req := Request{Action: Silence, Source: "am", Params: Params{Matchers: eq, Duration: time.Hour, Comment: "rolling back"}}
+	p, err := r.ex.Plan(ctx, req)
+	if err != nil || p.Risk != Low || p.Phrase != "y" || !strings.Contains(p.Preview[0], "hit 1 active alert") {
+		t.Fatalf("silence plan = %+v %v", p, err)
+	}
+	res := r.ex.Execute(ctx, p, "y")
+	if !res.OK || r.am.silences["sil-1"].CreatedBy != "oncall@bastion" {
+		t.Fatalf("silence = %+v", res)
+	}
+	// Longer than an hour is high risk; past silence_max is refused; a comment is required.
+	req.Params.Duration = 2 * time.Hour
+	if p, _ := r.ex.Plan(ctx, req); p.Risk != High || p.Phrase != "HighErrorRate" {
+		t.Errorf("2h silence = %v %q", p.Risk, p.Phrase)
+	}
+	req.Params.Duration = 5 * time.Hour
+	if _, err := r.ex.Plan(ctx, req); !errors.Is(err, ErrPolicy) {
+		t.Errorf("5h silence: %v", err)
+	}
+	req.Params.Duration, req.Params.Comment = time.Hour, ""
+	if _, err := r.ex.Plan(ctx, req); !errors.Is(err, ErrInvalid) {
+		t.Errorf("no comment: %v", err)
+	}
+	// Regex matchers that hit nothing, or too much, are refused.
+	req.Params.Comment = "x"
+	req.Params.Matchers = []sources.Matcher{{Name: "alertname", Value: "Nothing.*", IsRegex: true, IsEqual: true}}
+	if _, err := r.ex.Plan(ctx, req); !errors.Is(err, ErrPolicy) {
+		t.Errorf("regex hitting none: %v", err)
+	}
+	r2 := newRig(t, func(c *Config) { c.Policy.SilenceMaxAlerts = 1 })
+	req.Params.Matchers = []sources.Matcher{{Name: "alertname", Value: ".+", IsRegex: true, IsEqual: true}}
+	if _, err := r2.ex.Plan(ctx, req); !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), "hit 2 alerts") {
+		t.Errorf("regex hitting too many: %v", err)
+	}
+	// Expire.
+	p, err = r.ex.Plan(ctx, Request{Action: Expire, Source: "am", SilenceID: "sil-1"})
+	if err != nil || p.Risk != Low {
+		t.Fatal(err)
+	}
+	if res := r.ex.Execute(ctx, p, "y"); !res.OK || r.am.silences["sil-1"].State != "expired" {
+		t.Fatalf("expire = %+v", res)
+	}
+	if _, err := r.ex.Plan(ctx, Request{Action: Expire, Source: "am", SilenceID: "sil-1"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("expire twice: %v", err)
+	}
+}
+
+func TestUnknownSourceUnsupported(t *testing.T) {
+	r := newRig(t, nil)
+	_, err := r.ex.Plan(context.Background(), Request{Action: Terminate, Source: "pg replica", Backends: []sources.Backend{r.pg.backends[4711]}})
+	if !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestAuditFailureRefusesAction(t *testing.T) {
+	r := newRig(t, nil)
+	p := r.terminatePlan(t, 4711)
+	r.ex.cfg.Journal.Close()
+	res := r.ex.Execute(context.Background(), p, "4711")
+	if !errors.Is(res.Err, ErrAudit) || len(r.pg.signals) != 0 {
+		t.Fatalf("no audit, no action: %+v", res)
+	}
+}
+
+// TestIntentSurvivesCrash kills a real process between the intent and the
+// outcome records: the intent must be on disk.
+func TestIntentSurvivesCrash(t *testing.T) {
+	if path := os.Getenv("FD_CRASH_JOURNAL"); path != "" {
+		j, err := OpenJournal(path)
+		if err != nil {
+			os.Exit(3)
+		}
+		pg := newFakePG(backend(4711, "app", "idle in transaction"))
+		pg.onSignal = func() { syscall.Kill(os.Getpid(), syscall.SIGKILL) }
+		ex := NewExecutor(Config{Journal: j, Operator: "crash@test", Caps: Capabilities{Backends: map[string]BackendSignaler{"pg main": pg}}})
+		p, err := ex.Plan(context.Background(), Request{Action: Terminate, Source: "pg main", Backends: []sources.Backend{pg.backends[4711]}})
+		if err != nil {
+			os.Exit(4)
+		}
+		ex.Execute(context.Background(), p, "4711")
+		os.Exit(5) // not reached: SIGKILL during the action
+	}
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestIntentSurvivesCrash$")
+	cmd.Env = append(os.Environ(), "FD_CRASH_JOURNAL="+path)
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("child did not die by SIGKILL: %v", err)
+	}
+	recs, err := ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].Phase != "intent" || recs[0].Targets[0] != "pid 4711" || recs[0].Operator != "crash@test" {
+		t.Fatalf("journal after crash = %+v", recs)
+	}
+}
+
+func TestReadJournalSkipsTornLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.jsonl")
+	os.WriteFile(path, []byte(`{"phase":"intent","plan_id":"1"}`+"\n"+`{"phase":"outc`), 0o600)
+	recs, err := ReadJournal(path)
+	if err != nil || len(recs) != 1 || recs[0].PlanID != "1" {
+		t.Fatalf("recs = %+v %v", recs, err)
+	}
+}

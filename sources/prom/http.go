@@ -1,0 +1,253 @@
+package prom
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/config"
+
+	"flightdeck/sources"
+)
+
+// TLSOptions configure TLS towards Prometheus. Empty fields take the system
+// defaults (system roots, no client certificate).
+type TLSOptions struct {
+	CAFile             string
+	CertFile           string
+	KeyFile            string
+	ServerName         string
+	InsecureSkipVerify bool
+}
+
+// httpConfig builds prometheus/common's client config from options, so auth
+// and TLS behave exactly as in Prometheus's own remote clients (a bearer token
+// file is re-read on every request, so rotation just works).
+func httpConfig(token, tokenFile, user, pass string, t TLSOptions) (config.HTTPClientConfig, error) {
+	cfg := config.HTTPClientConfig{
+		BearerToken:     config.Secret(token),
+		BearerTokenFile: tokenFile,
+		TLSConfig: config.TLSConfig{
+			CAFile:             t.CAFile,
+			CertFile:           t.CertFile,
+			KeyFile:            t.KeyFile,
+			ServerName:         t.ServerName,
+			InsecureSkipVerify: t.InsecureSkipVerify,
+		},
+		FollowRedirects: true,
+		EnableHTTP2:     true,
+	}
+	if user != "" || pass != "" {
+		cfg.BasicAuth = &config.BasicAuth{Username: user, Password: config.Secret(pass)}
+	}
+	// Validate also turns bearer_token(_file) into an Authorization header
+	// config; it must run before the round tripper is built.
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// newTransport returns the round tripper every request goes through: auth and
+// TLS from prometheus/common, then flightdeck's accounting and content check.
+func newTransport(o Options) (http.RoundTripper, error) {
+	cfg, err := httpConfig(o.BearerToken, o.BearerTokenFile, o.Username, o.Password, o.TLS)
+	if err != nil {
+		return nil, fmt.Errorf("prometheus: %w", err)
+	}
+	rt, err := config.NewRoundTripperFromConfig(cfg, "flightdeck", config.WithUserAgent("flightdeck"))
+	if err != nil {
+		return nil, fmt.Errorf("prometheus: %w", err)
+	}
+	return &countingTransport{next: rt}, nil
+}
+
+// tally counts the round trips and response bytes of one Fetch. It travels in
+// the request context, so concurrent fetches never mix their numbers.
+type tally struct {
+	requests atomic.Int64
+	bytes    atomic.Int64
+}
+
+type tallyKey struct{}
+
+func withTally(ctx context.Context, t *tally) context.Context {
+	return context.WithValue(ctx, tallyKey{}, t)
+}
+
+// countingTransport counts requests and response bytes per Fetch and turns
+// responses that cannot be Prometheus API answers (HTML from a proxy or a
+// login page, plain-text errors) into a clear error before the JSON decoder
+// produces a cryptic one.
+type countingTransport struct{ next http.RoundTripper }
+
+func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t, _ := req.Context().Value(tallyKey{}).(*tally)
+	if t != nil {
+		t.requests.Add(1)
+	}
+	resp, err := c.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if t != nil {
+		resp.Body = &countingBody{ReadCloser: resp.Body, n: &t.bytes}
+	}
+	return checkResponse(resp)
+}
+
+// checkResponse lets through what the API client can decode (JSON answers,
+// and 400/422, Prometheus's query errors) and turns the rest into an
+// httpError naming the status and the upstream's own message.
+func checkResponse(resp *http.Response) (*http.Response, error) {
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	code := resp.StatusCode
+	isJSON := ct == "application/json"
+	if code == http.StatusNoContent || isJSON && (code/100 == 2 || code == http.StatusBadRequest || code == http.StatusUnprocessableEntity) {
+		return resp, nil
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	_ = resp.Body.Close()
+	he := &httpError{Status: code, StatusText: resp.Status, ContentType: ct}
+	var apiErr struct {
+		ErrorType string `json:"errorType"`
+		Error     string `json:"error"`
+	}
+	if isJSON && json.Unmarshal(b, &apiErr) == nil && apiErr.Error != "" {
+		he.Body = sources.Sanitize(apiErr.Error)
+		he.JSON = true
+	} else {
+		he.Body = excerpt(b)
+	}
+	return nil, he
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+
+// httpError is a response that is not a Prometheus API answer.
+type httpError struct {
+	Status      int
+	StatusText  string // "503 Service Unavailable"
+	ContentType string
+	Body        string
+	JSON        bool // Body is the upstream's JSON error message
+}
+
+func (e *httpError) Error() string {
+	ct := e.ContentType
+	if ct == "" {
+		ct = "no content type"
+	}
+	switch {
+	case e.Status/100 == 2:
+		return fmt.Sprintf("prometheus returned non-JSON (%s) — a proxy?%s", ct, bodySuffix(e.Body))
+	case e.JSON:
+		return fmt.Sprintf("prometheus %s%s", e.StatusText, bodySuffix(e.Body))
+	}
+	return fmt.Sprintf("prometheus %s (%s)%s", e.StatusText, ct, bodySuffix(e.Body))
+}
+
+func bodySuffix(b string) string {
+	if b == "" {
+		return ""
+	}
+	return ": " + b
+}
+
+// excerpt turns the start of an error body into one sanitized line without
+// markup, so an HTML error page still says something useful.
+func excerpt(b []byte) string {
+	s := string(b)
+	var out strings.Builder
+	inTag := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			inTag = true
+			out.WriteByte(' ')
+		case r == '>':
+			inTag = false
+		case !inTag:
+			out.WriteRune(r)
+		}
+	}
+	s = strings.Join(strings.Fields(sources.Sanitize(out.String())), " ")
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	return s
+}
+
+// describeErr turns a transport or API error into one line an operator can
+// act on. Secrets cannot appear: URLs carry no credentials (they go in
+// headers), and bodies are excerpts of error pages.
+func describeErr(err error, timeout time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	var he *httpError
+	if errors.As(err, &he) {
+		return he
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("prometheus did not answer within %s", timeout)
+	}
+	if errors.Is(err, context.Canceled) {
+		return errors.New("prometheus query cancelled")
+	}
+	var ae *v1.Error
+	if errors.As(err, &ae) {
+		msg := sources.Sanitize(ae.Msg)
+		switch ae.Type {
+		case v1.ErrBadData, v1.ErrExec:
+			return &queryError{Type: string(ae.Type), Msg: msg}
+		case v1.ErrTimeout:
+			return fmt.Errorf("prometheus query timed out: %s", msg)
+		case v1.ErrServer, v1.ErrClient:
+			// A JSON error from something that is not the query engine
+			// (generic 4xx/5xx): the status line is in Msg.
+			return fmt.Errorf("prometheus %s%s", strings.TrimPrefix(strings.TrimPrefix(msg, "server error: "), "client error: "), bodySuffix(excerpt([]byte(ae.Detail))))
+		case v1.ErrBadResponse:
+			return fmt.Errorf("prometheus returned a malformed response: %s", msg)
+		}
+		return fmt.Errorf("prometheus %s: %s", ae.Type, msg)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		var ne net.Error
+		if errors.As(ue.Err, &ne) && ne.Timeout() {
+			return fmt.Errorf("prometheus did not answer within %s", timeout)
+		}
+		return fmt.Errorf("prometheus unreachable: %s", sources.Sanitize(ue.Err.Error()))
+	}
+	return fmt.Errorf("prometheus: %s", sources.Sanitize(err.Error()))
+}
+
+// queryError is Prometheus refusing a query (bad_data: it does not parse;
+// execution: it failed while evaluating). It belongs to the SLO whose
+// expression it is, not to the source as a whole.
+type queryError struct {
+	Type string
+	Msg  string
+}
+
+func (e *queryError) Error() string { return "prometheus " + e.Type + ": " + e.Msg }

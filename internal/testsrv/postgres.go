@@ -1,0 +1,342 @@
+package testsrv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// PasswordRole is a group role created in every test server: members of it
+// must authenticate with a password over TCP (scram-sha-256), every other
+// role is trusted. Tests that need a "bad password" case create a login role
+// with a password and GRANT PasswordRole to it.
+const PasswordRole = "password_required"
+
+// Postgres is a throwaway PostgreSQL server on loopback, in a temp dir.
+type Postgres struct {
+	Host   string // always 127.0.0.1
+	Port   int
+	BinDir string
+	// Superuser is the bootstrap superuser's name ("postgres").
+	Superuser string
+	// Dir holds the data directory, the unix socket and the server log.
+	Dir string
+
+	dataDir, sockDir, logPath string
+	asPostgres                bool // run server binaries via runuser -u postgres (we are root)
+	mu                        sync.Mutex
+	running                   bool
+}
+
+// DSN is a keyword/value connection string for user on database db over TCP.
+func (p *Postgres) DSN(user, db string) string {
+	return fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable connect_timeout=10", p.Host, p.Port, user, db)
+}
+
+// SuperuserDSN connects as the bootstrap superuser to database postgres.
+func (p *Postgres) SuperuserDSN() string { return p.DSN(p.Superuser, "postgres") }
+
+// Addr is host:port.
+func (p *Postgres) Addr() string { return p.Host + ":" + strconv.Itoa(p.Port) }
+
+// Exec runs SQL statements as the superuser on database postgres, failing t
+// on error.
+func (p *Postgres) Exec(t testing.TB, sqls ...string) {
+	t.Helper()
+	if err := p.exec(sqls...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (p *Postgres) exec(sqls ...string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, p.SuperuserDSN())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	for _, q := range sqls {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+// errUnavailable marks a missing binary (skip), as opposed to a server that
+// was there but failed to start (fail).
+var errUnavailable = errors.New("postgres unavailable")
+
+// StartPostgres starts a private server for t and removes it when t ends.
+// Use it for tests that stop or restart the server; others should share
+// one through SharedPostgres.
+func StartPostgres(t testing.TB) *Postgres {
+	t.Helper()
+	p, err := LaunchPostgres()
+	if errors.Is(err, errUnavailable) {
+		Unavailable(t, "%v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+var shared struct {
+	once sync.Once
+	pg   *Postgres
+	err  error
+}
+
+// SharedPostgres returns one server per test binary, started on first use:
+// initdb costs seconds, tests cost milliseconds. The package's TestMain must
+// call StopSharedPostgres after m.Run. Tests must not stop it.
+func SharedPostgres(t testing.TB) *Postgres {
+	t.Helper()
+	shared.once.Do(func() { shared.pg, shared.err = LaunchPostgres() })
+	if errors.Is(shared.err, errUnavailable) {
+		Unavailable(t, "%v", shared.err)
+	}
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.pg
+}
+
+// StopSharedPostgres stops and removes the shared server, if it was started.
+func StopSharedPostgres() {
+	if shared.pg != nil {
+		shared.pg.Close()
+	}
+}
+
+// PostgresBinDir finds the server binaries: $PG_BIN_DIR, else the newest
+// /usr/lib/postgresql/*/bin that has initdb.
+func PostgresBinDir() (string, error) {
+	if d := os.Getenv("PG_BIN_DIR"); d != "" {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err != nil {
+			return "", fmt.Errorf("%w: PG_BIN_DIR=%s has no initdb", errUnavailable, d)
+		}
+		return d, nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("%w: no initdb in $PG_BIN_DIR or /usr/lib/postgresql/*/bin; apt-get install postgresql", errUnavailable)
+}
+
+func versionOf(binDir string) float64 {
+	v, _ := strconv.ParseFloat(filepath.Base(filepath.Dir(binDir)), 64)
+	return v
+}
+
+// LaunchPostgres initialises and starts a server; the caller must Close it.
+func LaunchPostgres() (*Postgres, error) {
+	bin, err := PostgresBinDir()
+	if err != nil {
+		return nil, err
+	}
+	p := &Postgres{Host: "127.0.0.1", BinDir: bin, Superuser: "postgres"}
+	if os.Geteuid() == 0 {
+		// initdb and postgres refuse to run as root.
+		if _, err := user.Lookup("postgres"); err != nil {
+			return nil, fmt.Errorf("%w: running as root and there is no postgres system user to run the server as", errUnavailable)
+		}
+		p.asPostgres = true
+	}
+	if p.Dir, err = os.MkdirTemp("", "flightdeck-pg-"); err != nil {
+		return nil, err
+	}
+	p.dataDir = filepath.Join(p.Dir, "data")
+	p.sockDir = filepath.Join(p.Dir, "sock")
+	p.logPath = filepath.Join(p.Dir, "server.log")
+	if err := os.Mkdir(p.sockDir, 0o700); err != nil {
+		p.removeDir()
+		return nil, err
+	}
+	if p.asPostgres {
+		if err := chownTree(p.Dir, "postgres"); err != nil {
+			p.removeDir()
+			return nil, err
+		}
+	}
+	if out, err := p.run("initdb", "-D", p.dataDir, "-U", p.Superuser, "-A", "trust", "-E", "UTF8",
+		"--locale=C", "--no-sync", "--no-instructions"); err != nil {
+		p.removeDir()
+		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
+	}
+	hba := "# written by testsrv: loopback only\n" +
+		"local all all trust\n" +
+		"host all +" + PasswordRole + " 127.0.0.1/32 scram-sha-256\n" +
+		"host all all 127.0.0.1/32 trust\n"
+	if err := p.writeFile(filepath.Join(p.dataDir, "pg_hba.conf"), hba); err != nil {
+		p.removeDir()
+		return nil, err
+	}
+	// Several tries: the free port may be taken between FreePort and bind.
+	var lastErr error
+	for try := 0; try < 3; try++ {
+		port, err := freePort()
+		if err != nil {
+			p.removeDir()
+			return nil, err
+		}
+		p.Port = port
+		conf := fmt.Sprintf("listen_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\n"+
+			"fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 700\n"+
+			"shared_buffers = 32MB\npassword_encryption = 'scram-sha-256'\nlogging_collector = off\n"+
+			"log_min_messages = warning\nautovacuum = off\n", port, p.sockDir)
+		if err := p.writeFile(filepath.Join(p.dataDir, "postgresql.auto.conf"), conf); err != nil {
+			p.removeDir()
+			return nil, err
+		}
+		if lastErr = p.start(); lastErr == nil {
+			break
+		}
+	}
+	if lastErr != nil {
+		p.removeDir()
+		return nil, lastErr
+	}
+	if err := p.exec("CREATE ROLE " + PasswordRole + " NOLOGIN"); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// freePort is FreePort for callers without a testing.TB.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func (p *Postgres) start() error {
+	out, err := p.run("pg_ctl", "start", "-w", "-t", "60", "-D", p.dataDir, "-l", p.logPath)
+	if err != nil {
+		log, _ := os.ReadFile(p.logPath)
+		return fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, tail(log, 3000))
+	}
+	p.mu.Lock()
+	p.running = true
+	p.mu.Unlock()
+	return nil
+}
+
+// Stop stops the server the hard way (-m immediate), like a crash: clients
+// see their connections drop. The data directory stays for Restart.
+func (p *Postgres) Stop(t testing.TB) {
+	t.Helper()
+	if err := p.stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (p *Postgres) stop() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.running {
+		return nil
+	}
+	out, err := p.run("pg_ctl", "stop", "-w", "-m", "immediate", "-D", p.dataDir)
+	if err != nil {
+		return fmt.Errorf("pg_ctl stop: %v\n%s", err, out)
+	}
+	p.running = false
+	return nil
+}
+
+// Restart starts a stopped server again on the same port.
+func (p *Postgres) Restart(t testing.TB) {
+	t.Helper()
+	if err := p.start(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Close stops the server and removes everything it wrote.
+func (p *Postgres) Close() {
+	_ = p.stop()
+	p.removeDir()
+}
+
+// Log returns the tail of the server log, for failure messages.
+func (p *Postgres) Log() string {
+	b, _ := os.ReadFile(p.logPath)
+	return string(tail(b, 4000))
+}
+
+func (p *Postgres) removeDir() {
+	if p.Dir != "" {
+		_ = os.RemoveAll(p.Dir)
+	}
+}
+
+// run runs a server binary, as the postgres system user when we are root.
+func (p *Postgres) run(name string, args ...string) ([]byte, error) {
+	path := filepath.Join(p.BinDir, name)
+	var cmd *exec.Cmd
+	if p.asPostgres {
+		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
+	} else {
+		cmd = exec.Command(path, args...)
+	}
+	cmd.Dir = p.Dir
+	// A clean environment: the test's PG* variables must not leak into initdb.
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "HOME=" + p.Dir}
+	return cmd.CombinedOutput()
+}
+
+func (p *Postgres) writeFile(path, content string) error {
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		return err
+	}
+	if p.asPostgres {
+		return chownTree(path, "postgres")
+	}
+	return nil
+}
+
+func chownTree(root, name string) error {
+	u, err := user.Lookup(name)
+	if err != nil {
+		return err
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return filepath.Walk(root, func(path string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, uid, gid)
+	})
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}

@@ -1,0 +1,310 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"flightdeck/keymap"
+	"flightdeck/ops"
+	"flightdeck/sources"
+	"flightdeck/themes"
+)
+
+// t0 is the fixed clock of every test: no test reads the wall clock.
+var t0 = time.Date(2025, 3, 14, 3, 12, 0, 0, time.UTC)
+
+// clock is a settable fixed clock shared by the UI and the Executor.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func backend(pid int32, user, app, state string, age time.Duration, q string) sources.Backend {
+	start := t0.Add(-age)
+	b := sources.Backend{PID: pid, BackendStart: t0.Add(-2 * time.Hour), BackendType: "client backend", Database: "nudge",
+		User: user, Application: app, ClientAddr: "10.0.3.17", State: state, QueryStart: start, StateChange: start, Query: q}
+	if strings.HasPrefix(state, "idle in transaction") || state == "active" {
+		b.XactStart = start
+	}
+	return b
+}
+
+func pgFixture() *sources.PGActivity {
+	bs := []sources.Backend{
+		backend(4711, "app", "nudge-api", "idle in transaction", 12*time.Minute, "UPDATE campaigns SET status = 'sending' WHERE id = 42"),
+		backend(4712, "app", "nudge-api", "active", 3*time.Minute, "UPDATE campaigns SET status = 'paused' WHERE id = 42"),
+		backend(4713, "app", "nudge-worker", "active", 2*time.Minute, "SELECT * FROM campaigns WHERE id = 42 FOR UPDATE"),
+		backend(4801, "reporting", "metabase", "active", 8*time.Minute, "SELECT count(*) FROM events e JOIN contacts c ON c.id = e.contact_id GROUP BY 1"),
+		backend(4802, "app", "nudge-api", "idle", 4*time.Second, "COMMIT"),
+		backend(4803, "postgres", "psql", "active", 1*time.Second, "SELECT pg_stat_statements_reset()"),
+		backend(4804, "flightdeck", "flightdeck", "active", 0, "SELECT ... FROM pg_stat_activity"),
+		backend(4805, "analyst", "dbt", "active", 30*time.Second, "INSERT INTO daily_rollup SELECT ..."),
+	}
+	bs[1].BlockedBy = []int32{4711}
+	bs[1].WaitType, bs[1].WaitEvent = "Lock", "transactionid"
+	bs[2].BlockedBy = []int32{4712}
+	bs[2].WaitType, bs[2].WaitEvent = "Lock", "tuple"
+	bs[6].Self = true
+	bs[7].QueryTruncated = true
+	bs[7].Hidden = false
+	av := sources.Backend{PID: 90, BackendStart: t0.Add(-time.Hour), BackendType: "autovacuum worker", State: "active",
+		QueryStart: t0.Add(-40 * time.Second), Query: "autovacuum: VACUUM public.events"}
+	bs = append(bs, av)
+	return &sources.PGActivity{ServerVersion: 160002, MaxConnections: 100, ReservedConnections: 3, TrackActivityQuerySize: 1024,
+		Backends: bs, Connections: 84, ByState: map[string]int{"active": 6, "idle": 70, "idle in transaction": 1},
+		OldestXact: &bs[0], LongestIdleX: &bs[0], CanSeeAll: true, Now: t0,
+		Denied: sources.Denied{}}
+}
+
+func sloFixture() *sources.SLOSet {
+	burn := func(a, b, c, d float64) map[time.Duration]float64 {
+		return map[time.Duration]float64{5 * time.Minute: a, 30 * time.Minute: a, time.Hour: b, 2 * time.Hour: b, 6 * time.Hour: c, 24 * time.Hour: c, 72 * time.Hour: d}
+	}
+	spark := func(peak float64) []float64 {
+		out := make([]float64, 30)
+		for i := range out {
+			out[i] = peak * float64(i*i) / 900
+		}
+		out[3] = math.NaN()
+		return out
+	}
+	return &sources.SLOSet{SLOs: []sources.SLOStatus{
+		{Name: "api-availability", Objective: 0.999, Window: 30 * 24 * time.Hour, SLI: 0.9962, BudgetLeft: 0.41, BudgetLeftTime: 12 * 24 * time.Hour,
+			Burn: burn(21.3, 15.2, 4.1, 1.2), Level: sources.SLOPage, Reason: "1h 15.2x and 5m 21.3x ≥ 14.4", Spark: spark(21), SparkStep: time.Minute,
+			Description: "Share of API requests answered without a 5xx."},
+		{Name: "api-latency-p99", Objective: 0.99, Window: 30 * 24 * time.Hour, SLI: 0.991, BudgetLeft: 0.78, BudgetLeftTime: 23 * 24 * time.Hour,
+			Burn: burn(3.5, 3.2, 1.1, 0.4), Level: sources.SLOTicket, Reason: "1d 3.2x and 2h 3.2x ≥ 3.0", Spark: spark(4)},
+		{Name: "email-delivery", Objective: 0.995, Window: 30 * 24 * time.Hour, SLI: 0.9991, BudgetLeft: 0.93, BudgetLeftTime: 27 * 24 * time.Hour,
+			Burn: burn(0.2, 0.3, 0.2, 0.1), Level: sources.SLOOK, Reason: "no burn-rate rule met", Spark: spark(0.3)},
+		{Name: "webhook-ingest", Objective: 0.999, Window: 30 * 24 * time.Hour, SLI: math.NaN(), BudgetLeft: math.NaN(),
+			Burn: map[time.Duration]float64{}, Level: sources.SLOUnknown, Reason: "no data", Err: "bad expression: parse error at char 12"},
+	}}
+}
+
+func alertsFixture() *sources.AlertSet {
+	a := func(fp, name, sev string, st sources.AlertState, age time.Duration, summary string, extra ...sources.Label) sources.Alert {
+		ls := append([]sources.Label{{Name: "alertname", Value: name}}, extra...)
+		ls = append(ls, sources.Label{Name: "severity", Value: sev})
+		return sources.Alert{Fingerprint: fp, Name: name, Severity: sev, State: st, StartsAt: t0.Add(-age), Labels: ls, Summary: summary,
+			Description: "Connections above 80% of max_connections for 5m.", RunbookURL: "https://runbooks.nudge.internal/db-connection-exhaustion",
+			Receivers: []string{"pagerduty-db"}}
+	}
+	return &sources.AlertSet{Origin: "alertmanager", Alerts: []sources.Alert{
+		a("f1", "PostgresConnectionsHigh", "warning", sources.AlertFiring, 9*time.Minute, "87% of connections in use", sources.Label{Name: "instance", Value: "db-main"}),
+		a("f2", "HighErrorRate", "critical", sources.AlertFiring, 6*time.Minute, "5xx ratio 3.8% on nudge-api", sources.Label{Name: "service", Value: "nudge-api"}),
+		a("f3", "HighErrorRate", "critical", sources.AlertFiring, 4*time.Minute, "5xx ratio 2.1% on nudge-web", sources.Label{Name: "service", Value: "nudge-web"}),
+		a("f4", "DiskSpaceLow", "info", sources.AlertSilenced, 3*time.Hour, "disk 81% on db-replica", sources.Label{Name: "instance", Value: "db-replica"}),
+		a("f5", "PostgresLongTransaction", "warning", sources.AlertPending, time.Minute, "transaction open 12m on pid 4711"),
+	}, Silences: []sources.Silence{
+		{ID: "6f1c2a9e", Matchers: []sources.Matcher{{Name: "alertname", Value: "DiskSpaceLow", IsEqual: true}}, StartsAt: t0.Add(-3 * time.Hour),
+			EndsAt: t0.Add(time.Hour), CreatedBy: "maria", Comment: "resize scheduled 04:00", State: "active"},
+	}, Denied: sources.Denied{}}
+}
+
+func rolloutsFixture() *sources.RolloutSet {
+	return &sources.RolloutSet{Context: "prod-eu", Deployments: []sources.Deployment{
+		{Namespace: "production", Name: "nudge-api", UID: "u1", Replicas: 6, Ready: 4, Updated: 6, Available: 4, State: sources.RolloutProgressing,
+			Revision: 42, Images: []string{"registry/nudge-api:2025.03.14-1"}, RolledOutAt: t0.Add(-4 * time.Minute),
+			History: []sources.Revision{
+				{Number: 42, ReplicaSet: "nudge-api-7c9", ChangeCause: "deploy 2025.03.14-1 (batch sender rewrite)", Images: []string{"registry/nudge-api:2025.03.14-1"}, CreatedAt: t0.Add(-4 * time.Minute), Replicas: 6, Ready: 4},
+				{Number: 41, ReplicaSet: "nudge-api-5d1", ChangeCause: "deploy 2025.03.12-2", Images: []string{"registry/nudge-api:2025.03.12-2"}, CreatedAt: t0.Add(-38 * time.Hour)},
+				{Number: 40, ReplicaSet: "nudge-api-3a8", ChangeCause: "deploy 2025.03.10-1", Images: []string{"registry/nudge-api:2025.03.10-1"}, CreatedAt: t0.Add(-4 * 24 * time.Hour)},
+			}},
+		{Namespace: "production", Name: "nudge-worker", UID: "u2", Replicas: 4, Ready: 4, Updated: 4, Available: 4, State: sources.RolloutComplete,
+			Revision: 17, Images: []string{"registry/nudge-worker:2025.03.12-2"}, RolledOutAt: t0.Add(-38 * time.Hour),
+			History: []sources.Revision{{Number: 17, CreatedAt: t0.Add(-38 * time.Hour), Replicas: 4, Ready: 4}, {Number: 16, CreatedAt: t0.Add(-5 * 24 * time.Hour)}}},
+		{Namespace: "production", Name: "nudge-web", UID: "u3", Replicas: 3, Ready: 2, Updated: 1, Available: 2, State: sources.RolloutStalled,
+			Message: "ReplicaSet nudge-web-9f2 has timed out progressing", Revision: 8, RolledOutAt: t0.Add(-25 * time.Minute),
+			History: []sources.Revision{{Number: 8, CreatedAt: t0.Add(-25 * time.Minute)}}},
+	}, Denied: map[string]sources.Denied{}}
+}
+
+func snap(src string, kind sources.Kind, p sources.Payload, age time.Duration) sources.Snapshot {
+	return sources.Snapshot{Source: src, Kind: kind, Data: p, FetchedAt: t0.Add(-age), Seq: 1}
+}
+
+func allSnaps() []sources.Snapshot {
+	return []sources.Snapshot{
+		snap("prom", sources.KindSLO, sloFixture(), 3*time.Second),
+		snap("am", sources.KindAlerts, alertsFixture(), 2*time.Second),
+		snap("pg main", sources.KindPostgres, pgFixture(), 1*time.Second),
+		snap("kube", sources.KindRollouts, rolloutsFixture(), 5*time.Second),
+	}
+}
+
+// fakeSub hands out one batch, then blocks until ctx ends, like a quiet Hub.
+type fakeSub struct {
+	mu    sync.Mutex
+	batch []sources.Snapshot
+}
+
+func (f *fakeSub) Next(ctx context.Context) ([]sources.Snapshot, error) {
+	f.mu.Lock()
+	b := f.batch
+	f.batch = nil
+	f.mu.Unlock()
+	if b != nil {
+		return b, nil
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// fakePG is a BackendSignaler over the fixture, recording signals.
+type fakePG struct {
+	mu       sync.Mutex
+	backends []sources.Backend
+	signaled []int32
+}
+
+func (f *fakePG) LookupBackends(_ context.Context, pids []int32) ([]sources.Backend, error) {
+	var out []sources.Backend
+	for _, b := range f.backends {
+		for _, p := range pids {
+			if b.PID == p {
+				out = append(out, b)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (f *fakePG) SignalBackend(_ context.Context, pid int32, start time.Time, terminate bool) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.signaled = append(f.signaled, pid)
+	return true, nil
+}
+
+func (f *fakePG) calls() []int32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]int32(nil), f.signaled...)
+}
+
+type fakeKube struct{ deps []sources.Deployment }
+
+func (f *fakeKube) GetDeployment(_ context.Context, ns, name string) (sources.Deployment, error) {
+	for _, d := range f.deps {
+		if d.Namespace == ns && d.Name == name {
+			return d, nil
+		}
+	}
+	return sources.Deployment{}, errors.New("not found")
+}
+func (f *fakeKube) PreviewUndo(_ context.Context, ns, name string, to int64) ([]string, []string, error) {
+	return []string{fmt.Sprintf("image registry/%s:2025.03.14-1 → revision %d image", name, to)}, []string{"server dry run: ok"}, nil
+}
+func (f *fakeKube) Undo(context.Context, string, string, int64) error        { return nil }
+func (f *fakeKube) Restart(context.Context, string, string, time.Time) error { return nil }
+func (f *fakeKube) Scale(context.Context, string, string, int32) error       { return nil }
+func (f *fakeKube) SetPaused(context.Context, string, string, bool) error    { return nil }
+
+type fakeAM struct{}
+
+func (fakeAM) MatchingAlerts(context.Context, []sources.Matcher) ([]sources.Alert, error) {
+	return alertsFixture().Alerts[1:3], nil
+}
+func (fakeAM) CreateSilence(context.Context, sources.Silence) (string, error) { return "new-1", nil }
+func (fakeAM) GetSilence(_ context.Context, id string) (sources.Silence, error) {
+	return alertsFixture().Silences[0], nil
+}
+func (fakeAM) ExpireSilence(context.Context, string) error { return nil }
+
+type env struct {
+	clk  *clock
+	pg   *fakePG
+	exec *ops.Executor
+	opts Options
+}
+
+// newEnv builds options with an Executor over fakes and a temp journal
+// (production=false so cancel stays low risk), or read-only when ro.
+func newEnv(t testing.TB, ro bool) *env {
+	t.Helper()
+	clk := &clock{t: t0}
+	e := &env{clk: clk, pg: &fakePG{backends: pgFixture().Backends}}
+	th := themes.MustGet("dark").WithNoColor()
+	e.opts = Options{Environment: "staging", ReadOnly: ro, Policy: ops.DefaultPolicy(), KeyMap: keymap.DefaultKeyMap(),
+		Theme: th, Now: clk.Now, AuditPath: "/var/lib/flightdeck/audit.jsonl"}
+	if !ro {
+		j, err := ops.OpenJournal(filepath.Join(t.TempDir(), "audit.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { j.Close() })
+		e.exec = ops.NewExecutor(ops.Config{Environment: "staging", Journal: j, Operator: "test@host", Now: clk.Now,
+			Caps: ops.Capabilities{
+				Backends: map[string]ops.BackendSignaler{"pg main": e.pg},
+				Rollouts: map[string]ops.RolloutController{"kube": &fakeKube{deps: rolloutsFixture().Deployments}},
+				Silences: map[string]ops.Silencer{"am": fakeAM{}},
+			}})
+		e.opts.Executor = e.exec
+	}
+	return e
+}
+
+// model returns a sized model with every fixture routed.
+func (e *env) model(w, h int) Model {
+	m := New(e.opts)
+	mm, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	mm, _ = mm.Update(SnapshotsMsg{Snapshots: allSnaps()})
+	return mm.(Model)
+}
+
+func keyMsg(s string) tea.KeyPressMsg {
+	switch s {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "backspace":
+		return tea.KeyPressMsg{Code: tea.KeyBackspace}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	}
+	r := []rune(s)
+	return tea.KeyPressMsg{Code: r[0], Text: s}
+}
+
+// press sends keys one by one and returns the model and the last Cmd.
+func press(m Model, keys ...string) (Model, tea.Cmd) {
+	var cmd tea.Cmd
+	for _, k := range keys {
+		var mm tea.Model
+		mm, cmd = m.Update(keyMsg(k))
+		m = mm.(Model)
+	}
+	return m, cmd
+}
+
+func typeText(m Model, s string) Model {
+	for _, r := range s {
+		mm, _ := m.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+		m = mm.(Model)
+	}
+	return m
+}
+
+func plain(m Model) string { return ansi.Strip(m.Render()) }

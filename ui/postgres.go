@@ -1,0 +1,799 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"flightdeck/sources"
+)
+
+// bkey is a backend's identity: pids are reused, pid+backend_start is not.
+type bkey struct {
+	pid   int32
+	start int64
+}
+
+func keyOf(b *sources.Backend) bkey { return bkey{b.PID, b.BackendStart.UnixNano()} }
+
+var pgSortKeys = []string{"duration", "state", "user", "app", "wait"}
+
+// pgView is the derived state of one Postgres source: the filtered, sorted
+// index is computed in Update when data, sort or filter change, so View only
+// formats the rows that fit on screen.
+type pgView struct {
+	snap     sources.Snapshot
+	act      *sources.PGActivity
+	index    []int
+	blocking map[int32]bool
+	roots    map[int32]bool
+	tags     map[bkey]bool
+	list     list
+	sel      bkey
+	hasSel   bool
+}
+
+type pgPane struct {
+	c         *shared
+	feeds     feeds
+	views     map[string]*pgView
+	showSys   bool
+	sortKey   int
+	filterStr string
+	filter    pgFilter
+	editing   bool
+	edit      lineEdit
+	detail    bool
+	detailOff int
+	w, h      int
+}
+
+func newPGPane(c *shared) *pgPane { return &pgPane{c: c, views: map[string]*pgView{}} }
+
+// SetSize is the frame size, border included.
+func (p *pgPane) SetSize(w, h int) {
+	p.w, p.h = w, h
+	if v := p.view(); v != nil {
+		v.list.clamp(len(v.index), p.listHeight())
+	}
+}
+
+// ShortHelp follows the pane: these keys are what the on-call needs here.
+func (p *pgPane) ShortHelp() []key.Binding {
+	k := p.c.km
+	return []key.Binding{k.List.Filter, k.Postgres.Sort, k.Postgres.Tag, k.Global.Actions, k.Postgres.Cancel, k.Postgres.Terminate}
+}
+
+// FullHelp is the Postgres section of the help overlay.
+func (p *pgPane) FullHelp() [][]key.Binding {
+	return append(p.c.km.List.FullHelp(), p.c.km.Postgres.FullHelp()...)
+}
+
+func (p *pgPane) view() *pgView {
+	n := p.feeds.name()
+	if n == "" {
+		return nil
+	}
+	return p.views[n]
+}
+
+// setSnapshot takes a new snapshot of any Postgres source, shown or not.
+func (p *pgPane) setSnapshot(s sources.Snapshot) {
+	p.feeds.set(s)
+	v := p.views[s.Source]
+	if v == nil {
+		v = &pgView{tags: map[bkey]bool{}}
+		p.views[s.Source] = v
+	}
+	v.snap = s
+	act, _ := s.Data.(*sources.PGActivity)
+	if act == nil || act == v.act {
+		return
+	}
+	v.act = act
+	v.blocking = map[int32]bool{}
+	v.roots = map[int32]bool{}
+	for i := range act.Backends {
+		for _, by := range act.Backends[i].BlockedBy {
+			v.blocking[by] = true
+		}
+	}
+	if len(v.blocking) > 0 {
+		for _, n := range sources.BlockingTree(act.Backends) {
+			if n.Root {
+				v.roots[n.PID] = true
+			}
+		}
+	}
+	if len(v.tags) > 0 {
+		live := make(map[bkey]bool, len(v.tags))
+		for i := range act.Backends {
+			if k := keyOf(&act.Backends[i]); v.tags[k] {
+				live[k] = true
+			}
+		}
+		v.tags = live // tags of backends that are gone are dropped
+	}
+	p.rebuild(v)
+}
+
+// refNow is the server's clock at our now: durations come from the
+// server's own timestamps, so a skewed bastion clock cannot distort them.
+func (p *pgPane) refNow(v *pgView) time.Time {
+	if v.act != nil && !v.act.Now.IsZero() && !v.snap.FetchedAt.IsZero() {
+		return v.act.Now.Add(p.c.now.Sub(v.snap.FetchedAt))
+	}
+	return p.c.now
+}
+
+// since is when the duration shown for b starts: the transaction for idle in
+// transaction (that is what holds locks and bloats), the query when active.
+func since(b *sources.Backend) time.Time {
+	switch {
+	case strings.HasPrefix(b.State, "idle in transaction"):
+		if !b.XactStart.IsZero() {
+			return b.XactStart
+		}
+	case b.State == "active":
+		return b.QueryStart
+	}
+	if !b.StateChange.IsZero() {
+		return b.StateChange
+	}
+	return b.QueryStart
+}
+
+func (p *pgPane) rebuild(v *pgView) {
+	if v.act == nil {
+		return
+	}
+	now := p.refNow(v)
+	bs := v.act.Backends
+	idx := v.index[:0]
+	if cap(idx) < len(bs) {
+		idx = make([]int, 0, len(bs))
+	}
+	f := p.filter
+	for i := range bs {
+		b := &bs[i]
+		if !p.showSys && !b.IsClient() {
+			continue
+		}
+		if !f.empty() && !f.match(b, now.Sub(since(b)), v.blocking[b.PID], len(b.BlockedBy) > 0) {
+			continue
+		}
+		idx = append(idx, i)
+	}
+	less := func(a, b *sources.Backend) int { return 0 }
+	switch pgSortKeys[p.sortKey] {
+	case "duration":
+		less = func(a, b *sources.Backend) int { return cmpTime(since(a), since(b)) }
+	case "state":
+		less = func(a, b *sources.Backend) int { return strings.Compare(a.State, b.State) }
+	case "user":
+		less = func(a, b *sources.Backend) int { return strings.Compare(a.User, b.User) }
+	case "app":
+		less = func(a, b *sources.Backend) int { return strings.Compare(a.Application, b.Application) }
+	case "wait":
+		less = func(a, b *sources.Backend) int {
+			return strings.Compare(a.WaitType+":"+a.WaitEvent, b.WaitType+":"+b.WaitEvent)
+		}
+	}
+	sort.SliceStable(idx, func(i, j int) bool {
+		a, b := &bs[idx[i]], &bs[idx[j]]
+		if c := less(a, b); c != 0 {
+			return c < 0
+		}
+		return a.PID < b.PID
+	})
+	v.index = idx
+	if v.hasSel {
+		for i, j := range idx {
+			if keyOf(&bs[j]) == v.sel {
+				v.list.cursor = i
+				break
+			}
+		}
+	}
+	v.list.clamp(len(idx), p.listHeight())
+	p.remember(v)
+}
+
+// cmpTime orders oldest first, unknown (zero) last.
+func cmpTime(a, b time.Time) int {
+	switch {
+	case a.Equal(b):
+		return 0
+	case a.IsZero():
+		return 1
+	case b.IsZero():
+		return -1
+	case a.Before(b):
+		return -1
+	}
+	return 1
+}
+
+func (p *pgPane) remember(v *pgView) {
+	if b := p.selected(); b != nil {
+		v.sel, v.hasSel = keyOf(b), true
+	}
+}
+
+func (p *pgPane) rebuildAll() {
+	for _, v := range p.views {
+		p.rebuild(v)
+	}
+}
+
+func (p *pgPane) selected() *sources.Backend {
+	v := p.view()
+	if v == nil || v.act == nil || len(v.index) == 0 {
+		return nil
+	}
+	return &v.act.Backends[v.index[min(v.list.cursor, len(v.index)-1)]]
+}
+
+// tagged returns the tagged backends of the current source, in table order.
+func (p *pgPane) tagged() []sources.Backend {
+	v := p.view()
+	if v == nil || v.act == nil || len(v.tags) == 0 {
+		return nil
+	}
+	var out []sources.Backend
+	for i := range v.act.Backends {
+		if v.tags[keyOf(&v.act.Backends[i])] {
+			out = append(out, v.act.Backends[i])
+		}
+	}
+	return out
+}
+
+// matching returns every backend the filter shows (for "terminate all N
+// matching"); nil without a filter, so a bulk action is always deliberate.
+func (p *pgPane) matching() []sources.Backend {
+	v := p.view()
+	if v == nil || p.filter.empty() {
+		return nil
+	}
+	out := make([]sources.Backend, len(v.index))
+	for i, j := range v.index {
+		out[i] = v.act.Backends[j]
+	}
+	return out
+}
+
+// headerLines is how many lines sit above the rows.
+func (p *pgPane) headerLines() int {
+	n := 3 // gauge, info, column titles
+	if v := p.view(); v != nil && v.act != nil && !v.act.CanSeeAll {
+		n++
+	}
+	if v := p.view(); v != nil && (v.snap.Err != nil || v.snap.Stale) {
+		n++
+	}
+	return n
+}
+
+func (p *pgPane) listHeight() int { return max(1, p.h-2-p.headerLines()) }
+
+// Update handles keys while the pane has focus.
+func (p *pgPane) Update(msg tea.Msg) (*pgPane, tea.Cmd) {
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return p, nil
+	}
+	k := p.c.km
+	if p.editing {
+		switch {
+		case key.Matches(km, k.List.Back):
+			p.editing, p.edit.value = false, ""
+			p.setFilter("")
+		case km.String() == "enter":
+			p.editing = false
+		default:
+			if p.edit.handle(km) {
+				p.setFilter(p.edit.value)
+			}
+		}
+		return p, nil
+	}
+	v := p.view()
+	if p.detail {
+		switch {
+		case key.Matches(km, k.List.Back), key.Matches(km, k.List.Details):
+			p.detail = false
+		case key.Matches(km, k.List.Down):
+			p.detailOff++
+		case key.Matches(km, k.List.Up):
+			p.detailOff = max0(p.detailOff - 1)
+		case key.Matches(km, k.List.Top):
+			p.detailOff = 0
+		}
+		return p, nil
+	}
+	switch {
+	case key.Matches(km, k.List.Filter):
+		p.editing, p.edit.value = true, p.filterStr
+	case key.Matches(km, k.List.Back):
+		if p.filterStr != "" {
+			p.setFilter("")
+		}
+	case key.Matches(km, k.Postgres.Sort):
+		p.sortKey = (p.sortKey + 1) % len(pgSortKeys)
+		p.rebuildAll()
+	case key.Matches(km, k.Postgres.System):
+		p.showSys = !p.showSys
+		p.rebuildAll()
+	case key.Matches(km, k.Postgres.NextDB):
+		p.feeds.step(1)
+	case key.Matches(km, k.Postgres.PrevDB):
+		p.feeds.step(-1)
+	case v == nil || v.act == nil:
+	case key.Matches(km, k.List.Details):
+		if p.selected() != nil {
+			p.detail, p.detailOff = true, 0
+		}
+	case key.Matches(km, k.Postgres.Tag):
+		if b := p.selected(); b != nil {
+			kk := keyOf(b)
+			if v.tags[kk] {
+				delete(v.tags, kk)
+			} else {
+				v.tags[kk] = true
+			}
+			v.list.cursor++
+			v.list.clamp(len(v.index), p.listHeight())
+			p.remember(v)
+		}
+	case key.Matches(km, k.Postgres.ClearTags):
+		clear(v.tags)
+	default:
+		if v.list.move(km, k.List, len(v.index), p.listHeight()) {
+			p.remember(v)
+		}
+	}
+	return p, nil
+}
+
+func (p *pgPane) setFilter(s string) {
+	p.filterStr = s
+	p.filter = parsePGFilter(s)
+	for _, v := range p.views {
+		v.list.cursor, v.list.offset = 0, 0
+		v.hasSel = false
+	}
+	p.rebuildAll()
+}
+
+// capturesKeys is true while the filter line owns the keyboard.
+func (p *pgPane) capturesKeys() bool { return p.editing }
+
+func (p *pgPane) title() string {
+	s, ok := p.feeds.current()
+	t := "3 Postgres · " + feedTitle(p.c, s, ok)
+	if len(p.feeds.order) > 1 {
+		t += fmt.Sprintf(" [%d/%d ] to switch]", p.feeds.cur+1, len(p.feeds.order))
+	}
+	return t
+}
+
+// Summary is the one-line view when another pane has the space.
+func (p *pgPane) Summary() string {
+	s, ok := p.feeds.current()
+	v := p.view()
+	if !ok || v == nil || v.act == nil {
+		n, _, _ := dataNotice(p.c, s, ok, "postgres")
+		return "3 Postgres  " + strings.Join(n, " ")
+	}
+	a := v.act
+	out := fmt.Sprintf("3 Postgres  %s  conns %d/%d  active %d  idle-tx %d", feedTitle(p.c, s, ok), a.Connections, a.Usable(),
+		a.ByState["active"], a.ByState["idle in transaction"]+a.ByState["idle in transaction (aborted)"])
+	if len(v.roots) > 0 {
+		out += fmt.Sprintf("  %d root blocker(s)", len(v.roots))
+	}
+	return out
+}
+
+// View draws the pane at its size; only the visible rows are formatted.
+func (p *pgPane) View(focused bool) []string {
+	th := p.c.th
+	inner := p.w - 2
+	s, ok := p.feeds.current()
+	v := p.view()
+	notice, dim, has := dataNotice(p.c, s, ok, "postgres")
+	var body []string
+	footer := ""
+	if !has || v == nil || v.act == nil {
+		body = notice
+	} else if p.detail {
+		body = append(notice, p.detailLines(v, inner)...)
+		if p.detailOff > 0 {
+			body = body[min(p.detailOff, len(body)-1):]
+		}
+		footer = "esc back"
+	} else {
+		body = append(body, notice...)
+		body = append(body, p.gauge(v, inner))
+		body = append(body, p.infoLine(v))
+		if !v.act.CanSeeAll {
+			body = append(body, th.Styles.Warn.Render("role lacks pg_monitor: other roles' queries show <insufficient privilege>"))
+		}
+		cols := pgLayout(inner)
+		body = append(body, th.Styles.Muted.Render(pgHeader(cols, th.Ellipsis)))
+		h := p.listHeight()
+		v.list.clamp(len(v.index), h)
+		now := p.refNow(v)
+		end := min(len(v.index), v.list.offset+h)
+		for i := v.list.offset; i < end; i++ {
+			body = append(body, p.row(v, &v.act.Backends[v.index[i]], cols, now, focused && i == v.list.cursor, dim))
+		}
+		if len(v.index) == 0 {
+			body = append(body, th.Styles.Muted.Render("no backends match"))
+		}
+		footer = fmt.Sprintf("%d/%d", min(v.list.cursor+1, len(v.index)), len(v.index))
+	}
+	return frame(th, p.title(), footer, focused, p.w, p.h, body)
+}
+
+func (p *pgPane) gauge(v *pgView, w int) string {
+	th := p.c.th
+	a := v.act
+	u := a.Usable()
+	ratio := 0.0
+	if u > 0 {
+		ratio = float64(a.Connections) / float64(u)
+	}
+	st := th.Styles.OK
+	switch {
+	case ratio >= 0.95:
+		st = th.Styles.Crit
+	case ratio >= 0.80:
+		st = th.Styles.Warn
+	}
+	const barW = 10
+	fill := min(barW, int(ratio*barW+0.5))
+	full, empty := "█", "░"
+	if th.ASCII {
+		full, empty = "#", "."
+	}
+	bar := "[" + strings.Repeat(full, fill) + strings.Repeat(empty, barW-fill) + "]"
+	out := st.Render(fmt.Sprintf("conns %d/%d %s %3.0f%%", a.Connections, u, bar, ratio*100))
+	var parts []string
+	for _, s := range []string{"active", "idle", "idle in transaction", "idle in transaction (aborted)"} {
+		if n := a.ByState[s]; n > 0 || s == "active" {
+			parts = append(parts, shortState(s)+" "+strconv.Itoa(n))
+		}
+	}
+	out += "  " + strings.Join(parts, " · ")
+	if a.OldestXact != nil {
+		out += fmt.Sprintf("  oldest xact %s (pid %d)", fmtDur(p.refNow(v).Sub(a.OldestXact.XactStart)), a.OldestXact.PID)
+	}
+	return fit(out, w, th.Ellipsis)
+}
+
+func (p *pgPane) infoLine(v *pgView) string {
+	th := p.c.th
+	if p.editing {
+		return th.Styles.Accent.Render("/ " + p.edit.view())
+	}
+	parts := []string{"sort:" + pgSortKeys[p.sortKey]}
+	if p.filterStr != "" {
+		parts = append(parts, fmt.Sprintf("filter:%q %d match", p.filterStr, len(v.index)))
+	}
+	if n := len(v.tags); n > 0 {
+		parts = append(parts, th.Styles.Tagged.Render(fmt.Sprintf("%d tagged", n)))
+	}
+	if len(v.roots) > 0 {
+		parts = append(parts, th.Styles.Crit.Render(fmt.Sprintf("%d root blocker(s)", len(v.roots))))
+	}
+	if p.showSys {
+		parts = append(parts, "all backend types")
+	} else {
+		parts = append(parts, "client backends (b: all)")
+	}
+	return th.Styles.Muted.Render(strings.Join(parts, "  "))
+}
+
+type pgCol int
+
+const (
+	colMark pgCol = iota
+	colPID
+	colUser
+	colApp
+	colClient
+	colState
+	colWait
+	colDur
+	colBlk
+	colQuery
+)
+
+var pgColW = map[pgCol]int{colMark: 2, colPID: 7, colUser: 12, colApp: 14, colClient: 15, colState: 9, colWait: 18, colDur: 8, colBlk: 11}
+var pgColTitle = map[pgCol]string{colMark: "", colPID: "PID", colUser: "USER", colApp: "APP", colClient: "CLIENT",
+	colState: "STATE", colWait: "WAIT", colDur: "DUR", colBlk: "BLOCKED BY", colQuery: "QUERY"}
+
+type pgColumn struct {
+	id pgCol
+	w  int
+}
+
+// pgLayout drops the least useful columns first when the pane is narrow,
+// keeping at least 20 cells of query text.
+func pgLayout(w int) []pgColumn {
+	ids := []pgCol{colMark, colPID, colUser, colApp, colClient, colState, colWait, colDur, colBlk}
+	dropOrder := []pgCol{colClient, colApp, colBlk, colWait, colUser}
+	width := func(ids []pgCol) int {
+		n := 0
+		for _, id := range ids {
+			n += pgColW[id] + 1
+		}
+		return n
+	}
+	for _, d := range dropOrder {
+		if w-width(ids) >= 20 {
+			break
+		}
+		for i, id := range ids {
+			if id == d {
+				ids = append(ids[:i:i], ids[i+1:]...)
+				break
+			}
+		}
+	}
+	cols := make([]pgColumn, 0, len(ids)+1)
+	for _, id := range ids {
+		cols = append(cols, pgColumn{id, pgColW[id]})
+	}
+	return append(cols, pgColumn{colQuery, max(1, w-width(ids))})
+}
+
+func pgHeader(cols []pgColumn, ell string) string {
+	var sb strings.Builder
+	for _, c := range cols {
+		if c.id == colPID || c.id == colDur {
+			sb.WriteString(fitRight(pgColTitle[c.id], c.w, ell))
+		} else {
+			sb.WriteString(fit(pgColTitle[c.id], c.w, ell))
+		}
+		if c.id != colQuery {
+			sb.WriteByte(' ')
+		}
+	}
+	return sb.String()
+}
+
+func shortState(s string) string {
+	switch s {
+	case "idle in transaction":
+		return "idle-tx"
+	case "idle in transaction (aborted)":
+		return "idle-tx!"
+	case "fastpath function call":
+		return "fastpath"
+	case "":
+		return "-"
+	}
+	return s
+}
+
+func queryText(b *sources.Backend, ell string) string {
+	if b.Hidden {
+		return "<insufficient privilege>"
+	}
+	q := b.Query
+	if b.QueryTruncated {
+		q += ell
+	}
+	return q
+}
+
+func (p *pgPane) row(v *pgView, b *sources.Backend, cols []pgColumn, now time.Time, selected, dim bool) string {
+	th := p.c.th
+	ell := th.Ellipsis
+	age := now.Sub(since(b))
+	if since(b).IsZero() {
+		age = 0
+	}
+	mark := " "
+	markSt := th.Styles.Base
+	switch {
+	case v.roots[b.PID]:
+		mark, markSt = "▶", th.Styles.Crit
+	case v.blocking[b.PID]:
+		mark, markSt = "▷", th.Styles.Warn
+	case len(b.BlockedBy) > 0:
+		mark, markSt = "·", th.Styles.Warn
+	}
+	if th.ASCII {
+		mark = map[string]string{"▶": ">", "▷": "}", "·": "-", " ": " "}[mark]
+	}
+	tag := " "
+	if v.tags[keyOf(b)] {
+		tag = "●"
+		if th.ASCII {
+			tag = "*"
+		}
+	}
+	var sb strings.Builder
+	for _, c := range cols {
+		var s string
+		switch c.id {
+		case colMark:
+			continue
+		case colPID:
+			s = fitRight(strconv.Itoa(int(b.PID)), c.w, ell)
+		case colUser:
+			s = fit(b.User, c.w, ell)
+		case colApp:
+			s = fit(b.Application, c.w, ell)
+		case colClient:
+			s = fit(b.ClientAddr, c.w, ell)
+		case colState:
+			st := shortState(b.State)
+			if !b.IsClient() {
+				st = b.BackendType
+			}
+			s = fit(st, c.w, ell)
+		case colWait:
+			w := ""
+			if b.WaitType != "" {
+				w = b.WaitType + ":" + b.WaitEvent
+			}
+			s = fit(w, c.w, ell)
+		case colDur:
+			d := ""
+			if age > 0 {
+				d = fmtDur(age)
+			}
+			s = fitRight(d, c.w, ell)
+		case colBlk:
+			s = fit(joinPIDs(b.BlockedBy), c.w, ell)
+		case colQuery:
+			s = fit(queryText(b, ell), c.w, ell)
+		}
+		sb.WriteString(s)
+		if c.id != colQuery {
+			sb.WriteByte(' ')
+		}
+	}
+	rest := sb.String()
+	var st lipgloss.Style
+	idleTx := strings.HasPrefix(b.State, "idle in transaction")
+	switch {
+	case selected:
+		return th.Styles.Selected.Render(mark + tag + " " + rest)
+	case dim:
+		return th.Styles.Dim.Render(mark + tag + " " + rest)
+	case (idleTx || b.State == "active") && age > 5*time.Minute:
+		st = th.Styles.Crit
+	case idleTx || b.State == "active" && age > time.Minute:
+		st = th.Styles.Warn
+	case v.tags[keyOf(b)]:
+		st = th.Styles.Tagged
+	default:
+		st = th.Styles.Base
+	}
+	return markSt.Render(mark) + th.Styles.Tagged.Render(tag) + " " + st.Render(rest)
+}
+
+func joinPIDs(ps []int32) string {
+	if len(ps) == 0 {
+		return ""
+	}
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = strconv.Itoa(int(p))
+	}
+	return strings.Join(s, ",")
+}
+
+// detailLines is the enter view: every field, the whole query and the
+// blocking tree the backend belongs to.
+func (p *pgPane) detailLines(v *pgView, w int) []string {
+	th := p.c.th
+	b := p.selected()
+	if b == nil {
+		return nil
+	}
+	now := p.refNow(v)
+	ago := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.UTC().Format("15:04:05") + " (" + fmtDur(now.Sub(t)) + " ago)"
+	}
+	field := func(k, val string) string { return th.Styles.Muted.Render(fmt.Sprintf("%-14s", k)) + val }
+	out := []string{
+		th.Styles.Bold.Render(fmt.Sprintf("pid %d  %s@%s  %s", b.PID, b.User, b.Database, shortState(b.State))),
+		field("application", b.Application),
+		field("client", b.ClientAddr),
+		field("backend type", b.BackendType),
+		field("backend start", ago(b.BackendStart)),
+		field("xact start", ago(b.XactStart)),
+		field("query start", ago(b.QueryStart)),
+		field("state change", ago(b.StateChange)),
+		field("wait", strings.Trim(b.WaitType+":"+b.WaitEvent, ":")),
+		field("blocked by", joinPIDs(b.BlockedBy)),
+	}
+	if b.LeaderPID != 0 {
+		out = append(out, field("leader pid", strconv.Itoa(int(b.LeaderPID))))
+	}
+	if b.Self {
+		out = append(out, th.Styles.Warn.Render("flightdeck's own connection: never a target"))
+	}
+	out = append(out, "", th.Styles.Muted.Render("query:"))
+	out = append(out, wrapText(queryText(b, th.Ellipsis), max(10, w-2))...)
+	if b.QueryTruncated {
+		out = append(out, th.Styles.Warn.Render(fmt.Sprintf("query text truncated at track_activity_query_size = %d bytes", v.act.TrackActivityQuerySize)))
+	}
+	if b.Hidden {
+		out = append(out, th.Styles.Warn.Render("query hidden: the monitoring role lacks pg_monitor"))
+	}
+	if len(v.blocking) > 0 {
+		out = append(out, "", th.Styles.Muted.Render("blocking tree (▶ root blocker; indented = waits on the line above):"))
+		out = append(out, p.treeLines(v, b.PID, now)...)
+	}
+	return out
+}
+
+func (p *pgPane) treeLines(v *pgView, pid int32, now time.Time) []string {
+	th := p.c.th
+	byPID := make(map[int32]*sources.Backend, len(v.act.Backends))
+	for i := range v.act.Backends {
+		byPID[v.act.Backends[i].PID] = &v.act.Backends[i]
+	}
+	nodes := sources.BlockingTree(v.act.Backends)
+	var out []string
+	var seg []sources.BlockNode
+	flush := func() {
+		in := false
+		for _, n := range seg {
+			in = in || n.PID == pid
+		}
+		if !in {
+			return
+		}
+		for _, n := range seg {
+			line := strings.Repeat("  ", n.Depth)
+			if n.Depth > 0 {
+				line += "└ "
+			}
+			if n.Root {
+				line += "▶ ROOT "
+			}
+			line += strconv.Itoa(int(n.PID))
+			if b := byPID[n.PID]; b != nil {
+				line += fmt.Sprintf(" %s %s %s %s", b.User, shortState(b.State), fmtDur(now.Sub(since(b))), queryText(b, th.Ellipsis))
+			}
+			if n.Waiters > 0 {
+				line += fmt.Sprintf("  (blocks %d)", n.Waiters)
+			}
+			if n.PID == pid {
+				line = th.Styles.Bold.Render(line)
+			} else if n.Root {
+				line = th.Styles.Crit.Render(line)
+			}
+			out = append(out, line)
+		}
+	}
+	for _, n := range nodes {
+		if n.Depth == 0 && len(seg) > 0 {
+			flush()
+			seg = seg[:0]
+		}
+		seg = append(seg, n)
+	}
+	flush()
+	if len(out) == 0 {
+		out = append(out, th.Styles.Muted.Render("pid "+strconv.Itoa(int(pid))+" neither blocks nor waits"))
+	}
+	return out
+}

@@ -1,0 +1,306 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"flightdeck/sources"
+)
+
+// recentRollout is how fresh a rollout must be to be emphasised: "deployed
+// 4m ago" next to a burning SLO is usually the answer.
+const recentRollout = 30 * time.Minute
+
+type rolloutsPane struct {
+	c       *shared
+	feeds   feeds
+	index   []int
+	list    list
+	detail  bool
+	hist    list
+	undoTo  map[string]int64 // deployment key → revision chosen in history
+	filter  string
+	editing bool
+	edit    lineEdit
+	w, h    int
+}
+
+func newRolloutsPane(c *shared) *rolloutsPane {
+	return &rolloutsPane{c: c, undoTo: map[string]int64{}}
+}
+
+// SetSize is the frame size, border included.
+func (p *rolloutsPane) SetSize(w, h int) { p.w, p.h = w, h }
+
+// ShortHelp follows the pane.
+func (p *rolloutsPane) ShortHelp() []key.Binding {
+	k := p.c.km
+	return []key.Binding{k.List.Details, k.Rollouts.Undo, k.Rollouts.Restart, k.Rollouts.Scale, k.Global.Actions}
+}
+
+// FullHelp is the rollouts section of the help overlay.
+func (p *rolloutsPane) FullHelp() [][]key.Binding {
+	return append(p.c.km.List.FullHelp(), p.c.km.Rollouts.FullHelp()...)
+}
+
+func (p *rolloutsPane) set() *sources.RolloutSet {
+	s, ok := p.feeds.current()
+	if !ok {
+		return nil
+	}
+	set, _ := s.Data.(*sources.RolloutSet)
+	return set
+}
+
+func (p *rolloutsPane) setSnapshot(s sources.Snapshot) {
+	p.feeds.set(s)
+	p.rebuild()
+}
+
+func (p *rolloutsPane) rebuild() {
+	p.index = p.index[:0]
+	set := p.set()
+	if set == nil {
+		return
+	}
+	f := strings.ToLower(p.filter)
+	for i, d := range set.Deployments {
+		if f == "" || containsFold(d.Key()+" "+string(d.State)+" "+strings.Join(d.Images, " "), f) {
+			p.index = append(p.index, i)
+		}
+	}
+	p.list.clamp(len(p.index), p.listHeight())
+}
+
+func (p *rolloutsPane) listHeight() int { return max(1, p.h-4) }
+
+func (p *rolloutsPane) selected() *sources.Deployment {
+	set := p.set()
+	if set == nil || len(p.index) == 0 {
+		return nil
+	}
+	return &set.Deployments[p.index[min(p.list.cursor, len(p.index)-1)]]
+}
+
+// undoTarget is the revision chosen in the history view, 0 = previous.
+func (p *rolloutsPane) undoTarget(d *sources.Deployment) int64 { return p.undoTo[d.Key()] }
+
+func (p *rolloutsPane) capturesKeys() bool { return p.editing }
+
+// Update handles keys while the pane has focus.
+func (p *rolloutsPane) Update(msg tea.Msg) (*rolloutsPane, tea.Cmd) {
+	km, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return p, nil
+	}
+	k := p.c.km
+	if p.editing {
+		switch {
+		case key.Matches(km, k.List.Back):
+			p.editing, p.filter = false, ""
+		case km.String() == "enter":
+			p.editing = false
+		default:
+			p.edit.handle(km)
+			p.filter = p.edit.value
+		}
+		p.rebuild()
+		return p, nil
+	}
+	d := p.selected()
+	if p.detail {
+		switch {
+		case key.Matches(km, k.List.Back):
+			p.detail = false
+		case d == nil:
+		case key.Matches(km, k.List.Details):
+			// choose the revision under the cursor as the undo target
+			if p.hist.cursor < len(d.History) {
+				r := d.History[p.hist.cursor]
+				if r.Number == d.Revision || p.undoTo[d.Key()] == r.Number {
+					delete(p.undoTo, d.Key())
+				} else {
+					p.undoTo[d.Key()] = r.Number
+				}
+			}
+		default:
+			p.hist.move(km, k.List, len(d.History), len(d.History))
+		}
+		return p, nil
+	}
+	switch {
+	case key.Matches(km, k.List.Details):
+		if d != nil {
+			p.detail, p.hist = true, list{}
+		}
+	case key.Matches(km, k.List.Back):
+		if p.filter != "" {
+			p.filter = ""
+			p.rebuild()
+		}
+	case key.Matches(km, k.List.Filter):
+		p.editing, p.edit.value = true, p.filter
+	case key.Matches(km, k.Postgres.NextDB):
+		p.feeds.step(1)
+		p.rebuild()
+	case key.Matches(km, k.Postgres.PrevDB):
+		p.feeds.step(-1)
+		p.rebuild()
+	default:
+		p.list.move(km, k.List, len(p.index), p.listHeight())
+	}
+	return p, nil
+}
+
+// Summary is the one-line view when another pane has the space.
+func (p *rolloutsPane) Summary() string {
+	s, ok := p.feeds.current()
+	set := p.set()
+	if set == nil {
+		n, _, _ := dataNotice(p.c, s, ok, "rollouts")
+		return "4 Rollouts  " + strings.Join(n, " ")
+	}
+	count := map[sources.RolloutState]int{}
+	var recent []string
+	for _, d := range set.Deployments {
+		count[d.State]++
+		if !d.RolledOutAt.IsZero() && p.c.now.Sub(d.RolledOutAt) < recentRollout {
+			recent = append(recent, d.Name+" "+fmtAge(p.c.now.Sub(d.RolledOutAt))+" ago")
+		}
+	}
+	out := fmt.Sprintf("4 Rollouts  %s  %d deployments  progressing %d  stalled %d", feedTitle(p.c, s, ok),
+		len(set.Deployments), count[sources.RolloutProgressing], count[sources.RolloutStalled])
+	if len(recent) > 0 {
+		out += "  " + p.c.th.Styles.Recent.Render("deployed: "+strings.Join(recent, ", "))
+	}
+	return out
+}
+
+// View draws the pane at its size.
+func (p *rolloutsPane) View(focused bool) []string {
+	th := p.c.th
+	ell := th.Ellipsis
+	inner := p.w - 2
+	s, ok := p.feeds.current()
+	notice, dim, has := dataNotice(p.c, s, ok, "rollouts")
+	body := notice
+	title := "4 Rollouts · " + feedTitle(p.c, s, ok)
+	if set := p.set(); set != nil && set.Context != "" {
+		title += " · " + set.Context
+	}
+	footer := ""
+	set := p.set()
+	switch {
+	case !has || set == nil:
+	case p.detail && p.selected() != nil:
+		body = append(body, p.detailLines(p.selected(), inner, focused)...)
+		footer = "j/k revision  enter: choose for undo  esc back"
+	default:
+		if p.editing {
+			body = append(body, th.Styles.Accent.Render("/ "+p.edit.view()))
+		} else if p.filter != "" {
+			body = append(body, th.Styles.Muted.Render(fmt.Sprintf("filter %q", p.filter)))
+		}
+		nameW := min(40, max(14, inner-56))
+		body = append(body, th.Styles.Muted.Render(fit("DEPLOYMENT", nameW, ell)+" "+fitRight("READY", 7, ell)+fitRight("UPD", 5, ell)+
+			fitRight("AVAIL", 6, ell)+"  "+fit("STATE", 11, ell)+fitRight("REV", 5, ell)+"  DEPLOYED"))
+		h := p.h - 2 - len(body)
+		p.list.clamp(len(p.index), h)
+		for i := p.list.offset; i < min(len(p.index), p.list.offset+h); i++ {
+			d := &set.Deployments[p.index[i]]
+			state := string(d.State)
+			if d.Paused {
+				state = string(sources.RolloutPaused)
+			}
+			line := fit(d.Key(), nameW, ell) + " " + fitRight(fmt.Sprintf("%d/%d", d.Ready, d.Replicas), 7, ell) +
+				fitRight(strconv.Itoa(int(d.Updated)), 5, ell) + fitRight(strconv.Itoa(int(d.Available)), 6, ell) + "  " +
+				fit(state, 11, ell) + fitRight(strconv.FormatInt(d.Revision, 10), 5, ell) + "  "
+			ago := ""
+			recent := false
+			if !d.RolledOutAt.IsZero() {
+				age := p.c.now.Sub(d.RolledOutAt)
+				ago = "deployed " + fmtAge(age) + " ago"
+				recent = age < recentRollout
+			}
+			rest := fit(ago, max0(inner-ansiWidth(line)), ell)
+			stateSt := th.Styles.Base
+			switch d.State {
+			case sources.RolloutStalled:
+				stateSt = th.Styles.Crit
+			case sources.RolloutProgressing:
+				stateSt = th.Styles.Warn
+			}
+			switch {
+			case focused && i == p.list.cursor:
+				line = th.Styles.Selected.Render(line + rest)
+			case dim:
+				line = th.Styles.Dim.Render(line + rest)
+			case recent:
+				line = stateSt.Render(line) + th.Styles.Recent.Render(rest)
+			default:
+				line = stateSt.Render(line) + th.Styles.Muted.Render(rest)
+			}
+			body = append(body, line)
+		}
+		if len(p.index) == 0 {
+			body = append(body, th.Styles.Muted.Render("no deployments"))
+		}
+		footer = fmt.Sprintf("%d/%d", min(p.list.cursor+1, len(p.index)), len(p.index))
+	}
+	return frame(th, title, footer, focused, p.w, p.h, body)
+}
+
+func (p *rolloutsPane) detailLines(d *sources.Deployment, w int, focused bool) []string {
+	th := p.c.th
+	ell := th.Ellipsis
+	out := []string{
+		th.Styles.Bold.Render(d.Key()) + fmt.Sprintf("  revision %d  %s  ready %d/%d updated %d available %d",
+			d.Revision, d.State, d.Ready, d.Replicas, d.Updated, d.Available),
+	}
+	if !d.RolledOutAt.IsZero() {
+		out = append(out, "rolled out "+d.RolledOutAt.UTC().Format("2006-01-02 15:04")+" ("+fmtAge(p.c.now.Sub(d.RolledOutAt))+" ago)")
+	}
+	if d.Message != "" {
+		out = append(out, wrapText(d.Message, w)...)
+	}
+	out = append(out, "images: "+strings.Join(d.Images, ", "))
+	if set := p.set(); set != nil {
+		if den := set.Denied[d.Namespace]; len(den) > 0 {
+			for k, why := range den {
+				out = append(out, th.Styles.Warn.Render(k+" denied: "+why))
+			}
+		}
+	}
+	to := p.undoTarget(d)
+	if to != 0 {
+		out = append(out, th.Styles.Accent.Render(fmt.Sprintf("undo target: revision %d (u to roll back)", to)))
+	} else {
+		out = append(out, th.Styles.Muted.Render("undo target: previous revision"))
+	}
+	out = append(out, "", th.Styles.Muted.Render(fit("   REV", 7, ell)+" "+fit("AGE", 6, ell)+fitRight("READY", 7, ell)+"  CHANGE-CAUSE / IMAGES"))
+	for i, r := range d.History {
+		mark := "  "
+		if r.Number == d.Revision {
+			mark = "* "
+		} else if r.Number == to {
+			mark = "< "
+		}
+		cause := r.ChangeCause
+		if cause == "" {
+			cause = "-"
+		}
+		line := fit(mark+fitRight(strconv.FormatInt(r.Number, 10), 5, ell), 7, ell) + " " + fit(fmtAge(p.c.now.Sub(r.CreatedAt)), 6, ell) +
+			fitRight(fmt.Sprintf("%d/%d", r.Ready, r.Replicas), 7, ell) + "  " + cause + "  " + strings.Join(r.Images, ",")
+		line = fit(line, w, ell)
+		if focused && i == p.hist.cursor {
+			line = th.Styles.Selected.Render(line)
+		}
+		out = append(out, line)
+	}
+	return out
+}

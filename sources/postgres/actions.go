@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -105,8 +106,11 @@ func (s *Source) SignalBackend(ctx context.Context, pid int32, start time.Time, 
 	case err != nil:
 		herr := humanize(ctx, what, err, s.timeout).(*Error)
 		if herr.Code == codeInsufficientPrivilege {
-			herr.msg = fmt.Sprintf("%s: permission denied: %s (to act on other roles' sessions: GRANT pg_signal_backend TO %s)",
-				what, herr.msg[len(what)+2:], quoteIdent(sess.info.role))
+			// Only superusers may signal superusers' sessions, and no GRANT
+			// changes that; otherwise say which GRANT would.
+			if !strings.Contains(strings.ToLower(herr.msg), "superuser") {
+				herr.msg += fmt.Sprintf(" (to act on other roles' sessions: GRANT pg_signal_backend TO %s)", quoteIdent(sess.info.role))
+			}
 		} else if !herr.Server && !pgconn.SafeToRetry(err) {
 			herr.msg += " (the request may have reached the server: check before acting again)"
 		}
@@ -144,16 +148,16 @@ func (s *Source) actDone(err error) {
 	}
 	s.actUsed = time.Now()
 	if s.actTimer == nil {
-		s.actTimer = time.AfterFunc(actionIdle, s.closeIdleAction)
+		s.actTimer = time.AfterFunc(s.actIdle, s.closeIdleAction)
 	} else {
-		s.actTimer.Reset(actionIdle)
+		s.actTimer.Reset(s.actIdle)
 	}
 }
 
 func (s *Source) closeIdleAction() {
 	s.actMu.Lock()
 	defer s.actMu.Unlock()
-	if s.act != nil && time.Since(s.actUsed) >= actionIdle-time.Millisecond {
+	if s.act != nil && time.Since(s.actUsed) >= s.actIdle-time.Millisecond {
 		s.dropAct()
 	}
 }

@@ -68,7 +68,15 @@ func describe(ctx context.Context, err error, limit time.Duration, e *Error) str
 		case codeQueryCanceled:
 			// "canceling statement due to statement timeout" says it all.
 			return "cancelled by the server: " + msg
-		case codeInsufficientPrivilege, codeInvalidPassword:
+		case codeInsufficientPrivilege:
+			if !strings.HasPrefix(msg, "permission denied") {
+				msg = "permission denied: " + msg
+			}
+			if pgErr.Detail != "" {
+				msg += ": " + sources.Sanitize(pgErr.Detail)
+			}
+			return msg
+		case codeInvalidPassword:
 			if pgErr.Detail != "" {
 				msg += ": " + sources.Sanitize(pgErr.Detail)
 			}

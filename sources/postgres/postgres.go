@@ -63,6 +63,7 @@ type Source struct {
 	mon   *session
 
 	actMu    sync.Mutex // guards act; held for a whole action statement
+	actIdle  time.Duration
 	act      *session
 	actUsed  time.Time
 	actTimer *time.Timer
@@ -130,6 +131,7 @@ func New(opts Options) (*Source, error) {
 		name:    "pg " + opts.Name,
 		cfg:     cfg,
 		timeout: timeout,
+		actIdle: actionIdle,
 		log:     log.With("source", "pg "+opts.Name),
 		own:     map[int32]bool{},
 	}, nil

@@ -29,6 +29,10 @@ const helloSQL = `SELECT current_setting('server_version_num')::int,
 // query text when we lack pg_read_all_stats.
 const hiddenQuery = "<insufficient privilege>"
 
+// unknownType is the BackendType of a hidden row that cannot be a client
+// backend.
+const unknownType = "unknown (hidden)"
+
 // Header flags, computed by the server each tick: grants can change in the
 // middle of an incident (someone runs GRANT pg_monitor), so they are not
 // cached per connection.
@@ -131,6 +135,13 @@ func (r *rowScan) backend(own map[int32]bool) sources.Backend {
 		b.BackendStart = time.Time{}
 	}
 	b.Hidden = r.query.Valid && r.query.String == hiddenQuery
+	if b.BackendType == "" && (b.Database == "" || b.User == "") {
+		// Hidden rows have no backend_type either. A client backend always
+		// has a database and a role; without one this is a background
+		// process (checkpointer, launcher...) and must not count as a
+		// connection or be offered as a target.
+		b.BackendType = unknownType
+	}
 	if len(r.blockedBy) > 0 {
 		b.BlockedBy = r.blockedBy
 	}

@@ -1,0 +1,280 @@
+// Package kube is the Rollouts source: Kubernetes Deployments with their
+// revision history (owned ReplicaSets) and rollout status, watched through
+// client-go informers, and the rollout actions the ops Executor may take
+// (undo, restart, scale, pause/resume), each done the way kubectl does it.
+//
+// The package satisfies ops.RolloutController structurally; it never imports
+// ops (arrows only go downward, see DESIGN.md).
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+
+	"flightdeck/sources"
+)
+
+// AllNamespaces in Options.Namespaces watches every namespace (needs
+// cluster-wide list/watch rights).
+const AllNamespaces = "*"
+
+// Options configure a Source.
+type Options struct {
+	// Kubeconfig is an explicit kubeconfig path; empty follows the standard
+	// loading rules ($KUBECONFIG, ~/.kube/config, then in-cluster config).
+	Kubeconfig string
+	// Context overrides the kubeconfig's current context.
+	Context string
+	// Namespaces to watch. Empty means the context's namespace (as kubectl
+	// does, "default" when unset); "*" (AllNamespaces) means every namespace.
+	Namespaces []string
+	// Selector is a label selector applied to Deployments ("app=api").
+	// ReplicaSets are not filtered by it: their labels are the pod template's,
+	// not the Deployment's, and history needs every owned ReplicaSet.
+	Selector string
+	// ProtectedNamespaces are passed through to RolloutSet.Protected.
+	ProtectedNamespaces []string
+	// Log receives diagnostics (and client-go's klog output, which must never
+	// reach the terminal the UI owns). Nil discards.
+	Log *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Source reads Deployments and ReplicaSets and acts on Deployments.
+type Source struct {
+	opts       Options
+	cs         kubernetes.Interface
+	context    string
+	namespaces []string // "" means all namespaces
+	log        *slog.Logger
+	now        func() time.Time
+
+	// permInterval is how often Run re-checks RBAC (SelfSubjectAccessReview);
+	// a var so tests can shorten it.
+	permInterval time.Duration
+	// minGap is the shortest time between two publishes: bursts of informer
+	// events (a rollout touches many objects) coalesce into one snapshot.
+	minGap time.Duration
+
+	mu     sync.Mutex
+	denied map[string]sources.Denied
+	user   string
+}
+
+var klogOnce sync.Once
+
+// New builds a Source from kubeconfig (standard loading rules) without
+// contacting the API server.
+func New(o Options) (*Source, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if o.Kubeconfig != "" {
+		rules.ExplicitPath = o.Kubeconfig
+	}
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: o.Context}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	ctxName := o.Context
+	if ctxName == "" {
+		if raw, err := cc.RawConfig(); err == nil && raw.CurrentContext != "" {
+			ctxName = raw.CurrentContext
+		} else {
+			ctxName = "in-cluster"
+		}
+	}
+	nss := slices.Clone(o.Namespaces)
+	if len(nss) == 0 {
+		ns, _, err := cc.Namespace()
+		if err != nil || ns == "" {
+			ns = metav1.NamespaceDefault
+		}
+		nss = []string{ns}
+	}
+	if slices.Contains(nss, AllNamespaces) {
+		nss = []string{metav1.NamespaceAll}
+	}
+	slices.Sort(nss)
+	nss = slices.Compact(nss)
+	s, err := NewForConfig(cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	s.context = ctxName
+	s.namespaces = nss
+	return s, nil
+}
+
+// NewForConfig builds a Source from a rest.Config (tests, embedding). The
+// namespaces are taken from o.Namespaces as given ("*" = all; empty =
+// "default").
+func NewForConfig(cfg *rest.Config, o Options) (*Source, error) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.UserAgent = "flightdeck"
+	// Defaults (5 qps) are for controllers; an operator's click must not queue.
+	cfg.QPS, cfg.Burst = 20, 40
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	s := newSource(cs, o)
+	s.context = cfg.Host
+	return s, nil
+}
+
+func newSource(cs kubernetes.Interface, o Options) *Source {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	// client-go logs through klog to stderr by default, which would scribble
+	// over the TUI. Route it to our logger once per process.
+	klogOnce.Do(func() { klog.SetSlogLogger(log.With("component", "client-go")) })
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	nss := slices.Clone(o.Namespaces)
+	if len(nss) == 0 {
+		nss = []string{metav1.NamespaceDefault}
+	}
+	if slices.Contains(nss, AllNamespaces) {
+		nss = []string{metav1.NamespaceAll}
+	}
+	slices.Sort(nss)
+	nss = slices.Compact(nss)
+	return &Source{
+		opts:         o,
+		cs:           cs,
+		namespaces:   nss,
+		log:          log,
+		now:          now,
+		permInterval: 3 * time.Minute,
+		minGap:       100 * time.Millisecond,
+	}
+}
+
+// Name is "kube".
+func (s *Source) Name() string { return "kube" }
+
+// Kind is sources.KindRollouts.
+func (s *Source) Kind() sources.Kind { return sources.KindRollouts }
+
+// Context is the kubeconfig context (or API server URL) the source talks to.
+func (s *Source) Context() string { return s.context }
+
+// Namespaces are the namespaces watched; "" means all.
+func (s *Source) Namespaces() []string { return slices.Clone(s.namespaces) }
+
+// Fetch lists Deployments and ReplicaSets once and checks permissions; used
+// by `config check` and tests. Run is the live path.
+func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
+	var deps []*appsv1.Deployment
+	var rss []*appsv1.ReplicaSet
+	for _, ns := range s.namespaces {
+		dl, err := s.cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{LabelSelector: s.opts.Selector})
+		if err != nil {
+			return nil, apiError("list deployments", ns, err)
+		}
+		for i := range dl.Items {
+			deps = append(deps, slimDeployment(&dl.Items[i]))
+		}
+		rl, err := s.cs.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, apiError("list replicasets", ns, err)
+		}
+		for i := range rl.Items {
+			rss = append(rss, slimReplicaSet(&rl.Items[i]))
+		}
+	}
+	s.refreshPermissions(ctx, nsOf(deps))
+	return s.snapshot(deps, rss), nil
+}
+
+// snapshot assembles the payload from (slim) objects plus the last known
+// permissions.
+func (s *Source) snapshot(deps []*appsv1.Deployment, rss []*appsv1.ReplicaSet) *sources.RolloutSet {
+	set := BuildSet(deps, rss)
+	set.Context = s.context
+	set.Protected = slices.Clone(s.opts.ProtectedNamespaces)
+	s.mu.Lock()
+	if len(s.denied) > 0 {
+		set.Denied = make(map[string]sources.Denied, len(s.denied))
+		for ns, d := range s.denied {
+			set.Denied[ns] = d // never mutated after being stored
+		}
+	}
+	s.mu.Unlock()
+	return set
+}
+
+// nsOf lists the namespaces of deps, sorted, for permission checks when all
+// namespaces are watched.
+func nsOf(deps []*appsv1.Deployment) []string {
+	seen := map[string]bool{}
+	for _, d := range deps {
+		seen[d.Namespace] = true
+	}
+	out := make([]string, 0, len(seen))
+	for ns := range seen {
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// apiError turns an API error into a short, sanitized one the status bar can
+// show; 401/403 keep their meaning up front.
+func apiError(op, ns string, err error) error {
+	where := op
+	if ns != "" {
+		where += " in " + ns
+	}
+	switch {
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("%s: forbidden: %s", where, sources.Sanitize(statusMessage(err)))
+	case apierrors.IsUnauthorized(err):
+		return fmt.Errorf("%s: unauthorized (credentials rejected or expired): %s", where, sources.Sanitize(statusMessage(err)))
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s: timed out", where)
+	}
+	return fmt.Errorf("%s: %s", where, sources.Sanitize(err.Error()))
+}
+
+func statusMessage(err error) string {
+	var st apierrors.APIStatus
+	if errors.As(err, &st) && st.Status().Message != "" {
+		return st.Status().Message
+	}
+	return err.Error()
+}
+
+// actionError is the error an action returns: a 403 reads "forbidden: …"
+// first, because that is what the operator must act on (ask for RBAC), and it
+// is never retried.
+func actionError(what string, err error) error {
+	if apierrors.IsForbidden(err) {
+		return fmt.Errorf("forbidden: %s", sources.Sanitize(statusMessage(err)))
+	}
+	if apierrors.IsUnauthorized(err) {
+		return fmt.Errorf("unauthorized: %s", sources.Sanitize(statusMessage(err)))
+	}
+	return fmt.Errorf("%s: %s", what, sources.Sanitize(strings.TrimSpace(err.Error())))
+}

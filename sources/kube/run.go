@@ -1,0 +1,235 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	appsinformers "k8s.io/client-go/informers/apps/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"flightdeck/sources"
+)
+
+// probeInterval is how often Run checks, while in error, whether the API
+// server answers again. Informers recover by themselves (they relist with
+// backoff), but a relist that finds nothing new emits no event, so without
+// a probe an empty namespace would keep showing a healed error.
+const probeInterval = 2 * time.Second
+
+// informerPair is the two informers of one namespace (or of all namespaces).
+type informerPair struct {
+	ns   string
+	deps cache.SharedIndexInformer
+	rss  cache.SharedIndexInformer
+}
+
+// runState is shared between informer callbacks and the Run loop.
+type runState struct {
+	mu      sync.Mutex
+	pending error // latest watch/list error not yet published
+	kick    chan struct{}
+}
+
+func (r *runState) notify() {
+	select {
+	case r.kick <- struct{}{}:
+	default: // a kick is already pending: this change coalesces into it
+	}
+}
+
+func (r *runState) setErr(err error) {
+	r.mu.Lock()
+	r.pending = err
+	r.mu.Unlock()
+	r.notify()
+}
+
+func (r *runState) takeErr() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	err := r.pending
+	r.pending = nil
+	return err
+}
+
+// Run watches Deployments and ReplicaSets with informers and publishes a
+// fresh RolloutSet after every change, at most one per minGap (bursts
+// coalesce). API failures are published as errors (the Hub keeps the last
+// good data); the informers relist by themselves, on 410 Gone and watch
+// expiry too, and the next successful snapshot clears the error. RBAC is
+// re-checked every permInterval, not per event. Run returns when ctx ends.
+func (s *Source) Run(ctx context.Context, publish func(sources.Payload, error)) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	st := &runState{kick: make(chan struct{}, 1)}
+	pairs := s.informers(st)
+
+	var wg sync.WaitGroup
+	var synced []cache.InformerSynced
+	for _, p := range pairs {
+		for _, inf := range []cache.SharedIndexInformer{p.deps, p.rss} {
+			synced = append(synced, inf.HasSynced)
+			wg.Add(1)
+			go func() { defer wg.Done(); inf.Run(ctx.Done()) }()
+		}
+	}
+	defer wg.Wait()
+
+	// The first snapshot goes out once every cache is filled; an empty
+	// namespace produces no event, so the sync itself kicks.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if cache.WaitForCacheSync(ctx.Done(), synced...) {
+			st.notify()
+		}
+	}()
+	// Permissions: at start and every permInterval, off the publish path.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(s.permInterval)
+		defer t.Stop()
+		for {
+			deps, _ := s.cached(pairs)
+			s.refreshPermissions(ctx, nsOf(deps))
+			st.notify()
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+
+	probe := time.NewTicker(probeInterval)
+	defer probe.Stop()
+	var (
+		lastPub time.Time
+		inError bool
+		isSync  bool
+	)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-st.kick:
+		case <-probe.C:
+			if !inError || !s.probe(ctx) {
+				continue
+			}
+		}
+		if gap := s.minGap - time.Since(lastPub); gap > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(gap):
+			}
+			// Everything that happened during the gap is in this snapshot.
+			select {
+			case <-st.kick:
+			default:
+			}
+		}
+		lastPub = time.Now()
+		if err := st.takeErr(); err != nil {
+			inError = true
+			publish(nil, err)
+			continue
+		}
+		if !isSync {
+			if isSync = allSynced(synced); !isSync {
+				continue
+			}
+		}
+		deps, rss := s.cached(pairs)
+		inError = false
+		publish(s.snapshot(deps, rss), nil)
+	}
+}
+
+func allSynced(fs []cache.InformerSynced) bool {
+	for _, f := range fs {
+		if !f() {
+			return false
+		}
+	}
+	return true
+}
+
+// probe reports whether the API server answers a cheap list again.
+func (s *Source) probe(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := s.cs.AppsV1().Deployments(s.namespaces[0]).List(ctx, metav1.ListOptions{Limit: 1, LabelSelector: s.opts.Selector})
+	return err == nil
+}
+
+// informers builds, per namespace, a Deployment informer (label selector
+// applied) and a ReplicaSet informer (unfiltered: RS labels are the pod
+// template's), both with stripTransform and a watch error handler that
+// reports real failures but not routine watch expiry.
+func (s *Source) informers(st *runState) []informerPair {
+	handler := cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { st.notify() },
+		UpdateFunc: func(any, any) { st.notify() },
+		DeleteFunc: func(any) { st.notify() },
+	}
+	selector := s.opts.Selector
+	pairs := make([]informerPair, 0, len(s.namespaces))
+	for _, ns := range s.namespaces {
+		p := informerPair{ns: ns}
+		// Resync 0: periodic resync re-delivers the cache to handlers and
+		// would publish identical snapshots for nothing.
+		p.deps = appsinformers.NewFilteredDeploymentInformer(s.cs, ns, 0, cache.Indexers{},
+			func(o *metav1.ListOptions) { o.LabelSelector = selector })
+		p.rss = appsinformers.NewFilteredReplicaSetInformer(s.cs, ns, 0, cache.Indexers{}, nil)
+		for what, inf := range map[string]cache.SharedIndexInformer{"deployments": p.deps, "replicasets": p.rss} {
+			_ = inf.SetTransform(stripTransform)
+			_ = inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
+				if routineWatchEnd(err) {
+					s.log.Debug("watch ended; relisting", "resource", what, "namespace", ns, "err", err)
+					return
+				}
+				s.log.Warn("watch failed", "resource", what, "namespace", ns, "err", err)
+				st.setErr(apiError("watch "+what, ns, err))
+			})
+			_, _ = inf.AddEventHandler(handler)
+		}
+		pairs = append(pairs, p)
+	}
+	return pairs
+}
+
+// routineWatchEnd is a watch that ended normally: a closed stream or an
+// expired resourceVersion (410 Gone). The reflector relists; nothing to show.
+func routineWatchEnd(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		apierrors.IsResourceExpired(err) || apierrors.IsGone(err)
+}
+
+// cached reads the informer stores. The objects are the slim copies made by
+// stripTransform and are never mutated, so they can be used without copying.
+func (s *Source) cached(pairs []informerPair) ([]*appsv1.Deployment, []*appsv1.ReplicaSet) {
+	var deps []*appsv1.Deployment
+	var rss []*appsv1.ReplicaSet
+	for _, p := range pairs {
+		for _, o := range p.deps.GetStore().List() {
+			if d, ok := o.(*appsv1.Deployment); ok {
+				deps = append(deps, d)
+			}
+		}
+		for _, o := range p.rss.GetStore().List() {
+			if rs, ok := o.(*appsv1.ReplicaSet); ok {
+				rss = append(rss, rs)
+			}
+		}
+	}
+	return deps, rss
+}

@@ -250,7 +250,7 @@ func newEnv(t testing.TB, ro bool) *env {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { j.Close() })
-		e.exec = ops.NewExecutor(ops.Config{Environment: "staging", Journal: j, Operator: "test@host", Now: clk.Now,
+		e.exec = ops.NewExecutor(ops.Config{Environment: "staging", Journal: j, Policy: ops.DefaultPolicy(), Operator: "test@host", Now: clk.Now,
 			Caps: ops.Capabilities{
 				Backends: map[string]ops.BackendSignaler{"pg main": e.pg},
 				Rollouts: map[string]ops.RolloutController{"kube": &fakeKube{deps: rolloutsFixture().Deployments}},

@@ -1,0 +1,390 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"flightdeck/ops"
+	"flightdeck/sources"
+)
+
+func TestFocusKeys(t *testing.T) {
+	m := newEnv(t, true).model(80, 24)
+	for k, want := range map[string]focus{"1": focusSLO, "2": focusAlerts, "3": focusPostgres, "4": focusRollouts} {
+		m2, _ := press(m, k)
+		if m2.focus != want {
+			t.Errorf("key %s: focus %d, want %d", k, m2.focus, want)
+		}
+	}
+	m, _ = press(m, "4", "tab")
+	if m.focus != focusSLO {
+		t.Errorf("tab from rollouts: focus %d", m.focus)
+	}
+	mm, _ := m.Update(tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift})
+	if mm.(Model).focus != focusRollouts {
+		t.Errorf("shift+tab from SLOs: focus %d", mm.(Model).focus)
+	}
+}
+
+func TestSnapshotsRoutedToOwningPane(t *testing.T) {
+	m := newEnv(t, true).model(80, 24)
+	if m.pg.view() == nil || m.pg.view().act == nil {
+		t.Fatal("postgres snapshot not routed")
+	}
+	if m.slo.set() == nil || m.alerts.set() == nil || m.ro.set() == nil {
+		t.Fatal("a snapshot was not routed")
+	}
+	// A second postgres source is kept, and [ ] switch to it.
+	other := snap("pg replica", sources.KindPostgres, pgFixture(), time.Second)
+	mm, cmd := m.Update(SnapshotsMsg{Snapshots: []sources.Snapshot{other}})
+	m = mm.(Model)
+	if cmd != nil {
+		t.Error("no Updates configured, yet a wait Cmd was returned")
+	}
+	m, _ = press(m, "3", "]")
+	if m.pg.feeds.name() != "pg replica" || !strings.Contains(m.pg.title(), "[2/2") {
+		t.Errorf("] did not switch database: %q", m.pg.title())
+	}
+}
+
+func TestUpdatesRearmed(t *testing.T) {
+	e := newEnv(t, true)
+	e.opts.Updates = &fakeSub{batch: allSnaps()}
+	m := New(e.opts)
+	mm, cmd := m.Update(SnapshotsMsg{Snapshots: allSnaps()})
+	if cmd == nil {
+		t.Fatal("wait Cmd not re-armed after snapshots")
+	}
+	mm, cmd = mm.Update(SnapshotsMsg{Err: errors.New("subscription closed")})
+	if cmd != nil || !strings.Contains(mm.(Model).status, "updates stopped") {
+		t.Errorf("error: cmd=%v status=%q", cmd != nil, mm.(Model).status)
+	}
+}
+
+func pids(m Model) []int32 {
+	v := m.pg.view()
+	out := []int32{}
+	for _, i := range v.index {
+		out = append(out, v.act.Backends[i].PID)
+	}
+	return out
+}
+
+func TestPostgresFilter(t *testing.T) {
+	cases := map[string][]int32{
+		"user:app":         {4711, 4712, 4713, 4802},
+		"state:idle-in-tx": {4711},
+		">5m":              {4711, 4801},
+		"dur>5m user:rep":  {4801},
+		"blocked":          {4712, 4713},
+		"blocking":         {4711, 4712},
+		"wait:lock":        {4712, 4713},
+		"campaigns":        {4711, 4712, 4713},
+		"4805":             {4805},
+	}
+	for f, want := range cases {
+		m := newEnv(t, true).model(80, 24)
+		m, _ = press(m, "3", "/")
+		m = typeText(m, f)
+		m, _ = press(m, "enter")
+		got := pids(m)
+		if len(got) != len(want) {
+			t.Errorf("filter %q: %v, want %v", f, got, want)
+			continue
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("filter %q: %v, want %v", f, got, want)
+				break
+			}
+		}
+		m, _ = press(m, "esc")
+		if m.pg.filterStr != "" || len(pids(m)) != 8 {
+			t.Errorf("esc did not clear filter %q", f)
+		}
+	}
+}
+
+func TestPostgresNonClientToggle(t *testing.T) {
+	m := newEnv(t, true).model(80, 24)
+	m, _ = press(m, "3")
+	if len(pids(m)) != 8 {
+		t.Fatalf("non-client backend shown by default: %v", pids(m))
+	}
+	m, _ = press(m, "b")
+	if len(pids(m)) != 9 {
+		t.Fatalf("b did not show the autovacuum worker: %v", pids(m))
+	}
+}
+
+func TestPostgresSortCycles(t *testing.T) {
+	m := newEnv(t, true).model(80, 24)
+	m, _ = press(m, "3")
+	if pids(m)[0] != 4711 {
+		t.Fatalf("duration sort: %v", pids(m))
+	}
+	want := []string{"state", "user", "app", "wait", "duration"}
+	for _, w := range want {
+		m, _ = press(m, "s")
+		if pgSortKeys[m.pg.sortKey] != w {
+			t.Fatalf("sort key %s, want %s", pgSortKeys[m.pg.sortKey], w)
+		}
+	}
+	m, _ = press(m, "s", "s") // user
+	if got := pids(m); m.pg.view().act.Backends[m.pg.view().index[0]].User != "analyst" {
+		t.Errorf("user sort: %v", got)
+	}
+}
+
+func TestTagsSurviveRefreshByIdentity(t *testing.T) {
+	m := newEnv(t, true).model(80, 24)
+	m, _ = press(m, "3", "space", "space") // tag 4711 and 4801
+	if n := len(m.pg.tagged()); n != 2 {
+		t.Fatalf("tagged %d", n)
+	}
+	// Refresh: 4801 is gone, 4711 is the same backend.
+	next := pgFixture()
+	next.Backends = append(next.Backends[:3:3], next.Backends[4:]...)
+	mm, _ := m.Update(SnapshotsMsg{Snapshots: []sources.Snapshot{snap("pg main", sources.KindPostgres, next, 0)}})
+	m = mm.(Model)
+	tg := m.pg.tagged()
+	if len(tg) != 1 || tg[0].PID != 4711 {
+		t.Fatalf("after refresh tagged %v", tg)
+	}
+	// pid 4711 reused by a new backend: the tag does not carry over.
+	reused := pgFixture()
+	reused.Backends[0].BackendStart = t0
+	mm, _ = m.Update(SnapshotsMsg{Snapshots: []sources.Snapshot{snap("pg main", sources.KindPostgres, reused, 0)}})
+	if tg := mm.(Model).pg.tagged(); len(tg) != 0 {
+		t.Fatalf("tag followed a reused pid: %v", tg)
+	}
+}
+
+func TestReadOnlyRefusesWithoutCmd(t *testing.T) {
+	m := newEnv(t, true).model(80, 24)
+	for _, seq := range [][]string{{"3", "K"}, {"3", "C"}, {"4", "u"}, {"4", "R"}, {"4", "S"}, {"2", "x"}} {
+		m2, cmd := press(m, seq...)
+		if cmd != nil {
+			t.Errorf("%v: read-only returned a Cmd", seq)
+		}
+		if m2.status != readOnlyRefusal || m2.confirm != nil || m2.form != nil {
+			t.Errorf("%v: status %q", seq, m2.status)
+		}
+	}
+	// The menu still opens and shows why every entry is disabled.
+	m, _ = press(m, "3", "a")
+	if m.menu == nil {
+		t.Fatal("menu did not open")
+	}
+	for _, e := range m.menu.entries {
+		if !strings.Contains(e.reason, "read-only") {
+			t.Errorf("entry %q enabled in read-only", e.label)
+		}
+	}
+	if m2, cmd := press(m, "enter"); cmd != nil || m2.menu == nil {
+		t.Error("choosing a disabled entry did something")
+	}
+}
+
+func TestMenuShowsPolicyReasons(t *testing.T) {
+	m := newEnv(t, false).model(80, 24)
+	// Move to pid 4803 (role postgres, protected) : rows by duration.
+	m, _ = press(m, "3", "/")
+	m = typeText(m, "user:postgres")
+	m, _ = press(m, "enter", "a")
+	if m.menu == nil {
+		t.Fatal("no menu")
+	}
+	found := false
+	for _, e := range m.menu.entries {
+		if e.kind == ops.Terminate && strings.Contains(e.reason, `role "postgres" is protected`) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("protected role not shown as reason: %+v", m.menu.entries)
+	}
+}
+
+// runCmd executes a Cmd (a Plan or Execute) and feeds its message back.
+func runCmd(t *testing.T, m Model, cmd tea.Cmd) Model {
+	t.Helper()
+	if cmd == nil {
+		t.Fatal("expected a Cmd")
+	}
+	mm, _ := m.Update(cmd())
+	return mm.(Model)
+}
+
+func TestLowRiskConfirmFlow(t *testing.T) {
+	e := newEnv(t, false)
+	m := e.model(80, 24)
+	m, cmd := press(m, "3", "C")
+	if m.pending == "" {
+		t.Error("no pending notice while planning")
+	}
+	m = runCmd(t, m, cmd)
+	if m.confirm == nil || m.confirm.plan.Risk != ops.Low || m.confirm.yes {
+		t.Fatalf("confirm dialog: %+v", m.confirm)
+	}
+	// Keys in the first 400 ms are ignored, even y.
+	m, cmd = press(m, "y")
+	if cmd != nil || m.confirm == nil {
+		t.Fatal("key inside the 400ms guard was acted on")
+	}
+	e.clk.Add(401 * time.Millisecond)
+	// enter with No focused cancels.
+	m, cmd = press(m, "enter")
+	if cmd != nil || m.confirm != nil || !strings.Contains(m.status, "cancelled") {
+		t.Fatalf("enter on No: cmd=%v confirm=%v status=%q", cmd != nil, m.confirm != nil, m.status)
+	}
+	if len(e.pg.calls()) != 0 {
+		t.Fatal("cancelled dialog signalled a backend")
+	}
+	// Again, confirm with y.
+	m, cmd = press(m, "C")
+	m = runCmd(t, m, cmd)
+	e.clk.Add(time.Second)
+	m, cmd = press(m, "y")
+	m = runCmd(t, m, cmd)
+	if got := e.pg.calls(); len(got) != 1 || got[0] != 4711 {
+		t.Fatalf("signals %v", got)
+	}
+	if !strings.Contains(m.status, "done") || m.statusBad {
+		t.Errorf("status %q", m.status)
+	}
+}
+
+func TestHighRiskPhrase(t *testing.T) {
+	e := newEnv(t, false)
+	refreshed := ""
+	e.opts.Refresh = func(s string) { refreshed = s }
+	m := e.model(80, 24)
+	m, cmd := press(m, "3", "K")
+	m = runCmd(t, m, cmd)
+	if m.confirm == nil || m.confirm.plan.Risk != ops.High || m.confirm.plan.Phrase != "4711" {
+		t.Fatalf("confirm: %+v", m.confirm)
+	}
+	if !strings.Contains(plain(m), "type 4711 to confirm") {
+		t.Error("phrase prompt not shown")
+	}
+	e.clk.Add(time.Second)
+	m = typeText(m, "4712")
+	m, cmd = press(m, "enter")
+	if cmd != nil || m.confirm == nil || !strings.Contains(m.confirm.err, "does not match") {
+		t.Fatalf("mismatch: cmd=%v confirm=%+v", cmd != nil, m.confirm)
+	}
+	m, _ = press(m, "backspace")
+	m = typeText(m, "1")
+	m, cmd = press(m, "enter")
+	m = runCmd(t, m, cmd)
+	if got := e.pg.calls(); len(got) != 1 {
+		t.Fatalf("signals %v", got)
+	}
+	// The Refresh Cmd refreshes the plan's source.
+	_, cmd = m.Update(ResultMsg{Result: ops.Result{OK: true, Summary: "x", Plan: ops.Plan{Source: "pg main"}}})
+	if cmd == nil {
+		t.Fatal("no refresh Cmd")
+	}
+	cmd()
+	if refreshed != "pg main" {
+		t.Errorf("refreshed %q", refreshed)
+	}
+}
+
+func TestEscCancelsDialogs(t *testing.T) {
+	e := newEnv(t, false)
+	m := e.model(80, 24)
+	m, cmd := press(m, "3", "K")
+	m = runCmd(t, m, cmd)
+	e.clk.Add(time.Second)
+	m, cmd = press(m, "esc")
+	if cmd != nil || m.confirm != nil {
+		t.Fatal("esc did not cancel the confirm dialog")
+	}
+	m, _ = press(m, "a")
+	m, _ = press(m, "esc")
+	if m.menu != nil {
+		t.Fatal("esc did not close the menu")
+	}
+	m, _ = press(m, "4", "S")
+	if m.form == nil {
+		t.Fatal("scale form did not open")
+	}
+	if m.form.fields[0].edit.value != "6" {
+		t.Errorf("replicas prefilled %q", m.form.fields[0].edit.value)
+	}
+	m, _ = press(m, "esc")
+	if m.form != nil {
+		t.Fatal("esc did not close the form")
+	}
+}
+
+func TestSilenceForm(t *testing.T) {
+	e := newEnv(t, false)
+	m := e.model(80, 24)
+	m, _ = press(m, "2", "j", "x") // first HighErrorRate alert
+	if m.form == nil {
+		t.Fatal("no silence form")
+	}
+	if got := m.form.fields[0].edit.value; got != `{alertname="HighErrorRate", service="nudge-api", severity="critical"}` {
+		t.Errorf("prefilled matchers %s", got)
+	}
+	m, cmd := press(m, "enter")
+	if cmd != nil || !strings.Contains(m.form.err, "comment") {
+		t.Fatalf("empty comment accepted: %q", m.form.err)
+	}
+	m = typeText(m, "deploy rollback in progress")
+	m, cmd = press(m, "enter")
+	m = runCmd(t, m, cmd)
+	if m.confirm == nil || m.confirm.plan.Action != ops.Silence {
+		t.Fatalf("no silence plan: %q", m.status)
+	}
+}
+
+func TestUndoUsesChosenRevision(t *testing.T) {
+	e := newEnv(t, false)
+	m := e.model(80, 24)
+	m, _ = press(m, "4", "enter", "j", "j", "enter", "esc", "u")
+	// choose revision 40 in history, then undo
+	_ = m
+	m2, cmd := press(e.model(80, 24), "4", "enter", "j", "j", "enter", "u")
+	m2 = runCmd(t, m2, cmd)
+	if m2.confirm == nil || m2.confirm.plan.Params.ToRevision != 40 {
+		t.Fatalf("undo plan %+v status %q", m2.confirm, m2.status)
+	}
+}
+
+func TestParseMatchers(t *testing.T) {
+	ms, err := parseMatchers(`{alertname="A, B", severity=~"crit.*", team!="x"}`)
+	if err != nil || len(ms) != 3 || ms[0].Value != "A, B" || !ms[1].IsRegex || ms[2].IsEqual {
+		t.Fatalf("%+v %v", ms, err)
+	}
+	if _, err := parseMatchers(`{alertname="A}`); err == nil {
+		t.Error("unterminated quote accepted")
+	}
+}
+
+func TestStaleAndWaiting(t *testing.T) {
+	e := newEnv(t, true)
+	m := New(e.opts)
+	mm, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = mm.(Model)
+	if !strings.Contains(plain(m), "waiting for SLOs") {
+		t.Error("no waiting notice")
+	}
+	s := snap("pg main", sources.KindPostgres, pgFixture(), 31*time.Second)
+	s.Err, s.Stale = errors.New("dial tcp 10.0.0.5:5432: i/o timeout"), true
+	mm, _ = m.Update(SnapshotsMsg{Snapshots: []sources.Snapshot{s}})
+	m, _ = press(mm.(Model), "3")
+	out := plain(m)
+	for _, want := range []string{"ERR dial tcp", "31s ago", "pg main ERR 31s", "4711"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stale screen lacks %q", want)
+		}
+	}
+}

@@ -1,0 +1,118 @@
+package ui
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"flightdeck/ops"
+	"flightdeck/sources"
+)
+
+// runGolden drives the real program at a fixed size with the Ascii colour
+// profile, the no-colour theme and the fixed clock, then compares the final
+// screen (escape sequences stripped) with testdata/<test>.golden.
+// `go test ./ui -run Golden -update` regenerates them.
+func runGolden(t *testing.T, e *env, w, h int, msgs ...tea.Msg) {
+	t.Helper()
+	m := New(e.opts)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	for _, msg := range msgs {
+		tm.Send(msg)
+	}
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(Model)
+	golden.RequireEqual(t, []byte(ansi.Strip(final.Render())+"\n"))
+}
+
+func keys(ks ...string) []tea.Msg {
+	out := make([]tea.Msg, len(ks))
+	for i, k := range ks {
+		out[i] = keyMsg(k)
+	}
+	return out
+}
+
+func withSnaps(msgs ...tea.Msg) []tea.Msg {
+	return append([]tea.Msg{SnapshotsMsg{Snapshots: allSnaps()}}, msgs...)
+}
+
+func TestGoldenPanes(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {200, 60}} {
+		for _, k := range []string{"1", "2", "3", "4"} {
+			name := map[string]string{"1": "slos", "2": "alerts", "3": "postgres", "4": "rollouts"}[k]
+			t.Run(name+"_"+itoa(sz[0])+"x"+itoa(sz[1]), func(t *testing.T) {
+				runGolden(t, newEnv(t, false), sz[0], sz[1], withSnaps(keys(k)...)...)
+			})
+		}
+	}
+}
+
+func itoa(i int) string {
+	return ansi.Strip(string(rune('0'+i/100%10))) + string(rune('0'+i/10%10)) + string(rune('0'+i%10))
+}
+
+func TestGoldenDetails(t *testing.T) {
+	t.Run("postgres_blocking_tree", func(t *testing.T) {
+		runGolden(t, newEnv(t, false), 80, 24, withSnaps(keys("3", "j", "j", "enter")...)...)
+	})
+	t.Run("rollout_history", func(t *testing.T) {
+		runGolden(t, newEnv(t, false), 80, 24, withSnaps(keys("4", "enter", "j")...)...)
+	})
+	t.Run("alert_labels", func(t *testing.T) {
+		runGolden(t, newEnv(t, false), 80, 24, withSnaps(keys("2", "j", "enter")...)...)
+	})
+}
+
+func TestGoldenOverlays(t *testing.T) {
+	t.Run("help_postgres", func(t *testing.T) {
+		runGolden(t, newEnv(t, false), 80, 24, withSnaps(keys("3", "?")...)...)
+	})
+	t.Run("menu_postgres", func(t *testing.T) {
+		runGolden(t, newEnv(t, false), 80, 24, withSnaps(keys("3", "a")...)...)
+	})
+	t.Run("menu_readonly", func(t *testing.T) {
+		e := newEnv(t, true)
+		runGolden(t, e, 80, 24, withSnaps(keys("4", "a")...)...)
+	})
+	t.Run("readonly_refusal", func(t *testing.T) {
+		runGolden(t, newEnv(t, true), 80, 24, withSnaps(keys("3", "K")...)...)
+	})
+	for _, c := range []struct {
+		name string
+		kind ops.Kind
+		w, h int
+	}{{"confirm_low", ops.Cancel, 80, 24}, {"confirm_high", ops.Terminate, 80, 24}, {"confirm_high_200x60", ops.Terminate, 200, 60}} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, false)
+			fx := pgFixture()
+			req := ops.Request{Action: c.kind, Source: "pg main", Backends: fx.Backends[:1]}
+			p, err := e.exec.Plan(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runGolden(t, e, c.w, c.h, withSnaps(keyMsg("3"), PlanMsg{Request: req, Plan: p})...)
+		})
+	}
+	t.Run("stale_error", func(t *testing.T) {
+		e := newEnv(t, true)
+		s := allSnaps()
+		s[2].Err, s[2].Stale, s[2].ErrAt = errString("dial tcp 10.0.0.5:5432: i/o timeout"), true, t0
+		s[2].FetchedAt = t0.Add(-31 * time.Second)
+		s[0] = sources.Snapshot{Source: "prom", Kind: sources.KindSLO, Err: errString("prometheus: 503 Service Unavailable"), ErrAt: t0}
+		runGolden(t, e, 80, 24, SnapshotsMsg{Snapshots: s}, keyMsg("3"))
+	})
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -57,9 +58,7 @@ func TestGoldenPanes(t *testing.T) {
 	}
 }
 
-func itoa(i int) string {
-	return ansi.Strip(string(rune('0'+i/100%10))) + string(rune('0'+i/10%10)) + string(rune('0'+i%10))
-}
+func itoa(i int) string { return fmt.Sprintf("%03d", i) }
 
 func TestGoldenDetails(t *testing.T) {
 	t.Run("postgres_blocking_tree", func(t *testing.T) {

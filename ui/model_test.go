@@ -348,10 +348,7 @@ func TestSilenceForm(t *testing.T) {
 
 func TestUndoUsesChosenRevision(t *testing.T) {
 	e := newEnv(t, false)
-	m := e.model(80, 24)
-	m, _ = press(m, "4", "enter", "j", "j", "enter", "esc", "u")
-	// choose revision 40 in history, then undo
-	_ = m
+	// choose revision 40 in the history view, then undo from there
 	m2, cmd := press(e.model(80, 24), "4", "enter", "j", "j", "enter", "u")
 	m2 = runCmd(t, m2, cmd)
 	if m2.confirm == nil || m2.confirm.plan.Params.ToRevision != 40 {

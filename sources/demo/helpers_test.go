@@ -1,0 +1,110 @@
+package demo
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"flightdeck/sources"
+)
+
+// clock is a fake clock the tests move by hand.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+var epoch = time.Date(2026, 3, 14, 3, 7, 0, 0, time.UTC)
+
+func newTestWorld(t *testing.T) (*World, *clock) {
+	t.Helper()
+	c := &clock{t: epoch}
+	return NewWorld(Options{Now: c.Now, Seed: 42}), c
+}
+
+// at moves the clock to s simulated seconds after the world began.
+func at(c *clock, s int) {
+	c.mu.Lock()
+	c.t = epoch.Add(time.Duration(s) * time.Second)
+	c.mu.Unlock()
+}
+
+func pgAt(t *testing.T, w *World) *sources.PGActivity {
+	t.Helper()
+	p, err := w.Postgres().Fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.(*sources.PGActivity)
+}
+
+func alertsAt(t *testing.T, w *World) *sources.AlertSet {
+	t.Helper()
+	p, err := w.Alerts().Fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.(*sources.AlertSet)
+}
+
+func slosAt(t *testing.T, w *World) *sources.SLOSet {
+	t.Helper()
+	p, err := w.SLOs().Fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.(*sources.SLOSet)
+}
+
+func kubeAt(t *testing.T, w *World) *sources.RolloutSet {
+	t.Helper()
+	p, err := w.Rollouts().Fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.(*sources.RolloutSet)
+}
+
+func findDep(t *testing.T, set *sources.RolloutSet, name string) sources.Deployment {
+	t.Helper()
+	for _, d := range set.Deployments {
+		if d.Name == name {
+			return d
+		}
+	}
+	t.Fatalf("no deployment %s", name)
+	return sources.Deployment{}
+}
+
+func findAlert(set *sources.AlertSet, name string) *sources.Alert {
+	for i := range set.Alerts {
+		if set.Alerts[i].Name == name {
+			return &set.Alerts[i]
+		}
+	}
+	return nil
+}
+
+func findSLO(t *testing.T, set *sources.SLOSet, name string) sources.SLOStatus {
+	t.Helper()
+	for _, s := range set.SLOs {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no SLO %s", name)
+	return sources.SLOStatus{}
+}

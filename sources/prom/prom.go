@@ -317,6 +317,11 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 		s.log.Warn("prometheus fetch failed", "url", redact(s.o.URL), "err", err, "queries", t.requests.Load())
 		return nil, err
 	}
+	if sparkErr != nil && isQueryErr(sparkErr) && s.isolatedCount() > 0 {
+		// The sparkline ran alongside the batch that revealed a bad
+		// expression; now that it is isolated, try once more without it.
+		spark, sparkErr = s.querySpark(ctx, at, addWarnings)
+	}
 	if sparkErr != nil {
 		addWarnings([]string{"sparkline: " + describeErr(sparkErr, s.o.Timeout).Error()})
 		spark = s.lastSpark()
@@ -375,6 +380,12 @@ func (s *Source) runBatch(ctx context.Context, idx []int, at time.Time, res []va
 		}
 	}
 	return nil
+}
+
+func (s *Source) isolatedCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.isolated)
 }
 
 func (s *Source) setIsolated(i int, v bool) {

@@ -1,0 +1,613 @@
+// Package alertmanager reads alerts and silences from Alertmanager's API v2
+// and creates and expires silences for the ops Executor (it satisfies
+// ops.Silencer without importing ops).
+//
+// It is a small typed client over net/http rather than Alertmanager's
+// generated go-swagger client: five endpoints do not justify the swagger
+// runtime and its dependency tree, and plain HTTP lets every failure (a
+// proxy's HTML page, a 503, a timeout) become one clear line.
+package alertmanager
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/config"
+	"golang.org/x/sync/errgroup"
+
+	"flightdeck/sources"
+)
+
+// TLSOptions configure TLS towards Alertmanager. Empty fields take the
+// system defaults.
+type TLSOptions struct {
+	CAFile             string
+	CertFile           string
+	KeyFile            string
+	ServerName         string
+	InsecureSkipVerify bool
+}
+
+// Options configure the Alertmanager source.
+type Options struct {
+	// URL of Alertmanager, e.g. http://alertmanager:9093 (a path prefix,
+	// as with --web.route-prefix, is kept).
+	URL string
+	// Timeout bounds one Fetch or one capability call; default 10s.
+	Timeout time.Duration
+	// BearerToken or BearerTokenFile (re-read on every request), or
+	// Username and Password for basic auth. Never logged.
+	BearerToken, BearerTokenFile string
+	Username, Password           string
+	TLS                          TLSOptions
+	Log                          *slog.Logger
+}
+
+// Source is the Alertmanager source. It is safe for concurrent use.
+type Source struct {
+	o    Options
+	base *url.URL
+	hc   *http.Client
+	log  *slog.Logger
+	now  func() time.Time
+}
+
+// maxBody caps a response read into memory: tens of thousands of alerts fit.
+const maxBody = 64 << 20
+
+// New validates the options and returns the source. It does no I/O.
+func New(o Options) (*Source, error) {
+	if o.URL == "" {
+		return nil, errors.New("alertmanager: url is required")
+	}
+	u, err := url.Parse(o.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("alertmanager: url %q: want http(s)://host[:port]", redact(o.URL))
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	cfg := config.HTTPClientConfig{
+		BearerToken:     config.Secret(o.BearerToken),
+		BearerTokenFile: o.BearerTokenFile,
+		TLSConfig: config.TLSConfig{
+			CAFile: o.TLS.CAFile, CertFile: o.TLS.CertFile, KeyFile: o.TLS.KeyFile,
+			ServerName: o.TLS.ServerName, InsecureSkipVerify: o.TLS.InsecureSkipVerify,
+		},
+		FollowRedirects: true,
+		EnableHTTP2:     true,
+	}
+	if o.Username != "" || o.Password != "" {
+		cfg.BasicAuth = &config.BasicAuth{Username: o.Username, Password: config.Secret(o.Password)}
+	}
+	// Validate turns bearer_token(_file) into the Authorization config the
+	// round tripper reads; it must run first.
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("alertmanager: %w", err)
+	}
+	rt, err := config.NewRoundTripperFromConfig(cfg, "flightdeck", config.WithUserAgent("flightdeck"))
+	if err != nil {
+		return nil, fmt.Errorf("alertmanager: %w", err)
+	}
+	return &Source{o: o, base: u, hc: &http.Client{Transport: rt}, log: o.Log, now: time.Now}, nil
+}
+
+// Name identifies the source; it is also the key of the Silencer capability.
+func (s *Source) Name() string { return "am" }
+
+// Kind is KindAlerts.
+func (s *Source) Kind() sources.Kind { return sources.KindAlerts }
+
+// ---------------------------------------------------------------- wire types
+
+type wireAlert struct {
+	Annotations map[string]string `json:"annotations"`
+	Labels      map[string]string `json:"labels"`
+	Fingerprint string            `json:"fingerprint"`
+	StartsAt    time.Time         `json:"startsAt"`
+	UpdatedAt   time.Time         `json:"updatedAt"`
+	EndsAt      time.Time         `json:"endsAt"`
+	Receivers   []struct {
+		Name string `json:"name"`
+	} `json:"receivers"`
+	Status struct {
+		State       string   `json:"state"` // active, suppressed, unprocessed
+		SilencedBy  []string `json:"silencedBy"`
+		InhibitedBy []string `json:"inhibitedBy"`
+	} `json:"status"`
+}
+
+type wireMatcher struct {
+	Name    string `json:"name"`
+	Value   string `json:"value"`
+	IsRegex bool   `json:"isRegex"`
+	IsEqual *bool  `json:"isEqual,omitempty"` // absent before Alertmanager 0.22: means true
+}
+
+type wireSilence struct {
+	ID        string        `json:"id,omitempty"`
+	Matchers  []wireMatcher `json:"matchers"`
+	StartsAt  time.Time     `json:"startsAt"`
+	EndsAt    time.Time     `json:"endsAt"`
+	CreatedBy string        `json:"createdBy"`
+	Comment   string        `json:"comment"`
+	Status    *struct {
+		State string `json:"state"`
+	} `json:"status,omitempty"`
+}
+
+// ---------------------------------------------------------------- Fetch
+
+// Fetch reads every alert (active, silenced, inhibited) and every silence,
+// in two concurrent requests.
+func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+	defer cancel()
+	var alerts []wireAlert
+	var sils []wireSilence
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return s.do(gctx, http.MethodGet, "/api/v2/alerts", url.Values{
+			"active": {"true"}, "silenced": {"true"}, "inhibited": {"true"}, "unprocessed": {"true"},
+		}, nil, &alerts)
+	})
+	g.Go(func() error { return s.do(gctx, http.MethodGet, "/api/v2/silences", nil, nil, &sils) })
+	if err := g.Wait(); err != nil {
+		s.log.Warn("alertmanager fetch failed", "url", redact(s.o.URL), "err", err)
+		return nil, err
+	}
+	set := &sources.AlertSet{Origin: "alertmanager", Alerts: make([]sources.Alert, 0, len(alerts)),
+		Silences: make([]sources.Silence, 0, len(sils))}
+	for _, a := range alerts {
+		set.Alerts = append(set.Alerts, convertAlert(a))
+	}
+	sortAlerts(set.Alerts)
+	for _, w := range sils {
+		set.Silences = append(set.Silences, convertSilence(w))
+	}
+	sortSilences(set.Silences)
+	return set, nil
+}
+
+func convertAlert(w wireAlert) sources.Alert {
+	a := sources.Alert{
+		Fingerprint: sources.Sanitize(w.Fingerprint),
+		StartsAt:    w.StartsAt,
+		UpdatedAt:   w.UpdatedAt,
+		Labels:      sortedLabels(w.Labels),
+		Annotations: sortedLabels(w.Annotations),
+		SilencedBy:  sanitizeAll(w.Status.SilencedBy),
+		InhibitedBy: sanitizeAll(w.Status.InhibitedBy),
+	}
+	for _, r := range w.Receivers {
+		a.Receivers = append(a.Receivers, sources.Sanitize(r.Name))
+	}
+	switch {
+	case w.Status.State != "suppressed":
+		// active, and unprocessed (received, not yet through the
+		// pipeline): Prometheus only sends firing alerts.
+		a.State = sources.AlertFiring
+	case len(a.SilencedBy) > 0:
+		a.State = sources.AlertSilenced
+	case len(a.InhibitedBy) > 0:
+		a.State = sources.AlertInhibited
+	default:
+		a.State = sources.AlertSilenced
+	}
+	a.Name = a.Label("alertname")
+	a.Severity = a.Label("severity")
+	for _, l := range a.Annotations {
+		switch l.Name {
+		case "summary":
+			a.Summary = l.Value
+		case "description":
+			a.Description = l.Value
+		case "runbook_url":
+			a.RunbookURL = l.Value
+		case "runbook":
+			if a.RunbookURL == "" {
+				a.RunbookURL = l.Value
+			}
+		}
+	}
+	return a
+}
+
+func convertSilence(w wireSilence) sources.Silence {
+	s := sources.Silence{
+		ID:        sources.Sanitize(w.ID),
+		StartsAt:  w.StartsAt,
+		EndsAt:    w.EndsAt,
+		CreatedBy: sources.Sanitize(w.CreatedBy),
+		Comment:   sources.Sanitize(w.Comment),
+	}
+	if w.Status != nil {
+		s.State = sources.Sanitize(w.Status.State)
+	}
+	for _, m := range w.Matchers {
+		eq := m.IsEqual == nil || *m.IsEqual
+		s.Matchers = append(s.Matchers, sources.Matcher{
+			Name: sources.Sanitize(m.Name), Value: sources.Sanitize(m.Value), IsRegex: m.IsRegex, IsEqual: eq,
+		})
+	}
+	return s
+}
+
+func sortedLabels(m map[string]string) []sources.Label {
+	out := make([]sources.Label, 0, len(m))
+	for k, v := range m {
+		out = append(out, sources.Label{Name: sources.Sanitize(k), Value: sources.Sanitize(v)})
+	}
+	slices.SortFunc(out, func(a, b sources.Label) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+func sanitizeAll(ss []string) []string {
+	if len(ss) == 0 {
+		return nil
+	}
+	return sources.SanitizeAll(slices.Clone(ss))
+}
+
+func severityRank(s string) int {
+	switch strings.ToLower(s) {
+	case "critical", "page":
+		return 0
+	case "error", "high":
+		return 1
+	case "warning", "ticket":
+		return 2
+	case "info":
+		return 3
+	case "":
+		return 5
+	}
+	return 4
+}
+
+// sortAlerts orders alerts by severity, then oldest first, then name and
+// fingerprint, so the list does not shuffle between ticks.
+func sortAlerts(as []sources.Alert) {
+	slices.SortStableFunc(as, func(x, y sources.Alert) int {
+		if d := severityRank(x.Severity) - severityRank(y.Severity); d != 0 {
+			return d
+		}
+		if c := x.StartsAt.Compare(y.StartsAt); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.Name, y.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Fingerprint, y.Fingerprint)
+	})
+}
+
+// sortSilences puts active silences first, then pending, then expired; the
+// newest first within each.
+func sortSilences(ss []sources.Silence) {
+	rank := map[string]int{"active": 0, "pending": 1, "expired": 2}
+	slices.SortStableFunc(ss, func(x, y sources.Silence) int {
+		rx, okx := rank[x.State]
+		ry, oky := rank[y.State]
+		if !okx {
+			rx = 3
+		}
+		if !oky {
+			ry = 3
+		}
+		if rx != ry {
+			return rx - ry
+		}
+		if c := y.StartsAt.Compare(x.StartsAt); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+}
+
+// ---------------------------------------------------------------- Silencer
+
+// MatchingAlerts returns the active alerts, neither silenced nor inhibited,
+// that all of matchers select. It fetches them and matches locally with
+// Alertmanager's semantics (regexes fully anchored, a missing label is the
+// empty string), which avoids re-encoding matchers into Alertmanager's
+// filter syntax, whose quoting rules changed across versions.
+func (s *Source) MatchingAlerts(ctx context.Context, matchers []sources.Matcher) ([]sources.Alert, error) {
+	ms, err := compileMatchers(matchers)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+	defer cancel()
+	var alerts []wireAlert
+	if err := s.do(ctx, http.MethodGet, "/api/v2/alerts", url.Values{
+		"active": {"true"}, "silenced": {"false"}, "inhibited": {"false"}, "unprocessed": {"true"},
+	}, nil, &alerts); err != nil {
+		return nil, err
+	}
+	var out []sources.Alert
+	for _, w := range alerts {
+		if w.Status.State == "suppressed" {
+			continue
+		}
+		if matchAll(ms, w.Labels) {
+			out = append(out, convertAlert(w))
+		}
+	}
+	sortAlerts(out)
+	return out, nil
+}
+
+type compiledMatcher struct {
+	sources.Matcher
+	re *regexp.Regexp
+}
+
+func compileMatchers(ms []sources.Matcher) ([]compiledMatcher, error) {
+	if len(ms) == 0 {
+		return nil, errors.New("alertmanager: at least one matcher is required")
+	}
+	out := make([]compiledMatcher, len(ms))
+	for i, m := range ms {
+		if m.Name == "" {
+			return nil, errors.New("alertmanager: matcher without a label name")
+		}
+		out[i].Matcher = m
+		if m.IsRegex {
+			// Alertmanager anchors regex matchers at both ends.
+			re, err := regexp.Compile("^(?:" + m.Value + ")$")
+			if err != nil {
+				return nil, fmt.Errorf("alertmanager: matcher %s: %w", m.Name, err)
+			}
+			out[i].re = re
+		}
+	}
+	return out, nil
+}
+
+func matchAll(ms []compiledMatcher, labels map[string]string) bool {
+	for _, m := range ms {
+		v := labels[m.Name]
+		var hit bool
+		if m.re != nil {
+			hit = m.re.MatchString(v)
+		} else {
+			hit = v == m.Value
+		}
+		if hit != m.IsEqual {
+			return false
+		}
+	}
+	return true
+}
+
+// CreateSilence creates sil (its ID must be empty: this never updates an
+// existing silence) and returns the new id. The POST is sent once and never
+// retried: if its outcome is unknown (a timeout), the operator looks at the
+// silences list rather than risk a duplicate.
+func (s *Source) CreateSilence(ctx context.Context, sil sources.Silence) (string, error) {
+	if sil.ID != "" {
+		return "", errors.New("alertmanager: CreateSilence got a silence with an id; updating is not supported")
+	}
+	if _, err := compileMatchers(sil.Matchers); err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(sil.Comment) == "" {
+		return "", errors.New("alertmanager: a silence needs a comment")
+	}
+	if strings.TrimSpace(sil.CreatedBy) == "" {
+		return "", errors.New("alertmanager: a silence needs createdBy")
+	}
+	if sil.StartsAt.IsZero() {
+		sil.StartsAt = s.now()
+	}
+	if !sil.EndsAt.After(sil.StartsAt) {
+		return "", errors.New("alertmanager: a silence must end after it starts")
+	}
+	body := wireSilence{StartsAt: sil.StartsAt.UTC(), EndsAt: sil.EndsAt.UTC(), CreatedBy: sil.CreatedBy, Comment: sil.Comment}
+	for _, m := range sil.Matchers {
+		eq := m.IsEqual
+		body.Matchers = append(body.Matchers, wireMatcher{Name: m.Name, Value: m.Value, IsRegex: m.IsRegex, IsEqual: &eq})
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+	defer cancel()
+	var out struct {
+		SilenceID string `json:"silenceID"`
+	}
+	if err := s.do(ctx, http.MethodPost, "/api/v2/silences", nil, body, &out); err != nil {
+		return "", err
+	}
+	if out.SilenceID == "" {
+		return "", errors.New("alertmanager accepted the silence but returned no id")
+	}
+	s.log.Info("silence created", "id", out.SilenceID, "createdBy", sil.CreatedBy)
+	return sources.Sanitize(out.SilenceID), nil
+}
+
+// GetSilence reads one silence.
+func (s *Source) GetSilence(ctx context.Context, id string) (sources.Silence, error) {
+	if id == "" {
+		return sources.Silence{}, errors.New("alertmanager: empty silence id")
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+	defer cancel()
+	var w wireSilence
+	if err := s.do(ctx, http.MethodGet, "/api/v2/silence/"+url.PathEscape(id), nil, nil, &w); err != nil {
+		return sources.Silence{}, err
+	}
+	return convertSilence(w), nil
+}
+
+// ExpireSilence ends a silence now (DELETE /api/v2/silence/{id}).
+func (s *Source) ExpireSilence(ctx context.Context, id string) error {
+	if id == "" {
+		return errors.New("alertmanager: empty silence id")
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+	defer cancel()
+	if err := s.do(ctx, http.MethodDelete, "/api/v2/silence/"+url.PathEscape(id), nil, nil, nil); err != nil {
+		return err
+	}
+	s.log.Info("silence expired", "id", id)
+	return nil
+}
+
+// ---------------------------------------------------------------- HTTP
+
+// do sends one request and decodes a JSON answer into out (nil: ignore the
+// body). Every failure comes back as one line naming Alertmanager.
+func (s *Source) do(ctx context.Context, method, path string, q url.Values, in, out any) error {
+	u := *s.base
+	u.Path += path
+	u.RawQuery = q.Encode()
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("alertmanager: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return fmt.Errorf("alertmanager: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		return s.transportErr(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return s.transportErr(err)
+	}
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if resp.StatusCode/100 != 2 {
+		return &httpError{Status: resp.Status, Msg: errorMessage(ct, b)}
+	}
+	if out == nil {
+		return nil
+	}
+	if ct != "application/json" {
+		return fmt.Errorf("alertmanager returned non-JSON (%s) — a proxy?%s", orNone(ct), suffix(excerpt(b)))
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("alertmanager returned malformed JSON: %s", sources.Sanitize(err.Error()))
+	}
+	return nil
+}
+
+func (s *Source) transportErr(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("alertmanager did not answer within %s", s.o.Timeout)
+	}
+	if errors.Is(err, context.Canceled) {
+		return errors.New("alertmanager request cancelled")
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		var ne net.Error
+		if errors.As(ue.Err, &ne) && ne.Timeout() {
+			return fmt.Errorf("alertmanager did not answer within %s", s.o.Timeout)
+		}
+		err = ue.Err // the URL is known; the cause is the news
+	}
+	return fmt.Errorf("alertmanager unreachable: %s", sources.Sanitize(err.Error()))
+}
+
+// httpError is a non-2xx answer.
+type httpError struct {
+	Status string // "400 Bad Request"
+	Msg    string
+}
+
+func (e *httpError) Error() string { return "alertmanager " + e.Status + suffix(e.Msg) }
+
+// errorMessage extracts Alertmanager's message from an error body: a JSON
+// string (its handlers' errors), a go-swagger {"code","message"} object
+// (validation errors), or an excerpt of anything else.
+func errorMessage(ct string, b []byte) string {
+	if ct == "application/json" {
+		var str string
+		if json.Unmarshal(b, &str) == nil {
+			return sources.Sanitize(strings.TrimSpace(str))
+		}
+		var obj struct {
+			Message string `json:"message"`
+			Error   string `json:"error"`
+		}
+		if json.Unmarshal(b, &obj) == nil && (obj.Message != "" || obj.Error != "") {
+			return sources.Sanitize(obj.Message + obj.Error)
+		}
+	}
+	return excerpt(b)
+}
+
+func orNone(ct string) string {
+	if ct == "" {
+		return "no content type"
+	}
+	return ct
+}
+
+func suffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ": " + s
+}
+
+// excerpt turns the start of a body into one sanitized line without markup.
+func excerpt(b []byte) string {
+	if len(b) > 2048 {
+		b = b[:2048]
+	}
+	var out strings.Builder
+	inTag := false
+	for _, r := range string(b) {
+		switch {
+		case r == '<':
+			inTag = true
+			out.WriteByte(' ')
+		case r == '>':
+			inTag = false
+		case !inTag:
+			out.WriteRune(r)
+		}
+	}
+	s := strings.Join(strings.Fields(sources.Sanitize(out.String())), " ")
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	return s
+}
+
+// redact hides a password in a URL for logs and errors.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<unparseable url>"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,163 @@
+package prom
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"flightdeck/sources"
+)
+
+// AlertsSource reads alerts from Prometheus's /api/v1/alerts: the fallback
+// when no Alertmanager is configured. It sees pending and firing alerts but
+// cannot silence, so its snapshots deny silence and expire.
+type AlertsSource struct {
+	o   Options
+	api v1.API
+	err error // from building the client; reported by every Fetch
+}
+
+// noAlertmanager is why silencing is denied with this source.
+const noAlertmanager = "no Alertmanager configured"
+
+// NewAlerts returns the Prometheus alerts source. Only the connection fields
+// of o (URL, Timeout, auth, TLS, Log) matter. A bad URL or auth config is
+// reported by every Fetch, so that a cockpit with a broken fallback still
+// starts.
+func NewAlerts(o Options) *AlertsSource {
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	a := &AlertsSource{o: o}
+	if o.URL == "" {
+		a.err = fmt.Errorf("prometheus: url is required")
+		return a
+	}
+	rt, err := newTransport(o)
+	if err != nil {
+		a.err = err
+		return a
+	}
+	client, err := api.NewClient(api.Config{Address: o.URL, RoundTripper: rt})
+	if err != nil {
+		a.err = fmt.Errorf("prometheus: %w", err)
+		return a
+	}
+	a.api = v1.NewAPI(client)
+	return a
+}
+
+// Name identifies the source.
+func (a *AlertsSource) Name() string { return "prom alerts" }
+
+// Kind is KindAlerts.
+func (a *AlertsSource) Kind() sources.Kind { return sources.KindAlerts }
+
+// Fetch reads pending and firing alerts.
+func (a *AlertsSource) Fetch(ctx context.Context) (sources.Payload, error) {
+	if a.err != nil {
+		return nil, a.err
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.o.Timeout)
+	defer cancel()
+	res, err := a.api.Alerts(ctx)
+	if err != nil {
+		err = describeErr(err, a.o.Timeout)
+		a.o.Log.Warn("prometheus alerts fetch failed", "url", redact(a.o.URL), "err", err)
+		return nil, err
+	}
+	set := &sources.AlertSet{
+		Origin: "prometheus",
+		Denied: sources.Denied{"silence": noAlertmanager, "expire": noAlertmanager},
+	}
+	for _, pa := range res.Alerts {
+		var st sources.AlertState
+		switch pa.State {
+		case v1.AlertStateFiring:
+			st = sources.AlertFiring
+		case v1.AlertStatePending:
+			st = sources.AlertPending
+		default:
+			continue // inactive
+		}
+		al := sources.Alert{
+			// Alertmanager's fingerprint is the same hash of the label
+			// set, so an alert keeps its identity when an Alertmanager is
+			// added later.
+			Fingerprint: pa.Labels.Fingerprint().String(),
+			State:       st,
+			StartsAt:    pa.ActiveAt,
+			Labels:      sortedLabels(pa.Labels),
+			Annotations: sortedLabels(pa.Annotations),
+		}
+		fillCommon(&al)
+		set.Alerts = append(set.Alerts, al)
+	}
+	sortAlerts(set.Alerts)
+	return set, nil
+}
+
+// fillCommon sets the fields derived from labels and annotations (already
+// sanitized).
+func fillCommon(a *sources.Alert) {
+	a.Name = a.Label("alertname")
+	a.Severity = a.Label("severity")
+	for _, l := range a.Annotations {
+		switch l.Name {
+		case "summary":
+			a.Summary = l.Value
+		case "description":
+			a.Description = l.Value
+		case "runbook_url":
+			a.RunbookURL = l.Value
+		case "runbook":
+			if a.RunbookURL == "" {
+				a.RunbookURL = l.Value
+			}
+		}
+	}
+}
+
+// severityRank orders severities most urgent first; unknown ones after the
+// known, and none last.
+func severityRank(s string) int {
+	switch strings.ToLower(s) {
+	case "critical", "page":
+		return 0
+	case "error", "high":
+		return 1
+	case "warning", "ticket":
+		return 2
+	case "info":
+		return 3
+	case "":
+		return 5
+	}
+	return 4
+}
+
+// sortAlerts orders alerts by severity, then oldest first, then name and
+// fingerprint, so the list does not shuffle between ticks.
+func sortAlerts(as []sources.Alert) {
+	slices.SortStableFunc(as, func(x, y sources.Alert) int {
+		if d := severityRank(x.Severity) - severityRank(y.Severity); d != 0 {
+			return d
+		}
+		if c := x.StartsAt.Compare(y.StartsAt); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.Name, y.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Fingerprint, y.Fingerprint)
+	})
+}

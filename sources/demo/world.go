@@ -11,21 +11,27 @@
 // them against the clock):
 //
 //	  0  calm: production/nudgecampaign-api revision 41 (nudgecampaign/api:v5.0.0)
-//	     3/3 ready, ~30 client backends, SLOs ok, HighCPUUsage pending on a node
-//	 30  deploy: revision 42, nudgecampaign/api:v5.1.0, one pod every 6 s
+//	     3/3 ready, ~30 client backends, SLOs ok; HighCPUUsage pending 8–44 s
+//	 30  deploy: revision 42, nudgecampaign/api:v5.1.0, a new pod every 6 s,
+//	     complete at ~48 s; each replaced pod's DB connections are replaced too
 //	~40  error rate climbs from ~0.07% towards 8% over about a minute
-//	~55  HighErrorRate pending, firing 12 s later; ~70 availability SLO pages
-//	110  an API connection runs UPDATE campaigns … id = 4711 and stays
-//	     idle in transaction: the root blocker; from 116 a worker queues
-//	     behind it, then more API and worker backends (a 3-level lock chain)
-//	     while the API opens new connections as requests time out and retry
-//	~165 connections > 80% of usable: DatabaseConnectionPoolExhausted pending,
-//	     firing 10 s later
+//	~55  HighErrorRate pending, firing 12 s later; ~70 availability SLO pages,
+//	     latency SLO opens a ticket; ~95 SlowResponseTime pending
+//	110  an API connection runs UPDATE campaigns … WHERE id = 4711 and stays
+//	     idle in transaction: the root blocker. From 116 a worker queues
+//	     behind it (Lock/transactionid), then API and worker backends queue
+//	     behind that one (Lock/tuple, transactionid, tuple: 3 levels) while
+//	     the API opens new connections as requests time out and retry
+//	~175 connections > 80% of usable: DatabaseConnectionPoolExhausted
+//	     pending, firing 10 s later; connections level off at 91 of 97
 //	290  idle_in_transaction_session_timeout (3 min) ends the root blocker
 //	     if nobody did
-//	300  automatic rollback to v5.0.0 if nobody rolled back
+//	300  the pipeline rolls back to v5.0.0 (revision 43) if nobody did
 //	     then recovery; a calm minute after everything resolved (at the
-//	     latest at 450 s) the world starts over, calm.
+//	     latest at 450 s) the world starts over, calm, actions forgotten.
+//
+// Rolling the API back or restarting it also ends the root blocker: its
+// connection belongs to a pod that goes away.
 //
 // Metrics use a compressed clock: one simulated second is one minute of
 // metric time, so the 5m burn window is 5 s, 1h is a minute and 6h six

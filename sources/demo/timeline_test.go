@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -9,8 +8,9 @@ import (
 	"flightdeck/sources"
 )
 
-func TestDump(t *testing.T) {
-	if os.Getenv("DEMO_DUMP") == "" {
+// TestTimeline prints the script every 5 s: DEMO_TIMELINE=1 go test -v -run Timeline.
+func TestTimeline(t *testing.T) {
+	if os.Getenv("DEMO_TIMELINE") == "" {
 		t.Skip()
 	}
 	w, c := newTestWorld(t)
@@ -32,7 +32,7 @@ func TestDump(t *testing.T) {
 		for _, n := range tree {
 			depth = max(depth, n.Depth)
 		}
-		fmt.Printf("t=%3d api rev%d %d/%d/%d %s | conns %d waiters %d depth %d | av %s 5m %.1f 1h %.1f 6h %.1f 3d %.2f bl %.2f | lat %s 6h %.2f 3d %.2f bl %.2f | %s\n",
+		t.Logf("t=%3d api rev%d %d/%d/%d %s | conns %d waiters %d depth %d | av %s 5m %.1f 1h %.1f 6h %.1f 3d %.2f bl %.2f | lat %s 6h %.2f 3d %.2f bl %.2f | %s",
 			s, api.Revision, api.Updated, api.Ready, api.Replicas, api.State, pg.Connections, len(tree), depth,
 			av.Level, av.BurnRate(5*60e9), av.BurnRate(3600e9), av.BurnRate(6*3600e9), av.BurnRate(72*3600e9), av.BudgetLeft,
 			lat.Level, lat.BurnRate(6*3600e9), lat.BurnRate(72*3600e9), lat.BudgetLeft, strings.Join(as, ","))

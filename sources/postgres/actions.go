@@ -55,11 +55,12 @@ func (s *Source) lookup(ctx context.Context, sess *session, pids []int32) ([]sou
 	defer rows.Close()
 	var out []sources.Backend
 	var r rowScan
+	var in interner
 	for rows.Next() {
 		if err := rows.Scan(r.targets()...); err != nil {
 			return nil, err
 		}
-		out = append(out, r.backend(own))
+		out = append(out, r.backend(rows.RawValues(), &in, own))
 	}
 	return out, rows.Err()
 }

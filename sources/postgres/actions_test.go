@@ -208,7 +208,7 @@ func TestPIDReuseGuard(t *testing.T) {
 	pg := server(t)
 	db := newDB(t, pg)
 	sleeper := connect(t, pg.DSN(roleApp, db), "sleeper")
-	done := background(sleeper, "SELECT pg_sleep(600)")
+	done := background(t, sleeper, "SELECT pg_sleep(600)")
 	src := newSource(t, pg, roleMonitor, db)
 	act := waitFetch(t, src, "sleeper active", func(a *sources.PGActivity) (bool, string) {
 		b := findPID(a, pidOf(sleeper))

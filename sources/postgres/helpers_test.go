@@ -22,6 +22,7 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	closeBench()
 	testsrv.StopSharedPostgres()
 	os.Exit(code)
 }
@@ -116,13 +117,37 @@ func mustExec(t testing.TB, conn *pgx.Conn, sqls ...string) {
 }
 
 // background runs a statement that is expected to block (pg_sleep, a lock
-// wait) and reports its outcome on the returned channel.
-func background(conn *pgx.Conn, sql string) <-chan error {
+// wait) and reports its outcome on the returned channel. If it is still
+// running when the test ends, it is cancelled and waited for before the
+// connection is closed (a pgx connection is not for concurrent use).
+func background(t testing.TB, conn *pgx.Conn, sql string) <-chan error {
 	ch := make(chan error, 1)
+	finished := make(chan struct{})
 	go func() {
+		defer close(finished)
 		_, err := conn.Exec(context.Background(), sql)
 		ch <- err
 	}()
+	t.Cleanup(func() {
+		select {
+		case <-finished:
+			return
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for {
+			_ = conn.PgConn().CancelRequest(ctx)
+			select {
+			case <-finished:
+				return
+			case <-ctx.Done():
+				t.Errorf("background %q would not stop", sql)
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	})
 	return ch
 }
 

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,6 +85,7 @@ type session struct {
 	// activitySQL is the per-tick statement, built for this server version.
 	activitySQL string
 	lookupSQL   string
+	intern      interner // used under the lock that guards the session
 }
 
 // serverInfo holds the settings that need a server restart to change (and a
@@ -109,7 +111,15 @@ func New(opts Options) (*Source, error) {
 		// scrub every secret we can find, and don't wrap: the wrapped error
 		// carries the raw DSN.
 		masked, secrets := maskDSN(opts.DSN)
-		return nil, fmt.Errorf("postgres %s: bad DSN %q: %s", opts.Name, masked, sources.Sanitize(scrub(err.Error(), secrets)))
+		msg := err.Error()
+		// pgx quotes the whole DSN ("cannot parse `...`: invalid port");
+		// we print our own masked copy, so keep only the reason.
+		if strings.HasPrefix(msg, "cannot parse `") {
+			if i := strings.LastIndex(msg, "`: "); i >= 0 {
+				msg = msg[i+3:]
+			}
+		}
+		return nil, fmt.Errorf("postgres %s: bad DSN %q: %s", opts.Name, masked, sources.Sanitize(scrub(msg, secrets)))
 	}
 	timeout := opts.Timeout
 	if timeout <= 0 {

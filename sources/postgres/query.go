@@ -82,14 +82,25 @@ func lookupQuery(info serverInfo) string {
  WHERE a.pid = ANY($1::int4[])`, activityColumns(info))
 }
 
+// Text columns of the select list, by position. They are read from the
+// raw row rather than scanned (see interner).
+const (
+	colBackendType = 2
+	colDatname     = 3
+	colUsename     = 4
+	colApp         = 5
+	colClient      = 6
+	colState       = 7
+	colWaitType    = 8
+	colWaitEvent   = 9
+	colQuery       = 13
+)
+
 // rowScan holds the scan targets of one row, reused across rows.
 type rowScan struct {
 	pid                                pgtype.Int4
 	backendStart                       pgtype.Timestamptz
-	backendType, datname, usename, app pgtype.Text
-	client, state, waitType, waitEvent pgtype.Text
 	xactStart, queryStart, stateChange pgtype.Timestamptz
-	query                              pgtype.Text
 	truncated                          pgtype.Bool
 	blockedBy                          []int32
 	leader                             pgtype.Int4
@@ -98,33 +109,61 @@ type rowScan struct {
 	dest                               []any
 }
 
+// targets are the Scan destinations; nil skips a text column, read raw.
 func (r *rowScan) targets() []any {
 	if r.dest == nil {
-		r.dest = []any{&r.pid, &r.backendStart, &r.backendType, &r.datname, &r.usename, &r.app,
-			&r.client, &r.state, &r.waitType, &r.waitEvent, &r.xactStart, &r.queryStart, &r.stateChange,
-			&r.query, &r.truncated, &r.blockedBy, &r.leader, &r.now, &r.flags}
+		r.dest = []any{&r.pid, &r.backendStart, nil, nil, nil, nil,
+			nil, nil, nil, nil, &r.xactStart, &r.queryStart, &r.stateChange,
+			nil, &r.truncated, &r.blockedBy, &r.leader, &r.now, &r.flags}
 	}
 	return r.dest
 }
 
+// interner maps the raw bytes of a text column to its sanitized string.
+// Most text in pg_stat_activity repeats from row to row and tick to tick
+// (backend types, states, wait events, roles, application names, the same
+// few statements of an application), so a tick mostly allocates nothing for
+// text and sanitizes only what it has not seen. Text and name columns have
+// the same bytes in the binary and text formats: their UTF-8.
+type interner struct{ m map[string]string }
+
+// internMax bounds the interner; past it, it starts over.
+const internMax = 8192
+
+func (in *interner) get(raw []byte) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	if s, ok := in.m[string(raw)]; ok { // no allocation for the lookup
+		return s
+	}
+	if in.m == nil || len(in.m) >= internMax {
+		in.m = make(map[string]string, 256)
+	}
+	key := string(raw)
+	s := sources.Sanitize(key)
+	in.m[key] = s
+	return s
+}
+
 // backend converts the scanned row, sanitizing every text that a client
 // controls (application_name, query) or that could carry odd bytes (names).
-func (r *rowScan) backend(own map[int32]bool) sources.Backend {
+func (r *rowScan) backend(raw [][]byte, in *interner, own map[int32]bool) sources.Backend {
 	b := sources.Backend{
 		PID:            r.pid.Int32,
 		BackendStart:   r.backendStart.Time,
-		BackendType:    sources.Sanitize(r.backendType.String),
-		Database:       sources.Sanitize(r.datname.String),
-		User:           sources.Sanitize(r.usename.String),
-		Application:    sources.Sanitize(r.app.String),
-		ClientAddr:     r.client.String,
-		State:          r.state.String,
-		WaitType:       r.waitType.String,
-		WaitEvent:      r.waitEvent.String,
+		BackendType:    in.get(raw[colBackendType]),
+		Database:       in.get(raw[colDatname]),
+		User:           in.get(raw[colUsename]),
+		Application:    in.get(raw[colApp]),
+		ClientAddr:     in.get(raw[colClient]),
+		State:          in.get(raw[colState]),
+		WaitType:       in.get(raw[colWaitType]),
+		WaitEvent:      in.get(raw[colWaitEvent]),
 		XactStart:      validTime(r.xactStart),
 		QueryStart:     validTime(r.queryStart),
 		StateChange:    validTime(r.stateChange),
-		Query:          sources.Sanitize(r.query.String),
+		Query:          in.get(raw[colQuery]),
 		QueryTruncated: r.truncated.Valid && r.truncated.Bool,
 		LeaderPID:      r.leader.Int32,
 		Self:           own[r.pid.Int32],
@@ -134,7 +173,7 @@ func (r *rowScan) backend(own map[int32]bool) sources.Backend {
 		// targeted, since its identity is unknown.
 		b.BackendStart = time.Time{}
 	}
-	b.Hidden = r.query.Valid && r.query.String == hiddenQuery
+	b.Hidden = b.Query == hiddenQuery
 	if b.BackendType == "" && (b.Database == "" || b.User == "") {
 		// Hidden rows have no backend_type either. A client backend always
 		// has a database and a role; without one this is a background
@@ -188,7 +227,7 @@ func (s *Source) readActivity(ctx context.Context, sess *session) (*sources.PGAc
 			}
 			continue
 		}
-		act.Backends = append(act.Backends, r.backend(own))
+		act.Backends = append(act.Backends, r.backend(rows.RawValues(), &sess.intern, own))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

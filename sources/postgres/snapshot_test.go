@@ -29,10 +29,10 @@ func makeLockChain(t *testing.T, dsn string) lockChain {
 	c := connect(t, dsn, "chain-c")
 	mustExec(t, a, "BEGIN", "SELECT * FROM t WHERE id = 1 FOR UPDATE")
 	ch := lockChain{a: pidOf(a), b: pidOf(b), c: pidOf(c), aConn: a}
-	ch.bDone = background(b, "UPDATE t SET v = v + 1 WHERE id = 1")
+	ch.bDone = background(t, b, "UPDATE t SET v = v + 1 WHERE id = 1")
 	// C must queue behind B, not beside it: wait until B is waiting.
 	waitLock(t, dsn, ch.b)
-	ch.cDone = background(c, "UPDATE t SET v = v + 10 WHERE id = 1")
+	ch.cDone = background(t, c, "UPDATE t SET v = v + 10 WHERE id = 1")
 	waitLock(t, dsn, ch.c)
 	return ch
 }
@@ -62,13 +62,13 @@ func TestSnapshot(t *testing.T) {
 	idleTx := connect(t, app, "idle-tx")
 	mustExec(t, idleTx, "BEGIN", "SELECT 1")
 	active := connect(t, app, "sleeper")
-	sleepDone := background(active, "SELECT pg_sleep(600)")
+	sleepDone := background(t, active, "SELECT pg_sleep(600)")
 
 	// Terminal escapes in the application name, the query text and a role
 	// name: OSC title change, CSI colour, BEL, bidi override.
 	evil := connect(t, app, "evil\x1b]0;pwned\x07\x1b[31mred\u202eapp")
 	evilQuery := "SELECT pg_sleep(600) /* \x1b]0;pwned\x07 \x1b[2J\x1b[31m red \u202e txet */"
-	evilDone := background(evil, evilQuery)
+	evilDone := background(t, evil, evilQuery)
 
 	evilRole := "ev\x1b[2Jil\u202erole"
 	pg.Exec(t, `CREATE ROLE "`+evilRole+`" LOGIN`)
@@ -76,7 +76,7 @@ func TestSnapshot(t *testing.T) {
 
 	// A query longer than track_activity_query_size (1024 by default).
 	long := connect(t, app, "long-query")
-	longDone := background(long, "SELECT pg_sleep(600) /* "+strings.Repeat("x", 2000)+" */")
+	longDone := background(t, long, "SELECT pg_sleep(600) /* "+strings.Repeat("x", 2000)+" */")
 
 	chain := makeLockChain(t, app)
 

@@ -423,3 +423,20 @@ func TestReadJournalSkipsTornLine(t *testing.T) {
 		t.Fatalf("recs = %+v %v", recs, err)
 	}
 }
+
+func TestCheckTargetIgnoresMissingParams(t *testing.T) {
+	p := DefaultPolicy()
+	d := sources.Deployment{Namespace: "production", Name: "api", Replicas: 3}
+	if err := p.CheckTarget(Request{Action: Scale, Deployment: &d}); err != nil {
+		t.Errorf("scale target: %v", err)
+	}
+	if err := p.CheckTarget(Request{Action: Silence, Alert: &sources.Alert{Name: "X"}}); err != nil {
+		t.Errorf("silence target: %v", err)
+	}
+	if err := p.CheckTarget(Request{Action: Terminate, Backends: []sources.Backend{{PID: 1, User: "postgres"}}}); !errors.Is(err, ErrPolicy) {
+		t.Errorf("protected role still refused: %v", err)
+	}
+	if err := p.CheckTarget(Request{Action: Scale}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("no deployment: %v", err)
+	}
+}

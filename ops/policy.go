@@ -126,6 +126,26 @@ func (p Policy) Check(req Request) error {
 	return nil
 }
 
+// CheckTarget is Check without the parameters the operator has yet to give
+// (replica count, silence matchers, duration, comment): whether the action can
+// apply to this selection at all, so a menu can disable it with the reason
+// before asking for them.
+func (p Policy) CheckTarget(req Request) error {
+	switch req.Action {
+	case Scale:
+		if req.Deployment == nil {
+			return refuse(ErrInvalid, "no deployment selected")
+		}
+		return nil
+	case Silence:
+		if req.Alert == nil && len(req.Params.Matchers) == 0 {
+			return refuse(ErrInvalid, "no alert selected")
+		}
+		return nil
+	}
+	return p.Check(req)
+}
+
 func (p Policy) checkScale(d sources.Deployment, params Params) error {
 	to, from := params.Replicas, d.Replicas
 	if to < 0 {

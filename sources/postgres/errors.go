@@ -29,8 +29,10 @@ type Error struct {
 	Code string
 }
 
+// Error is the one-line message.
 func (e *Error) Error() string { return e.msg }
 
+// Unwrap gives the driver's error, for errors.Is/As.
 func (e *Error) Unwrap() error { return e.err }
 
 // SQLSTATEs we explain.

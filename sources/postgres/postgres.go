@@ -97,7 +97,6 @@ type serverInfo struct {
 	maxConn     int
 	reserved    int
 	querySize   int
-	tz          string
 	readStatsBy string // "USAGE" (15+) or "MEMBER": how the server checks pg_read_all_stats
 }
 
@@ -190,21 +189,22 @@ func (s *Source) isOwn(pid int32) bool {
 func (s *Source) connect(ctx context.Context) (*session, error) {
 	cfg := s.cfg.Copy()
 	addr := address(cfg)
+	limit := effective(ctx, cfg.ConnectTimeout)
 	cctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
 	conn, err := pgx.ConnectConfig(cctx, cfg)
 	if err != nil {
-		return nil, humanize(ctx, "connect "+addr, err, cfg.ConnectTimeout)
+		return nil, humanize(ctx, "connect "+addr, err, limit)
 	}
 	sess := &session{conn: conn, pid: int32(conn.PgConn().PID())}
 	// The simple protocol: this runs once per connection, preparing it
 	// would cost a round trip for nothing.
 	err = conn.QueryRow(cctx, helloSQL, pgx.QueryExecModeSimpleProtocol).Scan(
 		&sess.info.version, &sess.info.role, &sess.info.maxConn, &sess.info.reserved,
-		&sess.info.querySize, &sess.info.tz)
+		&sess.info.querySize)
 	if err != nil {
 		_ = conn.Close(context.Background())
-		return nil, humanize(ctx, "connect "+addr, err, cfg.ConnectTimeout)
+		return nil, humanize(ctx, "connect "+addr, err, limit)
 	}
 	sess.info.readStatsBy = "MEMBER"
 	if sess.info.version >= 150000 {
@@ -258,11 +258,12 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 		}
 		s.mon = sess
 	}
+	limit := effective(ctx, s.timeout)
 	qctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	act, err := s.readActivity(qctx, s.mon)
 	if err != nil {
-		err = humanize(ctx, "", err, s.timeout)
+		err = humanize(ctx, "", err, limit)
 		if !serverSideOnly(err) || s.mon.conn.IsClosed() {
 			s.log.Warn("dropping monitoring connection", "err", err)
 			s.dropMon()
@@ -270,4 +271,15 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 		return nil, err
 	}
 	return act, nil
+}
+
+// effective is the timeout that will apply: ours, or the caller's deadline
+// if that comes first. Error messages quote it.
+func effective(ctx context.Context, d time.Duration) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left < d {
+			return left.Round(10 * time.Millisecond)
+		}
+	}
+	return d
 }

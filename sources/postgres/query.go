@@ -22,8 +22,7 @@ const helloSQL = `SELECT current_setting('server_version_num')::int,
        current_setting('max_connections')::int,
        current_setting('superuser_reserved_connections')::int
          + COALESCE(current_setting('reserved_connections', true)::int, 0),
-       (SELECT setting::int FROM pg_settings WHERE name = 'track_activity_query_size'),
-       current_setting('TimeZone')`
+       (SELECT setting::int FROM pg_settings WHERE name = 'track_activity_query_size')`
 
 // hiddenQuery is what pg_stat_activity shows instead of another role's
 // query text when we lack pg_read_all_stats.

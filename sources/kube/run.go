@@ -16,11 +16,17 @@ import (
 	"flightdeck/sources"
 )
 
-// probeInterval is how often Run checks, while in error, whether the API
-// server answers again. Informers recover by themselves (they relist with
-// backoff), but a relist that finds nothing new emits no event, so without
-// a probe an empty namespace would keep showing a healed error.
-const probeInterval = 2 * time.Second
+// Liveness probing. Informers recover by themselves (they relist with
+// backoff, also after 410 Gone), but they are silent about some outages:
+// client-go's reflector retries a watch that gets "connection refused"
+// without telling the watch error handler, and a relist that finds nothing
+// new emits no event. So Run asks the API server itself, every
+// healthInterval while healthy and every probeInterval while in error (two
+// one-item lists: a few hundred bytes).
+const (
+	healthInterval = 10 * time.Second
+	probeInterval  = 2 * time.Second
+)
 
 // informerPair is the two informers of one namespace (or of all namespaces).
 type informerPair struct {
@@ -108,8 +114,8 @@ func (s *Source) Run(ctx context.Context, publish func(sources.Payload, error)) 
 		}
 	}()
 
-	probe := time.NewTicker(probeInterval)
-	defer probe.Stop()
+	health := time.NewTimer(healthInterval)
+	defer health.Stop()
 	var (
 		lastPub time.Time
 		inError bool
@@ -120,10 +126,21 @@ func (s *Source) Run(ctx context.Context, publish func(sources.Payload, error)) 
 		case <-ctx.Done():
 			return
 		case <-st.kick:
-		case <-probe.C:
-			if !inError || !s.probe(ctx) {
-				continue
+		case <-health.C:
+			err := s.probe(ctx)
+			if err != nil || inError {
+				health.Reset(probeInterval)
+			} else {
+				health.Reset(healthInterval)
 			}
+			if err == nil && !inError {
+				continue // healthy and nothing changed: nothing to publish
+			}
+			if err != nil {
+				st.setErr(err)
+			}
+			// err == nil while in error: the API answers again; publish
+			// the cache so the pane clears the error.
 		}
 		if gap := s.minGap - time.Since(lastPub); gap > 0 {
 			select {
@@ -139,6 +156,9 @@ func (s *Source) Run(ctx context.Context, publish func(sources.Payload, error)) 
 		}
 		lastPub = time.Now()
 		if err := st.takeErr(); err != nil {
+			if !inError {
+				health.Reset(probeInterval)
+			}
 			inError = true
 			publish(nil, err)
 			continue
@@ -149,6 +169,9 @@ func (s *Source) Run(ctx context.Context, publish func(sources.Payload, error)) 
 			}
 		}
 		deps, rss := s.cached(pairs)
+		if inError {
+			health.Reset(healthInterval)
+		}
 		inError = false
 		publish(s.snapshot(deps, rss), nil)
 	}
@@ -163,12 +186,19 @@ func allSynced(fs []cache.InformerSynced) bool {
 	return true
 }
 
-// probe reports whether the API server answers a cheap list again.
-func (s *Source) probe(ctx context.Context) bool {
+// probe checks that the API server answers both lists the informers need;
+// the error is ready for the status bar.
+func (s *Source) probe(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	_, err := s.cs.AppsV1().Deployments(s.namespaces[0]).List(ctx, metav1.ListOptions{Limit: 1, LabelSelector: s.opts.Selector})
-	return err == nil
+	ns := s.namespaces[0]
+	if _, err := s.cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{Limit: 1, LabelSelector: s.opts.Selector}); err != nil {
+		return apiError("list deployments", ns, err)
+	}
+	if _, err := s.cs.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+		return apiError("list replicasets", ns, err)
+	}
+	return nil
 }
 
 // informers builds, per namespace, a Deployment informer (label selector

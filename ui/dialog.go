@@ -194,49 +194,185 @@ func (m Model) updateConfirm(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// overlayBox renders the open dialog or help as lines of equal width.
+// dialogSection is a run of dialog lines that may be cut short when the
+// screen is too small: a label line and items, the hidden ones counted in
+// an "… N more" line.
+type dialogSection struct {
+	label string
+	items []string
+	max   int // most items ever shown (0 = no limit)
+}
+
+// dialogContent is a dialog as parts that must always be visible (head,
+// tail) around sections that give way when the screen is short. The tail
+// carries what the operator must act on: the phrase prompt, the input, the
+// validity countdown and the key hints.
+type dialogContent struct {
+	title    string
+	head     []string
+	sections []dialogSection
+	tail     []string
+	// window keeps item `focus` of the only section visible (menus) instead
+	// of cutting the end.
+	window bool
+	focus  int
+}
+
+// layoutLines fits the content into at most h lines: sections shrink first
+// (the longest loses an item at a time), then sections go, then the head;
+// the tail is cut last, from its top.
+func (dc dialogContent) layoutLines(h int, ell string) []string {
+	shown := make([]int, len(dc.sections))
+	keep := make([]bool, len(dc.sections))
+	for i, s := range dc.sections {
+		shown[i] = len(s.items)
+		if s.max > 0 && shown[i] > s.max {
+			shown[i] = s.max
+		}
+		keep[i] = true
+	}
+	secLines := func(i int) int {
+		if !keep[i] {
+			return 0
+		}
+		n := shown[i]
+		if dc.sections[i].label != "" {
+			n++
+		}
+		if shown[i] < len(dc.sections[i].items) {
+			n++
+		}
+		return n
+	}
+	total := func() int {
+		n := len(dc.head) + len(dc.tail)
+		for i := range dc.sections {
+			n += secLines(i)
+		}
+		return n
+	}
+	for total() > h {
+		best := -1
+		for i := range dc.sections {
+			if keep[i] && shown[i] > 0 && (best < 0 || shown[i] > shown[best]) {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		shown[best]--
+	}
+	for i := len(dc.sections) - 1; i >= 0 && total() > h; i-- {
+		keep[i] = false
+	}
+	var out []string
+	head := dc.head
+	if over := total() - h; over > 0 {
+		head = head[:max0(len(head)-over)]
+	}
+	out = append(out, head...)
+	for i, s := range dc.sections {
+		if !keep[i] {
+			continue
+		}
+		if s.label != "" {
+			out = append(out, s.label)
+		}
+		from := 0
+		if dc.window && shown[i] < len(s.items) {
+			from = min(max0(dc.focus-shown[i]/2), len(s.items)-shown[i])
+		}
+		out = append(out, s.items[from:from+shown[i]]...)
+		if hidden := len(s.items) - shown[i]; hidden > 0 {
+			out = append(out, fmt.Sprintf("  %s %d more", ell, hidden))
+		}
+	}
+	tail := dc.tail
+	if over := len(out) + len(tail) - h; over > 0 {
+		tail = tail[min(over, len(tail)):]
+	}
+	return append(out, tail...)
+}
+
+// width is the widest line of the content, the title included.
+func (dc dialogContent) width() int {
+	w := ansiWidth(dc.title) + 4
+	grow := func(ls []string) {
+		for _, l := range ls {
+			w = max(w, ansiWidth(l))
+		}
+	}
+	grow(dc.head)
+	grow(dc.tail)
+	for _, s := range dc.sections {
+		w = max(w, ansiWidth(s.label))
+		grow(s.items)
+	}
+	return w
+}
+
+// Dialog sizes: wide enough to read a preview line, never wider than the
+// screen.
+const (
+	dialogMinW = 44
+	dialogMaxW = 110
+)
+
+// overlayBox renders the open dialog or help as lines of equal width, sized
+// to the content and capped to the whole screen, which it is drawn over.
 func (m Model) overlayBox() []string {
-	bodyH := max(3, m.h-3)
-	width := min(m.w-2, 84)
-	var title string
-	var lines []string
+	var dc dialogContent
 	th := m.c.th
 	switch {
 	case m.confirm != nil:
-		title, lines = m.confirmLines(width - 2)
+		dc = m.confirmContent()
 	case m.form != nil:
-		title, lines = m.formLines()
+		dc = m.formContent()
 	case m.menu != nil:
-		title = m.menu.title
-		for i, e := range m.menu.entries {
-			l := e.label
-			st := th.Styles.Base
-			if e.reason != "" {
-				l += " — " + e.reason
-				st = th.Styles.Disabled
-			}
-			l = fit(l, width-4, th.Ellipsis)
-			if i == m.menu.cursor {
-				st = th.Styles.Selected
-			}
-			lines = append(lines, st.Render(l))
-		}
-		lines = append(lines, "", th.Styles.Muted.Render("enter choose · esc close"))
+		dc = m.menuContent()
 	case m.help:
-		title, lines = m.helpLines()
-		width = min(m.w-2, 100)
+		dc = m.helpContent()
 	default:
 		return nil
 	}
-	h := min(bodyH, len(lines)+2)
-	return frame(th, title, "", true, width, h, lines)
+	maxW := min(m.w-2, dialogMaxW)
+	if maxW < 6 || m.h < 3 {
+		return nil
+	}
+	w := min(maxW, max(dc.width(), dialogMinW)+2)
+	maxH := m.h
+	if maxH >= 12 {
+		maxH -= 2 // keep the header (environment, mode) and a status line in view
+	}
+	lines := dc.layoutLines(maxH-2, th.Ellipsis)
+	return frame(th, dc.title, "", true, w, len(lines)+2, lines)
 }
 
-func (m Model) confirmLines(w int) (string, []string) {
+func (m Model) menuContent() dialogContent {
+	th := m.c.th
+	d := m.menu
+	items := make([]string, len(d.entries))
+	for i, e := range d.entries {
+		l := e.label
+		st := th.Styles.Base
+		if e.reason != "" {
+			l += " — " + e.reason
+			st = th.Styles.Disabled
+		}
+		if i == d.cursor {
+			st = th.Styles.Selected
+		}
+		items[i] = st.Render(l)
+	}
+	return dialogContent{title: d.title, sections: []dialogSection{{items: items}}, window: true, focus: d.cursor,
+		tail: []string{"", th.Styles.Muted.Render("enter choose · esc close")}}
+}
+
+func (m Model) confirmContent() dialogContent {
 	th := m.c.th
 	d := m.confirm
 	p := d.plan
-	var out []string
 	risk := th.Styles.OK.Render("risk: low")
 	if p.Risk == ops.High {
 		risk = th.Styles.Crit.Render("risk: HIGH")
@@ -245,60 +381,55 @@ func (m Model) confirmLines(w int) (string, []string) {
 	if env == "" {
 		env = m.o.Environment
 	}
-	out = append(out, th.Styles.Bold.Render(p.Title), risk+"  environment: "+env+"  source: "+p.Source)
+	dc := dialogContent{title: "Confirm", head: []string{th.Styles.Bold.Render(p.Title), risk + "  environment: " + env + "  source: " + p.Source}}
 	if len(p.Targets) > 0 {
-		out = append(out, th.Styles.Muted.Render(fmt.Sprintf("targets (%d):", len(p.Targets))))
+		items := make([]string, len(p.Targets))
 		for i, t := range p.Targets {
-			if i == 8 {
-				out = append(out, fmt.Sprintf("  … and %d more", len(p.Targets)-8))
-				break
-			}
 			line := t.ID
 			if t.Detail != "" {
 				line = t.Detail
 			}
-			out = append(out, "  "+line)
+			items[i] = "  " + line
 		}
+		dc.sections = append(dc.sections, dialogSection{label: th.Styles.Muted.Render(fmt.Sprintf("targets (%d):", len(p.Targets))), items: items, max: 8})
+	}
+	indent := func(ls []string) []string {
+		out := make([]string, len(ls))
+		for i, l := range ls {
+			out[i] = "  " + l
+		}
+		return out
 	}
 	if len(p.Preview) > 0 {
-		out = append(out, th.Styles.Muted.Render("preview:"))
-		for _, l := range p.Preview {
-			out = append(out, "  "+l)
-		}
+		dc.sections = append(dc.sections, dialogSection{label: th.Styles.Muted.Render("preview:"), items: indent(p.Preview)})
 	}
 	if len(p.DryRun) > 0 {
-		out = append(out, th.Styles.Muted.Render("dry run:"))
-		for _, l := range p.DryRun {
-			out = append(out, "  "+l)
-		}
+		dc.sections = append(dc.sections, dialogSection{label: th.Styles.Muted.Render("dry run:"), items: indent(p.DryRun)})
 	}
 	left := m.policy.MaxPlanAge - m.c.now.Sub(p.CreatedAt)
 	if left > 0 {
-		out = append(out, th.Styles.Muted.Render(fmt.Sprintf("plan valid for %ds", int(left.Round(time.Second)/time.Second))))
+		dc.tail = append(dc.tail, th.Styles.Muted.Render(fmt.Sprintf("plan valid for %ds", int(left.Round(time.Second)/time.Second))))
 	} else {
-		out = append(out, th.Styles.Error.Render("plan expired: esc and plan again"))
+		dc.tail = append(dc.tail, th.Styles.Error.Render("plan expired: esc and plan again"))
 	}
-	out = append(out, "")
+	dc.tail = append(dc.tail, "")
 	if p.Risk == ops.Low {
 		no, yes := th.Styles.ButtonFocused.Render("[ No ]"), th.Styles.Button.Render("[ Yes ]")
 		if d.yes {
 			no, yes = th.Styles.Button.Render("[ No ]"), th.Styles.ButtonFocused.Render("[ Yes ]")
 		}
-		out = append(out, "Proceed? (y/N)  "+no+"  "+yes)
+		dc.tail = append(dc.tail, "Proceed? (y/N)  "+no+"  "+yes, th.Styles.Muted.Render("y yes · n/esc no · tab switch · enter choose"))
 	} else {
-		out = append(out, "type "+th.Styles.Bold.Render(p.Phrase)+" to confirm, enter submits, esc cancels:")
-		out = append(out, th.Styles.Accent.Render("> "+d.edit.view()))
+		dc.tail = append(dc.tail, "type "+th.Styles.Bold.Render(p.Phrase)+" to confirm, enter submits, esc cancels:")
+		dc.tail = append(dc.tail, th.Styles.Accent.Render("> "+d.edit.view()))
 	}
 	if d.err != "" {
-		out = append(out, th.Styles.Error.Render(d.err))
+		dc.tail = append(dc.tail, th.Styles.Error.Render(d.err))
 	}
-	for i := range out {
-		out[i] = fit(out[i], w, th.Ellipsis)
-	}
-	return "Confirm", out
+	return dc
 }
 
-func (m Model) formLines() (string, []string) {
+func (m Model) formContent() dialogContent {
 	th := m.c.th
 	f := m.form
 	out := []string{th.Styles.Bold.Render(f.entry.label)}
@@ -322,7 +453,7 @@ func (m Model) formLines() (string, []string) {
 		out = append(out, "", th.Styles.Error.Render(f.err))
 	}
 	out = append(out, "", th.Styles.Muted.Render("tab next field · enter plan · esc cancel"))
-	return f.entry.kind.Title(), out
+	return dialogContent{title: f.entry.kind.Title(), tail: out}
 }
 
 func scaleBounds(from int, change float64) (int, int) {
@@ -334,7 +465,7 @@ func scaleBounds(from int, change float64) (int, int) {
 	return lo, hi
 }
 
-func (m Model) helpLines() (string, []string) {
+func (m Model) helpContent() dialogContent {
 	th := m.c.th
 	k := m.c.km
 	var out []string
@@ -358,14 +489,14 @@ func (m Model) helpLines() (string, []string) {
 	if m.focus == focusPostgres {
 		out = append(out, th.Styles.Muted.Render("  filter: text user:X app:X db:X state:idle-in-tx wait:Lock >10m blocking blocked"))
 	}
-	out = append(out, "")
+	tail := []string{""}
 	if m.o.Executor == nil {
-		out = append(out, th.Styles.Warn.Render("read-only: actions are disabled"))
+		tail = append(tail, th.Styles.Warn.Render("read-only: actions are disabled"))
 	}
 	audit := m.o.AuditPath
 	if audit == "" {
 		audit = "(none)"
 	}
-	out = append(out, "audit journal: "+audit, th.Styles.Muted.Render("? or esc closes"))
-	return "Help", out
+	tail = append(tail, "audit journal: "+audit, th.Styles.Muted.Render("? or esc closes"))
+	return dialogContent{title: "Help", sections: []dialogSection{{items: out}}, tail: tail}
 }

@@ -115,3 +115,42 @@ func TestGoldenOverlays(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// TestGoldenConfirmFullScreen draws a high-risk confirm over populated panes
+// at both reference sizes, with content that does not fit (a bulk terminate,
+// an undo with a long template diff): the phrase prompt and input must stay
+// on screen while targets and preview give way.
+func TestGoldenConfirmFullScreen(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {200, 60}} {
+		t.Run("bulk_terminate_"+itoa(sz[0])+"x"+itoa(sz[1]), func(t *testing.T) {
+			e := newEnv(t, false)
+			fx := pgFixture()
+			req := ops.Request{Action: ops.Terminate, Source: "pg main", Backends: []sources.Backend{fx.Backends[0], fx.Backends[1], fx.Backends[2], fx.Backends[3], fx.Backends[7]}}
+			p, err := e.exec.Plan(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runGolden(t, e, sz[0], sz[1], withSnaps(keyMsg("3"), PlanMsg{Request: req, Plan: p})...)
+		})
+		t.Run("undo_long_diff_"+itoa(sz[0])+"x"+itoa(sz[1]), func(t *testing.T) {
+			e := newEnv(t, false)
+			d := rolloutsFixture().Deployments[0]
+			req := ops.Request{Action: ops.Undo, Source: "kube", Deployment: &d}
+			p, err := e.exec.Plan(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Preview = append(p.Preview, longDiff(60)...)
+			runGolden(t, e, sz[0], sz[1], withSnaps(keyMsg("4"), PlanMsg{Request: req, Plan: p})...)
+		})
+	}
+}
+
+// longDiff is a pod-template diff as long as a real one can be.
+func longDiff(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("  spec.template.spec.containers[0].env[%d]: FEATURE_%02d=on → off", i, i)
+	}
+	return out
+}

@@ -406,13 +406,15 @@ func (m Model) Render() string {
 		}
 		body = append(body, m.focused().View(true)...)
 	}
-	if box := m.overlayBox(); box != nil {
-		body = overlay(body, box, m.w)
-	}
 	lines = append(lines, body...)
 	lines = append(lines, m.statusBar()...)
 	if len(lines) > m.h {
 		lines = lines[:m.h]
+	}
+	// Dialogs and help sit over the whole screen, not the body: the body is
+	// three lines shorter, and a dialog cut there hid its own prompt.
+	if box := m.overlayBox(); box != nil {
+		lines = overlay(lines, box, m.w)
 	}
 	return strings.Join(lines, "\n")
 }

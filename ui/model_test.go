@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -382,6 +383,40 @@ func TestStaleAndWaiting(t *testing.T) {
 	for _, want := range []string{"ERR dial tcp", "31s ago", "pg main ERR 31s", "4711"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stale screen lacks %q", want)
+		}
+	}
+}
+
+// TestConfirmPromptAlwaysVisible: whatever the terminal size and however
+// long the plan, the high-risk dialog shows the phrase prompt, the input and
+// the validity countdown.
+func TestConfirmPromptAlwaysVisible(t *testing.T) {
+	e := newEnv(t, false)
+	d := rolloutsFixture().Deployments[0]
+	req := ops.Request{Action: ops.Undo, Source: "kube", Deployment: &d}
+	p, err := e.exec.Plan(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, extra := range []int{0, 10, 100} {
+		pl := p
+		pl.Preview = append(append([]string(nil), p.Preview...), longDiff(extra)...)
+		for _, sz := range [][2]int{{60, 12}, {80, 24}, {100, 30}, {150, 40}, {200, 60}, {240, 80}} {
+			m := e.model(sz[0], sz[1])
+			m, _ = press(m, "4")
+			mm, _ := m.Update(PlanMsg{Request: req, Plan: pl})
+			out := plain(mm.(Model))
+			for _, want := range []string{"to confirm", "> _", "plan valid for"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("%dx%d +%d preview lines: %q not on screen:\n%s", sz[0], sz[1], extra, want, out)
+				}
+			}
+			if lines := strings.Split(out, "\n"); len(lines) != sz[1] {
+				t.Errorf("%dx%d: %d lines", sz[0], sz[1], len(lines))
+			}
+			if extra == 100 && !strings.Contains(out, "more") {
+				t.Errorf("%dx%d: long preview not marked as cut", sz[0], sz[1])
+			}
 		}
 	}
 }

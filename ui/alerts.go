@@ -179,6 +179,25 @@ func matchersText(ms []sources.Matcher) string {
 
 func (p *alertsPane) listHeight() int { return max(1, p.h-4) }
 
+// wantHeight is the frame height that shows every row (the layout caps it).
+func (p *alertsPane) wantHeight() int {
+	if p.detail {
+		return 1 << 10
+	}
+	rows := len(p.rows)
+	if p.silences {
+		rows = len(p.sidx)
+	}
+	n := 2 + 1 + max(1, rows)
+	if p.editing || p.filter != "" {
+		n++
+	}
+	if s, ok := p.feeds.current(); !ok || s.Err != nil || s.Stale {
+		n++
+	}
+	return n
+}
+
 // selectedAlert is the alert under the cursor; on a group header it is the
 // group's first alert and header=true (silence the whole alertname).
 func (p *alertsPane) selectedAlert() (a *sources.Alert, header bool) {

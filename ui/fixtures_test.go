@@ -308,3 +308,51 @@ func typeText(m Model, s string) Model {
 }
 
 func plain(m Model) string { return ansi.Strip(m.Render()) }
+
+// benchAlerts is n alerts in 20 groups with the label sets Prometheus rules
+// really carry (alertname, severity, cluster, namespace, service, pod,
+// instance, job).
+func benchAlerts(n int) *sources.AlertSet {
+	sevs := []string{"critical", "warning", "info"}
+	states := []sources.AlertState{sources.AlertFiring, sources.AlertFiring, sources.AlertPending, sources.AlertSilenced}
+	set := &sources.AlertSet{Origin: "alertmanager", Denied: sources.Denied{}}
+	for i := 0; i < n; i++ {
+		g := i % 20
+		name := fmt.Sprintf("BenchAlert%02dHigh", g)
+		sev := sevs[g%3]
+		svc := fmt.Sprintf("svc-%d", i%37)
+		pod := fmt.Sprintf("%s-7c9f%04d-x%d", svc, i, i%5)
+		ls := []sources.Label{
+			{Name: "alertname", Value: name}, {Name: "cluster", Value: "prod-eu"}, {Name: "instance", Value: fmt.Sprintf("10.0.%d.%d:9090", i%7, i%250)},
+			{Name: "job", Value: "kubernetes-pods"}, {Name: "namespace", Value: "production"}, {Name: "pod", Value: pod},
+			{Name: "service", Value: svc}, {Name: "severity", Value: sev},
+		}
+		set.Alerts = append(set.Alerts, sources.Alert{
+			Fingerprint: fmt.Sprintf("%016x", i), Name: name, Severity: sev, State: states[i%len(states)],
+			StartsAt: t0.Add(-time.Duration(i%3600) * time.Second), Labels: ls,
+			Summary:     fmt.Sprintf("%s: error ratio %.1f%% on %s", name, float64(i%50)/10, pod),
+			Description: "Error ratio above threshold for 5m.", RunbookURL: "https://runbooks.nudge.internal/high-error-rate",
+			Receivers: []string{"pagerduty"},
+		})
+	}
+	return set
+}
+
+// benchRollouts is n deployments with 10 revisions each.
+func benchRollouts(n int) *sources.RolloutSet {
+	set := &sources.RolloutSet{Context: "prod-eu", Denied: map[string]sources.Denied{}}
+	states := []sources.RolloutState{sources.RolloutComplete, sources.RolloutComplete, sources.RolloutProgressing, sources.RolloutStalled}
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("service-%03d", i)
+		d := sources.Deployment{Namespace: fmt.Sprintf("team-%d", i%9), Name: name, UID: fmt.Sprintf("u%d", i),
+			Replicas: 3, Ready: 3, Updated: 3, Available: 3, State: states[i%len(states)], Revision: 10,
+			Images: []string{"registry/" + name + ":2025.03.14-1"}, RolledOutAt: t0.Add(-time.Duration(i) * time.Minute)}
+		for r := int64(10); r >= 1; r-- {
+			d.History = append(d.History, sources.Revision{Number: r, ReplicaSet: fmt.Sprintf("%s-%x", name, r*7919),
+				ChangeCause: fmt.Sprintf("deploy 2025.03.%02d-%d", r, r%3), Images: []string{fmt.Sprintf("registry/%s:2025.03.%02d", name, r)},
+				CreatedAt: t0.Add(-time.Duration(11-r) * 24 * time.Hour), Replicas: 3 * int32(r/10), Ready: 3 * int32(r/10)})
+		}
+		set.Deployments = append(set.Deployments, d)
+	}
+	return set
+}

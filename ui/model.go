@@ -174,6 +174,15 @@ func (m Model) waitCmd() tea.Cmd {
 // keys, then to the focused pane; data to the pane that owns it.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m.c.now = m.o.Now()
+	mm, cmd := m.update(msg)
+	if r, ok := mm.(Model); ok && r.grid() {
+		r.layout() // data, filters and details change how much the top row needs
+		return r, cmd
+	}
+	return mm, cmd
+}
+
+func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
@@ -338,29 +347,52 @@ func (m Model) directAction(msg tea.KeyPressMsg) (ops.Kind, bool) {
 	return "", false
 }
 
-// layout gives each pane its size: a 2×2 grid on big terminals (the focused
-// row gets more height), otherwise the focused pane takes the body and the
-// others shrink to one-line summaries.
+// Grid proportions. The top row (SLOs | Alerts) is a few short lists: it
+// takes the height its content needs, within bounds, and the bottom row
+// (Postgres | Rollouts), where the long tables are, gets the rest. Within a
+// row the focused pane gets most of the width.
+const (
+	topMinH      = 5
+	topMaxPct    = 40
+	focusedWPct  = 65
+	unfocusedMin = 40
+)
+
+// layout gives each pane its size: a content-aware 2×2 grid on big
+// terminals, otherwise the focused pane takes the body and the others
+// shrink to one-line summaries. It runs after every Update (it is a few
+// integer sums), so the grid follows the data.
 func (m *Model) layout() {
 	bodyH := max(3, m.h-3)
 	if m.grid() {
-		top := bodyH / 2
-		if m.focus >= focusPostgres {
-			top = bodyH * 2 / 5
-		} else {
-			top = bodyH * 3 / 5
-		}
-		left := m.w / 2
-		m.slo.SetSize(left, top)
-		m.alerts.SetSize(m.w-left, top)
-		m.pg.SetSize(left, bodyH-top)
-		m.ro.SetSize(m.w-left, bodyH-top)
+		want := max(m.slo.wantHeight(), m.alerts.wantHeight())
+		top := min(max(want, topMinH), bodyH*topMaxPct/100)
+		sloW := m.splitW(m.focus == focusSLO, m.focus == focusAlerts, 50)
+		pgW := m.splitW(m.focus == focusPostgres, m.focus == focusRollouts, focusedWPct)
+		m.slo.SetSize(sloW, top)
+		m.alerts.SetSize(m.w-sloW, top)
+		m.pg.SetSize(pgW, bodyH-top)
+		m.ro.SetSize(m.w-pgW, bodyH-top)
 		return
 	}
 	h := max(3, bodyH-int(numPanes-1))
 	for _, c := range m.components() {
 		c.SetSize(m.w, h)
 	}
+}
+
+// splitW is the width of a row's left pane: ~65% when it has focus, the
+// rest when its neighbour has, else idlePct; neither side below 40 cols.
+func (m *Model) splitW(leftFocused, rightFocused bool, idlePct int) int {
+	pct := idlePct
+	switch {
+	case leftFocused:
+		pct = focusedWPct
+	case rightFocused:
+		pct = 100 - focusedWPct
+	}
+	w := m.w * pct / 100
+	return min(max(w, unfocusedMin), m.w-unfocusedMin)
 }
 
 func (m Model) grid() bool { return m.w >= 150 && m.h >= 40 }

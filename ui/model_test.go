@@ -420,3 +420,86 @@ func TestConfirmPromptAlwaysVisible(t *testing.T) {
 		}
 	}
 }
+
+// TestPGLayoutColumns: every column from 120 cells, then client, wait, app,
+// user and blocked-by go in that order, and the query takes the rest.
+func TestPGLayoutColumns(t *testing.T) {
+	has := func(cols []pgColumn, id pgCol) bool {
+		for _, c := range cols {
+			if c.id == id {
+				return true
+			}
+		}
+		return false
+	}
+	for w := 120; w <= 200; w += 5 {
+		cols := pgLayout(w)
+		if len(cols) != 10 {
+			t.Fatalf("width %d: %d columns, want all 10", w, len(cols))
+		}
+		sum := 0
+		for _, c := range cols {
+			sum += c.w + 1
+		}
+		if sum-1 != w {
+			t.Errorf("width %d: columns sum to %d", w, sum-1)
+		}
+	}
+	order := []pgCol{colClient, colWait, colApp, colUser, colBlk}
+	dropped := 0
+	for w := 119; w >= 30; w-- {
+		cols := pgLayout(w)
+		n := 0
+		for n < len(order) && !has(cols, order[n]) {
+			n++
+		}
+		for _, id := range order[n:] {
+			if !has(cols, id) {
+				t.Fatalf("width %d: %v dropped before %v", w, id, order[n])
+			}
+		}
+		if n < dropped {
+			t.Fatalf("width %d: a column came back", w)
+		}
+		dropped = n
+		if q := cols[len(cols)-1]; q.id != colQuery || (n < len(order) && q.w < pgMinQuery) {
+			t.Fatalf("width %d: query %+v", w, q)
+		}
+	}
+	if dropped != len(order) {
+		t.Errorf("at 30 cells only %d columns dropped", dropped)
+	}
+}
+
+// TestGridLayout: at 200×60 the top row is as tall as its content needs, the
+// focused pane gets ~65% of its row, and Postgres focused has ≥120 columns.
+func TestGridLayout(t *testing.T) {
+	e := newEnv(t, true)
+	m := e.model(200, 60)
+	if want := 2 + 1 + 9; m.alerts.h != want || m.slo.h != want {
+		t.Errorf("top row %d/%d, want %d (alerts: header + 9 rows + border)", m.slo.h, m.alerts.h, want)
+	}
+	if m.pg.h != 57-m.slo.h {
+		t.Errorf("bottom row %d", m.pg.h)
+	}
+	m, _ = press(m, "3")
+	if m.pg.w != 130 || m.ro.w != 70 || m.pg.w-2 < 120 {
+		t.Errorf("postgres focused: %d | %d", m.pg.w, m.ro.w)
+	}
+	m, _ = press(m, "4")
+	if m.ro.w != 130 || m.pg.w != 70 {
+		t.Errorf("rollouts focused: %d | %d", m.pg.w, m.ro.w)
+	}
+	// Many alerts: the top row stops at 40% of the body.
+	mm, _ := m.Update(SnapshotsMsg{Snapshots: []sources.Snapshot{snap("am", sources.KindAlerts, benchAlerts(500), 0)}})
+	m = mm.(Model)
+	if m.alerts.h != 57*40/100 {
+		t.Errorf("top row with 500 alerts: %d", m.alerts.h)
+	}
+	// 80×24 is not a grid: the focused pane has the body.
+	m = e.model(80, 24)
+	m, _ = press(m, "3")
+	if m.pg.w != 80 || m.pg.h != 24-3-3 {
+		t.Errorf("80x24 postgres %dx%d", m.pg.w, m.pg.h)
+	}
+}

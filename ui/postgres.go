@@ -516,7 +516,11 @@ const (
 	colQuery
 )
 
-var pgColW = map[pgCol]int{colMark: 2, colPID: 7, colUser: 12, colApp: 14, colClient: 15, colState: 9, colWait: 18, colDur: 8, colBlk: 11}
+// pgColW are the fixed column widths: a pid has at most 7 digits, an IPv4
+// address 15 cells, "Lock:transactionid" 18; a duration fmtDur prints at
+// most 6. With 20 cells of query they sum to 119, so a pane of 120 columns
+// or more shows every column.
+var pgColW = map[pgCol]int{colMark: 2, colPID: 7, colUser: 11, colApp: 13, colClient: 15, colState: 8, colWait: 18, colDur: 6, colBlk: 10}
 var pgColTitle = map[pgCol]string{colMark: "", colPID: "PID", colUser: "USER", colApp: "APP", colClient: "CLIENT",
 	colState: "STATE", colWait: "WAIT", colDur: "DUR", colBlk: "BLOCKED BY", colQuery: "QUERY"}
 
@@ -525,11 +529,17 @@ type pgColumn struct {
 	w  int
 }
 
+// pgMinQuery is the query text a narrow pane keeps before dropping columns.
+const pgMinQuery = 20
+
 // pgLayout drops the least useful columns first when the pane is narrow,
-// keeping at least 20 cells of query text.
+// keeping at least pgMinQuery cells of query text; the query always gets
+// what is left. The client address matters least at 3 a.m., then the wait
+// event (the blocked-by column and the ▶/▷ marks already tell a lock pile-up),
+// then the application, the user, and last who blocks whom.
 func pgLayout(w int) []pgColumn {
 	ids := []pgCol{colMark, colPID, colUser, colApp, colClient, colState, colWait, colDur, colBlk}
-	dropOrder := []pgCol{colClient, colApp, colBlk, colWait, colUser}
+	dropOrder := []pgCol{colClient, colWait, colApp, colUser, colBlk}
 	width := func(ids []pgCol) int {
 		n := 0
 		for _, id := range ids {
@@ -538,7 +548,7 @@ func pgLayout(w int) []pgColumn {
 		return n
 	}
 	for _, d := range dropOrder {
-		if w-width(ids) >= 20 {
+		if w-width(ids) >= pgMinQuery {
 			break
 		}
 		for i, id := range ids {

@@ -72,6 +72,21 @@ func (p *sloPane) rebuild() {
 
 func (p *sloPane) listHeight() int { return max(1, p.h-4) }
 
+// wantHeight is the frame height that shows every row (the layout caps it).
+func (p *sloPane) wantHeight() int {
+	if p.detail {
+		return 1 << 10
+	}
+	n := 2 + 1 + max(1, len(p.index)) // border, column titles, rows
+	if p.editing || p.filter != "" {
+		n++
+	}
+	if s, ok := p.feeds.current(); !ok || s.Err != nil || s.Stale {
+		n++
+	}
+	return n
+}
+
 func (p *sloPane) selected() *sources.SLOStatus {
 	set := p.set()
 	if set == nil || len(p.index) == 0 {

@@ -32,11 +32,7 @@ func (s *Source) GetDeployment(ctx context.Context, namespace, name string) (sou
 	if err != nil {
 		return sources.Deployment{}, err
 	}
-	slim := make([]*appsv1.ReplicaSet, len(rss))
-	for i, rs := range rss {
-		slim[i] = slimReplicaSet(rs)
-	}
-	return buildDeployment(slimDeployment(d), slim), nil
+	return buildDeployment(d, rss), nil
 }
 
 // readWithHistory GETs the deployment and lists the ReplicaSets it controls

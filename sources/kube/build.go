@@ -25,17 +25,17 @@ const (
 	reasonTimedOut = "ProgressDeadlineExceeded"
 )
 
-// stripTransform is the informers' TransformFunc: it keeps only what a
-// snapshot needs, so the caches hold a few hundred bytes per object instead
-// of full objects with managedFields and last-applied-configuration (often
-// several KiB each). Text that reaches the screen (images, change-cause) is
-// sanitized here, once, at ingestion.
+// stripTransform is the informers' TransformFunc. The caches hold, instead
+// of full objects (managedFields and last-applied-configuration are often
+// several KiB each), a depInfo or rsInfo: the pane's view of the object,
+// converted and sanitized once, at ingestion, so building a snapshot is
+// grouping and copying, not re-parsing annotations and pod templates.
 func stripTransform(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
-		return slimDeployment(o), nil
+		return newDepInfo(o), nil
 	case *appsv1.ReplicaSet:
-		return slimReplicaSet(o), nil
+		return newRSInfo(o), nil
 	}
 	// cache.DeletedFinalStateUnknown and anything else pass through.
 	return obj, nil
@@ -43,126 +43,31 @@ func stripTransform(obj any) (any, error) {
 
 var _ cache.TransformFunc = stripTransform
 
-// slimMeta keeps identity, creation time, the controller owner reference and
-// the two annotations history needs (change-cause sanitized).
-func slimMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
-	out := metav1.ObjectMeta{
-		Name:              m.Name,
-		Namespace:         m.Namespace,
-		UID:               m.UID,
-		ResourceVersion:   m.ResourceVersion,
-		Generation:        m.Generation,
-		CreationTimestamp: m.CreationTimestamp,
-	}
-	if ref := metav1.GetControllerOfNoCopy(m); ref != nil {
-		out.OwnerReferences = []metav1.OwnerReference{{
-			APIVersion: ref.APIVersion, Kind: ref.Kind, Name: ref.Name, UID: ref.UID, Controller: ref.Controller,
-		}}
-	}
-	rev, hasRev := m.Annotations[annRevision]
-	cause, hasCause := m.Annotations[annChangeCause]
-	if hasRev || hasCause {
-		out.Annotations = make(map[string]string, 2)
-		if hasRev {
-			out.Annotations[annRevision] = rev
-		}
-		if hasCause {
-			out.Annotations[annChangeCause] = sources.Sanitize(cause)
-		}
-	}
-	return out
+// keyMeta keeps what the informer store's key function and the reflector's
+// bookkeeping read: name, namespace, UID, resourceVersion.
+func keyMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion}
 }
 
-// slimTemplate keeps container names and (sanitized) images.
-func slimTemplate(t *corev1.PodTemplateSpec) corev1.PodTemplateSpec {
-	cs := make([]corev1.Container, len(t.Spec.Containers))
-	for i, c := range t.Spec.Containers {
-		cs[i] = corev1.Container{Name: sources.Sanitize(c.Name), Image: sources.Sanitize(c.Image)}
-	}
-	return corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: cs}}
+// depInfo is what the Deployment cache holds: the Deployment as the pane
+// shows it, without history. It implements metav1.Object through the
+// embedded ObjectMeta, which is all cache stores need.
+type depInfo struct {
+	metav1.ObjectMeta
+	dep sources.Deployment
 }
 
-func slimDeployment(d *appsv1.Deployment) *appsv1.Deployment {
-	out := &appsv1.Deployment{
-		ObjectMeta: slimMeta(&d.ObjectMeta),
-		Spec: appsv1.DeploymentSpec{
-			Replicas:                d.Spec.Replicas,
-			Paused:                  d.Spec.Paused,
-			ProgressDeadlineSeconds: d.Spec.ProgressDeadlineSeconds,
-			Template:                slimTemplate(&d.Spec.Template),
-		},
-		Status: d.Status,
-	}
-	// Condition messages reach the screen.
-	out.Status.Conditions = slices.Clone(d.Status.Conditions)
-	for i := range out.Status.Conditions {
-		out.Status.Conditions[i].Message = sources.Sanitize(out.Status.Conditions[i].Message)
-	}
-	return out
+// rsInfo is what the ReplicaSet cache holds: its controlling Deployment and
+// its history entry. ok is false when it has no usable revision (kubectl
+// skips such ReplicaSets).
+type rsInfo struct {
+	metav1.ObjectMeta
+	owner types.UID
+	rev   sources.Revision
+	ok    bool
 }
 
-func slimReplicaSet(rs *appsv1.ReplicaSet) *appsv1.ReplicaSet {
-	return &appsv1.ReplicaSet{
-		ObjectMeta: slimMeta(&rs.ObjectMeta),
-		Spec:       appsv1.ReplicaSetSpec{Replicas: rs.Spec.Replicas, Template: slimTemplate(&rs.Spec.Template)},
-		Status: appsv1.ReplicaSetStatus{
-			Replicas:          rs.Status.Replicas,
-			ReadyReplicas:     rs.Status.ReadyReplicas,
-			AvailableReplicas: rs.Status.AvailableReplicas,
-		},
-	}
-}
-
-// BuildSet turns slim Deployments and ReplicaSets (as held by the informer
-// caches) into a RolloutSet: deployments sorted by namespace/name, each with
-// its history from the ReplicaSets it controls. Context, Denied and
-// Protected are left to the caller.
-func BuildSet(deps []*appsv1.Deployment, rss []*appsv1.ReplicaSet) *sources.RolloutSet {
-	owned := make(map[types.UID][]*appsv1.ReplicaSet, len(deps))
-	for _, rs := range rss {
-		if len(rs.OwnerReferences) == 0 {
-			continue
-		}
-		ref := metav1.GetControllerOfNoCopy(rs)
-		if ref == nil || ref.Kind != "Deployment" {
-			continue
-		}
-		owned[ref.UID] = append(owned[ref.UID], rs)
-	}
-	set := &sources.RolloutSet{Deployments: make([]sources.Deployment, 0, len(deps))}
-	for _, d := range deps {
-		set.Deployments = append(set.Deployments, buildDeployment(d, owned[d.UID]))
-	}
-	slices.SortFunc(set.Deployments, func(a, b sources.Deployment) int {
-		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
-	return set
-}
-
-// revisionOf parses deployment.kubernetes.io/revision; 0 when absent or bad
-// (kubectl skips such ReplicaSets in history, so do we).
-func revisionOf(m *metav1.ObjectMeta) int64 {
-	v, err := strconv.ParseInt(m.Annotations[annRevision], 10, 64)
-	if err != nil {
-		return 0
-	}
-	return v
-}
-
-func imagesOf(t *corev1.PodTemplateSpec) []string {
-	out := make([]string, len(t.Spec.Containers))
-	for i, c := range t.Spec.Containers {
-		out[i] = c.Image
-	}
-	return out
-}
-
-// buildDeployment converts one slim Deployment with the ReplicaSets it
-// controls. History is newest first, like the pane shows it.
-func buildDeployment(d *appsv1.Deployment, rss []*appsv1.ReplicaSet) sources.Deployment {
+func newDepInfo(d *appsv1.Deployment) *depInfo {
 	out := sources.Deployment{
 		Namespace:          d.Namespace,
 		Name:               d.Name,
@@ -179,27 +84,68 @@ func buildDeployment(d *appsv1.Deployment, rss []*appsv1.ReplicaSet) sources.Dep
 		Images:             imagesOf(&d.Spec.Template),
 	}
 	out.State, out.Message = rolloutStatus(d)
-	if len(rss) > 0 {
-		out.History = make([]sources.Revision, 0, len(rss))
+	out.Message = sources.Sanitize(out.Message) // condition messages come from controllers and webhooks
+	return &depInfo{ObjectMeta: keyMeta(&d.ObjectMeta), dep: out}
+}
+
+func newRSInfo(rs *appsv1.ReplicaSet) *rsInfo {
+	out := &rsInfo{ObjectMeta: keyMeta(&rs.ObjectMeta)}
+	if ref := metav1.GetControllerOfNoCopy(rs); ref != nil && ref.Kind == "Deployment" {
+		out.owner = ref.UID
 	}
+	n := revisionOf(&rs.ObjectMeta)
+	out.ok = n > 0
+	out.rev = sources.Revision{
+		Number:      n,
+		ReplicaSet:  rs.Name,
+		ChangeCause: sources.Sanitize(rs.Annotations[annChangeCause]),
+		Images:      imagesOf(&rs.Spec.Template),
+		CreatedAt:   rs.CreationTimestamp.Time,
+		Replicas:    rs.Status.Replicas,
+		Ready:       rs.Status.ReadyReplicas,
+	}
+	return out
+}
+
+// buildSet turns the cached infos into a RolloutSet: deployments sorted by
+// namespace/name, each with its history from the ReplicaSets it controls.
+// Slices inside (Images) are shared with the cache and between snapshots;
+// payloads are read-only. Context, Denied and Protected are the caller's.
+func buildSet(deps []*depInfo, rss []*rsInfo) *sources.RolloutSet {
+	owned := make(map[types.UID][]*rsInfo, len(deps))
 	for _, rs := range rss {
-		n := revisionOf(&rs.ObjectMeta)
-		if n == 0 {
+		if rs.owner != "" && rs.ok {
+			owned[rs.owner] = append(owned[rs.owner], rs)
+		}
+	}
+	set := &sources.RolloutSet{Deployments: make([]sources.Deployment, 0, len(deps))}
+	for _, d := range deps {
+		set.Deployments = append(set.Deployments, assemble(d, owned[types.UID(d.dep.UID)]))
+	}
+	slices.SortFunc(set.Deployments, func(a, b sources.Deployment) int {
+		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return set
+}
+
+// assemble attaches history (newest first) and RolledOutAt to a deployment.
+func assemble(d *depInfo, rss []*rsInfo) sources.Deployment {
+	out := d.dep
+	if len(rss) == 0 {
+		return out
+	}
+	out.History = make([]sources.Revision, 0, len(rss))
+	for _, rs := range rss {
+		if !rs.ok {
 			continue
 		}
-		r := sources.Revision{
-			Number:      n,
-			ReplicaSet:  rs.Name,
-			ChangeCause: rs.Annotations[annChangeCause],
-			Images:      imagesOf(&rs.Spec.Template),
-			CreatedAt:   rs.CreationTimestamp.Time,
-			Replicas:    rs.Status.Replicas,
-			Ready:       rs.Status.ReadyReplicas,
+		if rs.rev.Number == out.Revision {
+			out.RolledOutAt = rs.rev.CreatedAt
 		}
-		if n == out.Revision {
-			out.RolledOutAt = r.CreatedAt
-		}
-		out.History = append(out.History, r)
+		out.History = append(out.History, rs.rev)
 	}
 	slices.SortFunc(out.History, func(a, b sources.Revision) int {
 		switch {
@@ -210,6 +156,34 @@ func buildDeployment(d *appsv1.Deployment, rss []*appsv1.ReplicaSet) sources.Dep
 		}
 		return 0
 	})
+	return out
+}
+
+// buildDeployment converts a Deployment and the ReplicaSets it controls, as
+// read by a fresh GET and LIST.
+func buildDeployment(d *appsv1.Deployment, rss []*appsv1.ReplicaSet) sources.Deployment {
+	infos := make([]*rsInfo, len(rss))
+	for i, rs := range rss {
+		infos[i] = newRSInfo(rs)
+	}
+	return assemble(newDepInfo(d), infos)
+}
+
+// revisionOf parses deployment.kubernetes.io/revision; 0 when absent or bad.
+func revisionOf(m *metav1.ObjectMeta) int64 {
+	v, err := strconv.ParseInt(m.Annotations[annRevision], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
+// imagesOf lists the containers' images, sanitized.
+func imagesOf(t *corev1.PodTemplateSpec) []string {
+	out := make([]string, len(t.Spec.Containers))
+	for i, c := range t.Spec.Containers {
+		out[i] = sources.Sanitize(c.Image)
+	}
 	return out
 }
 

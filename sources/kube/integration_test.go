@@ -613,6 +613,9 @@ func TestLimitedUserDeniedAndForbidden(t *testing.T) {
 	if _, res := act(t, ex, src, e.ns, "api", ops.Undo, ops.Params{}); !res.OK {
 		t.Errorf("undo with flightdeck-operate: %s", res.Summary)
 	}
+	// Until the controller stamps revision 3, a new plan would see revision
+	// 2 and (rightly) be refused as changed at execution.
+	e.waitRevision(t, "api", 3)
 	if _, res := act(t, ex, src, e.ns, "api", ops.Scale, ops.Params{Replicas: 4}); !res.OK {
 		t.Errorf("scale with flightdeck-operate: %s", res.Summary)
 	}

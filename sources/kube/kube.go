@@ -12,13 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -186,32 +186,32 @@ func (s *Source) Namespaces() []string { return slices.Clone(s.namespaces) }
 // Fetch lists Deployments and ReplicaSets once and checks permissions; used
 // by `config check` and tests. Run is the live path.
 func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
-	var deps []*appsv1.Deployment
-	var rss []*appsv1.ReplicaSet
+	var deps []*depInfo
+	var rss []*rsInfo
 	for _, ns := range s.namespaces {
 		dl, err := s.cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{LabelSelector: s.opts.Selector})
 		if err != nil {
 			return nil, apiError("list deployments", ns, err)
 		}
 		for i := range dl.Items {
-			deps = append(deps, slimDeployment(&dl.Items[i]))
+			deps = append(deps, newDepInfo(&dl.Items[i]))
 		}
 		rl, err := s.cs.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return nil, apiError("list replicasets", ns, err)
 		}
 		for i := range rl.Items {
-			rss = append(rss, slimReplicaSet(&rl.Items[i]))
+			rss = append(rss, newRSInfo(&rl.Items[i]))
 		}
 	}
 	s.refreshPermissions(ctx, nsOf(deps))
 	return s.snapshot(deps, rss), nil
 }
 
-// snapshot assembles the payload from (slim) objects plus the last known
+// snapshot assembles the payload from cached infos plus the last known
 // permissions.
-func (s *Source) snapshot(deps []*appsv1.Deployment, rss []*appsv1.ReplicaSet) *sources.RolloutSet {
-	set := BuildSet(deps, rss)
+func (s *Source) snapshot(deps []*depInfo, rss []*rsInfo) *sources.RolloutSet {
+	set := buildSet(deps, rss)
 	set.Context = s.context
 	set.Protected = slices.Clone(s.opts.ProtectedNamespaces)
 	s.mu.Lock()
@@ -227,7 +227,7 @@ func (s *Source) snapshot(deps []*appsv1.Deployment, rss []*appsv1.ReplicaSet) *
 
 // nsOf lists the namespaces of deps, sorted, for permission checks when all
 // namespaces are watched.
-func nsOf(deps []*appsv1.Deployment) []string {
+func nsOf(deps []*depInfo) []string {
 	seen := map[string]bool{}
 	for _, d := range deps {
 		seen[d.Namespace] = true
@@ -254,6 +254,11 @@ func apiError(op, ns string, err error) error {
 		return fmt.Errorf("%s: unauthorized (credentials rejected or expired): %s", where, sources.Sanitize(statusMessage(err)))
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: timed out", where)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// The URL is long and repeats the request; the cause is what matters.
+		return fmt.Errorf("%s: API server unreachable: %s", where, sources.Sanitize(ue.Err.Error()))
 	}
 	return fmt.Errorf("%s: %s", where, sources.Sanitize(err.Error()))
 }

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	appsinformers "k8s.io/client-go/informers/apps/v1"
@@ -244,19 +243,19 @@ func routineWatchEnd(err error) bool {
 		apierrors.IsResourceExpired(err) || apierrors.IsGone(err)
 }
 
-// cached reads the informer stores. The objects are the slim copies made by
+// cached reads the informer stores. The objects are the infos made by
 // stripTransform and are never mutated, so they can be used without copying.
-func (s *Source) cached(pairs []informerPair) ([]*appsv1.Deployment, []*appsv1.ReplicaSet) {
-	var deps []*appsv1.Deployment
-	var rss []*appsv1.ReplicaSet
+func (s *Source) cached(pairs []informerPair) ([]*depInfo, []*rsInfo) {
+	var deps []*depInfo
+	var rss []*rsInfo
 	for _, p := range pairs {
 		for _, o := range p.deps.GetStore().List() {
-			if d, ok := o.(*appsv1.Deployment); ok {
+			if d, ok := o.(*depInfo); ok {
 				deps = append(deps, d)
 			}
 		}
 		for _, o := range p.rss.GetStore().List() {
-			if rs, ok := o.(*appsv1.ReplicaSet); ok {
+			if rs, ok := o.(*rsInfo); ok {
 				rss = append(rss, rs)
 			}
 		}

@@ -751,3 +751,38 @@ func TestHubKeepsDataWhileAPIServerIsDownAndRecovers(t *testing.T) {
 		return len(ds) == 1 && ds[0].Revision == 2, fmt.Sprintf("%+v", ds)
 	})
 }
+
+func TestSelectorAndAllNamespaces(t *testing.T) {
+	e := newEnv(t)
+	api := apiDeployment("api", "nudgecampaign/api:v5.0.0", "deploy v5.0.0")
+	api.Labels = map[string]string{"tier": "backend", "suite": e.ns}
+	e.create(t, api)
+	e.create(t, apiDeployment("web", "nudgecampaign/web:v1", "deploy web"))
+	e.rollout(t, "api", "deploy v5.0.1", 2, setImage("nudgecampaign/api:v5.0.1"))
+
+	// The selector filters Deployments only: api keeps its full history
+	// although its ReplicaSets do not carry the tier label.
+	src := e.source(t, e.k.AdminKubeconfig, func(o *kube.Options) {
+		o.Namespaces = []string{kube.AllNamespaces}
+		o.Selector = "tier=backend,suite=" + e.ns
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	var c collector
+	go func() { defer close(done); src.Run(ctx, c.publish) }()
+	t.Cleanup(func() { cancel(); <-done })
+	n := c.waitPub(t, 0, 30*time.Second, hasDeployment("api", 2), "api rev 2 across namespaces")
+	c.mu.Lock()
+	set := c.pubs[n-1].set
+	c.mu.Unlock()
+	if len(set.Deployments) != 1 || set.Deployments[0].Namespace != e.ns {
+		t.Errorf("selector let through %+v", set.Deployments)
+	}
+	p, err := src.Fetch(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds := p.(*sources.RolloutSet).Deployments; len(ds) != 1 || len(ds[0].History) != 2 {
+		t.Errorf("fetch with selector: %+v", ds)
+	}
+}

@@ -52,7 +52,9 @@ type Options struct {
 	// Log receives diagnostics (and client-go's klog output, which must never
 	// reach the terminal the UI owns). Nil discards.
 	Log *slog.Logger
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; nil means time.Now. Accepted for symmetry with the
+	// other sources; nothing reads it yet: snapshots carry the API server's
+	// timestamps and actions get their time from the Executor.
 	Now func() time.Time
 }
 
@@ -100,25 +102,19 @@ func New(o Options) (*Source, error) {
 			ctxName = "in-cluster"
 		}
 	}
-	nss := slices.Clone(o.Namespaces)
-	if len(nss) == 0 {
+	if len(o.Namespaces) == 0 {
+		// Like kubectl: the context's namespace, "default" when unset.
 		ns, _, err := cc.Namespace()
 		if err != nil || ns == "" {
 			ns = metav1.NamespaceDefault
 		}
-		nss = []string{ns}
+		o.Namespaces = []string{ns}
 	}
-	if slices.Contains(nss, AllNamespaces) {
-		nss = []string{metav1.NamespaceAll}
-	}
-	slices.Sort(nss)
-	nss = slices.Compact(nss)
 	s, err := NewForConfig(cfg, o)
 	if err != nil {
 		return nil, err
 	}
 	s.context = ctxName
-	s.namespaces = nss
 	return s, nil
 }
 

@@ -71,11 +71,11 @@ func (r *runState) takeErr() error {
 // re-checked every permInterval, not per event. Run returns when ctx ends.
 func (s *Source) Run(ctx context.Context, publish func(sources.Payload, error)) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
 	st := &runState{kick: make(chan struct{}, 1)}
 	pairs := s.informers(st)
 
-	var wg sync.WaitGroup
 	var synced []cache.InformerSynced
 	for _, p := range pairs {
 		for _, inf := range []cache.SharedIndexInformer{p.deps, p.rss} {
@@ -84,8 +84,6 @@ func (s *Source) Run(ctx context.Context, publish func(sources.Payload, error)) 
 			go func() { defer wg.Done(); inf.Run(ctx.Done()) }()
 		}
 	}
-	defer wg.Wait()
-
 	// The first snapshot goes out once every cache is filled; an empty
 	// namespace produces no event, so the sync itself kicks.
 	wg.Add(1)
@@ -95,10 +93,15 @@ func (s *Source) Run(ctx context.Context, publish func(sources.Payload, error)) 
 			st.notify()
 		}
 	}()
-	// Permissions: at start and every permInterval, off the publish path.
+	// Permissions: once the caches are filled (with all namespaces watched,
+	// the cache says which namespaces to review), then every permInterval,
+	// off the publish path.
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		if !cache.WaitForCacheSync(ctx.Done(), synced...) {
+			return
+		}
 		t := time.NewTicker(s.permInterval)
 		defer t.Stop()
 		for {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -291,5 +293,60 @@ func fullReplicaSet(d *appsv1.Deployment, rev int) *appsv1.ReplicaSet {
 			ManagedFields:   []metav1.ManagedFieldsEntry{{Manager: "kube-controller-manager", FieldsV1: &metav1.FieldsV1{Raw: []byte(strings.Repeat("{}", 1000))}}}},
 		Spec:   appsv1.ReplicaSetSpec{Replicas: ptr(int32(0)), Template: template(d.Name, rev)},
 		Status: appsv1.ReplicaSetStatus{},
+	}
+}
+
+const twoContexts = `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "https://127.0.0.1:6443"}
+users:
+- name: u
+  user: {token: t}
+contexts:
+- name: staging
+  context: {cluster: c, user: u, namespace: staging}
+- name: prod
+  context: {cluster: c, user: u, namespace: production}
+current-context: staging
+`
+
+func TestNewFollowsKubeconfigLoadingRules(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(path, []byte(twoContexts), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		env     string
+		o       Options
+		context string
+		ns      []string
+	}{
+		{"explicit path, current context", "", Options{Kubeconfig: path}, "staging", []string{"staging"}},
+		{"context override", "", Options{Kubeconfig: path, Context: "prod"}, "prod", []string{"production"}},
+		{"$KUBECONFIG", path, Options{}, "staging", []string{"staging"}},
+		{"explicit namespaces", path, Options{Namespaces: []string{"b", "a", "b"}}, "staging", []string{"a", "b"}},
+		{"all namespaces", path, Options{Namespaces: []string{"production", AllNamespaces}}, "staging", []string{""}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("KUBECONFIG", c.env)
+			s, err := New(c.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Context() != c.context || fmt.Sprint(s.Namespaces()) != fmt.Sprint(c.ns) {
+				t.Errorf("context %q namespaces %q, want %q %q", s.Context(), s.Namespaces(), c.context, c.ns)
+			}
+			if s.Name() != "kube" || s.Kind() != sources.KindRollouts {
+				t.Errorf("name %q kind %q", s.Name(), s.Kind())
+			}
+		})
+	}
+	t.Setenv("KUBECONFIG", path)
+	if _, err := New(Options{Context: "nope"}); err == nil {
+		t.Error("unknown context accepted")
 	}
 }

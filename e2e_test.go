@@ -54,9 +54,11 @@ func (s *tmuxSession) run(args ...string) string {
 	return string(out)
 }
 
-func (s *tmuxSession) keys(keys ...string) { s.run(append([]string{"send-keys", "-t", "fd"}, keys...)...) }
-func (s *tmuxSession) text(txt string)     { s.run("send-keys", "-t", "fd", "-l", txt) }
-func (s *tmuxSession) screen() string      { return s.run("capture-pane", "-p", "-t", "fd") }
+func (s *tmuxSession) keys(keys ...string) {
+	s.run(append([]string{"send-keys", "-t", "fd"}, keys...)...)
+}
+func (s *tmuxSession) text(txt string) { s.run("send-keys", "-t", "fd", "-l", txt) }
+func (s *tmuxSession) screen() string  { return s.run("capture-pane", "-p", "-t", "fd") }
 
 // waitFor polls the screen until ok holds; the deadline is generous because
 // this machine is shared, and it is a deadline, not a measurement.

@@ -52,6 +52,8 @@ type Theme struct {
 	Name    string
 	Palette Palette
 	Styles  Styles
+	// Paints are Styles as prefix/suffix pairs for the per-frame paths.
+	Paints Paints
 	// NoColor is set when colours are off (NO_COLOR or asked for); styles
 	// then carry only bold/reverse/underline.
 	NoColor bool
@@ -181,7 +183,7 @@ func Build(name string, p Palette, noColor, ascii bool) Theme {
 		st.Selected = n().Foreground(p.SelectionFG).Background(p.SelectionBG).Bold(true)
 		st.ButtonFocused = n().Foreground(p.SelectionFG).Background(p.SelectionBG).Bold(true)
 	}
-	t := Theme{Name: name, Palette: p, Styles: st, NoColor: noColor, ASCII: ascii,
+	t := Theme{Name: name, Palette: p, Styles: st, Paints: paintsOf(st), NoColor: noColor, ASCII: ascii,
 		Border: lipgloss.RoundedBorder(), Spark: []rune("▁▂▃▄▅▆▇█"), Ellipsis: "…"}
 	if ascii {
 		t.Border = lipgloss.ASCIIBorder()

@@ -1,8 +1,11 @@
 package themes
 
 import (
+	"reflect"
 	"strings"
 	"testing"
+
+	"charm.land/lipgloss/v2"
 )
 
 func TestGet(t *testing.T) {
@@ -41,6 +44,36 @@ func TestASCII(t *testing.T) {
 		for _, r := range s {
 			if r > 127 {
 				t.Errorf("non-ASCII glyph %q", r)
+			}
+		}
+	}
+}
+
+// TestPaintsMatchStyles: a Paint must draw exactly what its Style draws for
+// the single-line text the panes give it, in every theme and mode.
+func TestPaintsMatchStyles(t *testing.T) {
+	samples := []string{"x", "  padded cell  ", "idle-tx  12m01s 4711 UPDATE … ▶ ● 日本"}
+	for _, n := range Names() {
+		base := MustGet(n)
+		for _, th := range []Theme{base, base.WithNoColor(), base.WithASCII()} {
+			sv, pv := reflect.ValueOf(th.Styles), reflect.ValueOf(th.Paints)
+			for i := 0; i < sv.NumField(); i++ {
+				name := sv.Type().Field(i).Name
+				pf := pv.FieldByName(name)
+				if !pf.IsValid() {
+					t.Errorf("Paints lacks %s", name)
+					continue
+				}
+				st := sv.Field(i).Interface().(lipgloss.Style)
+				p := pf.Interface().(Paint)
+				for _, s := range samples {
+					if got, want := p.Render(s), st.Render(s); got != want {
+						t.Errorf("%s noColor=%v %s(%q) = %q, style gives %q", n, th.NoColor, name, s, got, want)
+					}
+				}
+			}
+			if got, want := th.Paints.WarnBold.Render("w"), th.Styles.Warn.Bold(true).Render("w"); got != want {
+				t.Errorf("WarnBold = %q, want %q", got, want)
 			}
 		}
 	}

@@ -212,7 +212,7 @@ func (m Model) onPlan(msg PlanMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
-	m.confirm = &confirmDialog{plan: msg.Plan, openedAt: m.c.now}
+	m.confirm = &confirmDialog{plan: msg.Plan, openedAt: m.c.exact}
 	return m, nil
 }
 

@@ -8,9 +8,9 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"flightdeck/sources"
+	"flightdeck/themes"
 )
 
 // alertRow is one line of the alerts list: a group header (alert < 0) or
@@ -26,6 +26,7 @@ type alertGroup struct {
 }
 
 type alertsPane struct {
+	cache    paneCache
 	c        *shared
 	feeds    feeds
 	groups   []alertGroup
@@ -67,6 +68,7 @@ func (p *alertsPane) set() *sources.AlertSet {
 }
 
 func (p *alertsPane) setSnapshot(s sources.Snapshot) {
+	p.cache.touch()
 	p.feeds.set(s)
 	p.rebuild()
 }
@@ -224,6 +226,7 @@ func (p *alertsPane) capturesKeys() bool { return p.editing }
 
 // Update handles keys while the pane has focus.
 func (p *alertsPane) Update(msg tea.Msg) (*alertsPane, tea.Cmd) {
+	p.cache.touch()
 	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return p, nil
@@ -273,14 +276,25 @@ func (p *alertsPane) Update(msg tea.Msg) (*alertsPane, tea.Cmd) {
 	return p, nil
 }
 
-func (p *alertsPane) sevStyle(sev string) lipgloss.Style {
+func (p *alertsPane) sevStyle(sev string) themes.Paint {
 	switch sevRank(sev) {
 	case 0:
-		return p.c.th.Styles.Crit
+		return p.c.th.Paints.Crit
 	case 1:
-		return p.c.th.Styles.Warn
+		return p.c.th.Paints.Warn
 	}
-	return p.c.th.Styles.Base
+	return p.c.th.Paints.Base
+}
+
+// sevHeader is the bold variant for a group header.
+func (p *alertsPane) sevHeader(sev string) themes.Paint {
+	switch sevRank(sev) {
+	case 0:
+		return p.c.th.Paints.Crit
+	case 1:
+		return p.c.th.Paints.WarnBold
+	}
+	return p.c.th.Paints.BaseBold
 }
 
 // Summary is the one-line view when another pane has the space.
@@ -296,7 +310,7 @@ func (p *alertsPane) Summary() string {
 		count[a.State]++
 	}
 	out := fmt.Sprintf("2 Alerts  %s  ", feedTitle(p.c, s, ok)) +
-		p.c.th.Styles.Crit.Render(fmt.Sprintf("firing %d", count[sources.AlertFiring])) +
+		p.c.th.Paints.Crit.Render(fmt.Sprintf("firing %d", count[sources.AlertFiring])) +
 		fmt.Sprintf("  pending %d  silenced %d", count[sources.AlertPending], count[sources.AlertSilenced])
 	if len(p.groups) > 0 {
 		out += "  top: " + p.groups[0].name
@@ -304,8 +318,14 @@ func (p *alertsPane) Summary() string {
 	return out
 }
 
-// View draws the pane at its size.
+// View is the pane's block at its size, redrawn only when something it
+// shows has changed.
 func (p *alertsPane) View(focused bool) []string {
+	return p.cache.view(p.c, focused, p.w, p.h, p.draw)
+}
+
+// draw renders the block; only visible rows are formatted.
+func (p *alertsPane) draw(focused bool) []string {
 	th := p.c.th
 	ell := th.Ellipsis
 	inner := p.w - 2
@@ -327,7 +347,7 @@ func (p *alertsPane) View(focused bool) []string {
 	case p.silences:
 		title += " · silences"
 		body = append(body, p.filterLine()...)
-		body = append(body, th.Styles.Muted.Render(fit("ID", 10, ell)+" "+fit("STATE", 8, ell)+" "+fit("ENDS", 8, ell)+" "+fit("BY", 12, ell)+" MATCHERS / COMMENT"))
+		body = append(body, th.Paints.Muted.Render(fit("ID", 10, ell)+" "+fit("STATE", 8, ell)+" "+fit("ENDS", 8, ell)+" "+fit("BY", 12, ell)+" MATCHERS / COMMENT"))
 		h := p.h - 2 - len(body)
 		p.slist.clamp(len(p.sidx), h)
 		for i := p.slist.offset; i < min(len(p.sidx), p.slist.offset+h); i++ {
@@ -337,26 +357,26 @@ func (p *alertsPane) View(focused bool) []string {
 			line = fit(line, inner, ell)
 			switch {
 			case focused && i == p.slist.cursor:
-				line = th.Styles.Selected.Render(line)
+				line = th.Paints.Selected.Render(line)
 			case dim || sil.State == "expired":
-				line = th.Styles.Dim.Render(line)
+				line = th.Paints.Dim.Render(line)
 			}
 			body = append(body, line)
 		}
 		if len(p.sidx) == 0 {
-			body = append(body, th.Styles.Muted.Render("no silences"))
+			body = append(body, th.Paints.Muted.Render("no silences"))
 		}
 		footer = fmt.Sprintf("%d/%d  v: alerts", min(p.slist.cursor+1, len(p.sidx)), len(p.sidx))
 	default:
 		body = append(body, p.filterLine()...)
-		body = append(body, th.Styles.Muted.Render("  "+fit("STATE", 10, ell)+fit("SEVERITY", 9, ell)+fitRight("AGE", 5, ell)+"  SUMMARY"))
+		body = append(body, th.Paints.Muted.Render("  "+fit("STATE", 10, ell)+fit("SEVERITY", 9, ell)+fitRight("AGE", 5, ell)+"  SUMMARY"))
 		h := p.h - 2 - len(body)
 		p.list.clamp(len(p.rows), h)
 		for i := p.list.offset; i < min(len(p.rows), p.list.offset+h); i++ {
 			r := p.rows[i]
 			g := p.groups[r.group]
 			var line string
-			st := th.Styles.Base
+			st := th.Paints.Base
 			if r.alert < 0 {
 				a := g.alerts[0]
 				counts := map[sources.AlertState]int{}
@@ -370,28 +390,28 @@ func (p *alertsPane) View(focused bool) []string {
 					}
 				}
 				line = fit(fmt.Sprintf("%s ×%d  %s  (%s)", g.name, len(g.alerts), a.Severity, strings.Join(cs, ", ")), inner, ell)
-				st = p.sevStyle(a.Severity).Bold(true)
+				st = p.sevHeader(a.Severity)
 			} else {
 				a := g.alerts[r.alert]
 				line = fit("  "+fit(string(a.State), 10, ell)+fit(a.Severity, 9, ell)+fitRight(fmtAge(p.c.now.Sub(a.StartsAt)), 5, ell)+"  "+a.Summary, inner, ell)
 				if a.State == sources.AlertFiring {
 					st = p.sevStyle(a.Severity)
 				} else {
-					st = th.Styles.Muted
+					st = th.Paints.Muted
 				}
 			}
 			switch {
 			case focused && i == p.list.cursor:
-				line = th.Styles.Selected.Render(line)
+				line = th.Paints.Selected.Render(line)
 			case dim:
-				line = th.Styles.Dim.Render(line)
+				line = th.Paints.Dim.Render(line)
 			default:
 				line = st.Render(line)
 			}
 			body = append(body, line)
 		}
 		if len(p.rows) == 0 {
-			body = append(body, th.Styles.OK.Render("no alerts"))
+			body = append(body, th.Paints.OK.Render("no alerts"))
 		}
 		footer = fmt.Sprintf("%d/%d  v: silences (%d)", min(p.list.cursor+1, len(p.rows)), len(p.rows), len(set.Silences))
 	}
@@ -400,10 +420,10 @@ func (p *alertsPane) View(focused bool) []string {
 
 func (p *alertsPane) filterLine() []string {
 	if p.editing {
-		return []string{p.c.th.Styles.Accent.Render("/ " + p.edit.view())}
+		return []string{p.c.th.Paints.Accent.Render("/ " + p.edit.view())}
 	}
 	if p.filter != "" {
-		return []string{p.c.th.Styles.Muted.Render(fmt.Sprintf("filter %q", p.filter))}
+		return []string{p.c.th.Paints.Muted.Render(fmt.Sprintf("filter %q", p.filter))}
 	}
 	return nil
 }
@@ -411,7 +431,7 @@ func (p *alertsPane) filterLine() []string {
 func (p *alertsPane) alertDetail(a *sources.Alert, w int) []string {
 	th := p.c.th
 	out := []string{
-		th.Styles.Bold.Render(a.Name) + "  " + p.sevStyle(a.Severity).Render(a.Severity) + "  " + string(a.State) +
+		th.Paints.Bold.Render(a.Name) + "  " + p.sevStyle(a.Severity).Render(a.Severity) + "  " + string(a.State) +
 			"  since " + a.StartsAt.UTC().Format("15:04:05") + " (" + fmtAge(p.c.now.Sub(a.StartsAt)) + ")",
 	}
 	if a.Summary != "" {
@@ -422,14 +442,14 @@ func (p *alertsPane) alertDetail(a *sources.Alert, w int) []string {
 		out = append(out, wrapText(a.Description, w)...)
 	}
 	if a.RunbookURL != "" {
-		out = append(out, "", th.Styles.Accent.Render("runbook: "+a.RunbookURL))
+		out = append(out, "", th.Paints.Accent.Render("runbook: "+a.RunbookURL))
 	}
-	out = append(out, "", th.Styles.Muted.Render("labels:"))
+	out = append(out, "", th.Paints.Muted.Render("labels:"))
 	for _, l := range a.Labels {
 		out = append(out, "  "+l.Name+"="+l.Value)
 	}
 	if len(a.Annotations) > 0 {
-		out = append(out, th.Styles.Muted.Render("annotations:"))
+		out = append(out, th.Paints.Muted.Render("annotations:"))
 		for _, l := range a.Annotations {
 			out = append(out, "  "+l.Name+": "+l.Value)
 		}
@@ -449,7 +469,7 @@ func (p *alertsPane) alertDetail(a *sources.Alert, w int) []string {
 func (p *alertsPane) silenceDetail(s *sources.Silence, w int) []string {
 	th := p.c.th
 	out := []string{
-		th.Styles.Bold.Render("silence "+s.ID) + "  " + s.State,
+		th.Paints.Bold.Render("silence "+s.ID) + "  " + s.State,
 		"matchers: " + matchersText(s.Matchers),
 		"from " + s.StartsAt.UTC().Format("15:04") + " until " + s.EndsAt.UTC().Format("15:04") + " (in " + fmtAge(s.EndsAt.Sub(p.c.now)) + ")",
 		"created by " + s.CreatedBy,

@@ -26,10 +26,51 @@ type Component interface {
 // the clock of the current Update (so View never reads the wall clock and
 // golden screens are stable).
 type shared struct {
-	th   themes.Theme
-	km   keymap.KeyMap
-	now  time.Time
-	prod bool
+	th themes.Theme
+	km keymap.KeyMap
+	// now is the display clock, whole seconds: every age and duration on
+	// screen is computed from it, so a pane's drawing changes at most once a
+	// second and a cached block stays valid in between.
+	now time.Time
+	// exact is the clock of the Update, for the dialog key guard and the
+	// plan's validity.
+	exact time.Time
+	prod  bool
+}
+
+func (c *shared) setNow(t time.Time) { c.exact, c.now = t, t.Truncate(time.Second) }
+
+// viewKey is everything a pane's drawing depends on besides its own state,
+// whose changes bump rev: an equal key means the cached block is current.
+type viewKey struct {
+	rev     uint64
+	focused bool
+	w, h    int
+	sec     int64
+}
+
+// paneCache keeps a pane's last drawn block. Panes bump rev whenever their
+// state changes (every key routed to them, every snapshot), which is
+// coarser than needed and never stale.
+type paneCache struct {
+	rev   uint64
+	key   viewKey
+	lines []string
+	ok    bool
+	gen   uint64 // bumped at every redraw, so the root can cache the grid
+}
+
+func (pc *paneCache) touch() { pc.rev++ }
+
+// view returns the cached block or draws a new one.
+func (pc *paneCache) view(c *shared, focused bool, w, h int, draw func(bool) []string) []string {
+	k := viewKey{rev: pc.rev, focused: focused, w: w, h: h, sec: c.now.Unix()}
+	if pc.ok && pc.key == k {
+		return pc.lines
+	}
+	pc.key, pc.lines, pc.ok = k, draw(focused), true
+	pc.gen++
+	return pc.lines
 }
 
 // list is a cursor over n rows shown h at a time.
@@ -171,20 +212,20 @@ func (e lineEdit) view() string { return e.value + "_" }
 // there is anything to draw.
 func dataNotice(c *shared, s sources.Snapshot, ok bool, what string) (notice []string, dim, hasData bool) {
 	if !ok {
-		return []string{c.th.Styles.Muted.Render("waiting for " + what + "…")}, false, false
+		return []string{c.th.Paints.Muted.Render("waiting for " + what + "…")}, false, false
 	}
 	if s.Data == nil {
 		if s.Err != nil {
-			return []string{c.th.Styles.Error.Render(s.Source + ": " + s.Err.Error())}, false, false
+			return []string{c.th.Paints.Error.Render(s.Source + ": " + s.Err.Error())}, false, false
 		}
-		return []string{c.th.Styles.Muted.Render("waiting for " + s.Source + "…")}, false, false
+		return []string{c.th.Paints.Muted.Render("waiting for " + s.Source + "…")}, false, false
 	}
 	if s.Err != nil || s.Stale {
 		msg := "stale"
 		if s.Err != nil {
 			msg = s.Err.Error()
 		}
-		return []string{c.th.Styles.Error.Render("ERR " + msg + " — showing data from " + fmtAge(s.Age(c.now)) + " ago")}, true, true
+		return []string{c.th.Paints.Error.Render("ERR " + msg + " — showing data from " + fmtAge(s.Age(c.now)) + " ago")}, true, true
 	}
 	return nil, false, true
 }

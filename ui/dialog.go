@@ -155,7 +155,7 @@ func (m Model) updateForm(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 
 func (m Model) updateConfirm(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	d := m.confirm
-	if m.c.now.Sub(d.openedAt) < keyGuard {
+	if m.c.exact.Sub(d.openedAt) < keyGuard {
 		return m, nil
 	}
 	k := m.c.km
@@ -355,33 +355,33 @@ func (m Model) menuContent() dialogContent {
 	items := make([]string, len(d.entries))
 	for i, e := range d.entries {
 		l := e.label
-		st := th.Styles.Base
+		st := th.Paints.Base
 		if e.reason != "" {
 			l += " — " + e.reason
-			st = th.Styles.Disabled
+			st = th.Paints.Disabled
 		}
 		if i == d.cursor {
-			st = th.Styles.Selected
+			st = th.Paints.Selected
 		}
 		items[i] = st.Render(l)
 	}
 	return dialogContent{title: d.title, sections: []dialogSection{{items: items}}, window: true, focus: d.cursor,
-		tail: []string{"", th.Styles.Muted.Render("enter choose · esc close")}}
+		tail: []string{"", th.Paints.Muted.Render("enter choose · esc close")}}
 }
 
 func (m Model) confirmContent() dialogContent {
 	th := m.c.th
 	d := m.confirm
 	p := d.plan
-	risk := th.Styles.OK.Render("risk: low")
+	risk := th.Paints.OK.Render("risk: low")
 	if p.Risk == ops.High {
-		risk = th.Styles.Crit.Render("risk: HIGH")
+		risk = th.Paints.Crit.Render("risk: HIGH")
 	}
 	env := p.Environment
 	if env == "" {
 		env = m.o.Environment
 	}
-	dc := dialogContent{title: "Confirm", head: []string{th.Styles.Bold.Render(p.Title), risk + "  environment: " + env + "  source: " + p.Source}}
+	dc := dialogContent{title: "Confirm", head: []string{th.Paints.Bold.Render(p.Title), risk + "  environment: " + env + "  source: " + p.Source}}
 	if len(p.Targets) > 0 {
 		items := make([]string, len(p.Targets))
 		for i, t := range p.Targets {
@@ -391,7 +391,7 @@ func (m Model) confirmContent() dialogContent {
 			}
 			items[i] = "  " + line
 		}
-		dc.sections = append(dc.sections, dialogSection{label: th.Styles.Muted.Render(fmt.Sprintf("targets (%d):", len(p.Targets))), items: items, max: 8})
+		dc.sections = append(dc.sections, dialogSection{label: th.Paints.Muted.Render(fmt.Sprintf("targets (%d):", len(p.Targets))), items: items, max: 8})
 	}
 	indent := func(ls []string) []string {
 		out := make([]string, len(ls))
@@ -401,30 +401,30 @@ func (m Model) confirmContent() dialogContent {
 		return out
 	}
 	if len(p.Preview) > 0 {
-		dc.sections = append(dc.sections, dialogSection{label: th.Styles.Muted.Render("preview:"), items: indent(p.Preview)})
+		dc.sections = append(dc.sections, dialogSection{label: th.Paints.Muted.Render("preview:"), items: indent(p.Preview)})
 	}
 	if len(p.DryRun) > 0 {
-		dc.sections = append(dc.sections, dialogSection{label: th.Styles.Muted.Render("dry run:"), items: indent(p.DryRun)})
+		dc.sections = append(dc.sections, dialogSection{label: th.Paints.Muted.Render("dry run:"), items: indent(p.DryRun)})
 	}
-	left := m.policy.MaxPlanAge - m.c.now.Sub(p.CreatedAt)
+	left := m.policy.MaxPlanAge - m.c.exact.Sub(p.CreatedAt)
 	if left > 0 {
-		dc.tail = append(dc.tail, th.Styles.Muted.Render(fmt.Sprintf("plan valid for %ds", int(left.Round(time.Second)/time.Second))))
+		dc.tail = append(dc.tail, th.Paints.Muted.Render(fmt.Sprintf("plan valid for %ds", int(left.Round(time.Second)/time.Second))))
 	} else {
-		dc.tail = append(dc.tail, th.Styles.Error.Render("plan expired: esc and plan again"))
+		dc.tail = append(dc.tail, th.Paints.Error.Render("plan expired: esc and plan again"))
 	}
 	dc.tail = append(dc.tail, "")
 	if p.Risk == ops.Low {
-		no, yes := th.Styles.ButtonFocused.Render("[ No ]"), th.Styles.Button.Render("[ Yes ]")
+		no, yes := th.Paints.ButtonFocused.Render("[ No ]"), th.Paints.Button.Render("[ Yes ]")
 		if d.yes {
-			no, yes = th.Styles.Button.Render("[ No ]"), th.Styles.ButtonFocused.Render("[ Yes ]")
+			no, yes = th.Paints.Button.Render("[ No ]"), th.Paints.ButtonFocused.Render("[ Yes ]")
 		}
-		dc.tail = append(dc.tail, "Proceed? (y/N)  "+no+"  "+yes, th.Styles.Muted.Render("y yes · n/esc no · tab switch · enter choose"))
+		dc.tail = append(dc.tail, "Proceed? (y/N)  "+no+"  "+yes, th.Paints.Muted.Render("y yes · n/esc no · tab switch · enter choose"))
 	} else {
-		dc.tail = append(dc.tail, "type "+th.Styles.Bold.Render(p.Phrase)+" to confirm, enter submits, esc cancels:")
-		dc.tail = append(dc.tail, th.Styles.Accent.Render("> "+d.edit.view()))
+		dc.tail = append(dc.tail, "type "+th.Paints.Bold.Render(p.Phrase)+" to confirm, enter submits, esc cancels:")
+		dc.tail = append(dc.tail, th.Paints.Accent.Render("> "+d.edit.view()))
 	}
 	if d.err != "" {
-		dc.tail = append(dc.tail, th.Styles.Error.Render(d.err))
+		dc.tail = append(dc.tail, th.Paints.Error.Render(d.err))
 	}
 	return dc
 }
@@ -432,27 +432,27 @@ func (m Model) confirmContent() dialogContent {
 func (m Model) formContent() dialogContent {
 	th := m.c.th
 	f := m.form
-	out := []string{th.Styles.Bold.Render(f.entry.label)}
+	out := []string{th.Paints.Bold.Render(f.entry.label)}
 	if d := f.entry.req.Deployment; d != nil && f.entry.kind == ops.Scale {
 		lo, hi := scaleBounds(int(d.Replicas), m.policy.ScaleMaxChange)
-		out = append(out, th.Styles.Muted.Render(fmt.Sprintf("currently %d replicas; without override %d–%d", d.Replicas, lo, hi)))
+		out = append(out, th.Paints.Muted.Render(fmt.Sprintf("currently %d replicas; without override %d–%d", d.Replicas, lo, hi)))
 	}
 	if f.entry.kind == ops.Silence {
-		out = append(out, th.Styles.Muted.Render(fmt.Sprintf(`matchers like {alertname="X", severity="critical"}; max %s`, m.policy.SilenceMax)))
+		out = append(out, th.Paints.Muted.Render(fmt.Sprintf(`matchers like {alertname="X", severity="critical"}; max %s`, m.policy.SilenceMax)))
 	}
 	out = append(out, "")
 	for i, fl := range f.fields {
 		v := fl.edit.value
 		if i == f.focus {
-			out = append(out, th.Styles.Accent.Render("> "+fl.label+": ")+fl.edit.view())
+			out = append(out, th.Paints.Accent.Render("> "+fl.label+": ")+fl.edit.view())
 		} else {
-			out = append(out, "  "+th.Styles.Muted.Render(fl.label+": ")+v)
+			out = append(out, "  "+th.Paints.Muted.Render(fl.label+": ")+v)
 		}
 	}
 	if f.err != "" {
-		out = append(out, "", th.Styles.Error.Render(f.err))
+		out = append(out, "", th.Paints.Error.Render(f.err))
 	}
-	out = append(out, "", th.Styles.Muted.Render("tab next field · enter plan · esc cancel"))
+	out = append(out, "", th.Paints.Muted.Render("tab next field · enter plan · esc cancel"))
 	return dialogContent{title: f.entry.kind.Title(), tail: out}
 }
 
@@ -470,14 +470,14 @@ func (m Model) helpContent() dialogContent {
 	k := m.c.km
 	var out []string
 	section := func(name string, groups [][]key.Binding) {
-		out = append(out, th.Styles.Bold.Render(name))
+		out = append(out, th.Paints.Bold.Render(name))
 		for _, g := range groups {
 			var parts []string
 			for _, b := range g {
 				if !b.Enabled() || b.Help().Key == "" {
 					continue
 				}
-				parts = append(parts, th.Styles.HelpKey.Render(b.Help().Key)+" "+th.Styles.HelpDesc.Render(b.Help().Desc))
+				parts = append(parts, th.Paints.HelpKey.Render(b.Help().Key)+" "+th.Paints.HelpDesc.Render(b.Help().Desc))
 			}
 			out = append(out, "  "+strings.Join(parts, "  "))
 		}
@@ -487,16 +487,16 @@ func (m Model) helpContent() dialogContent {
 	section(names[m.focus]+" (focused)", m.focused().FullHelp())
 	section("dialogs", k.Dialog.FullHelp())
 	if m.focus == focusPostgres {
-		out = append(out, th.Styles.Muted.Render("  filter: text user:X app:X db:X state:idle-in-tx wait:Lock >10m blocking blocked"))
+		out = append(out, th.Paints.Muted.Render("  filter: text user:X app:X db:X state:idle-in-tx wait:Lock >10m blocking blocked"))
 	}
 	tail := []string{""}
 	if m.o.Executor == nil {
-		tail = append(tail, th.Styles.Warn.Render("read-only: actions are disabled"))
+		tail = append(tail, th.Paints.Warn.Render("read-only: actions are disabled"))
 	}
 	audit := m.o.AuditPath
 	if audit == "" {
 		audit = "(none)"
 	}
-	tail = append(tail, "audit journal: "+audit, th.Styles.Muted.Render("? or esc closes"))
+	tail = append(tail, "audit journal: "+audit, th.Paints.Muted.Render("? or esc closes"))
 	return dialogContent{title: "Help", sections: []dialogSection{{items: out}}, tail: tail}
 }

@@ -95,6 +95,7 @@ type Model struct {
 	focus  focus
 	w, h   int
 	health *health
+	rc     *renderCache
 
 	help    bool
 	menu    *menuDialog
@@ -142,11 +143,12 @@ func New(o Options) Model {
 			pol.LowRiskSilence = def.LowRiskSilence
 		}
 	}
-	c := &shared{th: o.Theme, km: o.KeyMap, now: o.Now(), prod: strings.EqualFold(o.Environment, "production") || strings.EqualFold(o.Environment, "prod")}
+	c := &shared{th: o.Theme, km: o.KeyMap, prod: strings.EqualFold(o.Environment, "production") || strings.EqualFold(o.Environment, "prod")}
+	c.setNow(o.Now())
 	ctx, cancel := context.WithCancel(context.Background())
 	m := Model{o: o, c: c, policy: pol, ctx: ctx, cancel: cancel,
 		slo: newSLOPane(c), alerts: newAlertsPane(c), pg: newPGPane(c), ro: newRolloutsPane(c),
-		focus: focusSLO, w: 80, h: 24, health: &health{snaps: map[string]sources.Snapshot{}}}
+		focus: focusSLO, w: 80, h: 24, health: &health{snaps: map[string]sources.Snapshot{}}, rc: &renderCache{}}
 	m.layout()
 	return m
 }
@@ -173,7 +175,7 @@ func (m Model) waitCmd() tea.Cmd {
 // Update routes messages: keys to the open dialog first, then to global
 // keys, then to the focused pane; data to the pane that owns it.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	m.c.now = m.o.Now()
+	m.c.setNow(m.o.Now())
 	mm, cmd := m.update(msg)
 	if r, ok := mm.(Model); ok && r.grid() {
 		r.layout() // data, filters and details change how much the top row needs
@@ -425,12 +427,20 @@ func (m Model) Render() string {
 		return ""
 	}
 	th := m.c.th
-	lines := []string{m.header()}
+	rc := m.rc
 	var body []string
 	if m.grid() {
-		body = append(joinH(m.slo.View(m.focus == focusSLO), m.alerts.View(m.focus == focusAlerts)),
-			joinH(m.pg.View(m.focus == focusPostgres), m.ro.View(m.focus == focusRollouts))...)
+		top := [2][]string{m.slo.View(m.focus == focusSLO), m.alerts.View(m.focus == focusAlerts)}
+		bot := [2][]string{m.pg.View(m.focus == focusPostgres), m.ro.View(m.focus == focusRollouts)}
+		k := gridKey{w: m.w, h: m.h, gens: [4]uint64{m.slo.cache.gen, m.alerts.cache.gen, m.pg.cache.gen, m.ro.cache.gen}}
+		if !rc.gridOK || rc.grid != k {
+			rc.body = append(joinH(top[0], top[1]), joinH(bot[0], bot[1])...)
+			rc.grid, rc.gridOK = k, true
+			rc.bodyStr = ""
+		}
+		body = rc.body
 	} else {
+		rc.gridOK = false
 		for i, c := range m.components() {
 			if focus(i) != m.focus {
 				body = append(body, fit(" "+c.Summary(), m.w, th.Ellipsis))
@@ -438,17 +448,49 @@ func (m Model) Render() string {
 		}
 		body = append(body, m.focused().View(true)...)
 	}
-	lines = append(lines, body...)
-	lines = append(lines, m.statusBar()...)
-	if len(lines) > m.h {
-		lines = lines[:m.h]
-	}
+	head, status := m.header(), m.statusBar()
 	// Dialogs and help sit over the whole screen, not the body: the body is
 	// three lines shorter, and a dialog cut there hid its own prompt.
-	if box := m.overlayBox(); box != nil {
-		lines = overlay(lines, box, m.w)
+	if box := m.overlayBox(); box != nil || !rc.gridOK {
+		lines := make([]string, 0, len(body)+3)
+		lines = append(append(append(lines, head), body...), status...)
+		if len(lines) > m.h {
+			lines = lines[:m.h]
+		}
+		if box != nil {
+			lines = overlay(lines, box, m.w)
+		}
+		return strings.Join(lines, "\n")
 	}
-	return strings.Join(lines, "\n")
+	// The grid's joined text is reused while no pane redrew; the frame is
+	// reused while the header and status bar say the same.
+	if rc.bodyStr == "" {
+		n := min(len(body), max0(m.h-1-len(status)))
+		rc.bodyStr = strings.Join(body[:n], "\n")
+		rc.out = ""
+	}
+	if rc.out == "" || rc.head != head || rc.status != strings.Join(status, "\n") {
+		rc.head, rc.status = head, strings.Join(status, "\n")
+		rc.out = head + "\n" + rc.bodyStr + "\n" + rc.status
+	}
+	return rc.out
+}
+
+// gridKey identifies a joined grid: the four blocks it was made of.
+type gridKey struct {
+	w, h int
+	gens [4]uint64
+}
+
+// renderCache is the root's share of the frame cache. It is a pointer in
+// the Model value, like the panes, so every copy of the Model sees it.
+type renderCache struct {
+	grid         gridKey
+	gridOK       bool
+	body         []string
+	bodyStr      string
+	head, status string
+	out          string
 }
 
 func (m Model) header() string {
@@ -466,11 +508,11 @@ func (m Model) header() string {
 	if env == "" {
 		env = "unknown env"
 	}
-	envS := th.Styles.Header.Render(" " + env + " ")
+	envS := th.Paints.Header.Render(" " + env + " ")
 	if m.c.prod {
-		envS = th.Styles.HeaderProd.Render(" " + strings.ToUpper(env) + " ")
+		envS = th.Paints.HeaderProd.Render(" " + strings.ToUpper(env) + " ")
 	}
-	left := th.Styles.Header.Render(" flightdeck ") + " " + envS + " " + th.Styles.Bold.Render(mode)
+	left := th.Paints.Header.Render(" flightdeck ") + " " + envS + " " + th.Paints.Bold.Render(mode)
 	right := m.c.now.Format("15:04:05") + " "
 	return fit(left, m.w-ansiWidth(right), th.Ellipsis) + right
 }
@@ -486,33 +528,33 @@ func (m Model) statusBar() []string {
 		}
 		switch {
 		case s.Err != nil:
-			parts = append(parts, th.Styles.Crit.Render(name+" ERR "+age))
+			parts = append(parts, th.Paints.Crit.Render(name+" ERR "+age))
 		case s.Stale:
-			parts = append(parts, th.Styles.Warn.Render(name+" stale "+age))
+			parts = append(parts, th.Paints.Warn.Render(name+" stale "+age))
 		default:
-			parts = append(parts, th.Styles.OK.Render(name)+" "+th.Styles.Muted.Render(age))
+			parts = append(parts, th.Paints.OK.Render(name)+" "+th.Paints.Muted.Render(age))
 		}
 	}
 	if len(parts) == 0 {
-		parts = append(parts, th.Styles.Muted.Render("no sources yet"))
+		parts = append(parts, th.Paints.Muted.Render("no sources yet"))
 	}
 	line1 := fit(" "+strings.Join(parts, "  "), m.w, th.Ellipsis)
 	var line2 string
 	switch {
 	case m.pending != "":
-		line2 = th.Styles.Accent.Render(" " + m.pending)
+		line2 = th.Paints.Accent.Render(" " + m.pending)
 	case m.status != "":
-		st := th.Styles.OK
+		st := th.Paints.OK
 		if m.statusBad {
-			st = th.Styles.Error
+			st = th.Paints.Error
 		}
 		line2 = st.Render(" " + m.status)
 	default:
 		var hs []string
 		for _, b := range m.focused().ShortHelp() {
-			hs = append(hs, th.Styles.HelpKey.Render(b.Help().Key)+" "+th.Styles.HelpDesc.Render(b.Help().Desc))
+			hs = append(hs, th.Paints.HelpKey.Render(b.Help().Key)+" "+th.Paints.HelpDesc.Render(b.Help().Desc))
 		}
-		hs = append(hs, th.Styles.HelpKey.Render(m.c.km.Global.Help.Help().Key)+" "+th.Styles.HelpDesc.Render("help"))
+		hs = append(hs, th.Paints.HelpKey.Render(m.c.km.Global.Help.Help().Key)+" "+th.Paints.HelpDesc.Render("help"))
 		line2 = " " + strings.Join(hs, "  ")
 	}
 	return []string{line1, fit(line2, m.w, th.Ellipsis)}

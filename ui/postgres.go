@@ -9,9 +9,9 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"flightdeck/sources"
+	"flightdeck/themes"
 )
 
 // bkey is a backend's identity: pids are reused, pid+backend_start is not.
@@ -40,6 +40,7 @@ type pgView struct {
 }
 
 type pgPane struct {
+	cache     paneCache
 	c         *shared
 	feeds     feeds
 	views     map[string]*pgView
@@ -85,6 +86,7 @@ func (p *pgPane) view() *pgView {
 
 // setSnapshot takes a new snapshot of any Postgres source, shown or not.
 func (p *pgPane) setSnapshot(s sources.Snapshot) {
+	p.cache.touch()
 	p.feeds.set(s)
 	v := p.views[s.Source]
 	if v == nil {
@@ -285,6 +287,7 @@ func (p *pgPane) listHeight() int { return max(1, p.h-2-p.headerLines()) }
 
 // Update handles keys while the pane has focus.
 func (p *pgPane) Update(msg tea.Msg) (*pgPane, tea.Cmd) {
+	p.cache.touch()
 	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return p, nil
@@ -401,8 +404,14 @@ func (p *pgPane) Summary() string {
 	return out
 }
 
-// View draws the pane at its size; only the visible rows are formatted.
+// View is the pane's block at its size, redrawn only when something it
+// shows has changed.
 func (p *pgPane) View(focused bool) []string {
+	return p.cache.view(p.c, focused, p.w, p.h, p.draw)
+}
+
+// draw renders the block; only visible rows are formatted.
+func (p *pgPane) draw(focused bool) []string {
 	th := p.c.th
 	inner := p.w - 2
 	s, ok := p.feeds.current()
@@ -423,10 +432,10 @@ func (p *pgPane) View(focused bool) []string {
 		body = append(body, p.gauge(v, inner))
 		body = append(body, p.infoLine(v))
 		if !v.act.CanSeeAll {
-			body = append(body, th.Styles.Warn.Render("role lacks pg_monitor: other roles' queries show <insufficient privilege>"))
+			body = append(body, th.Paints.Warn.Render("role lacks pg_monitor: other roles' queries show <insufficient privilege>"))
 		}
 		cols := pgLayout(inner)
-		body = append(body, th.Styles.Muted.Render(pgHeader(cols, th.Ellipsis)))
+		body = append(body, th.Paints.Muted.Render(pgHeader(cols, th.Ellipsis)))
 		h := p.listHeight()
 		v.list.clamp(len(v.index), h)
 		now := p.refNow(v)
@@ -435,7 +444,7 @@ func (p *pgPane) View(focused bool) []string {
 			body = append(body, p.row(v, &v.act.Backends[v.index[i]], cols, now, focused && i == v.list.cursor, dim))
 		}
 		if len(v.index) == 0 {
-			body = append(body, th.Styles.Muted.Render("no backends match"))
+			body = append(body, th.Paints.Muted.Render("no backends match"))
 		}
 		footer = fmt.Sprintf("%d/%d", min(v.list.cursor+1, len(v.index)), len(v.index))
 	}
@@ -450,12 +459,12 @@ func (p *pgPane) gauge(v *pgView, w int) string {
 	if u > 0 {
 		ratio = float64(a.Connections) / float64(u)
 	}
-	st := th.Styles.OK
+	st := th.Paints.OK
 	switch {
 	case ratio >= 0.95:
-		st = th.Styles.Crit
+		st = th.Paints.Crit
 	case ratio >= 0.80:
-		st = th.Styles.Warn
+		st = th.Paints.Warn
 	}
 	const barW = 10
 	fill := min(barW, int(ratio*barW+0.5))
@@ -481,24 +490,24 @@ func (p *pgPane) gauge(v *pgView, w int) string {
 func (p *pgPane) infoLine(v *pgView) string {
 	th := p.c.th
 	if p.editing {
-		return th.Styles.Accent.Render("/ " + p.edit.view())
+		return th.Paints.Accent.Render("/ " + p.edit.view())
 	}
 	parts := []string{"sort:" + pgSortKeys[p.sortKey]}
 	if p.filterStr != "" {
 		parts = append(parts, fmt.Sprintf("filter:%q %d match", p.filterStr, len(v.index)))
 	}
 	if n := len(v.tags); n > 0 {
-		parts = append(parts, th.Styles.Tagged.Render(fmt.Sprintf("%d tagged", n)))
+		parts = append(parts, th.Paints.Tagged.Render(fmt.Sprintf("%d tagged", n)))
 	}
 	if len(v.roots) > 0 {
-		parts = append(parts, th.Styles.Crit.Render(fmt.Sprintf("%d root blocker(s)", len(v.roots))))
+		parts = append(parts, th.Paints.Crit.Render(fmt.Sprintf("%d root blocker(s)", len(v.roots))))
 	}
 	if p.showSys {
 		parts = append(parts, "all backend types")
 	} else {
 		parts = append(parts, "client backends (b: all)")
 	}
-	return th.Styles.Muted.Render(strings.Join(parts, "  "))
+	return th.Paints.Muted.Render(strings.Join(parts, "  "))
 }
 
 type pgCol int
@@ -613,14 +622,14 @@ func (p *pgPane) row(v *pgView, b *sources.Backend, cols []pgColumn, now time.Ti
 		age = 0
 	}
 	mark := " "
-	markSt := th.Styles.Base
+	markSt := th.Paints.Base
 	switch {
 	case v.roots[b.PID]:
-		mark, markSt = "▶", th.Styles.Crit
+		mark, markSt = "▶", th.Paints.Crit
 	case v.blocking[b.PID]:
-		mark, markSt = "▷", th.Styles.Warn
+		mark, markSt = "▷", th.Paints.Warn
 	case len(b.BlockedBy) > 0:
-		mark, markSt = "·", th.Styles.Warn
+		mark, markSt = "·", th.Paints.Warn
 	}
 	if th.ASCII {
 		mark = map[string]string{"▶": ">", "▷": "}", "·": "-", " ": " "}[mark]
@@ -632,66 +641,79 @@ func (p *pgPane) row(v *pgView, b *sources.Backend, cols []pgColumn, now time.Ti
 			tag = "*"
 		}
 	}
+	var st themes.Paint
+	whole := false // one style over the whole row (selection, stale data)
+	idleTx := strings.HasPrefix(b.State, "idle in transaction")
+	switch {
+	case selected:
+		st, whole = th.Paints.Selected, true
+	case dim:
+		st, whole = th.Paints.Dim, true
+	case (idleTx || b.State == "active") && age > 5*time.Minute:
+		st = th.Paints.Crit
+	case idleTx || b.State == "active" && age > time.Minute:
+		st = th.Paints.Warn
+	case v.tags[keyOf(b)]:
+		st = th.Paints.Tagged
+	default:
+		st = th.Paints.Base
+	}
+	// One buffer per row, styles as prefix/suffix: this runs for every
+	// visible row of every redraw.
 	var sb strings.Builder
+	sb.Grow(p.w + 64)
+	if whole {
+		sb.WriteString(st.Prefix)
+		sb.WriteString(mark)
+		sb.WriteString(tag)
+	} else {
+		sb.WriteString(markSt.Render(mark))
+		sb.WriteString(th.Paints.Tagged.Render(tag))
+		sb.WriteString(st.Prefix)
+	}
+	sb.WriteByte(' ')
+	var num [12]byte
 	for _, c := range cols {
-		var s string
 		switch c.id {
 		case colMark:
 			continue
 		case colPID:
-			s = fitRight(strconv.Itoa(int(b.PID)), c.w, ell)
+			writeFitRight(&sb, string(strconv.AppendInt(num[:0], int64(b.PID), 10)), c.w, ell)
 		case colUser:
-			s = fit(b.User, c.w, ell)
+			writeFit(&sb, b.User, c.w, ell)
 		case colApp:
-			s = fit(b.Application, c.w, ell)
+			writeFit(&sb, b.Application, c.w, ell)
 		case colClient:
-			s = fit(b.ClientAddr, c.w, ell)
+			writeFit(&sb, b.ClientAddr, c.w, ell)
 		case colState:
-			st := shortState(b.State)
+			stt := shortState(b.State)
 			if !b.IsClient() {
-				st = b.BackendType
+				stt = b.BackendType
 			}
-			s = fit(st, c.w, ell)
+			writeFit(&sb, stt, c.w, ell)
 		case colWait:
 			w := ""
 			if b.WaitType != "" {
 				w = b.WaitType + ":" + b.WaitEvent
 			}
-			s = fit(w, c.w, ell)
+			writeFit(&sb, w, c.w, ell)
 		case colDur:
 			d := ""
 			if age > 0 {
 				d = fmtDur(age)
 			}
-			s = fitRight(d, c.w, ell)
+			writeFitRight(&sb, d, c.w, ell)
 		case colBlk:
-			s = fit(joinPIDs(b.BlockedBy), c.w, ell)
+			writeFit(&sb, joinPIDs(b.BlockedBy), c.w, ell)
 		case colQuery:
-			s = fit(queryText(b, ell), c.w, ell)
+			writeFit(&sb, queryText(b, ell), c.w, ell)
 		}
-		sb.WriteString(s)
 		if c.id != colQuery {
 			sb.WriteByte(' ')
 		}
 	}
-	rest := sb.String()
-	var st lipgloss.Style
-	idleTx := strings.HasPrefix(b.State, "idle in transaction")
-	switch {
-	case selected:
-		return th.Styles.Selected.Render(mark + tag + " " + rest)
-	case dim:
-		return th.Styles.Dim.Render(mark + tag + " " + rest)
-	case (idleTx || b.State == "active") && age > 5*time.Minute:
-		st = th.Styles.Crit
-	case idleTx || b.State == "active" && age > time.Minute:
-		st = th.Styles.Warn
-	case v.tags[keyOf(b)]:
-		st = th.Styles.Tagged
-	default:
-		st = th.Styles.Base
-	}
-	return markSt.Render(mark) + th.Styles.Tagged.Render(tag) + " " + st.Render(rest)
+	sb.WriteString(st.Suffix)
+	return sb.String()
 }
 
 func joinPIDs(ps []int32) string {
@@ -720,9 +742,9 @@ func (p *pgPane) detailLines(v *pgView, w int) []string {
 		}
 		return t.UTC().Format("15:04:05") + " (" + fmtDur(now.Sub(t)) + " ago)"
 	}
-	field := func(k, val string) string { return th.Styles.Muted.Render(fmt.Sprintf("%-14s", k)) + val }
+	field := func(k, val string) string { return th.Paints.Muted.Render(fmt.Sprintf("%-14s", k)) + val }
 	out := []string{
-		th.Styles.Bold.Render(fmt.Sprintf("pid %d  %s@%s  %s", b.PID, b.User, b.Database, shortState(b.State))),
+		th.Paints.Bold.Render(fmt.Sprintf("pid %d  %s@%s  %s", b.PID, b.User, b.Database, shortState(b.State))),
 		field("application", b.Application),
 		field("client", b.ClientAddr),
 		field("backend type", b.BackendType),
@@ -737,18 +759,18 @@ func (p *pgPane) detailLines(v *pgView, w int) []string {
 		out = append(out, field("leader pid", strconv.Itoa(int(b.LeaderPID))))
 	}
 	if b.Self {
-		out = append(out, th.Styles.Warn.Render("flightdeck's own connection: never a target"))
+		out = append(out, th.Paints.Warn.Render("flightdeck's own connection: never a target"))
 	}
-	out = append(out, "", th.Styles.Muted.Render("query:"))
+	out = append(out, "", th.Paints.Muted.Render("query:"))
 	out = append(out, wrapText(queryText(b, th.Ellipsis), max(10, w-2))...)
 	if b.QueryTruncated {
-		out = append(out, th.Styles.Warn.Render(fmt.Sprintf("query text truncated at track_activity_query_size = %d bytes", v.act.TrackActivityQuerySize)))
+		out = append(out, th.Paints.Warn.Render(fmt.Sprintf("query text truncated at track_activity_query_size = %d bytes", v.act.TrackActivityQuerySize)))
 	}
 	if b.Hidden {
-		out = append(out, th.Styles.Warn.Render("query hidden: the monitoring role lacks pg_monitor"))
+		out = append(out, th.Paints.Warn.Render("query hidden: the monitoring role lacks pg_monitor"))
 	}
 	if len(v.blocking) > 0 {
-		out = append(out, "", th.Styles.Muted.Render("blocking tree (▶ root blocker; indented = waits on the line above):"))
+		out = append(out, "", th.Paints.Muted.Render("blocking tree (▶ root blocker; indented = waits on the line above):"))
 		out = append(out, p.treeLines(v, b.PID, now)...)
 	}
 	return out
@@ -787,9 +809,9 @@ func (p *pgPane) treeLines(v *pgView, pid int32, now time.Time) []string {
 				line += fmt.Sprintf("  (blocks %d)", n.Waiters)
 			}
 			if n.PID == pid {
-				line = th.Styles.Bold.Render(line)
+				line = th.Paints.Bold.Render(line)
 			} else if n.Root {
-				line = th.Styles.Crit.Render(line)
+				line = th.Paints.Crit.Render(line)
 			}
 			out = append(out, line)
 		}
@@ -803,7 +825,7 @@ func (p *pgPane) treeLines(v *pgView, pid int32, now time.Time) []string {
 	}
 	flush()
 	if len(out) == 0 {
-		out = append(out, th.Styles.Muted.Render("pid "+strconv.Itoa(int(pid))+" neither blocks nor waits"))
+		out = append(out, th.Paints.Muted.Render("pid "+strconv.Itoa(int(pid))+" neither blocks nor waits"))
 	}
 	return out
 }

@@ -17,6 +17,7 @@ import (
 const recentRollout = 30 * time.Minute
 
 type rolloutsPane struct {
+	cache   paneCache
 	c       *shared
 	feeds   feeds
 	index   []int
@@ -58,6 +59,7 @@ func (p *rolloutsPane) set() *sources.RolloutSet {
 }
 
 func (p *rolloutsPane) setSnapshot(s sources.Snapshot) {
+	p.cache.touch()
 	p.feeds.set(s)
 	p.rebuild()
 }
@@ -94,6 +96,7 @@ func (p *rolloutsPane) capturesKeys() bool { return p.editing }
 
 // Update handles keys while the pane has focus.
 func (p *rolloutsPane) Update(msg tea.Msg) (*rolloutsPane, tea.Cmd) {
+	p.cache.touch()
 	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return p, nil
@@ -176,13 +179,19 @@ func (p *rolloutsPane) Summary() string {
 	out := fmt.Sprintf("4 Rollouts  %s  %d deployments  progressing %d  stalled %d", feedTitle(p.c, s, ok),
 		len(set.Deployments), count[sources.RolloutProgressing], count[sources.RolloutStalled])
 	if len(recent) > 0 {
-		out += "  " + p.c.th.Styles.Recent.Render("deployed: "+strings.Join(recent, ", "))
+		out += "  " + p.c.th.Paints.Recent.Render("deployed: "+strings.Join(recent, ", "))
 	}
 	return out
 }
 
-// View draws the pane at its size.
+// View is the pane's block at its size, redrawn only when something it
+// shows has changed.
 func (p *rolloutsPane) View(focused bool) []string {
+	return p.cache.view(p.c, focused, p.w, p.h, p.draw)
+}
+
+// draw renders the block; only visible rows are formatted.
+func (p *rolloutsPane) draw(focused bool) []string {
 	th := p.c.th
 	ell := th.Ellipsis
 	inner := p.w - 2
@@ -202,12 +211,12 @@ func (p *rolloutsPane) View(focused bool) []string {
 		footer = "j/k revision  enter: choose for undo  esc back"
 	default:
 		if p.editing {
-			body = append(body, th.Styles.Accent.Render("/ "+p.edit.view()))
+			body = append(body, th.Paints.Accent.Render("/ "+p.edit.view()))
 		} else if p.filter != "" {
-			body = append(body, th.Styles.Muted.Render(fmt.Sprintf("filter %q", p.filter)))
+			body = append(body, th.Paints.Muted.Render(fmt.Sprintf("filter %q", p.filter)))
 		}
 		nameW := min(40, max(14, inner-56))
-		body = append(body, th.Styles.Muted.Render(fit("DEPLOYMENT", nameW, ell)+" "+fitRight("READY", 7, ell)+fitRight("UPD", 5, ell)+
+		body = append(body, th.Paints.Muted.Render(fit("DEPLOYMENT", nameW, ell)+" "+fitRight("READY", 7, ell)+fitRight("UPD", 5, ell)+
 			fitRight("AVAIL", 6, ell)+"  "+fit("STATE", 11, ell)+fitRight("REV", 5, ell)+"  DEPLOYED"))
 		h := p.h - 2 - len(body)
 		p.list.clamp(len(p.index), h)
@@ -228,27 +237,27 @@ func (p *rolloutsPane) View(focused bool) []string {
 				recent = age < recentRollout
 			}
 			rest := fit(ago, max0(inner-ansiWidth(line)), ell)
-			stateSt := th.Styles.Base
+			stateSt := th.Paints.Base
 			switch d.State {
 			case sources.RolloutStalled:
-				stateSt = th.Styles.Crit
+				stateSt = th.Paints.Crit
 			case sources.RolloutProgressing:
-				stateSt = th.Styles.Warn
+				stateSt = th.Paints.Warn
 			}
 			switch {
 			case focused && i == p.list.cursor:
-				line = th.Styles.Selected.Render(line + rest)
+				line = th.Paints.Selected.Render(line + rest)
 			case dim:
-				line = th.Styles.Dim.Render(line + rest)
+				line = th.Paints.Dim.Render(line + rest)
 			case recent:
-				line = stateSt.Render(line) + th.Styles.Recent.Render(rest)
+				line = stateSt.Render(line) + th.Paints.Recent.Render(rest)
 			default:
-				line = stateSt.Render(line) + th.Styles.Muted.Render(rest)
+				line = stateSt.Render(line) + th.Paints.Muted.Render(rest)
 			}
 			body = append(body, line)
 		}
 		if len(p.index) == 0 {
-			body = append(body, th.Styles.Muted.Render("no deployments"))
+			body = append(body, th.Paints.Muted.Render("no deployments"))
 		}
 		footer = fmt.Sprintf("%d/%d", min(p.list.cursor+1, len(p.index)), len(p.index))
 	}
@@ -259,7 +268,7 @@ func (p *rolloutsPane) detailLines(d *sources.Deployment, w int, focused bool) [
 	th := p.c.th
 	ell := th.Ellipsis
 	out := []string{
-		th.Styles.Bold.Render(d.Key()) + fmt.Sprintf("  revision %d  %s  ready %d/%d updated %d available %d",
+		th.Paints.Bold.Render(d.Key()) + fmt.Sprintf("  revision %d  %s  ready %d/%d updated %d available %d",
 			d.Revision, d.State, d.Ready, d.Replicas, d.Updated, d.Available),
 	}
 	if !d.RolledOutAt.IsZero() {
@@ -272,17 +281,17 @@ func (p *rolloutsPane) detailLines(d *sources.Deployment, w int, focused bool) [
 	if set := p.set(); set != nil {
 		if den := set.Denied[d.Namespace]; len(den) > 0 {
 			for k, why := range den {
-				out = append(out, th.Styles.Warn.Render(k+" denied: "+why))
+				out = append(out, th.Paints.Warn.Render(k+" denied: "+why))
 			}
 		}
 	}
 	to := p.undoTarget(d)
 	if to != 0 {
-		out = append(out, th.Styles.Accent.Render(fmt.Sprintf("undo target: revision %d (u to roll back)", to)))
+		out = append(out, th.Paints.Accent.Render(fmt.Sprintf("undo target: revision %d (u to roll back)", to)))
 	} else {
-		out = append(out, th.Styles.Muted.Render("undo target: previous revision"))
+		out = append(out, th.Paints.Muted.Render("undo target: previous revision"))
 	}
-	out = append(out, "", th.Styles.Muted.Render(fit("   REV", 7, ell)+" "+fit("AGE", 6, ell)+fitRight("READY", 7, ell)+"  CHANGE-CAUSE / IMAGES"))
+	out = append(out, "", th.Paints.Muted.Render(fit("   REV", 7, ell)+" "+fit("AGE", 6, ell)+fitRight("READY", 7, ell)+"  CHANGE-CAUSE / IMAGES"))
 	for i, r := range d.History {
 		mark := "  "
 		if r.Number == d.Revision {
@@ -298,7 +307,7 @@ func (p *rolloutsPane) detailLines(d *sources.Deployment, w int, focused bool) [
 			fitRight(fmt.Sprintf("%d/%d", r.Ready, r.Replicas), 7, ell) + "  " + cause + "  " + strings.Join(r.Images, ",")
 		line = fit(line, w, ell)
 		if focused && i == p.hist.cursor {
-			line = th.Styles.Selected.Render(line)
+			line = th.Paints.Selected.Render(line)
 		}
 		out = append(out, line)
 	}

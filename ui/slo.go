@@ -8,15 +8,16 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"flightdeck/sources"
+	"flightdeck/themes"
 )
 
 // sloWindows are the burn-rate columns: the pairs the page/ticket rules use.
 var sloWindows = []time.Duration{5 * time.Minute, time.Hour, 6 * time.Hour, 72 * time.Hour}
 
 type sloPane struct {
+	cache   paneCache
 	c       *shared
 	feeds   feeds
 	list    list
@@ -51,6 +52,7 @@ func (p *sloPane) set() *sources.SLOSet {
 }
 
 func (p *sloPane) setSnapshot(s sources.Snapshot) {
+	p.cache.touch()
 	p.feeds.set(s)
 	p.rebuild()
 }
@@ -99,6 +101,7 @@ func (p *sloPane) capturesKeys() bool { return p.editing }
 
 // Update handles keys while the pane has focus.
 func (p *sloPane) Update(msg tea.Msg) (*sloPane, tea.Cmd) {
+	p.cache.touch()
 	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return p, nil
@@ -141,16 +144,16 @@ func (p *sloPane) Update(msg tea.Msg) (*sloPane, tea.Cmd) {
 	return p, nil
 }
 
-func (p *sloPane) levelStyle(l sources.SLOLevel) lipgloss.Style {
+func (p *sloPane) levelStyle(l sources.SLOLevel) themes.Paint {
 	switch l {
 	case sources.SLOPage:
-		return p.c.th.Styles.Page
+		return p.c.th.Paints.Page
 	case sources.SLOTicket:
-		return p.c.th.Styles.Ticket
+		return p.c.th.Paints.Ticket
 	case sources.SLOOK:
-		return p.c.th.Styles.OK
+		return p.c.th.Paints.OK
 	}
-	return p.c.th.Styles.Unknown
+	return p.c.th.Paints.Unknown
 }
 
 // Summary is the one-line view when another pane has the space.
@@ -170,8 +173,8 @@ func (p *sloPane) Summary() string {
 		}
 	}
 	out := fmt.Sprintf("1 SLOs  %s  ", feedTitle(p.c, s, ok)) +
-		p.c.th.Styles.Page.Render(fmt.Sprintf("page %d", count[sources.SLOPage])) + "  " +
-		p.c.th.Styles.Ticket.Render(fmt.Sprintf("ticket %d", count[sources.SLOTicket])) + "  " +
+		p.c.th.Paints.Page.Render(fmt.Sprintf("page %d", count[sources.SLOPage])) + "  " +
+		p.c.th.Paints.Ticket.Render(fmt.Sprintf("ticket %d", count[sources.SLOTicket])) + "  " +
 		fmt.Sprintf("ok %d", count[sources.SLOOK])
 	if worst != "" {
 		out += "  " + worst
@@ -179,8 +182,14 @@ func (p *sloPane) Summary() string {
 	return out
 }
 
-// View draws the pane at its size.
+// View is the pane's block at its size, redrawn only when something it
+// shows has changed.
 func (p *sloPane) View(focused bool) []string {
+	return p.cache.view(p.c, focused, p.w, p.h, p.draw)
+}
+
+// draw renders the block; only visible rows are formatted.
+func (p *sloPane) draw(focused bool) []string {
 	th := p.c.th
 	ell := th.Ellipsis
 	inner := p.w - 2
@@ -197,9 +206,9 @@ func (p *sloPane) View(focused bool) []string {
 		footer = "esc back"
 	default:
 		if p.editing {
-			body = append(body, th.Styles.Accent.Render("/ "+p.edit.view()))
+			body = append(body, th.Paints.Accent.Render("/ "+p.edit.view()))
 		} else if p.filter != "" {
-			body = append(body, th.Styles.Muted.Render(fmt.Sprintf("filter %q", p.filter)))
+			body = append(body, th.Paints.Muted.Render(fmt.Sprintf("filter %q", p.filter)))
 		}
 		// Narrow panes drop the objective and tighten the burn columns: the
 		// burn rates and the verdict are what an on-call reads first.
@@ -214,7 +223,7 @@ func (p *sloPane) View(focused bool) []string {
 			hdr += fitRight(w, burnW, ell)
 		}
 		hdr += " " + fit("LEVEL", 7, ell) + " " + fit("BURN TREND", sparkW, ell)
-		body = append(body, th.Styles.Muted.Render(hdr))
+		body = append(body, th.Paints.Muted.Render(hdr))
 		h := p.h - 2 - len(body)
 		p.list.clamp(len(p.index), h)
 		for i := p.list.offset; i < min(len(p.index), p.list.offset+h); i++ {
@@ -231,16 +240,16 @@ func (p *sloPane) View(focused bool) []string {
 			}
 			switch {
 			case focused && i == p.list.cursor:
-				line = th.Styles.Selected.Render(line + " " + lvl + " " + spark)
+				line = th.Paints.Selected.Render(line + " " + lvl + " " + spark)
 			case dim:
-				line = th.Styles.Dim.Render(line + " " + lvl + " " + spark)
+				line = th.Paints.Dim.Render(line + " " + lvl + " " + spark)
 			default:
-				line = th.Styles.Base.Render(line) + " " + p.levelStyle(x.Level).Render(lvl) + " " + th.Styles.Accent.Render(spark)
+				line = th.Paints.Base.Render(line) + " " + p.levelStyle(x.Level).Render(lvl) + " " + th.Paints.Accent.Render(spark)
 			}
 			body = append(body, line)
 		}
 		if len(p.index) == 0 {
-			body = append(body, th.Styles.Muted.Render("no SLOs"))
+			body = append(body, th.Paints.Muted.Render("no SLOs"))
 		}
 		footer = fmt.Sprintf("%d/%d", min(p.list.cursor+1, len(p.index)), len(p.index))
 	}
@@ -250,7 +259,7 @@ func (p *sloPane) View(focused bool) []string {
 func (p *sloPane) detailLines(x *sources.SLOStatus, w int) []string {
 	th := p.c.th
 	out := []string{
-		th.Styles.Bold.Render(x.Name) + "  " + p.levelStyle(x.Level).Render(strings.ToUpper(x.Level.String())),
+		th.Paints.Bold.Render(x.Name) + "  " + p.levelStyle(x.Level).Render(strings.ToUpper(x.Level.String())),
 	}
 	if x.Description != "" {
 		out = append(out, wrapText(x.Description, w)...)
@@ -270,18 +279,18 @@ func (p *sloPane) detailLines(x *sources.SLOStatus, w int) []string {
 		if x.SparkStep > 0 {
 			step = fmt.Sprintf(" (one point per %s)", fmtAge(x.SparkStep))
 		}
-		out = append(out, "trend"+step+":", th.Styles.Accent.Render(sparkline(x.Spark, w, th.Spark)))
+		out = append(out, "trend"+step+":", th.Paints.Accent.Render(sparkline(x.Spark, w, th.Spark)))
 	}
 	if x.Err != "" {
-		out = append(out, th.Styles.Error.Render("error: "+x.Err))
+		out = append(out, th.Paints.Error.Render("error: "+x.Err))
 	}
 	if set := p.set(); set != nil && len(set.Warnings) > 0 {
 		for _, wn := range set.Warnings {
-			out = append(out, th.Styles.Warn.Render("warning: "+wn))
+			out = append(out, th.Paints.Warn.Render("warning: "+wn))
 		}
 	}
 	if math.IsNaN(x.SLI) {
-		out = append(out, th.Styles.Muted.Render("SLI unknown: no traffic or query error"))
+		out = append(out, th.Paints.Muted.Render("SLI unknown: no traffic or query error"))
 	}
 	return out
 }

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"flightdeck/themes"
@@ -14,32 +14,161 @@ import (
 
 // fit pads or truncates s to exactly w cells. Widths are measured with the
 // ANSI-aware functions so styled and wide text (CJK, emoji) never breaks a
-// column or a border.
+// column or a border; the common case (ASCII, box drawing, our glyphs, SGR
+// colours) takes a fast path that gives the same answer without grapheme
+// segmentation. A tab would move the terminal's cursor to the next stop, so
+// it is drawn as a space.
 func fit(s string, w int, ell string) string {
 	if w <= 0 {
 		return ""
 	}
-	sw := ansi.StringWidth(s)
-	if sw > w {
-		s = ansi.Truncate(s, w, ell)
+	sw, plain, ok := fastWidth(s)
+	if !ok {
+		if strings.IndexByte(s, '\t') >= 0 {
+			s = strings.ReplaceAll(s, "\t", " ")
+		}
 		sw = ansi.StringWidth(s)
 	}
+	if sw > w {
+		if ok && plain {
+			s = truncPlain(s, w, ell)
+		} else {
+			s = ansi.Truncate(s, w, ell)
+		}
+		sw = ansiWidth(s)
+	}
 	if sw < w {
-		s += strings.Repeat(" ", w-sw)
+		s += spaces(w - sw)
 	}
 	return s
 }
+
+// writeFit is fit writing into sb, without the intermediate string in the
+// common (fast-path) case: a row is one buffer, not a string per cell.
+func writeFit(sb *strings.Builder, s string, w int, ell string) {
+	if w <= 0 {
+		return
+	}
+	sw, plain, ok := fastWidth(s)
+	if !ok || (sw > w && !plain) {
+		sb.WriteString(fit(s, w, ell))
+		return
+	}
+	if sw > w {
+		s = truncPlain(s, w, ell)
+		sw = w
+	}
+	sb.WriteString(s)
+	sb.WriteString(spaces(w - sw))
+}
+
+// writeFitRight is fitRight writing into sb.
+func writeFitRight(sb *strings.Builder, s string, w int, ell string) {
+	if sw, _, ok := fastWidth(s); ok && sw < w {
+		sb.WriteString(spaces(w - sw))
+		sb.WriteString(s)
+		return
+	}
+	writeFit(sb, s, w, ell)
+}
+
+// narrow1 marks the runes, outside ASCII, that are one cell wide on their
+// own and never join a neighbour into a grapheme cluster: Latin-1 and Latin
+// Extended letters, general punctuation (… — •), arrows, box drawing, block
+// elements and geometric shapes (▶ ▷ ● █ ░ ▁). It is built by asking ansi
+// itself, so the fast path cannot disagree with it.
+var narrow1 = func() map[rune]bool {
+	m := map[rune]bool{}
+	for _, rg := range [][2]rune{{0xa1, 0x300}, {0x2010, 0x2028}, {0x2030, 0x2060}, {0x2190, 0x2200}, {0x2500, 0x2600}} {
+		for r := rg[0]; r < rg[1]; r++ {
+			if r == 0xad {
+				continue // soft hyphen: zero width in some terminals
+			}
+			if ansi.StringWidth(string(r)) == 1 && ansi.StringWidth("a"+string(r)+"a") == 3 {
+				m[r] = true
+			}
+		}
+	}
+	return m
+}()
+
+// fastWidth measures s when it holds only printable ASCII, narrow1 runes and
+// SGR sequences; ok is false otherwise. plain reports that s has no escape
+// sequences at all.
+func fastWidth(s string) (w int, plain, ok bool) {
+	plain = true
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c >= 0x20 && c < 0x7f:
+			w++
+			i++
+		case c == 0x1b:
+			if i+1 >= len(s) || s[i+1] != '[' {
+				return 0, false, false
+			}
+			j := i + 2
+			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == ';' || s[j] == ':') {
+				j++
+			}
+			if j >= len(s) || s[j] != 'm' {
+				return 0, false, false
+			}
+			plain = false
+			i = j + 1
+		case c >= 0x80:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if !narrow1[r] {
+				return 0, false, false
+			}
+			w++
+			i += n
+		default:
+			return 0, false, false
+		}
+	}
+	return w, plain, true
+}
+
+// truncPlain cuts s (fastWidth-clean, no escapes) to w cells, ell included.
+func truncPlain(s string, w int, ell string) string {
+	keep := w - ansi.StringWidth(ell)
+	if keep <= 0 {
+		return ansi.Truncate(ell, w, "")
+	}
+	n := 0
+	for i := range s {
+		if n == keep {
+			return s[:i] + ell
+		}
+		n++
+	}
+	return s
+}
+
+// spaces returns n blanks without allocating for the usual widths.
+func spaces(n int) string {
+	if n <= len(blanks) {
+		return blanks[:n]
+	}
+	return strings.Repeat(" ", n)
+}
+
+var blanks = strings.Repeat(" ", 512)
 
 // fitRight right-aligns s in w cells (numbers, ages).
 func fitRight(s string, w int, ell string) string {
 	if w <= 0 {
 		return ""
 	}
-	sw := ansi.StringWidth(s)
+	sw, _, ok := fastWidth(s)
+	if !ok {
+		sw = ansi.StringWidth(s)
+	}
 	if sw >= w {
 		return fit(s, w, ell)
 	}
-	return strings.Repeat(" ", w-sw) + s
+	return spaces(w-sw) + s
 }
 
 // fmtAge is the compact age used for data freshness and alert ages.
@@ -144,10 +273,10 @@ func frame(th themes.Theme, title, footer string, focused bool, w, h int, body [
 	if w < 4 || h < 2 {
 		return blank(w, h)
 	}
-	bs := th.Styles.Border
-	ts := th.Styles.Title
+	bs := th.Paints.Border
+	ts := th.Paints.Title
 	if focused {
-		bs, ts = th.Styles.BorderFocused, th.Styles.TitleFocused
+		bs, ts = th.Paints.BorderFocused, th.Paints.TitleFocused
 	}
 	bd := th.Border
 	inner := w - 2
@@ -155,26 +284,32 @@ func frame(th themes.Theme, title, footer string, focused bool, w, h int, body [
 
 	t := fit(" "+title+" ", max0(inner-2), th.Ellipsis)
 	t = strings.TrimRight(t, " ") + " "
-	tw := ansi.StringWidth(t)
+	tw := ansiWidth(t)
 	top := bs.Render(bd.TopLeft+bd.Top) + ts.Render(t) + bs.Render(strings.Repeat(bd.Top, max0(inner-1-tw))+bd.TopRight)
 	out = append(out, top)
 	left, right := bs.Render(bd.Left), bs.Render(bd.Right)
+	var sb strings.Builder
 	for i := 0; i < h-2; i++ {
 		line := ""
 		if i < len(body) {
 			line = body[i]
 		}
-		out = append(out, left+fit(line, inner, th.Ellipsis)+right)
+		sb.Grow(len(left) + len(right) + len(line) + inner)
+		sb.WriteString(left)
+		writeFit(&sb, line, inner, th.Ellipsis)
+		sb.WriteString(right)
+		out = append(out, sb.String())
+		sb.Reset()
 	}
 	f := ""
 	if footer != "" {
 		f = fit(" "+footer+" ", max0(inner-2), th.Ellipsis)
 		f = strings.TrimRight(f, " ") + " "
 	}
-	fw := ansi.StringWidth(f)
+	fw := ansiWidth(f)
 	bottom := bs.Render(bd.BottomLeft + strings.Repeat(bd.Bottom, max0(inner-1-fw)))
 	if f != "" {
-		bottom += th.Styles.Muted.Render(f)
+		bottom += th.Paints.Muted.Render(f)
 	}
 	bottom += bs.Render(bd.Bottom + bd.BottomRight)
 	if fw == 0 {
@@ -244,11 +379,16 @@ func joinH(blocks ...[]string) []string {
 
 // styleIf renders s with st unless plain is set (stale data is drawn with a
 // single dim style so it cannot be mistaken for live colours).
-func styleIf(st lipgloss.Style, s string) string {
+func styleIf(st themes.Paint, s string) string {
 	if s == "" {
 		return s
 	}
 	return st.Render(s)
 }
 
-func ansiWidth(s string) int { return ansi.StringWidth(s) }
+func ansiWidth(s string) int {
+	if w, _, ok := fastWidth(s); ok {
+		return w
+	}
+	return ansi.StringWidth(s)
+}

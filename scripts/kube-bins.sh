@@ -40,8 +40,10 @@ trap 'rm -rf "$WORK"' EXIT
 echo "kube-bins: building ${BINS[*]} from k8s.io/kubernetes $KUBE_VERSION (staging $STAGING_VERSION) — several minutes" >&2
 
 # Fetch the kubernetes go.mod to learn the exact set of staging modules it replaces.
-KMOD_JSON="$(cd "$WORK" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KUBE_VERSION")" ||
-	die "cannot download k8s.io/kubernetes@$KUBE_VERSION (network / GOPROXY?)"
+if ! KMOD_JSON="$(cd "$WORK" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KUBE_VERSION")"; then
+	why="$(printf '%s\n' "$KMOD_JSON" | sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p')"
+	die "cannot download k8s.io/kubernetes@$KUBE_VERSION (network / GOPROXY?): ${why:-see above}"
+fi
 KGOMOD="$(printf '%s\n' "$KMOD_JSON" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
 [[ -f "$KGOMOD" ]] || die "go.mod of k8s.io/kubernetes not found in module cache"
 GOVER="$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$KGOMOD" | head -1)"

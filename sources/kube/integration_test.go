@@ -661,12 +661,6 @@ func (c *collector) waitPub(t *testing.T, from int, timeout time.Duration, ok fu
 	return idx
 }
 
-func (c *collector) count() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.pubs)
-}
-
 func hasDeployment(name string, rev int64) func(published) bool {
 	return func(p published) bool {
 		if p.set == nil {
@@ -785,4 +779,30 @@ func TestSelectorAndAllNamespaces(t *testing.T) {
 	if ds := p.(*sources.RolloutSet).Deployments; len(ds) != 1 || len(ds[0].History) != 2 {
 		t.Errorf("fetch with selector: %+v", ds)
 	}
+}
+
+func TestBadTokenIsUnauthorized(t *testing.T) {
+	e := newEnv(t)
+	b, err := os.ReadFile(e.k.LimitedKubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.kubeconfig")
+	if err := os.WriteFile(bad, []byte(strings.ReplaceAll(string(b), testsrv.KubeLimitedToken, "expired-token")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := e.source(t, bad)
+	_, err = src.Fetch(ctxT(t))
+	if err == nil || !strings.Contains(err.Error(), "unauthorized") || strings.Contains(err.Error(), "expired-token") {
+		t.Fatalf("fetch with a bad token: %v, want unauthorized without the token", err)
+	}
+	// Run publishes the same error (no data yet) instead of hanging silently.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	var c collector
+	go func() { defer close(done); src.Run(ctx, c.publish) }()
+	t.Cleanup(func() { cancel(); <-done })
+	c.waitPub(t, 0, 60*time.Second, func(p published) bool {
+		return p.set == nil && p.err != nil && strings.Contains(p.err.Error(), "unauthorized")
+	}, "an unauthorized error")
 }

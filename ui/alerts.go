@@ -23,6 +23,7 @@ type alertRow struct {
 type alertGroup struct {
 	name   string
 	alerts []*sources.Alert
+	header string // "Name ×3  critical  (2 firing, 1 pending)", made in rebuild
 }
 
 type alertsPane struct {
@@ -40,6 +41,9 @@ type alertsPane struct {
 	editing  bool
 	edit     lineEdit
 	w, h     int
+	// counts are the alerts per state of the whole set (the summary line),
+	// counted in rebuild so no frame walks the alerts.
+	counts map[sources.AlertState]int
 }
 
 func newAlertsPane(c *shared) *alertsPane { return &alertsPane{c: c} }
@@ -90,9 +94,13 @@ func sevRank(s string) int {
 func (p *alertsPane) rebuild() {
 	p.groups, p.rows = p.groups[:0], p.rows[:0]
 	p.sidx = p.sidx[:0]
+	p.counts = map[sources.AlertState]int{}
 	set := p.set()
 	if set == nil {
 		return
+	}
+	for i := range set.Alerts {
+		p.counts[set.Alerts[i].State]++
 	}
 	f := strings.ToLower(p.filter)
 	byName := map[string]int{}
@@ -129,7 +137,19 @@ func (p *alertsPane) rebuild() {
 		}
 		return p.groups[i].name < p.groups[j].name
 	})
-	for gi, g := range p.groups {
+	for gi := range p.groups {
+		g := &p.groups[gi]
+		counts := map[sources.AlertState]int{}
+		for _, x := range g.alerts {
+			counts[x.State]++
+		}
+		var cs []string
+		for _, stt := range []sources.AlertState{sources.AlertFiring, sources.AlertPending, sources.AlertSilenced, sources.AlertInhibited} {
+			if counts[stt] > 0 {
+				cs = append(cs, fmt.Sprintf("%d %s", counts[stt], stt))
+			}
+		}
+		g.header = fmt.Sprintf("%s ×%d  %s  (%s)", g.name, len(g.alerts), g.alerts[0].Severity, strings.Join(cs, ", "))
 		p.rows = append(p.rows, alertRow{gi, -1})
 		for ai := range g.alerts {
 			p.rows = append(p.rows, alertRow{gi, ai})
@@ -305,10 +325,7 @@ func (p *alertsPane) Summary() string {
 		n, _, _ := dataNotice(p.c, s, ok, "alerts")
 		return "2 Alerts  " + strings.Join(n, " ")
 	}
-	count := map[sources.AlertState]int{}
-	for _, a := range set.Alerts {
-		count[a.State]++
-	}
+	count := p.counts
 	out := fmt.Sprintf("2 Alerts  %s  ", feedTitle(p.c, s, ok)) +
 		p.c.th.Paints.Crit.Render(fmt.Sprintf("firing %d", count[sources.AlertFiring])) +
 		fmt.Sprintf("  pending %d  silenced %d", count[sources.AlertPending], count[sources.AlertSilenced])
@@ -378,19 +395,8 @@ func (p *alertsPane) draw(focused bool) []string {
 			var line string
 			st := th.Paints.Base
 			if r.alert < 0 {
-				a := g.alerts[0]
-				counts := map[sources.AlertState]int{}
-				for _, x := range g.alerts {
-					counts[x.State]++
-				}
-				var cs []string
-				for _, stt := range []sources.AlertState{sources.AlertFiring, sources.AlertPending, sources.AlertSilenced, sources.AlertInhibited} {
-					if counts[stt] > 0 {
-						cs = append(cs, fmt.Sprintf("%d %s", counts[stt], stt))
-					}
-				}
-				line = fit(fmt.Sprintf("%s ×%d  %s  (%s)", g.name, len(g.alerts), a.Severity, strings.Join(cs, ", ")), inner, ell)
-				st = p.sevHeader(a.Severity)
+				line = fit(g.header, inner, ell)
+				st = p.sevHeader(g.alerts[0].Severity)
 			} else {
 				a := g.alerts[r.alert]
 				line = fit("  "+fit(string(a.State), 10, ell)+fit(a.Severity, 9, ell)+fitRight(fmtAge(p.c.now.Sub(a.StartsAt)), 5, ell)+"  "+a.Summary, inner, ell)

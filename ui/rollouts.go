@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,10 @@ type rolloutsPane struct {
 	editing bool
 	edit    lineEdit
 	w, h    int
+	// counts and byRecent are for the summary line, made in rebuild:
+	// deployments per state, and indexes newest rollout first.
+	counts   map[sources.RolloutState]int
+	byRecent []int
 }
 
 func newRolloutsPane(c *shared) *rolloutsPane {
@@ -66,10 +71,21 @@ func (p *rolloutsPane) setSnapshot(s sources.Snapshot) {
 
 func (p *rolloutsPane) rebuild() {
 	p.index = p.index[:0]
+	p.byRecent = p.byRecent[:0]
+	p.counts = map[sources.RolloutState]int{}
 	set := p.set()
 	if set == nil {
 		return
 	}
+	for i := range set.Deployments {
+		p.counts[set.Deployments[i].State]++
+		if !set.Deployments[i].RolledOutAt.IsZero() {
+			p.byRecent = append(p.byRecent, i)
+		}
+	}
+	sort.SliceStable(p.byRecent, func(a, b int) bool {
+		return set.Deployments[p.byRecent[a]].RolledOutAt.After(set.Deployments[p.byRecent[b]].RolledOutAt)
+	})
 	f := strings.ToLower(p.filter)
 	for i, d := range set.Deployments {
 		if f == "" || containsFold(d.Key()+" "+string(d.State)+" "+strings.Join(d.Images, " "), f) {
@@ -168,13 +184,14 @@ func (p *rolloutsPane) Summary() string {
 		n, _, _ := dataNotice(p.c, s, ok, "rollouts")
 		return "4 Rollouts  " + strings.Join(n, " ")
 	}
-	count := map[sources.RolloutState]int{}
+	count := p.counts
 	var recent []string
-	for _, d := range set.Deployments {
-		count[d.State]++
-		if !d.RolledOutAt.IsZero() && p.c.now.Sub(d.RolledOutAt) < recentRollout {
-			recent = append(recent, d.Name+" "+fmtAge(p.c.now.Sub(d.RolledOutAt))+" ago")
+	for _, i := range p.byRecent {
+		d := &set.Deployments[i]
+		if p.c.now.Sub(d.RolledOutAt) >= recentRollout || len(recent) == 5 {
+			break
 		}
+		recent = append(recent, d.Name+" "+fmtAge(p.c.now.Sub(d.RolledOutAt))+" ago")
 	}
 	out := fmt.Sprintf("4 Rollouts  %s  %d deployments  progressing %d  stalled %d", feedTitle(p.c, s, ok),
 		len(set.Deployments), count[sources.RolloutProgressing], count[sources.RolloutStalled])

@@ -78,10 +78,7 @@ func (m Model) entries() []actionEntry {
 					e.label += " to previous revision"
 				}
 			case ops.Scale:
-				e.params = true
-				if d != nil {
-					e.req.Params.Replicas = d.Replicas + 1 // a valid stand-in for the menu's policy check
-				}
+				e.params = true // the replica count comes from the form
 			}
 			out = append(out, e)
 		}
@@ -96,7 +93,9 @@ func (m Model) entries() []actionEntry {
 		if a != nil {
 			aa := *a
 			e.req.Alert = &aa
-			e.req.Params = ops.Params{Matchers: prefillMatchers(a, header), Duration: time.Hour, Comment: "(menu check)"}
+			// Matchers are the form's prefill; duration and comment come
+			// from the operator, so the menu checks only the target.
+			e.req.Params = ops.Params{Matchers: prefillMatchers(a, header)}
 			e.label += " " + a.Name
 		} else {
 			e.reason = "select an alert"
@@ -130,7 +129,9 @@ func (m Model) reasonFor(e actionEntry, denied sources.Denied) string {
 	if why := denied[string(e.kind)]; why != "" {
 		rs = append(rs, why)
 	}
-	if err := m.policy.Check(e.req); err != nil {
+	// CheckTarget: whether the action can apply to this selection at all;
+	// parameters still to be typed in a form are checked when submitted.
+	if err := m.policy.CheckTarget(e.req); err != nil {
 		rs = append(rs, err.Error())
 	}
 	return strings.Join(rs, "; ")

@@ -503,3 +503,56 @@ func TestGridLayout(t *testing.T) {
 		t.Errorf("80x24 postgres %dx%d", m.pg.w, m.pg.h)
 	}
 }
+
+// TestMenuChecksTargetsNotStandIns: scale and silence are judged on the
+// selection alone (ops.Policy.CheckTarget); the menu invents no replica
+// count, duration or comment, and a form submission is checked in full.
+func TestMenuChecksTargetsNotStandIns(t *testing.T) {
+	e := newEnv(t, false)
+	m := e.model(80, 24)
+	m, _ = press(m, "4", "a")
+	var scale *actionEntry
+	for i, en := range m.menu.entries {
+		if en.kind == ops.Scale {
+			scale = &m.menu.entries[i]
+		}
+	}
+	if scale == nil || scale.reason != "" || !scale.params {
+		t.Fatalf("scale entry %+v", scale)
+	}
+	if scale.req.Params.Replicas != 0 {
+		t.Errorf("menu invented a replica count: %d", scale.req.Params.Replicas)
+	}
+	// The form's own check still refuses an unchanged count.
+	m, _ = press(m, "esc", "S")
+	if m.form == nil {
+		t.Fatal("no scale form")
+	}
+	m, cmd := press(m, "enter")
+	if cmd != nil || !strings.Contains(m.form.err, "already at 6 replicas") {
+		t.Errorf("unchanged replicas: cmd=%v err=%q", cmd != nil, m.form.err)
+	}
+
+	m = e.model(80, 24)
+	m, _ = press(m, "2", "j", "a")
+	var sil *actionEntry
+	for i, en := range m.menu.entries {
+		if en.kind == ops.Silence {
+			sil = &m.menu.entries[i]
+		}
+	}
+	if sil == nil || sil.reason != "" {
+		t.Fatalf("silence entry %+v", sil)
+	}
+	if p := sil.req.Params; p.Duration != 0 || p.Comment != "" || len(p.Matchers) == 0 {
+		t.Errorf("silence request carries stand-ins or lacks the prefill: %+v", p)
+	}
+	// Read-only: still disabled with the reason, no policy noise.
+	ro := newEnv(t, true).model(80, 24)
+	ro, _ = press(ro, "4", "a")
+	for _, en := range ro.menu.entries {
+		if en.kind == ops.Scale && en.reason != "read-only mode" {
+			t.Errorf("read-only scale reason %q", en.reason)
+		}
+	}
+}

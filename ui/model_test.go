@@ -556,3 +556,20 @@ func TestMenuChecksTargetsNotStandIns(t *testing.T) {
 		}
 	}
 }
+
+// TestRolloutHistoryAgesAndCurrent: the detail view gives every revision its
+// age and marks the running one and the one undo would go to.
+func TestRolloutHistoryAgesAndCurrent(t *testing.T) {
+	m := newEnv(t, false).model(120, 30)
+	m, _ = press(m, "4", "enter")
+	out := plain(m)
+	for _, want := range []string{"●   42 4m ago   current", "←   41 38h ago  undo target", "40 4d ago"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("history lacks %q:\n%s", want, out)
+		}
+	}
+	m, _ = press(m, "j", "j", "enter") // choose revision 40
+	if out := plain(m); !strings.Contains(out, "←   40 4d ago   undo target") || strings.Contains(out, "41 38h ago  undo target") {
+		t.Errorf("chosen undo target not marked:\n%s", out)
+	}
+}

@@ -308,23 +308,47 @@ func (p *rolloutsPane) detailLines(d *sources.Deployment, w int, focused bool) [
 	} else {
 		out = append(out, th.Paints.Muted.Render("undo target: previous revision"))
 	}
-	out = append(out, "", th.Paints.Muted.Render(fit("   REV", 7, ell)+" "+fit("AGE", 6, ell)+fitRight("READY", 7, ell)+"  CHANGE-CAUSE / IMAGES"))
+	// Per revision: its age, and which one runs now. The current one is
+	// marked in two ways (glyph and word, bold) so it reads without colour.
+	cur, tgt := "●", "←"
+	if th.ASCII {
+		cur, tgt = "*", "<"
+	}
+	undoTo := to
+	if undoTo == 0 { // undo goes to the newest revision before the current one
+		for _, r := range d.History {
+			if r.Number < d.Revision && r.Number > undoTo {
+				undoTo = r.Number
+			}
+		}
+	}
+	out = append(out, "", th.Paints.Muted.Render("    REV "+fit("AGE", 9, ell)+fit("", 12, ell)+fitRight("READY", 7, ell)+"  CHANGE-CAUSE / IMAGES"))
 	for i, r := range d.History {
-		mark := "  "
-		if r.Number == d.Revision {
-			mark = "* "
-		} else if r.Number == to {
-			mark = "< "
+		mark, role := " ", ""
+		switch {
+		case r.Number == d.Revision:
+			mark, role = cur, "current"
+		case r.Number == undoTo:
+			mark, role = tgt, "undo target"
+		}
+		age := "-"
+		if !r.CreatedAt.IsZero() {
+			age = fmtAge(p.c.now.Sub(r.CreatedAt)) + " ago"
 		}
 		cause := r.ChangeCause
 		if cause == "" {
 			cause = "-"
 		}
-		line := fit(mark+fitRight(strconv.FormatInt(r.Number, 10), 5, ell), 7, ell) + " " + fit(fmtAge(p.c.now.Sub(r.CreatedAt)), 6, ell) +
+		line := " " + mark + " " + fitRight(strconv.FormatInt(r.Number, 10), 4, ell) + " " + fit(age, 9, ell) + fit(role, 12, ell) +
 			fitRight(fmt.Sprintf("%d/%d", r.Ready, r.Replicas), 7, ell) + "  " + cause + "  " + strings.Join(r.Images, ",")
 		line = fit(line, w, ell)
-		if focused && i == p.hist.cursor {
+		switch {
+		case focused && i == p.hist.cursor:
 			line = th.Paints.Selected.Render(line)
+		case r.Number == d.Revision:
+			line = th.Paints.Bold.Render(line)
+		case r.Number == undoTo:
+			line = th.Paints.Accent.Render(line)
 		}
 		out = append(out, line)
 	}

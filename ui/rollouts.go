@@ -232,9 +232,19 @@ func (p *rolloutsPane) draw(focused bool) []string {
 		} else if p.filter != "" {
 			body = append(body, th.Paints.Muted.Render(fmt.Sprintf("filter %q", p.filter)))
 		}
+		// A narrow pane (the grid's unfocused side) drops UPD and AVAIL
+		// before it cuts the deployment name: READY already says whether
+		// the pods are there.
+		counts := inner >= 76
 		nameW := min(40, max(14, inner-56))
-		body = append(body, th.Paints.Muted.Render(fit("DEPLOYMENT", nameW, ell)+" "+fitRight("READY", 7, ell)+fitRight("UPD", 5, ell)+
-			fitRight("AVAIL", 6, ell)+"  "+fit("STATE", 11, ell)+fitRight("REV", 5, ell)+"  DEPLOYED"))
+		if !counts {
+			nameW = max(14, inner-45)
+		}
+		hdr := fit("DEPLOYMENT", nameW, ell) + " " + fitRight("READY", 7, ell)
+		if counts {
+			hdr += fitRight("UPD", 5, ell) + fitRight("AVAIL", 6, ell)
+		}
+		body = append(body, th.Paints.Muted.Render(hdr+"  "+fit("STATE", 11, ell)+fitRight("REV", 5, ell)+"  DEPLOYED"))
 		h := p.h - 2 - len(body)
 		p.list.clamp(len(p.index), h)
 		for i := p.list.offset; i < min(len(p.index), p.list.offset+h); i++ {
@@ -243,8 +253,11 @@ func (p *rolloutsPane) draw(focused bool) []string {
 			if d.Paused {
 				state = string(sources.RolloutPaused)
 			}
-			line := fit(d.Key(), nameW, ell) + " " + fitRight(fmt.Sprintf("%d/%d", d.Ready, d.Replicas), 7, ell) +
-				fitRight(strconv.Itoa(int(d.Updated)), 5, ell) + fitRight(strconv.Itoa(int(d.Available)), 6, ell) + "  " +
+			line := fit(d.Key(), nameW, ell) + " " + fitRight(fmt.Sprintf("%d/%d", d.Ready, d.Replicas), 7, ell)
+			if counts {
+				line += fitRight(strconv.Itoa(int(d.Updated)), 5, ell) + fitRight(strconv.Itoa(int(d.Available)), 6, ell)
+			}
+			line += "  " +
 				fit(state, 11, ell) + fitRight(strconv.FormatInt(d.Revision, 10), 5, ell) + "  "
 			ago := ""
 			recent := false

@@ -25,6 +25,9 @@ const (
 
 // Payload is the data of one successful fetch. It is sealed: only the payload
 // types of this package implement it, so the UI can switch over them exhaustively.
+// A payload is immutable once returned: the Hub hands the same pointer to every
+// subscriber, and backends may share slices (image lists, say) between
+// snapshots. Copy before changing anything.
 type Payload interface {
 	payloadKind() Kind
 }

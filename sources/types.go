@@ -101,9 +101,9 @@ const (
 // windows never trigger; if every window is unknown the verdict is SLOUnknown.
 func EvaluateBurn(burn map[time.Duration]float64) (SLOLevel, string) {
 	rules := []struct {
-		level        SLOLevel
-		long, short  time.Duration
-		threshold    float64
+		level         SLOLevel
+		long, short   time.Duration
+		threshold     float64
 		longN, shortN string
 	}{
 		{SLOPage, time.Hour, 5 * time.Minute, PageFastBurn, "1h", "5m"},

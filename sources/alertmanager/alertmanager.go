@@ -493,14 +493,23 @@ func (s *Source) do(ctx context.Context, method, path string, q url.Values, in, 
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	limit := s.o.Timeout
+	if dl, ok := ctx.Deadline(); ok {
+		// The caller's deadline (the Hub's) may be shorter than ours; the
+		// message must name the limit that applied. 50ms of slack absorbs
+		// the time spent since our own WithTimeout.
+		if left := time.Until(dl); left < s.o.Timeout-50*time.Millisecond {
+			limit = max(left.Round(10*time.Millisecond), 0)
+		}
+	}
 	resp, err := s.hc.Do(req)
 	if err != nil {
-		return s.transportErr(err)
+		return transportErr(err, limit)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return s.transportErr(err)
+		return transportErr(err, limit)
 	}
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if resp.StatusCode/100 != 2 {
@@ -518,9 +527,9 @@ func (s *Source) do(ctx context.Context, method, path string, q url.Values, in, 
 	return nil
 }
 
-func (s *Source) transportErr(err error) error {
+func transportErr(err error, limit time.Duration) error {
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("alertmanager did not answer within %s", s.o.Timeout)
+		return fmt.Errorf("alertmanager did not answer within %s", limit)
 	}
 	if errors.Is(err, context.Canceled) {
 		return errors.New("alertmanager request cancelled")
@@ -529,7 +538,7 @@ func (s *Source) transportErr(err error) error {
 	if errors.As(err, &ue) {
 		var ne net.Error
 		if errors.As(ue.Err, &ne) && ne.Timeout() {
-			return fmt.Errorf("alertmanager did not answer within %s", s.o.Timeout)
+			return fmt.Errorf("alertmanager did not answer within %s", limit)
 		}
 		err = ue.Err // the URL is known; the cause is the news
 	}

@@ -67,11 +67,12 @@ func (a *AlertsSource) Fetch(ctx context.Context) (sources.Payload, error) {
 	if a.err != nil {
 		return nil, a.err
 	}
+	limit := effectiveTimeout(ctx, a.o.Timeout)
 	ctx, cancel := context.WithTimeout(ctx, a.o.Timeout)
 	defer cancel()
 	res, err := a.api.Alerts(ctx)
 	if err != nil {
-		err = describeErr(err, a.o.Timeout)
+		err = describeErr(err, limit)
 		a.o.Log.Warn("prometheus alerts fetch failed", "url", redact(a.o.URL), "err", err)
 		return nil, err
 	}

@@ -260,6 +260,7 @@ func newValues(n int) values {
 // A bad expression becomes that SLO's Err; Prometheus down, slow or answering
 // garbage fails the whole fetch with a clear error.
 func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
+	limit := effectiveTimeout(ctx, s.o.Timeout)
 	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
 	defer cancel()
 	t := &tally{}
@@ -313,7 +314,7 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 		})
 	}
 	if err := g.Wait(); err != nil {
-		err = describeErr(err, s.o.Timeout)
+		err = describeErr(err, limit)
 		s.log.Warn("prometheus fetch failed", "url", redact(s.o.URL), "err", err, "queries", t.requests.Load())
 		return nil, err
 	}
@@ -323,7 +324,7 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 		spark, sparkErr = s.querySpark(ctx, at, addWarnings)
 	}
 	if sparkErr != nil {
-		addWarnings([]string{"sparkline: " + describeErr(sparkErr, s.o.Timeout).Error()})
+		addWarnings([]string{"sparkline: " + describeErr(sparkErr, limit).Error()})
 		spark = s.lastSpark()
 	}
 
@@ -592,6 +593,18 @@ func nanSlice(n int) []float64 {
 		out[i] = math.NaN()
 	}
 	return out
+}
+
+// effectiveTimeout is how long a call bounded by d under ctx may take: the
+// error message must name the limit that actually applied (the Hub's
+// deadline can be shorter than the source's own timeout).
+func effectiveTimeout(ctx context.Context, d time.Duration) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left < d {
+			return max(left.Round(10*time.Millisecond), 0)
+		}
+	}
+	return d
 }
 
 // redact hides a password in a URL (user:pass@host) for logs and errors.

@@ -305,3 +305,18 @@ func TestAlertsFallbackSanitizesAndSorts(t *testing.T) {
 		t.Errorf("denied %v", as.Denied)
 	}
 }
+
+func TestTimeoutNamesTheDeadlineThatApplied(t *testing.T) {
+	src, _ := newSource(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}), nil) // source timeout 2s
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond) // the Hub's, shorter
+	defer cancel()
+	if _, err := src.Fetch(ctx); err == nil || err.Error() != "prometheus did not answer within 200ms" {
+		t.Errorf("Fetch = %v", err)
+	}
+}

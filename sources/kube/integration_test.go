@@ -517,11 +517,11 @@ func TestTargetChangedAfterPlan(t *testing.T) {
 	}
 }
 
-// docRoles returns the ClusterRole YAML blocks of DOC.md, so the test proves
-// the documented RBAC is what the source needs.
+// docRoles returns the ClusterRole YAML blocks of the README, so the test
+// proves the documented RBAC is what the source needs.
 func docRoles(t *testing.T) map[string]string {
 	t.Helper()
-	b, err := os.ReadFile("DOC.md")
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -533,7 +533,7 @@ func docRoles(t *testing.T) map[string]string {
 		}
 	}
 	if out["flightdeck-read"] == "" || out["flightdeck-operate"] == "" {
-		t.Fatalf("DOC.md lacks the flightdeck-read / flightdeck-operate ClusterRoles: %v", out)
+		t.Fatalf("README.md lacks the flightdeck-read / flightdeck-operate ClusterRoles: %v", out)
 	}
 	return out
 }

@@ -189,7 +189,7 @@ func runConfig(args []string, stdout, stderr io.Writer) error {
 		err = checkKeys(cfg)
 	}
 	if err == nil {
-		err = checkSources(cfg)
+		err = checkSources(cfg, func(w error) { fmt.Fprintln(stderr, "warning:", w) })
 	}
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"time"
 
 	"flightdeck/config"
 	"flightdeck/keymap"
@@ -72,7 +73,7 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (*app, error) 
 		// Demo actions go to their own journal so they never mix with a
 		// real incident's timeline.
 		auditPath = filepath.Join(filepath.Dir(cfg.Audit.Path), "audit-demo.jsonl")
-	} else if err := addLiveSources(cfg, a, &caps, o.log); err != nil {
+	} else if err := addLiveSources(cfg, a, &caps, o.log, func(err error) { o.log.Warn("source unavailable", "err", err) }); err != nil {
 		return nil, err
 	}
 
@@ -120,9 +121,25 @@ func wire(ctx context.Context, cfg *config.Config, o wireOptions) (*app, error) 
 	return a, nil
 }
 
+// brokenSource stands in for a backend that could not even be constructed
+// (no kubeconfig, say): its pane shows why, and the rest of the cockpit runs.
+type brokenSource struct {
+	name string
+	kind sources.Kind
+	err  error
+}
+
+func (b brokenSource) Name() string       { return b.name }
+func (b brokenSource) Kind() sources.Kind { return b.kind }
+func (b brokenSource) Fetch(context.Context) (sources.Payload, error) {
+	return nil, b.err
+}
+
 // addLiveSources creates one source per configured backend. Nothing connects
 // here: an unreachable server shows up in its pane, not as a startup failure.
-func addLiveSources(cfg *config.Config, a *app, caps *ops.Capabilities, log *slog.Logger) error {
+// A backend whose setup fails (kubeconfig missing) is added as a
+// brokenSource and reported through warn.
+func addLiveSources(cfg *config.Config, a *app, caps *ops.Capabilities, log *slog.Logger, warn func(error)) error {
 	for _, pc := range cfg.Postgres {
 		src, err := postgres.New(postgres.Options{Name: pc.Name, DSN: pc.DSN, Timeout: pc.Timeout.D(), Log: log})
 		if err != nil {
@@ -168,7 +185,10 @@ func addLiveSources(cfg *config.Config, a *app, caps *ops.Capabilities, log *slo
 		src, err := kube.New(kube.Options{Kubeconfig: k.Kubeconfig, Context: k.Context, Namespaces: k.Namespaces,
 			Selector: k.Selector, ProtectedNamespaces: cfg.Policy.ProtectedNamespaces, Log: log})
 		if err != nil {
-			return fmt.Errorf("kubernetes: %w", err)
+			err = fmt.Errorf("kubernetes: %w", err)
+			warn(err)
+			a.hub.Add(brokenSource{name: "kube", kind: sources.KindRollouts, err: err}, sources.PollOptions{Interval: time.Minute})
+			return nil
 		}
 		a.hub.Add(src, sources.PollOptions{})
 		caps.Rollouts[src.Name()] = src
@@ -178,7 +198,8 @@ func addLiveSources(cfg *config.Config, a *app, caps *ops.Capabilities, log *slo
 
 func promOptions(p *config.Prometheus, slos []config.SLO, log *slog.Logger) prom.Options {
 	h := p.HTTPClient
-	o := prom.Options{URL: p.URL, Timeout: p.Timeout.D(), BearerToken: h.BearerToken, BearerTokenFile: h.BearerTokenFile, Log: log}
+	o := prom.Options{URL: p.URL, Timeout: p.Timeout.D(), BearerToken: h.BearerToken, BearerTokenFile: h.BearerTokenFile,
+		SparkWidth: p.SparkWidth, SparkRange: p.SparkRange.D(), Log: log}
 	if h.BasicAuth != nil {
 		o.Username, o.Password = h.BasicAuth.Username, h.BasicAuth.Password
 	}
@@ -250,12 +271,13 @@ func checkKeys(cfg *config.Config) error {
 }
 
 // checkSources constructs (without connecting) every configured source, so
-// config check catches what only a backend can judge (templates, kubeconfig).
-func checkSources(cfg *config.Config) error {
+// config check catches what only a backend can judge (templates, DSNs).
+// Problems outside the file (no kubeconfig on this machine) are warnings.
+func checkSources(cfg *config.Config, warn func(error)) error {
 	a := &app{hub: sources.NewHub(nil)}
 	defer a.close()
 	caps := ops.Capabilities{Backends: map[string]ops.BackendSignaler{}, Rollouts: map[string]ops.RolloutController{}, Silences: map[string]ops.Silencer{}}
-	return addLiveSources(cfg, a, &caps, nil)
+	return addLiveSources(cfg, a, &caps, nil, warn)
 }
 
 const demoInterval = 1e9 // 1s: the demo moves fast

@@ -79,9 +79,13 @@ type TLS struct {
 
 // Prometheus is the server SLOs are computed on.
 type Prometheus struct {
-	URL        string   `yaml:"url"`
-	Interval   Duration `yaml:"interval"`
-	Timeout    Duration `yaml:"timeout"`
+	URL      string   `yaml:"url"`
+	Interval Duration `yaml:"interval"`
+	Timeout  Duration `yaml:"timeout"`
+	// SparkWidth is the number of burn-rate sparkline points (default 40).
+	SparkWidth int `yaml:"spark_width,omitempty"`
+	// SparkRange is how far back the sparkline reaches (default 6h).
+	SparkRange Duration `yaml:"spark_range,omitempty"`
 	HTTPClient `yaml:",inline"`
 }
 

@@ -466,6 +466,12 @@ func (c *Config) validate() Errors {
 		if p.Timeout.D() <= 0 {
 			add("prometheus.timeout", "must be positive")
 		}
+		if p.SparkWidth < 0 || p.SparkWidth > 1000 {
+			add("prometheus.spark_width", "must be between 1 and 1000 points")
+		}
+		if p.SparkRange.D() < 0 {
+			add("prometheus.spark_range", "must be positive")
+		}
 	}
 	if a := c.Alertmanager; a != nil {
 		checkURL("alertmanager.url", a.URL)

@@ -41,7 +41,7 @@ const testRules = `groups:
 `
 
 // The ops manual's SLOs. Performance is "95% of requests under 200ms", but
-// the manual's histogram has no 0.2 bucket (see DOC.md); the test uses
+// the manual's histogram has no 0.2 bucket (see the README); the test uses
 // le="0.5" to have a second, different ratio to compare.
 var (
 	availability = prom.SLO{

@@ -5,7 +5,7 @@
 // up to BatchSize SLOs (each series tagged with a label saying which SLO,
 // good/total and window it is), and the sparkline range query is re-run only
 // when a new sparkline step has begun. In steady state a tick of ten SLOs is
-// one round trip. See DOC.md for the configuration and the arithmetic.
+// one round trip. The README ("Prometheus and Alertmanager") has the configuration and the arithmetic.
 package prom
 
 import (

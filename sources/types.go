@@ -180,14 +180,7 @@ type Alert struct {
 }
 
 // Label returns the value of label name, "" when absent.
-func (a Alert) Label(name string) string {
-	for _, l := range a.Labels {
-		if l.Name == name {
-			return l.Value
-		}
-	}
-	return ""
-}
+func (a Alert) Label(name string) string { return labelValue(a.Labels, name) }
 
 // Matcher is one Alertmanager silence matcher.
 type Matcher struct {

@@ -20,7 +20,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -178,7 +177,7 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 	for _, a := range alerts {
 		set.Alerts = append(set.Alerts, convertAlert(a))
 	}
-	sortAlerts(set.Alerts)
+	sources.SortAlerts(set.Alerts)
 	for _, w := range sils {
 		set.Silences = append(set.Silences, convertSilence(w))
 	}
@@ -266,39 +265,6 @@ func sanitizeAll(ss []string) []string {
 	return sources.SanitizeAll(slices.Clone(ss))
 }
 
-func severityRank(s string) int {
-	switch strings.ToLower(s) {
-	case "critical", "page":
-		return 0
-	case "error", "high":
-		return 1
-	case "warning", "ticket":
-		return 2
-	case "info":
-		return 3
-	case "":
-		return 5
-	}
-	return 4
-}
-
-// sortAlerts orders alerts by severity, then oldest first, then name and
-// fingerprint, so the list does not shuffle between ticks.
-func sortAlerts(as []sources.Alert) {
-	slices.SortStableFunc(as, func(x, y sources.Alert) int {
-		if d := severityRank(x.Severity) - severityRank(y.Severity); d != 0 {
-			return d
-		}
-		if c := x.StartsAt.Compare(y.StartsAt); c != 0 {
-			return c
-		}
-		if c := strings.Compare(x.Name, y.Name); c != 0 {
-			return c
-		}
-		return strings.Compare(x.Fingerprint, y.Fingerprint)
-	})
-}
-
 // sortSilences puts active silences first, then pending, then expired; the
 // newest first within each.
 func sortSilences(ss []sources.Silence) {
@@ -347,55 +313,43 @@ func (s *Source) MatchingAlerts(ctx context.Context, matchers []sources.Matcher)
 		if w.Status.State == "suppressed" {
 			continue
 		}
-		if matchAll(ms, w.Labels) {
+		if sources.MatchAllCompiled(ms, wireLabels(w.Labels)) {
 			out = append(out, convertAlert(w))
 		}
 	}
-	sortAlerts(out)
+	sources.SortAlerts(out)
 	return out, nil
 }
 
-type compiledMatcher struct {
-	sources.Matcher
-	re *regexp.Regexp
-}
-
-func compileMatchers(ms []sources.Matcher) ([]compiledMatcher, error) {
+// compileMatchers checks matchers as Alertmanager would before sending them
+// (or matching with them) and compiles their regexes once for the batch.
+func compileMatchers(ms []sources.Matcher) ([]sources.CompiledMatcher, error) {
 	if len(ms) == 0 {
 		return nil, errors.New("alertmanager: at least one matcher is required")
 	}
-	out := make([]compiledMatcher, len(ms))
+	out := make([]sources.CompiledMatcher, len(ms))
 	for i, m := range ms {
 		if m.Name == "" {
 			return nil, errors.New("alertmanager: matcher without a label name")
 		}
-		out[i].Matcher = m
-		if m.IsRegex {
-			// Alertmanager anchors regex matchers at both ends.
-			re, err := regexp.Compile("^(?:" + m.Value + ")$")
-			if err != nil {
-				return nil, fmt.Errorf("alertmanager: matcher %s: %w", m.Name, err)
-			}
-			out[i].re = re
+		c, err := m.Compile()
+		if err != nil {
+			return nil, fmt.Errorf("alertmanager: matcher %s: %w", m.Name, err)
 		}
+		out[i] = c
 	}
 	return out, nil
 }
 
-func matchAll(ms []compiledMatcher, labels map[string]string) bool {
-	for _, m := range ms {
-		v := labels[m.Name]
-		var hit bool
-		if m.re != nil {
-			hit = m.re.MatchString(v)
-		} else {
-			hit = v == m.Value
-		}
-		if hit != m.IsEqual {
-			return false
-		}
+// wireLabels lists a wire label set as it came, unsanitized: matchers must
+// see what Alertmanager sees, or a silence previewed here would select
+// other alerts there.
+func wireLabels(m map[string]string) []sources.Label {
+	out := make([]sources.Label, 0, len(m))
+	for k, v := range m {
+		out = append(out, sources.Label{Name: k, Value: v})
 	}
-	return true
+	return out
 }
 
 // CreateSilence creates sil (its ID must be empty: this never updates an

@@ -168,7 +168,7 @@ func (w *World) incidentAlertActive() bool {
 // silence is a silence with its compiled matchers.
 type silence struct {
 	s  sources.Silence
-	re []*regexp.Regexp // per matcher, nil unless IsRegex
+	cm []sources.CompiledMatcher // compiled once: matched every tick
 }
 
 func (s *silence) state(now time.Time) string {
@@ -185,49 +185,22 @@ var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // compile checks matchers as Alertmanager does and compiles the regexes,
 // anchored at both ends.
-func compile(ms []sources.Matcher) ([]*regexp.Regexp, error) {
+func compile(ms []sources.Matcher) ([]sources.CompiledMatcher, error) {
 	if len(ms) == 0 {
 		return nil, errors.New("at least one matcher is required")
 	}
-	res := make([]*regexp.Regexp, len(ms))
+	cms := make([]sources.CompiledMatcher, len(ms))
 	for i, m := range ms {
 		if !labelName.MatchString(m.Name) {
 			return nil, fmt.Errorf("invalid label name %q", m.Name)
 		}
-		if m.IsRegex {
-			re, err := regexp.Compile("^(?:" + m.Value + ")$")
-			if err != nil {
-				return nil, fmt.Errorf("invalid regular expression %q: %w", m.Value, err)
-			}
-			res[i] = re
+		c, err := m.Compile()
+		if err != nil {
+			return nil, fmt.Errorf("invalid regular expression %q: %w", m.Value, err)
 		}
+		cms[i] = c
 	}
-	return res, nil
-}
-
-func matches(m sources.Matcher, re *regexp.Regexp, value string) bool {
-	var ok bool
-	if m.IsRegex {
-		ok = re.MatchString(value)
-	} else {
-		ok = value == m.Value
-	}
-	return ok == m.IsEqual
-}
-
-func matchAll(ms []sources.Matcher, res []*regexp.Regexp, ls []sources.Label) bool {
-	for i, m := range ms {
-		v := ""
-		for _, l := range ls {
-			if l.Name == m.Name {
-				v = l.Value
-			}
-		}
-		if !matches(m, res[i], v) {
-			return false
-		}
-	}
-	return true
+	return cms, nil
 }
 
 // alerts renders the active alerts, silences applied.
@@ -263,7 +236,7 @@ func (w *World) alerts() []sources.Alert {
 			{Name: "summary", Value: a.Summary},
 		}
 		for _, s := range w.silences {
-			if s.state(w.wallNow) == "active" && matchAll(s.s.Matchers, s.re, a.Labels) {
+			if s.state(w.wallNow) == "active" && sources.MatchAllCompiled(s.cm, a.Labels) {
 				a.SilencedBy = append(a.SilencedBy, s.s.ID)
 			}
 		}
@@ -317,7 +290,7 @@ func (s *AlertSource) MatchingAlerts(ctx context.Context, ms []sources.Matcher) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res, err := compile(ms)
+	cms, err := compile(ms)
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +300,7 @@ func (s *AlertSource) MatchingAlerts(ctx context.Context, ms []sources.Matcher) 
 	w.sync()
 	var out []sources.Alert
 	for _, a := range w.alerts() {
-		if a.State != sources.AlertSilenced && matchAll(ms, res, a.Labels) {
+		if a.State != sources.AlertSilenced && sources.MatchAllCompiled(cms, a.Labels) {
 			out = append(out, a)
 		}
 	}
@@ -344,13 +317,13 @@ func (s *AlertSource) CreateSilence(ctx context.Context, in sources.Silence) (st
 	if in.ID != "" {
 		return "", fmt.Errorf("silence %s not found: the demo only creates new silences", in.ID)
 	}
-	res, err := compile(in.Matchers)
+	cms, err := compile(in.Matchers)
 	if err != nil {
 		return "", err
 	}
 	empty := true
-	for i, m := range in.Matchers {
-		empty = empty && matches(m, res[i], "")
+	for _, c := range cms {
+		empty = empty && c.MatchesValue("")
 	}
 	if empty {
 		return "", errors.New("at least one matcher must not match the empty string")
@@ -377,7 +350,7 @@ func (s *AlertSource) CreateSilence(ctx context.Context, in sources.Silence) (st
 	si := &silence{s: sources.Silence{
 		ID: id, Matchers: slices.Clone(in.Matchers), StartsAt: in.StartsAt, EndsAt: in.EndsAt,
 		CreatedBy: sources.Sanitize(in.CreatedBy), Comment: sources.Sanitize(in.Comment),
-	}, re: res}
+	}, cm: cms}
 	w.silences = append(w.silences, si)
 	return id, nil
 }

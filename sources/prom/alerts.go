@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -103,7 +101,7 @@ func (a *AlertsSource) Fetch(ctx context.Context) (sources.Payload, error) {
 		fillCommon(&al)
 		set.Alerts = append(set.Alerts, al)
 	}
-	sortAlerts(set.Alerts)
+	sources.SortAlerts(set.Alerts)
 	return set, nil
 }
 
@@ -126,39 +124,4 @@ func fillCommon(a *sources.Alert) {
 			}
 		}
 	}
-}
-
-// severityRank orders severities most urgent first; unknown ones after the
-// known, and none last.
-func severityRank(s string) int {
-	switch strings.ToLower(s) {
-	case "critical", "page":
-		return 0
-	case "error", "high":
-		return 1
-	case "warning", "ticket":
-		return 2
-	case "info":
-		return 3
-	case "":
-		return 5
-	}
-	return 4
-}
-
-// sortAlerts orders alerts by severity, then oldest first, then name and
-// fingerprint, so the list does not shuffle between ticks.
-func sortAlerts(as []sources.Alert) {
-	slices.SortStableFunc(as, func(x, y sources.Alert) int {
-		if d := severityRank(x.Severity) - severityRank(y.Severity); d != 0 {
-			return d
-		}
-		if c := x.StartsAt.Compare(y.StartsAt); c != 0 {
-			return c
-		}
-		if c := strings.Compare(x.Name, y.Name); c != 0 {
-			return c
-		}
-		return strings.Compare(x.Fingerprint, y.Fingerprint)
-	})
 }

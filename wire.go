@@ -16,6 +16,7 @@ import (
 	"flightdeck/sources"
 	"flightdeck/sources/alertmanager"
 	"flightdeck/sources/demo"
+	"flightdeck/sources/httpopt"
 	"flightdeck/sources/kube"
 	"flightdeck/sources/postgres"
 	"flightdeck/sources/prom"
@@ -171,7 +172,7 @@ func addLiveSources(cfg *config.Config, a *app, caps *ops.Capabilities, log *slo
 			ao.Username, ao.Password = h.BasicAuth.Username, h.BasicAuth.Password
 		}
 		if t := h.TLS; t != nil {
-			ao.TLS = alertmanager.TLSOptions{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile,
+			ao.TLS = httpopt.TLS{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile,
 				ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
 		}
 		src, err := alertmanager.New(ao)
@@ -204,7 +205,7 @@ func promOptions(p *config.Prometheus, slos []config.SLO, log *slog.Logger) prom
 		o.Username, o.Password = h.BasicAuth.Username, h.BasicAuth.Password
 	}
 	if t := h.TLS; t != nil {
-		o.TLS = prom.TLSOptions{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile,
+		o.TLS = httpopt.TLS{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile,
 			ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
 	}
 	for _, s := range slos {

@@ -17,28 +17,17 @@ import (
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/prometheus/common/config"
 	"golang.org/x/sync/errgroup"
 
 	"flightdeck/sources"
+	"flightdeck/sources/httpopt"
 )
-
-// TLSOptions configure TLS towards Alertmanager. Empty fields take the
-// system defaults.
-type TLSOptions struct {
-	CAFile             string
-	CertFile           string
-	KeyFile            string
-	ServerName         string
-	InsecureSkipVerify bool
-}
 
 // Options configure the Alertmanager source.
 type Options struct {
@@ -51,7 +40,7 @@ type Options struct {
 	// Username and Password for basic auth. Never logged.
 	BearerToken, BearerTokenFile string
 	Username, Password           string
-	TLS                          TLSOptions
+	TLS                          httpopt.TLS
 	Log                          *slog.Logger
 }
 
@@ -74,7 +63,7 @@ func New(o Options) (*Source, error) {
 	}
 	u, err := url.Parse(o.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("alertmanager: url %q: want http(s)://host[:port]", redact(o.URL))
+		return nil, fmt.Errorf("alertmanager: url %q: want http(s)://host[:port]", httpopt.Redact(o.URL))
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	if o.Timeout <= 0 {
@@ -83,29 +72,12 @@ func New(o Options) (*Source, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	cfg := config.HTTPClientConfig{
-		BearerToken:     config.Secret(o.BearerToken),
-		BearerTokenFile: o.BearerTokenFile,
-		TLSConfig: config.TLSConfig{
-			CAFile: o.TLS.CAFile, CertFile: o.TLS.CertFile, KeyFile: o.TLS.KeyFile,
-			ServerName: o.TLS.ServerName, InsecureSkipVerify: o.TLS.InsecureSkipVerify,
-		},
-		FollowRedirects: true,
-		EnableHTTP2:     true,
-	}
-	if o.Username != "" || o.Password != "" {
-		cfg.BasicAuth = &config.BasicAuth{Username: o.Username, Password: config.Secret(o.Password)}
-	}
-	// Validate turns bearer_token(_file) into the Authorization config the
-	// round tripper reads; it must run first.
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("alertmanager: %w", err)
-	}
-	rt, err := config.NewRoundTripperFromConfig(cfg, "flightdeck", config.WithUserAgent("flightdeck"))
+	hc, err := httpopt.Client(httpopt.Auth{BearerToken: o.BearerToken, BearerTokenFile: o.BearerTokenFile,
+		Username: o.Username, Password: o.Password}, o.TLS)
 	if err != nil {
 		return nil, fmt.Errorf("alertmanager: %w", err)
 	}
-	return &Source{o: o, base: u, hc: &http.Client{Transport: rt}, log: o.Log, now: time.Now}, nil
+	return &Source{o: o, base: u, hc: hc, log: o.Log, now: time.Now}, nil
 }
 
 // Name identifies the source; it is also the key of the Silencer capability.
@@ -169,7 +141,7 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 	})
 	g.Go(func() error { return s.do(gctx, http.MethodGet, "/api/v2/silences", nil, nil, &sils) })
 	if err := g.Wait(); err != nil {
-		s.log.Warn("alertmanager fetch failed", "url", redact(s.o.URL), "err", err)
+		s.log.Warn("alertmanager fetch failed", "url", httpopt.Redact(s.o.URL), "err", err)
 		return nil, err
 	}
 	set := &sources.AlertSet{Origin: "alertmanager", Alerts: make([]sources.Alert, 0, len(alerts)),
@@ -447,15 +419,9 @@ func (s *Source) do(ctx context.Context, method, path string, q url.Values, in, 
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	limit := s.o.Timeout
-	if dl, ok := ctx.Deadline(); ok {
-		// The caller's deadline (the Hub's) may be shorter than ours; the
-		// message must name the limit that applied. 50ms of slack absorbs
-		// the time spent since our own WithTimeout.
-		if left := time.Until(dl); left < s.o.Timeout-50*time.Millisecond {
-			limit = max(left.Round(10*time.Millisecond), 0)
-		}
-	}
+	// 50ms of slack absorbs the time spent since the caller's WithTimeout
+	// of s.o.Timeout: only a shorter deadline (the Hub's) is news.
+	limit := httpopt.EffectiveTimeout(ctx, s.o.Timeout, 50*time.Millisecond)
 	resp, err := s.hc.Do(req)
 	if err != nil {
 		return transportErr(err, limit)
@@ -473,7 +439,7 @@ func (s *Source) do(ctx context.Context, method, path string, q url.Values, in, 
 		return nil
 	}
 	if ct != "application/json" {
-		return fmt.Errorf("alertmanager returned non-JSON (%s) — a proxy?%s", orNone(ct), suffix(excerpt(b)))
+		return errors.New(httpopt.NotJSON("alertmanager", ct, excerpt(b)))
 	}
 	if err := json.Unmarshal(b, out); err != nil {
 		return fmt.Errorf("alertmanager returned malformed JSON: %s", sources.Sanitize(err.Error()))
@@ -482,7 +448,7 @@ func (s *Source) do(ctx context.Context, method, path string, q url.Values, in, 
 }
 
 func transportErr(err error, limit time.Duration) error {
-	if errors.Is(err, context.DeadlineExceeded) {
+	if httpopt.TimedOut(err) {
 		return fmt.Errorf("alertmanager did not answer within %s", limit)
 	}
 	if errors.Is(err, context.Canceled) {
@@ -490,10 +456,6 @@ func transportErr(err error, limit time.Duration) error {
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		var ne net.Error
-		if errors.As(ue.Err, &ne) && ne.Timeout() {
-			return fmt.Errorf("alertmanager did not answer within %s", limit)
-		}
 		err = ue.Err // the URL is known; the cause is the news
 	}
 	return fmt.Errorf("alertmanager unreachable: %s", sources.Sanitize(err.Error()))
@@ -505,7 +467,7 @@ type httpError struct {
 	Msg    string
 }
 
-func (e *httpError) Error() string { return "alertmanager " + e.Status + suffix(e.Msg) }
+func (e *httpError) Error() string { return "alertmanager " + e.Status + httpopt.Suffix(e.Msg) }
 
 // errorMessage extracts Alertmanager's message from an error body: a JSON
 // string (its handlers' errors), a go-swagger {"code","message"} object
@@ -527,50 +489,8 @@ func errorMessage(ct string, b []byte) string {
 	return excerpt(b)
 }
 
-func orNone(ct string) string {
-	if ct == "" {
-		return "no content type"
-	}
-	return ct
-}
-
-func suffix(s string) string {
-	if s == "" {
-		return ""
-	}
-	return ": " + s
-}
-
-// excerpt turns the start of a body into one sanitized line without markup.
+// excerpt is httpopt.Excerpt of the first 2 KiB of a body, which may be
+// up to maxBody long.
 func excerpt(b []byte) string {
-	if len(b) > 2048 {
-		b = b[:2048]
-	}
-	var out strings.Builder
-	inTag := false
-	for _, r := range string(b) {
-		switch {
-		case r == '<':
-			inTag = true
-			out.WriteByte(' ')
-		case r == '>':
-			inTag = false
-		case !inTag:
-			out.WriteRune(r)
-		}
-	}
-	s := strings.Join(strings.Fields(sources.Sanitize(out.String())), " ")
-	if len(s) > 160 {
-		s = s[:160] + "…"
-	}
-	return s
-}
-
-// redact hides a password in a URL for logs and errors.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "<unparseable url>"
-	}
-	return u.Redacted()
+	return httpopt.Excerpt(b[:min(len(b), 2048)])
 }

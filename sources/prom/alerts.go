@@ -10,6 +10,7 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"flightdeck/sources"
+	"flightdeck/sources/httpopt"
 )
 
 // AlertsSource reads alerts from Prometheus's /api/v1/alerts: the fallback
@@ -65,13 +66,13 @@ func (a *AlertsSource) Fetch(ctx context.Context) (sources.Payload, error) {
 	if a.err != nil {
 		return nil, a.err
 	}
-	limit := effectiveTimeout(ctx, a.o.Timeout)
+	limit := httpopt.EffectiveTimeout(ctx, a.o.Timeout, 0)
 	ctx, cancel := context.WithTimeout(ctx, a.o.Timeout)
 	defer cancel()
 	res, err := a.api.Alerts(ctx)
 	if err != nil {
 		err = describeErr(err, limit)
-		a.o.Log.Warn("prometheus alerts fetch failed", "url", redact(a.o.URL), "err", err)
+		a.o.Log.Warn("prometheus alerts fetch failed", "url", httpopt.Redact(a.o.URL), "err", err)
 		return nil, err
 	}
 	set := &sources.AlertSet{

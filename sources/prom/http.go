@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,57 +14,16 @@ import (
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/config"
 
 	"flightdeck/sources"
+	"flightdeck/sources/httpopt"
 )
 
-// TLSOptions configure TLS towards Prometheus. Empty fields take the system
-// defaults (system roots, no client certificate).
-type TLSOptions struct {
-	CAFile             string
-	CertFile           string
-	KeyFile            string
-	ServerName         string
-	InsecureSkipVerify bool
-}
-
-// httpConfig builds prometheus/common's client config from options, so auth
-// and TLS behave exactly as in Prometheus's own remote clients (a bearer token
-// file is re-read on every request, so rotation just works).
-func httpConfig(token, tokenFile, user, pass string, t TLSOptions) (config.HTTPClientConfig, error) {
-	cfg := config.HTTPClientConfig{
-		BearerToken:     config.Secret(token),
-		BearerTokenFile: tokenFile,
-		TLSConfig: config.TLSConfig{
-			CAFile:             t.CAFile,
-			CertFile:           t.CertFile,
-			KeyFile:            t.KeyFile,
-			ServerName:         t.ServerName,
-			InsecureSkipVerify: t.InsecureSkipVerify,
-		},
-		FollowRedirects: true,
-		EnableHTTP2:     true,
-	}
-	if user != "" || pass != "" {
-		cfg.BasicAuth = &config.BasicAuth{Username: user, Password: config.Secret(pass)}
-	}
-	// Validate also turns bearer_token(_file) into an Authorization header
-	// config; it must run before the round tripper is built.
-	if err := cfg.Validate(); err != nil {
-		return cfg, err
-	}
-	return cfg, nil
-}
-
 // newTransport returns the round tripper every request goes through: auth and
-// TLS from prometheus/common, then flightdeck's accounting and content check.
+// TLS (httpopt), then flightdeck's accounting and content check.
 func newTransport(o Options) (http.RoundTripper, error) {
-	cfg, err := httpConfig(o.BearerToken, o.BearerTokenFile, o.Username, o.Password, o.TLS)
-	if err != nil {
-		return nil, fmt.Errorf("prometheus: %w", err)
-	}
-	rt, err := config.NewRoundTripperFromConfig(cfg, "flightdeck", config.WithUserAgent("flightdeck"))
+	rt, err := httpopt.RoundTripper(httpopt.Auth{BearerToken: o.BearerToken, BearerTokenFile: o.BearerTokenFile,
+		Username: o.Username, Password: o.Password}, o.TLS)
 	if err != nil {
 		return nil, fmt.Errorf("prometheus: %w", err)
 	}
@@ -127,7 +85,7 @@ func checkResponse(resp *http.Response) (*http.Response, error) {
 		he.Body = sources.Sanitize(apiErr.Error)
 		he.JSON = true
 	} else {
-		he.Body = excerpt(b)
+		he.Body = httpopt.Excerpt(b)
 	}
 	return nil, he
 }
@@ -153,48 +111,13 @@ type httpError struct {
 }
 
 func (e *httpError) Error() string {
-	ct := e.ContentType
-	if ct == "" {
-		ct = "no content type"
-	}
 	switch {
 	case e.Status/100 == 2:
-		return fmt.Sprintf("prometheus returned non-JSON (%s) — a proxy?%s", ct, bodySuffix(e.Body))
+		return httpopt.NotJSON("prometheus", e.ContentType, e.Body)
 	case e.JSON:
-		return fmt.Sprintf("prometheus %s%s", e.StatusText, bodySuffix(e.Body))
+		return fmt.Sprintf("prometheus %s%s", e.StatusText, httpopt.Suffix(e.Body))
 	}
-	return fmt.Sprintf("prometheus %s (%s)%s", e.StatusText, ct, bodySuffix(e.Body))
-}
-
-func bodySuffix(b string) string {
-	if b == "" {
-		return ""
-	}
-	return ": " + b
-}
-
-// excerpt turns the start of an error body into one sanitized line without
-// markup, so an HTML error page still says something useful.
-func excerpt(b []byte) string {
-	s := string(b)
-	var out strings.Builder
-	inTag := false
-	for _, r := range s {
-		switch {
-		case r == '<':
-			inTag = true
-			out.WriteByte(' ')
-		case r == '>':
-			inTag = false
-		case !inTag:
-			out.WriteRune(r)
-		}
-	}
-	s = strings.Join(strings.Fields(sources.Sanitize(out.String())), " ")
-	if len(s) > 160 {
-		s = s[:160] + "…"
-	}
-	return s
+	return fmt.Sprintf("prometheus %s (%s)%s", e.StatusText, httpopt.OrNone(e.ContentType), httpopt.Suffix(e.Body))
 }
 
 // describeErr turns a transport or API error into one line an operator can
@@ -208,7 +131,7 @@ func describeErr(err error, timeout time.Duration) error {
 	if errors.As(err, &he) {
 		return he
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	if httpopt.TimedOut(err) {
 		return fmt.Errorf("prometheus did not answer within %s", timeout)
 	}
 	if errors.Is(err, context.Canceled) {
@@ -225,7 +148,7 @@ func describeErr(err error, timeout time.Duration) error {
 		case v1.ErrServer, v1.ErrClient:
 			// A JSON error from something that is not the query engine
 			// (generic 4xx/5xx): the status line is in Msg.
-			return fmt.Errorf("prometheus %s%s", strings.TrimPrefix(strings.TrimPrefix(msg, "server error: "), "client error: "), bodySuffix(excerpt([]byte(ae.Detail))))
+			return fmt.Errorf("prometheus %s%s", strings.TrimPrefix(strings.TrimPrefix(msg, "server error: "), "client error: "), httpopt.Suffix(httpopt.Excerpt([]byte(ae.Detail))))
 		case v1.ErrBadResponse:
 			return fmt.Errorf("prometheus returned a malformed response: %s", msg)
 		}
@@ -233,10 +156,6 @@ func describeErr(err error, timeout time.Duration) error {
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		var ne net.Error
-		if errors.As(ue.Err, &ne) && ne.Timeout() {
-			return fmt.Errorf("prometheus did not answer within %s", timeout)
-		}
 		return fmt.Errorf("prometheus unreachable: %s", sources.Sanitize(ue.Err.Error()))
 	}
 	return fmt.Errorf("prometheus: %s", sources.Sanitize(err.Error()))

@@ -30,6 +30,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"flightdeck/sources"
+	"flightdeck/sources/httpopt"
 )
 
 // Options configure the Prometheus SLO source.
@@ -43,7 +44,7 @@ type Options struct {
 	// Username and Password for basic auth. Never logged.
 	BearerToken, BearerTokenFile string
 	Username, Password           string
-	TLS                          TLSOptions
+	TLS                          httpopt.TLS
 	SLOs                         []SLO
 	// SparkWidth is the number of sparkline points; default 40.
 	SparkWidth int
@@ -115,7 +116,7 @@ func New(o Options) (*Source, error) {
 	}
 	u, err := url.Parse(o.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("prometheus: url %q: want http(s)://host[:port]", redact(o.URL))
+		return nil, fmt.Errorf("prometheus: url %q: want http(s)://host[:port]", httpopt.Redact(o.URL))
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
@@ -260,7 +261,7 @@ func newValues(n int) values {
 // A bad expression becomes that SLO's Err; Prometheus down, slow or answering
 // garbage fails the whole fetch with a clear error.
 func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
-	limit := effectiveTimeout(ctx, s.o.Timeout)
+	limit := httpopt.EffectiveTimeout(ctx, s.o.Timeout, 0)
 	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
 	defer cancel()
 	t := &tally{}
@@ -315,7 +316,7 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 	}
 	if err := g.Wait(); err != nil {
 		err = describeErr(err, limit)
-		s.log.Warn("prometheus fetch failed", "url", redact(s.o.URL), "err", err, "queries", t.requests.Load())
+		s.log.Warn("prometheus fetch failed", "url", httpopt.Redact(s.o.URL), "err", err, "queries", t.requests.Load())
 		return nil, err
 	}
 	if sparkErr != nil && isQueryErr(sparkErr) && s.isolatedCount() > 0 {
@@ -593,27 +594,6 @@ func nanSlice(n int) []float64 {
 		out[i] = math.NaN()
 	}
 	return out
-}
-
-// effectiveTimeout is how long a call bounded by d under ctx may take: the
-// error message must name the limit that actually applied (the Hub's
-// deadline can be shorter than the source's own timeout).
-func effectiveTimeout(ctx context.Context, d time.Duration) time.Duration {
-	if dl, ok := ctx.Deadline(); ok {
-		if left := time.Until(dl); left < d {
-			return max(left.Round(10*time.Millisecond), 0)
-		}
-	}
-	return d
-}
-
-// redact hides a password in a URL (user:pass@host) for logs and errors.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "<unparseable url>"
-	}
-	return u.Redacted()
 }
 
 // sortedLabels converts a label set to flightdeck's sorted, sanitized form.

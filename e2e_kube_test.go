@@ -33,7 +33,7 @@ func TestLiveRolloutUndoAndScale(t *testing.T) {
 	}
 	s := startTmux(t, []string{"XDG_STATE_HOME=" + dir}, buildBinary(t), "--config", cfgPath)
 	s.keys("4")
-	s.waitFor("the deployment", contains("production/nudgecampaign-api", "deployed"))
+	s.waitFor("the deployment", contains("DEPLOYMENT (production)", "nudgecampaign-api", " ago"))
 
 	// A new rollout appears by itself (informers, no refresh key).
 	k.Kubectl(t, "-n", "production", "set", "image", "deployment/nudgecampaign-api", "api=nudgecampaign/api:v5.1.0")

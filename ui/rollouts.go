@@ -34,6 +34,9 @@ type rolloutsPane struct {
 	// deployments per state, and indexes newest rollout first.
 	counts   map[sources.RolloutState]int
 	byRecent []int
+	// oneNS is the namespace every deployment is in ("" when several):
+	// then rows show bare names and the header names the namespace once.
+	oneNS string
 }
 
 func newRolloutsPane(c *shared) *rolloutsPane {
@@ -86,6 +89,15 @@ func (p *rolloutsPane) rebuild() {
 	sort.SliceStable(p.byRecent, func(a, b int) bool {
 		return set.Deployments[p.byRecent[a]].RolledOutAt.After(set.Deployments[p.byRecent[b]].RolledOutAt)
 	})
+	p.oneNS = ""
+	for i, d := range set.Deployments {
+		if i == 0 {
+			p.oneNS = d.Namespace
+		} else if d.Namespace != p.oneNS {
+			p.oneNS = ""
+			break
+		}
+	}
 	f := strings.ToLower(p.filter)
 	for i, d := range set.Deployments {
 		if f == "" || containsFold(d.Key()+" "+string(d.State)+" "+strings.Join(d.Images, " "), f) {
@@ -96,6 +108,24 @@ func (p *rolloutsPane) rebuild() {
 }
 
 func (p *rolloutsPane) listHeight() int { return max(1, p.h-4) }
+
+// label is the deployment's name for a row w cells wide: the bare name when
+// the header already names the only namespace, else namespace/name with the
+// namespace shortened first, since the name is what the operator looks for.
+func (p *rolloutsPane) label(d *sources.Deployment, w int) string {
+	if p.oneNS != "" {
+		return d.Name
+	}
+	key := d.Key()
+	if len(key) <= w {
+		return key
+	}
+	keep := w - len(d.Name) - 2 // room for "…/"
+	if keep < 1 {
+		return d.Name
+	}
+	return d.Namespace[:keep] + "…/" + d.Name
+}
 
 func (p *rolloutsPane) selected() *sources.Deployment {
 	set := p.set()
@@ -240,7 +270,11 @@ func (p *rolloutsPane) draw(focused bool) []string {
 		if !counts {
 			nameW = max(14, inner-45)
 		}
-		hdr := fit("DEPLOYMENT", nameW, ell) + " " + fitRight("READY", 7, ell)
+		nameHdr := "DEPLOYMENT"
+		if p.oneNS != "" {
+			nameHdr += " (" + p.oneNS + ")"
+		}
+		hdr := fit(nameHdr, nameW, ell) + " " + fitRight("READY", 7, ell)
 		if counts {
 			hdr += fitRight("UPD", 5, ell) + fitRight("AVAIL", 6, ell)
 		}
@@ -253,7 +287,7 @@ func (p *rolloutsPane) draw(focused bool) []string {
 			if d.Paused {
 				state = string(sources.RolloutPaused)
 			}
-			line := fit(d.Key(), nameW, ell) + " " + fitRight(fmt.Sprintf("%d/%d", d.Ready, d.Replicas), 7, ell)
+			line := fit(p.label(d, nameW), nameW, ell) + " " + fitRight(fmt.Sprintf("%d/%d", d.Ready, d.Replicas), 7, ell)
 			if counts {
 				line += fitRight(strconv.Itoa(int(d.Updated)), 5, ell) + fitRight(strconv.Itoa(int(d.Available)), 6, ell)
 			}
@@ -263,7 +297,7 @@ func (p *rolloutsPane) draw(focused bool) []string {
 			recent := false
 			if !d.RolledOutAt.IsZero() {
 				age := p.c.now.Sub(d.RolledOutAt)
-				ago = "deployed " + fmtAge(age) + " ago"
+				ago = fmtAge(age) + " ago"
 				recent = age < recentRollout
 			}
 			rest := fit(ago, max0(inner-ansiWidth(line)), ell)

@@ -169,14 +169,21 @@ type Alert struct {
 	State       AlertState
 	StartsAt    time.Time
 	UpdatedAt   time.Time
+	// EndsAt is when Alertmanager will consider the alert resolved unless
+	// Prometheus re-sends it; zero when the source does not know (the
+	// Prometheus fallback).
+	EndsAt      time.Time
 	Labels      []Label
 	Annotations []Label
-	Summary     string
-	Description string
-	RunbookURL  string
-	Receivers   []string
-	SilencedBy  []string
-	InhibitedBy []string
+	// GeneratorURL links to the expression that fired the alert in
+	// Prometheus's UI; "" when the source does not give it.
+	GeneratorURL string
+	Summary      string
+	Description  string
+	RunbookURL   string
+	Receivers    []string
+	SilencedBy   []string
+	InhibitedBy  []string
 }
 
 // Label returns the value of label name, "" when absent.

@@ -89,13 +89,14 @@ func (s *Source) Kind() sources.Kind { return sources.KindAlerts }
 // ---------------------------------------------------------------- wire types
 
 type wireAlert struct {
-	Annotations map[string]string `json:"annotations"`
-	Labels      map[string]string `json:"labels"`
-	Fingerprint string            `json:"fingerprint"`
-	StartsAt    time.Time         `json:"startsAt"`
-	UpdatedAt   time.Time         `json:"updatedAt"`
-	EndsAt      time.Time         `json:"endsAt"`
-	Receivers   []struct {
+	Annotations  map[string]string `json:"annotations"`
+	Labels       map[string]string `json:"labels"`
+	Fingerprint  string            `json:"fingerprint"`
+	StartsAt     time.Time         `json:"startsAt"`
+	UpdatedAt    time.Time         `json:"updatedAt"`
+	EndsAt       time.Time         `json:"endsAt"`
+	GeneratorURL string            `json:"generatorURL"`
+	Receivers    []struct {
 		Name string `json:"name"`
 	} `json:"receivers"`
 	Status struct {
@@ -159,13 +160,15 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 
 func convertAlert(w wireAlert) sources.Alert {
 	a := sources.Alert{
-		Fingerprint: sources.Sanitize(w.Fingerprint),
-		StartsAt:    w.StartsAt,
-		UpdatedAt:   w.UpdatedAt,
-		Labels:      sortedLabels(w.Labels),
-		Annotations: sortedLabels(w.Annotations),
-		SilencedBy:  sanitizeAll(w.Status.SilencedBy),
-		InhibitedBy: sanitizeAll(w.Status.InhibitedBy),
+		Fingerprint:  sources.Sanitize(w.Fingerprint),
+		StartsAt:     w.StartsAt,
+		UpdatedAt:    w.UpdatedAt,
+		EndsAt:       w.EndsAt,
+		GeneratorURL: sources.Sanitize(w.GeneratorURL),
+		Labels:       sortedLabels(w.Labels),
+		Annotations:  sortedLabels(w.Annotations),
+		SilencedBy:   sanitizeAll(w.Status.SilencedBy),
+		InhibitedBy:  sanitizeAll(w.Status.InhibitedBy),
 	}
 	for _, r := range w.Receivers {
 		a.Receivers = append(a.Receivers, sources.Sanitize(r.Name))

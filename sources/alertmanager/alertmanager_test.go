@@ -68,7 +68,7 @@ func TestFailuresAreClear(t *testing.T) {
 
 const alertsJSON = `[
 {"labels":{"alertname":"Disk","severity":"warning","team":"db"},"annotations":{"summary":"disk"},"fingerprint":"f1","startsAt":"2026-01-01T00:00:00Z","updatedAt":"2026-01-01T00:00:01Z","endsAt":"2026-01-01T01:00:00Z","receivers":[{"name":"pager"}],"status":{"state":"active","silencedBy":[],"inhibitedBy":[]}},
-{"labels":{"alertname":"HighErrorRate","severity":"critical","route":"/api\u001b]0;pwned\u0007"},"annotations":{"description":"rate \u202eup","runbook_url":"https://rb"},"fingerprint":"f2","startsAt":"2026-01-01T00:05:00Z","updatedAt":"2026-01-01T00:05:01Z","endsAt":"2026-01-01T01:00:00Z","receivers":[{"name":"pager"}],"status":{"state":"active","silencedBy":[],"inhibitedBy":[]}},
+{"labels":{"alertname":"HighErrorRate","severity":"critical","route":"/api\u001b]0;pwned\u0007"},"annotations":{"description":"rate \u202eup","runbook_url":"https://rb"},"fingerprint":"f2","startsAt":"2026-01-01T00:05:00Z","updatedAt":"2026-01-01T00:05:01Z","endsAt":"2026-01-01T01:00:00Z","generatorURL":"http://prom:9090/graph?g0.expr=x\u001b[2J","receivers":[{"name":"pager"}],"status":{"state":"active","silencedBy":[],"inhibitedBy":[]}},
 {"labels":{"alertname":"HighLatency","severity":"critical"},"annotations":{},"fingerprint":"f3","startsAt":"2026-01-01T00:01:00Z","updatedAt":"2026-01-01T00:01:00Z","endsAt":"2026-01-01T01:00:00Z","receivers":[],"status":{"state":"suppressed","silencedBy":["s1"],"inhibitedBy":[]}},
 {"labels":{"alertname":"Inhibited","severity":"info"},"annotations":{},"fingerprint":"f4","startsAt":"2026-01-01T00:01:00Z","updatedAt":"2026-01-01T00:01:00Z","endsAt":"2026-01-01T01:00:00Z","receivers":[],"status":{"state":"suppressed","silencedBy":[],"inhibitedBy":["f2"]}}
 ]`
@@ -117,6 +117,9 @@ func TestFetchConvertsSanitizesAndSorts(t *testing.T) {
 	hi := set.Alerts[1]
 	if hi.Label("route") != "/api" || hi.Description != "rate up" || hi.RunbookURL != "https://rb" || hi.Receivers[0] != "pager" {
 		t.Errorf("HighErrorRate: %+v", hi)
+	}
+	if want := time.Date(2026, 1, 1, 1, 0, 0, 0, time.UTC); !hi.EndsAt.Equal(want) || hi.GeneratorURL != "http://prom:9090/graph?g0.expr=x" {
+		t.Errorf("HighErrorRate endsAt %s, generatorURL %q (want sanitized)", hi.EndsAt, hi.GeneratorURL)
 	}
 	if set.Silences[0].ID != "s1" || set.Silences[0].Matchers[0].IsEqual || !set.Silences[1].Matchers[0].IsEqual {
 		t.Errorf("silences (active first; isEqual absent means true): %+v", set.Silences)

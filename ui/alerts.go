@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"flightdeck/ops"
 	"flightdeck/sources"
 	"flightdeck/themes"
 )
@@ -156,7 +157,7 @@ func (p *alertsPane) rebuild() {
 		}
 	}
 	for i, s := range set.Silences {
-		if f == "" || containsFold(s.ID+" "+s.Comment+" "+s.CreatedBy+" "+s.State+" "+matchersText(s.Matchers), f) {
+		if f == "" || containsFold(s.ID+" "+s.Comment+" "+s.CreatedBy+" "+s.State+" "+ops.FormatMatchers(s.Matchers), f) {
 			p.sidx = append(p.sidx, i)
 		}
 	}
@@ -180,23 +181,6 @@ func labelText(ls []sources.Label) string {
 		parts[i] = l.Name + "=" + l.Value
 	}
 	return strings.Join(parts, " ")
-}
-
-func matchersText(ms []sources.Matcher) string {
-	parts := make([]string, len(ms))
-	for i, m := range ms {
-		op := "="
-		switch {
-		case m.IsRegex && m.IsEqual:
-			op = "=~"
-		case m.IsRegex:
-			op = "!~"
-		case !m.IsEqual:
-			op = "!="
-		}
-		parts[i] = fmt.Sprintf("%s%s%q", m.Name, op, m.Value)
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 func (p *alertsPane) listHeight() int { return max(1, p.h-4) }
@@ -370,7 +354,7 @@ func (p *alertsPane) draw(focused bool) []string {
 		for i := p.slist.offset; i < min(len(p.sidx), p.slist.offset+h); i++ {
 			sil := &set.Silences[p.sidx[i]]
 			ends := fmtAge(sil.EndsAt.Sub(p.c.now))
-			line := fit(sil.ID, 10, ell) + " " + fit(sil.State, 8, ell) + " " + fitRight("in "+ends, 8, ell) + " " + fit(sil.CreatedBy, 12, ell) + " " + matchersText(sil.Matchers) + " " + sil.Comment
+			line := fit(sil.ID, 10, ell) + " " + fit(sil.State, 8, ell) + " " + fitRight("in "+ends, 8, ell) + " " + fit(sil.CreatedBy, 12, ell) + " " + ops.FormatMatchers(sil.Matchers) + " " + sil.Comment
 			line = fit(line, inner, ell)
 			switch {
 			case focused && i == p.slist.cursor:
@@ -476,7 +460,7 @@ func (p *alertsPane) silenceDetail(s *sources.Silence, w int) []string {
 	th := p.c.th
 	out := []string{
 		th.Paints.Bold.Render("silence "+s.ID) + "  " + s.State,
-		"matchers: " + matchersText(s.Matchers),
+		"matchers: " + ops.FormatMatchers(s.Matchers),
 		"from " + s.StartsAt.UTC().Format("15:04") + " until " + s.EndsAt.UTC().Format("15:04") + " (in " + fmtAge(s.EndsAt.Sub(p.c.now)) + ")",
 		"created by " + s.CreatedBy,
 	}

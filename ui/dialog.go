@@ -88,7 +88,7 @@ func newForm(e actionEntry, m Model) *formDialog {
 		f.fields = []formField{{label: "replicas", edit: lineEdit{cur}}, {label: "override scale_max_change (yes/no)", edit: lineEdit{"no"}}}
 	case ops.Silence:
 		f.fields = []formField{
-			{label: "matchers", edit: lineEdit{matchersText(e.req.Params.Matchers)}},
+			{label: "matchers", edit: lineEdit{ops.FormatMatchers(e.req.Params.Matchers)}},
 			{label: "duration", edit: lineEdit{"1h"}},
 			{label: "comment (required)", edit: lineEdit{}},
 		}

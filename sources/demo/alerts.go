@@ -270,13 +270,11 @@ func (s *AlertSource) Kind() sources.Kind { return sources.KindAlerts }
 
 // Fetch returns the active alerts and every silence of this loop.
 func (s *AlertSource) Fetch(ctx context.Context) (sources.Payload, error) {
-	if err := ctx.Err(); err != nil {
+	w := s.w
+	if err := w.lockSynced(ctx); err != nil {
 		return nil, err
 	}
-	w := s.w
-	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.sync()
 	set := &sources.AlertSet{Origin: "alertmanager", Alerts: w.alerts()}
 	for _, si := range w.silences {
 		set.Silences = append(set.Silences, w.silenceCopy(si))
@@ -366,13 +364,11 @@ func (w *World) findSilence(id string) (*silence, error) {
 
 // GetSilence returns one silence with its current state.
 func (s *AlertSource) GetSilence(ctx context.Context, id string) (sources.Silence, error) {
-	if err := ctx.Err(); err != nil {
+	w := s.w
+	if err := w.lockSynced(ctx); err != nil {
 		return sources.Silence{}, err
 	}
-	w := s.w
-	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.sync()
 	si, err := w.findSilence(id)
 	if err != nil {
 		return sources.Silence{}, err
@@ -382,13 +378,11 @@ func (s *AlertSource) GetSilence(ctx context.Context, id string) (sources.Silenc
 
 // ExpireSilence ends a silence now; the alerts it covered notify again.
 func (s *AlertSource) ExpireSilence(ctx context.Context, id string) error {
-	if err := ctx.Err(); err != nil {
+	w := s.w
+	if err := w.lockSynced(ctx); err != nil {
 		return err
 	}
-	w := s.w
-	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.sync()
 	si, err := w.findSilence(id)
 	if err != nil {
 		return err

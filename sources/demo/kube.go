@@ -357,13 +357,11 @@ func (s *KubeSource) Kind() sources.Kind { return sources.KindRollouts }
 
 // Fetch returns the deployments, sorted by namespace and name.
 func (s *KubeSource) Fetch(ctx context.Context) (sources.Payload, error) {
-	if err := ctx.Err(); err != nil {
+	w := s.w
+	if err := w.lockSynced(ctx); err != nil {
 		return nil, err
 	}
-	w := s.w
-	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.sync()
 	set := &sources.RolloutSet{Context: "demo"}
 	for _, d := range w.deps {
 		set.Deployments = append(set.Deployments, w.snapshotDeployment(d))

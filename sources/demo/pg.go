@@ -548,13 +548,11 @@ func (s *PostgresSource) Kind() sources.Kind { return sources.KindPostgres }
 // Fetch returns every backend, background processes included (BackendType
 // tells them apart), with the server's settings and tallies.
 func (s *PostgresSource) Fetch(ctx context.Context) (sources.Payload, error) {
-	if err := ctx.Err(); err != nil {
+	w := s.w
+	if err := w.lockSynced(ctx); err != nil {
 		return nil, err
 	}
-	w := s.w
-	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.sync()
 	a := &sources.PGActivity{
 		ServerVersion:          160004,
 		MaxConnections:         maxConns,
@@ -592,13 +590,11 @@ func (s *PostgresSource) Fetch(ctx context.Context) (sources.Payload, error) {
 // LookupBackends returns the live rows of pids; pids that are gone are
 // simply absent.
 func (s *PostgresSource) LookupBackends(ctx context.Context, pids []int32) ([]sources.Backend, error) {
-	if err := ctx.Err(); err != nil {
+	w := s.w
+	if err := w.lockSynced(ctx); err != nil {
 		return nil, err
 	}
-	w := s.w
-	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.sync()
 	var out []sources.Backend
 	for _, r := range w.rows() {
 		if slices.Contains(pids, r.PID) {
@@ -615,13 +611,11 @@ func (s *PostgresSource) LookupBackends(ctx context.Context, pids []int32) ([]so
 // in PostgreSQL. Background processes and flightdeck's own connection are
 // refused.
 func (s *PostgresSource) SignalBackend(ctx context.Context, pid int32, start time.Time, terminate bool) (bool, error) {
-	if err := ctx.Err(); err != nil {
+	w := s.w
+	if err := w.lockSynced(ctx); err != nil {
 		return false, err
 	}
-	w := s.w
-	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.sync()
 	var b *backend
 	for _, x := range w.backends {
 		if x.PID == pid {

@@ -135,13 +135,11 @@ func (s *SLOSource) Kind() sources.Kind { return sources.KindSLO }
 
 // Fetch evaluates both SLOs over every burn window.
 func (s *SLOSource) Fetch(ctx context.Context) (sources.Payload, error) {
-	if err := ctx.Err(); err != nil {
+	w := s.w
+	if err := w.lockSynced(ctx); err != nil {
 		return nil, err
 	}
-	w := s.w
-	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.sync()
 	const compressed = " — demo: metric time is compressed, 1 s = 1 min (5m window = 5 s, 1h = 1 min, 6h = 6 min)"
 	return &sources.SLOSet{
 		SLOs: []sources.SLOStatus{

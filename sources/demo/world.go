@@ -39,6 +39,7 @@
 package demo
 
 import (
+	"context"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -175,6 +176,19 @@ func (w *World) wall(tick int64) time.Time {
 // jitter, for timestamps that should not all fall on the second.
 func (w *World) at() time.Time {
 	return w.wall(w.tick).Add(time.Duration(w.rng.IntN(900)+3) * time.Millisecond)
+}
+
+// lockSynced is the prologue of every call into the world: it refuses a
+// done ctx, takes w.mu and advances the world to the clock, so that every
+// answer reflects the same instant. On success the caller owns w.mu and
+// defers its Unlock.
+func (w *World) lockSynced(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.sync()
+	return nil
 }
 
 // sync advances the world to the clock. The caller holds w.mu.

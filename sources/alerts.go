@@ -44,6 +44,30 @@ func SortAlerts(as []Alert) {
 	})
 }
 
+// FillFromLabels sets the fields an alert derives from its labels and
+// annotations: Name (alertname), Severity, Summary, Description, and
+// RunbookURL (the runbook_url annotation, else runbook). Backends call it
+// once Labels and Annotations are set and sanitized, so that an alert reads
+// the same whichever backend reported it.
+func (a *Alert) FillFromLabels() {
+	a.Name = a.Label("alertname")
+	a.Severity = a.Label("severity")
+	for _, l := range a.Annotations {
+		switch l.Name {
+		case "summary":
+			a.Summary = l.Value
+		case "description":
+			a.Description = l.Value
+		case "runbook_url":
+			a.RunbookURL = l.Value
+		case "runbook":
+			if a.RunbookURL == "" {
+				a.RunbookURL = l.Value
+			}
+		}
+	}
+}
+
 // CompiledMatcher is a Matcher with its regular expression compiled, for
 // matching many label sets with one matcher (a silence against every alert,
 // every tick).

@@ -106,3 +106,19 @@ func TestMatchAll(t *testing.T) {
 		}
 	}
 }
+
+func TestFillFromLabels(t *testing.T) {
+	a := sources.Alert{
+		Labels:      []sources.Label{{"alertname", "HighErrorRate"}, {"severity", "critical"}},
+		Annotations: []sources.Label{{"description", "d"}, {"runbook", "rb-fallback"}, {"runbook_url", "rb"}, {"summary", "s"}},
+	}
+	a.FillFromLabels()
+	if a.Name != "HighErrorRate" || a.Severity != "critical" || a.Summary != "s" || a.Description != "d" || a.RunbookURL != "rb" {
+		t.Errorf("%+v", a)
+	}
+	b := sources.Alert{Annotations: []sources.Label{{"runbook", "rb-fallback"}}}
+	b.FillFromLabels()
+	if b.RunbookURL != "rb-fallback" || b.Name != "" {
+		t.Errorf("runbook fallback: %+v", b)
+	}
+}

@@ -185,22 +185,7 @@ func convertAlert(w wireAlert) sources.Alert {
 	default:
 		a.State = sources.AlertSilenced
 	}
-	a.Name = a.Label("alertname")
-	a.Severity = a.Label("severity")
-	for _, l := range a.Annotations {
-		switch l.Name {
-		case "summary":
-			a.Summary = l.Value
-		case "description":
-			a.Description = l.Value
-		case "runbook_url":
-			a.RunbookURL = l.Value
-		case "runbook":
-			if a.RunbookURL == "" {
-				a.RunbookURL = l.Value
-			}
-		}
-	}
+	a.FillFromLabels()
 	return a
 }
 

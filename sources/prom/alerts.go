@@ -99,30 +99,9 @@ func (a *AlertsSource) Fetch(ctx context.Context) (sources.Payload, error) {
 			Labels:      sortedLabels(pa.Labels),
 			Annotations: sortedLabels(pa.Annotations),
 		}
-		fillCommon(&al)
+		al.FillFromLabels()
 		set.Alerts = append(set.Alerts, al)
 	}
 	sources.SortAlerts(set.Alerts)
 	return set, nil
-}
-
-// fillCommon sets the fields derived from labels and annotations (already
-// sanitized).
-func fillCommon(a *sources.Alert) {
-	a.Name = a.Label("alertname")
-	a.Severity = a.Label("severity")
-	for _, l := range a.Annotations {
-		switch l.Name {
-		case "summary":
-			a.Summary = l.Value
-		case "description":
-			a.Description = l.Value
-		case "runbook_url":
-			a.RunbookURL = l.Value
-		case "runbook":
-			if a.RunbookURL == "" {
-				a.RunbookURL = l.Value
-			}
-		}
-	}
 }

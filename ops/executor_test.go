@@ -218,6 +218,13 @@ func TestPolicyRefusalsAtPlanAndExecute(t *testing.T) {
 			t.Errorf("pid %d: %v", b.PID, err)
 		}
 	}
+	// A row the role cannot see has no backend_start to pin it by.
+	hidden := backend(97, "app", "")
+	hidden.Hidden, hidden.BackendStart = true, time.Time{}
+	if _, err := r.ex.Plan(ctx, Request{Action: Terminate, Source: "pg main", Backends: []sources.Backend{hidden}}); !errors.Is(err, ErrPolicy) ||
+		!strings.Contains(err.Error(), "needs pg_monitor") {
+		t.Errorf("hidden backend: %v", err)
+	}
 	// max_targets.
 	var many []sources.Backend
 	for i := int32(0); i < 7; i++ {

@@ -50,6 +50,10 @@ func (p Policy) CheckBackend(b sources.Backend) string {
 	switch {
 	case b.Self:
 		return fmt.Sprintf("pid %d is flightdeck's own connection", b.PID)
+	case b.Hidden || b.BackendStart.IsZero():
+		// Without backend_start the pid cannot be pinned: it may be reused
+		// by the time the signal is sent.
+		return fmt.Sprintf("pid %d is hidden from this role (needs pg_monitor): its identity cannot be checked", b.PID)
 	case !b.IsClient():
 		return fmt.Sprintf("pid %d is a %s, not a client backend", b.PID, b.BackendType)
 	case b.LeaderPID != 0 && b.LeaderPID != b.PID:

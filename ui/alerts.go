@@ -39,8 +39,7 @@ type alertsPane struct {
 	sidx     []int
 	detail   bool
 	filter   string
-	editing  bool
-	edit     lineEdit
+	prompt   filterPrompt
 	w, h     int
 	// counts are the alerts per state of the whole set (the summary line),
 	// counted in rebuild so no frame walks the alerts.
@@ -195,7 +194,7 @@ func (p *alertsPane) wantHeight() int {
 		rows = len(p.sidx)
 	}
 	n := 2 + 1 + max(1, rows)
-	if p.editing || p.filter != "" {
+	if p.prompt.editing || p.filter != "" {
 		n++
 	}
 	if s, ok := p.feeds.current(); !ok || s.Err != nil || s.Stale {
@@ -226,7 +225,7 @@ func (p *alertsPane) selectedSilence() *sources.Silence {
 	return &set.Silences[p.sidx[min(p.slist.cursor, len(p.sidx)-1)]]
 }
 
-func (p *alertsPane) capturesKeys() bool { return p.editing }
+func (p *alertsPane) capturesKeys() bool { return p.prompt.editing }
 
 // Update handles keys while the pane has focus.
 func (p *alertsPane) Update(msg tea.Msg) (*alertsPane, tea.Cmd) {
@@ -236,16 +235,8 @@ func (p *alertsPane) Update(msg tea.Msg) (*alertsPane, tea.Cmd) {
 		return p, nil
 	}
 	k := p.c.km
-	if p.editing {
-		switch {
-		case key.Matches(km, k.List.Back):
-			p.editing, p.filter = false, ""
-		case km.String() == "enter":
-			p.editing = false
-		default:
-			p.edit.handle(km)
-			p.filter = p.edit.value
-		}
+	if p.prompt.editing {
+		p.filter = p.prompt.key(km, k)
 		p.rebuild()
 		return p, nil
 	}
@@ -262,7 +253,7 @@ func (p *alertsPane) Update(msg tea.Msg) (*alertsPane, tea.Cmd) {
 			p.rebuild()
 		}
 	case key.Matches(km, k.List.Filter):
-		p.editing, p.edit.value = true, p.filter
+		p.prompt.open(p.filter)
 	case key.Matches(km, k.Alerts.Silences):
 		p.silences, p.detail = !p.silences, false
 	case key.Matches(km, k.Postgres.NextDB):
@@ -409,8 +400,8 @@ func (p *alertsPane) draw(focused bool) []string {
 }
 
 func (p *alertsPane) filterLine() []string {
-	if p.editing {
-		return []string{p.c.th.Paints.Accent.Render("/ " + p.edit.view())}
+	if p.prompt.editing {
+		return []string{p.c.th.Paints.Accent.Render("/ " + p.prompt.edit.view())}
 	}
 	if p.filter != "" {
 		return []string{p.c.th.Paints.Muted.Render(fmt.Sprintf("filter %q", p.filter))}

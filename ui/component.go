@@ -162,6 +162,30 @@ func (f *feeds) step(d int) bool {
 	return true
 }
 
+// filterPrompt is a pane's "/" prompt: typing edits the filter live, enter
+// keeps it, esc clears it. Every pane filters the same way.
+type filterPrompt struct {
+	editing bool
+	edit    lineEdit
+}
+
+// open starts editing from the filter in force.
+func (f *filterPrompt) open(current string) { f.editing, f.edit.value = true, current }
+
+// key applies one key while the prompt is open and returns the filter in
+// force afterwards.
+func (f *filterPrompt) key(km tea.KeyPressMsg, k keymap.KeyMap) string {
+	switch {
+	case key.Matches(km, k.List.Back):
+		f.editing, f.edit.value = false, ""
+	case km.String() == "enter":
+		f.editing = false
+	default:
+		f.edit.handle(km)
+	}
+	return f.edit.value
+}
+
 // lineEdit is a minimal single-line editor. It is deliberately not
 // bubbles/textinput: no blinking cursor means no timer messages, so
 // dialogs stay deterministic for tests and cheap to redraw.

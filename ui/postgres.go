@@ -48,8 +48,7 @@ type pgPane struct {
 	sortKey   int
 	filterStr string
 	filter    pgFilter
-	editing   bool
-	edit      lineEdit
+	prompt    filterPrompt
 	detail    bool
 	detailOff int
 	w, h      int
@@ -293,17 +292,9 @@ func (p *pgPane) Update(msg tea.Msg) (*pgPane, tea.Cmd) {
 		return p, nil
 	}
 	k := p.c.km
-	if p.editing {
-		switch {
-		case key.Matches(km, k.List.Back):
-			p.editing, p.edit.value = false, ""
-			p.setFilter("")
-		case km.String() == "enter":
-			p.editing = false
-		default:
-			if p.edit.handle(km) {
-				p.setFilter(p.edit.value)
-			}
+	if p.prompt.editing {
+		if v := p.prompt.key(km, k); v != p.filterStr {
+			p.setFilter(v)
 		}
 		return p, nil
 	}
@@ -323,7 +314,7 @@ func (p *pgPane) Update(msg tea.Msg) (*pgPane, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(km, k.List.Filter):
-		p.editing, p.edit.value = true, p.filterStr
+		p.prompt.open(p.filterStr)
 	case key.Matches(km, k.List.Back):
 		if p.filterStr != "" {
 			p.setFilter("")
@@ -376,7 +367,7 @@ func (p *pgPane) setFilter(s string) {
 }
 
 // capturesKeys is true while the filter line owns the keyboard.
-func (p *pgPane) capturesKeys() bool { return p.editing }
+func (p *pgPane) capturesKeys() bool { return p.prompt.editing }
 
 func (p *pgPane) title() string {
 	s, ok := p.feeds.current()
@@ -489,8 +480,8 @@ func (p *pgPane) gauge(v *pgView, w int) string {
 
 func (p *pgPane) infoLine(v *pgView) string {
 	th := p.c.th
-	if p.editing {
-		return th.Paints.Accent.Render("/ " + p.edit.view())
+	if p.prompt.editing {
+		return th.Paints.Accent.Render("/ " + p.prompt.edit.view())
 	}
 	parts := []string{"sort:" + pgSortKeys[p.sortKey]}
 	if p.filterStr != "" {

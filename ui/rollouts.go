@@ -18,18 +18,17 @@ import (
 const recentRollout = 30 * time.Minute
 
 type rolloutsPane struct {
-	cache   paneCache
-	c       *shared
-	feeds   feeds
-	index   []int
-	list    list
-	detail  bool
-	hist    list
-	undoTo  map[string]int64 // deployment key → revision chosen in history
-	filter  string
-	editing bool
-	edit    lineEdit
-	w, h    int
+	cache  paneCache
+	c      *shared
+	feeds  feeds
+	index  []int
+	list   list
+	detail bool
+	hist   list
+	undoTo map[string]int64 // deployment key → revision chosen in history
+	filter string
+	prompt filterPrompt
+	w, h   int
 	// counts and byRecent are for the summary line, made in rebuild:
 	// deployments per state, and indexes newest rollout first.
 	counts   map[sources.RolloutState]int
@@ -138,7 +137,7 @@ func (p *rolloutsPane) selected() *sources.Deployment {
 // undoTarget is the revision chosen in the history view, 0 = previous.
 func (p *rolloutsPane) undoTarget(d *sources.Deployment) int64 { return p.undoTo[d.Key()] }
 
-func (p *rolloutsPane) capturesKeys() bool { return p.editing }
+func (p *rolloutsPane) capturesKeys() bool { return p.prompt.editing }
 
 // Update handles keys while the pane has focus.
 func (p *rolloutsPane) Update(msg tea.Msg) (*rolloutsPane, tea.Cmd) {
@@ -148,16 +147,8 @@ func (p *rolloutsPane) Update(msg tea.Msg) (*rolloutsPane, tea.Cmd) {
 		return p, nil
 	}
 	k := p.c.km
-	if p.editing {
-		switch {
-		case key.Matches(km, k.List.Back):
-			p.editing, p.filter = false, ""
-		case km.String() == "enter":
-			p.editing = false
-		default:
-			p.edit.handle(km)
-			p.filter = p.edit.value
-		}
+	if p.prompt.editing {
+		p.filter = p.prompt.key(km, k)
 		p.rebuild()
 		return p, nil
 	}
@@ -193,7 +184,7 @@ func (p *rolloutsPane) Update(msg tea.Msg) (*rolloutsPane, tea.Cmd) {
 			p.rebuild()
 		}
 	case key.Matches(km, k.List.Filter):
-		p.editing, p.edit.value = true, p.filter
+		p.prompt.open(p.filter)
 	case key.Matches(km, k.Postgres.NextDB):
 		p.feeds.step(1)
 		p.rebuild()
@@ -257,8 +248,8 @@ func (p *rolloutsPane) draw(focused bool) []string {
 		body = append(body, p.detailLines(p.selected(), inner, focused)...)
 		footer = "j/k revision  enter: choose for undo  esc back"
 	default:
-		if p.editing {
-			body = append(body, th.Paints.Accent.Render("/ "+p.edit.view()))
+		if p.prompt.editing {
+			body = append(body, th.Paints.Accent.Render("/ "+p.prompt.edit.view()))
 		} else if p.filter != "" {
 			body = append(body, th.Paints.Muted.Render(fmt.Sprintf("filter %q", p.filter)))
 		}

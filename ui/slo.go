@@ -17,16 +17,15 @@ import (
 var sloWindows = []time.Duration{5 * time.Minute, time.Hour, 6 * time.Hour, 72 * time.Hour}
 
 type sloPane struct {
-	cache   paneCache
-	c       *shared
-	feeds   feeds
-	list    list
-	detail  bool
-	filter  string
-	editing bool
-	edit    lineEdit
-	index   []int
-	w, h    int
+	cache  paneCache
+	c      *shared
+	feeds  feeds
+	list   list
+	detail bool
+	filter string
+	prompt filterPrompt
+	index  []int
+	w, h   int
 }
 
 func newSLOPane(c *shared) *sloPane { return &sloPane{c: c} }
@@ -80,7 +79,7 @@ func (p *sloPane) wantHeight() int {
 		return 1 << 10
 	}
 	n := 2 + 1 + max(1, len(p.index)) // border, column titles, rows
-	if p.editing || p.filter != "" {
+	if p.prompt.editing || p.filter != "" {
 		n++
 	}
 	if s, ok := p.feeds.current(); !ok || s.Err != nil || s.Stale {
@@ -97,7 +96,7 @@ func (p *sloPane) selected() *sources.SLOStatus {
 	return &set.SLOs[p.index[min(p.list.cursor, len(p.index)-1)]]
 }
 
-func (p *sloPane) capturesKeys() bool { return p.editing }
+func (p *sloPane) capturesKeys() bool { return p.prompt.editing }
 
 // Update handles keys while the pane has focus.
 func (p *sloPane) Update(msg tea.Msg) (*sloPane, tea.Cmd) {
@@ -107,16 +106,8 @@ func (p *sloPane) Update(msg tea.Msg) (*sloPane, tea.Cmd) {
 		return p, nil
 	}
 	k := p.c.km
-	if p.editing {
-		switch {
-		case key.Matches(km, k.List.Back):
-			p.editing, p.filter = false, ""
-		case km.String() == "enter":
-			p.editing = false
-		default:
-			p.edit.handle(km)
-			p.filter = p.edit.value
-		}
+	if p.prompt.editing {
+		p.filter = p.prompt.key(km, k)
 		p.rebuild()
 		return p, nil
 	}
@@ -131,7 +122,7 @@ func (p *sloPane) Update(msg tea.Msg) (*sloPane, tea.Cmd) {
 			p.rebuild()
 		}
 	case key.Matches(km, k.List.Filter):
-		p.editing, p.edit.value = true, p.filter
+		p.prompt.open(p.filter)
 	case key.Matches(km, k.Postgres.NextDB):
 		p.feeds.step(1)
 		p.rebuild()
@@ -205,8 +196,8 @@ func (p *sloPane) draw(focused bool) []string {
 		body = append(body, p.detailLines(p.selected(), inner)...)
 		footer = "esc back"
 	default:
-		if p.editing {
-			body = append(body, th.Paints.Accent.Render("/ "+p.edit.view()))
+		if p.prompt.editing {
+			body = append(body, th.Paints.Accent.Render("/ "+p.prompt.edit.view()))
 		} else if p.filter != "" {
 			body = append(body, th.Paints.Muted.Render(fmt.Sprintf("filter %q", p.filter)))
 		}

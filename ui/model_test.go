@@ -433,7 +433,7 @@ func TestPGLayoutColumns(t *testing.T) {
 		return false
 	}
 	for w := 120; w <= 200; w += 5 {
-		cols := pgLayout(w)
+		cols := pgLayout(w, nil)
 		if len(cols) != 10 {
 			t.Fatalf("width %d: %d columns, want all 10", w, len(cols))
 		}
@@ -448,7 +448,7 @@ func TestPGLayoutColumns(t *testing.T) {
 	order := []pgCol{colClient, colWait, colApp, colUser, colBlk}
 	dropped := 0
 	for w := 119; w >= 30; w-- {
-		cols := pgLayout(w)
+		cols := pgLayout(w, nil)
 		n := 0
 		for n < len(order) && !has(cols, order[n]) {
 			n++

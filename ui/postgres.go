@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +38,9 @@ type pgView struct {
 	list     list
 	sel      bkey
 	hasSel   bool
+	// want is how wide the user and app columns would like to be for this
+	// snapshot's names (capped), so a wide pane shows them whole.
+	want map[pgCol]int
 }
 
 type pgPane struct {
@@ -98,6 +102,7 @@ func (p *pgPane) setSnapshot(s sources.Snapshot) {
 		return
 	}
 	v.act = act
+	v.want = nameWidths(act.Backends)
 	v.blocking = map[int32]bool{}
 	v.roots = map[int32]bool{}
 	for i := range act.Backends {
@@ -425,7 +430,7 @@ func (p *pgPane) draw(focused bool) []string {
 		if !v.act.CanSeeAll {
 			body = append(body, th.Paints.Warn.Render("role lacks pg_monitor: other roles' queries show <insufficient privilege>"))
 		}
-		cols := pgLayout(inner)
+		cols := pgLayout(inner, v.want)
 		body = append(body, th.Paints.Muted.Render(pgHeader(cols, th.Ellipsis)))
 		h := p.listHeight()
 		v.list.clamp(len(v.index), h)
@@ -524,6 +529,30 @@ var pgColW = map[pgCol]int{colMark: 2, colPID: 7, colUser: 11, colApp: 13, colCl
 var pgColTitle = map[pgCol]string{colMark: "", colPID: "PID", colUser: "USER", colApp: "APP", colClient: "CLIENT",
 	colState: "STATE", colWait: "WAIT", colDur: "DUR", colBlk: "BLOCKED BY", colQuery: "QUERY"}
 
+// Names wider than these are cut even in a wide pane: the query matters more.
+const (
+	pgMaxUserW = 20
+	pgMaxAppW  = 28
+	// pgRoomyQuery is the query width a pane keeps before it gives the rest
+	// to user and application names.
+	pgRoomyQuery = 40
+)
+
+// nameWidths measures the longest user and application names (up to their
+// caps), once per snapshot, so View never scans the rows.
+func nameWidths(bs []sources.Backend) map[pgCol]int {
+	user, app := 0, 0
+	for i := range bs {
+		if user < pgMaxUserW {
+			user = max(user, ansiWidth(bs[i].User))
+		}
+		if app < pgMaxAppW {
+			app = max(app, ansiWidth(bs[i].Application))
+		}
+	}
+	return map[pgCol]int{colUser: min(user, pgMaxUserW), colApp: min(app, pgMaxAppW)}
+}
+
 type pgColumn struct {
 	id pgCol
 	w  int
@@ -536,8 +565,11 @@ const pgMinQuery = 20
 // keeping at least pgMinQuery cells of query text; the query always gets
 // what is left. The client address matters least at 3 a.m., then the wait
 // event (the blocked-by column and the ▶/▷ marks already tell a lock pile-up),
-// then the application, the user, and last who blocks whom.
-func pgLayout(w int) []pgColumn {
+// then the application, the user, and last who blocks whom. A pane that can
+// keep pgRoomyQuery cells of query widens the application and user columns
+// towards want (the names' widths), application first: it is what the
+// runbook filters by; for it the client column goes first.
+func pgLayout(w int, want map[pgCol]int) []pgColumn {
 	ids := []pgCol{colMark, colPID, colUser, colApp, colClient, colState, colWait, colDur, colBlk}
 	dropOrder := []pgCol{colClient, colWait, colApp, colUser, colBlk}
 	width := func(ids []pgCol) int {
@@ -558,11 +590,28 @@ func pgLayout(w int) []pgColumn {
 			}
 		}
 	}
-	cols := make([]pgColumn, 0, len(ids)+1)
-	for _, id := range ids {
-		cols = append(cols, pgColumn{id, pgColW[id]})
+	spare := w - width(ids) - pgRoomyQuery
+	// "nudgecampaig…" hides whether it is the -api or the -worker: a whole
+	// application name is worth more than the client address.
+	if need := want[colApp] - pgColW[colApp]; need > 0 && need > spare && slices.Contains(ids, colClient) && slices.Contains(ids, colApp) {
+		ids = slices.DeleteFunc(ids, func(id pgCol) bool { return id == colClient })
+		spare = w - width(ids) - pgRoomyQuery
 	}
-	return append(cols, pgColumn{colQuery, max(1, w-width(ids))})
+	grow := map[pgCol]int{}
+	for _, id := range []pgCol{colApp, colUser} {
+		if spare > 0 && slices.Contains(ids, id) {
+			grow[id] = min(max(0, want[id]-pgColW[id]), spare)
+			spare -= grow[id]
+		}
+	}
+	cols := make([]pgColumn, 0, len(ids)+1)
+	used := 0
+	for _, id := range ids {
+		cw := pgColW[id] + grow[id]
+		cols = append(cols, pgColumn{id, cw})
+		used += cw + 1
+	}
+	return append(cols, pgColumn{colQuery, max(1, w-used)})
 }
 
 func pgHeader(cols []pgColumn, ell string) string {

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -335,13 +336,16 @@ func (s *Source) CreateSilence(ctx context.Context, sil sources.Silence) (string
 	if !sil.EndsAt.After(sil.StartsAt) {
 		return "", errors.New("alertmanager: a silence must end after it starts")
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+	defer cancel()
+	if err := s.checkNegativeMatchers(ctx, sil.Matchers); err != nil {
+		return "", err
+	}
 	body := wireSilence{StartsAt: sil.StartsAt.UTC(), EndsAt: sil.EndsAt.UTC(), CreatedBy: sil.CreatedBy, Comment: sil.Comment}
 	for _, m := range sil.Matchers {
 		eq := m.IsEqual
 		body.Matchers = append(body.Matchers, wireMatcher{Name: m.Name, Value: m.Value, IsRegex: m.IsRegex, IsEqual: &eq})
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
-	defer cancel()
 	var out struct {
 		SilenceID string `json:"silenceID"`
 	}
@@ -353,6 +357,55 @@ func (s *Source) CreateSilence(ctx context.Context, sil sources.Silence) (string
 	}
 	s.log.Info("silence created", "id", out.SilenceID, "createdBy", sil.CreatedBy)
 	return sources.Sanitize(out.SilenceID), nil
+}
+
+// checkNegativeMatchers refuses != and !~ matchers unless the server is
+// Alertmanager 0.22 or newer: older servers ignore isEqual, so a silence
+// meant for "everything but X" would silence exactly X.
+func (s *Source) checkNegativeMatchers(ctx context.Context, ms []sources.Matcher) error {
+	negative := false
+	for _, m := range ms {
+		negative = negative || !m.IsEqual
+	}
+	if !negative {
+		return nil
+	}
+	var status struct {
+		VersionInfo struct {
+			Version string `json:"version"`
+		} `json:"versionInfo"`
+	}
+	if err := s.do(ctx, http.MethodGet, "/api/v2/status", nil, nil, &status); err != nil {
+		return fmt.Errorf("alertmanager: cannot check its version before a negative matcher: %w", err)
+	}
+	v := sources.Sanitize(status.VersionInfo.Version)
+	if !versionAtLeast(v, 0, 22) {
+		return fmt.Errorf("alertmanager %s ignores != and !~ matchers (needs 0.22 or newer): the silence would match the opposite alerts", orUnknown(v))
+	}
+	return nil
+}
+
+// versionAtLeast compares a "0.25.0" style version with major.minor; an
+// unparsable version is treated as too old.
+func versionAtLeast(v string, major, minor int) bool {
+	v = strings.TrimPrefix(v, "v")
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	ma, err1 := strconv.Atoi(parts[0])
+	mi, err2 := strconv.Atoi(strings.TrimFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return ma > major || (ma == major && mi >= minor)
+}
+
+func orUnknown(v string) string {
+	if v == "" {
+		return "(unknown version)"
+	}
+	return v
 }
 
 // GetSilence reads one silence.

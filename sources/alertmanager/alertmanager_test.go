@@ -191,3 +191,38 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 }
+
+// Alertmanager before 0.22 ignores isEqual: a != silence would silence
+// exactly the alerts it meant to spare. Negative matchers need a new enough
+// server; positive ones never ask.
+func TestNegativeMatchersNeedAlertmanager022(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		ok      bool
+	}{{"0.21.0", false}, {"0.22.0", true}, {"0.25.0", true}, {"1.0.0", true}, {"", false}, {"garbage", false}} {
+		var posts, statuses atomic.Int32
+		src := newSource(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			switch r.URL.Path {
+			case "/api/v2/status":
+				statuses.Add(1)
+				json.NewEncoder(w).Encode(map[string]any{"versionInfo": map[string]string{"version": tc.version}})
+			case "/api/v2/silences":
+				posts.Add(1)
+				json.NewEncoder(w).Encode(map[string]string{"silenceID": "s1"})
+			}
+		})
+		neg := sources.Silence{Matchers: []sources.Matcher{{Name: "alertname", Value: "X", IsEqual: true}, {Name: "env", Value: "staging"}},
+			EndsAt: time.Now().Add(time.Hour), CreatedBy: "me", Comment: "c"}
+		_, err := src.CreateSilence(context.Background(), neg)
+		if tc.ok != (err == nil) || (!tc.ok && (posts.Load() != 0 || !strings.Contains(err.Error(), "needs 0.22"))) {
+			t.Errorf("version %q: err=%v posts=%d", tc.version, err, posts.Load())
+		}
+		pos := neg
+		pos.Matchers = neg.Matchers[:1]
+		statuses.Store(0)
+		if _, err := src.CreateSilence(context.Background(), pos); err != nil || statuses.Load() != 0 {
+			t.Errorf("version %q: positive silence: err=%v, status asked %d times", tc.version, err, statuses.Load())
+		}
+	}
+}

@@ -260,3 +260,22 @@ func TestAlertmanagerDown(t *testing.T) {
 		t.Error("CreateSilence against nothing succeeded")
 	}
 }
+
+// The real Alertmanager reports a version new enough for negative matchers,
+// and a != silence is stored as one.
+func TestNegativeMatcherOnRealAlertmanager(t *testing.T) {
+	am := testsrv.StartAlertmanager(t)
+	src, err := alertmanager.New(alertmanager.Options{URL: am.URL, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := []sources.Matcher{{Name: "alertname", Value: "HighErrorRate", IsEqual: true}, {Name: "env", Value: "staging"}}
+	id, err := src.CreateSilence(context.Background(), sources.Silence{Matchers: ms, EndsAt: time.Now().Add(time.Hour), CreatedBy: "test", Comment: "all but staging"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := src.GetSilence(context.Background(), id)
+	if err != nil || len(got.Matchers) != 2 || got.Matchers[1].IsEqual {
+		t.Fatalf("stored silence = %+v, %v", got, err)
+	}
+}

@@ -112,6 +112,14 @@ func TestTerminateHappyPathJournalsIntentAndOutcome(t *testing.T) {
 	}
 }
 
+func TestCancelNeedsARunningQuery(t *testing.T) {
+	r := newRig(t, nil)
+	_, err := r.ex.Plan(context.Background(), Request{Action: Cancel, Source: "pg main", Backends: []sources.Backend{r.pg.backends[4711]}})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "idle in transaction: no running query to cancel") {
+		t.Fatalf("cancel on idle in transaction: %v", err)
+	}
+}
+
 func TestCancelSingleIsLowRiskUnlessProduction(t *testing.T) {
 	r := newRig(t, nil)
 	p, err := r.ex.Plan(context.Background(), Request{Action: Cancel, Source: "pg main", Backends: []sources.Backend{r.pg.backends[4712]}})

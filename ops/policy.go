@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"flightdeck/sources"
@@ -81,6 +82,11 @@ func (p Policy) Check(req Request) error {
 		for _, b := range req.Backends {
 			if why := p.CheckBackend(b); why != "" {
 				return refuse(ErrPolicy, why)
+			}
+			// The server ignores a cancel sent to a backend with nothing
+			// running, so offering it would be a confirm dialog for a no-op.
+			if req.Action == Cancel && (b.State == "idle" || strings.HasPrefix(b.State, "idle in transaction")) {
+				return refuse(ErrInvalid, fmt.Sprintf("pid %d is %s: no running query to cancel (terminate ends the session)", b.PID, b.State))
 			}
 		}
 	case Undo, Restart, Scale, Pause, Resume:

@@ -94,7 +94,11 @@ func TestGoldenOverlays(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, false)
 			fx := pgFixture()
-			req := ops.Request{Action: c.kind, Source: "pg main", Backends: fx.Backends[:1]}
+			target := fx.Backends[:1] // the root blocker, idle in transaction
+			if c.kind == ops.Cancel {
+				target = fx.Backends[1:2] // cancel needs a running query
+			}
+			req := ops.Request{Action: c.kind, Source: "pg main", Backends: target}
 			p, err := e.exec.Plan(context.Background(), req)
 			if err != nil {
 				t.Fatal(err)

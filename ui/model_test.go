@@ -224,7 +224,8 @@ func runCmd(t *testing.T, m Model, cmd tea.Cmd) Model {
 func TestLowRiskConfirmFlow(t *testing.T) {
 	e := newEnv(t, false)
 	m := e.model(80, 24)
-	m, cmd := press(m, "3", "C")
+	// The second row is an active query: cancel needs something running.
+	m, cmd := press(m, "3", "j", "C")
 	if m.pending == "" {
 		t.Error("no pending notice while planning")
 	}
@@ -252,7 +253,7 @@ func TestLowRiskConfirmFlow(t *testing.T) {
 	e.clk.Add(time.Second)
 	m, cmd = press(m, "y")
 	m = runCmd(t, m, cmd)
-	if got := e.pg.calls(); len(got) != 1 || got[0] != 4711 {
+	if got := e.pg.calls(); len(got) != 1 || got[0] != 4801 {
 		t.Fatalf("signals %v", got)
 	}
 	if !strings.Contains(m.status, "done") || m.statusBad {

@@ -418,7 +418,7 @@ func TestPrivileges(t *testing.T) {
 		t.Logf("privilege error: %v", err)
 		// Through the Executor: the outcome is a failure, journaled.
 		f := newExecutor(t, src, ops.DefaultPolicy(), false)
-		plan, err := f.exec.Plan(context.Background(), ops.Request{Action: ops.Cancel, Source: src.Name(), Backends: []sources.Backend{*b}})
+		plan, err := f.exec.Plan(context.Background(), ops.Request{Action: ops.Terminate, Source: src.Name(), Backends: []sources.Backend{*b}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -132,7 +132,14 @@ func (m Model) reasonFor(e actionEntry, denied sources.Denied) string {
 	// CheckTarget: whether the action can apply to this selection at all;
 	// parameters still to be typed in a form are checked when submitted.
 	if err := m.policy.CheckTarget(e.req); err != nil {
-		rs = append(rs, err.Error())
+		// "invalid request: pid 7 is idle…" reads as a fault; the reason
+		// alone says it. Policy refusals keep their "refused by policy".
+		var r *ops.Refusal
+		if errors.As(err, &r) && errors.Is(r.Kind, ops.ErrInvalid) && r.Reason != "" {
+			rs = append(rs, r.Reason)
+		} else {
+			rs = append(rs, err.Error())
+		}
 	}
 	return strings.Join(rs, "; ")
 }

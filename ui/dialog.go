@@ -438,7 +438,7 @@ func (m Model) formContent() dialogContent {
 		out = append(out, th.Paints.Muted.Render(fmt.Sprintf("currently %d replicas; without override %d–%d", d.Replicas, lo, hi)))
 	}
 	if f.entry.kind == ops.Silence {
-		out = append(out, th.Paints.Muted.Render(fmt.Sprintf(`matchers like {alertname="X", severity="critical"}; max %s`, m.policy.SilenceMax)))
+		out = append(out, th.Paints.Muted.Render(fmt.Sprintf(`matchers like {alertname="X", severity="critical"}; max %s`, ops.FormatDuration(m.policy.SilenceMax))))
 	}
 	out = append(out, "")
 	for i, fl := range f.fields {

@@ -69,6 +69,9 @@ func pgFixture() *sources.PGActivity {
 	bs = append(bs, av)
 	return &sources.PGActivity{ServerVersion: 160002, MaxConnections: 100, ReservedConnections: 3, TrackActivityQuerySize: 1024,
 		Backends: bs, Connections: 84, ByState: map[string]int{"active": 6, "idle": 70, "idle in transaction": 1},
+		ByApp:      map[string]int{"nudge-api": 61, "nudge-worker": 14, "psql": 4, "metabase": 3, "flightdeck": 2},
+		ByUser:     map[string]int{"app": 75, "analyst": 4, "reporting": 3, "flightdeck": 2},
+		ByDatabase: map[string]int{"nudgecampaign": 84},
 		OldestXact: &bs[0], LongestIdleX: &bs[0], CanSeeAll: true, Now: t0,
 		Denied: sources.Denied{}}
 }

@@ -41,6 +41,9 @@ type pgView struct {
 	// want is how wide the user and app columns would like to be for this
 	// snapshot's names (capped), so a wide pane shows them whole.
 	want map[pgCol]int
+	// holders says who holds the connections (top applications, users and
+	// databases), made once per snapshot: the runbook's first question.
+	holders string
 }
 
 type pgPane struct {
@@ -103,6 +106,7 @@ func (p *pgPane) setSnapshot(s sources.Snapshot) {
 	}
 	v.act = act
 	v.want = nameWidths(act.Backends)
+	v.holders = holdersLine(act)
 	v.blocking = map[int32]bool{}
 	v.roots = map[int32]bool{}
 	for i := range act.Backends {
@@ -276,8 +280,54 @@ func (p *pgPane) matching() []sources.Backend {
 }
 
 // headerLines is how many lines sit above the rows.
+// showHolders is whether the pane is tall enough for the who-holds line and
+// still a useful number of rows.
+func (p *pgPane) showHolders() bool { return p.h >= 14 }
+
+// holdersLine lists the top three applications, users and databases by
+// connections held.
+func holdersLine(a *sources.PGActivity) string {
+	top := func(label string, m map[string]int) string {
+		if len(m) == 0 {
+			return ""
+		}
+		type kv struct {
+			k string
+			n int
+		}
+		kvs := make([]kv, 0, len(m))
+		for k, n := range m {
+			kvs = append(kvs, kv{k, n})
+		}
+		sort.Slice(kvs, func(i, j int) bool {
+			if kvs[i].n != kvs[j].n {
+				return kvs[i].n > kvs[j].n
+			}
+			return kvs[i].k < kvs[j].k
+		})
+		parts := make([]string, 0, 3)
+		for i := 0; i < len(kvs) && i < 3; i++ {
+			parts = append(parts, kvs[i].k+" "+strconv.Itoa(kvs[i].n))
+		}
+		if len(kvs) > 3 {
+			parts = append(parts, "…")
+		}
+		return label + " " + strings.Join(parts, " · ")
+	}
+	var parts []string
+	for _, t := range []string{top("by app", a.ByApp), top("by user", a.ByUser), top("by db", a.ByDatabase)} {
+		if t != "" {
+			parts = append(parts, t)
+		}
+	}
+	return strings.Join(parts, "   ")
+}
+
 func (p *pgPane) headerLines() int {
 	n := 3 // gauge, info, column titles
+	if p.showHolders() {
+		n++
+	}
 	if v := p.view(); v != nil && v.act != nil && !v.act.CanSeeAll {
 		n++
 	}
@@ -426,6 +476,9 @@ func (p *pgPane) draw(focused bool) []string {
 	} else {
 		body = append(body, notice...)
 		body = append(body, p.gauge(v, inner))
+		if p.showHolders() {
+			body = append(body, th.Paints.Muted.Render(fit(v.holders, inner, th.Ellipsis)))
+		}
 		body = append(body, p.infoLine(v))
 		if !v.act.CanSeeAll {
 			body = append(body, th.Paints.Warn.Render("role lacks pg_monitor: other roles' queries show <insufficient privilege>"))
@@ -479,6 +532,9 @@ func (p *pgPane) gauge(v *pgView, w int) string {
 	out += "  " + strings.Join(parts, " · ")
 	if a.OldestXact != nil {
 		out += fmt.Sprintf("  oldest xact %s (pid %d)", fmtDur(p.refNow(v).Sub(a.OldestXact.XactStart)), a.OldestXact.PID)
+	}
+	if x := a.LongestIdleX; x != nil && (a.OldestXact == nil || x.PID != a.OldestXact.PID) {
+		out += fmt.Sprintf("  longest idle-tx %s (pid %d)", fmtDur(p.refNow(v).Sub(x.StateChange)), x.PID)
 	}
 	return fit(out, w, th.Ellipsis)
 }

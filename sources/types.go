@@ -318,8 +318,9 @@ type Deployment struct {
 	Paused             bool
 	Revision           int64    // current revision
 	Images             []string // current pod template images; sanitized
-	// RolledOutAt is when the current revision's ReplicaSet was created:
-	// "deployed 4m ago" next to a burning SLO.
+	// RolledOutAt is when the current revision's ReplicaSet was created, or
+	// later, when it was seen becoming current again by a rollback (which
+	// reuses the old ReplicaSet): "deployed 4m ago" next to a burning SLO.
 	RolledOutAt time.Time
 	// History lists revisions newest first.
 	History []Revision

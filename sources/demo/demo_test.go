@@ -476,6 +476,10 @@ func TestUndo(t *testing.T) {
 	if d.UID != before.UID || d.Generation <= before.Generation {
 		t.Errorf("uid/generation %s %d", d.UID, d.Generation)
 	}
+	// The reused ReplicaSet is days old, but the rollback just happened.
+	if want := epoch.Add(100 * time.Second); !d.RolledOutAt.Equal(want) {
+		t.Errorf("rolled out at %s, want the rollback's time %s", d.RolledOutAt, want)
+	}
 
 	at(c, 130)
 	d, _ = k.GetDeployment(ctx, "production", "nudgecampaign-api")

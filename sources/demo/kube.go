@@ -59,13 +59,16 @@ type deployment struct {
 	poolPerPod int    // Postgres connections each pod keeps open
 	app        string // application_name of those connections
 
-	replicas         int32
-	paused           bool
-	generation       int64
-	observed         int64
-	resourceVersion  int64
-	history          []*revision
-	cur              *revision
+	replicas        int32
+	paused          bool
+	generation      int64
+	observed        int64
+	resourceVersion int64
+	history         []*revision
+	cur             *revision
+	// rolledAt is when cur became current; a rollback reuses an old
+	// ReplicaSet, so its creation time alone would say "days ago".
+	rolledAt         time.Time
 	curPods, oldPods []pod
 	nextStep         int64
 	// pending is a template change made while paused; it rolls out on resume.
@@ -223,6 +226,13 @@ func (w *World) apply(d *deployment, tmpl podTemplate, cause string) {
 	w.rollTo(d, r)
 }
 
+func laterOf(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 // rollTo makes r the current revision with the next revision number, as the
 // deployment controller does: a ReplicaSet that already exists keeps its
 // name and creation time and loses its old number.
@@ -235,6 +245,7 @@ func (w *World) rollTo(d *deployment, r *revision) {
 	r.num = top + 1
 	d.history = append(d.history, r)
 	d.cur = r
+	d.rolledAt = w.wall(w.tick).Truncate(time.Second)
 	all := append(append([]pod(nil), d.curPods...), d.oldPods...)
 	d.curPods, d.oldPods = nil, nil
 	for _, p := range all {
@@ -305,7 +316,7 @@ func (w *World) snapshotDeployment(d *deployment) sources.Deployment {
 		Paused:             d.paused,
 		Revision:           d.cur.num,
 		Images:             []string{d.cur.tmpl.Image},
-		RolledOutAt:        d.cur.created,
+		RolledOutAt:        laterOf(d.cur.created, d.rolledAt),
 	}
 	rolling := cur < d.replicas && !d.paused
 	if rolling {

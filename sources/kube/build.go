@@ -1,6 +1,8 @@
 package kube
 
 import (
+	"time"
+
 	"fmt"
 	"slices"
 	"strconv"
@@ -111,7 +113,10 @@ func newRSInfo(rs *appsv1.ReplicaSet) *rsInfo {
 // namespace/name, each with its history from the ReplicaSets it controls.
 // Slices inside (Images) are shared with the cache and between snapshots;
 // payloads are read-only. Context, Denied and Protected are the caller's.
-func buildSet(deps []*depInfo, rss []*rsInfo) *sources.RolloutSet {
+//
+// revisedAt says when a ReplicaSet was seen taking a newer revision (a
+// rollback); nil or zero means never, and its creation time stands.
+func buildSet(deps []*depInfo, rss []*rsInfo, revisedAt func(types.UID) time.Time) *sources.RolloutSet {
 	owned := make(map[types.UID][]*rsInfo, len(deps))
 	for _, rs := range rss {
 		if rs.owner != "" && rs.ok {
@@ -120,7 +125,7 @@ func buildSet(deps []*depInfo, rss []*rsInfo) *sources.RolloutSet {
 	}
 	set := &sources.RolloutSet{Deployments: make([]sources.Deployment, 0, len(deps))}
 	for _, d := range deps {
-		set.Deployments = append(set.Deployments, assemble(d, owned[types.UID(d.dep.UID)]))
+		set.Deployments = append(set.Deployments, assemble(d, owned[types.UID(d.dep.UID)], revisedAt))
 	}
 	slices.SortFunc(set.Deployments, func(a, b sources.Deployment) int {
 		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
@@ -131,8 +136,10 @@ func buildSet(deps []*depInfo, rss []*rsInfo) *sources.RolloutSet {
 	return set
 }
 
-// assemble attaches history (newest first) and RolledOutAt to a deployment.
-func assemble(d *depInfo, rss []*rsInfo) sources.Deployment {
+// assemble attaches history (newest first) and RolledOutAt to a deployment:
+// when the current revision's ReplicaSet was created, or later, when it was
+// seen becoming current again by a rollback.
+func assemble(d *depInfo, rss []*rsInfo, revisedAt func(types.UID) time.Time) sources.Deployment {
 	out := d.dep
 	if len(rss) == 0 {
 		return out
@@ -144,6 +151,11 @@ func assemble(d *depInfo, rss []*rsInfo) sources.Deployment {
 		}
 		if rs.rev.Number == out.Revision {
 			out.RolledOutAt = rs.rev.CreatedAt
+			if revisedAt != nil {
+				if t := revisedAt(rs.UID); t.After(out.RolledOutAt) {
+					out.RolledOutAt = t
+				}
+			}
 		}
 		out.History = append(out.History, rs.rev)
 	}
@@ -166,7 +178,7 @@ func buildDeployment(d *appsv1.Deployment, rss []*appsv1.ReplicaSet) sources.Dep
 	for i, rs := range rss {
 		infos[i] = newRSInfo(rs)
 	}
-	return assemble(newDepInfo(d), infos)
+	return assemble(newDepInfo(d), infos, nil)
 }
 
 // revisionOf parses deployment.kubernetes.io/revision; 0 when absent or bad.

@@ -806,3 +806,42 @@ func TestBadTokenIsUnauthorized(t *testing.T) {
 		return p.set == nil && p.err != nil && strings.Contains(p.err.Error(), "unauthorized")
 	}, "an unauthorized error")
 }
+
+// After a rollback the reused ReplicaSet keeps its old creation time; the
+// pane must still say the rollout just happened, not days ago.
+func TestRolledOutAtAfterUndoIsWhenItHappened(t *testing.T) {
+	e := newEnv(t)
+	e.create(t, apiDeployment("api", "nudgecampaign/api:v5.0.0", "deploy v5.0.0"))
+	e.rollout(t, "api", "deploy v5.0.1", 2, setImage("nudgecampaign/api:v5.0.1"))
+	// The source's clock runs two days ahead, so "when it was seen" and
+	// "when the ReplicaSet was created" cannot be confused.
+	later := time.Now().Add(48 * time.Hour)
+	src := e.source(t, e.k.AdminKubeconfig, func(o *kube.Options) { o.Now = func() time.Time { return later } })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	var c collector
+	go func() { defer close(done); src.Run(ctx, c.publish) }()
+	t.Cleanup(func() { cancel(); <-done })
+	n := c.waitPub(t, 0, 30*time.Second, hasDeployment("api", 2), "api rev 2")
+
+	ex := executor(t, src, ops.Policy{})
+	if _, res := act(t, ex, src, e.ns, "api", ops.Undo, ops.Params{}); !res.OK {
+		t.Fatalf("undo: %+v", res)
+	}
+	var got sources.Deployment
+	c.waitPub(t, n, 30*time.Second, func(p published) bool {
+		if p.set == nil {
+			return false
+		}
+		for _, d := range p.set.Deployments {
+			if d.Name == "api" && d.Revision == 3 {
+				got = d
+				return true
+			}
+		}
+		return false
+	}, "api rev 3")
+	if !got.RolledOutAt.Equal(later) {
+		t.Fatalf("RolledOutAt = %v, want the moment the rollback was seen (%v)", got.RolledOutAt, later)
+	}
+}

@@ -21,6 +21,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -77,6 +78,10 @@ type Source struct {
 	mu     sync.Mutex
 	denied map[string]sources.Denied
 	user   string
+	// revised records when this process saw an existing ReplicaSet take a
+	// newer revision number: a rollback reuses the old ReplicaSet, whose
+	// creation time would make the rollback look days old.
+	revised map[types.UID]time.Time
 }
 
 var klogOnce sync.Once
@@ -207,7 +212,7 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 // snapshot assembles the payload from cached infos plus the last known
 // permissions.
 func (s *Source) snapshot(deps []*depInfo, rss []*rsInfo) *sources.RolloutSet {
-	set := buildSet(deps, rss)
+	set := buildSet(deps, rss, s.revisedAt)
 	set.Context = s.context
 	set.Protected = slices.Clone(s.opts.ProtectedNamespaces)
 	s.mu.Lock()
@@ -219,6 +224,29 @@ func (s *Source) snapshot(deps []*depInfo, rss []*rsInfo) *sources.RolloutSet {
 	}
 	s.mu.Unlock()
 	return set
+}
+
+// revisedAt is when rs was seen becoming a newer revision (zero if never).
+func (s *Source) revisedAt(rs types.UID) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.revised[rs]
+}
+
+// noteRevision records a ReplicaSet reused for a newer revision (a rollback)
+// and forgets deleted ones.
+func (s *Source) noteRevision(old, cur *rsInfo) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case cur == nil && old != nil:
+		delete(s.revised, old.UID)
+	case old != nil && cur != nil && old.ok && cur.ok && cur.rev.Number > old.rev.Number:
+		if s.revised == nil {
+			s.revised = map[types.UID]time.Time{}
+		}
+		s.revised[cur.UID] = s.now()
+	}
 }
 
 // nsOf lists the namespaces of deps, sorted, for permission checks when all

@@ -213,6 +213,25 @@ func (s *Source) informers(st *runState) []informerPair {
 		UpdateFunc: func(any, any) { st.notify() },
 		DeleteFunc: func(any) { st.notify() },
 	}
+	// ReplicaSets also tell when one is reused by a rollback.
+	rsHandler := cache.ResourceEventHandlerFuncs{
+		AddFunc: func(any) { st.notify() },
+		UpdateFunc: func(old, cur any) {
+			o, _ := old.(*rsInfo)
+			c, _ := cur.(*rsInfo)
+			s.noteRevision(o, c)
+			st.notify()
+		},
+		DeleteFunc: func(obj any) {
+			if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = t.Obj
+			}
+			if o, ok := obj.(*rsInfo); ok {
+				s.noteRevision(o, nil)
+			}
+			st.notify()
+		},
+	}
 	selector := s.opts.Selector
 	pairs := make([]informerPair, 0, len(s.namespaces))
 	for _, ns := range s.namespaces {
@@ -232,7 +251,11 @@ func (s *Source) informers(st *runState) []informerPair {
 				s.log.Warn("watch failed", "resource", what, "namespace", ns, "err", err)
 				st.setErr(apiError("watch "+what, ns, err))
 			})
-			_, _ = inf.AddEventHandler(handler)
+			if inf == p.rss {
+				_, _ = inf.AddEventHandler(rsHandler)
+			} else {
+				_, _ = inf.AddEventHandler(handler)
+			}
 		}
 		pairs = append(pairs, p)
 	}

@@ -247,7 +247,7 @@ func BenchmarkBuildSnapshot(b *testing.B) {
 	b.ResetTimer()
 	var set *sources.RolloutSet
 	for i := 0; i < b.N; i++ {
-		set = buildSet(deps, rss)
+		set = buildSet(deps, rss, nil)
 	}
 	b.StopTimer()
 	// After the loop: ResetTimer drops metrics reported before it.

@@ -13,22 +13,6 @@ import (
 	"flightdeck/ops"
 )
 
-// e2eRules is the ops manual's HighErrorRate rule with a test-sized `for:`
-// and threshold: the target serves 1000 requests per scrape at 50% errors.
-const e2eRules = `groups:
-  - name: application
-    interval: 1s
-    rules:
-      - alert: HighErrorRate
-        expr: rate(http_requests_total{status=~"5.."}[5m]) > 10
-        for: 1s
-        labels:
-          severity: critical
-        annotations:
-          summary: High error rate detected
-          description: "Error rate is {{ $value }} errors per second"
-`
-
 // TestLiveSLOPageAndSilence is the Prometheus/Alertmanager issue's "done
 // means" through the real binary: a burning SLO shows page, the alert fires,
 // and a silence made from the cockpit is visible with amtool and turns the
@@ -37,7 +21,7 @@ func TestLiveSLOPageAndSilence(t *testing.T) {
 	amtool := testsrv.LookBin(t, "apt-get install prometheus-alertmanager", "amtool")
 	app := testsrv.StartAppTarget(t, 1000)
 	am := testsrv.StartAlertmanager(t)
-	prom := testsrv.StartPrometheus(t, testsrv.PrometheusOptions{Targets: []string{app.Addr}, Rules: e2eRules, Alertmanager: am.URL})
+	prom := testsrv.StartPrometheus(t, testsrv.PrometheusOptions{Targets: []string{app.Addr}, Rules: testsrv.HighErrorRateRules("1s"), Alertmanager: am.URL})
 	app.SetErrorRatio(0.5)
 
 	dir := t.TempDir()

@@ -239,3 +239,28 @@ func (a *AppTarget) advance() {
 		errObs.Observe(1.5) // failing requests are slow (timeouts upstream)
 	}
 }
+
+// HighErrorRateRules is the ops manual's HighErrorRate rule file with two
+// test-sized changes: `for:` is the given duration (e.g. "1s") instead of
+// 5m, and the threshold is 10 errors/s instead of 0.05. StartAppTarget
+// serves 1000 requests per scrape with a 0.05% baseline (0.5 errors/s), on
+// which the manual's literal 0.05/s would already fire; and a series younger
+// than the 5m range has its extrapolated increase divided by the whole
+// range, so at 50% errors the rate climbs ~1.7/s per second and 10/s comes
+// within seconds.
+func HighErrorRateRules(forDur string) string {
+	return `groups:
+  - name: application
+    interval: 1s
+    rules:
+      - alert: HighErrorRate
+        expr: rate(http_requests_total{status=~"5.."}[5m]) > 10
+        for: ` + forDur + `
+        labels:
+          severity: critical
+        annotations:
+          summary: High error rate detected
+          description: "Error rate is {{ $value }} errors per second"
+          runbook_url: https://runbooks.example/high-error-rate
+`
+}

@@ -18,25 +18,8 @@ import (
 	"flightdeck/sources/alertmanager"
 )
 
-// The ops manual's HighErrorRate rule with a test-sized `for:` (1s instead
-// of 5m) and threshold (10 errors/s instead of the literal 0.05/s): the
-// target serves 1000 requests/s at 50% errors, and a series younger than the
-// 5m range has its rate diluted by the whole range, so 10/s comes within
-// seconds. See sources/prom's integration test for the arithmetic.
-const testRules = `groups:
-  - name: application
-    interval: 1s
-    rules:
-      - alert: HighErrorRate
-        expr: rate(http_requests_total{status=~"5.."}[5m]) > 10
-        for: 1s
-        labels:
-          severity: critical
-        annotations:
-          summary: High error rate detected
-          description: "Error rate is {{ $value }} errors per second"
-          runbook_url: https://runbooks.example/high-error-rate
-`
+// testRules is the manual's HighErrorRate rule, test-sized (see testsrv).
+var testRules = testsrv.HighErrorRateRules("1s")
 
 func waitFor(t testing.TB, timeout time.Duration, cond func() (bool, string)) {
 	t.Helper()

@@ -18,27 +18,8 @@ import (
 	"flightdeck/sources/prom"
 )
 
-// The ops manual's HighErrorRate rule, with two test-sized changes: `for:`
-// is 5s instead of 5m, and the threshold is 10 errors/s instead of 0.05.
-// The target serves 1000 requests per scrape (per second) with a baseline of
-// 0.05% errors (0.5/s), on which the manual's literal 0.05/s would already
-// fire. And the series is younger than the 5m range: Prometheus divides the
-// extrapolated increase by the whole range, so the rate climbs ~1.7/s per
-// second at 50% errors, and 10/s is reached in seconds, not minutes.
-const testRules = `groups:
-  - name: application
-    interval: 1s
-    rules:
-      - alert: HighErrorRate
-        expr: rate(http_requests_total{status=~"5.."}[5m]) > 10
-        for: 5s
-        labels:
-          severity: critical
-        annotations:
-          summary: High error rate detected
-          description: "Error rate is {{ $value }} errors per second"
-          runbook_url: https://runbooks.example/high-error-rate
-`
+// testRules is the manual's HighErrorRate rule, test-sized (see testsrv).
+var testRules = testsrv.HighErrorRateRules("5s")
 
 // The ops manual's SLOs. Performance is "95% of requests under 200ms", but
 // the manual's histogram has no 0.2 bucket (see the README); the test uses

@@ -21,21 +21,6 @@ import (
 // testRules is the manual's HighErrorRate rule, test-sized (see testsrv).
 var testRules = testsrv.HighErrorRateRules("1s")
 
-func waitFor(t testing.TB, timeout time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s: %s", timeout, why)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
 func fetch(t testing.TB, src *alertmanager.Source) *sources.AlertSet {
 	t.Helper()
 	p, err := src.Fetch(context.Background())
@@ -59,7 +44,7 @@ func findAlert(set *sources.AlertSet, name string) *sources.Alert {
 func waitAlertState(t *testing.T, src *alertmanager.Source, name string, want sources.AlertState) sources.Alert {
 	t.Helper()
 	var a *sources.Alert
-	waitFor(t, 90*time.Second, func() (bool, string) {
+	testsrv.WaitFor(t, 90*time.Second, func() (bool, string) {
 		set := fetch(t, src)
 		a = findAlert(set, name)
 		if a == nil {

@@ -62,7 +62,7 @@ func startWorld(t testing.TB, amURL string) world {
 	// Rates need two samples in the window, and the error series needs an
 	// increase; wait for both, as of a few seconds ago (where the tests
 	// evaluate: see clock.set), instead of sleeping.
-	waitFor(t, 90*time.Second, func() (bool, string) {
+	testsrv.WaitFor(t, 90*time.Second, func() (bool, string) {
 		v := query(t, p.URL, `sum(rate(http_requests_total{status="500"}[5m])) > 0 and sum(rate(http_requests_total[5m])) > 0`, time.Now().Add(-4*time.Second))
 		return !math.IsNaN(v), fmt.Sprintf("no error rate yet (%d scrapes)", target.Scrapes())
 	})
@@ -107,21 +107,6 @@ func query(t testing.TB, base, expr string, ts time.Time) float64 {
 		t.Fatal(err)
 	}
 	return f
-}
-
-func waitFor(t testing.TB, timeout time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s: %s", timeout, why)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
 }
 
 // clock is a settable Options.Now, so the source and the direct queries
@@ -245,7 +230,7 @@ func TestSLOsAgainstRealPrometheus(t *testing.T) {
 	t.Logf("%s: raising errors to 50%%", time.Now().Format(time.TimeOnly))
 	w.target.SetErrorRatio(0.5)
 	var seenPending bool
-	waitFor(t, 90*time.Second, func() (bool, string) {
+	testsrv.WaitFor(t, 90*time.Second, func() (bool, string) {
 		p, err := alerts.Fetch(context.Background())
 		if err != nil {
 			return false, err.Error()
@@ -276,7 +261,7 @@ func TestSLOsAgainstRealPrometheus(t *testing.T) {
 
 	t.Logf("%s: alert firing", time.Now().Format(time.TimeOnly))
 	var st sources.SLOStatus
-	waitFor(t, 90*time.Second, func() (bool, string) {
+	testsrv.WaitFor(t, 90*time.Second, func() (bool, string) {
 		at = clk.set()
 		st = fetchSLOs(t, src).SLOs[0]
 		return st.Level == sources.SLOPage, fmt.Sprintf("level %s: %s, burn %v", st.Level, st.Reason, st.Burn)
@@ -292,7 +277,7 @@ func TestSLOsAgainstRealPrometheus(t *testing.T) {
 	t.Logf("%s: SLO pages: %s", time.Now().Format(time.TimeOnly), st.Reason)
 	// The sparkline's newest point, once a step boundary has data, is
 	// Prometheus's 1h burn rate at that boundary.
-	waitFor(t, 60*time.Second, func() (bool, string) {
+	testsrv.WaitFor(t, 60*time.Second, func() (bool, string) {
 		at = clk.set()
 		st = fetchSLOs(t, src).SLOs[0]
 		return len(st.Spark) > 0 && !math.IsNaN(st.Spark[len(st.Spark)-1]), fmt.Sprintf("spark %v", st.Spark)

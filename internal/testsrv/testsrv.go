@@ -117,7 +117,7 @@ func StartProcess(t testing.TB, logPath string, cmd *exec.Cmd) {
 	})
 }
 
-// WaitFor polls cond every 250 ms until it holds, failing t with cond's last
+// WaitFor polls cond every 100 ms until it holds, failing t with cond's last
 // explanation after timeout. A deadline for a shared, noisy machine, never a
 // measurement.
 func WaitFor(t testing.TB, timeout time.Duration, cond func() (bool, string)) {
@@ -131,6 +131,6 @@ func WaitFor(t testing.TB, timeout time.Duration, cond func() (bool, string)) {
 		if time.Now().After(deadline) {
 			t.Fatalf("condition not met within %s: %s", timeout, why)
 		}
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -151,7 +151,7 @@ func setImage(img string) func(*corev1.PodSpec) {
 func (e *env) waitRevision(t *testing.T, name string, want int64) *appsv1.Deployment {
 	t.Helper()
 	var d *appsv1.Deployment
-	waitFor(t, 60*time.Second, func() (bool, string) {
+	testsrv.WaitFor(t, 60*time.Second, func() (bool, string) {
 		var err error
 		d, err = e.cs.AppsV1().Deployments(e.ns).Get(context.Background(), name, metav1.GetOptions{})
 		if err != nil {
@@ -162,25 +162,6 @@ func (e *env) waitRevision(t *testing.T, name string, want int64) *appsv1.Deploy
 			fmt.Sprintf("%s: revision %q (want %d), generation %d observed %d", name, got, want, d.Generation, d.Status.ObservedGeneration)
 	})
 	return d
-}
-
-// waitFor polls cond until it holds or the deadline passes (a deadline, not
-// a timed assertion: it only bounds how long a broken test hangs).
-func waitFor(t *testing.T, timeout time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		last = why
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met after %s: %s", timeout, last)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // threeRevisions creates name with the ops manual's history: v5.0.0, v5.0.1
@@ -259,7 +240,7 @@ func TestHistoryAndStatus(t *testing.T) {
 	if err := src.SetPaused(ctxT(t), e.ns, "paused", true); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 60*time.Second, func() (bool, string) {
+	testsrv.WaitFor(t, 60*time.Second, func() (bool, string) {
 		d, err := src.GetDeployment(ctxT(t), e.ns, "stuck")
 		if err != nil {
 			return false, err.Error()
@@ -471,7 +452,7 @@ func TestRestartAndScaleMatchKubectl(t *testing.T) {
 		t.Fatalf("scale: %s", res.Summary)
 	}
 	e.k.Kubectl(t, "-n", e.ns, "scale", "deployment/api-kubectl", "--replicas=4")
-	waitFor(t, 30*time.Second, func() (bool, string) {
+	testsrv.WaitFor(t, 30*time.Second, func() (bool, string) {
 		a, b := e.snapshotOf(t, "api-cockpit"), e.snapshotOf(t, "api-kubectl")
 		return a.replicas == 4 && b.replicas == 4, fmt.Sprintf("replicas %d / %d", a.replicas, b.replicas)
 	})
@@ -560,7 +541,7 @@ func TestLimitedUserDeniedAndForbidden(t *testing.T) {
 
 	// Read-only: the pane works, every action is denied with the reason.
 	e.bindLimited(t, "flightdeck-read")
-	waitFor(t, 30*time.Second, func() (bool, string) { // RBAC caches settle within a moment
+	testsrv.WaitFor(t, 30*time.Second, func() (bool, string) { // RBAC caches settle within a moment
 		_, err := src.Fetch(ctxT(t))
 		return err == nil, fmt.Sprint(err)
 	})
@@ -602,7 +583,7 @@ func TestLimitedUserDeniedAndForbidden(t *testing.T) {
 
 	// The documented acting role is enough for every action.
 	e.bindLimited(t, "flightdeck-operate")
-	waitFor(t, 30*time.Second, func() (bool, string) {
+	testsrv.WaitFor(t, 30*time.Second, func() (bool, string) {
 		p, err := src.Fetch(ctxT(t))
 		if err != nil {
 			return false, err.Error()
@@ -647,7 +628,7 @@ func (c *collector) publish(p sources.Payload, err error) {
 func (c *collector) waitPub(t *testing.T, from int, timeout time.Duration, ok func(published) bool, what string) int {
 	t.Helper()
 	idx := -1
-	waitFor(t, timeout, func() (bool, string) {
+	testsrv.WaitFor(t, timeout, func() (bool, string) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		for i := from; i < len(c.pubs); i++ {
@@ -714,7 +695,7 @@ func TestHubKeepsDataWhileAPIServerIsDownAndRecovers(t *testing.T) {
 	t.Cleanup(func() { cancel(); hub.Wait() })
 	latest := func() sources.Snapshot { return hub.Latest()[0] }
 
-	waitFor(t, 30*time.Second, func() (bool, string) {
+	testsrv.WaitFor(t, 30*time.Second, func() (bool, string) {
 		s := latest()
 		return s.Data != nil && s.Err == nil, fmt.Sprintf("data %v err %v", s.Data != nil, s.Err)
 	})
@@ -725,7 +706,7 @@ func TestHubKeepsDataWhileAPIServerIsDownAndRecovers(t *testing.T) {
 			_ = e.k.StartAPIServer()
 		}
 	})
-	waitFor(t, 90*time.Second, func() (bool, string) {
+	testsrv.WaitFor(t, 90*time.Second, func() (bool, string) {
 		s := latest()
 		return s.Err != nil && s.Stale && s.Data != nil, fmt.Sprintf("err %v stale %t", s.Err, s.Stale)
 	})
@@ -736,7 +717,7 @@ func TestHubKeepsDataWhileAPIServerIsDownAndRecovers(t *testing.T) {
 	restarted = true
 	// A change made after the restart proves the watches are live again.
 	e.rollout(t, "api", "deploy v5.0.1", 2, setImage("nudgecampaign/api:v5.0.1"))
-	waitFor(t, 90*time.Second, func() (bool, string) {
+	testsrv.WaitFor(t, 90*time.Second, func() (bool, string) {
 		s := latest()
 		if s.Err != nil || s.Stale || s.Data == nil {
 			return false, fmt.Sprintf("err %v stale %t", s.Err, s.Stale)

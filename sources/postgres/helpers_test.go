@@ -171,23 +171,14 @@ func fetch(t testing.TB, src *Source) *sources.PGActivity {
 	return p.(*sources.PGActivity)
 }
 
-// waitFor polls cond until it holds or the deadline passes (a generous one:
-// the machine is shared). It never asserts on elapsed time.
+// waitFor polls cond until it holds, with a generous deadline (the machine
+// is shared); it never asserts on elapsed time.
 func waitFor(t testing.TB, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	last := ""
-	for {
+	testsrv.WaitFor(t, 30*time.Second, func() (bool, string) {
 		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; last: %s", what, last)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return ok, what + ": " + state
+	})
 }
 
 // waitFetch fetches until cond holds on the snapshot and returns it.

@@ -1,9 +1,8 @@
 package config
 
 import (
+	"flightdeck/sources"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -16,46 +15,12 @@ type Duration time.Duration
 // D returns the value as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
-// ParseDuration parses Go duration syntax extended with d (24h).
-func ParseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, fmt.Errorf("empty duration")
-	}
-	var days time.Duration
-	if i := strings.IndexByte(s, 'd'); i >= 0 {
-		n, err := strconv.ParseFloat(s[:i], 64)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("invalid duration %q (use e.g. 30s, 15m, 4h, 30d)", s)
-		}
-		days = time.Duration(n * float64(24*time.Hour))
-		s = s[i+1:]
-		if s == "" {
-			return days, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("invalid duration %q (use e.g. 30s, 15m, 4h, 30d)", s)
-	}
-	return days + d, nil
-}
+// ParseDuration parses Go duration syntax extended with d (24h); the one
+// implementation is sources.ParseDuration.
+func ParseDuration(s string) (time.Duration, error) { return sources.ParseDuration(s) }
 
 // FormatDuration prints d with a day unit when it is a whole number of days.
-func FormatDuration(d time.Duration) string {
-	if d > 0 && d%(24*time.Hour) == 0 {
-		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
-	}
-	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	if s == "" {
-		return "0s"
-	}
-	return s
-}
+func FormatDuration(d time.Duration) string { return sources.FormatDuration(d) }
 
 // UnmarshalYAML accepts a duration string.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {

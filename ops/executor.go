@@ -181,19 +181,6 @@ func describeBackend(b sources.Backend, now time.Time) string {
 	return fmt.Sprintf("pid %d  user=%s app=%s state=%s%s  %s", b.PID, b.User, b.Application, b.State, age, q)
 }
 
-// FormatDuration prints a duration as people write it: 1h, 90m → 1h30m,
-// 4h, 45s — without Go's trailing zero units (1h0m0s).
-func FormatDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
-}
-
 func shortDur(d time.Duration) string {
 	switch {
 	case d < time.Minute:
@@ -281,7 +268,7 @@ func (e *Executor) planSilence(ctx context.Context, p *Plan, req Request) error 
 		name = "silence"
 	}
 	ms := FormatMatchers(req.Params.Matchers)
-	p.Title = "Silence " + ms + " for " + FormatDuration(req.Params.Duration)
+	p.Title = "Silence " + ms + " for " + sources.FormatDuration(req.Params.Duration)
 	p.Phrase = name
 	if req.Params.Duration <= e.cfg.Policy.LowRiskSilence {
 		p.Risk = Low
@@ -289,7 +276,7 @@ func (e *Executor) planSilence(ctx context.Context, p *Plan, req Request) error 
 	p.Targets = []Target{{ID: ms, Identity: fmt.Sprintf("hits=%d", len(hits))}}
 	p.Preview = []string{
 		fmt.Sprintf("matchers %s hit %d active alert(s)", ms, len(hits)),
-		fmt.Sprintf("for %s, until %s, comment %q", FormatDuration(req.Params.Duration), e.cfg.Now().Add(req.Params.Duration).Format("15:04 MST"), req.Params.Comment),
+		fmt.Sprintf("for %s, until %s, comment %q", sources.FormatDuration(req.Params.Duration), e.cfg.Now().Add(req.Params.Duration).Format("15:04 MST"), req.Params.Comment),
 	}
 	for i, a := range hits {
 		if i == 5 {

@@ -455,12 +455,3 @@ func TestCheckTargetIgnoresMissingParams(t *testing.T) {
 		t.Errorf("no deployment: %v", err)
 	}
 }
-
-func TestFormatDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{time.Hour: "1h", 4 * time.Hour: "4h", 90 * time.Minute: "1h30m",
-		30 * time.Minute: "30m", 45 * time.Second: "45s", 90 * time.Second: "1m30s", 1500 * time.Millisecond: "1.5s"} {
-		if got := FormatDuration(d); got != want {
-			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
-		}
-	}
-}

@@ -121,7 +121,7 @@ func (p Policy) Check(req Request) error {
 			return refuse(ErrInvalid, "silence duration must be positive")
 		}
 		if p.SilenceMax > 0 && req.Params.Duration > p.SilenceMax {
-			return refuse(ErrPolicy, fmt.Sprintf("duration %s exceeds silence_max %s", FormatDuration(req.Params.Duration), FormatDuration(p.SilenceMax)))
+			return refuse(ErrPolicy, fmt.Sprintf("duration %s exceeds silence_max %s", sources.FormatDuration(req.Params.Duration), sources.FormatDuration(p.SilenceMax)))
 		}
 		if req.Params.Comment == "" {
 			return refuse(ErrInvalid, "a silence needs a comment")

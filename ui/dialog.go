@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"flightdeck/ops"
+	"flightdeck/sources"
 )
 
 // keyGuard is how long a new confirm dialog ignores keys: a burst typed
@@ -115,7 +116,7 @@ func (f *formDialog) buildRequest(pol ops.Policy) (ops.Request, error) {
 		if err != nil {
 			return req, fmt.Errorf("matchers: %v", err)
 		}
-		d, err := parseDur(strings.TrimSpace(f.fields[1].edit.value))
+		d, err := sources.ParseDuration(strings.TrimSpace(f.fields[1].edit.value))
 		if err != nil {
 			return req, fmt.Errorf("duration: %v", err)
 		}
@@ -438,7 +439,7 @@ func (m Model) formContent() dialogContent {
 		out = append(out, th.Paints.Muted.Render(fmt.Sprintf("currently %d replicas; without override %d–%d", d.Replicas, lo, hi)))
 	}
 	if f.entry.kind == ops.Silence {
-		out = append(out, th.Paints.Muted.Render(fmt.Sprintf(`matchers like {alertname="X", severity="critical"}; max %s`, ops.FormatDuration(m.policy.SilenceMax))))
+		out = append(out, th.Paints.Muted.Render(fmt.Sprintf(`matchers like {alertname="X", severity="critical"}; max %s`, sources.FormatDuration(m.policy.SilenceMax))))
 	}
 	out = append(out, "")
 	for i, fl := range f.fields {

@@ -54,7 +54,7 @@ type pgPane struct {
 	showSys   bool
 	sortKey   int
 	filterStr string
-	filter    pgFilter
+	filter    sources.BackendFilter
 	prompt    filterPrompt
 	detail    bool
 	detailOff int
@@ -142,23 +142,6 @@ func (p *pgPane) refNow(v *pgView) time.Time {
 	return p.c.now
 }
 
-// since is when the duration shown for b starts: the transaction for idle in
-// transaction (that is what holds locks and bloats), the query when active.
-func since(b *sources.Backend) time.Time {
-	switch {
-	case strings.HasPrefix(b.State, "idle in transaction"):
-		if !b.XactStart.IsZero() {
-			return b.XactStart
-		}
-	case b.State == "active":
-		return b.QueryStart
-	}
-	if !b.StateChange.IsZero() {
-		return b.StateChange
-	}
-	return b.QueryStart
-}
-
 func (p *pgPane) rebuild(v *pgView) {
 	if v.act == nil {
 		return
@@ -175,7 +158,7 @@ func (p *pgPane) rebuild(v *pgView) {
 		if !p.showSys && !b.IsClient() {
 			continue
 		}
-		if !f.empty() && !f.match(b, now.Sub(since(b)), v.blocking[b.PID], len(b.BlockedBy) > 0) {
+		if !f.Empty() && !f.Match(b, now.Sub(b.Since()), v.blocking[b.PID], len(b.BlockedBy) > 0) {
 			continue
 		}
 		idx = append(idx, i)
@@ -183,7 +166,7 @@ func (p *pgPane) rebuild(v *pgView) {
 	less := func(a, b *sources.Backend) int { return 0 }
 	switch pgSortKeys[p.sortKey] {
 	case "duration":
-		less = func(a, b *sources.Backend) int { return cmpTime(since(a), since(b)) }
+		less = func(a, b *sources.Backend) int { return cmpTime(a.Since(), b.Since()) }
 	case "state":
 		less = func(a, b *sources.Backend) int { return strings.Compare(a.State, b.State) }
 	case "user":
@@ -269,7 +252,7 @@ func (p *pgPane) tagged() []sources.Backend {
 // matching"); nil without a filter, so a bulk action is always deliberate.
 func (p *pgPane) matching() []sources.Backend {
 	v := p.view()
-	if v == nil || p.filter.empty() {
+	if v == nil || p.filter.Empty() {
 		return nil
 	}
 	out := make([]sources.Backend, len(v.index))
@@ -413,7 +396,7 @@ func (p *pgPane) Update(msg tea.Msg) (*pgPane, tea.Cmd) {
 
 func (p *pgPane) setFilter(s string) {
 	p.filterStr = s
-	p.filter = parsePGFilter(s)
+	p.filter = sources.ParseBackendFilter(s)
 	for _, v := range p.views {
 		v.list.cursor, v.list.offset = 0, 0
 		v.hasSel = false
@@ -713,8 +696,8 @@ func queryText(b *sources.Backend, ell string) string {
 func (p *pgPane) row(v *pgView, b *sources.Backend, cols []pgColumn, now time.Time, selected, dim bool) string {
 	th := p.c.th
 	ell := th.Ellipsis
-	age := now.Sub(since(b))
-	if since(b).IsZero() {
+	age := now.Sub(b.Since())
+	if b.Since().IsZero() {
 		age = 0
 	}
 	mark := " "
@@ -899,7 +882,7 @@ func (p *pgPane) treeLines(v *pgView, pid int32, now time.Time) []string {
 			}
 			line += strconv.Itoa(int(n.PID))
 			if b := byPID[n.PID]; b != nil {
-				line += fmt.Sprintf(" %s %s %s %s", b.User, shortState(b.State), fmtDur(now.Sub(since(b))), queryText(b, th.Ellipsis))
+				line += fmt.Sprintf(" %s %s %s %s", b.User, shortState(b.State), fmtDur(now.Sub(b.Since())), queryText(b, th.Ellipsis))
 			}
 			if n.Waiters > 0 {
 				line += fmt.Sprintf("  (blocks %d)", n.Waiters)

@@ -392,3 +392,8 @@ func ansiWidth(s string) int {
 	}
 	return ansi.StringWidth(s)
 }
+
+// containsFold reports whether hay contains needle, which is lower case.
+func containsFold(hay, needle string) bool {
+	return strings.Contains(strings.ToLower(hay), needle)
+}

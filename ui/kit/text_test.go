@@ -1,4 +1,4 @@
-package ui
+package kit
 
 import (
 	"math/rand"
@@ -27,12 +27,12 @@ func checkFit(t *testing.T, s string) {
 	t.Helper()
 	for _, ell := range []string{"…", "~"} {
 		for w := 0; w <= ansi.StringWidth(s)+2; w++ {
-			got, want := fit(s, w, ell), fitRef(s, w, ell)
+			got, want := Fit(s, w, ell), fitRef(s, w, ell)
 			if got != want {
-				t.Fatalf("fit(%q, %d, %q) = %q, want %q", s, w, ell, got, want)
+				t.Fatalf("Fit(%q, %d, %q) = %q, want %q", s, w, ell, got, want)
 			}
 			if _, _, fast := fastWidth(s); fast && ansi.StringWidth(got) != w {
-				t.Fatalf("fit(%q, %d) is %d wide", s, w, ansi.StringWidth(got))
+				t.Fatalf("Fit(%q, %d) is %d wide", s, w, ansi.StringWidth(got))
 			}
 		}
 	}
@@ -65,8 +65,8 @@ func FuzzFit(f *testing.F) {
 		if w < 0 || w > 300 {
 			return
 		}
-		if got, want := fit(s, w, "…"), fitRef(s, w, "…"); got != want {
-			t.Fatalf("fit(%q, %d) = %q, want %q", s, w, got, want)
+		if got, want := Fit(s, w, "…"), fitRef(s, w, "…"); got != want {
+			t.Fatalf("Fit(%q, %d) = %q, want %q", s, w, got, want)
 		}
 	})
 }

@@ -7,23 +7,29 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 )
 
+// FocusKeys is how many panes have a focus key of their own.
+const FocusKeys = 9
+
 // Global keys work whatever pane is focused (unless a dialog or a text input
 // has the keyboard).
 type Global struct {
-	FocusSLOs     key.Binding
-	FocusAlerts   key.Binding
-	FocusPostgres key.Binding
-	FocusRollouts key.Binding
-	NextPane      key.Binding
-	PrevPane      key.Binding
-	Actions       key.Binding
-	Help          key.Binding
-	Quit          key.Binding
+	// Focus[i] focuses the pane registered (i+1)th: 1…9 by default. Panes
+	// are ordered at construction, so the keys follow the order, not the
+	// kinds; help names each key after its pane.
+	Focus    [FocusKeys]key.Binding
+	NextPane key.Binding
+	PrevPane key.Binding
+	Actions  key.Binding
+	Help     key.Binding
+	// Quit quits; a quit key that types no character (ctrl+c) quits from
+	// anywhere, even a dialog or a text field.
+	Quit key.Binding
 }
 
 // List keys move the selection in any pane that shows rows.
@@ -65,7 +71,8 @@ type Alerts struct {
 	Silences key.Binding
 }
 
-// Dialog keys drive confirm dialogs, menus and forms.
+// Dialog keys drive confirm dialogs, menus, forms and the filter prompt.
+// They are checked before a text field sees the key.
 type Dialog struct {
 	Yes    key.Binding
 	No     key.Binding
@@ -106,17 +113,19 @@ func helpKeys(keys []string) string {
 
 // DefaultKeyMap is the keymap of DESIGN.md; docs and tests rely on it.
 func DefaultKeyMap() KeyMap {
+	var focus [FocusKeys]key.Binding
+	for i := range focus {
+		n := strconv.Itoa(i + 1)
+		focus[i] = b("pane "+n, n)
+	}
 	return KeyMap{
 		Global: Global{
-			FocusSLOs:     b("SLOs", "1"),
-			FocusAlerts:   b("alerts", "2"),
-			FocusPostgres: b("postgres", "3"),
-			FocusRollouts: b("rollouts", "4"),
-			NextPane:      b("next pane", "tab"),
-			PrevPane:      b("prev pane", "shift+tab"),
-			Actions:       b("actions", "a"),
-			Help:          b("help", "?"),
-			Quit:          b("quit", "q", "ctrl+c"),
+			Focus:    focus,
+			NextPane: b("next pane", "tab"),
+			PrevPane: b("prev pane", "shift+tab"),
+			Actions:  b("actions", "a"),
+			Help:     b("help", "?"),
+			Quit:     b("quit", "q", "ctrl+c"),
 		},
 		List: List{
 			Up:      b("up", "k", "up"),
@@ -160,14 +169,17 @@ func DefaultKeyMap() KeyMap {
 	}
 }
 
+// focusAliases are the focus keys' names from before panes were ordered:
+// the built-in panes' places, kept so existing configs keep working.
+var focusAliases = map[string]int{"focus_slos": 0, "focus_alerts": 1, "focus_postgres": 2, "focus_rollouts": 3}
+
+// focusName is the config name of Focus[i]: focus_1 … focus_9.
+func focusName(i int) string { return "focus_" + strconv.Itoa(i+1) }
+
 // bindings maps action names (the config's `keys:` section) to the binding
 // they remap. Names of actions match ops.Kind values where one exists.
 func (km *KeyMap) bindings() map[string]*key.Binding {
-	return map[string]*key.Binding{
-		"focus_slos":      &km.Global.FocusSLOs,
-		"focus_alerts":    &km.Global.FocusAlerts,
-		"focus_postgres":  &km.Global.FocusPostgres,
-		"focus_rollouts":  &km.Global.FocusRollouts,
+	m := map[string]*key.Binding{
 		"next_pane":       &km.Global.NextPane,
 		"prev_pane":       &km.Global.PrevPane,
 		"actions":         &km.Global.Actions,
@@ -203,6 +215,13 @@ func (km *KeyMap) bindings() map[string]*key.Binding {
 		"next_field":      &km.Dialog.Next,
 		"prev_field":      &km.Dialog.Prev,
 	}
+	for i := range km.Global.Focus {
+		m[focusName(i)] = &km.Global.Focus[i]
+	}
+	for name, i := range focusAliases {
+		m[name] = &km.Global.Focus[i]
+	}
+	return m
 }
 
 // Names lists every action name ApplyOverrides accepts, sorted.
@@ -242,6 +261,15 @@ func ApplyOverrides(km *KeyMap, overrides map[string][]string) error {
 		sort.Strings(empty)
 		return fmt.Errorf("keymap: action(s) %s need at least one non-empty key", strings.Join(empty, ", "))
 	}
+	// An alias and its focus_N in one config would leave the binding to
+	// map order; say so instead.
+	for name, i := range focusAliases {
+		if _, a := overrides[name]; a {
+			if _, n := overrides[focusName(i)]; n {
+				return fmt.Errorf("keymap: %s and %s name the same key; keep one", name, focusName(i))
+			}
+		}
+	}
 	for name, keys := range overrides {
 		bd := m[name]
 		bd.SetKeys(keys...)
@@ -255,12 +283,10 @@ func (g Global) ShortHelp() []key.Binding {
 	return []key.Binding{g.Help, g.Actions, g.NextPane, g.Quit}
 }
 
-// FullHelp is the global section of the help overlay.
+// FullHelp is the global section of the help overlay. The focus keys are
+// not in it: the root lists them named after the panes it registered.
 func (g Global) FullHelp() [][]key.Binding {
-	return [][]key.Binding{
-		{g.FocusSLOs, g.FocusAlerts, g.FocusPostgres, g.FocusRollouts},
-		{g.NextPane, g.PrevPane, g.Actions, g.Help, g.Quit},
-	}
+	return [][]key.Binding{{g.NextPane, g.PrevPane, g.Actions, g.Help, g.Quit}}
 }
 
 // ShortHelp is the movement help line.

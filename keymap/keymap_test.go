@@ -15,7 +15,7 @@ func press(s string) tea.KeyPressMsg {
 func TestDefaultsMatchDesign(t *testing.T) {
 	km := DefaultKeyMap()
 	cases := map[string]key.Binding{
-		"1": km.Global.FocusSLOs, "2": km.Global.FocusAlerts, "3": km.Global.FocusPostgres, "4": km.Global.FocusRollouts,
+		"1": km.Global.Focus[0], "2": km.Global.Focus[1], "3": km.Global.Focus[2], "4": km.Global.Focus[3], "9": km.Global.Focus[8],
 		"j": km.List.Down, "k": km.List.Up, "g": km.List.Top, "G": km.List.Bottom, "/": km.List.Filter,
 		"s": km.Postgres.Sort, "a": km.Global.Actions, "C": km.Postgres.Cancel, "K": km.Postgres.Terminate,
 		"u": km.Rollouts.Undo, "R": km.Rollouts.Restart, "S": km.Rollouts.Scale, "x": km.Alerts.Silence,
@@ -48,8 +48,31 @@ func TestApplyOverrides(t *testing.T) {
 	if km.Postgres.Terminate.Help().Key != "X" || km.Postgres.Terminate.Help().Desc != "terminate" {
 		t.Errorf("help not updated: %+v", km.Postgres.Terminate.Help())
 	}
-	if !key.Matches(press("p"), km.Global.FocusPostgres) {
+	if !key.Matches(press("p"), km.Global.Focus[2]) {
 		t.Error("focus_postgres not remapped")
+	}
+}
+
+// TestFocusKeysByPosition: focus_N remaps the Nth pane's key; the names of
+// the built-in panes stay aliases of their places, and naming one place
+// twice is an error rather than a coin toss.
+func TestFocusKeysByPosition(t *testing.T) {
+	km := DefaultKeyMap()
+	if err := ApplyOverrides(&km, map[string][]string{"focus_5": {"w"}, "focus_slos": {"!"}}); err != nil {
+		t.Fatal(err)
+	}
+	if !key.Matches(press("w"), km.Global.Focus[4]) || key.Matches(press("5"), km.Global.Focus[4]) {
+		t.Error("focus_5 not remapped to w")
+	}
+	if !key.Matches(press("!"), km.Global.Focus[0]) {
+		t.Error("focus_slos is not the first pane's key")
+	}
+	err := ApplyOverrides(&km, map[string][]string{"focus_rollouts": {"r"}, "focus_4": {"4"}})
+	if err == nil || !strings.Contains(err.Error(), "focus_rollouts and focus_4") {
+		t.Errorf("alias and place both remapped: %v", err)
+	}
+	if !key.Matches(press("4"), km.Global.Focus[3]) {
+		t.Error("a refused override changed the keymap")
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"flightdeck/sources"
+	"flightdeck/ui/internal/uitest"
 )
 
 // benchModel is a 200×60 model with the fixtures, idx's payload replaced,
@@ -28,7 +29,7 @@ func benchModel(b *testing.B, idx int, data sources.Payload, focusKey string) Mo
 func BenchmarkViewAlerts(b *testing.B) {
 	for _, n := range []int{20, 2000} {
 		b.Run(fmt.Sprintf("alerts=%d", n), func(b *testing.B) {
-			m := benchModel(b, 1, benchAlerts(n), "2")
+			m := benchModel(b, 1, uitest.ManyAlerts(n), "2")
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -43,7 +44,7 @@ func BenchmarkViewAlerts(b *testing.B) {
 func BenchmarkViewRollouts(b *testing.B) {
 	for _, n := range []int{10, 500} {
 		b.Run(fmt.Sprintf("deployments=%d", n), func(b *testing.B) {
-			m := benchModel(b, 3, benchRollouts(n), "4")
+			m := benchModel(b, 3, uitest.ManyRollouts(n), "4")
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -61,22 +62,22 @@ func BenchmarkViewRedraw(b *testing.B) {
 		name string
 		m    func(b *testing.B) Model
 	}{
-		{"postgres/rows=100", func(b *testing.B) Model { return benchModel(b, 2, benchPG(100), "3") }},
-		{"postgres/rows=10000", func(b *testing.B) Model { return benchModel(b, 2, benchPG(10000), "3") }},
-		{"alerts/alerts=20", func(b *testing.B) Model { return benchModel(b, 1, benchAlerts(20), "2") }},
-		{"alerts/alerts=2000", func(b *testing.B) Model { return benchModel(b, 1, benchAlerts(2000), "2") }},
-		{"rollouts/deployments=10", func(b *testing.B) Model { return benchModel(b, 3, benchRollouts(10), "4") }},
-		{"rollouts/deployments=500", func(b *testing.B) Model { return benchModel(b, 3, benchRollouts(500), "4") }},
+		{"postgres/rows=100", func(b *testing.B) Model { return benchModel(b, 2, uitest.ManyBackends(100), "3") }},
+		{"postgres/rows=10000", func(b *testing.B) Model { return benchModel(b, 2, uitest.ManyBackends(10000), "3") }},
+		{"alerts/alerts=20", func(b *testing.B) Model { return benchModel(b, 1, uitest.ManyAlerts(20), "2") }},
+		{"alerts/alerts=2000", func(b *testing.B) Model { return benchModel(b, 1, uitest.ManyAlerts(2000), "2") }},
+		{"rollouts/deployments=10", func(b *testing.B) Model { return benchModel(b, 3, uitest.ManyRollouts(10), "4") }},
+		{"rollouts/deployments=500", func(b *testing.B) Model { return benchModel(b, 3, uitest.ManyRollouts(500), "4") }},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			m := c.m(b)
-			now := m.c.exact
+			now := m.env.Exact()
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				now = now.Add(time.Second)
-				m.c.setNow(now)
+				m.env.SetClock(now)
 				_ = m.View()
 			}
 		})

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,10 +16,18 @@ import (
 	"flightdeck/ops"
 	"flightdeck/sources"
 	"flightdeck/themes"
+	"flightdeck/ui/internal/uitest"
 )
 
-// t0 is the fixed clock of every test: no test reads the wall clock.
-var t0 = time.Date(2025, 3, 14, 3, 12, 0, 0, time.UTC)
+// Shorthands for the shared fixtures.
+var (
+	t0              = uitest.T0
+	pgFixture       = uitest.PG
+	rolloutsFixture = uitest.Rollouts
+	snap            = uitest.Snap
+	allSnaps        = uitest.AllSnaps
+	keyMsg          = uitest.Key
+)
 
 // clock is a settable fixed clock shared by the UI and the Executor.
 type clock struct {
@@ -34,122 +40,6 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
-}
-
-func backend(pid int32, user, app, state string, age time.Duration, q string) sources.Backend {
-	start := t0.Add(-age)
-	b := sources.Backend{PID: pid, BackendStart: t0.Add(-2 * time.Hour), BackendType: "client backend", Database: "nudge",
-		User: user, Application: app, ClientAddr: "10.0.3.17", State: state, QueryStart: start, StateChange: start, Query: q}
-	if strings.HasPrefix(state, "idle in transaction") || state == "active" {
-		b.XactStart = start
-	}
-	return b
-}
-
-func pgFixture() *sources.PGActivity {
-	bs := []sources.Backend{
-		backend(4711, "app", "nudge-api", "idle in transaction", 12*time.Minute, "UPDATE campaigns SET status = 'sending' WHERE id = 42"),
-		backend(4712, "app", "nudge-api", "active", 3*time.Minute, "UPDATE campaigns SET status = 'paused' WHERE id = 42"),
-		backend(4713, "app", "nudge-worker", "active", 2*time.Minute, "SELECT * FROM campaigns WHERE id = 42 FOR UPDATE"),
-		backend(4801, "reporting", "metabase", "active", 8*time.Minute, "SELECT count(*) FROM events e JOIN contacts c ON c.id = e.contact_id GROUP BY 1"),
-		backend(4802, "app", "nudge-api", "idle", 4*time.Second, "COMMIT"),
-		backend(4803, "postgres", "psql", "active", 1*time.Second, "SELECT pg_stat_statements_reset()"),
-		backend(4804, "flightdeck", "flightdeck", "active", 0, "SELECT ... FROM pg_stat_activity"),
-		backend(4805, "analyst", "dbt", "active", 30*time.Second, "INSERT INTO daily_rollup SELECT ..."),
-	}
-	bs[1].BlockedBy = []int32{4711}
-	bs[1].WaitType, bs[1].WaitEvent = "Lock", "transactionid"
-	bs[2].BlockedBy = []int32{4712}
-	bs[2].WaitType, bs[2].WaitEvent = "Lock", "tuple"
-	bs[6].Self = true
-	bs[7].QueryTruncated = true
-	bs[7].Hidden = false
-	av := sources.Backend{PID: 90, BackendStart: t0.Add(-time.Hour), BackendType: "autovacuum worker", State: "active",
-		QueryStart: t0.Add(-40 * time.Second), Query: "autovacuum: VACUUM public.events"}
-	bs = append(bs, av)
-	return &sources.PGActivity{ServerVersion: 160002, MaxConnections: 100, ReservedConnections: 3, TrackActivityQuerySize: 1024,
-		Backends: bs, Connections: 84, ByState: map[string]int{"active": 6, "idle": 70, "idle in transaction": 1},
-		ByApp:      map[string]int{"nudge-api": 61, "nudge-worker": 14, "psql": 4, "metabase": 3, "flightdeck": 2},
-		ByUser:     map[string]int{"app": 75, "analyst": 4, "reporting": 3, "flightdeck": 2},
-		ByDatabase: map[string]int{"nudgecampaign": 84},
-		OldestXact: &bs[0], LongestIdleX: &bs[0], CanSeeAll: true, Now: t0,
-		Denied: sources.Denied{}}
-}
-
-func sloFixture() *sources.SLOSet {
-	burn := func(a, b, c, d float64) map[time.Duration]float64 {
-		return map[time.Duration]float64{5 * time.Minute: a, 30 * time.Minute: a, time.Hour: b, 2 * time.Hour: b, 6 * time.Hour: c, 24 * time.Hour: c, 72 * time.Hour: d}
-	}
-	spark := func(peak float64) []float64 {
-		out := make([]float64, 30)
-		for i := range out {
-			out[i] = peak * float64(i*i) / 900
-		}
-		out[3] = math.NaN()
-		return out
-	}
-	return &sources.SLOSet{SLOs: []sources.SLOStatus{
-		{Name: "api-availability", Objective: 0.999, Window: 30 * 24 * time.Hour, SLI: 0.9962, BudgetLeft: 0.41, BudgetLeftTime: 12 * 24 * time.Hour,
-			Burn: burn(21.3, 15.2, 4.1, 1.2), Level: sources.SLOPage, Reason: "1h 15.2x and 5m 21.3x ≥ 14.4", Spark: spark(21), SparkStep: time.Minute,
-			Description: "Share of API requests answered without a 5xx."},
-		{Name: "api-latency-p99", Objective: 0.99, Window: 30 * 24 * time.Hour, SLI: 0.991, BudgetLeft: 0.78, BudgetLeftTime: 23 * 24 * time.Hour,
-			Burn: burn(3.5, 3.2, 1.1, 0.4), Level: sources.SLOTicket, Reason: "1d 3.2x and 2h 3.2x ≥ 3.0", Spark: spark(4)},
-		{Name: "email-delivery", Objective: 0.995, Window: 30 * 24 * time.Hour, SLI: 0.9991, BudgetLeft: 0.93, BudgetLeftTime: 27 * 24 * time.Hour,
-			Burn: burn(0.2, 0.3, 0.2, 0.1), Level: sources.SLOOK, Reason: "no burn-rate rule met", Spark: spark(0.3)},
-		{Name: "webhook-ingest", Objective: 0.999, Window: 30 * 24 * time.Hour, SLI: math.NaN(), BudgetLeft: math.NaN(),
-			Burn: map[time.Duration]float64{}, Level: sources.SLOUnknown, Reason: "no data", Err: "bad expression: parse error at char 12"},
-	}}
-}
-
-func alertsFixture() *sources.AlertSet {
-	a := func(fp, name, sev string, st sources.AlertState, age time.Duration, summary string, extra ...sources.Label) sources.Alert {
-		ls := append([]sources.Label{{Name: "alertname", Value: name}}, extra...)
-		ls = append(ls, sources.Label{Name: "severity", Value: sev})
-		return sources.Alert{Fingerprint: fp, Name: name, Severity: sev, State: st, StartsAt: t0.Add(-age), Labels: ls, Summary: summary,
-			Description: "Connections above 80% of max_connections for 5m.", RunbookURL: "https://runbooks.nudge.internal/db-connection-exhaustion",
-			Receivers: []string{"pagerduty-db"}}
-	}
-	return &sources.AlertSet{Origin: "alertmanager", Alerts: []sources.Alert{
-		a("f1", "PostgresConnectionsHigh", "warning", sources.AlertFiring, 9*time.Minute, "87% of connections in use", sources.Label{Name: "instance", Value: "db-main"}),
-		a("f2", "HighErrorRate", "critical", sources.AlertFiring, 6*time.Minute, "5xx ratio 3.8% on nudge-api", sources.Label{Name: "service", Value: "nudge-api"}),
-		a("f3", "HighErrorRate", "critical", sources.AlertFiring, 4*time.Minute, "5xx ratio 2.1% on nudge-web", sources.Label{Name: "service", Value: "nudge-web"}),
-		a("f4", "DiskSpaceLow", "info", sources.AlertSilenced, 3*time.Hour, "disk 81% on db-replica", sources.Label{Name: "instance", Value: "db-replica"}),
-		a("f5", "PostgresLongTransaction", "warning", sources.AlertPending, time.Minute, "transaction open 12m on pid 4711"),
-	}, Silences: []sources.Silence{
-		{ID: "6f1c2a9e", Matchers: []sources.Matcher{{Name: "alertname", Value: "DiskSpaceLow", IsEqual: true}}, StartsAt: t0.Add(-3 * time.Hour),
-			EndsAt: t0.Add(time.Hour), CreatedBy: "maria", Comment: "resize scheduled 04:00", State: "active"},
-	}, Denied: sources.Denied{}}
-}
-
-func rolloutsFixture() *sources.RolloutSet {
-	return &sources.RolloutSet{Context: "prod-eu", Deployments: []sources.Deployment{
-		{Namespace: "production", Name: "nudge-api", UID: "u1", Replicas: 6, Ready: 4, Updated: 6, Available: 4, State: sources.RolloutProgressing,
-			Revision: 42, Images: []string{"registry/nudge-api:2025.03.14-1"}, RolledOutAt: t0.Add(-4 * time.Minute),
-			History: []sources.Revision{
-				{Number: 42, ReplicaSet: "nudge-api-7c9", ChangeCause: "deploy 2025.03.14-1 (batch sender rewrite)", Images: []string{"registry/nudge-api:2025.03.14-1"}, CreatedAt: t0.Add(-4 * time.Minute), Replicas: 6, Ready: 4},
-				{Number: 41, ReplicaSet: "nudge-api-5d1", ChangeCause: "deploy 2025.03.12-2", Images: []string{"registry/nudge-api:2025.03.12-2"}, CreatedAt: t0.Add(-38 * time.Hour)},
-				{Number: 40, ReplicaSet: "nudge-api-3a8", ChangeCause: "deploy 2025.03.10-1", Images: []string{"registry/nudge-api:2025.03.10-1"}, CreatedAt: t0.Add(-4 * 24 * time.Hour)},
-			}},
-		{Namespace: "production", Name: "nudge-worker", UID: "u2", Replicas: 4, Ready: 4, Updated: 4, Available: 4, State: sources.RolloutComplete,
-			Revision: 17, Images: []string{"registry/nudge-worker:2025.03.12-2"}, RolledOutAt: t0.Add(-38 * time.Hour),
-			History: []sources.Revision{{Number: 17, CreatedAt: t0.Add(-38 * time.Hour), Replicas: 4, Ready: 4}, {Number: 16, CreatedAt: t0.Add(-5 * 24 * time.Hour)}}},
-		{Namespace: "production", Name: "nudge-web", UID: "u3", Replicas: 3, Ready: 2, Updated: 1, Available: 2, State: sources.RolloutStalled,
-			Message: "ReplicaSet nudge-web-9f2 has timed out progressing", Revision: 8, RolledOutAt: t0.Add(-25 * time.Minute),
-			History: []sources.Revision{{Number: 8, CreatedAt: t0.Add(-25 * time.Minute)}}},
-	}, Denied: map[string]sources.Denied{}}
-}
-
-func snap(src string, kind sources.Kind, p sources.Payload, age time.Duration) sources.Snapshot {
-	return sources.Snapshot{Source: src, Kind: kind, Data: p, FetchedAt: t0.Add(-age), Seq: 1}
-}
-
-func allSnaps() []sources.Snapshot {
-	return []sources.Snapshot{
-		snap("prom", sources.KindSLO, sloFixture(), 3*time.Second),
-		snap("am", sources.KindAlerts, alertsFixture(), 2*time.Second),
-		snap("pg main", sources.KindPostgres, pgFixture(), 1*time.Second),
-		snap("kube", sources.KindRollouts, rolloutsFixture(), 5*time.Second),
-	}
 }
 
 // fakeSub hands out one batch, then blocks until ctx ends, like a quiet Hub.
@@ -223,11 +113,11 @@ func (f *fakeKube) SetPaused(context.Context, string, string, bool) error    { r
 type fakeAM struct{}
 
 func (fakeAM) MatchingAlerts(context.Context, []sources.Matcher) ([]sources.Alert, error) {
-	return alertsFixture().Alerts[1:3], nil
+	return uitest.Alerts().Alerts[1:3], nil
 }
 func (fakeAM) CreateSilence(context.Context, sources.Silence) (string, error) { return "new-1", nil }
 func (fakeAM) GetSilence(_ context.Context, id string) (sources.Silence, error) {
-	return alertsFixture().Silences[0], nil
+	return uitest.Alerts().Silences[0], nil
 }
 func (fakeAM) ExpireSilence(context.Context, string) error { return nil }
 
@@ -242,8 +132,8 @@ type env struct {
 // (production=false so cancel stays low risk), or read-only when ro.
 func newEnv(t testing.TB, ro bool) *env {
 	t.Helper()
-	clk := &clock{t: t0}
-	e := &env{clk: clk, pg: &fakePG{backends: pgFixture().Backends}}
+	clk := &clock{t: uitest.T0}
+	e := &env{clk: clk, pg: &fakePG{backends: uitest.PG().Backends}}
 	th := themes.MustGet("dark").WithNoColor()
 	e.opts = Options{Environment: "staging", ReadOnly: ro, Policy: ops.DefaultPolicy(), KeyMap: keymap.DefaultKeyMap(),
 		Theme: th, Now: clk.Now, AuditPath: "/var/lib/flightdeck/audit.jsonl"}
@@ -256,7 +146,7 @@ func newEnv(t testing.TB, ro bool) *env {
 		e.exec = ops.NewExecutor(ops.Config{Environment: "staging", Journal: j, Policy: ops.DefaultPolicy(), Operator: "test@host", Now: clk.Now,
 			Caps: ops.Capabilities{
 				Backends: map[string]ops.BackendSignaler{"pg main": e.pg},
-				Rollouts: map[string]ops.RolloutController{"kube": &fakeKube{deps: rolloutsFixture().Deployments}},
+				Rollouts: map[string]ops.RolloutController{"kube": &fakeKube{deps: uitest.Rollouts().Deployments}},
 				Silences: map[string]ops.Silencer{"am": fakeAM{}},
 			}})
 		e.opts.Executor = e.exec
@@ -268,27 +158,8 @@ func newEnv(t testing.TB, ro bool) *env {
 func (e *env) model(w, h int) Model {
 	m := New(e.opts)
 	mm, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	mm, _ = mm.Update(SnapshotsMsg{Snapshots: allSnaps()})
+	mm, _ = mm.Update(SnapshotsMsg{Snapshots: uitest.AllSnaps()})
 	return mm.(Model)
-}
-
-func keyMsg(s string) tea.KeyPressMsg {
-	switch s {
-	case "enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		return tea.KeyPressMsg{Code: tea.KeyEscape}
-	case "tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab}
-	case "space":
-		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
-	case "backspace":
-		return tea.KeyPressMsg{Code: tea.KeyBackspace}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	}
-	r := []rune(s)
-	return tea.KeyPressMsg{Code: r[0], Text: s}
 }
 
 // press sends keys one by one and returns the model and the last Cmd.
@@ -312,50 +183,36 @@ func typeText(m Model, s string) Model {
 
 func plain(m Model) string { return ansi.Strip(m.Render()) }
 
-// benchAlerts is n alerts in 20 groups with the label sets Prometheus rules
-// really carry (alertname, severity, cluster, namespace, service, pod,
-// instance, job).
-func benchAlerts(n int) *sources.AlertSet {
-	sevs := []string{"critical", "warning", "info"}
-	states := []sources.AlertState{sources.AlertFiring, sources.AlertFiring, sources.AlertPending, sources.AlertSilenced}
-	set := &sources.AlertSet{Origin: "alertmanager", Denied: sources.Denied{}}
-	for i := 0; i < n; i++ {
-		g := i % 20
-		name := fmt.Sprintf("BenchAlert%02dHigh", g)
-		sev := sevs[g%3]
-		svc := fmt.Sprintf("svc-%d", i%37)
-		pod := fmt.Sprintf("%s-7c9f%04d-x%d", svc, i, i%5)
-		ls := []sources.Label{
-			{Name: "alertname", Value: name}, {Name: "cluster", Value: "prod-eu"}, {Name: "instance", Value: fmt.Sprintf("10.0.%d.%d:9090", i%7, i%250)},
-			{Name: "job", Value: "kubernetes-pods"}, {Name: "namespace", Value: "production"}, {Name: "pod", Value: pod},
-			{Name: "service", Value: svc}, {Name: "severity", Value: sev},
-		}
-		set.Alerts = append(set.Alerts, sources.Alert{
-			Fingerprint: fmt.Sprintf("%016x", i), Name: name, Severity: sev, State: states[i%len(states)],
-			StartsAt: t0.Add(-time.Duration(i%3600) * time.Second), Labels: ls,
-			Summary:     fmt.Sprintf("%s: error ratio %.1f%% on %s", name, float64(i%50)/10, pod),
-			Description: "Error ratio above threshold for 5m.", RunbookURL: "https://runbooks.nudge.internal/high-error-rate",
-			Receivers: []string{"pagerduty"},
-		})
+// runCmd runs a Cmd and feeds its message back, and so on down the chain a
+// dialog's answer starts (RequestMsg → plan, ConfirmedMsg → execute,
+// ResultMsg → refresh), until a Cmd returns nothing.
+func runCmd(t *testing.T, m Model, cmd tea.Cmd) Model {
+	t.Helper()
+	if cmd == nil {
+		t.Fatal("expected a Cmd")
 	}
-	return set
+	for cmd != nil {
+		msg := cmd()
+		if msg == nil {
+			break
+		}
+		var mm tea.Model
+		mm, cmd = m.Update(msg)
+		m = mm.(Model)
+	}
+	return m
 }
 
-// benchRollouts is n deployments with 10 revisions each.
-func benchRollouts(n int) *sources.RolloutSet {
-	set := &sources.RolloutSet{Context: "prod-eu", Denied: map[string]sources.Denied{}}
-	states := []sources.RolloutState{sources.RolloutComplete, sources.RolloutComplete, sources.RolloutProgressing, sources.RolloutStalled}
-	for i := 0; i < n; i++ {
-		name := fmt.Sprintf("service-%03d", i)
-		d := sources.Deployment{Namespace: fmt.Sprintf("team-%d", i%9), Name: name, UID: fmt.Sprintf("u%d", i),
-			Replicas: 3, Ready: 3, Updated: 3, Available: 3, State: states[i%len(states)], Revision: 10,
-			Images: []string{"registry/" + name + ":2025.03.14-1"}, RolledOutAt: t0.Add(-time.Duration(i) * time.Minute)}
-		for r := int64(10); r >= 1; r-- {
-			d.History = append(d.History, sources.Revision{Number: r, ReplicaSet: fmt.Sprintf("%s-%x", name, r*7919),
-				ChangeCause: fmt.Sprintf("deploy 2025.03.%02d-%d", r, r%3), Images: []string{fmt.Sprintf("registry/%s:2025.03.%02d", name, r)},
-				CreatedAt: t0.Add(-time.Duration(11-r) * 24 * time.Hour), Replicas: 3 * int32(r/10), Ready: 3 * int32(r/10)})
-		}
-		set.Deployments = append(set.Deployments, d)
+// top is the open dialog of type D, or nil.
+func top[D dialog](m Model) D {
+	var zero D
+	if len(m.dialogs) == 0 {
+		return zero
 	}
-	return set
+	d, _ := m.dialogs[len(m.dialogs)-1].(D)
+	return d
 }
+
+func menuOf(m Model) *menuDialog       { return top[*menuDialog](m) }
+func formOf(m Model) *formDialog       { return top[*formDialog](m) }
+func confirmOf(m Model) *confirmDialog { return top[*confirmDialog](m) }

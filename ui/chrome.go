@@ -1,0 +1,83 @@
+package ui
+
+import (
+	"strings"
+
+	"flightdeck/ui/kit"
+)
+
+// header is the top line: environment (production in its own colours, as
+// the caller decided), the mode, and the clock.
+func (m Model) header() string {
+	th := m.env.Theme
+	mode := "LIVE"
+	switch {
+	case m.o.Demo && m.o.ReadOnly:
+		mode = "DEMO · READ-ONLY"
+	case m.o.Demo:
+		mode = "DEMO"
+	case m.o.ReadOnly || m.o.Executor == nil:
+		mode = "READ-ONLY"
+	}
+	env := m.o.Environment
+	if env == "" {
+		env = "unknown env"
+	}
+	envS := th.Paints.Header.Render(" " + env + " ")
+	if m.o.Production {
+		envS = th.Paints.HeaderProd.Render(" " + strings.ToUpper(env) + " ")
+	}
+	left := th.Paints.Header.Render(" flightdeck ") + " " + envS + " " + th.Paints.Bold.Render(mode)
+	right := m.env.Now().Format("15:04:05") + " "
+	return kit.Fit(left, m.w-kit.Width(right), th.Ellipsis) + right
+}
+
+// statusBar is every source's health, then the action in flight, the last
+// result, or the key hints of what has focus.
+func (m Model) statusBar() []string {
+	th := m.env.Theme
+	now := m.env.Now()
+	var parts []string
+	for _, name := range m.health.order {
+		s := m.health.snaps[name]
+		age := "-"
+		if !s.FetchedAt.IsZero() {
+			age = kit.Age(s.Age(now))
+		}
+		switch {
+		case s.Err != nil:
+			parts = append(parts, th.Paints.Crit.Render(name+" ERR "+age))
+		case s.Stale:
+			parts = append(parts, th.Paints.Warn.Render(name+" stale "+age))
+		default:
+			parts = append(parts, th.Paints.OK.Render(name)+" "+th.Paints.Muted.Render(age))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, th.Paints.Muted.Render("no sources yet"))
+	}
+	line1 := kit.Fit(" "+strings.Join(parts, "  "), m.w, th.Ellipsis)
+	var line2 string
+	switch {
+	case m.pending != "":
+		line2 = th.Paints.Accent.Render(" " + m.pending)
+	case m.status != "":
+		st := th.Paints.OK
+		if m.statusBad {
+			st = th.Paints.Error
+		}
+		line2 = st.Render(" " + m.status)
+	default:
+		bs := m.panes[m.focus].ShortHelp()
+		if v := m.shownView(); v != nil {
+			bs = v.ShortHelp()
+		}
+		var hs []string
+		for _, b := range bs {
+			hs = append(hs, th.Paints.HelpKey.Render(b.Help().Key)+" "+th.Paints.HelpDesc.Render(b.Help().Desc))
+		}
+		hs = append(hs, th.Paints.HelpKey.Render(m.env.Keys.Global.Help.Help().Key)+" "+th.Paints.HelpDesc.Render("help"))
+		line2 = " " + strings.Join(hs, "  ")
+	}
+	return []string{line1, kit.Fit(line2, m.w, th.Ellipsis)}
+}

@@ -1,0 +1,127 @@
+package ui
+
+import (
+	"fmt"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"flightdeck/ops"
+	"flightdeck/ui/kit"
+)
+
+// confirmDialog shows a plan and asks for its confirmation: y/N with No
+// focused for low risk, the typed phrase for high risk. It answers with a
+// ConfirmedMsg (the plan and what was typed) or a CancelledMsg, and ignores
+// every key for keyGuard after it opens.
+type confirmDialog struct {
+	env  *kit.Env
+	plan ops.Plan
+	// environment is the session's, shown when the plan names none.
+	environment string
+	opened      time.Time
+	yes         bool // Yes focused; No is focused by default
+	edit        kit.LineEdit
+	err         string
+}
+
+func (d *confirmDialog) update(msg tea.KeyPressMsg) (dialog, tea.Cmd) {
+	if guarded(d.env, d.opened) {
+		return d, nil
+	}
+	k := d.env.Keys
+	p := d.plan
+	confirm := func(typed string) (dialog, tea.Cmd) { return nil, send(ConfirmedMsg{Plan: p, Typed: typed}) }
+	cancel := func() (dialog, tea.Cmd) { return nil, send(CancelledMsg{What: p.Title}) }
+	if key.Matches(msg, k.Dialog.Close) {
+		return cancel()
+	}
+	if p.Risk == ops.Low {
+		switch {
+		case key.Matches(msg, k.Dialog.Yes):
+			return confirm(p.Phrase)
+		case key.Matches(msg, k.Dialog.No):
+			return cancel()
+		case key.Matches(msg, k.Dialog.Next, k.Dialog.Prev):
+			d.yes = !d.yes
+		case key.Matches(msg, k.Dialog.Submit):
+			if d.yes {
+				return confirm(p.Phrase)
+			}
+			return cancel()
+		}
+		return d, nil
+	}
+	if key.Matches(msg, k.Dialog.Submit) {
+		if d.edit.Value != p.Phrase {
+			d.err = fmt.Sprintf("%q does not match; type %s exactly", d.edit.Value, p.Phrase)
+			return d, nil
+		}
+		return confirm(d.edit.Value)
+	}
+	d.edit.Handle(msg)
+	d.err = ""
+	return d, nil
+}
+
+func (d *confirmDialog) content() dialogContent {
+	th := d.env.Theme
+	k := d.env.Keys
+	p := d.plan
+	risk := th.Paints.OK.Render("risk: low")
+	if p.Risk == ops.High {
+		risk = th.Paints.Crit.Render("risk: HIGH")
+	}
+	env := p.Environment
+	if env == "" {
+		env = d.environment
+	}
+	dc := dialogContent{title: "Confirm", head: []string{th.Paints.Bold.Render(p.Title), risk + "  environment: " + env + "  source: " + p.Source}}
+	if len(p.Targets) > 0 {
+		items := make([]string, len(p.Targets))
+		for i, t := range p.Targets {
+			line := t.ID
+			if t.Detail != "" {
+				line = t.Detail
+			}
+			items[i] = "  " + line
+		}
+		dc.sections = append(dc.sections, dialogSection{label: th.Paints.Muted.Render(fmt.Sprintf("targets (%d):", len(p.Targets))), items: items, max: 8})
+	}
+	indent := func(ls []string) []string {
+		out := make([]string, len(ls))
+		for i, l := range ls {
+			out[i] = "  " + l
+		}
+		return out
+	}
+	if len(p.Preview) > 0 {
+		dc.sections = append(dc.sections, dialogSection{label: th.Paints.Muted.Render("preview:"), items: indent(p.Preview)})
+	}
+	if len(p.DryRun) > 0 {
+		dc.sections = append(dc.sections, dialogSection{label: th.Paints.Muted.Render("dry run:"), items: indent(p.DryRun)})
+	}
+	if left := d.env.Policy.MaxPlanAge - d.env.Exact().Sub(p.CreatedAt); left > 0 {
+		dc.tail = append(dc.tail, th.Paints.Muted.Render(fmt.Sprintf("plan valid for %ds", int(left.Round(time.Second)/time.Second))))
+	} else {
+		dc.tail = append(dc.tail, th.Paints.Error.Render("plan expired: "+kit.KeyName(k.Dialog.Close)+" and plan again"))
+	}
+	dc.tail = append(dc.tail, "")
+	if p.Risk == ops.Low {
+		no, yes := th.Paints.ButtonFocused.Render("[ No ]"), th.Paints.Button.Render("[ Yes ]")
+		if d.yes {
+			no, yes = th.Paints.Button.Render("[ No ]"), th.Paints.ButtonFocused.Render("[ Yes ]")
+		}
+		hint := kit.KeyName(k.Dialog.Yes) + " yes · " + kit.KeyName(k.Dialog.No) + "/" + kit.KeyName(k.Dialog.Close) + " no · " +
+			kit.KeyName(k.Dialog.Next) + " switch · " + kit.KeyName(k.Dialog.Submit) + " choose"
+		dc.tail = append(dc.tail, "Proceed? (y/N)  "+no+"  "+yes, th.Paints.Muted.Render(hint))
+	} else {
+		dc.tail = append(dc.tail, "type "+th.Paints.Bold.Render(p.Phrase)+" to confirm, "+kit.KeyName(k.Dialog.Submit)+" submits, "+kit.KeyName(k.Dialog.Close)+" cancels:")
+		dc.tail = append(dc.tail, th.Paints.Accent.Render("> "+d.edit.View()))
+	}
+	if d.err != "" {
+		dc.tail = append(dc.tail, th.Paints.Error.Render(d.err))
+	}
+	return dc
+}

@@ -1,0 +1,164 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"flightdeck/ops"
+	"flightdeck/ui/kit"
+)
+
+// readOnlyRefusal is what any action key shows without an Executor.
+const readOnlyRefusal = "read-only mode: actions are disabled"
+
+// entry is an action as the menu shows it: its request, built once, and
+// every reason it is disabled ("" when it is not).
+type entry struct {
+	kit.Action
+	req    ops.Request
+	reason string
+}
+
+// entry builds a's request and collects why it is disabled.
+func (m Model) entry(a kit.Action) entry {
+	e := entry{Action: a, req: ops.Request{Action: a.Kind}}
+	if a.Request != nil {
+		e.req = a.Request()
+	}
+	e.reason = m.reason(a, e.req)
+	return e
+}
+
+// reason collects why an entry is disabled: the pane's own reason alone
+// when it has one, else every reason (read-only, the source's denial,
+// policy), so the operator learns all of them at once.
+func (m Model) reason(a kit.Action, req ops.Request) string {
+	if a.Disabled != "" {
+		return a.Disabled
+	}
+	var rs []string
+	if m.o.Executor == nil {
+		rs = append(rs, "read-only mode")
+	}
+	if a.Denied != "" {
+		rs = append(rs, a.Denied)
+	}
+	// CheckTarget: whether the action can apply to this selection at all;
+	// parameters still to be typed in a form are checked when submitted.
+	if err := m.env.Policy.CheckTarget(req); err != nil {
+		// "invalid request: pid 7 is idle…" reads as a fault; the reason
+		// alone says it. Policy refusals keep their "refused by policy".
+		var r *ops.Refusal
+		if errors.As(err, &r) && errors.Is(r.Kind, ops.ErrInvalid) && r.Reason != "" {
+			rs = append(rs, r.Reason)
+		} else {
+			rs = append(rs, err.Error())
+		}
+	}
+	return strings.Join(rs, "; ")
+}
+
+// choose starts an action from its direct key: the same as choosing it in
+// the menu, except that a disabled one says why in the status bar.
+func (m Model) choose(a kit.Action) (Model, tea.Cmd) {
+	if m.o.Executor == nil {
+		m.setStatus(readOnlyRefusal, true)
+		return m, nil
+	}
+	e := m.entry(a)
+	if e.reason != "" {
+		m.setStatus("refused: "+e.Label+": "+e.reason, true)
+		return m, nil
+	}
+	if e.Form != nil {
+		return m.pushDialog(newForm(m.env, e)), nil
+	}
+	return m.request(e.req)
+}
+
+// openMenu lists the focused pane's actions, disabled ones with the reason.
+func (m Model) openMenu() Model {
+	var es []entry
+	for _, a := range m.panes[m.focus].Actions() {
+		es = append(es, m.entry(a))
+	}
+	if len(es) == 0 {
+		m.setStatus("no actions for this pane", false)
+		return m
+	}
+	title := "Actions"
+	if m.o.Executor == nil {
+		title += " (read-only)"
+	}
+	return m.pushDialog(&menuDialog{env: m.env, title: title, entries: es, opened: m.env.Exact()})
+}
+
+// request is where every RequestMsg lands: it asks the Executor for a plan
+// in a Cmd, since Plan may do I/O (dry runs, matching alerts).
+func (m Model) request(req ops.Request) (Model, tea.Cmd) {
+	if m.o.Executor == nil {
+		m.setStatus(readOnlyRefusal, true)
+		return m, nil
+	}
+	ex, ctx := m.o.Executor, m.ctx
+	m.pending = "planning " + req.Action.Title() + "…"
+	m.status = ""
+	return m, func() tea.Msg {
+		c, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		p, err := ex.Plan(c, req)
+		return PlanMsg{Request: req, Plan: p, Err: err}
+	}
+}
+
+// onPlan opens the confirm dialog for a plan, or says why there is none.
+func (m Model) onPlan(msg PlanMsg) (Model, tea.Cmd) {
+	m.pending = ""
+	if msg.Err != nil {
+		if ops.IsRefusal(msg.Err) {
+			m.setStatus("refused: "+msg.Err.Error(), true)
+		} else {
+			m.setStatus("plan failed: "+msg.Err.Error(), true)
+		}
+		return m, nil
+	}
+	return m.pushDialog(&confirmDialog{env: m.env, plan: msg.Plan, environment: m.o.Environment, opened: m.env.Exact()}), nil
+}
+
+// execute hands the confirmed plan and what was typed to the Executor,
+// which re-checks everything itself.
+func (m Model) execute(p ops.Plan, typed string) (Model, tea.Cmd) {
+	if m.o.Executor == nil {
+		m.setStatus(readOnlyRefusal, true)
+		return m, nil
+	}
+	ex, ctx := m.o.Executor, m.ctx
+	m.pending = "executing " + p.Title + "…"
+	m.status = ""
+	return m, func() tea.Msg {
+		c, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		return ResultMsg{Result: ex.Execute(c, p, typed)}
+	}
+}
+
+// onResult reports the outcome and asks the hub to poll the source now, so
+// the pane shows the effect.
+func (m Model) onResult(msg ResultMsg) (Model, tea.Cmd) {
+	m.pending = ""
+	r := msg.Result
+	sum := r.Summary
+	if sum == "" && r.Err != nil {
+		sum = r.Err.Error()
+	}
+	m.setStatus(sum, !r.OK)
+	if m.o.Refresh == nil || r.Plan.Source == "" {
+		return m, nil
+	}
+	refresh, src := m.o.Refresh, r.Plan.Source
+	return m, func() tea.Msg { refresh(src); return nil }
+}

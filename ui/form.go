@@ -1,0 +1,89 @@
+package ui
+
+import (
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"flightdeck/ops"
+	"flightdeck/ui/kit"
+)
+
+// formDialog asks for an action's parameters (the form its pane made) and
+// sends the request it builds, once the full policy accepts it.
+type formDialog struct {
+	env    *kit.Env
+	label  string
+	kind   ops.Kind
+	form   kit.Form
+	fields []kit.LineEdit
+	focus  int
+	err    string
+	opened time.Time
+}
+
+func newForm(env *kit.Env, e entry) *formDialog {
+	f := e.Form(e.req)
+	d := &formDialog{env: env, label: e.Label, kind: e.Kind, form: f, focus: f.Focus, opened: env.Exact()}
+	for _, fl := range f.Fields {
+		d.fields = append(d.fields, kit.LineEdit{Value: fl.Value})
+	}
+	return d
+}
+
+func (d *formDialog) update(msg tea.KeyPressMsg) (dialog, tea.Cmd) {
+	k := d.env.Keys
+	n := len(d.fields)
+	switch {
+	case key.Matches(msg, k.Dialog.Close):
+		return nil, send(CancelledMsg{What: d.kind.Title()})
+	// The arrows move between fields too: the list's up and down keys,
+	// when they type nothing.
+	case key.Matches(msg, k.Dialog.Next), !kit.Types(msg) && key.Matches(msg, k.List.Down):
+		d.focus = (d.focus + 1) % n
+	case key.Matches(msg, k.Dialog.Prev), !kit.Types(msg) && key.Matches(msg, k.List.Up):
+		d.focus = (d.focus + n - 1) % n
+	case key.Matches(msg, k.Dialog.Submit):
+		if guarded(d.env, d.opened) {
+			return d, nil
+		}
+		vs := make([]string, n)
+		for i, f := range d.fields {
+			vs[i] = f.Value
+		}
+		req, err := d.form.Submit(vs)
+		if err == nil {
+			err = d.env.Policy.Check(req) // the whole request now, parameters included
+		}
+		if err != nil {
+			d.err = err.Error()
+			return d, nil
+		}
+		return nil, send(RequestMsg{Request: req})
+	default:
+		d.fields[d.focus].Handle(msg)
+		d.err = ""
+	}
+	return d, nil
+}
+
+func (d *formDialog) content() dialogContent {
+	th := d.env.Theme
+	k := d.env.Keys
+	out := append([]string{th.Paints.Bold.Render(d.label)}, d.form.Intro...)
+	out = append(out, "")
+	for i, fl := range d.form.Fields {
+		if i == d.focus {
+			out = append(out, th.Paints.Accent.Render("> "+fl.Label+": ")+d.fields[i].View())
+		} else {
+			out = append(out, "  "+th.Paints.Muted.Render(fl.Label+": ")+d.fields[i].Value)
+		}
+	}
+	if d.err != "" {
+		out = append(out, "", th.Paints.Error.Render(d.err))
+	}
+	hint := kit.KeyName(k.Dialog.Next) + " next field · " + kit.KeyName(k.Dialog.Submit) + " plan · " + kit.KeyName(k.Dialog.Close) + " cancel"
+	out = append(out, "", th.Paints.Muted.Render(hint))
+	return dialogContent{title: d.kind.Title(), tail: out}
+}

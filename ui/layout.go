@@ -1,0 +1,227 @@
+package ui
+
+import (
+	"slices"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"flightdeck/ui/kit"
+)
+
+// Grid proportions. Panes go two to a row, in order. A row of Compact
+// panes (SLOs | Alerts: a few short lists) takes the height its content
+// needs, within bounds, and the other rows, where the long tables are,
+// share the rest. Within a row the focused pane gets most of the width;
+// when neither has focus a row of tables favours its first pane.
+const (
+	topMinH      = 5
+	topMaxPct    = 40
+	focusedWPct  = 65
+	unfocusedMin = 40
+)
+
+// size is a pane's block size, border included.
+type size struct{ w, h int }
+
+// grid reports whether the terminal is big enough for every pane at once;
+// otherwise the focused pane takes the body and the others shrink to
+// their one-line summaries.
+func (m Model) grid() bool { return m.w >= 150 && m.h >= 40 }
+
+func (m Model) bodyH() int { return max(3, m.h-3) }
+
+// gridRows are the panes' indexes two to a row.
+func (m Model) gridRows() [][]int {
+	var rows [][]int
+	for i := 0; i < len(m.panes); i += 2 {
+		rows = append(rows, []int{i, i + 1}[:min(2, len(m.panes)-i)])
+	}
+	return rows
+}
+
+// layout gives each pane its size. It runs after every Update (it is a few
+// integer sums), so the grid follows the data.
+func (m *Model) layout() {
+	if len(m.sizes) != len(m.panes) {
+		m.sizes = make([]size, len(m.panes))
+	}
+	bodyH := m.bodyH()
+	if !m.grid() {
+		h := max(3, bodyH-(len(m.panes)-1))
+		for i := range m.panes {
+			m.place(i, m.w, h)
+		}
+		return
+	}
+	rows := m.gridRows()
+	heights := make([]int, len(rows))
+	flex, rest := 0, bodyH
+	for r, row := range rows {
+		want, compact := 0, true
+		for _, i := range row {
+			c, ok := m.panes[i].(Compact)
+			if !ok {
+				compact = false
+				break
+			}
+			want = max(want, c.WantHeight())
+		}
+		if !compact {
+			heights[r] = -1
+			flex++
+			continue
+		}
+		heights[r] = min(max(want, topMinH), bodyH*topMaxPct/100)
+		rest -= heights[r]
+	}
+	if flex == 0 { // nothing to fill the body: the last row does
+		heights[len(rows)-1] += rest
+	}
+	for r, k := range heights {
+		if k < 0 {
+			heights[r] = rest / flex
+			if flex--; flex == 0 {
+				heights[r] = rest
+			}
+			rest -= heights[r]
+		}
+	}
+	for r, row := range rows {
+		if len(row) == 1 {
+			m.place(row[0], m.w, heights[r])
+			continue
+		}
+		idle := 50
+		if _, ok := m.panes[row[0]].(Compact); !ok {
+			idle = focusedWPct
+		}
+		lw := m.splitW(m.focus == row[0], m.focus == row[1], idle)
+		m.place(row[0], lw, heights[r])
+		m.place(row[1], m.w-lw, heights[r])
+	}
+}
+
+func (m *Model) place(i, w, h int) {
+	m.sizes[i] = size{w, h}
+	m.panes[i].SetSize(w, h)
+}
+
+// splitW is the width of a row's left pane: ~65% when it has focus, the
+// rest when its neighbour has, else idlePct; neither side below 40 cols.
+func (m *Model) splitW(leftFocused, rightFocused bool, idlePct int) int {
+	pct := idlePct
+	switch {
+	case leftFocused:
+		pct = focusedWPct
+	case rightFocused:
+		pct = 100 - focusedWPct
+	}
+	w := m.w * pct / 100
+	return min(max(w, unfocusedMin), m.w-unfocusedMin)
+}
+
+// View draws header, body (panes or the shown view), status bar and the
+// open dialog.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.Render())
+	v.AltScreen = true
+	v.WindowTitle = "flightdeck " + m.o.Environment
+	return v
+}
+
+// blockID is a drawn block's identity: panes return the same slice while
+// nothing changed.
+type blockID struct {
+	first *string
+	n     int
+}
+
+func idOf(b []string) blockID {
+	if len(b) == 0 {
+		return blockID{}
+	}
+	return blockID{&b[0], len(b)}
+}
+
+// renderCache is the root's share of the frame cache. It is a pointer in
+// the Model value, like the panes, so every copy of the Model sees it.
+type renderCache struct {
+	w, h         int
+	ids          []blockID // the blocks the joined grid was made of
+	gridOK       bool
+	body         []string
+	bodyStr      string
+	head, status string
+	out          string
+}
+
+// Render is the screen as a string (View without the tea.View wrapper), for
+// tests and benchmarks.
+func (m Model) Render() string {
+	if m.quitting {
+		return ""
+	}
+	th := m.env.Theme
+	rc := m.rc
+	var body []string
+	switch v := m.shownView(); {
+	case v != nil:
+		rc.gridOK = false
+		body = v.View(m.w, m.bodyH())
+	case m.grid():
+		blocks := make([][]string, len(m.panes))
+		ids := make([]blockID, len(m.panes))
+		for i, p := range m.panes {
+			blocks[i] = p.View(i == m.focus)
+			ids[i] = idOf(blocks[i])
+		}
+		if !rc.gridOK || rc.w != m.w || rc.h != m.h || !slices.Equal(rc.ids, ids) {
+			rc.body = rc.body[:0]
+			for _, row := range m.gridRows() {
+				if len(row) == 1 {
+					rc.body = append(rc.body, blocks[row[0]]...)
+				} else {
+					rc.body = append(rc.body, kit.JoinH(blocks[row[0]], blocks[row[1]])...)
+				}
+			}
+			rc.w, rc.h, rc.ids, rc.gridOK = m.w, m.h, ids, true
+			rc.bodyStr = ""
+		}
+		body = rc.body
+	default:
+		rc.gridOK = false
+		for i, p := range m.panes {
+			if i != m.focus {
+				body = append(body, kit.Fit(" "+p.Summary(), m.w, th.Ellipsis))
+			}
+		}
+		body = append(body, m.panes[m.focus].View(true)...)
+	}
+	head, status := m.header(), m.statusBar()
+	// Dialogs and help sit over the whole screen, not the body: the body is
+	// three lines shorter, and a dialog cut there hid its own prompt.
+	if box := m.overlayBox(); box != nil || !rc.gridOK {
+		lines := make([]string, 0, len(body)+3)
+		lines = append(append(append(lines, head), body...), status...)
+		if len(lines) > m.h {
+			lines = lines[:m.h]
+		}
+		if box != nil {
+			lines = kit.Overlay(lines, box, m.w)
+		}
+		return strings.Join(lines, "\n")
+	}
+	// The grid's joined text is reused while no pane redrew; the frame is
+	// reused while the header and status bar say the same.
+	if rc.bodyStr == "" {
+		n := min(len(body), max(0, m.h-1-len(status)))
+		rc.bodyStr = strings.Join(body[:n], "\n")
+		rc.out = ""
+	}
+	if st := strings.Join(status, "\n"); rc.out == "" || rc.head != head || rc.status != st {
+		rc.head, rc.status = head, st
+		rc.out = head + "\n" + rc.bodyStr + "\n" + rc.status
+	}
+	return rc.out
+}

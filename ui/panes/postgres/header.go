@@ -1,0 +1,203 @@
+package postgres
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"flightdeck/sources"
+	"flightdeck/ui/kit"
+)
+
+// showHolders is whether the pane is tall enough for the who-holds line and
+// still a useful number of rows.
+func (p *Pane) showHolders() bool { return p.H >= 14 }
+
+// headerLines is how many lines sit above the rows.
+func (p *Pane) headerLines() int {
+	n := 3 // gauge, info, column titles
+	if p.showHolders() {
+		n++
+	}
+	if v := p.view(); v != nil && v.act != nil && !v.act.CanSeeAll {
+		n++
+	}
+	if v := p.view(); v != nil && (v.snap.Err != nil || v.snap.Stale) {
+		n++
+	}
+	return n
+}
+
+// holdersLine lists the top three applications, users and databases by
+// connections held.
+func holdersLine(a *sources.PGActivity) string {
+	top := func(label string, m map[string]int) string {
+		if len(m) == 0 {
+			return ""
+		}
+		type kv struct {
+			k string
+			n int
+		}
+		kvs := make([]kv, 0, len(m))
+		for k, n := range m {
+			kvs = append(kvs, kv{k, n})
+		}
+		sort.Slice(kvs, func(i, j int) bool {
+			if kvs[i].n != kvs[j].n {
+				return kvs[i].n > kvs[j].n
+			}
+			return kvs[i].k < kvs[j].k
+		})
+		parts := make([]string, 0, 3)
+		for i := 0; i < len(kvs) && i < 3; i++ {
+			parts = append(parts, kvs[i].k+" "+strconv.Itoa(kvs[i].n))
+		}
+		if len(kvs) > 3 {
+			parts = append(parts, "…")
+		}
+		return label + " " + strings.Join(parts, " · ")
+	}
+	var parts []string
+	for _, t := range []string{top("by app", a.ByApp), top("by user", a.ByUser), top("by db", a.ByDatabase)} {
+		if t != "" {
+			parts = append(parts, t)
+		}
+	}
+	return strings.Join(parts, "   ")
+}
+
+// title is the frame title; several sources add which one is shown.
+func (p *Pane) title() string {
+	t := p.FrameTitle()
+	if cur, n := p.Feeds.Position(); n > 1 {
+		t += fmt.Sprintf(" [%d/%d %s to switch]", cur, n, kit.KeyName(p.Env.Keys.Postgres.NextDB))
+	}
+	return t
+}
+
+// Summary is the one-line view when another pane has the space.
+func (p *Pane) Summary() string {
+	head, ok := p.SummaryHead()
+	v := p.view()
+	if !ok || v == nil || v.act == nil {
+		return head
+	}
+	a := v.act
+	out := head + fmt.Sprintf("  conns %d/%d  active %d  idle-tx %d", a.Connections, a.Usable(),
+		a.ByState["active"], a.ByState["idle in transaction"]+a.ByState["idle in transaction (aborted)"])
+	if len(v.roots) > 0 {
+		out += fmt.Sprintf("  %d root blocker(s)", len(v.roots))
+	}
+	return out
+}
+
+// Draw renders the block; only visible rows are formatted.
+func (p *Pane) Draw(focused bool) []string {
+	th := p.Env.Theme
+	inner := p.W - 2
+	v := p.view()
+	notice, dim, has := p.Notice()
+	var body []string
+	footer := ""
+	switch {
+	case !has || v == nil || v.act == nil:
+		body = notice
+	case p.Detail:
+		body = p.Scrolled(append(notice, p.detailLines(v, inner)...))
+		footer = kit.KeyName(p.Env.Keys.List.Back) + " back"
+	default:
+		body = append(body, notice...)
+		body = append(body, p.gauge(v, inner))
+		if p.showHolders() {
+			body = append(body, th.Paints.Muted.Render(kit.Fit(v.holders, inner, th.Ellipsis)))
+		}
+		body = append(body, p.infoLine(v))
+		if !v.act.CanSeeAll {
+			body = append(body, th.Paints.Warn.Render("role lacks pg_monitor: other roles' queries show <insufficient privilege>"))
+		}
+		cols := layout(inner, v.want)
+		body = append(body, th.Paints.Muted.Render(header(cols, th.Ellipsis)))
+		now := p.refNow(v)
+		from, to := p.Window(len(v.index), p.Visible())
+		for i := from; i < to; i++ {
+			body = append(body, p.row(v, &v.act.Backends[v.index[i]], cols, now, focused && i == p.Cursor.Pos, dim))
+		}
+		if len(v.index) == 0 {
+			body = append(body, th.Paints.Muted.Render("no backends match"))
+		}
+		footer = p.Position(len(v.index))
+	}
+	return kit.Frame(th, p.title(), footer, focused, p.W, p.H, body)
+}
+
+// gauge is the connections used against usable, the states, and the
+// oldest transaction and longest idle-in-transaction.
+func (p *Pane) gauge(v *feedView, w int) string {
+	th := p.Env.Theme
+	a := v.act
+	u := a.Usable()
+	ratio := 0.0
+	if u > 0 {
+		ratio = float64(a.Connections) / float64(u)
+	}
+	st := th.Paints.OK
+	switch {
+	case ratio >= 0.95:
+		st = th.Paints.Crit
+	case ratio >= 0.80:
+		st = th.Paints.Warn
+	}
+	const barW = 10
+	fill := min(barW, int(ratio*barW+0.5))
+	full, empty := "█", "░"
+	if th.ASCII {
+		full, empty = "#", "."
+	}
+	bar := "[" + strings.Repeat(full, fill) + strings.Repeat(empty, barW-fill) + "]"
+	out := st.Render(fmt.Sprintf("conns %d/%d %s %3.0f%%", a.Connections, u, bar, ratio*100))
+	var parts []string
+	for _, s := range []string{"active", "idle", "idle in transaction", "idle in transaction (aborted)"} {
+		if n := a.ByState[s]; n > 0 || s == "active" {
+			parts = append(parts, shortState(s)+" "+strconv.Itoa(n))
+		}
+	}
+	out += "  " + strings.Join(parts, " · ")
+	if a.OldestXact != nil {
+		out += fmt.Sprintf("  oldest xact %s (pid %d)", kit.Dur(p.refNow(v).Sub(a.OldestXact.XactStart)), a.OldestXact.PID)
+	}
+	if x := a.LongestIdleX; x != nil && (a.OldestXact == nil || x.PID != a.OldestXact.PID) {
+		out += fmt.Sprintf("  longest idle-tx %s (pid %d)", kit.Dur(p.refNow(v).Sub(x.StateChange)), x.PID)
+	}
+	return kit.Fit(out, w, th.Ellipsis)
+}
+
+// infoLine is the prompt being typed, or the sort, filter, tags, blockers
+// and which backends are shown.
+func (p *Pane) infoLine(v *feedView) string {
+	th := p.Env.Theme
+	if p.Prompt.Editing() {
+		return th.Paints.Accent.Render(p.Prompt.View())
+	}
+	parts := []string{"sort:" + SortKeys[p.sortKey]}
+	if s := p.filter.Sort; s != "" && !slices.Contains(SortKeys, s) {
+		parts = append(parts, th.Paints.Warn.Render(fmt.Sprintf("no sort %q (%s)", s, strings.Join(SortKeys, ", "))))
+	}
+	if p.Filter != "" {
+		parts = append(parts, fmt.Sprintf("filter:%q %d match", p.Filter, len(v.index)))
+	}
+	if n := len(v.tags); n > 0 {
+		parts = append(parts, th.Paints.Tagged.Render(fmt.Sprintf("%d tagged", n)))
+	}
+	if len(v.roots) > 0 {
+		parts = append(parts, th.Paints.Crit.Render(fmt.Sprintf("%d root blocker(s)", len(v.roots))))
+	}
+	if p.showSys {
+		parts = append(parts, "all backend types")
+	} else {
+		parts = append(parts, "client backends ("+kit.KeyName(p.Env.Keys.Postgres.System)+": all)")
+	}
+	return th.Paints.Muted.Render(strings.Join(parts, "  "))
+}

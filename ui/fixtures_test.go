@@ -92,7 +92,12 @@ func (f *fakePG) calls() []int32 {
 	return append([]int32(nil), f.signaled...)
 }
 
-type fakeKube struct{ deps []sources.Deployment }
+// fakeKube is a RolloutController over the fixture, recording restarts.
+type fakeKube struct {
+	mu       sync.Mutex
+	deps     []sources.Deployment
+	restarts []string
+}
 
 func (f *fakeKube) GetDeployment(_ context.Context, ns, name string) (sources.Deployment, error) {
 	for _, d := range f.deps {
@@ -105,10 +110,21 @@ func (f *fakeKube) GetDeployment(_ context.Context, ns, name string) (sources.De
 func (f *fakeKube) PreviewUndo(_ context.Context, ns, name string, to int64) ([]string, []string, error) {
 	return []string{fmt.Sprintf("image registry/%s:2025.03.14-1 → revision %d image", name, to)}, []string{"server dry run: ok"}, nil
 }
-func (f *fakeKube) Undo(context.Context, string, string, int64) error        { return nil }
-func (f *fakeKube) Restart(context.Context, string, string, time.Time) error { return nil }
-func (f *fakeKube) Scale(context.Context, string, string, int32) error       { return nil }
-func (f *fakeKube) SetPaused(context.Context, string, string, bool) error    { return nil }
+func (f *fakeKube) Undo(context.Context, string, string, int64) error { return nil }
+func (f *fakeKube) Restart(_ context.Context, ns, name string, _ time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.restarts = append(f.restarts, ns+"/"+name)
+	return nil
+}
+
+func (f *fakeKube) restarted() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.restarts...)
+}
+func (f *fakeKube) Scale(context.Context, string, string, int32) error    { return nil }
+func (f *fakeKube) SetPaused(context.Context, string, string, bool) error { return nil }
 
 type fakeAM struct{}
 
@@ -122,10 +138,12 @@ func (fakeAM) GetSilence(_ context.Context, id string) (sources.Silence, error) 
 func (fakeAM) ExpireSilence(context.Context, string) error { return nil }
 
 type env struct {
-	clk  *clock
-	pg   *fakePG
-	exec *ops.Executor
-	opts Options
+	clk     *clock
+	pg      *fakePG
+	kube    *fakeKube
+	exec    *ops.Executor
+	journal string // the audit journal's path
+	opts    Options
 }
 
 // newEnv builds options with an Executor over fakes and a temp journal
@@ -133,12 +151,13 @@ type env struct {
 func newEnv(t testing.TB, ro bool) *env {
 	t.Helper()
 	clk := &clock{t: uitest.T0}
-	e := &env{clk: clk, pg: &fakePG{backends: uitest.PG().Backends}}
+	e := &env{clk: clk, pg: &fakePG{backends: uitest.PG().Backends}, kube: &fakeKube{deps: uitest.Rollouts().Deployments}}
 	th := themes.MustGet("dark").WithNoColor()
 	e.opts = Options{Environment: "staging", ReadOnly: ro, Policy: ops.DefaultPolicy(), KeyMap: keymap.DefaultKeyMap(),
 		Theme: th, Now: clk.Now, AuditPath: "/var/lib/flightdeck/audit.jsonl"}
 	if !ro {
-		j, err := ops.OpenJournal(filepath.Join(t.TempDir(), "audit.jsonl"))
+		e.journal = filepath.Join(t.TempDir(), "audit.jsonl")
+		j, err := ops.OpenJournal(e.journal)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,7 +165,7 @@ func newEnv(t testing.TB, ro bool) *env {
 		e.exec = ops.NewExecutor(ops.Config{Environment: "staging", Journal: j, Policy: ops.DefaultPolicy(), Operator: "test@host", Now: clk.Now,
 			Caps: ops.Capabilities{
 				Backends: map[string]ops.BackendSignaler{"pg main": e.pg},
-				Rollouts: map[string]ops.RolloutController{"kube": &fakeKube{deps: uitest.Rollouts().Deployments}},
+				Rollouts: map[string]ops.RolloutController{"kube": e.kube},
 				Silences: map[string]ops.Silencer{"am": fakeAM{}},
 			}})
 		e.opts.Executor = e.exec

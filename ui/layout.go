@@ -147,9 +147,13 @@ func idOf(b []string) blockID {
 // renderCache is the root's share of the frame cache. It is a pointer in
 // the Model value, like the panes, so every copy of the Model sees it.
 type renderCache struct {
-	w, h         int
-	ids          []blockID // the blocks the joined grid was made of
-	gridOK       bool
+	w, h   int
+	ids    []blockID // the blocks the joined grid was made of
+	gridOK bool
+	// blocks and now are the frame's blocks and their ids, kept to spare
+	// two allocations a frame.
+	blocks       [][]string
+	now          []blockID
 	body         []string
 	bodyStr      string
 	head, status string
@@ -170,12 +174,12 @@ func (m Model) Render() string {
 		rc.gridOK = false
 		body = v.View(m.w, m.bodyH())
 	case m.grid():
-		blocks := make([][]string, len(m.panes))
-		ids := make([]blockID, len(m.panes))
+		blocks, ids := rc.blocks[:0], rc.now[:0]
 		for i, p := range m.panes {
-			blocks[i] = p.View(i == m.focus)
-			ids[i] = idOf(blocks[i])
+			b := p.View(i == m.focus)
+			blocks, ids = append(blocks, b), append(ids, idOf(b))
 		}
+		rc.blocks, rc.now = blocks, ids
 		if !rc.gridOK || rc.w != m.w || rc.h != m.h || !slices.Equal(rc.ids, ids) {
 			rc.body = rc.body[:0]
 			for _, row := range m.gridRows() {
@@ -185,7 +189,7 @@ func (m Model) Render() string {
 					rc.body = append(rc.body, kit.JoinH(blocks[row[0]], blocks[row[1]])...)
 				}
 			}
-			rc.w, rc.h, rc.ids, rc.gridOK = m.w, m.h, ids, true
+			rc.w, rc.h, rc.ids, rc.gridOK = m.w, m.h, append(rc.ids[:0], ids...), true
 			rc.bodyStr = ""
 		}
 		body = rc.body

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -115,7 +116,9 @@ func (d *confirmDialog) content() dialogContent {
 		}
 		hint := kit.KeyName(k.Dialog.Yes) + " yes · " + kit.KeyName(k.Dialog.No) + "/" + kit.KeyName(k.Dialog.Close) + " no · " +
 			kit.KeyName(k.Dialog.Next) + " switch · " + kit.KeyName(k.Dialog.Submit) + " choose"
-		dc.tail = append(dc.tail, "Proceed? (y/N)  "+no+"  "+yes, th.Paints.Muted.Render(hint))
+		// (y/N): the capital is the default, as shells write it.
+		ask := "Proceed? (" + kit.KeyName(k.Dialog.Yes) + "/" + strings.ToUpper(kit.KeyName(k.Dialog.No)) + ")  "
+		dc.tail = append(dc.tail, ask+no+"  "+yes, th.Paints.Muted.Render(hint))
 	} else {
 		dc.tail = append(dc.tail, "type "+th.Paints.Bold.Render(p.Phrase)+" to confirm, "+kit.KeyName(k.Dialog.Submit)+" submits, "+kit.KeyName(k.Dialog.Close)+" cancels:")
 		dc.tail = append(dc.tail, th.Paints.Accent.Render("> "+d.edit.View()))

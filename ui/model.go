@@ -35,12 +35,28 @@
 //
 // # Adding a pane
 //
-// Write a package under ui/panes with a type that embeds kit.List and
-// implements kit.Rows (Len, Visible, Rebuild, Draw) and the rest of Pane
-// (Title, Kinds, HandleKey — usually List.HandleKey plus the pane's own
-// keys —, Summary, ShortHelp, FullHelp, Actions); take the kit.Slot in its
-// constructor. Register it in BuiltinPanes, or pass it in
-// Options.ExtraPanes. Nothing in the root changes.
+// Write a package under ui/panes whose type embeds kit.List:
+//
+//	func New(s kit.Slot) *Pane {
+//		p := &Pane{}
+//		p.Init(s, kit.Meta{Title: "AWS", Kind: sources.KindAWS, Noun: "aws", Help: keys}, p)
+//		return p
+//	}
+//
+// and give it Len, Rebuild and Draw (kit.Rows; Visible too when more than a
+// column title line sits above its rows), HandleKey (List.HandleKey, then
+// its own keys), Summary, ShortHelp and Actions. kit.List supplies the rest
+// of Pane and SetFilter (so ShowPaneMsg can filter it). A pane of a few
+// short rows also says WantHeight (Compact); one with notes for the help
+// overlay, HelpNotes. Register it in BuiltinPanes, or pass it in
+// Options.ExtraPanes: it gets the next focus key. Nothing in the root
+// changes.
+//
+// # Showing a view
+//
+// Return a Cmd answering PushViewMsg{View: v} (from a pane's HandleKey, a
+// view, or a runbook); back or close returns to the panes, PushViewMsg with
+// the same ID comes back to it, CloseViewMsg{ID} forgets it.
 //
 // Update never does I/O: snapshots arrive through a Cmd that waits on the
 // Subscriber, and plans and executions run in Cmds.

@@ -16,8 +16,8 @@ import (
 // through this interface: it routes snapshots of the kinds a pane owns to
 // it (visible or not), keys to it while it has focus, and asks it for its
 // block, its summary line, its help and the actions its selection offers.
-// Most panes embed kit.List, which supplies SetSize, View, CapturesKeys and
-// SetSnapshot.
+// Most panes embed kit.List, which supplies Title, Kinds, FullHelp,
+// SetSnapshot, SetSize, View and CapturesKeys.
 type Pane interface {
 	// Title names the pane in help and in the focus keys' help: "Postgres".
 	Title() string

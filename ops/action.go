@@ -61,8 +61,9 @@ func (r Risk) String() string {
 
 // Request is what the UI (or a runbook step) asks for: an action on a
 // selection. Exactly the fields the action's area needs are set: one typed
-// field per area, so a pane hands over what it shows and the handler reads
-// it without guessing.
+// field per built-in area, so a pane hands over what it shows and the
+// handler reads it without guessing; an area without a typed field carries
+// its selection in Subject.
 type Request struct {
 	Action Kind
 	// Source is the name of the source the selection came from ("pg main",
@@ -76,7 +77,11 @@ type Request struct {
 	Alert *sources.Alert
 	// SilenceID is the silence to expire.
 	SilenceID string
-	Params    Params
+	// Subject is the selection of an area that has no typed field above (a
+	// handler registered outside ops, an area too new to have one): the
+	// value its pane saw, which that area's handler type-asserts.
+	Subject any
+	Params  Params
 }
 
 // Params are the knobs of an action.

@@ -46,6 +46,12 @@ type Options struct {
 	Now func() time.Time
 	// AuditPath is shown in help so the operator knows where the record is.
 	AuditPath string
+	// Context is the session's context; nil means context.Background(). The UI's own cancel derives from it.
+	Context context.Context
+	// Production is config.IsProduction's decision, passed in so the header badge and the Executor's tier agree.
+	Production bool
+	// Operator is who this session is, as the journal records it.
+	Operator string
 }
 
 // SnapshotsMsg carries snapshots from the Subscriber. Err ends the stream.
@@ -143,9 +149,13 @@ func New(o Options) Model {
 			pol.LowRiskSilence = def.LowRiskSilence
 		}
 	}
-	c := &shared{th: o.Theme, km: o.KeyMap, prod: strings.EqualFold(o.Environment, "production") || strings.EqualFold(o.Environment, "prod")}
+	c := &shared{th: o.Theme, km: o.KeyMap, prod: o.Production}
 	c.setNow(o.Now())
-	ctx, cancel := context.WithCancel(context.Background())
+	parent := o.Context
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancel(parent)
 	m := Model{o: o, c: c, policy: pol, ctx: ctx, cancel: cancel,
 		slo: newSLOPane(c), alerts: newAlertsPane(c), pg: newPGPane(c), ro: newRolloutsPane(c),
 		focus: focusSLO, w: 80, h: 24, health: &health{snaps: map[string]sources.Snapshot{}}, rc: &renderCache{}}

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"flightdeck/config"
 	"flightdeck/ops"
+	"flightdeck/ops/opstest"
 	"flightdeck/sources"
 )
 
@@ -86,34 +86,12 @@ func TestTwoSessionsOnOneWorld(t *testing.T) {
 		t.Fatalf("demo has %d deployments", len(deps))
 	}
 	// Both operators plan at once: every plan ID differs.
-	var (
-		mu  sync.Mutex
-		ids = map[string]bool{}
-		wg  sync.WaitGroup
-	)
-	for _, ex := range []*ops.Executor{alice.Executor, local.Executor} {
-		for i := range 40 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				d := deps[i%len(deps)]
-				p, err := ex.Plan(ctx, ops.Request{Action: ops.Restart, Source: src, Deployment: &d})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				if ids[p.ID] {
-					t.Errorf("plan id %s minted twice", p.ID)
-				}
-				ids[p.ID] = true
-			}()
-		}
+	restart := func(i int) ops.Request {
+		d := deps[i%len(deps)]
+		return ops.Request{Action: ops.Restart, Source: src, Deployment: &d}
 	}
-	wg.Wait()
-	if len(ids) != 80 {
-		t.Fatalf("%d distinct plan ids, want 80", len(ids))
+	if n := opstest.UniquePlanIDs(t, []*ops.Executor{alice.Executor, local.Executor}, 40, restart); n != 80 {
+		t.Fatalf("%d distinct plan ids, want 80", n)
 	}
 
 	// Each operator acts; the journal says who did what.

@@ -114,25 +114,26 @@ func (backendsHandler) Plan(_ context.Context, env Env, req Request, p *Plan) er
 	return nil
 }
 
-// subjects are the backends a plan holds, as its plan saw them.
-func (backendsHandler) subjects(p Plan) ([]sources.Backend, error) {
+// bind is what a plan acts with and on: its source's signaller and the
+// backends as the plan saw them.
+func (backendsHandler) bind(env Env, p Plan) (BackendSignaler, []sources.Backend, error) {
+	sig, err := Capability[BackendSignaler](env, "signal backends")
+	if err != nil {
+		return nil, nil, err
+	}
 	bs := make([]sources.Backend, 0, len(p.Targets))
 	for _, t := range p.Targets {
 		b, ok := t.Subject.(sources.Backend)
 		if !ok {
-			return nil, refuse(ErrTampered, t.ID+" is not a backend")
+			return nil, nil, refuse(ErrTampered, t.ID+" is not a backend")
 		}
 		bs = append(bs, b)
 	}
-	return bs, nil
+	return sig, bs, nil
 }
 
 func (h backendsHandler) Recheck(ctx context.Context, env Env, p Plan) error {
-	sig, err := Capability[BackendSignaler](env, "signal backends")
-	if err != nil {
-		return err
-	}
-	bs, err := h.subjects(p)
+	sig, bs, err := h.bind(env, p)
 	if err != nil {
 		return err
 	}
@@ -172,11 +173,7 @@ func (h backendsHandler) Recheck(ctx context.Context, env Env, p Plan) error {
 // Act signals the backends one by one, each checked atomically against its
 // backend_start by the source, never retried.
 func (h backendsHandler) Act(ctx context.Context, env Env, p Plan) ([]string, error) {
-	sig, err := Capability[BackendSignaler](env, "signal backends")
-	if err != nil {
-		return nil, err
-	}
-	bs, err := h.subjects(p)
+	sig, bs, err := h.bind(env, p)
 	if err != nil {
 		return nil, err
 	}

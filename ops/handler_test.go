@@ -243,40 +243,22 @@ func TestPlanIDsUniqueAcrossExecutors(t *testing.T) {
 	caps := ops.Capabilities{"pg main": opstest.NewFakeBackends(b)}
 	j, _ := opstest.Journal(t)
 	const executors, each = 4, 50
-	var (
-		mu  sync.Mutex
-		ids = map[string]bool{}
-		wg  sync.WaitGroup
-	)
+	var exs []*ops.Executor
 	for i := range executors {
-		ex := ops.NewExecutor(ops.Config{Journal: j, Caps: caps, Now: clock.Now, Operator: fmt.Sprintf("op%d", i)})
-		for range each {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				p, err := ex.Plan(context.Background(), ops.Request{Action: ops.Cancel, Source: "pg main", Backends: []sources.Backend{b}})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				if ids[p.ID] {
-					t.Errorf("plan id %s minted twice", p.ID)
-				}
-				ids[p.ID] = true
-			}()
-		}
+		exs = append(exs, ops.NewExecutor(ops.Config{Journal: j, Caps: caps, Now: clock.Now, Operator: fmt.Sprintf("op%d", i)}))
 	}
-	wg.Wait()
-	if len(ids) != executors*each {
-		t.Fatalf("%d distinct ids, want %d", len(ids), executors*each)
+	cancel := func(int) ops.Request {
+		return ops.Request{Action: ops.Cancel, Source: "pg main", Backends: []sources.Backend{b}}
 	}
-	for id := range ids {
-		if !strings.HasPrefix(id, "20261123T030000-") {
-			t.Fatalf("id %q does not start with the plan time", id)
-		}
-		break
+	if n := opstest.UniquePlanIDs(t, exs, each, cancel); n != executors*each {
+		t.Fatalf("%d distinct ids, want %d", n, executors*each)
+	}
+	p, err := exs[0].Plan(context.Background(), cancel(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(p.ID, "20261123T030000-") {
+		t.Fatalf("id %q does not start with the plan time", p.ID)
 	}
 }
 

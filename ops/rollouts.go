@@ -185,24 +185,25 @@ func previousRevision(d sources.Deployment) int64 {
 	return best
 }
 
-// subject is the deployment a plan holds, as the plan saw it.
-func (rolloutsHandler) subject(p Plan) (sources.Deployment, error) {
+// bind is what a plan acts with and on: its source's controller and the
+// deployment as the plan saw it.
+func (rolloutsHandler) bind(env Env, p Plan) (RolloutController, sources.Deployment, error) {
+	ctl, err := Capability[RolloutController](env, "act on rollouts")
+	if err != nil {
+		return nil, sources.Deployment{}, err
+	}
 	if len(p.Targets) != 1 {
-		return sources.Deployment{}, refuse(ErrTampered, "a rollout plan acts on exactly one deployment")
+		return nil, sources.Deployment{}, refuse(ErrTampered, "a rollout plan acts on exactly one deployment")
 	}
 	d, ok := p.Targets[0].Subject.(sources.Deployment)
 	if !ok {
-		return d, refuse(ErrTampered, p.Targets[0].ID+" is not a deployment")
+		return nil, d, refuse(ErrTampered, p.Targets[0].ID+" is not a deployment")
 	}
-	return d, nil
+	return ctl, d, nil
 }
 
 func (h rolloutsHandler) Recheck(ctx context.Context, env Env, p Plan) error {
-	ctl, err := Capability[RolloutController](env, "act on rollouts")
-	if err != nil {
-		return err
-	}
-	d, err := h.subject(p)
+	ctl, d, err := h.bind(env, p)
 	if err != nil {
 		return err
 	}
@@ -222,11 +223,7 @@ func (h rolloutsHandler) Recheck(ctx context.Context, env Env, p Plan) error {
 }
 
 func (h rolloutsHandler) Act(ctx context.Context, env Env, p Plan) ([]string, error) {
-	ctl, err := Capability[RolloutController](env, "act on rollouts")
-	if err != nil {
-		return nil, err
-	}
-	d, err := h.subject(p)
+	ctl, d, err := h.bind(env, p)
 	if err != nil {
 		return nil, err
 	}

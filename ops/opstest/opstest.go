@@ -8,6 +8,7 @@
 package opstest
 
 import (
+	"context"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -75,4 +76,37 @@ func Records(t testing.TB, path string) []ops.Record {
 		t.Fatal(err)
 	}
 	return recs
+}
+
+// UniquePlanIDs plans, all at once, perExecutor requests on each Executor
+// (req(i) is the i-th request of an Executor), as the sessions of one world
+// would, and fails t on an error or an ID minted twice. It returns how many
+// distinct IDs were minted.
+func UniquePlanIDs(t testing.TB, exs []*ops.Executor, perExecutor int, req func(i int) ops.Request) int {
+	t.Helper()
+	var (
+		mu  sync.Mutex
+		ids = map[string]bool{}
+		wg  sync.WaitGroup
+	)
+	for _, ex := range exs {
+		for i := range perExecutor {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p, err := ex.Plan(context.Background(), req(i))
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err != nil:
+					t.Errorf("plan: %v", err)
+				case ids[p.ID]:
+					t.Errorf("plan id %s minted twice", p.ID)
+				}
+				ids[p.ID] = true
+			}()
+		}
+	}
+	wg.Wait()
+	return len(ids)
 }

@@ -2,7 +2,8 @@
 // alerts, PostgreSQL activity and Kubernetes rollouts on one screen, with
 // guarded, audited actions.
 //
-// main only parses flags and wires config → sources → hub → ops → ui.
+// main only parses flags and wires config → world (sources, hub, ops) →
+// session → ui.
 package main
 
 import (
@@ -114,17 +115,21 @@ Flags:
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	app, err := wire(ctx, cfg, wireOptions{demo: f.demo, readOnly: f.readOnly, log: log})
+	world, err := wire(ctx, cfg, wireOptions{demo: f.demo, readOnly: f.readOnly, log: log})
 	if err != nil {
 		return &exitError{code: 1, msg: "flightdeck: " + err.Error()}
 	}
-	defer app.close()
+	defer world.Close()
+	session, err := world.NewSession(world.LocalSession(ctx, os.Environ()))
+	if err != nil {
+		return &exitError{code: 1, msg: "flightdeck: " + err.Error()}
+	}
 
-	app.hub.Start(ctx)
-	p := tea.NewProgram(ui.New(app.uiOptions), tea.WithContext(ctx))
+	world.Start(ctx)
+	p := tea.NewProgram(ui.New(session), tea.WithContext(ctx))
 	_, err = p.Run()
 	stop()
-	app.hub.Wait()
+	world.Wait()
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("terminal: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"time"
@@ -21,7 +20,6 @@ import (
 	"flightdeck/sources/postgres"
 	"flightdeck/sources/prom"
 	"flightdeck/themes"
-	"flightdeck/ui"
 )
 
 // Every backend must satisfy the capability interfaces ops declares.
@@ -34,93 +32,6 @@ var (
 	_ ops.Silencer          = (*demo.AlertSource)(nil)
 	_ sources.Pusher        = (*kube.Source)(nil)
 )
-
-type wireOptions struct {
-	demo, readOnly bool
-	log            *slog.Logger
-}
-
-// app is everything main starts and stops.
-type app struct {
-	hub       *sources.Hub
-	uiOptions ui.Options
-	closers   []func()
-}
-
-func (a *app) close() {
-	for i := len(a.closers) - 1; i >= 0; i-- {
-		a.closers[i]()
-	}
-}
-
-// wire builds sources, the hub, the executor (unless read-only) and the UI
-// options from the config.
-func wire(ctx context.Context, cfg *config.Config, o wireOptions) (*app, error) {
-	a := &app{hub: sources.NewHub(o.log)}
-	caps := ops.Capabilities{
-		Backends: map[string]ops.BackendSignaler{},
-		Rollouts: map[string]ops.RolloutController{},
-		Silences: map[string]ops.Silencer{},
-	}
-	auditPath := cfg.Audit.Path
-	if o.demo {
-		w := demo.NewWorld(demo.Options{Speed: demoSpeed()})
-		for _, s := range w.Sources() {
-			a.hub.Add(s, sources.PollOptions{Interval: demoInterval})
-		}
-		caps.Backends[w.Postgres().Name()] = w.Postgres()
-		caps.Rollouts[w.Rollouts().Name()] = w.Rollouts()
-		caps.Silences[w.Alerts().Name()] = w.Alerts()
-		// Demo actions go to their own journal so they never mix with a
-		// real incident's timeline.
-		auditPath = filepath.Join(filepath.Dir(cfg.Audit.Path), "audit-demo.jsonl")
-	} else if err := addLiveSources(cfg, a, &caps, o.log, func(err error) { o.log.Warn("source unavailable", "err", err) }); err != nil {
-		return nil, err
-	}
-
-	km := keymap.DefaultKeyMap()
-	if err := keymap.ApplyOverrides(&km, cfg.Keys); err != nil {
-		return nil, err // checkKeys already named the line at load time
-	}
-	theme, err := themes.Get(cfg.Theme) // honours NO_COLOR
-	if err != nil {
-		return nil, err
-	}
-	if cfg.ASCII {
-		theme = theme.WithASCII()
-	}
-	policy := policyFrom(cfg)
-	var ex *ops.Executor
-	if !o.readOnly {
-		j, err := ops.OpenJournal(auditPath)
-		if err != nil {
-			return nil, fmt.Errorf("%v (fix audit.path, or run with --read-only)", err)
-		}
-		a.closers = append(a.closers, func() { j.Close() })
-		ex = ops.NewExecutor(ops.Config{
-			Environment: cfg.Environment,
-			Production:  cfg.IsProduction(),
-			Policy:      policy,
-			Caps:        caps,
-			Journal:     j,
-			Operator:    operator(cfg),
-			Log:         o.log,
-		})
-	}
-	a.uiOptions = ui.Options{
-		Environment: cfg.Environment,
-		ReadOnly:    o.readOnly,
-		Demo:        o.demo,
-		Executor:    ex,
-		Policy:      policy,
-		Updates:     a.hub.Subscribe(),
-		Refresh:     a.hub.Refresh,
-		KeyMap:      km,
-		Theme:       theme,
-		AuditPath:   auditPath,
-	}
-	return a, nil
-}
 
 // brokenSource stands in for a backend that could not even be constructed
 // (no kubeconfig, say): its pane shows why, and the rest of the cockpit runs.
@@ -140,15 +51,16 @@ func (b brokenSource) Fetch(context.Context) (sources.Payload, error) {
 // here: an unreachable server shows up in its pane, not as a startup failure.
 // A backend whose setup fails (kubeconfig missing) is added as a
 // brokenSource and reported through warn.
-func addLiveSources(cfg *config.Config, a *app, caps *ops.Capabilities, log *slog.Logger, warn func(error)) error {
+func (w *World) addLiveSources(cfg *config.Config, warn func(error)) error {
+	log := w.log
 	for _, pc := range cfg.Postgres {
 		src, err := postgres.New(postgres.Options{Name: pc.Name, DSN: pc.DSN, Timeout: pc.Timeout.D(), Log: log})
 		if err != nil {
 			return fmt.Errorf("postgres %q: %w", pc.Name, err)
 		}
-		a.hub.Add(src, sources.PollOptions{Interval: pc.Interval.D(), Timeout: pc.Timeout.D()})
-		caps.Backends[src.Name()] = src
-		a.closers = append(a.closers, func() { src.Close() })
+		w.hub.Add(src, sources.PollOptions{Interval: pc.Interval.D(), Timeout: pc.Timeout.D()})
+		w.caps[src.Name()] = src
+		w.closers = append(w.closers, func() { src.Close() })
 	}
 	if p := cfg.Prometheus; p != nil {
 		opts := promOptions(p, cfg.SLOs, log)
@@ -157,11 +69,11 @@ func addLiveSources(cfg *config.Config, a *app, caps *ops.Capabilities, log *slo
 			if err != nil {
 				return fmt.Errorf("prometheus: %w", err)
 			}
-			a.hub.Add(src, sources.PollOptions{Interval: p.Interval.D(), Timeout: p.Timeout.D()})
+			w.hub.Add(src, sources.PollOptions{Interval: p.Interval.D(), Timeout: p.Timeout.D()})
 		}
 		if cfg.Alertmanager == nil {
 			alerts := prom.NewAlerts(opts)
-			a.hub.Add(alerts, sources.PollOptions{Interval: p.Interval.D(), Timeout: p.Timeout.D()})
+			w.hub.Add(alerts, sources.PollOptions{Interval: p.Interval.D(), Timeout: p.Timeout.D()})
 		}
 	}
 	if am := cfg.Alertmanager; am != nil {
@@ -179,8 +91,8 @@ func addLiveSources(cfg *config.Config, a *app, caps *ops.Capabilities, log *slo
 		if err != nil {
 			return fmt.Errorf("alertmanager: %w", err)
 		}
-		a.hub.Add(src, sources.PollOptions{Interval: am.Interval.D(), Timeout: am.Timeout.D()})
-		caps.Silences[src.Name()] = src
+		w.hub.Add(src, sources.PollOptions{Interval: am.Interval.D(), Timeout: am.Timeout.D()})
+		w.caps[src.Name()] = src
 	}
 	if k := cfg.Kubernetes; k != nil {
 		src, err := kube.New(kube.Options{Kubeconfig: k.Kubeconfig, Context: k.Context, Namespaces: k.Namespaces,
@@ -188,11 +100,11 @@ func addLiveSources(cfg *config.Config, a *app, caps *ops.Capabilities, log *slo
 		if err != nil {
 			err = fmt.Errorf("kubernetes: %w", err)
 			warn(err)
-			a.hub.Add(brokenSource{name: "kube", kind: sources.KindRollouts, err: err}, sources.PollOptions{Interval: time.Minute})
+			w.hub.Add(brokenSource{name: "kube", kind: sources.KindRollouts, err: err}, sources.PollOptions{Interval: time.Minute})
 			return nil
 		}
-		a.hub.Add(src, sources.PollOptions{})
-		caps.Rollouts[src.Name()] = src
+		w.hub.Add(src, sources.PollOptions{})
+		w.caps[src.Name()] = src
 	}
 	return nil
 }
@@ -215,40 +127,18 @@ func promOptions(p *config.Prometheus, slos []config.SLO, log *slog.Logger) prom
 	return o
 }
 
+// policyFrom maps config's policy onto ops's; what config leaves zero takes
+// ops's defaults (Policy.WithDefaults, the one place they are filled in).
 func policyFrom(cfg *config.Config) ops.Policy {
-	p := ops.DefaultPolicy()
-	p.MaxTargets = cfg.Policy.MaxTargets
-	p.ProtectedRoles = cfg.Policy.ProtectedRoles
-	p.ProtectedApps = cfg.Policy.ProtectedApps
-	p.ProtectedNamespaces = cfg.Policy.ProtectedNamespaces
-	p.SilenceMax = cfg.Policy.SilenceMax.D()
-	p.SilenceMaxAlerts = cfg.Policy.SilenceMaxAlerts
-	p.ScaleMaxChange = cfg.Policy.ScaleMaxChange
-	return p
-}
-
-// operator is who the audit journal says acted: the configured name, else
-// user@host, noting the SSH client when the session came in over SSH.
-func operator(cfg *config.Config) string {
-	if cfg.Operator != "" {
-		return cfg.Operator
-	}
-	op := ops.LocalOperator()
-	if c := os.Getenv("SSH_CLIENT"); c != "" {
-		if host, _, ok := cutFirst(c, " "); ok {
-			op += " (ssh from " + host + ")"
-		}
-	}
-	return op
-}
-
-func cutFirst(s, sep string) (string, string, bool) {
-	for i := 0; i+len(sep) <= len(s); i++ {
-		if s[i:i+len(sep)] == sep {
-			return s[:i], s[i+len(sep):], true
-		}
-	}
-	return s, "", false
+	return ops.Policy{
+		MaxTargets:          cfg.Policy.MaxTargets,
+		ProtectedRoles:      cfg.Policy.ProtectedRoles,
+		ProtectedApps:       cfg.Policy.ProtectedApps,
+		ProtectedNamespaces: cfg.Policy.ProtectedNamespaces,
+		SilenceMax:          cfg.Policy.SilenceMax.D(),
+		SilenceMaxAlerts:    cfg.Policy.SilenceMaxAlerts,
+		ScaleMaxChange:      cfg.Policy.ScaleMaxChange,
+	}.WithDefaults()
 }
 
 // checkKeys validates key overrides one name at a time so the error can
@@ -265,7 +155,7 @@ func checkKeys(cfg *config.Config) error {
 			return cfg.Errorf("keys."+name, "%v", err)
 		}
 	}
-	if _, err := themes.Get(cfg.Theme); err != nil {
+	if _, err := themes.ForEnv(cfg.Theme, nil); err != nil {
 		return cfg.Errorf("theme", "%v", err)
 	}
 	return nil
@@ -275,10 +165,9 @@ func checkKeys(cfg *config.Config) error {
 // config check catches what only a backend can judge (templates, DSNs).
 // Problems outside the file (no kubeconfig on this machine) are warnings.
 func checkSources(cfg *config.Config, warn func(error)) error {
-	a := &app{hub: sources.NewHub(nil)}
-	defer a.close()
-	caps := ops.Capabilities{Backends: map[string]ops.BackendSignaler{}, Rollouts: map[string]ops.RolloutController{}, Silences: map[string]ops.Silencer{}}
-	return addLiveSources(cfg, a, &caps, nil, warn)
+	w := &World{hub: sources.NewHub(nil), caps: ops.Capabilities{}, log: slog.New(slog.DiscardHandler)}
+	defer w.Close()
+	return w.addLiveSources(cfg, warn)
 }
 
 const demoInterval = 1e9 // 1s: the demo moves fast

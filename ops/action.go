@@ -5,6 +5,9 @@
 // interfaces that the backends satisfy without importing this package. Every
 // execution writes an intent record before and an outcome record after to the
 // audit Journal.
+//
+// Each area's actions live in one Handler (backends.go, rollouts.go,
+// silences.go), registered by Kind; the Executor keeps the walls they share.
 package ops
 
 import (
@@ -12,67 +15,32 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"flightdeck/sources"
 )
 
 // Kind names an action. The string values are also the keys of sources.Denied
-// and of the keymap's action names.
+// and of the keymap's action names. Each area's constants live with its
+// handler.
 type Kind string
 
-// The actions the cockpit can take.
-const (
-	Cancel    Kind = "cancel"    // pg_cancel_backend
-	Terminate Kind = "terminate" // pg_terminate_backend (one or many = bulk)
-	Undo      Kind = "undo"      // kubectl rollout undo
-	Restart   Kind = "restart"   // kubectl rollout restart
-	Scale     Kind = "scale"     // kubectl scale
-	Pause     Kind = "pause"     // kubectl rollout pause
-	Resume    Kind = "resume"    // kubectl rollout resume
-	Silence   Kind = "silence"   // Alertmanager silence
-	Expire    Kind = "expire"    // expire an Alertmanager silence
-)
-
-// AllKinds lists every action, in menu order per area.
-var AllKinds = []Kind{Cancel, Terminate, Undo, Restart, Scale, Pause, Resume, Silence, Expire}
-
-// Title is the action's name for menus and dialogs.
+// Title is the action's name for menus and dialogs, as its handler
+// registered it.
 func (k Kind) Title() string {
-	switch k {
-	case Cancel:
-		return "Cancel query"
-	case Terminate:
-		return "Terminate backend"
-	case Undo:
-		return "Roll back (undo)"
-	case Restart:
-		return "Restart rollout"
-	case Scale:
-		return "Scale"
-	case Pause:
-		return "Pause rollout"
-	case Resume:
-		return "Resume rollout"
-	case Silence:
-		return "Silence alert"
-	case Expire:
-		return "Expire silence"
+	if r, ok := specOf(k); ok {
+		return r.spec.Title
 	}
 	return string(k)
 }
 
-// Area says which pane's selection an action applies to.
+// Area says which pane's selection an action applies to; "" for a kind no
+// handler registered.
 func (k Kind) Area() sources.Kind {
-	switch k {
-	case Cancel, Terminate:
-		return sources.KindPostgres
-	case Undo, Restart, Scale, Pause, Resume:
-		return sources.KindRollouts
-	default:
-		return sources.KindAlerts
+	if r, ok := specOf(k); ok {
+		return r.h.Area()
 	}
+	return ""
 }
 
 // Risk is the confirmation tier.
@@ -91,8 +59,11 @@ func (r Risk) String() string {
 	return "low"
 }
 
-// Request is what the UI asks for: an action on the current selection.
-// Exactly the fields the action needs are set.
+// Request is what the UI (or a runbook step) asks for: an action on a
+// selection. Exactly the fields the action's area needs are set: one typed
+// field per built-in area, so a pane hands over what it shows and the
+// handler reads it without guessing; an area without a typed field carries
+// its selection in Subject.
 type Request struct {
 	Action Kind
 	// Source is the name of the source the selection came from ("pg main",
@@ -106,7 +77,11 @@ type Request struct {
 	Alert *sources.Alert
 	// SilenceID is the silence to expire.
 	SilenceID string
-	Params    Params
+	// Subject is the selection of an area that has no typed field above (a
+	// handler registered outside ops, an area too new to have one): the
+	// value its pane saw, which that area's handler type-asserts.
+	Subject any
+	Params  Params
 }
 
 // Params are the knobs of an action.
@@ -117,6 +92,11 @@ type Params struct {
 	Matchers   []sources.Matcher `json:"matchers,omitempty"`    // silence
 	Duration   time.Duration     `json:"duration,omitempty"`    // silence
 	Comment    string            `json:"comment,omitempty"`     // silence
+}
+
+// isZero reports whether no knob is set (the journal then omits params).
+func (p Params) isZero() bool {
+	return p.ToRevision == 0 && p.Replicas == 0 && !p.Override && len(p.Matchers) == 0 && p.Duration == 0 && p.Comment == ""
 }
 
 // Target is one thing an action touches, with the identity that pins it:
@@ -130,9 +110,17 @@ type Target struct {
 	Identity string `json:"identity,omitempty"`
 	// Detail is one preview line about the target.
 	Detail string `json:"detail,omitempty"`
-
-	Backend    *sources.Backend    `json:"-"`
-	Deployment *sources.Deployment `json:"-"`
+	// Seen is what the plan saw of the target, as key=value pairs with any
+	// outside text cut to a bounded excerpt (user, application, state,
+	// query start and query; revision and images; matchers and hits). The
+	// intent record carries it, so the journal alone tells a postmortem
+	// what was acted on.
+	Seen string `json:"seen,omitempty"`
+	// Subject is the handler's own copy of the target as the plan saw it
+	// (a sources.Backend, a sources.Deployment, …): what it re-checks and
+	// acts on. The plan hash covers it, so it cannot be swapped after the
+	// plan was made.
+	Subject any `json:"-"`
 }
 
 // Plan is a value: everything the confirm dialog shows and the Executor
@@ -156,27 +144,20 @@ type Plan struct {
 // IsBulk reports whether the plan touches more than one target.
 func (p Plan) IsBulk() bool { return len(p.Targets) > 1 }
 
-// computeHash fingerprints what the plan will do, so the journal can tie an
-// outcome to its intent and the Executor can tell a plan was altered after it
-// was made.
+// computeHash fingerprints what the plan will do — its targets' identities
+// and the subjects the handler will act on included — so the journal can tie
+// an outcome to its intent and the Executor can tell a plan was altered
+// after it was made.
 func (p Plan) computeHash() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d\x00%s\x00", p.ID, p.Action, p.Source, p.Environment, p.Risk, p.Phrase)
 	h.Write([]byte(p.CreatedAt.UTC().Format(time.RFC3339Nano)))
 	for _, t := range p.Targets {
-		fmt.Fprintf(h, "\x00%s\x00%s", t.ID, t.Identity)
+		fmt.Fprintf(h, "\x00%s\x00%s\x00%s\x00%T\x00", t.ID, t.Identity, t.Seen, t.Subject)
+		subject, _ := json.Marshal(t.Subject)
+		h.Write(subject)
 	}
 	params, _ := json.Marshal(p.Params)
 	h.Write(params)
 	return hex.EncodeToString(h.Sum(nil))[:16]
-}
-
-// backendIdentity is what pins a backend: its pid and start time.
-func backendIdentity(b sources.Backend) string {
-	return strconv.Itoa(int(b.PID)) + "@" + b.BackendStart.UTC().Format(time.RFC3339Nano)
-}
-
-// deploymentIdentity pins a deployment: same object, same revision, same scale.
-func deploymentIdentity(d sources.Deployment) string {
-	return fmt.Sprintf("uid=%s rev=%d replicas=%d paused=%t", d.UID, d.Revision, d.Replicas, d.Paused)
 }

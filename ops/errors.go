@@ -11,10 +11,14 @@ var (
 	ErrTampered      = errors.New("plan was altered after it was made")
 	ErrPolicy        = errors.New("refused by policy")
 	ErrTargetChanged = errors.New("target changed since the plan was made")
-	ErrUnsupported   = errors.New("not supported here")
-	ErrDenied        = errors.New("not permitted")
-	ErrAudit         = errors.New("audit journal unavailable")
-	ErrInvalid       = errors.New("invalid request")
+	// ErrRecheck is a target that could not be read again at execution (a
+	// hung database, an API error): nothing is known to have changed, but
+	// acting unverified is not allowed.
+	ErrRecheck     = errors.New("cannot re-check targets")
+	ErrUnsupported = errors.New("not supported here")
+	ErrDenied      = errors.New("not permitted")
+	ErrAudit       = errors.New("audit journal unavailable")
+	ErrInvalid     = errors.New("invalid request")
 )
 
 // Refusal is an action the Executor would not carry out. Nothing was changed.

@@ -1,4 +1,4 @@
-package ops
+package ops_test
 
 import (
 	"context"
@@ -11,15 +11,12 @@ import (
 	"testing"
 	"time"
 
+	. "flightdeck/ops"
+	"flightdeck/ops/opstest"
 	"flightdeck/sources"
 )
 
 var t0 = time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
-
-type clock struct{ now time.Time }
-
-func (c *clock) Now() time.Time          { return c.now }
-func (c *clock) Advance(d time.Duration) { c.now = c.now.Add(d) }
 
 func backend(pid int32, user, state string) sources.Backend {
 	return sources.Backend{PID: pid, BackendStart: t0.Add(-time.Hour).Add(time.Duration(pid) * time.Microsecond),
@@ -29,36 +26,29 @@ func backend(pid int32, user, state string) sources.Backend {
 
 type rig struct {
 	ex      *Executor
-	pg      *fakePG
-	kube    *fakeKube
-	am      *fakeAM
-	clock   *clock
+	pg      *opstest.FakeBackends
+	kube    *opstest.FakeRollouts
+	am      *opstest.FakeSilences
+	clock   *opstest.Clock
+	j       *Journal
 	journal string
 }
 
 func newRig(t *testing.T, mut func(*Config)) *rig {
 	t.Helper()
-	r := &rig{clock: &clock{now: t0}, journal: filepath.Join(t.TempDir(), "audit.jsonl")}
-	r.pg = newFakePG(backend(4711, "app", "idle in transaction"), backend(4712, "app", "active"),
+	r := &rig{clock: opstest.NewClock(t0)}
+	r.j, r.journal = opstest.Journal(t)
+	r.pg = opstest.NewFakeBackends(backend(4711, "app", "idle in transaction"), backend(4712, "app", "active"),
 		backend(10, "postgres", "active"))
 	dep := sources.Deployment{Namespace: "production", Name: "nudgecampaign-api", UID: "u1", Replicas: 4, Revision: 42,
 		History: []sources.Revision{{Number: 42}, {Number: 41, ChangeCause: "deploy v5.0.0"}}}
-	r.kube = &fakeKube{deps: map[string]sources.Deployment{dep.Key(): dep}}
-	r.am = &fakeAM{silences: map[string]sources.Silence{}, alerts: []sources.Alert{
+	r.kube = opstest.NewFakeRollouts(dep)
+	r.am = opstest.NewFakeSilences([]sources.Alert{
 		{Name: "HighErrorRate", Labels: []sources.Label{{Name: "alertname", Value: "HighErrorRate"}, {Name: "severity", Value: "critical"}}},
 		{Name: "DatabaseConnectionPoolExhausted", Labels: []sources.Label{{Name: "alertname", Value: "DatabaseConnectionPoolExhausted"}, {Name: "severity", Value: "warning"}}},
-	}}
-	j, err := OpenJournal(r.journal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { j.Close() })
-	cfg := Config{Environment: "staging", Policy: DefaultPolicy(), Journal: j, Operator: "oncall@bastion", Now: r.clock.Now,
-		Caps: Capabilities{
-			Backends: map[string]BackendSignaler{"pg main": r.pg},
-			Rollouts: map[string]RolloutController{"kube": r.kube},
-			Silences: map[string]Silencer{"am": r.am},
-		}}
+	})
+	cfg := Config{Environment: "staging", Policy: DefaultPolicy(), Journal: r.j, Operator: "oncall@bastion", Now: r.clock.Now,
+		Caps: Capabilities{"pg main": r.pg, "kube": r.kube, "am": r.am}}
 	cfg.Policy.ProtectedNamespaces = []string{"production"}
 	if mut != nil {
 		mut(&cfg)
@@ -69,18 +59,36 @@ func newRig(t *testing.T, mut func(*Config)) *rig {
 
 func (r *rig) records(t *testing.T) []Record {
 	t.Helper()
-	recs, err := ReadJournal(r.journal)
-	if err != nil {
-		t.Fatal(err)
+	return opstest.Records(t, r.journal)
+}
+
+// live is the fake's current row for pid.
+func (r *rig) live(t *testing.T, pid int32) sources.Backend {
+	t.Helper()
+	b, ok := r.pg.Backend(pid)
+	if !ok {
+		t.Fatalf("pid %d not live", pid)
 	}
-	return recs
+	return b
+}
+
+// writes counts what the fakes changed: signals and rollout writes.
+func (r *rig) writes() int { return len(r.pg.Signals()) + len(r.kube.Calls()) }
+
+func (r *rig) deployment(t *testing.T) sources.Deployment {
+	t.Helper()
+	d, ok := r.kube.Deployment("production/nudgecampaign-api")
+	if !ok {
+		t.Fatal("no deployment")
+	}
+	return d
 }
 
 func (r *rig) terminatePlan(t *testing.T, pids ...int32) Plan {
 	t.Helper()
 	var bs []sources.Backend
 	for _, p := range pids {
-		bs = append(bs, r.pg.backends[p])
+		bs = append(bs, r.live(t, p))
 	}
 	p, err := r.ex.Plan(context.Background(), Request{Action: Terminate, Source: "pg main", Backends: bs})
 	if err != nil {
@@ -100,7 +108,7 @@ func TestTerminateHappyPathJournalsIntentAndOutcome(t *testing.T) {
 	if !res.OK || res.Refused {
 		t.Fatalf("result = %+v", res)
 	}
-	if _, alive := r.pg.backends[4711]; alive {
+	if _, alive := r.pg.Backend(4711); alive {
 		t.Fatal("backend not terminated")
 	}
 	recs := r.records(t)
@@ -114,7 +122,7 @@ func TestTerminateHappyPathJournalsIntentAndOutcome(t *testing.T) {
 
 func TestCancelNeedsARunningQuery(t *testing.T) {
 	r := newRig(t, nil)
-	_, err := r.ex.Plan(context.Background(), Request{Action: Cancel, Source: "pg main", Backends: []sources.Backend{r.pg.backends[4711]}})
+	_, err := r.ex.Plan(context.Background(), Request{Action: Cancel, Source: "pg main", Backends: []sources.Backend{r.live(t, 4711)}})
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "idle in transaction: no running query to cancel") {
 		t.Fatalf("cancel on idle in transaction: %v", err)
 	}
@@ -122,7 +130,7 @@ func TestCancelNeedsARunningQuery(t *testing.T) {
 
 func TestCancelSingleIsLowRiskUnlessProduction(t *testing.T) {
 	r := newRig(t, nil)
-	p, err := r.ex.Plan(context.Background(), Request{Action: Cancel, Source: "pg main", Backends: []sources.Backend{r.pg.backends[4712]}})
+	p, err := r.ex.Plan(context.Background(), Request{Action: Cancel, Source: "pg main", Backends: []sources.Backend{r.live(t, 4712)}})
 	if err != nil || p.Risk != Low || p.Phrase != "y" {
 		t.Fatalf("cancel plan = %+v, %v", p, err)
 	}
@@ -130,7 +138,7 @@ func TestCancelSingleIsLowRiskUnlessProduction(t *testing.T) {
 		t.Fatalf("cancel = %+v", res)
 	}
 	prod := newRig(t, func(c *Config) { c.Production = true; c.Environment = "production" })
-	p, _ = prod.ex.Plan(context.Background(), Request{Action: Cancel, Source: "pg main", Backends: []sources.Backend{prod.pg.backends[4712]}})
+	p, _ = prod.ex.Plan(context.Background(), Request{Action: Cancel, Source: "pg main", Backends: []sources.Backend{prod.live(t, 4712)}})
 	if p.Risk != High || p.Phrase != "4712" {
 		t.Fatalf("production cancel = %v %q", p.Risk, p.Phrase)
 	}
@@ -147,7 +155,7 @@ func TestRefusals(t *testing.T) {
 			return r.ex.Execute(ctx, r.terminatePlan(t, 4711), "4712")
 		}, ErrConfirmation},
 		{"low risk not confirmed", func(t *testing.T, r *rig) Result {
-			p, _ := r.ex.Plan(ctx, Request{Action: Cancel, Source: "pg main", Backends: []sources.Backend{r.pg.backends[4712]}})
+			p, _ := r.ex.Plan(ctx, Request{Action: Cancel, Source: "pg main", Backends: []sources.Backend{r.live(t, 4712)}})
 			return r.ex.Execute(ctx, p, "")
 		}, ErrConfirmation},
 		{"stale plan", func(t *testing.T, r *rig) Result {
@@ -162,42 +170,42 @@ func TestRefusals(t *testing.T) {
 		}, ErrTampered},
 		{"tampered target", func(t *testing.T, r *rig) Result {
 			p := r.terminatePlan(t, 4711)
-			other := r.pg.backends[10]
-			p.Targets[0].Backend = &other
+			other := r.live(t, 10)
+			p.Targets[0].Subject = other
 			return r.ex.Execute(ctx, p, "4711")
 		}, ErrTampered},
 		{"pid reused", func(t *testing.T, r *rig) Result {
 			p := r.terminatePlan(t, 4711)
-			b := r.pg.backends[4711]
+			b := r.live(t, 4711)
 			b.BackendStart = b.BackendStart.Add(time.Second) // same pid, new backend
-			r.pg.backends[4711] = b
+			r.pg.Put(b)
 			return r.ex.Execute(ctx, p, "4711")
 		}, ErrTargetChanged},
 		{"target gone", func(t *testing.T, r *rig) Result {
 			p := r.terminatePlan(t, 4711)
-			delete(r.pg.backends, 4711)
+			r.pg.Remove(4711)
 			return r.ex.Execute(ctx, p, "4711")
 		}, ErrTargetChanged},
 		{"deployment changed", func(t *testing.T, r *rig) Result {
-			d := r.kube.deps["production/nudgecampaign-api"]
+			d := r.deployment(t)
 			p, err := r.ex.Plan(ctx, Request{Action: Restart, Source: "kube", Deployment: &d})
 			if err != nil {
 				t.Fatal(err)
 			}
 			d.Revision = 43
-			r.kube.deps[d.Key()] = d
+			r.kube.Put(d)
 			return r.ex.Execute(ctx, p, "nudgecampaign-api")
 		}, ErrTargetChanged},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t, nil)
-			before := len(r.pg.signals) + len(r.kube.calls)
+			before := r.writes()
 			res := tc.run(t, r)
 			if !res.Refused || !errors.Is(res.Err, tc.want) {
 				t.Fatalf("result = %+v, want refusal %v", res, tc.want)
 			}
-			if after := len(r.pg.signals) + len(r.kube.calls); after != before {
+			if after := r.writes(); after != before {
 				t.Fatal("a refused plan changed something")
 			}
 			recs := r.records(t)
@@ -212,7 +220,7 @@ func TestPolicyRefusalsAtPlanAndExecute(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, nil)
 	// Protected role.
-	_, err := r.ex.Plan(ctx, Request{Action: Terminate, Source: "pg main", Backends: []sources.Backend{r.pg.backends[10]}})
+	_, err := r.ex.Plan(ctx, Request{Action: Terminate, Source: "pg main", Backends: []sources.Backend{r.live(t, 10)}})
 	if !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), `role "postgres" is protected`) {
 		t.Fatalf("protected role: %v", err)
 	}
@@ -245,7 +253,7 @@ func TestPolicyRefusalsAtPlanAndExecute(t *testing.T) {
 	// A role that became protected between plan and execute (policy re-checked).
 	p := r.terminatePlan(t, 4711)
 	r2 := newRig(t, func(c *Config) { c.Policy.ProtectedRoles = []string{"app"} })
-	r2.clock.now = r.clock.now
+	r2.clock.Set(r.clock.Now())
 	res := r2.ex.Execute(ctx, p, "4711")
 	if !errors.Is(res.Err, ErrPolicy) {
 		t.Fatalf("policy not re-checked at execution: %+v", res)
@@ -260,13 +268,12 @@ func TestBulkTerminatePhraseAndPartialOutcome(t *testing.T) {
 	}
 	// One target is reused after the pre-check but before its signal: the
 	// atomic backend_start check inside SignalBackend catches it.
-	r.pg.onSignal = func() {
-		r.pg.mu.Lock()
-		b := r.pg.backends[4712]
-		b.BackendStart = b.BackendStart.Add(time.Second)
-		r.pg.backends[4712] = b
-		r.pg.mu.Unlock()
-	}
+	r.pg.OnSignal(func() {
+		if b, ok := r.pg.Backend(4712); ok {
+			b.BackendStart = b.BackendStart.Add(time.Second)
+			r.pg.Put(b)
+		}
+	})
 	res := r.ex.Execute(context.Background(), p, "terminate 2")
 	if res.OK || res.Refused || !strings.Contains(res.Err.Error(), "pid 4712 gone or reused") {
 		t.Fatalf("result = %+v", res)
@@ -280,13 +287,13 @@ func TestBulkTerminatePhraseAndPartialOutcome(t *testing.T) {
 func TestReadOnlyExecutorRefusesEverything(t *testing.T) {
 	r := newRig(t, func(c *Config) { c.ReadOnly = true })
 	if _, err := r.ex.Plan(context.Background(), Request{Action: Terminate, Source: "pg main",
-		Backends: []sources.Backend{r.pg.backends[4711]}}); !errors.Is(err, ErrReadOnly) {
+		Backends: []sources.Backend{r.live(t, 4711)}}); !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("plan: %v", err)
 	}
 	// Even a plan made elsewhere is refused.
 	p := newRig(t, nil).terminatePlan(t, 4711)
 	res := r.ex.Execute(context.Background(), p, "4711")
-	if !errors.Is(res.Err, ErrReadOnly) || len(r.pg.signals) != 0 {
+	if !errors.Is(res.Err, ErrReadOnly) || r.writes() != 0 {
 		t.Fatalf("execute: %+v", res)
 	}
 }
@@ -294,7 +301,7 @@ func TestReadOnlyExecutorRefusesEverything(t *testing.T) {
 func TestRolloutPlans(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, nil)
-	d := r.kube.deps["production/nudgecampaign-api"]
+	d := r.deployment(t)
 	p, err := r.ex.Plan(ctx, Request{Action: Undo, Source: "kube", Deployment: &d})
 	if err != nil {
 		t.Fatal(err)
@@ -303,8 +310,8 @@ func TestRolloutPlans(t *testing.T) {
 		!strings.Contains(strings.Join(p.Preview, "\n"), "deploy v5.0.0") {
 		t.Fatalf("undo plan = %+v", p)
 	}
-	if res := r.ex.Execute(ctx, p, "nudgecampaign-api"); !res.OK || r.kube.calls[0] != "undo production/nudgecampaign-api 41" {
-		t.Fatalf("undo = %+v %v", res, r.kube.calls)
+	if res := r.ex.Execute(ctx, p, "nudgecampaign-api"); !res.OK || r.kube.Calls()[0] != "undo production/nudgecampaign-api 41" {
+		t.Fatalf("undo = %+v %v", res, r.kube.Calls())
 	}
 	// Scale beyond ±50% needs override; never to zero in a protected namespace.
 	for _, n := range []int32{7, 1} {
@@ -320,10 +327,10 @@ func TestRolloutPlans(t *testing.T) {
 		t.Fatalf("scale 4→6: %v", err)
 	}
 	// Backend errors (a 403) are reported as failures, not retried.
-	r.kube.err = errors.New(`deployments.apps "nudgecampaign-api" is forbidden`)
+	r.kube.FailWrites(errors.New(`deployments.apps "nudgecampaign-api" is forbidden`))
 	res := r.ex.Execute(ctx, p, "nudgecampaign-api")
-	if res.OK || res.Refused || !strings.Contains(res.Summary, "forbidden") || len(r.kube.calls) != 2 {
-		t.Fatalf("403 = %+v calls=%v", res, r.kube.calls)
+	if res.OK || res.Refused || !strings.Contains(res.Summary, "forbidden") || len(r.kube.Calls()) != 2 {
+		t.Fatalf("403 = %+v calls=%v", res, r.kube.Calls())
 	}
 }
 
@@ -337,7 +344,7 @@ func TestSilencePlans(t *testing.T) {
 		t.Fatalf("silence plan = %+v %v", p, err)
 	}
 	res := r.ex.Execute(ctx, p, "y")
-	if !res.OK || r.am.silences["sil-1"].CreatedBy != "oncall@bastion" {
+	if s, _ := r.am.Silence("sil-1"); !res.OK || s.CreatedBy != "oncall@bastion" {
 		t.Fatalf("silence = %+v", res)
 	}
 	// Longer than an hour is high risk; past silence_max is refused; a comment is required.
@@ -369,7 +376,10 @@ func TestSilencePlans(t *testing.T) {
 	if err != nil || p.Risk != Low {
 		t.Fatal(err)
 	}
-	if res := r.ex.Execute(ctx, p, "y"); !res.OK || r.am.silences["sil-1"].State != "expired" {
+	if res := r.ex.Execute(ctx, p, "y"); !res.OK {
+		t.Fatalf("expire = %+v", res)
+	}
+	if s, _ := r.am.Silence("sil-1"); s.State != "expired" {
 		t.Fatalf("expire = %+v", res)
 	}
 	if _, err := r.ex.Plan(ctx, Request{Action: Expire, Source: "am", SilenceID: "sil-1"}); !errors.Is(err, ErrInvalid) {
@@ -379,7 +389,7 @@ func TestSilencePlans(t *testing.T) {
 
 func TestUnknownSourceUnsupported(t *testing.T) {
 	r := newRig(t, nil)
-	_, err := r.ex.Plan(context.Background(), Request{Action: Terminate, Source: "pg replica", Backends: []sources.Backend{r.pg.backends[4711]}})
+	_, err := r.ex.Plan(context.Background(), Request{Action: Terminate, Source: "pg replica", Backends: []sources.Backend{r.live(t, 4711)}})
 	if !errors.Is(err, ErrUnsupported) {
 		t.Fatalf("err = %v", err)
 	}
@@ -388,9 +398,9 @@ func TestUnknownSourceUnsupported(t *testing.T) {
 func TestAuditFailureRefusesAction(t *testing.T) {
 	r := newRig(t, nil)
 	p := r.terminatePlan(t, 4711)
-	r.ex.cfg.Journal.Close()
+	r.j.Close()
 	res := r.ex.Execute(context.Background(), p, "4711")
-	if !errors.Is(res.Err, ErrAudit) || len(r.pg.signals) != 0 {
+	if !errors.Is(res.Err, ErrAudit) || r.writes() != 0 {
 		t.Fatalf("no audit, no action: %+v", res)
 	}
 }
@@ -403,10 +413,11 @@ func TestIntentSurvivesCrash(t *testing.T) {
 		if err != nil {
 			os.Exit(3)
 		}
-		pg := newFakePG(backend(4711, "app", "idle in transaction"))
-		pg.onSignal = func() { syscall.Kill(os.Getpid(), syscall.SIGKILL) }
-		ex := NewExecutor(Config{Journal: j, Operator: "crash@test", Caps: Capabilities{Backends: map[string]BackendSignaler{"pg main": pg}}})
-		p, err := ex.Plan(context.Background(), Request{Action: Terminate, Source: "pg main", Backends: []sources.Backend{pg.backends[4711]}})
+		b := backend(4711, "app", "idle in transaction")
+		pg := opstest.NewFakeBackends(b)
+		pg.OnSignal(func() { syscall.Kill(os.Getpid(), syscall.SIGKILL) })
+		ex := NewExecutor(Config{Journal: j, Operator: "crash@test", Caps: Capabilities{"pg main": pg}})
+		p, err := ex.Plan(context.Background(), Request{Action: Terminate, Source: "pg main", Backends: []sources.Backend{b}})
 		if err != nil {
 			os.Exit(4)
 		}

@@ -4,10 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
-
-	"flightdeck/sources"
 )
 
 // Policy holds the limits the Executor enforces whatever the UI did.
@@ -46,94 +43,63 @@ func DefaultPolicy() Policy {
 	}
 }
 
-// CheckBackend says why a backend may not be signalled, "" when it may.
-func (p Policy) CheckBackend(b sources.Backend) string {
-	switch {
-	case b.Self:
-		return fmt.Sprintf("pid %d is flightdeck's own connection", b.PID)
-	case b.Hidden || b.BackendStart.IsZero():
-		// Without backend_start the pid cannot be pinned: it may be reused
-		// by the time the signal is sent.
-		return fmt.Sprintf("pid %d is hidden from this role (needs pg_monitor): its identity cannot be checked", b.PID)
-	case !b.IsClient():
-		return fmt.Sprintf("pid %d is a %s, not a client backend", b.PID, b.BackendType)
-	case b.LeaderPID != 0 && b.LeaderPID != b.PID:
-		return fmt.Sprintf("pid %d is a parallel worker of %d; act on the leader", b.PID, b.LeaderPID)
-	case slices.Contains(p.ProtectedRoles, b.User):
-		return fmt.Sprintf("role %q is protected by policy", b.User)
-	case b.Application != "" && slices.Contains(p.ProtectedApps, b.Application):
-		return fmt.Sprintf("application %q is protected by policy", b.Application)
+// WithDefaults returns p with every zero field taken from DefaultPolicy.
+// ProtectedRoles is zero only when nil: an explicitly empty list protects
+// no role.
+func (p Policy) WithDefaults() Policy {
+	def := DefaultPolicy()
+	if p.MaxTargets == 0 {
+		p.MaxTargets = def.MaxTargets
 	}
-	return ""
+	if p.ProtectedRoles == nil {
+		p.ProtectedRoles = def.ProtectedRoles
+	}
+	if p.SilenceMax == 0 {
+		p.SilenceMax = def.SilenceMax
+	}
+	if p.SilenceMaxAlerts == 0 {
+		p.SilenceMaxAlerts = def.SilenceMaxAlerts
+	}
+	if p.ScaleMaxChange == 0 {
+		p.ScaleMaxChange = def.ScaleMaxChange
+	}
+	if p.MaxPlanAge == 0 {
+		p.MaxPlanAge = def.MaxPlanAge
+	}
+	if p.LowRiskSilence == 0 {
+		p.LowRiskSilence = def.LowRiskSilence
+	}
+	return p
 }
 
-// Check applies the policy to a request. It is pure, so the UI can show a
-// disabled action with the reason before anything is planned, and the
-// Executor runs it again at execution.
-func (p Policy) Check(req Request) error {
-	switch req.Action {
-	case Cancel, Terminate:
-		if len(req.Backends) == 0 {
-			return refuse(ErrInvalid, "no backend selected")
-		}
-		if p.MaxTargets > 0 && len(req.Backends) > p.MaxTargets {
-			return refuse(ErrPolicy, fmt.Sprintf("%d targets exceed max_targets %d", len(req.Backends), p.MaxTargets))
-		}
-		for _, b := range req.Backends {
-			if why := p.CheckBackend(b); why != "" {
-				return refuse(ErrPolicy, why)
-			}
-			// The server ignores a cancel sent to a backend with nothing
-			// running, so offering it would be a confirm dialog for a no-op.
-			if req.Action == Cancel && (b.State == "idle" || strings.HasPrefix(b.State, "idle in transaction")) {
-				return refuse(ErrInvalid, fmt.Sprintf("pid %d is %s: no running query to cancel (terminate ends the session)", b.PID, b.State))
-			}
-		}
-	case Undo, Restart, Scale, Pause, Resume:
-		d := req.Deployment
-		if d == nil {
-			return refuse(ErrInvalid, "no deployment selected")
-		}
-		switch req.Action {
-		case Undo:
-			if len(d.History) < 2 && req.Params.ToRevision == 0 {
-				return refuse(ErrInvalid, "no previous revision to roll back to")
-			}
-			if req.Params.ToRevision != 0 && req.Params.ToRevision == d.Revision {
-				return refuse(ErrInvalid, fmt.Sprintf("revision %d is already current", d.Revision))
-			}
-		case Pause:
-			if d.Paused {
-				return refuse(ErrInvalid, "rollout is already paused")
-			}
-		case Resume:
-			if !d.Paused {
-				return refuse(ErrInvalid, "rollout is not paused")
-			}
-		case Scale:
-			return p.checkScale(*d, req.Params)
-		}
-	case Silence:
-		if len(req.Params.Matchers) == 0 {
-			return refuse(ErrInvalid, "a silence needs at least one matcher")
-		}
-		if req.Params.Duration <= 0 {
-			return refuse(ErrInvalid, "silence duration must be positive")
-		}
-		if p.SilenceMax > 0 && req.Params.Duration > p.SilenceMax {
-			return refuse(ErrPolicy, fmt.Sprintf("duration %s exceeds silence_max %s", sources.FormatDuration(req.Params.Duration), sources.FormatDuration(p.SilenceMax)))
-		}
-		if req.Params.Comment == "" {
-			return refuse(ErrInvalid, "a silence needs a comment")
-		}
-	case Expire:
-		if req.SilenceID == "" {
-			return refuse(ErrInvalid, "no silence selected")
-		}
-	default:
-		return refuse(ErrInvalid, fmt.Sprintf("unknown action %q", req.Action))
+// ScaleBounds is the replica range a deployment at current replicas may be
+// scaled to without override: within ScaleMaxChange of current, rounded
+// inwards. It is the one rounding of scale_max_change; the scale form shows
+// it and the rollouts handler enforces it. Without a limit (ScaleMaxChange ≤
+// 0) or from zero replicas (no relative change to measure) any count is
+// allowed.
+func (p Policy) ScaleBounds(current int32) (lo, hi int32) {
+	if p.ScaleMaxChange <= 0 || current <= 0 {
+		return 0, math.MaxInt32
 	}
-	return nil
+	// The epsilon keeps an exact boundary (10 ± 30% = 7 and 13) inside the
+	// range despite 10*0.7 being 7.000000000000001 in floating point.
+	const eps = 1e-9
+	from := float64(current)
+	l := math.Ceil(from*(1-p.ScaleMaxChange) - eps)
+	h := math.Floor(from*(1+p.ScaleMaxChange) + eps)
+	return int32(max(l, 0)), int32(min(h, math.MaxInt32))
+}
+
+// Check applies the policy to a request through its kind's handler. It is
+// pure, so the UI can show a disabled action with the reason before anything
+// is planned, and the Executor runs it again at execution.
+func (p Policy) Check(req Request) error {
+	h, err := handlerFor(req.Action)
+	if err != nil {
+		return err
+	}
+	return h.Check(p, req, WholeRequest)
 }
 
 // CheckTarget is Check without the parameters the operator has yet to give
@@ -141,41 +107,22 @@ func (p Policy) Check(req Request) error {
 // apply to this selection at all, so a menu can disable it with the reason
 // before asking for them.
 func (p Policy) CheckTarget(req Request) error {
-	switch req.Action {
-	case Scale:
-		if req.Deployment == nil {
-			return refuse(ErrInvalid, "no deployment selected")
-		}
-		return nil
-	case Silence:
-		if req.Alert == nil && len(req.Params.Matchers) == 0 {
-			return refuse(ErrInvalid, "no alert selected")
-		}
-		return nil
+	h, err := handlerFor(req.Action)
+	if err != nil {
+		return err
 	}
-	return p.Check(req)
+	return h.Check(p, req, TargetOnly)
 }
 
-func (p Policy) checkScale(d sources.Deployment, params Params) error {
-	to, from := params.Replicas, d.Replicas
-	if to < 0 {
-		return refuse(ErrInvalid, "replicas cannot be negative")
-	}
-	if to == from {
-		return refuse(ErrInvalid, fmt.Sprintf("already at %d replicas", from))
-	}
-	if to == 0 && slices.Contains(p.ProtectedNamespaces, d.Namespace) {
-		return refuse(ErrPolicy, fmt.Sprintf("namespace %s is protected: never scaled to zero", d.Namespace))
-	}
-	if params.Override || p.ScaleMaxChange <= 0 || from == 0 {
-		return nil
-	}
-	change := math.Abs(float64(to-from)) / float64(from)
-	if change > p.ScaleMaxChange+1e-9 {
-		lo := int(math.Ceil(float64(from) * (1 - p.ScaleMaxChange)))
-		hi := int(math.Floor(float64(from) * (1 + p.ScaleMaxChange)))
-		return refuse(ErrPolicy, fmt.Sprintf("%d→%d is a %.0f%% change; scale_max_change allows %d–%d without override",
-			from, to, change*100, lo, hi))
+// CheckTargetCount refuses an action on more than MaxTargets targets. The
+// Executor applies it to every plan; handlers call it on a request so the
+// menu can say so before planning.
+func (p Policy) CheckTargetCount(n int) error {
+	if p.MaxTargets > 0 && n > p.MaxTargets {
+		return refuse(ErrPolicy, fmt.Sprintf("%d targets exceed max_targets %d", n, p.MaxTargets))
 	}
 	return nil
 }
+
+// protected reports whether name is on a protected list.
+func protected(list []string, name string) bool { return name != "" && slices.Contains(list, name) }

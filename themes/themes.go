@@ -107,14 +107,21 @@ func Names() []string {
 	return out
 }
 
-// Get returns a named theme. NO_COLOR (any non-empty value, per no-color.org)
-// turns colours off; an unknown name is an error naming the valid ones.
-func Get(name string) (Theme, error) {
+// Get returns a named theme for this process's terminal: ForEnv with the
+// process environment.
+func Get(name string) (Theme, error) { return ForEnv(name, os.Getenv) }
+
+// ForEnv returns a named theme for a session whose environment getenv
+// reads: NO_COLOR (any non-empty value, per no-color.org) turns colours off.
+// A session over SSH has its own environment, so its choice is not the
+// server process's. An unknown name is an error naming the valid ones.
+func ForEnv(name string, getenv func(string) string) (Theme, error) {
 	p, ok := palettes[name]
 	if !ok {
 		return Theme{}, fmt.Errorf("theme %q unknown; valid: %s", name, strings.Join(Names(), ", "))
 	}
-	return Build(name, p, os.Getenv("NO_COLOR") != "", false), nil
+	noColor := getenv != nil && getenv("NO_COLOR") != ""
+	return Build(name, p, noColor, false), nil
 }
 
 // MustGet is Get for names known to exist (tests, defaults).

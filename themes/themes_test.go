@@ -78,3 +78,25 @@ func TestPaintsMatchStyles(t *testing.T) {
 		}
 	}
 }
+
+// TestForEnvReadsTheSessionsEnvironment: a session's NO_COLOR decides, not
+// the process's.
+func TestForEnvReadsTheSessionsEnvironment(t *testing.T) {
+	t.Setenv("NO_COLOR", "")
+	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+	th, err := ForEnv("light", env(map[string]string{"NO_COLOR": "1"}))
+	if err != nil || !th.NoColor || th.Name != "light" {
+		t.Fatalf("session with NO_COLOR: %+v %v", th.NoColor, err)
+	}
+	t.Setenv("NO_COLOR", "1")
+	th, err = ForEnv("dark", env(map[string]string{"TERM": "xterm-256color"}))
+	if err != nil || th.NoColor {
+		t.Fatalf("session without NO_COLOR took the process's: %v %v", th.NoColor, err)
+	}
+	if th, _ := ForEnv("dark", nil); th.NoColor {
+		t.Fatal("an empty environment turned colours off")
+	}
+	if _, err := ForEnv("solarized", env(nil)); err == nil || !strings.Contains(err.Error(), "solarized") {
+		t.Fatalf("unknown theme: %v", err)
+	}
+}

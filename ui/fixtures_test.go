@@ -163,11 +163,7 @@ func newEnv(t testing.TB, ro bool) *env {
 		}
 		t.Cleanup(func() { j.Close() })
 		e.exec = ops.NewExecutor(ops.Config{Environment: "staging", Journal: j, Policy: ops.DefaultPolicy(), Operator: "test@host", Now: clk.Now,
-			Caps: ops.Capabilities{
-				Backends: map[string]ops.BackendSignaler{"pg main": e.pg},
-				Rollouts: map[string]ops.RolloutController{"kube": e.kube},
-				Silences: map[string]ops.Silencer{"am": fakeAM{}},
-			}})
+			Caps: ops.Capabilities{"pg main": e.pg, "kube": e.kube, "am": fakeAM{}}})
 		e.opts.Executor = e.exec
 	}
 	return e

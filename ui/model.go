@@ -165,7 +165,8 @@ func New(o Options) Model {
 	if o.Context == nil {
 		o.Context = context.Background()
 	}
-	pol := o.Policy
+	// The policy's defaults are filled in one place, ops.Policy.WithDefaults.
+	pol := o.Policy.WithDefaults()
 	if o.Executor != nil {
 		pol = o.Executor.Policy()
 	}

@@ -101,7 +101,7 @@ func TestSilenceThroughExecutorAgainstRealAlertmanager(t *testing.T) {
 	t.Cleanup(func() { journal.Close() })
 	ex := ops.NewExecutor(ops.Config{
 		Environment: "production", Production: true, Journal: journal, Operator: "oncall@bastion",
-		Caps: ops.Capabilities{Silences: map[string]ops.Silencer{"am": src}},
+		Caps: ops.Capabilities{"am": src},
 	})
 	byName := []sources.Matcher{{Name: "alertname", Value: "HighErrorRate", IsEqual: true}}
 

@@ -12,37 +12,14 @@ import (
 	"flightdeck/sources"
 )
 
-// Local mirrors of the ops capability interfaces (ops is not imported, even
-// in tests: arrows only go downward). main owns the real assertions.
-type backendSignaler interface {
-	LookupBackends(ctx context.Context, pids []int32) ([]sources.Backend, error)
-	SignalBackend(ctx context.Context, pid int32, start time.Time, terminate bool) (bool, error)
-}
-
-type rolloutController interface {
-	GetDeployment(ctx context.Context, namespace, name string) (sources.Deployment, error)
-	PreviewUndo(ctx context.Context, namespace, name string, toRevision int64) (diff, dryRun []string, err error)
-	Undo(ctx context.Context, namespace, name string, toRevision int64) error
-	Restart(ctx context.Context, namespace, name string, at time.Time) error
-	Scale(ctx context.Context, namespace, name string, replicas int32) error
-	SetPaused(ctx context.Context, namespace, name string, paused bool) error
-}
-
-type silencer interface {
-	MatchingAlerts(ctx context.Context, matchers []sources.Matcher) ([]sources.Alert, error)
-	CreateSilence(ctx context.Context, s sources.Silence) (string, error)
-	GetSilence(ctx context.Context, id string) (sources.Silence, error)
-	ExpireSilence(ctx context.Context, id string) error
-}
-
+// The demo sources satisfy ops's capability interfaces; main asserts that
+// (ops is not imported here, even in tests: arrows only go downward), and
+// ops/opstest holds the fakes, so no copy of the interfaces lives here.
 var (
-	_ backendSignaler   = (*PostgresSource)(nil)
-	_ rolloutController = (*KubeSource)(nil)
-	_ silencer          = (*AlertSource)(nil)
-	_ sources.Source    = (*SLOSource)(nil)
-	_ sources.Source    = (*AlertSource)(nil)
-	_ sources.Source    = (*PostgresSource)(nil)
-	_ sources.Source    = (*KubeSource)(nil)
+	_ sources.Source = (*SLOSource)(nil)
+	_ sources.Source = (*AlertSource)(nil)
+	_ sources.Source = (*PostgresSource)(nil)
+	_ sources.Source = (*KubeSource)(nil)
 )
 
 var ctx = context.Background()

@@ -269,7 +269,7 @@ func executor(t *testing.T, src *kube.Source, pol ops.Policy) *ops.Executor {
 	}
 	return ops.NewExecutor(ops.Config{
 		Environment: "test", Policy: pol, Journal: j, Operator: "test@flightdeck",
-		Caps: ops.Capabilities{Rollouts: map[string]ops.RolloutController{"kube": src}},
+		Caps: ops.Capabilities{"kube": src},
 	})
 }
 

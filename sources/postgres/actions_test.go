@@ -38,7 +38,7 @@ func newExecutor(t *testing.T, src *Source, policy ops.Policy, readOnly bool) ex
 		exec: ops.NewExecutor(ops.Config{
 			Environment: "test",
 			Policy:      policy,
-			Caps:        ops.Capabilities{Backends: map[string]ops.BackendSignaler{src.Name(): src}},
+			Caps:        ops.Capabilities{src.Name(): src},
 			Journal:     j,
 			Operator:    "tester@test",
 			ReadOnly:    readOnly,
@@ -163,7 +163,7 @@ func TestBulkTerminatePolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	forged.Targets = append(forged.Targets, ops.Target{ID: "pid 1", Backend: &targets[5]})
+	forged.Targets = append(forged.Targets, ops.Target{ID: "pid 1", Subject: targets[5]})
 	if res := f.exec.Execute(context.Background(), forged, forged.Phrase); !res.Refused {
 		t.Fatalf("forged plan executed: %+v", res)
 	}

@@ -219,19 +219,10 @@ func (p *Pane) scaleForm(req ops.Request) kit.Form {
 	}
 	if d := req.Deployment; d != nil {
 		f.Fields[0].Value = strconv.Itoa(int(d.Replicas))
-		lo, hi := scaleBounds(int(d.Replicas), p.Env.Policy.ScaleMaxChange)
+		lo, hi := p.Env.Policy.ScaleBounds(d.Replicas)
 		f.Intro = []string{p.Env.Theme.Paints.Muted.Render(fmt.Sprintf("currently %d replicas; without override %d–%d", d.Replicas, lo, hi))}
 	}
 	return f
-}
-
-func scaleBounds(from int, change float64) (int, int) {
-	if change <= 0 {
-		return 0, from * 100
-	}
-	lo := int(float64(from)*(1-change) + 0.999999)
-	hi := int(float64(from) * (1 + change))
-	return lo, hi
 }
 
 // Summary is the one-line view when another pane has the space.

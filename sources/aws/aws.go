@@ -36,6 +36,7 @@ import (
 	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
 	"flightdeck/sources"
@@ -233,6 +234,9 @@ func (s *Source) load(ctx context.Context) (aws.Config, error) {
 	opts := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithRegion(s.opts.Regions[0].Name),
 		awsconfig.WithAppID("flightdeck"),
+		// The SDK logs to stderr by default, which would scribble over
+		// the terminal the UI owns.
+		awsconfig.WithLogger(sdkLogger{s.log}),
 	}
 	if s.opts.Profile != "" {
 		opts = append(opts, awsconfig.WithSharedConfigProfile(s.opts.Profile))
@@ -328,3 +332,15 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 }
 
 func (b *limitedBody) Close() error { return b.rc.Close() }
+
+// sdkLogger sends the SDK's log lines (retries, body discards) to the
+// source's logger.
+type sdkLogger struct{ log *slog.Logger }
+
+func (l sdkLogger) Logf(c logging.Classification, format string, v ...any) {
+	level := slog.LevelDebug
+	if c == logging.Warn {
+		level = slog.LevelWarn
+	}
+	l.log.Log(context.Background(), level, fmt.Sprintf(format, v...), "component", "aws-sdk")
+}

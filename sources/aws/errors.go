@@ -226,7 +226,7 @@ func (s *Source) credentialsError(err error) error {
 	var sso *ssocreds.InvalidTokenError
 	if errors.As(err, &sso) || strings.Contains(strings.ToLower(err.Error()), "sso") {
 		p := s.profile()
-		msg += "; the SSO session has expired: run `aws sso login --profile " + p + "`"
+		msg += "; run `aws sso login --profile " + p + "`"
 	}
 	return &Error{Op: "credentials", Kind: sources.ErrCredentials, Message: msg + "; " + s.chain(), err: err}
 }

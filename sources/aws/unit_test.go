@@ -104,7 +104,7 @@ const (
   <RequestId>5e1b2f3a-8c4d-4e6f-9a0b-1c2d3e4f5a6b</RequestId>
 </ErrorResponse>`
 	ecsAccessDenied = `{"__type":"AccessDeniedException","message":"User: arn:aws:sts::111122223333:assumed-role/oncall-readonly/jane is not authorized to perform: ecs:UpdateService on resource: arn:aws:ecs:us-east-1:111122223333:service/nudgecampaign-production/api because no identity-based policy allows the ecs:UpdateService action"}`
-	rdsThrottled = `<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">
+	rdsThrottled    = `<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">
   <Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>
   <RequestId>7a7a7a7a-0000-4000-8000-000000000001</RequestId>
 </ErrorResponse>`
@@ -408,8 +408,8 @@ func TestDefaultMaxConnections(t *testing.T) {
 		engine, class string
 		want          int
 	}{
-		{"postgres", "db.r6g.xlarge", 3604},    // 32 GiB
-		{"postgres", "db.r6g.16xlarge", 5000},  // capped
+		{"postgres", "db.r6g.xlarge", 3604},   // 32 GiB
+		{"postgres", "db.r6g.16xlarge", 5000}, // capped
 		{"aurora-postgresql", "db.r6g.large", 1802},
 		{"postgres", "db.t3.micro", 112},
 		{"mysql", "db.m5.large", 682},

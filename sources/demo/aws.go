@@ -150,7 +150,9 @@ func (s *AWSSource) init() {
 	w := s.w
 	s.loop, s.ready, s.lastTick, s.seq = w.loop, true, w.loopStart, 0
 	base := w.wall(w.loopStart)
-	ago := func(h float64) time.Time { return base.Add(-time.Duration(h * float64(time.Hour))).Truncate(time.Second) }
+	ago := func(h float64) time.Time {
+		return base.Add(-time.Duration(h * float64(time.Hour))).Truncate(time.Second)
+	}
 	s.insts = []*demoInstance{
 		{region: awsPrimary, id: prodDB, class: "db.r6g.xlarge", engine: "postgres", version: "14.9", multiAZ: true,
 			az: "us-east-1a", secondaryAZ: "us-east-1b", status: "available", created: ago(24 * 410),

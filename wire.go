@@ -182,6 +182,9 @@ func addLiveSources(cfg *config.Config, a *app, caps *ops.Capabilities, log *slo
 		a.hub.Add(src, sources.PollOptions{Interval: am.Interval.D(), Timeout: am.Timeout.D()})
 		caps.Silences[src.Name()] = src
 	}
+	if _, err := addAWS(cfg, a, log); err != nil {
+		return fmt.Errorf("aws: %w", err)
+	}
 	if k := cfg.Kubernetes; k != nil {
 		src, err := kube.New(kube.Options{Kubeconfig: k.Kubeconfig, Context: k.Context, Namespaces: k.Namespaces,
 			Selector: k.Selector, ProtectedNamespaces: cfg.Policy.ProtectedNamespaces, Log: log})

@@ -362,6 +362,12 @@ func (s *Source) describeCluster(ctx context.Context, c *regionClients, region, 
 // or maxWait passes; meant for a tea.Cmd that shows an action's effect. The
 // error says what was last seen ("api: 2 of 4 running, 2 deployments").
 func (s *Source) WaitServicesStable(ctx context.Context, region, cluster string, services []string, maxWait time.Duration) error {
+	if maxWait <= 0 {
+		return &Error{Op: "wait", Region: region, Message: "a wait needs a positive maximum"}
+	}
+	// Everything, credentials included, fits in maxWait.
+	ctx, cancel := context.WithTimeout(ctx, maxWait+time.Second)
+	defer cancel()
 	r, err := s.region(region)
 	if err != nil {
 		return &Error{Op: "aws", Message: err.Error()}
@@ -410,6 +416,12 @@ func (s *Source) WaitServicesStable(ctx context.Context, region, cluster string,
 // "available" only counts once another status was seen or settle has
 // passed.
 func (s *Source) WaitDBInstanceAvailable(ctx context.Context, region, id string, settle, maxWait time.Duration) error {
+	if maxWait <= 0 {
+		return &Error{Op: "wait", Region: region, Message: "a wait needs a positive maximum"}
+	}
+	// Everything, credentials included, fits in maxWait.
+	ctx, cancel := context.WithTimeout(ctx, maxWait+time.Second)
+	defer cancel()
 	if _, err := s.region(region); err != nil {
 		return &Error{Op: "aws", Message: err.Error()}
 	}
@@ -441,6 +453,12 @@ func (s *Source) WaitDBInstanceAvailable(ctx context.Context, region, id string,
 // WaitDBClusterAvailable is WaitDBInstanceAvailable for an Aurora cluster
 // (after a failover).
 func (s *Source) WaitDBClusterAvailable(ctx context.Context, region, id string, settle, maxWait time.Duration) error {
+	if maxWait <= 0 {
+		return &Error{Op: "wait", Region: region, Message: "a wait needs a positive maximum"}
+	}
+	// Everything, credentials included, fits in maxWait.
+	ctx, cancel := context.WithTimeout(ctx, maxWait+time.Second)
+	defer cancel()
 	if _, err := s.region(region); err != nil {
 		return &Error{Op: "aws", Message: err.Error()}
 	}

@@ -321,6 +321,11 @@ type limitedBody struct {
 
 func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
+		// Exactly max bytes is fine; one more is not.
+		var one [1]byte
+		if n, err := b.rc.Read(one[:]); n == 0 && err != nil {
+			return 0, err
+		}
 		return 0, errTooLarge
 	}
 	if int64(len(p)) > b.left {

@@ -15,7 +15,7 @@ demo: build
 	./$(BIN) --demo
 
 ## test: lint, then every test with -race against real PostgreSQL, Prometheus,
-##       Alertmanager and a real kube-apiserver, which the tests start themselves
+##       Alertmanager, a real kube-apiserver and moto (AWS), which the tests start themselves
 test: deps lint
 	@kdir=$$(scripts/kube-bins.sh) && \
 	FLIGHTDECK_REQUIRE_SERVERS=1 FLIGHTDECK_KUBE_BIN_DIR="$$kdir" \

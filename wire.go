@@ -94,6 +94,9 @@ func (w *World) addLiveSources(cfg *config.Config, warn func(error)) error {
 		w.hub.Add(src, sources.PollOptions{Interval: am.Interval.D(), Timeout: am.Timeout.D()})
 		w.caps[src.Name()] = src
 	}
+	if _, err := addAWS(cfg, w, log); err != nil {
+		return fmt.Errorf("aws: %w", err)
+	}
 	if k := cfg.Kubernetes; k != nil {
 		src, err := kube.New(kube.Options{Kubeconfig: k.Kubeconfig, Context: k.Context, Namespaces: k.Namespaces,
 			Selector: k.Selector, ProtectedNamespaces: cfg.Policy.ProtectedNamespaces, Log: log})

@@ -23,6 +23,7 @@ type Config struct {
 	Prometheus   *Prometheus   `yaml:"prometheus,omitempty"`
 	Alertmanager *Alertmanager `yaml:"alertmanager,omitempty"`
 	Kubernetes   *Kubernetes   `yaml:"kubernetes,omitempty"`
+	AWS          *AWS          `yaml:"aws,omitempty"` // see aws.go
 	SLOs         []SLO         `yaml:"slos,omitempty"`
 	Policy       Policy        `yaml:"policy"`
 	// Keys overrides key bindings by action name: {terminate: [K, ctrl+k]}.

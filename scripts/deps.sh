@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Make sure the real servers the integration tests start are installed:
-# PostgreSQL, Prometheus, Alertmanager, etcd, tmux (and pg_activity for
-# make bench-pg). As root, missing Debian packages are installed with apt-get;
-# otherwise this fails with the exact command to run.
+# PostgreSQL, Prometheus, Alertmanager, etcd, tmux, moto_server (and
+# pg_activity for make bench-pg). As root, missing Debian packages are
+# installed with apt-get; otherwise this fails with the exact command to run.
+# moto_server is a Python package apt cannot install: its absence always
+# fails, naming the command.
 set -euo pipefail
 
 want_bench=${1:-}
@@ -22,13 +24,30 @@ if [[ "$want_bench" == "--bench" ]]; then
 	need pg-activity command -v pg_activity
 fi
 
+# moto_server: the AWS emulator the sources/aws tests start.
+moto=0
+if [[ -n "${FLIGHTDECK_MOTO_SERVER:-}" ]]; then
+	[[ -x "$FLIGHTDECK_MOTO_SERVER" ]] || moto=1
+elif ! command -v moto_server >/dev/null 2>&1; then
+	moto=1
+fi
+moto_report() {
+	if ((moto)); then
+		echo "flightdeck tests need moto_server (moto 5.2.1, the AWS emulator; not a Debian package)" >&2
+		echo "run:  pip install 'moto[server]==5.2.1'   (or set FLIGHTDECK_MOTO_SERVER to its path)" >&2
+		return 1
+	fi
+}
+
 if ((${#missing[@]} == 0)); then
+	moto_report
 	exit 0
 fi
 cmd="apt-get install -y --no-install-recommends ${missing[*]}"
 if [[ $(id -u) -ne 0 ]]; then
 	echo "flightdeck tests need: ${missing[*]}" >&2
 	echo "run:  sudo apt-get update && sudo $cmd" >&2
+	moto_report || true
 	exit 1
 fi
 echo "installing ${missing[*]} (apt-get)" >&2
@@ -44,3 +63,4 @@ if [[ -L /usr/sbin/policy-rc.d && "$(readlink /usr/sbin/policy-rc.d)" == /usr/sb
 	rm -f /usr/sbin/policy-rc.d
 fi
 rm -f /usr/sbin/policy-rc.d.flightdeck
+moto_report

@@ -21,6 +21,7 @@ const (
 	KindAlerts   Kind = "alerts"
 	KindPostgres Kind = "postgres"
 	KindRollouts Kind = "rollouts"
+	KindAWS      Kind = "aws"
 )
 
 // Payload is the data of one successful fetch. It is sealed: only the payload

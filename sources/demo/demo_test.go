@@ -26,7 +26,7 @@ var ctx = context.Background()
 
 func TestSources(t *testing.T) {
 	w, _ := newTestWorld(t)
-	want := map[string]sources.Kind{"prom": sources.KindSLO, "am": sources.KindAlerts, "pg main": sources.KindPostgres, "kube": sources.KindRollouts}
+	want := map[string]sources.Kind{"prom": sources.KindSLO, "am": sources.KindAlerts, "pg main": sources.KindPostgres, "kube": sources.KindRollouts, "aws": sources.KindAWS}
 	got := map[string]sources.Kind{}
 	for _, s := range w.Sources() {
 		got[s.Name()] = s.Kind()

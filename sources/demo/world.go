@@ -114,6 +114,7 @@ type World struct {
 	am   *AlertSource
 	pg   *PostgresSource
 	kube *KubeSource
+	aws  *AWSSource
 }
 
 // NewWorld returns a world at the start of its first loop, calm.
@@ -136,15 +137,19 @@ func NewWorld(opts Options) *World {
 	w.am = &AlertSource{w: w}
 	w.pg = &PostgresSource{w: w}
 	w.kube = &KubeSource{w: w}
+	w.aws = &AWSSource{w: w}
 	w.resetLoop(0)
 	return w
 }
 
-// Sources returns the world's four sources, in the order prom, am, pg main,
-// kube, ready to be added to a Hub.
+// Sources returns the world's sources, in the order prom, am, pg main,
+// kube, aws, ready to be added to a Hub.
 func (w *World) Sources() []sources.Source {
-	return []sources.Source{w.prom, w.am, w.pg, w.kube}
+	return []sources.Source{w.prom, w.am, w.pg, w.kube, w.aws}
 }
+
+// AWS is the "aws" source (see aws.go); it also takes the AWS actions.
+func (w *World) AWS() *AWSSource { return w.aws }
 
 // Postgres is the "pg main" source; it also signals backends.
 func (w *World) Postgres() *PostgresSource { return w.pg }

@@ -531,6 +531,7 @@ func (c *Config) validate() Errors {
 	if !contains(themes, c.Theme) {
 		add("theme", "unknown theme %q (one of %s)", c.Theme, strings.Join(themes, ", "))
 	}
+	errs = append(errs, c.loadServe()...)
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 	return errs
 }

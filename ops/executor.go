@@ -32,7 +32,7 @@ type Config struct {
 // Executor is the only way the cockpit changes the world.
 type Executor struct {
 	cfg Config
-	seq atomic.Uint64
+	seq *atomic.Uint64 // shared with the Executors As makes: plan IDs stay unique
 }
 
 // NewExecutor returns an Executor; zero Policy fields take DefaultPolicy's values.
@@ -62,7 +62,16 @@ func NewExecutor(cfg Config) *Executor {
 	if cfg.Operator == "" {
 		cfg.Operator = LocalOperator()
 	}
-	return &Executor{cfg: cfg}
+	return &Executor{cfg: cfg, seq: new(atomic.Uint64)}
+}
+
+// As returns an Executor that journals under operator and shares
+// everything else with e: policy, capabilities, journal and plan numbering.
+// flightdeck serve makes one per operator session.
+func (e *Executor) As(operator string) *Executor {
+	cfg := e.cfg
+	cfg.Operator = operator
+	return &Executor{cfg: cfg, seq: e.seq}
 }
 
 // Policy is the policy the Executor enforces.

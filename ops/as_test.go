@@ -1,10 +1,10 @@
 package ops
 
 import (
-	"flightdeck/sources"
-
 	"context"
 	"testing"
+
+	"flightdeck/sources"
 )
 
 // TestAsJournalsEachSessionUnderItsOwnIdentity: two SSH sessions' Executors

@@ -39,6 +39,9 @@ const (
 	DefaultFPS = 20
 	// handshakeTimeout bounds an unauthenticated connection.
 	handshakeTimeout = 30 * time.Second
+	// drainFor is how long Shutdown waits for clients to close their
+	// connections after their sessions ended.
+	drainFor = time.Second
 	// rateLimitAddrs is how many client addresses the rate limiter remembers.
 	rateLimitAddrs = 4096
 )
@@ -253,7 +256,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	// connections; the wait ends when Close below drops them.
 	stopCtx, stop := context.WithCancel(context.Background())
 	defer stop()
-	go func() { _ = s.ssh.Shutdown(stopCtx) }()
+	drained := make(chan struct{})
+	go func() { _ = s.ssh.Shutdown(stopCtx); close(drained) }()
 
 	s.log.Info("ssh shutting down", "sessions", len(list))
 	for _, se := range list {
@@ -264,6 +268,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	var err error
 	select {
 	case <-done:
+		// Clients close their connections after the exit status; give
+		// them a moment so they see a clean close, not a dropped one.
+		select {
+		case <-drained:
+		case <-ctx.Done():
+		case <-time.After(drainFor):
+		}
 	case <-ctx.Done():
 		err = ctx.Err()
 		s.log.Warn("ssh sessions cut off", "err", err.Error())

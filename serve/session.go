@@ -150,6 +150,10 @@ func (s *Server) sessionMiddleware(next ssh.Handler) ssh.Handler {
 			// on the client's terminal after the connection closes.
 			fmt.Fprintf(sess, "\nflightdeck: %s\n", r)
 		}
+		// Send the exit status before unregistering: Shutdown closes the
+		// connections once every session is unregistered, and a client cut
+		// off before its exit status reports a lost connection (255).
+		_ = sess.Exit(0)
 	}
 }
 

@@ -129,12 +129,12 @@ type fixture struct {
 	factory *testFactory
 	alice   key // operator
 	bob     key // observer
-	logs    *bytes.Buffer
+	logs    *syncBuffer
 }
 
 func start(t testing.TB, tweak func(*Options)) *fixture {
 	t.Helper()
-	fx := &fixture{t: t, factory: &testFactory{}, alice: newKey(t), bob: newKey(t), logs: &bytes.Buffer{}}
+	fx := &fixture{t: t, factory: &testFactory{}, alice: newKey(t), bob: newKey(t), logs: &syncBuffer{}}
 	o := Options{
 		Listen:      "127.0.0.1:0",
 		HostKeyPath: filepath.Join(t.TempDir(), "state", "ssh_host_ed25519_key"),
@@ -142,7 +142,7 @@ func start(t testing.TB, tweak func(*Options)) *fixture {
 			{Name: "alice", Role: together.Operator, Keys: []gossh.PublicKey{fx.alice.pub}},
 			{Name: "bob", Role: together.Observer, Keys: []gossh.PublicKey{fx.bob.pub}},
 		},
-		Log: slog.New(slog.NewTextHandler(&lockedWriter{w: fx.logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Log: slog.New(slog.NewTextHandler(fx.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if tweak != nil {
 		tweak(&o)
@@ -161,17 +161,6 @@ func start(t testing.TB, tweak func(*Options)) *fixture {
 		_ = srv.Shutdown(ctx)
 	})
 	return fx
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 func (fx *fixture) dial(k key) (*gossh.Client, error) {
@@ -345,6 +334,7 @@ func TestOperatorAndObserverGetTheirCockpits(t *testing.T) {
 	if !b.stillOpen() {
 		t.Fatal("bob's session ended on alice's ctrl+c")
 	}
+	waitFor(t, "the session end logged", func() bool { return strings.Contains(fx.logs.String(), "reason=quit") })
 	logs := fx.logs.String()
 	for _, w := range []string{"msg=\"session start\"", "user=alice", "role=operator", "fingerprint=" + fp, "msg=\"session end\"", "reason=quit"} {
 		if !strings.Contains(logs, w) {
@@ -529,9 +519,9 @@ func TestIdleTimeoutCountsKeysNotOutput(t *testing.T) {
 		t.Errorf("closed %v after the last key, before the idle timeout", took)
 	}
 	c.waitOut("flightdeck: closed after 700ms without a key press")
-	if !strings.Contains(fx.logs.String(), "reason=\"closed after 700ms without a key press\"") {
-		t.Errorf("log:\n%s", fx.logs.String())
-	}
+	waitFor(t, "the session end logged with its reason", func() bool {
+		return strings.Contains(fx.logs.String(), "reason=\"closed after 700ms without a key press\"")
+	})
 }
 
 func TestMaxSessionLength(t *testing.T) {
@@ -622,9 +612,7 @@ func TestFactoryErrorRefusesSession(t *testing.T) {
 	if code := c.wait(10 * time.Second); code != 1 || !strings.Contains(c.errb.String(), "could not start a cockpit: hub not ready") {
 		t.Fatalf("exit %d, stderr %q", code, c.errb.String())
 	}
-	if len(fx.srv.Presence().Members()) != 0 {
-		t.Fatal("a refused session stayed in presence")
-	}
+	waitFor(t, "the refused session to leave presence", func() bool { return len(fx.srv.Presence().Members()) == 0 })
 }
 
 // TestSessionEndStopsItsFollowers: when a leader's session ends, serve ends

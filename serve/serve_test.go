@@ -797,3 +797,14 @@ func TestHostKeySameOverTheWire(t *testing.T) {
 		cancel()
 	}
 }
+
+func TestClientEnvironmentBounded(t *testing.T) {
+	env := []string{"LANG=C.UTF-8", "HUGE=" + strings.Repeat("x", 5000)}
+	for i := range 100 {
+		env = append(env, fmt.Sprintf("V%d=1", i))
+	}
+	got := boundEnviron(env)
+	if len(got) != maxEnviron || got[0] != "LANG=C.UTF-8" || got[1] != "V0=1" {
+		t.Fatalf("kept %d: %q…", len(got), got[:2])
+	}
+}

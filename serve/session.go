@@ -49,7 +49,8 @@ type SessionInfo struct {
 	// Addr is the client's host:port.
 	Addr string
 	// Term, Environ and the size are what the client sent: untrusted, for
-	// terminal decisions only. Environ holds at most maxEnviron entries.
+	// terminal decisions only, and bounded: at most 64 variables of up to
+	// 1 KiB, TERM up to 64 bytes.
 	Term          string
 	Environ       []string
 	Width, Height int
@@ -63,8 +64,26 @@ type SessionInfo struct {
 	Since time.Time
 }
 
-// maxEnviron bounds the client environment handed on.
-const maxEnviron = 64
+// Bounds on what the client sent that is handed on: entries of its
+// environment, the length of each, and of TERM.
+const (
+	maxEnviron    = 64
+	maxEnvironVar = 1024
+	maxTerm       = 64
+)
+
+func boundEnviron(env []string) []string {
+	out := make([]string, 0, min(len(env), maxEnviron))
+	for _, kv := range env {
+		if len(out) == maxEnviron {
+			break
+		}
+		if len(kv) <= maxEnvironVar {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
 
 // How long the goodbye frame stays before the program quits, and how long
 // after that a program that did not quit is killed.
@@ -181,9 +200,10 @@ func (s *Server) register(sess ssh.Session, u *User, fp string, pty ssh.Pty) (*s
 	if len(s.sessions) >= s.opts.MaxSessions {
 		return nil, refusal(fmt.Sprintf("all %d sessions are in use: try again later", s.opts.MaxSessions))
 	}
-	env := sess.Environ()
-	if len(env) > maxEnviron {
-		env = env[:maxEnviron]
+	env := boundEnviron(sess.Environ())
+	term := pty.Term
+	if len(term) > maxTerm {
+		term = term[:maxTerm]
 	}
 	now := time.Now()
 	id := newSessionID()
@@ -193,8 +213,8 @@ func (s *Server) register(sess ssh.Session, u *User, fp string, pty ssh.Pty) (*s
 	addr := sess.RemoteAddr().String()
 	info := SessionInfo{
 		ID: id, User: u.Name, Role: u.Role, Fingerprint: fp, Addr: addr,
-		Term: pty.Term, Environ: env, Width: pty.Window.Width, Height: pty.Window.Height,
-		ColorProfile: colorProfile(env, pty.Term, s.opts.TrueColor),
+		Term: term, Environ: env, Width: pty.Window.Width, Height: pty.Window.Height,
+		ColorProfile: colorProfile(env, term, s.opts.TrueColor),
 		Identity:     fmt.Sprintf("%s (%s) from %s, session %s", u.Name, fp, addr, id),
 		Since:        now,
 	}

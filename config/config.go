@@ -32,6 +32,8 @@ type Config struct {
 	Theme string `yaml:"theme"`
 	// ASCII draws borders with +-| for terminals without box drawing.
 	ASCII bool `yaml:"ascii,omitempty"`
+	// Serve configures `flightdeck serve` (config/serve.go).
+	Serve *Serve `yaml:"serve,omitempty"`
 
 	file  string
 	lines map[string]int

@@ -1,0 +1,241 @@
+package serve
+
+import (
+	"bufio"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/ssh"
+	gossh "golang.org/x/crypto/ssh"
+
+	"flightdeck/keymap"
+	"flightdeck/ops"
+	"flightdeck/sources"
+	"flightdeck/sources/demo"
+	"flightdeck/themes"
+	"flightdeck/together"
+	"flightdeck/ui"
+)
+
+// countingSource counts upstream fetches, to show that N sessions cost the
+// upstreams what one does.
+type countingSource struct {
+	sources.Source
+	n *atomic.Int64
+}
+
+func (c countingSource) Fetch(ctx context.Context) (sources.Payload, error) {
+	c.n.Add(1)
+	return c.Source.Fetch(ctx)
+}
+
+// demoCockpits makes the real cockpit on the demo world for every session,
+// each with its own hub subscription, observers without an Executor.
+type demoCockpits struct {
+	hub   *sources.Hub
+	theme themes.Theme
+}
+
+func (d *demoCockpits) NewSession(ctx context.Context, info SessionInfo) (tea.Model, error) {
+	sub := d.hub.Subscribe()
+	context.AfterFunc(ctx, sub.Close)
+	return ui.New(ui.Options{Environment: "demo", Demo: true, ReadOnly: true, Policy: ops.DefaultPolicy(),
+		Updates: sub, Refresh: d.hub.Refresh, KeyMap: keymap.DefaultKeyMap(), Theme: d.theme}), nil
+}
+
+// BenchmarkServe50Sessions: 50 SSH sessions with 200×60 ptys on the real
+// cockpit over the demo world, idle in a steady state. The clients
+// (x/crypto/ssh) run in a child process, so CPU and memory are the
+// server's alone. Each op is one second of steady state.
+//
+//	go test -run '^$' -bench Serve50 -benchtime 10x ./serve/
+//
+// Reported: bytes/s per session on the wire (encrypted, as the network
+// sees it), CPU per session and in total (share of one core), memory per
+// session beyond the first (heap + stacks in use after GC), and upstream
+// fetches per second with 1 and with 50 sessions, which must be equal.
+func BenchmarkServe50Sessions(b *testing.B) {
+	const n = 50
+	var fetches atomic.Int64
+	world := demo.NewWorld(demo.Options{Seed: 1})
+	hub := sources.NewHub(nil)
+	for _, s := range world.Sources() {
+		hub.Add(countingSource{Source: s, n: &fetches}, sources.PollOptions{Interval: time.Second})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); hub.Wait() }()
+	hub.Start(ctx)
+	theme, err := themes.Get("dark")
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	keyDir := b.TempDir()
+	users := make([]User, n)
+	for i := range users {
+		pub, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			b.Fatal(err)
+		}
+		block, err := gossh.MarshalPrivateKey(priv, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(keyDir, strconv.Itoa(i)), pem.EncodeToMemory(block), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		pk, _ := gossh.NewPublicKey(pub)
+		users[i] = User{Name: "u" + strconv.Itoa(i), Role: together.Observer, Keys: []gossh.PublicKey{pk}}
+	}
+	srv, err := New(Options{Listen: "127.0.0.1:0", HostKeyPath: filepath.Join(b.TempDir(), "hk"), Users: users, MaxSessions: n},
+		&demoCockpits{hub: hub, theme: theme})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sent atomic.Int64
+	srv.ssh.ConnCallback = func(_ ssh.Context, c net.Conn) net.Conn { return countingConn{Conn: c, n: &sent} }
+	if err := srv.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		sctx, c := context.WithTimeout(context.Background(), 10*time.Second)
+		defer c()
+		srv.Shutdown(sctx)
+	}()
+	clients := func(from, to int) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestBenchClients$", "-test.bench=^$")
+		cmd.Env = append(os.Environ(), "FD_BENCH_ADDR="+srv.Addr().String(), "FD_BENCH_KEYS="+keyDir,
+			"FD_BENCH_HOSTKEY="+string(gossh.MarshalAuthorizedKey(srv.HostKey())),
+			"FD_BENCH_FROM="+strconv.Itoa(from), "FD_BENCH_TO="+strconv.Itoa(to))
+		stdin, _ := cmd.StdinPipe()
+		stdout, _ := cmd.StdoutPipe()
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { stdin.Close(); cmd.Wait() })
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		if err != nil || line != "ready\n" {
+			b.Fatalf("client process: %q %v", line, err)
+		}
+	}
+	settle := func() { time.Sleep(3 * time.Second) } // past the first full frames
+	inUse := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapInuse + m.StackInuse
+	}
+
+	clients(0, 1)
+	settle()
+	mem1 := inUse()
+	f0, t0 := fetches.Load(), time.Now()
+	time.Sleep(3 * time.Second)
+	fetchesOne := float64(fetches.Load()-f0) / time.Since(t0).Seconds()
+
+	clients(1, n)
+	settle()
+	if got := srv.Sessions(); got != n {
+		b.Fatalf("%d sessions connected, want %d", got, n)
+	}
+	memN := inUse()
+
+	b.ResetTimer()
+	bytes0, fetch0, cpu0, wall0 := sent.Load(), fetches.Load(), cpuTime(), time.Now()
+	for range b.N {
+		time.Sleep(time.Second)
+	}
+	secs := time.Since(wall0).Seconds()
+	b.StopTimer()
+	cpu := (cpuTime() - cpu0).Seconds()
+
+	b.ReportMetric(float64(sent.Load()-bytes0)/secs/n, "B/s/session")
+	b.ReportMetric(100*cpu/secs/n, "%core/session")
+	b.ReportMetric(100*cpu/secs, "%core-total")
+	b.ReportMetric((float64(memN)-float64(mem1))/(n-1)/(1<<20), "MB/extra-session")
+	b.ReportMetric(fetchesOne, "fetches/s-1-session")
+	b.ReportMetric(float64(fetches.Load()-fetch0)/secs, "fetches/s-50-sessions")
+}
+
+// TestBenchClients is BenchmarkServe50Sessions's client process, not a
+// test: it connects the sessions it is given, reads everything they send
+// (a terminal that keeps up) and exits when its stdin closes.
+func TestBenchClients(t *testing.T) {
+	addr := os.Getenv("FD_BENCH_ADDR")
+	if addr == "" {
+		t.Skip("the client half of BenchmarkServe50Sessions; runs only as its child process")
+	}
+	hostKey, _, _, _, err := gossh.ParseAuthorizedKey([]byte(os.Getenv("FD_BENCH_HOSTKEY")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, _ := strconv.Atoi(os.Getenv("FD_BENCH_FROM"))
+	to, _ := strconv.Atoi(os.Getenv("FD_BENCH_TO"))
+	for i := from; i < to; i++ {
+		data, err := os.ReadFile(filepath.Join(os.Getenv("FD_BENCH_KEYS"), strconv.Itoa(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		signer, err := gossh.ParsePrivateKey(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "bench",
+			Auth: []gossh.AuthMethod{gossh.PublicKeys(signer)}, HostKeyCallback: gossh.FixedHostKey(hostKey)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		s, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Stdout = io.Discard
+		if err := s.RequestPty("xterm-256color", 60, 200, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Shell(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fmt.Println("ready")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+// countingConn counts what the server writes to a connection.
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	k, err := c.Conn.Write(p)
+	c.n.Add(int64(k))
+	return k, err
+}
+
+// cpuTime is this process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

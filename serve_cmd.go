@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/signal"
+	"syscall"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	gossh "golang.org/x/crypto/ssh"
+
+	"flightdeck/config"
+	"flightdeck/serve"
+	"flightdeck/together"
+	"flightdeck/ui"
+)
+
+// shutdownGrace is how long sessions get to say goodbye on SIGTERM.
+const shutdownGrace = 5 * time.Second
+
+// runServe is `flightdeck serve`: one world (hub, capabilities, journal)
+// and an SSH server giving each session its own cockpit on it.
+func runServe(args []string, stdout, stderr io.Writer) error {
+	var f flags
+	var listen string
+	fs := newFlagSet("flightdeck serve", &f, stderr)
+	fs.StringVar(&listen, "listen", "", "host:port to listen on (overrides serve.listen; default "+config.DefaultServeListen+")")
+	fs.BoolVar(&f.demo, "demo", false, "serve the built-in demo incident (no servers needed)")
+	fs.StringVar(&f.logFile, "log", "", "write logs to this file (default: stderr)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage:
+  flightdeck serve [--config PATH] [--listen HOST:PORT] [--demo] [--log FILE]
+
+Serves a cockpit per SSH session to the users (and keys) listed under
+serve.users in the config. Connect with: ssh -p 2222 HOST
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return &exitError{code: 2}
+	}
+	if fs.NArg() > 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("flightdeck serve: unexpected argument %q (see flightdeck serve --help)", fs.Arg(0))}
+	}
+	cfg, err := loadConfig(f.config, f.demo)
+	if err != nil {
+		return err
+	}
+	if cfg.Serve == nil {
+		return &exitError{code: 1, msg: "flightdeck serve: the config has no serve: section; list who may connect under serve.users (name, role, keys)"}
+	}
+	sc := cfg.Serve
+	if listen != "" {
+		sc.Listen = listen
+	}
+	log, closeLog, err := serveLog(f.logFile, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	// The hub outlives the signal: sessions keep their data while they say
+	// goodbye.
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	defer stopHub()
+	world, err := wire(hubCtx, cfg, wireOptions{demo: f.demo, log: log})
+	if err != nil {
+		return &exitError{code: 1, msg: "flightdeck serve: " + err.Error()}
+	}
+	defer world.Close()
+
+	srv, err := serve.New(serve.Options{
+		Listen:           sc.Listen,
+		HostKeyPath:      sc.HostKeyPath,
+		Users:            serveUsers(sc),
+		MaxSessions:      sc.MaxSessions,
+		RateLimit:        serve.RateLimit{PerSecond: sc.RateLimit.PerSecond, Burst: sc.RateLimit.Burst},
+		IdleTimeout:      sc.IdleTimeout.D(),
+		MaxSessionLength: sc.MaxSessionLength.D(),
+		TrueColor:        sc.TrueColor,
+		Log:              log,
+	}, &cockpits{world: world})
+	if err != nil {
+		return &exitError{code: 1, msg: "flightdeck " + err.Error()}
+	}
+	world.Start(hubCtx)
+	if err := srv.Start(); err != nil {
+		stopHub()
+		world.Wait()
+		return &exitError{code: 1, msg: "flightdeck " + err.Error()}
+	}
+	fmt.Fprintf(stdout, "flightdeck serve: listening on %s (host key %s); ssh -p PORT HOST to connect\n",
+		srv.Addr(), gossh.FingerprintSHA256(srv.HostKey()))
+
+	<-ctx.Done()
+	stop()
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	stopHub()
+	world.Wait()
+	if err != nil {
+		log.Warn("shutdown", "err", err.Error())
+	}
+	return nil
+}
+
+// serveUsers turns the config's users into serve's.
+func serveUsers(sc *config.Serve) []serve.User {
+	users := make([]serve.User, 0, len(sc.Users))
+	for _, u := range sc.Users {
+		role, _ := together.ParseRole(u.Role) // config checked it; anything else is an observer
+		su := serve.User{Name: u.Name, Role: role}
+		for _, k := range u.AuthorizedKeys {
+			su.Keys = append(su.Keys, k.Key)
+		}
+		users = append(users, su)
+	}
+	return users
+}
+
+// serveLog writes to the --log file, else to stderr: here no UI owns the
+// terminal, and under systemd stderr is the journal.
+func serveLog(path string, stderr io.Writer) (*slog.Logger, func(), error) {
+	if path != "" {
+		return openLog(path)
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})), func() {}, nil
+}
+
+// cockpits makes each session's cockpit on the one World: its own hub
+// subscription, colours from the client's environment, and for operators an
+// Executor journaling under the session's identity. Observers get no
+// Executor at all: the role is decided here, below the UI.
+type cockpits struct{ world *World }
+
+func (c *cockpits) NewSession(ctx context.Context, info serve.SessionInfo) (tea.Model, error) {
+	environ := append([]string(nil), info.Environ...)
+	if info.Term != "" {
+		environ = append(environ, "TERM="+info.Term)
+	}
+	o, err := c.world.NewSession(SessionInfo{
+		Context:     ctx,
+		User:        info.User,
+		Fingerprint: info.Fingerprint,
+		Addr:        info.Addr,
+		Identity:    info.Identity,
+		ReadOnly:    !info.Role.CanAct(),
+		Environ:     environ,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ui.New(o), nil
+}

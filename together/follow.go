@@ -1,0 +1,184 @@
+package together
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+)
+
+// View is what a follower mirrors of a leader's screen. The UI fills it;
+// Follow only stores and forwards it.
+type View struct {
+	// Focus names the focused pane ("postgres").
+	Focus string
+	// Selection identifies the selected row in that pane (a pid, a
+	// deployment name), "" for none.
+	Selection string
+	// Dialog is the open dialog's title and preview lines, nil when none is
+	// open. A follower shows it and can never confirm it.
+	Dialog []string
+	// Runbook names the runbook (and step) the leader has open, "" for none.
+	Runbook string
+}
+
+// Equal reports whether v and o show the same thing.
+func (v View) Equal(o View) bool {
+	return v.Focus == o.Focus && v.Selection == o.Selection && v.Runbook == o.Runbook && slices.Equal(v.Dialog, o.Dialog)
+}
+
+func (v View) clone() View {
+	v.Dialog = slices.Clone(v.Dialog)
+	return v
+}
+
+// Errors from Follow.
+var (
+	// ErrNoLeader: nobody with that session ID has published a View.
+	ErrNoLeader = errors.New("together: no such session to follow")
+	// ErrLeaderGone ends a Following when its leader's session ends.
+	ErrLeaderGone = errors.New("together: the followed session ended")
+)
+
+// Follow holds each leader's latest View and hands it to followers.
+type Follow struct {
+	mu      sync.Mutex
+	leaders map[string]*leader
+}
+
+type leader struct {
+	view View
+	subs map[*Following]struct{}
+}
+
+// NewFollow returns an empty Follow.
+func NewFollow() *Follow { return &Follow{leaders: map[string]*leader{}} }
+
+// Publish records sessionID's current View and wakes its followers (only
+// when it changed). It never blocks: a follower that reads slowly gets the
+// newest View, not every one in between. The first Publish makes the
+// session followable.
+func (f *Follow) Publish(sessionID string, v View) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.leaders[sessionID]
+	if l == nil {
+		l = &leader{subs: map[*Following]struct{}{}}
+		f.leaders[sessionID] = l
+	} else if l.view.Equal(v) {
+		return
+	}
+	l.view = v.clone()
+	for s := range l.subs {
+		s.offer(l.view)
+	}
+}
+
+// Leave ends sessionID as a leader: its followers' Next returns
+// ErrLeaderGone. serve calls it when the session ends.
+func (f *Follow) Leave(sessionID string) {
+	f.mu.Lock()
+	l := f.leaders[sessionID]
+	delete(f.leaders, sessionID)
+	f.mu.Unlock()
+	if l == nil {
+		return
+	}
+	for s := range l.subs {
+		s.end(ErrLeaderGone)
+	}
+}
+
+// Subscribe starts following sessionID. The first Next returns its current
+// View at once. It fails with ErrNoLeader when that session has published
+// nothing (or has left).
+func (f *Follow) Subscribe(sessionID string) (*Following, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.leaders[sessionID]
+	if l == nil {
+		return nil, ErrNoLeader
+	}
+	s := &Following{f: f, leaderID: sessionID, notify: make(chan struct{}, 1)}
+	s.offer(l.view)
+	l.subs[s] = struct{}{}
+	return s, nil
+}
+
+// Followers is how many sessions follow sessionID now.
+func (f *Follow) Followers(sessionID string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if l := f.leaders[sessionID]; l != nil {
+		return len(l.subs)
+	}
+	return 0
+}
+
+// Following is one follower's view of one leader, latest value only.
+type Following struct {
+	f        *Follow
+	leaderID string
+	notify   chan struct{}
+
+	mu      sync.Mutex
+	view    View
+	pending bool
+	err     error
+}
+
+// Leader is the session ID being followed.
+func (s *Following) Leader() string { return s.leaderID }
+
+func (s *Following) offer(v View) {
+	s.mu.Lock()
+	s.view, s.pending = v, true
+	s.mu.Unlock()
+	signal(s.notify)
+}
+
+func (s *Following) end(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+	signal(s.notify)
+}
+
+// Next blocks until the leader's View changed since the last Next (the
+// first call returns at once) and returns the newest. It returns
+// ErrLeaderGone once the leader left, ErrClosed after Close, and ctx's error
+// when ctx ends. The View's Dialog slice is the follower's own copy.
+func (s *Following) Next(ctx context.Context) (View, error) {
+	for {
+		s.mu.Lock()
+		if s.err != nil {
+			err := s.err
+			s.mu.Unlock()
+			return View{}, err
+		}
+		if s.pending {
+			v := s.view.clone()
+			s.pending = false
+			s.mu.Unlock()
+			return v, nil
+		}
+		s.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return View{}, ctx.Err()
+		case <-s.notify:
+		}
+	}
+}
+
+// Close stops following; a blocked Next returns ErrClosed.
+func (s *Following) Close() {
+	s.f.mu.Lock()
+	if l := s.f.leaders[s.leaderID]; l != nil {
+		delete(l.subs, s)
+	}
+	s.f.mu.Unlock()
+	s.end(ErrClosed)
+}

@@ -1,0 +1,132 @@
+package together
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Member is one connected session.
+type Member struct {
+	// ID identifies the session (serve's SessionInfo.ID); unique while
+	// connected.
+	ID string
+	// Name is the configured user name ("alice"), the same for all of that
+	// user's sessions.
+	Name  string
+	Role  Role
+	Since time.Time
+	// Addr is the client's address, host:port.
+	Addr string
+}
+
+// Presence is who is connected right now.
+type Presence struct {
+	now func() time.Time
+
+	mu      sync.Mutex
+	members map[string]Member
+	subs    map[*Roster]struct{}
+}
+
+// NewPresence returns an empty Presence.
+func NewPresence() *Presence {
+	return &Presence{now: time.Now, members: map[string]Member{}, subs: map[*Roster]struct{}{}}
+}
+
+// Join adds m (Since defaults to now) and tells every subscriber. The
+// returned leave removes it again; calling leave more than once is harmless.
+// A second Join with the same ID replaces the first.
+func (p *Presence) Join(m Member) (leave func()) {
+	if m.Since.IsZero() {
+		m.Since = p.now()
+	}
+	p.mu.Lock()
+	p.members[m.ID] = m
+	p.notifyLocked()
+	p.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			p.mu.Lock()
+			if cur, ok := p.members[m.ID]; ok && cur == m {
+				delete(p.members, m.ID)
+				p.notifyLocked()
+			}
+			p.mu.Unlock()
+		})
+	}
+}
+
+func (p *Presence) notifyLocked() {
+	for r := range p.subs {
+		signal(r.notify)
+	}
+}
+
+// Members lists who is connected, longest-connected first (ties by ID).
+func (p *Presence) Members() []Member {
+	p.mu.Lock()
+	out := make([]Member, 0, len(p.members))
+	for _, m := range p.members {
+		out = append(out, m)
+	}
+	p.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Since.Equal(out[j].Since) {
+			return out[i].Since.Before(out[j].Since)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// Subscribe returns a Roster whose first Next returns the current members
+// at once and whose later Nexts return them again after each change.
+func (p *Presence) Subscribe() *Roster {
+	r := &Roster{p: p, notify: make(chan struct{}, 1), done: make(chan struct{})}
+	r.notify <- struct{}{}
+	p.mu.Lock()
+	p.subs[r] = struct{}{}
+	p.mu.Unlock()
+	return r
+}
+
+// Roster follows Presence with latest-value semantics: changes that happen
+// while nobody reads coalesce into one Next with the newest list.
+type Roster struct {
+	p      *Presence
+	notify chan struct{}
+	done   chan struct{}
+	once   sync.Once
+}
+
+// Next blocks until the members changed since the last Next (the first call
+// returns at once) and returns them all. It returns ctx's error when ctx
+// ends and ErrClosed after Close.
+func (r *Roster) Next(ctx context.Context) ([]Member, error) {
+	select {
+	case <-r.done:
+		return nil, ErrClosed
+	default:
+	}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-r.done:
+		return nil, ErrClosed
+	case <-r.notify:
+		return r.p.Members(), nil
+	}
+}
+
+// Close detaches the Roster; a blocked Next returns ErrClosed.
+func (r *Roster) Close() {
+	r.once.Do(func() {
+		r.p.mu.Lock()
+		delete(r.p.subs, r)
+		r.p.mu.Unlock()
+		close(r.done)
+	})
+}

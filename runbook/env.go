@@ -48,8 +48,8 @@ type Env struct {
 	// sprintf("%d/%d", pg.connections, pg.usable), pct(pg.ratio) = "95%",
 	// dur(rollout("production/api").deployed_ago) = "4m12s".
 	Sprintf func(format string, args ...any) string `expr:"sprintf"`
-	Pct     func(ratio float64) string               `expr:"pct"`
-	Dur     func(d time.Duration) string             `expr:"dur"`
+	Pct     func(ratio float64) string              `expr:"pct"`
+	Dur     func(d time.Duration) string            `expr:"dur"`
 }
 
 // PG is a Postgres snapshot as expressions see it.
@@ -334,7 +334,9 @@ func (w *world) env(opener *sources.Alert) Env {
 		return false
 	}
 	e.Firing = func(n string) bool { return inState(n, func(a Alert) bool { return a.Firing }) }
-	e.Pending = func(n string) bool { return inState(n, func(a Alert) bool { return a.State == string(sources.AlertPending) }) }
+	e.Pending = func(n string) bool {
+		return inState(n, func(a Alert) bool { return a.State == string(sources.AlertPending) })
+	}
 	e.Silenced = func(n string) bool { return inState(n, func(a Alert) bool { return a.Silenced }) }
 	e.Active = func(n string) bool { return inState(n, func(a Alert) bool { return a.Active }) }
 	if w.kube != nil {

@@ -51,7 +51,7 @@ type stepRun struct {
 	targets []string
 	// sent are an action's values when its request was handed over.
 	sent []Value
-	at      time.Time
+	at   time.Time
 
 	live       Verdict
 	liveWhy    string

@@ -20,6 +20,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"flightdeck/config"
+	"flightdeck/runbook"
 	"flightdeck/ui"
 )
 
@@ -187,6 +188,9 @@ func runConfig(args []string, stdout, stderr io.Writer) error {
 	cfg, err := config.Load(path)
 	if err == nil {
 		err = checkKeys(cfg)
+	}
+	if err == nil {
+		_, err = runbook.LoadAll(cfg.Runbooks)
 	}
 	if err == nil {
 		err = checkSources(cfg, func(w error) { fmt.Fprintln(stderr, "warning:", w) })

@@ -31,6 +31,9 @@ type Config struct {
 	Theme string `yaml:"theme"`
 	// ASCII draws borders with +-| for terminals without box drawing.
 	ASCII bool `yaml:"ascii,omitempty"`
+	// Runbooks lists directories of runbook files (*.yaml), loaded after the
+	// built-in ones; ~ is expanded.
+	Runbooks []string `yaml:"runbooks,omitempty"`
 
 	file  string
 	lines map[string]int

@@ -157,7 +157,7 @@ func exprErr(err error) error {
 	} else if m := unknownID.FindStringSubmatch(msg); m != nil {
 		msg += suggest(m[1], exprNames(reflect.TypeOf(Env{})))
 	}
-	return &exprError{msg: msg, line: line}
+	return &exprError{msg: strings.ReplaceAll(msg, "runbook.", ""), line: line}
 }
 
 // envTypes names Env's types as expressions reach them.

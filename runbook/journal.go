@@ -107,12 +107,18 @@ func (r *Run) replay(rec ops.Record) error {
 	s := &r.steps[i]
 	vals := linesAsValues(rr.Values)
 	s.planID = rr.PlanID
-	if st.Kind == Action && rr.Result != "waiting" {
-		s.outcome = rr.Result
-		s.targets = rr.Values
+	switch rr.Result {
+	case OutcomeOK, OutcomePartial, OutcomeFailed, OutcomeRefused, OutcomeCancelled:
+		if st.Kind == Action {
+			// An action's outcome record carries the targets it was sent with.
+			s.outcome, s.targets = rr.Result, rr.Values
+		}
 	}
 	set := func(state StepState) {
 		s.state, s.reason, s.at, s.values = state, rr.Reason, rec.Time, vals
+		if s.outcome != "" {
+			s.values = nil // an action's show: values are not journaled, only its targets
+		}
 	}
 	switch rr.Result {
 	case "ok", resultViewed:

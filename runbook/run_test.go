@@ -189,9 +189,9 @@ func TestTerminateResolution(t *testing.T) {
 	r := start(t)
 	now := t0
 	bs := []sources.Backend{
-		backend(10, "app", "idle", time.Hour, now),                 // idle: not matched
-		backend(11, "app", "active", 5*time.Minute, now),           // young
-		backend(12, "postgres", "active", 50*time.Minute, now),     // protected role
+		backend(10, "app", "idle", time.Hour, now),             // idle: not matched
+		backend(11, "app", "active", 5*time.Minute, now),       // young
+		backend(12, "postgres", "active", 50*time.Minute, now), // protected role
 		backend(13, "app", "idle in transaction", 40*time.Minute, now),
 	}
 	for i := range 6 {

@@ -25,9 +25,11 @@ type RunRecord struct {
 	StepIndex int `json:"step_index"`
 	// Kind is the step kind: check, view, action, verify, note (run_step only).
 	Kind string `json:"kind,omitempty"`
-	// Result is the step's result (ok, failed, unknown, skipped, waiting,
-	// cancelled, acknowledged, viewed) or, for run_end, how the run ended
-	// (completed, abandoned).
+	// Result is the step's result — check: ok, failed; view: viewed;
+	// action: ok, partial, failed, refused (the Executor's outcome),
+	// cancelled (confirmation dismissed), skipped; verify: waiting (its
+	// countdown started), ok, timeout, skipped; note: acknowledged — or, for
+	// run_end, how the run ended: completed, abandoned.
 	Result string `json:"result,omitempty"`
 	// Reason says why: the skip reason, the failure, the timeout.
 	Reason string `json:"reason,omitempty"`

@@ -123,7 +123,7 @@ func (r *Run) replay(rec ops.Record) error {
 	switch rr.Result {
 	case "ok", resultViewed:
 		set(OK)
-	case "failed", resultTimeout, OutcomePartial, OutcomeRefused, "unknown":
+	case "failed", resultTimeout, OutcomePartial, OutcomeRefused:
 		set(Failed)
 	case "skipped":
 		set(Skipped)

@@ -477,3 +477,46 @@ func TestEnvUnknowns(t *testing.T) {
 		}
 	}
 }
+
+// The expressions the README shows compile and evaluate as it says.
+func TestDocumentedExpressions(t *testing.T) {
+	now := t0
+	snaps := []sources.Snapshot{
+		pgSnap(now, 90, backend(11, "app", "active", 12*time.Minute, now), backend(12, "app", "idle", time.Hour, now)),
+		kubeSnap(now, 42, 4*time.Minute, true), amSnap(now, opener),
+	}
+	cases := []struct {
+		expr string
+		want any
+	}{
+		{`pg.ratio >= 0.8`, true},
+		{`pg.count("state:!idle >10m")`, 1},
+		{`len(pg.select("state:!idle >10m"))`, 1},
+		{`all(pg.backends, .age < duration("10m"))`, false},
+		{`pg.by_state["idle in transaction"]`, 0},
+		{`pg.backends[0].pid`, 11},
+		{`let r = rollout("prod/api"); r.ready >= r.replicas`, true},
+		{`rollout("api").deployed_ago < duration("30m")`, true},
+		{`rollout("prod/api").previous_revision`, 41},
+		{`sprintf("%d/%d usable (%s)", pg.connections, pg.usable, pct(pg.ratio))`, "90/100 usable (90%)"},
+		{`dur(rollout("prod/api").deployed_ago)`, "4m00s"},
+		{`firing("HighErrorRate") && alert.labels["severity"] == "critical" && !alert.resolved`, true},
+		{`active("HighErrorRate") && !pending("HighErrorRate") && !silenced("HighErrorRate")`, true},
+	}
+	for _, c := range cases {
+		prog, n, err := compileValue(c.expr)
+		if err != nil {
+			t.Errorf("%s: %v", c.expr, err)
+			continue
+		}
+		w := newWorld(snaps, now)
+		if why := w.missingFor(n, &opener); why != "" {
+			t.Errorf("%s: %s", c.expr, why)
+			continue
+		}
+		got, why := eval(prog, w.env(&opener))
+		if why != "" || fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s = %v (%s), want %v", c.expr, got, why, c.want)
+		}
+	}
+}

@@ -122,6 +122,9 @@ func compile(src string, asBool bool) (*vm.Program, ast.Node, error) {
 	if err := checkBurnWindows(tree.Node); err != nil {
 		return nil, nil, err
 	}
+	if err := checkFilterLiterals(tree.Node); err != nil {
+		return nil, nil, err
+	}
 	opts := []expr.Option{expr.Env(Env{})}
 	if asBool {
 		opts = append(opts, expr.AsBool())
@@ -234,6 +237,33 @@ func checkBurnWindows(root ast.Node) error {
 				names[i] = sources.FormatDuration(w)
 			}
 			bad = &exprError{msg: fmt.Sprintf("burn(%q): no such window (one of %s)", arg.Value, strings.Join(names, ", ")), line: 1}
+		}
+	}))
+	return bad
+}
+
+// checkFilterLiterals validates the Postgres filters given to pg.select and
+// pg.count as literals, as a view's or action's filter is.
+func checkFilterLiterals(root ast.Node) error {
+	var bad error
+	ast.Walk(&root, visitFunc(func(n *ast.Node) {
+		call, ok := (*n).(*ast.CallNode)
+		if !ok || bad != nil || len(call.Arguments) != 1 {
+			return
+		}
+		m, ok := call.Callee.(*ast.MemberNode)
+		if !ok {
+			return
+		}
+		id, ok := m.Node.(*ast.IdentifierNode)
+		p, ok2 := m.Property.(*ast.StringNode)
+		if !ok || !ok2 || id.Value != "pg" || (p.Value != "select" && p.Value != "count") {
+			return
+		}
+		if arg, ok := call.Arguments[0].(*ast.StringNode); ok {
+			if err := checkBackendFilter(arg.Value); err != nil {
+				bad = &exprError{msg: fmt.Sprintf("pg.%s(%q): %v", p.Value, arg.Value, err), line: 1}
+			}
 		}
 	}))
 	return bad

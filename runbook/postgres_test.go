@@ -20,9 +20,10 @@ import (
 
 // session is a connection the test holds open, maybe running a statement.
 type session struct {
-	conn *pgx.Conn
-	pid  int32
-	done chan error // the running statement's outcome
+	conn   *pgx.Conn
+	pid    int32
+	done   chan error // the running statement's outcome
+	cancel context.CancelFunc
 }
 
 func openSession(t *testing.T, dsn, app string) *session {
@@ -38,19 +39,31 @@ func openSession(t *testing.T, dsn, app string) *session {
 	if err != nil {
 		t.Fatalf("connect %s: %v", app, err)
 	}
+	s := &session{conn: conn, pid: int32(conn.PgConn().PID())}
 	t.Cleanup(func() {
+		// A pgx connection is not safe for concurrent use: end the
+		// statement and wait for it before closing.
+		if s.done != nil {
+			s.cancel()
+			select {
+			case <-s.done:
+			case <-time.After(10 * time.Second):
+			}
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = conn.Close(ctx)
 	})
-	return &session{conn: conn, pid: int32(conn.PgConn().PID())}
+	return s
 }
 
 // sleep starts a statement that runs for ten minutes unless terminated.
 func (s *session) sleep() {
 	s.done = make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
 	go func() {
-		_, err := s.conn.Exec(context.Background(), "SELECT pg_sleep(600)")
+		_, err := s.conn.Exec(ctx, "SELECT pg_sleep(600)")
 		s.done <- err
 	}()
 }

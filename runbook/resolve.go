@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"flightdeck/ops"
@@ -28,10 +29,14 @@ type resolution struct {
 // are the filter's matches, oldest first, minus those pol refuses (listed
 // with the reason), capped at pol.MaxTargets; the Executor re-checks
 // everything when it runs the plan.
-func resolve(a *ActionTemplate, w *world, opener *sources.Alert, pol ops.Policy, runbook string) resolution {
+//
+// gone holds the backends (pidIdentity) this step already terminated: the
+// server may still list them for a moment, and doing the step again for the
+// ones beyond max_targets must not target them twice.
+func resolve(a *ActionTemplate, w *world, opener *sources.Alert, pol ops.Policy, runbook string, gone map[string]bool) resolution {
 	switch a.Kind {
 	case ops.Cancel, ops.Terminate:
-		return resolveBackends(a, w, pol)
+		return resolveBackends(a, w, pol, gone)
 	case ops.Undo, ops.Restart, ops.Scale, ops.Pause, ops.Resume:
 		return resolveDeployment(a, w, pol)
 	case ops.Silence:
@@ -47,7 +52,12 @@ func noData(kind, source string) string {
 	return "no " + kind + " data"
 }
 
-func resolveBackends(a *ActionTemplate, w *world, pol ops.Policy) resolution {
+// pidIdentity pins a backend: pids are reused, pid and start are not.
+func pidIdentity(b sources.Backend) string {
+	return fmt.Sprintf("%d@%s", b.PID, b.BackendStart.UTC().Format(time.RFC3339Nano))
+}
+
+func resolveBackends(a *ActionTemplate, w *world, pol ops.Policy, gone map[string]bool) resolution {
 	snap, ok := w.snapshot(sources.KindPostgres, a.Source)
 	if !ok {
 		return resolution{unknown: noData("postgres", a.Source)}
@@ -75,7 +85,12 @@ func resolveBackends(a *ActionTemplate, w *world, pol ops.Policy) resolution {
 	var res resolution
 	var targets []sources.Backend
 	var skipped []string
+	terminated := 0
 	for _, b := range sel {
+		if gone[pidIdentity(b)] {
+			terminated++
+			continue
+		}
 		if err := pol.Check(ops.Request{Action: a.Kind, Source: snap.Source, Backends: []sources.Backend{b}}); err != nil {
 			skipped = append(skipped, fmt.Sprintf("skip pid %d (%s): %s", b.PID, b.User, refusalReason(err)))
 			continue
@@ -94,13 +109,23 @@ func resolveBackends(a *ActionTemplate, w *world, pol ops.Policy) resolution {
 		res.lines = append(res.lines, fmt.Sprintf("%d more match beyond max_targets %d: do the step again for them", more, pol.MaxTargets))
 	}
 	res.lines = append(res.lines, skipped...)
+	if terminated > 0 {
+		res.lines = append(res.lines, fmt.Sprintf("%d terminated by this step, still listed by the server", terminated))
+	}
 	switch {
 	case len(targets) > 0:
 		res.req = &ops.Request{Action: a.Kind, Source: snap.Source, Backends: targets}
 	case len(sel) == 0:
 		res.empty = "no backend matches " + what
 	default:
-		res.empty = fmt.Sprintf("the %d backend(s) matching %s are refused by policy", len(sel), what)
+		var parts []string
+		if terminated > 0 {
+			parts = append(parts, fmt.Sprintf("%d terminated by this step", terminated))
+		}
+		if n := len(sel) - terminated; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d refused by policy", n))
+		}
+		res.empty = fmt.Sprintf("of the %d backend(s) matching %s, %s", len(sel), what, strings.Join(parts, ", "))
 	}
 	return res
 }

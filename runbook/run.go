@@ -49,8 +49,11 @@ type stepRun struct {
 	// values); live ones come from the latest Observe.
 	values  []Value
 	targets []string
-	// sent are an action's values when its request was handed over.
+	// sent are an action's values when its request was handed over, req
+	// the request; gone the backends it terminated (pidIdentity).
 	sent []Value
+	req  *ops.Request
+	gone map[string]bool
 	at   time.Time
 
 	live       Verdict
@@ -195,7 +198,7 @@ func (r *Run) observeAction(i int, env *Env) {
 		s.whenV, s.whenWhy, whenVals = evalCond(st.when, shows, r.world, r.alert, env, time.Time{})
 	}
 	s.liveValues = append(evalShows(st.Show, r.world, r.alert, env), whenVals...)
-	s.res = resolve(st.Act, r.world, r.alert, r.policy, r.book.Name)
+	s.res = resolve(st.Act, r.world, r.alert, r.policy, r.book.Name, s.gone)
 }
 
 // DirectiveKind says what the caller must do after Do.
@@ -282,7 +285,7 @@ func (r *Run) Do(i int, now time.Time) (Directive, []ops.Record) {
 			recs = append(recs, r.skip(i, "nothing to do: "+s.res.empty, append(s.liveValues, linesAsValues(s.res.lines)...), now)...)
 			d.Message = st.Title + ": nothing to do, " + s.res.empty
 		default:
-			s.state, s.reason, s.targets, s.sent = Running, "", s.res.lines, s.liveValues
+			s.state, s.reason, s.targets, s.sent, s.req = Running, "", s.res.lines, s.liveValues, s.res.req
 			s.planID, s.outcome = "", ""
 			d.Kind, d.Request, d.Targets = DoRequest, *s.res.req, s.res.lines
 		}
@@ -380,6 +383,14 @@ func (r *Run) ActionResult(i int, planID, outcome string, err error, now time.Ti
 		s.values = s.sent
 	}
 	if outcome == OutcomeOK || outcome == OutcomePartial {
+		if s.req != nil && s.req.Action == ops.Terminate {
+			if s.gone == nil {
+				s.gone = map[string]bool{}
+			}
+			for _, b := range s.req.Backends {
+				s.gone[pidIdentity(b)] = true
+			}
+		}
 		for _, v := range r.verifiesOf(i) {
 			if st := r.steps[v].state; st == Pending || st == Waiting {
 				recs = append(recs, r.arm(v, now))
@@ -526,10 +537,12 @@ type StepView struct {
 	// Values are the lines behind the condition ("connections 92/97
 	// (95%)"), live until the step finishes, then as they were then.
 	Values []Value
-	// Targets previews an action on the latest snapshots (or, once sent,
-	// as it was sent): targets, backends left out and why, how many more
-	// match; Empty says why there is nothing to do.
+	// Targets are an action's targets: previewed on the latest snapshots
+	// while pending, as sent once sent (targets, backends left out and why,
+	// how many more match). Preview is always the latest snapshots' — what
+	// doing the step (again) would send — and Empty why that is nothing.
 	Targets []string
+	Preview []string
 	Empty   string
 	// Reason says why the step was skipped or failed.
 	Reason string
@@ -568,12 +581,12 @@ func (r *Run) Steps(now time.Time) []StepView {
 		}
 		if st.Kind == Action {
 			v.Action, v.Expr, v.Live, v.Why = st.Act.Kind, st.When, s.whenV, s.whenWhy
-			v.Targets, v.Empty = s.res.lines, s.res.empty
+			v.Targets, v.Preview, v.Empty = s.res.lines, s.res.lines, s.res.empty
 			if s.res.unknown != "" {
 				v.Why = s.res.unknown
 			}
 			if s.state == Running || s.state.Finished() {
-				v.Targets, v.Empty = s.targets, ""
+				v.Targets = s.targets
 			}
 		}
 		if s.state == Waiting {

@@ -234,6 +234,27 @@ func TestTerminateResolution(t *testing.T) {
 	if d, _ := r.Do(2, now); d.Kind != DoNothing || d.Message != "step 3 is running" {
 		t.Errorf("again: %+v", d)
 	}
+	// Done again for the two beyond max_targets, on a snapshot that still
+	// lists the five just terminated: only the two are targeted.
+	r.ActionResult(2, "p1", OutcomeOK, nil, now)
+	r.Observe([]sources.Snapshot{pgSnap(now, len(bs), bs...)}, now)
+	if got := r.Steps(now)[2].Preview; len(got) != 5 || got[2] != "skip pid 30 (flightdeck): pid 30 is flightdeck's own connection" ||
+		got[4] != "5 terminated by this step, still listed by the server" {
+		t.Errorf("second preview:\n%s", strings.Join(got, "\n"))
+	}
+	d, _ = r.Do(2, now)
+	pids = nil
+	for _, b := range d.Request.Backends {
+		pids = append(pids, b.PID)
+	}
+	if fmt.Sprint(pids) != "[21 20]" {
+		t.Errorf("second targets %v", pids)
+	}
+	r.ActionResult(2, "p2", OutcomeOK, nil, now)
+	r.Observe([]sources.Snapshot{pgSnap(now, len(bs), bs...)}, now)
+	if d, _ := r.Do(2, now); d.Kind != DoNothing || !strings.Contains(d.Message, `of the 9 backend(s) matching "state:!idle >10m", 7 terminated by this step, 2 refused by policy`) {
+		t.Errorf("third: %+v", d)
+	}
 }
 
 func TestNothingToDoSkipsItsVerify(t *testing.T) {

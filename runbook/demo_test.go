@@ -1,6 +1,7 @@
 package runbook_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -185,5 +186,36 @@ func TestDemoHighErrorRate(t *testing.T) {
 		"run_step:note:acknowledged run_step:note:acknowledged run_end:completed"
 	if got != want {
 		t.Errorf("journal:\n got %s\nwant %s", got, want)
+	}
+}
+
+// A read-only session follows a runbook live, but every action is refused
+// by the Executor, as everywhere else, and the run records the refusal.
+func TestDemoReadOnly(t *testing.T) {
+	d, w := demoDriver(t)
+	d.exec = ops.NewExecutor(ops.Config{Environment: "test", ReadOnly: true, Operator: "observer@test", Now: d.now,
+		Caps: ops.Capabilities{Rollouts: map[string]ops.RolloutController{w.Rollouts().Name(): w.Rollouts()}}})
+	var alert *sources.Alert
+	d.pollUntil("HighErrorRate firing", 200, func(s []sources.Snapshot) bool {
+		alert = findAlert(s, "HighErrorRate", sources.AlertFiring)
+		return alert != nil
+	})
+	rb := builtinSet(t).Get("high-error-rate")
+	d.start(rb, alert)
+	if v := d.view(0); v.Live != runbook.True {
+		t.Errorf("check not live: %+v", v)
+	}
+	undo := stepIndex(t, rb, "Roll back")
+	dir := d.do(undo)
+	v := d.view(undo)
+	if dir.Kind != runbook.DoRequest || v.State != runbook.Failed || v.Outcome != runbook.OutcomeRefused ||
+		v.Reason != "read-only mode: actions are disabled" {
+		t.Errorf("read-only undo: %+v", v)
+	}
+	if verify := d.view(undo + 1); verify.State != runbook.Pending {
+		t.Errorf("verify armed by a refused action: %+v", verify)
+	}
+	if k, _ := w.Rollouts().GetDeployment(context.Background(), "production", "nudgecampaign-api"); k.Revision != 42 {
+		t.Errorf("revision %d after a refused undo", k.Revision)
 	}
 }

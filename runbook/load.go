@@ -75,6 +75,10 @@ func LoadAll(dirs []string) (*Set, error) {
 	var errs Errors
 	from := map[string]string{}
 	for _, dir := range dirs {
+		if strings.TrimSpace(dir) == "" {
+			errs = append(errs, &Error{File: "runbooks", Msg: "empty directory name"})
+			continue
+		}
 		bs, err := LoadDir(expandHome(dir))
 		errs = appendErr(errs, err)
 		for _, b := range bs {

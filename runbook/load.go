@@ -747,6 +747,10 @@ var knownStates = []string{"active", "idle", "idle in transaction", "idle in tra
 
 var filterFields = []string{"user", "app", "db", "state", "wait", "sort"}
 
+// fieldName is what a misspelt field looks like (usr:bob), as opposed to
+// free text that happens to hold a colon (10.0.0.1:5432).
+var fieldName = regexp.MustCompile(`^[a-z_]+$`)
+
 // checkBackendFilter validates what sources.ParseBackendFilter would take
 // as free text by mistake: a duration that does not parse, a state that
 // does not exist, a misspelt field.
@@ -763,7 +767,7 @@ func checkBackendFilter(f string) error {
 		case hasColon && slices.Contains(filterFields, name):
 			v := strings.TrimPrefix(val, "!")
 			if v == "" {
-				return fmt.Errorf("%q: no value after %s:", tok, name)
+				return fmt.Errorf("%q: no value after the colon", tok)
 			}
 			if name == "state" {
 				st := sources.ParseBackendFilter("state:" + v)
@@ -771,7 +775,7 @@ func checkBackendFilter(f string) error {
 					return fmt.Errorf("%q: no such state (%s; or idle-in-tx, aborted)", tok, strings.Join(knownStates, ", "))
 				}
 			}
-		case hasColon && regexp.MustCompile(`^[a-z_]+$`).MatchString(name):
+		case hasColon && fieldName.MatchString(name):
 			if s := suggest(name, filterFields); strings.HasPrefix(s, " (did you mean") {
 				return fmt.Errorf("unknown field %s:%s", name, s)
 			}

@@ -86,8 +86,7 @@ type Run struct {
 	endedAt   time.Time
 
 	steps []stepRun
-	world *world
-	seen  time.Time // time of the latest Observe
+	world *world // the latest Observe's snapshots
 }
 
 // Start opens a run of rb. alert is the alert that opened it, nil when the
@@ -152,7 +151,6 @@ func (r *Run) Next() int {
 // time is up.
 func (r *Run) Observe(snaps []sources.Snapshot, now time.Time) []ops.Record {
 	r.world = newWorld(snaps, now)
-	r.seen = now
 	env := r.world.env(r.alert)
 	var recs []ops.Record
 	for i := range r.book.Steps {
@@ -184,6 +182,21 @@ func (r *Run) Observe(snaps []sources.Snapshot, now time.Time) []ops.Record {
 		}
 	}
 	return append(recs, r.maybeEnd(now)...)
+}
+
+// Tick is Observe on the snapshots of the latest Observe: call it on a
+// timer (every second while Waiting) so a countdown runs out, visibly, even
+// when no snapshot arrives.
+func (r *Run) Tick(now time.Time) []ops.Record { return r.Observe(r.world.snaps, now) }
+
+// Waiting reports whether a verify is counting down.
+func (r *Run) Waiting() bool {
+	for _, s := range r.steps {
+		if s.state == Waiting {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *Run) observeAction(i int, env *Env) {

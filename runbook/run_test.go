@@ -326,6 +326,9 @@ func TestVerifyCountdown(t *testing.T) {
 			{time.Minute, time.Minute, 95, Waiting, ""},
 			{2 * time.Minute, 2 * time.Minute, 91, Failed, ""},
 		}, "3:timeout", "did not hold within 2m"},
+		{"times out without a snapshot", []obs{
+			{2 * time.Minute, -1, 0, Failed, ""},
+		}, "3:timeout", "did not hold within 2m: waiting for postgres data newer than the action"},
 		{"times out without data", []obs{
 			{2*time.Minute + time.Second, -time.Minute, 10, Failed, ""},
 		}, "3:timeout", "did not hold within 2m: waiting for postgres data newer than the action"},
@@ -350,7 +353,15 @@ func TestVerifyCountdown(t *testing.T) {
 			var all []ops.Record
 			for _, o := range c.obs {
 				now := acted.Add(o.at)
-				all = append(all, r.Observe([]sources.Snapshot{pgSnap(acted.Add(o.fetched), o.conns)}, now)...)
+				if o.fetched < 0 && o.conns == 0 {
+					// No snapshot came: the UI's timer ticks.
+					if !r.Waiting() {
+						t.Fatal("not waiting")
+					}
+					all = append(all, r.Tick(now)...)
+				} else {
+					all = append(all, r.Observe([]sources.Snapshot{pgSnap(acted.Add(o.fetched), o.conns)}, now)...)
+				}
 				v := r.Steps(now)[3]
 				if v.State != o.state || (o.why != "" && v.Why != o.why) {
 					t.Errorf("at %s: %s %q, want %s %q", o.at, v.State, v.Why, o.state, o.why)

@@ -21,6 +21,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"flightdeck/config"
+	"flightdeck/runbook"
 	"flightdeck/ui"
 )
 
@@ -195,6 +196,9 @@ func runConfig(args []string, stdout, stderr io.Writer) error {
 	cfg, err := config.Load(path)
 	if err == nil {
 		err = checkKeys(cfg)
+	}
+	if err == nil {
+		_, err = runbook.LoadAll(cfg.Runbooks)
 	}
 	if err == nil {
 		err = checkSources(cfg, func(w error) { fmt.Fprintln(stderr, "warning:", w) })

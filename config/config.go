@@ -34,6 +34,9 @@ type Config struct {
 	ASCII bool `yaml:"ascii,omitempty"`
 	// Serve configures `flightdeck serve` (config/serve.go).
 	Serve *Serve `yaml:"serve,omitempty"`
+	// Runbooks lists directories of runbook files (*.yaml), loaded after the
+	// built-in ones; ~ is expanded.
+	Runbooks []string `yaml:"runbooks,omitempty"`
 
 	file  string
 	lines map[string]int

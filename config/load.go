@@ -325,6 +325,9 @@ func (c *Config) applyDefaults() {
 		c.Audit.Path = DefaultAuditPath()
 	}
 	c.Audit.Path = ExpandHome(c.Audit.Path)
+	for i, d := range c.Runbooks {
+		c.Runbooks[i] = ExpandHome(d)
+	}
 	for i := range c.Postgres {
 		p := &c.Postgres[i]
 		if p.Name == "" && len(c.Postgres) == 1 {

@@ -25,6 +25,9 @@ type Record struct {
 	Outcome     string    `json:"outcome,omitempty"` // ok, partial, failed, refused
 	Error       string    `json:"error,omitempty"`
 	Details     []string  `json:"details,omitempty"`
+	// Run is set on the records of a runbook run (phases run_start,
+	// run_step, run_end); see RunRecord.
+	Run *RunRecord `json:"run,omitempty"`
 }
 
 // Journal is the append-only audit log: one JSON object per line, each line

@@ -1,0 +1,615 @@
+package runbook
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"flightdeck/sources"
+)
+
+// Env is the typed environment every runbook expression is compiled against
+// once, at load, and evaluated in on every snapshot. The expr tags are the
+// names expressions use: pg.ratio >= 0.8, slo("availability").burn("5m") < 1,
+// firing("HighErrorRate"), rollout("production/api").deployed_ago < duration("30m").
+//
+// An expression that reads a source with no data yet (or an SLO, deployment
+// or burn window that is not there) is unknown, never false: see Verdict.
+type Env struct {
+	// PG is the first Postgres source's snapshot.
+	PG PG `expr:"pg"`
+	// SLOs lists every objective.
+	SLOs []SLO `expr:"slos"`
+	// Alerts lists every alert (firing, pending, silenced, inhibited).
+	Alerts []Alert `expr:"alerts"`
+	// Alert is the alert that opened the run as it is now; its state is
+	// "resolved" once the alert source no longer lists it.
+	Alert Alert `expr:"alert"`
+	// Rollouts lists every deployment.
+	Rollouts []Rollout `expr:"rollouts"`
+
+	// SLO returns the objective called name.
+	SLO func(name string) SLO `expr:"slo"`
+	// Rollout returns the deployment "namespace/name" (or "name" when only
+	// one namespace has it).
+	Rollout func(key string) Rollout `expr:"rollout"`
+	// Firing, Pending and Silenced report whether any alert of that name is
+	// in that state; Active whether any is listed at all (firing, pending,
+	// silenced or inhibited): a silenced alert has not resolved.
+	Firing   func(name string) bool `expr:"firing"`
+	Pending  func(name string) bool `expr:"pending"`
+	Silenced func(name string) bool `expr:"silenced"`
+	Active   func(name string) bool `expr:"active"`
+
+	// Sprintf, Pct and Dur format values for show: lines:
+	// sprintf("%d/%d", pg.connections, pg.usable), pct(pg.ratio) = "95%",
+	// dur(rollout("production/api").deployed_ago) = "4m12s".
+	Sprintf func(format string, args ...any) string `expr:"sprintf"`
+	Pct     func(ratio float64) string              `expr:"pct"`
+	Dur     func(d time.Duration) string            `expr:"dur"`
+}
+
+// PG is a Postgres snapshot as expressions see it.
+type PG struct {
+	// Source is the source's name ("pg main").
+	Source string `expr:"source"`
+	// Connections counts the backends holding a connection slot; Usable is
+	// max_connections minus the superuser reserve; Ratio is their quotient.
+	Connections    int     `expr:"connections"`
+	Usable         int     `expr:"usable"`
+	MaxConnections int     `expr:"max_connections"`
+	Ratio          float64 `expr:"ratio"`
+	// ByState counts client backends by state ("active", "idle in transaction").
+	ByState           map[string]int `expr:"by_state"`
+	Active            int            `expr:"active"`
+	Idle              int            `expr:"idle"`
+	IdleInTransaction int            `expr:"idle_in_transaction"` // aborted ones included
+	// Waiting counts backends waiting on a lock another backend holds;
+	// Blockers those holding such a lock; RootBlockers the blockers that
+	// wait on nobody: the ones to act on.
+	Waiting      int `expr:"waiting"`
+	Blockers     int `expr:"blockers"`
+	RootBlockers int `expr:"root_blockers"`
+	// OldestXact is the age of the oldest open transaction, 0 when none.
+	OldestXact time.Duration `expr:"oldest_xact"`
+	// Backends lists the client backends.
+	Backends []Backend `expr:"backends"`
+	// Select returns the client backends matching a Postgres filter
+	// ("state:!idle >10m"), as the pane's / and action steps read it;
+	// Count is how many there are.
+	Select func(filter string) []Backend `expr:"select"`
+	Count  func(filter string) int       `expr:"count"`
+}
+
+// Backend is one client backend as expressions see it.
+type Backend struct {
+	PID   int    `expr:"pid"`
+	User  string `expr:"user"`
+	App   string `expr:"app"`
+	DB    string `expr:"db"`
+	State string `expr:"state"`
+	// Wait is "type:event", "" when not waiting.
+	Wait  string `expr:"wait"`
+	Query string `expr:"query"`
+	// Age is how long the backend has been in what matters for its state:
+	// the transaction when idle in transaction, the query when active, the
+	// state otherwise (the filter's >10m reads the same clock).
+	Age        time.Duration `expr:"age"`
+	XactAge    time.Duration `expr:"xact_age"` // 0 without a transaction
+	BackendAge time.Duration `expr:"backend_age"`
+	Blocked    bool          `expr:"blocked"`  // waits on a lock
+	Blocking   bool          `expr:"blocking"` // holds a lock someone waits on
+	Root       bool          `expr:"root"`     // blocking and not blocked
+	BlockedBy  []int         `expr:"blocked_by"`
+}
+
+// SLO is one objective as expressions see it.
+type SLO struct {
+	Name      string  `expr:"name"`
+	Objective float64 `expr:"objective"`
+	// SLI and BudgetLeft are NaN when unknown (comparisons with NaN are false).
+	SLI        float64 `expr:"sli"`
+	BudgetLeft float64 `expr:"budget_left"`
+	// Level is ok, ticket, page or unknown.
+	Level  string `expr:"level"`
+	Reason string `expr:"reason"`
+	// Burn is the burn rate over a window ("5m", "30m", "1h", "2h", "6h",
+	// "1d", "3d"); an unknown rate makes the expression unknown.
+	Burn func(window string) float64 `expr:"burn"`
+}
+
+// Alert is one alert as expressions see it.
+type Alert struct {
+	Name     string `expr:"name"`
+	Severity string `expr:"severity"`
+	// State is firing, pending, silenced, inhibited, or resolved (the run's
+	// alert, once gone).
+	State    string            `expr:"state"`
+	Firing   bool              `expr:"firing"`
+	Active   bool              `expr:"active"` // listed: not resolved
+	Silenced bool              `expr:"silenced"`
+	Resolved bool              `expr:"resolved"`
+	Labels   map[string]string `expr:"labels"`
+	// Since is how long ago the alert started.
+	Since      time.Duration `expr:"since"`
+	RunbookURL string        `expr:"runbook_url"`
+}
+
+// Rollout is one deployment as expressions see it.
+type Rollout struct {
+	Namespace string `expr:"namespace"`
+	Name      string `expr:"name"`
+	Revision  int    `expr:"revision"`
+	// PreviousRevision is what an undo returns to, 0 when none.
+	PreviousRevision int `expr:"previous_revision"`
+	// Status is complete, progressing, stalled or paused; Complete is
+	// status == "complete" with every replica updated and available.
+	Status   string `expr:"status"`
+	Complete bool   `expr:"complete"`
+	// DeployedAgo is how long ago the current revision became current.
+	DeployedAgo time.Duration `expr:"deployed_ago"`
+	Replicas    int           `expr:"replicas"`
+	Ready       int           `expr:"ready"`
+	Updated     int           `expr:"updated"`
+	Available   int           `expr:"available"`
+	Image       string        `expr:"image"` // the first container's
+	Images      []string      `expr:"images"`
+	ChangeCause string        `expr:"change_cause"`
+	Paused      bool          `expr:"paused"`
+}
+
+// missing is what an expression reads that is not there: it makes the
+// verdict unknown with this reason instead of false.
+type missing struct{ what string }
+
+func (m *missing) Error() string { return m.what }
+
+// need is a bit set of the sources an expression reads.
+type need uint8
+
+const (
+	needPG need = 1 << iota
+	needSLO
+	needAlerts
+	needRollouts
+	needOpener // the alert that opened the run
+)
+
+// world is the latest snapshot of each kind, as of one Observe.
+type world struct {
+	now  time.Time
+	pg   *sources.PGActivity
+	slo  *sources.SLOSet
+	am   *sources.AlertSet
+	kube *sources.RolloutSet
+	// snaps keep the names, ages and errors for messages.
+	pgSnap, sloSnap, amSnap, kubeSnap sources.Snapshot
+	snaps                             []sources.Snapshot
+}
+
+// newWorld picks, for each kind, the first snapshot with data.
+func newWorld(snaps []sources.Snapshot, now time.Time) *world {
+	w := &world{now: now, snaps: snaps}
+	for _, s := range snaps {
+		switch d := s.Data.(type) {
+		case *sources.PGActivity:
+			if w.pg == nil && d != nil {
+				w.pg, w.pgSnap = d, s
+			}
+		case *sources.SLOSet:
+			if w.slo == nil && d != nil {
+				w.slo, w.sloSnap = d, s
+			}
+		case *sources.AlertSet:
+			if w.am == nil && d != nil {
+				w.am, w.amSnap = d, s
+			}
+		case *sources.RolloutSet:
+			if w.kube == nil && d != nil {
+				w.kube, w.kubeSnap = d, s
+			}
+		}
+	}
+	return w
+}
+
+// snapshot returns the snapshot of the named source with data, or the first
+// of kind k with data when name is "".
+func (w *world) snapshot(k sources.Kind, name string) (sources.Snapshot, bool) {
+	for _, s := range w.snaps {
+		if s.Kind == k && s.Data != nil && (name == "" || s.Source == name) {
+			return s, true
+		}
+	}
+	return sources.Snapshot{}, false
+}
+
+// missingFor names the first source n needs that has no data, "" if none.
+func (w *world) missingFor(n need, opener *sources.Alert) string {
+	switch {
+	case n&needPG != 0 && w.pg == nil:
+		return "no postgres data"
+	case n&needSLO != 0 && w.slo == nil:
+		return "no SLO data"
+	case n&(needAlerts|needOpener) != 0 && w.am == nil:
+		return "no alert data"
+	case n&needRollouts != 0 && w.kube == nil:
+		return "no rollout data"
+	case n&needOpener != 0 && opener == nil:
+		return "no alert opened this run"
+	}
+	return ""
+}
+
+// olderThan names the first source n reads whose data was fetched before
+// after, "" if none (or after is zero).
+func (w *world) olderThan(n need, after time.Time) string {
+	if after.IsZero() {
+		return ""
+	}
+	for _, c := range []struct {
+		bit  need
+		snap sources.Snapshot
+		what string
+	}{{needPG, w.pgSnap, "postgres"}, {needSLO, w.sloSnap, "SLO"}, {needAlerts | needOpener, w.amSnap, "alert"}, {needRollouts, w.kubeSnap, "rollout"}} {
+		if n&c.bit != 0 && !c.snap.FetchedAt.After(after) {
+			return "waiting for " + c.what + " data newer than the action"
+		}
+	}
+	return ""
+}
+
+// staleFor describes the sources n reads whose latest poll failed: the
+// values shown are their last good data.
+func (w *world) staleFor(n need) []string {
+	var out []string
+	add := func(s sources.Snapshot, what string) {
+		if s.Stale && s.Err != nil {
+			out = append(out, fmt.Sprintf("%s data %s old (%s)", what, shortDur(s.Age(w.now)), sources.Sanitize(s.Err.Error())))
+		}
+	}
+	if n&needPG != 0 && w.pg != nil {
+		add(w.pgSnap, "postgres")
+	}
+	if n&needSLO != 0 && w.slo != nil {
+		add(w.sloSnap, "SLO")
+	}
+	if n&(needAlerts|needOpener) != 0 && w.am != nil {
+		add(w.amSnap, "alert")
+	}
+	if n&needRollouts != 0 && w.kube != nil {
+		add(w.kubeSnap, "rollout")
+	}
+	return out
+}
+
+// env builds the expression environment; opener is the run's alert.
+func (w *world) env(opener *sources.Alert) Env {
+	e := Env{
+		Sprintf: func(format string, args ...any) string { return fmt.Sprintf(format, args...) },
+		Pct:     func(r float64) string { return pct(r) },
+		Dur:     func(d time.Duration) string { return shortDur(d) },
+	}
+	if w.pg != nil {
+		e.PG = pgEnv(w.pg, w.pgSnap.Source, w.now)
+	}
+	if w.slo != nil {
+		for _, s := range w.slo.SLOs {
+			e.SLOs = append(e.SLOs, sloEnv(s))
+		}
+	}
+	e.SLO = func(name string) SLO {
+		for _, s := range e.SLOs {
+			if s.Name == name {
+				return s
+			}
+		}
+		panic(&missing{fmt.Sprintf("no SLO named %q", name)})
+	}
+	if w.am != nil {
+		for _, a := range w.am.Alerts {
+			e.Alerts = append(e.Alerts, alertEnv(a, w.now))
+		}
+		if opener != nil {
+			e.Alert = alertEnv(*opener, w.now)
+			e.Alert.State, e.Alert.Firing, e.Alert.Active, e.Alert.Silenced = "resolved", false, false, false
+			e.Alert.Resolved = true
+			for _, a := range w.am.Alerts {
+				if sameLabels(a.Labels, opener.Labels) {
+					e.Alert = alertEnv(a, w.now)
+					break
+				}
+			}
+		}
+	}
+	inState := func(name string, ok func(Alert) bool) bool {
+		for _, a := range e.Alerts {
+			if a.Name == name && ok(a) {
+				return true
+			}
+		}
+		return false
+	}
+	e.Firing = func(n string) bool { return inState(n, func(a Alert) bool { return a.Firing }) }
+	e.Pending = func(n string) bool {
+		return inState(n, func(a Alert) bool { return a.State == string(sources.AlertPending) })
+	}
+	e.Silenced = func(n string) bool { return inState(n, func(a Alert) bool { return a.Silenced }) }
+	e.Active = func(n string) bool { return inState(n, func(a Alert) bool { return a.Active }) }
+	if w.kube != nil {
+		for _, d := range w.kube.Deployments {
+			e.Rollouts = append(e.Rollouts, rolloutEnv(d, w.now))
+		}
+	}
+	e.Rollout = func(key string) Rollout {
+		var found []Rollout
+		for _, r := range e.Rollouts {
+			if r.Namespace+"/"+r.Name == key {
+				return r
+			}
+			if !strings.Contains(key, "/") && r.Name == key {
+				found = append(found, r)
+			}
+		}
+		if len(found) == 1 {
+			return found[0]
+		}
+		if len(found) > 1 {
+			panic(&missing{fmt.Sprintf("deployment %q is in several namespaces: say namespace/name", key)})
+		}
+		panic(&missing{fmt.Sprintf("no deployment %s", key)})
+	}
+	return e
+}
+
+func pgEnv(p *sources.PGActivity, source string, now time.Time) PG {
+	if !p.Now.IsZero() {
+		now = p.Now // ages on the server's clock, as the filter measures them
+	}
+	blocking := p.Blockers()
+	roots := rootBlockers(p.Backends)
+	g := PG{
+		Source:         source,
+		Connections:    p.Connections,
+		Usable:         p.Usable(),
+		MaxConnections: p.MaxConnections,
+		ByState:        map[string]int{},
+		Blockers:       len(blocking),
+		RootBlockers:   len(roots),
+	}
+	if g.Usable > 0 {
+		g.Ratio = float64(g.Connections) / float64(g.Usable)
+	}
+	for k, v := range p.ByState {
+		g.ByState[k] = v
+	}
+	g.Active = p.ByState["active"]
+	g.Idle = p.ByState["idle"]
+	g.IdleInTransaction = p.ByState["idle in transaction"] + p.ByState["idle in transaction (aborted)"]
+	view := func(b *sources.Backend) Backend {
+		v := Backend{PID: int(b.PID), User: b.User, App: b.Application, DB: b.Database, State: b.State,
+			Query: b.Query, Age: nonNeg(now.Sub(b.Since())), BackendAge: nonNeg(now.Sub(b.BackendStart)),
+			Blocked: len(b.BlockedBy) > 0, Blocking: blocking[b.PID], Root: roots[b.PID]}
+		if b.WaitType != "" {
+			v.Wait = b.WaitType + ":" + b.WaitEvent
+		}
+		if !b.XactStart.IsZero() {
+			v.XactAge = nonNeg(now.Sub(b.XactStart))
+		}
+		for _, by := range b.BlockedBy {
+			v.BlockedBy = append(v.BlockedBy, int(by))
+		}
+		return v
+	}
+	for i := range p.Backends {
+		b := &p.Backends[i]
+		if !b.IsClient() {
+			continue
+		}
+		if len(b.BlockedBy) > 0 {
+			g.Waiting++
+		}
+		v := view(b)
+		g.OldestXact = max(g.OldestXact, v.XactAge)
+		g.Backends = append(g.Backends, v)
+	}
+	g.Select = func(filter string) []Backend {
+		sel := p.Select(sources.ParseBackendFilter(filter))
+		out := make([]Backend, len(sel))
+		for i := range sel {
+			out[i] = view(&sel[i])
+		}
+		return out
+	}
+	g.Count = func(filter string) int { return len(p.Select(sources.ParseBackendFilter(filter))) }
+	return g
+}
+
+// rootBlockers are the backends that block others while waiting on nobody.
+func rootBlockers(bs []sources.Backend) map[int32]bool {
+	out := map[int32]bool{}
+	for _, n := range sources.BlockingTree(bs) {
+		if n.Root {
+			out[n.PID] = true
+		}
+	}
+	return out
+}
+
+func nonNeg(d time.Duration) time.Duration { return max(d, 0) }
+
+func sloEnv(s sources.SLOStatus) SLO {
+	return SLO{Name: s.Name, Objective: s.Objective, SLI: s.SLI, BudgetLeft: s.BudgetLeft,
+		Level: s.Level.String(), Reason: s.Reason,
+		Burn: func(window string) float64 {
+			d, err := sources.ParseDuration(window)
+			if err != nil {
+				panic(&missing{fmt.Sprintf("burn window %q: %v", window, err)})
+			}
+			v, ok := s.Burn[d]
+			if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+				panic(&missing{fmt.Sprintf("no %s burn rate for %s", window, s.Name)})
+			}
+			return v
+		}}
+}
+
+func alertEnv(a sources.Alert, now time.Time) Alert {
+	v := Alert{Name: a.Name, Severity: a.Severity, State: string(a.State), Labels: map[string]string{},
+		RunbookURL: a.RunbookURL}
+	v.Firing = a.State == sources.AlertFiring
+	v.Active = true // listed by the source: firing, pending, silenced or inhibited
+	v.Silenced = a.State == sources.AlertSilenced
+	if !a.StartsAt.IsZero() {
+		v.Since = nonNeg(now.Sub(a.StartsAt))
+	}
+	for _, l := range a.Labels {
+		v.Labels[l.Name] = l.Value
+	}
+	return v
+}
+
+func sameLabels(a, b []sources.Label) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	x, y := slices.Clone(a), slices.Clone(b)
+	less := func(p, q sources.Label) int { return strings.Compare(p.Name, q.Name) }
+	slices.SortFunc(x, less)
+	slices.SortFunc(y, less)
+	return slices.Equal(x, y)
+}
+
+func rolloutEnv(d sources.Deployment, now time.Time) Rollout {
+	r := Rollout{Namespace: d.Namespace, Name: d.Name, Revision: int(d.Revision), Status: string(d.State),
+		Replicas: int(d.Replicas), Ready: int(d.Ready), Updated: int(d.Updated), Available: int(d.Available),
+		Images: d.Images, Paused: d.Paused}
+	r.Complete = d.State == sources.RolloutComplete && d.Updated >= d.Replicas && d.Available >= d.Replicas
+	if len(d.Images) > 0 {
+		r.Image = d.Images[0]
+	}
+	at := d.RolledOutAt
+	for _, h := range d.History {
+		if h.Number < d.Revision && int(h.Number) > r.PreviousRevision {
+			r.PreviousRevision = int(h.Number)
+		}
+		if h.Number == d.Revision {
+			r.ChangeCause = h.ChangeCause
+			if at.IsZero() {
+				at = h.CreatedAt
+			}
+		}
+	}
+	if !at.IsZero() {
+		r.DeployedAgo = nonNeg(now.Sub(at))
+	}
+	return r
+}
+
+// ---------------------------------------------------------------- formatting
+
+func pct(r float64) string {
+	if math.IsNaN(r) || math.IsInf(r, 0) {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", 100*r)
+}
+
+// shortDur prints an age as the panes do: 45s, 12m, 1h05m, 3d.
+func shortDur(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "-" + shortDur(-d)
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+// formatValue renders an expression's value for a value line.
+func formatValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "-"
+	case bool:
+		if x {
+			return "yes"
+		}
+		return "no"
+	case string:
+		return x
+	case int:
+		return fmt.Sprint(x)
+	case int64:
+		return fmt.Sprint(x)
+	case float64:
+		switch {
+		case math.IsNaN(x) || math.IsInf(x, 0):
+			return "-"
+		case x == math.Trunc(x) && math.Abs(x) < 1e9:
+			return fmt.Sprintf("%.0f", x)
+		case math.Abs(x) >= 100:
+			return fmt.Sprintf("%.0f", x)
+		}
+		return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", x), "0"), ".")
+	case time.Duration:
+		return shortDur(x)
+	case []Backend:
+		return backendList(x)
+	case Backend:
+		return backendLine(x)
+	case SLO:
+		return fmt.Sprintf("%s %s", x.Name, x.Level)
+	case Alert:
+		return x.Name + " " + x.State
+	case Rollout:
+		return fmt.Sprintf("%s/%s revision %d %s", x.Namespace, x.Name, x.Revision, x.Status)
+	case []string:
+		return strings.Join(x, ", ")
+	case map[string]int:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = fmt.Sprintf("%s %d", k, x[k])
+		}
+		return strings.Join(parts, ", ")
+	case []any:
+		return fmt.Sprintf("%d items", len(x))
+	}
+	return fmt.Sprint(v)
+}
+
+func backendLine(b Backend) string {
+	return fmt.Sprintf("pid %d %s %s %s", b.PID, b.User, b.State, shortDur(b.Age))
+}
+
+// backendList names up to three backends, oldest first.
+func backendList(bs []Backend) string {
+	if len(bs) == 0 {
+		return "none"
+	}
+	s := slices.Clone(bs)
+	sort.SliceStable(s, func(i, j int) bool { return s[i].Age > s[j].Age })
+	parts := []string{}
+	for i, b := range s {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("… %d more", len(s)-3))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("pid %d %s", b.PID, shortDur(b.Age)))
+	}
+	return fmt.Sprintf("%d: %s", len(bs), strings.Join(parts, ", "))
+}

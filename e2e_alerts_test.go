@@ -46,6 +46,7 @@ slos:
 
 	s.keys("2", "x")
 	s.waitFor("the silence form", contains("comment (required)", `alertname="HighErrorRate"`))
+	time.Sleep(500 * time.Millisecond) // a form that can submit ignores keys for its first 400 ms, by design
 	s.text("rolling back nudgecampaign-api")
 	s.keys("Enter")
 	s.waitFor("the confirm dialog", contains("Silence {", "hit 1 active alert"))

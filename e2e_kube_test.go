@@ -56,6 +56,7 @@ func TestLiveRolloutUndoAndScale(t *testing.T) {
 	s.waitFor("revision 3 on screen", func(scr string) bool { return strings.Contains(scr, " 3 ") })
 	s.keys("S")
 	s.waitFor("the scale form", contains("replicas"))
+	time.Sleep(500 * time.Millisecond) // a form that can submit ignores keys for its first 400 ms, by design
 	s.keys("BSpace")
 	s.text("6")
 	s.keys("Enter")

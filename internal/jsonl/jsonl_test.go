@@ -317,9 +317,9 @@ func FuzzRead(f *testing.F) {
 	a := `{"time":"2026-01-02T03:04:05Z","phase":"intent","plan_id":"p-1"}`
 	b := `{"time":"2026-01-02T03:04:06Z","phase":"outcome","plan_id":"p-1","outcome":"ok"}`
 	f.Add([]byte(a + "\n" + b + "\n"))
-	f.Add([]byte(a + "\n" + b[:30]))                 // torn tail
-	f.Add([]byte(a + "\n" + b[:30] + a + "\n"))      // torn outcome, next intent glued on
-	f.Add([]byte(a + b + "\n"))                      // glued whole records
+	f.Add([]byte(a + "\n" + b[:30]))                  // torn tail
+	f.Add([]byte(a + "\n" + b[:30] + a + "\n"))       // torn outcome, next intent glued on
+	f.Add([]byte(a + b + "\n"))                       // glued whole records
 	f.Add([]byte("\n\n" + a + "\r\n" + "\x00\xff\n")) // blanks, CRLF, binary
 	f.Add([]byte(""))
 	f.Fuzz(func(t *testing.T, data []byte) {

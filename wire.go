@@ -16,7 +16,6 @@ import (
 	"flightdeck/sources"
 	"flightdeck/sources/alertmanager"
 	"flightdeck/sources/demo"
-	"flightdeck/sources/httpopt"
 	"flightdeck/sources/kube"
 	"flightdeck/sources/postgres"
 	"flightdeck/sources/prom"
@@ -165,16 +164,7 @@ func addLiveSources(cfg *config.Config, a *app, caps *ops.Capabilities, log *slo
 		}
 	}
 	if am := cfg.Alertmanager; am != nil {
-		h := am.HTTPClient
-		ao := alertmanager.Options{URL: am.URL, Timeout: am.Timeout.D(), BearerToken: h.BearerToken,
-			BearerTokenFile: h.BearerTokenFile, Log: log}
-		if h.BasicAuth != nil {
-			ao.Username, ao.Password = h.BasicAuth.Username, h.BasicAuth.Password
-		}
-		if t := h.TLS; t != nil {
-			ao.TLS = httpopt.TLS{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile,
-				ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
-		}
+		ao := alertmanager.Options{Endpoint: endpoint(am.URL, am.Timeout, am.HTTPClient), Log: log}
 		src, err := alertmanager.New(ao)
 		if err != nil {
 			return fmt.Errorf("alertmanager: %w", err)
@@ -198,16 +188,8 @@ func addLiveSources(cfg *config.Config, a *app, caps *ops.Capabilities, log *slo
 }
 
 func promOptions(p *config.Prometheus, slos []config.SLO, log *slog.Logger) prom.Options {
-	h := p.HTTPClient
-	o := prom.Options{URL: p.URL, Timeout: p.Timeout.D(), BearerToken: h.BearerToken, BearerTokenFile: h.BearerTokenFile,
+	o := prom.Options{Endpoint: endpoint(p.URL, p.Timeout, p.HTTPClient),
 		SparkWidth: p.SparkWidth, SparkRange: p.SparkRange.D(), Log: log}
-	if h.BasicAuth != nil {
-		o.Username, o.Password = h.BasicAuth.Username, h.BasicAuth.Password
-	}
-	if t := h.TLS; t != nil {
-		o.TLS = httpopt.TLS{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile,
-			ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
-	}
 	for _, s := range slos {
 		o.SLOs = append(o.SLOs, prom.SLO{Name: s.Name, Description: s.Description, Objective: s.Objective,
 			Window: s.Window.D(), Good: s.Good, Total: s.Total})

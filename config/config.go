@@ -60,6 +60,9 @@ type HTTPClient struct {
 	BearerTokenFile string     `yaml:"bearer_token_file,omitempty"`
 	BasicAuth       *BasicAuth `yaml:"basic_auth,omitempty"`
 	TLS             *TLS       `yaml:"tls,omitempty"`
+	// MaxResponseMiB caps one response body (default 16): a larger answer
+	// fails with "response larger than N MiB" instead of eating memory.
+	MaxResponseMiB int `yaml:"max_response_mib,omitempty"`
 }
 
 // BasicAuth is HTTP basic authentication.

@@ -15,6 +15,7 @@ import (
 
 	"flightdeck/internal/testsrv"
 	"flightdeck/sources"
+	"flightdeck/sources/httpopt"
 	"flightdeck/sources/prom"
 )
 
@@ -179,11 +180,11 @@ func TestSLOsAgainstRealPrometheus(t *testing.T) {
 	w := startWorld(t, "")
 	var clk clock
 	slos := []prom.SLO{availability, latency, noTraffic, badQuery}
-	src, err := prom.New(prom.Options{URL: w.prom.URL, SLOs: slos, Now: clk.Now, SparkRange: 5 * time.Minute, SparkWidth: 20})
+	src, err := prom.New(prom.Options{Endpoint: httpopt.Endpoint{URL: w.prom.URL}, SLOs: slos, Now: clk.Now, SparkRange: 5 * time.Minute, SparkWidth: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
-	alerts := prom.NewAlerts(prom.Options{URL: w.prom.URL})
+	alerts := prom.NewAlerts(prom.Options{Endpoint: httpopt.Endpoint{URL: w.prom.URL}})
 
 	t.Logf("%s: world ready", time.Now().Format(time.TimeOnly))
 	at := clk.set()
@@ -292,7 +293,7 @@ func TestSLOsAgainstRealPrometheus(t *testing.T) {
 
 func TestPrometheusDown(t *testing.T) {
 	port := testsrv.FreePort(t) // nothing listens there: a stopped Prometheus
-	src, err := prom.New(prom.Options{URL: fmt.Sprintf("http://127.0.0.1:%d", port), SLOs: []prom.SLO{availability}, Timeout: 2 * time.Second})
+	src, err := prom.New(prom.Options{Endpoint: httpopt.Endpoint{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Timeout: 2 * time.Second}, SLOs: []prom.SLO{availability}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +301,7 @@ func TestPrometheusDown(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "prometheus unreachable") || !strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("Fetch = %v, want prometheus unreachable: connection refused", err)
 	}
-	_, err = prom.NewAlerts(prom.Options{URL: fmt.Sprintf("http://127.0.0.1:%d", port)}).Fetch(context.Background())
+	_, err = prom.NewAlerts(prom.Options{Endpoint: httpopt.Endpoint{URL: fmt.Sprintf("http://127.0.0.1:%d", port)}}).Fetch(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "prometheus unreachable") {
 		t.Fatalf("alerts Fetch = %v", err)
 	}
@@ -321,7 +322,7 @@ func BenchmarkFetch(b *testing.B) {
 		}
 		slos = append(slos, s)
 	}
-	src, err := prom.New(prom.Options{URL: w.prom.URL, SLOs: slos})
+	src, err := prom.New(prom.Options{Endpoint: httpopt.Endpoint{URL: w.prom.URL}, SLOs: slos})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -336,4 +337,29 @@ func BenchmarkFetch(b *testing.B) {
 	}
 	b.ReportMetric(float64(queries)/float64(ticks), "queries/tick")
 	b.ReportMetric(float64(bytes)/float64(ticks), "bytes/tick")
+}
+
+// TestResponseCapAgainstRealPrometheus: the cap holds on real answers
+// through client_golang: a tick's answer over MaxBody fails with the cap in
+// the message, and fits when the cap allows it.
+func TestResponseCapAgainstRealPrometheus(t *testing.T) {
+	p := testsrv.StartPrometheus(t, testsrv.PrometheusOptions{})
+	always := prom.SLO{Name: "always", Objective: 0.99,
+		Good:  `count_over_time(vector(1)[{{.window}}:1h])`,
+		Total: `count_over_time(vector(1)[{{.window}}:1h])`}
+	capped, err := prom.New(prom.Options{Endpoint: httpopt.Endpoint{URL: p.URL, MaxBody: 512}, SLOs: []prom.SLO{always}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := capped.Fetch(context.Background()); err == nil || err.Error() != "prometheus: response larger than 512 bytes" {
+		t.Fatalf("capped Fetch = %v", err)
+	}
+	roomy, err := prom.New(prom.Options{Endpoint: httpopt.Endpoint{URL: p.URL}, SLOs: []prom.SLO{always}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := fetchSLOs(t, roomy)
+	if set.SLOs[0].Err != "" || set.SLOs[0].SLI != 1 {
+		t.Fatalf("uncapped: %+v", set.SLOs[0])
+	}
 }

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -35,17 +34,11 @@ import (
 
 // Options configure the Prometheus SLO source.
 type Options struct {
-	// URL of Prometheus, e.g. http://prometheus:9090 (a path prefix is kept).
-	URL string
-	// Timeout bounds one Fetch (all its queries); default 10s. The Hub's
-	// own deadline applies too, whichever is sooner.
-	Timeout time.Duration
-	// BearerToken or BearerTokenFile (re-read on every request), or
-	// Username and Password for basic auth. Never logged.
-	BearerToken, BearerTokenFile string
-	Username, Password           string
-	TLS                          httpopt.TLS
-	SLOs                         []SLO
+	// Endpoint is where Prometheus is and how to reach it, e.g. URL
+	// http://prometheus:9090 (a path prefix is kept). Its Timeout bounds
+	// one Fetch (all its queries).
+	httpopt.Endpoint
+	SLOs []SLO
 	// SparkWidth is the number of sparkline points; default 40.
 	SparkWidth int
 	// SparkRange is how far back the sparkline reaches; default 6h. The
@@ -111,15 +104,9 @@ type sparkCache struct {
 // New validates the options (URL, auth, every SLO's templates) and returns
 // the source. It does no I/O.
 func New(o Options) (*Source, error) {
-	if o.URL == "" {
-		return nil, errors.New("prometheus: url is required")
-	}
-	u, err := url.Parse(o.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("prometheus: url %q: want http(s)://host[:port]", httpopt.Redact(o.URL))
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
+	var err error
+	if o.Endpoint, err = o.Check("prometheus"); err != nil {
+		return nil, err
 	}
 	if o.SparkWidth <= 0 {
 		o.SparkWidth = 40
@@ -316,7 +303,7 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 	}
 	if err := g.Wait(); err != nil {
 		err = describeErr(err, limit)
-		s.log.Warn("prometheus fetch failed", "url", httpopt.Redact(s.o.URL), "err", err, "queries", t.requests.Load())
+		s.log.Warn("prometheus fetch failed", "url", s.o.Redacted(), "err", err, "queries", t.requests.Load())
 		return nil, err
 	}
 	if sparkErr != nil && isQueryErr(sparkErr) && s.isolatedCount() > 0 {

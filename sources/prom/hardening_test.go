@@ -1,0 +1,77 @@
+package prom_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"flightdeck/internal/testsrv"
+	"flightdeck/sources/httpopt"
+	"flightdeck/sources/prom"
+)
+
+// rawControls lists the terminal controls of issue 11 found in s.
+func rawControls(s string) []string {
+	var found []string
+	for _, bad := range []string{"\x1b", "\x07", "\u009b", "\u202e"} {
+		if strings.Contains(s, bad) {
+			found = append(found, fmt.Sprintf("%+q", bad))
+		}
+	}
+	return found
+}
+
+// TestHostileStatusLine: a Prometheus (or a proxy in front of it) whose
+// reason phrase carries an OSC title, an 8-bit CSI and a bidi override
+// yields an error with none of them, for the SLO and the alerts source.
+func TestHostileStatusLine(t *testing.T) {
+	for _, ct := range []string{"text/plain", "application/json"} {
+		url := testsrv.RawHTTP(t, func(*http.Request) string {
+			return testsrv.RawResponse(testsrv.HostileStatus, ct, `{"status":"error","errorType":"unavailable","error":"busy\u202e"}`)
+		})
+		src, err := prom.New(prom.Options{Endpoint: httpopt.Endpoint{URL: url}, SLOs: []prom.SLO{simple}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = src.Fetch(context.Background())
+		if err == nil || len(rawControls(err.Error())) > 0 || !strings.HasPrefix(err.Error(), "prometheus 503 SvcRLO") {
+			t.Errorf("%s: SLO Fetch = %q", ct, err)
+		}
+		_, err = prom.NewAlerts(prom.Options{Endpoint: httpopt.Endpoint{URL: url}}).Fetch(context.Background())
+		if err == nil || len(rawControls(err.Error())) > 0 || !strings.HasPrefix(err.Error(), "prometheus 503 SvcRLO") {
+			t.Errorf("%s: alerts Fetch = %q", ct, err)
+		}
+	}
+}
+
+// TestResponseCapped: a huge but valid answer fails with "response larger
+// than N MiB" after reading no more than the cap, instead of being read
+// whole into memory while the pane shows a healthy source.
+func TestResponseCapped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"success","data":{"resultType":"vector","result":[`)
+		row := `{"metric":{"flightdeck_q":"9/g/0","pad":"` + strings.Repeat("x", 1000) + `"},"value":[1,"1"]},`
+		for i := 0; i < 20000 && r.Context().Err() == nil; i++ { // ~20 MB if nobody stops reading
+			io.WriteString(w, row)
+		}
+		io.WriteString(w, `{"metric":{},"value":[1,"1"]}]}}`)
+	}))
+	defer srv.Close()
+	e := httpopt.Endpoint{URL: srv.URL, MaxBody: 1 << 20, Timeout: 20 * time.Second}
+	src, err := prom.New(prom.Options{Endpoint: e, SLOs: []prom.SLO{simple}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Fetch(context.Background()); err == nil || err.Error() != "prometheus: response larger than 1 MiB" {
+		t.Errorf("Fetch = %v", err)
+	}
+	if _, err := prom.NewAlerts(prom.Options{Endpoint: e}).Fetch(context.Background()); err == nil || err.Error() != "prometheus: response larger than 1 MiB" {
+		t.Errorf("alerts Fetch = %v", err)
+	}
+}

@@ -51,4 +51,3 @@ func RawResponse(statusLine, contentType, body string) string {
 	return statusLine + "\r\nContent-Type: " + contentType + "\r\nConnection: close\r\nContent-Length: " +
 		strconv.Itoa(len(body)) + "\r\n\r\n" + body
 }
-

@@ -119,8 +119,9 @@ func (e *httpError) Error() string {
 }
 
 // describeErr turns a transport or API error into one line an operator can
-// act on. Secrets cannot appear: URLs carry no credentials (they go in
-// headers), and bodies are excerpts of error pages.
+// act on. Secrets cannot appear: transport errors go through
+// httpopt.Failure (which masks the URL's), status lines were sanitized on
+// the way in, and bodies are excerpts of error pages.
 func describeErr(err error, timeout time.Duration) error {
 	if err == nil {
 		return nil

@@ -140,10 +140,10 @@ func (b brokenSource) Fetch(context.Context) (sources.Payload, error) {
 // A backend whose setup fails (kubeconfig missing) is added as a
 // brokenSource and reported through warn.
 func addLiveSources(cfg *config.Config, a *app, caps *ops.Capabilities, log *slog.Logger, warn func(error)) error {
-	for _, pc := range cfg.Postgres {
+	for i, pc := range cfg.Postgres {
 		src, err := postgres.New(postgres.Options{Name: pc.Name, DSN: pc.DSN, Timeout: pc.Timeout.D(), Log: log})
 		if err != nil {
-			return fmt.Errorf("postgres %q: %w", pc.Name, err)
+			return cfg.Errorf(fmt.Sprintf("postgres[%d].dsn", i), "%v", err)
 		}
 		a.hub.Add(src, sources.PollOptions{Interval: pc.Interval.D(), Timeout: pc.Timeout.D()})
 		caps.Backends[src.Name()] = src
@@ -246,6 +246,9 @@ func checkKeys(cfg *config.Config) error {
 		if err := keymap.ApplyOverrides(&km, map[string][]string{name: cfg.Keys[name]}); err != nil {
 			return cfg.Errorf("keys."+name, "%v", err)
 		}
+	}
+	if err := keyConflicts(cfg); err != nil {
+		return err
 	}
 	if _, err := themes.Get(cfg.Theme); err != nil {
 		return cfg.Errorf("theme", "%v", err)

@@ -173,3 +173,14 @@ const (
 	DefaultSilenceAlerts = 10
 	DefaultScaleChange   = 0.5
 )
+
+// Bounds on polling, enforced by validation.
+const (
+	MinPGInterval   = 100 * time.Millisecond
+	MinPromInterval = time.Second // rates move at scrape speed, 15s or so
+	MinAMInterval   = time.Second
+	MinTimeout      = 100 * time.Millisecond
+	MaxTimeout      = 5 * time.Minute
+	// MaxResponseMiB bounds max_response_mib.
+	MaxResponseMiB = 1024
+)

@@ -132,6 +132,7 @@ func TestRejectedWithPlace(t *testing.T) {
 		{"postgres 1ns", "postgres:\n  - dsn: ''\n    interval: 1ns\n", "c.yaml:3: postgres[0].interval: must be at least 100ms (got 1ns)"},
 		{"timeout 1ns", "prometheus:\n  url: 'http://p:9090'\n  timeout: 1ns\n", "c.yaml:3: prometheus.timeout: must be between 100ms and 5m, got 1ns"},
 		{"timeout 1h", "alertmanager:\n  url: 'http://a:9093'\n  timeout: 1h\n", "c.yaml:3: alertmanager.timeout: must be between 100ms and 5m, got 1h"},
+		{"namespace", "kubernetes:\n  namespaces: [production, \"prod\\u202e\"]\n", `c.yaml:2: kubernetes.namespaces[1]: "prod\u202e" is not a namespace name`},
 		{"max response", "prometheus:\n  url: 'http://p:9090'\n  max_response_mib: -1\n", "c.yaml:3: prometheus.max_response_mib: must be between 1 and 1024"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -540,6 +541,9 @@ func (c *Config) ErrorAt(path, format string, args ...any) *Error {
 	return c.errAt(path, format, args...)
 }
 
+// namespaceName is a Kubernetes namespace: an RFC 1123 label.
+var namespaceName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
 var themes = []string{"dark", "light", "high-contrast"}
 
 func (c *Config) validate() Errors {
@@ -621,8 +625,13 @@ func (c *Config) validate() Errors {
 	}
 	if k := c.Kubernetes; k != nil {
 		for i, ns := range k.Namespaces {
-			if ns == "" {
+			switch {
+			case ns == "":
 				add("kubernetes.namespaces["+strconv.Itoa(i)+"]", "empty namespace")
+			case ns != "*" && !namespaceName.MatchString(ns):
+				// Namespaces are addresses, used as written; one that can
+				// never exist is a typo, or text meant for the terminal.
+				add("kubernetes.namespaces["+strconv.Itoa(i)+"]", "%q is not a namespace name (lowercase letters, digits and '-', at most 63) nor \"*\"", ns)
 			}
 		}
 	}

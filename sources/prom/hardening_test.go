@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"flightdeck/internal/testsrv"
+	"flightdeck/sources"
 	"flightdeck/sources/httpopt"
 	"flightdeck/sources/prom"
 )
@@ -73,5 +74,33 @@ func TestResponseCapped(t *testing.T) {
 	}
 	if _, err := prom.NewAlerts(prom.Options{Endpoint: e}).Fetch(context.Background()); err == nil || err.Error() != "prometheus: response larger than 1 MiB" {
 		t.Errorf("alerts Fetch = %v", err)
+	}
+}
+
+// TestExactPageThreshold: 144 errors in 10000 requests on a 99.9% SLO is a
+// burn of exactly 14.4× over 1h and 5m, which pages; binary floating point
+// used to make it 14.399999999999986× and no page.
+func TestExactPageThreshold(t *testing.T) {
+	slo := prom.SLO{Name: "availability", Objective: 0.999, Good: `sum(rate(ok[{{.window}}]))`, Total: `sum(rate(all[{{.window}}]))`}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		promAnswer(w, r, func(tag string) string {
+			if strings.Contains(tag, "/g/") {
+				return "9856"
+			}
+			return "10000"
+		})
+	}))
+	defer srv.Close()
+	src, err := prom.New(prom.Options{Endpoint: httpopt.Endpoint{URL: srv.URL}, SLOs: []prom.SLO{slo}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := src.Fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := p.(*sources.SLOSet).SLOs[0]
+	if st.Burn[time.Hour] != 14.4 || st.Level != sources.SLOPage {
+		t.Errorf("burn 1h %v, level %s (%s); want 14.4 and page", st.Burn[time.Hour], st.Level, st.Reason)
 	}
 }

@@ -197,8 +197,8 @@ func compile(slo SLO) (*compiled, error) {
 	tt, _ := template.New("total").Parse(slo.Total)
 	g1, _ := render(tg, SparkBurnWindow)
 	t1, _ := render(tt, SparkBurnWindow)
-	c.spark = fmt.Sprintf("(1 - ((sum(%s)) or (0 * sum(%s))) / sum(%s)) / (1 - %s)",
-		g1, t1, t1, strconv.FormatFloat(slo.Objective, 'g', -1, 64))
+	c.spark = fmt.Sprintf("(1 - ((sum(%s)) or (0 * sum(%s))) / sum(%s)) / %s",
+		g1, t1, t1, strconv.FormatFloat(sources.ErrorBudget(slo.Objective), 'g', -1, 64))
 	return c, nil
 }
 
@@ -446,7 +446,12 @@ func (s *Source) queryInstant(ctx context.Context, idx []int, at time.Time) (map
 // status turns good/total per window into the SLO's numbers.
 func (c *compiled) status(v values) sources.SLOStatus {
 	st := c.unknown()
-	ratio := func(wi int) float64 {
+	// burn is the failed requests over the failures the budget allows:
+	// (total − good) / (total × budget). Subtracting counts is exact, so
+	// 144 errors in 10000 requests on a 99.9% SLO is 144/10 = 14.4, where
+	// (1 − good/total) / (1 − 0.999) was 14.399999999999986.
+	budget := sources.ErrorBudget(c.Objective)
+	burn := func(wi int) float64 {
 		g, t := v.good[wi], v.total[wi]
 		if math.IsNaN(t) || t == 0 {
 			return math.NaN() // no traffic: unknown, not perfect
@@ -457,20 +462,19 @@ func (c *compiled) status(v values) sources.SLOStatus {
 			// "no data".
 			g = 0
 		}
-		return g / t
+		return (t - g) / (t * budget)
 	}
-	budget := 1 - c.Objective
 	for wi, w := range c.windows {
-		r := ratio(wi)
+		b := burn(wi)
 		if w == c.Window {
-			st.SLI = r
-			st.BudgetLeft = 1 - (1-r)/budget
+			st.SLI = 1 - b*budget
+			st.BudgetLeft = 1 - b
 			if !math.IsNaN(st.BudgetLeft) {
 				st.BudgetLeftTime = time.Duration(st.BudgetLeft * float64(c.Window))
 			}
 		}
 		if slices.Contains(sources.BurnWindows, w) {
-			st.Burn[w] = (1 - r) / budget
+			st.Burn[w] = b
 		}
 	}
 	st.Level, st.Reason = sources.EvaluateBurn(st.Burn)

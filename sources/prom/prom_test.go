@@ -183,8 +183,7 @@ func TestAllErrorsIsNotNoData(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := p.(*sources.SLOSet).SLOs[0]
-	obj := simple.Objective // a variable: float64 arithmetic, not exact constants
-	if st.SLI != 0 || st.Burn[time.Hour] != 1/(1-obj) || st.Level != sources.SLOPage {
+	if st.SLI != 0 || st.Burn[time.Hour] != 100 || st.Level != sources.SLOPage { // 1 / (1 − 0.99)
 		t.Errorf("all errors: SLI %v burn1h %v level %s", st.SLI, st.Burn[time.Hour], st.Level)
 	}
 }

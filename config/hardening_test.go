@@ -3,18 +3,9 @@ package config
 import (
 	"strings"
 	"testing"
-)
 
-// rawControls lists the terminal controls of issue 11 found in s.
-func rawControls(s string) []string {
-	var found []string
-	for _, bad := range []string{"\x1b", "\x07", "\u009b", "\u202e"} {
-		if strings.Contains(s, bad) {
-			found = append(found, bad)
-		}
-	}
-	return found
-}
+	"flightdeck/internal/testsrv"
+)
 
 // TestTextSanitizedAtLoad: config text that reaches the screen, the window
 // title or the journal is sanitized once, when the file is loaded.
@@ -43,7 +34,7 @@ policy:
 	for what, got := range map[string]string{"environment": c.Environment, "operator": c.Operator,
 		"postgres name": c.Postgres[0].Name, "slo name": c.SLOs[0].Name, "slo description": c.SLOs[0].Description,
 		"production_environments": c.ProductionEnvironments[0], "protected_apps": c.Policy.ProtectedApps[0]} {
-		if bad := rawControls(got); len(bad) > 0 || strings.ContainsRune(got, 0x200b) {
+		if bad := testsrv.RawControls(got); len(bad) > 0 || strings.ContainsRune(got, 0x200b) {
 			t.Errorf("%s = %q", what, got)
 		}
 	}
@@ -54,7 +45,7 @@ policy:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bad := rawControls(string(out)); len(bad) > 0 {
+	if bad := testsrv.RawControls(string(out)); len(bad) > 0 {
 		t.Errorf("effective config echoes %q", bad)
 	}
 }
@@ -69,7 +60,7 @@ func TestEffectiveYAMLNeverEchoesControls(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _ := c.EffectiveYAML()
-	if bad := rawControls(string(out)); len(bad) > 0 {
+	if bad := testsrv.RawControls(string(out)); len(bad) > 0 {
 		t.Errorf("effective config echoes %q:\n%s", bad, out)
 	}
 	if !strings.Contains(c.Prometheus.URL, "\u202e") {
@@ -80,7 +71,7 @@ func TestEffectiveYAMLNeverEchoesControls(t *testing.T) {
 // TestErrorsAreSanitized: a key name from the file goes into the error.
 func TestErrorsAreSanitized(t *testing.T) {
 	_, err := Parse("c.yaml", []byte(`"env\u202e\u009b2J\e]0;x\a": x`+"\n"))
-	if err == nil || len(rawControls(err.Error())) > 0 || !strings.HasPrefix(err.Error(), "c.yaml:1: env: unknown key") {
+	if err == nil || len(testsrv.RawControls(err.Error())) > 0 || !strings.HasPrefix(err.Error(), "c.yaml:1: env: unknown key") {
 		t.Errorf("err = %q", err)
 	}
 }

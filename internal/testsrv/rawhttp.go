@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -50,4 +51,17 @@ func RawHTTP(t testing.TB, respond func(r *http.Request) string) string {
 func RawResponse(statusLine, contentType, body string) string {
 	return statusLine + "\r\nContent-Type: " + contentType + "\r\nConnection: close\r\nContent-Length: " +
 		strconv.Itoa(len(body)) + "\r\n\r\n" + body
+}
+
+// RawControls lists (quoted) the terminal controls of issue 11 found in s:
+// ESC, BEL, the 8-bit CSI U+009B and the right-to-left override U+202E.
+// Text that went through sources.Sanitize holds none of them.
+func RawControls(s string) []string {
+	var found []string
+	for _, bad := range []string{"\x1b", "\x07", "\u009b", "\u202e"} {
+		if strings.Contains(s, bad) {
+			found = append(found, strconv.QuoteToASCII(bad))
+		}
+	}
+	return found
 }

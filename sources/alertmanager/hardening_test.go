@@ -2,7 +2,6 @@ package alertmanager_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,17 +14,6 @@ import (
 	"flightdeck/sources/alertmanager"
 	"flightdeck/sources/httpopt"
 )
-
-// rawControls lists the terminal controls of issue 11 found in s.
-func rawControls(s string) []string {
-	var found []string
-	for _, bad := range []string{"\x1b", "\x07", "\u009b", "\u202e"} {
-		if strings.Contains(s, bad) {
-			found = append(found, fmt.Sprintf("%+q", bad))
-		}
-	}
-	return found
-}
 
 // TestHostileStatusLine: the reason phrase of every answer — to a fetch, a
 // silence create or an expire — reaches error text sanitized.
@@ -43,7 +31,7 @@ func TestHostileStatusLine(t *testing.T) {
 		EndsAt: time.Now().Add(time.Hour), CreatedBy: "oncall", Comment: "test"})
 	expireErr := src.ExpireSilence(ctx, "abc")
 	for what, err := range map[string]error{"fetch": fetchErr, "create": createErr, "expire": expireErr} {
-		if err == nil || len(rawControls(err.Error())) > 0 || err.Error() != "alertmanager 503 SvcRLO: silence not found" {
+		if err == nil || len(testsrv.RawControls(err.Error())) > 0 || err.Error() != "alertmanager 503 SvcRLO: silence not found" {
 			t.Errorf("%s: %q", what, err)
 		}
 	}

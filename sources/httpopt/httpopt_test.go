@@ -115,19 +115,6 @@ func TestMessages(t *testing.T) {
 	}
 }
 
-// hostile reports the raw terminal controls of issue 11 found in s.
-func hostile(s string) []string {
-	var found []string
-	for _, bad := range []string{"\x1b", "\x07", "\u009b", "\u202e"} {
-		if strings.Contains(s, bad) {
-			found = append(found, strconvQuote(bad))
-		}
-	}
-	return found
-}
-
-func strconvQuote(s string) string { return fmt.Sprintf("%+q", s) }
-
 // TestStatusLineAndHeadersSanitized: a server's reason phrase and headers
 // are outside text; they are sanitized when the response comes in, so no
 // error built from them can carry an escape sequence.
@@ -144,7 +131,7 @@ func TestStatusLineAndHeadersSanitized(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if bad := hostile(resp.Status); len(bad) > 0 || resp.Status != "503 SvcRLO" {
+	if bad := testsrv.RawControls(resp.Status); len(bad) > 0 || resp.Status != "503 SvcRLO" {
 		t.Errorf("Status = %q (raw %v)", resp.Status, bad)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "text/html" {

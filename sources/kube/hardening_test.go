@@ -10,14 +10,13 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
 
+	"flightdeck/internal/testsrv"
 	"flightdeck/sources"
 )
 
 // hostileContext is a kubeconfig context name carrying an 8-bit CSI, a
 // right-to-left override and an OSC title sequence.
 const hostileContext = "prod\u009b2J\u202eevil\x1b]0;X\x07"
-
-func rawControls(s string) bool { return strings.ContainsAny(s, "\x1b\x07\u009b\u202e") }
 
 // TestKubeconfigNamesSanitized: a downloaded kubeconfig is outside text;
 // its context names reach the Rollouts title and error messages
@@ -35,7 +34,7 @@ func TestKubeconfigNamesSanitized(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rawControls(s.Context()) || s.Context() != "prodevil" {
+	if len(testsrv.RawControls(s.Context())) > 0 || s.Context() != "prodevil" {
 		t.Errorf("Context() = %q", s.Context())
 	}
 	// The snapshot's Context, which the pane puts in its title.
@@ -44,11 +43,11 @@ func TestKubeconfigNamesSanitized(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ctx := p.(*sources.RolloutSet).Context; rawControls(ctx) {
+	if ctx := p.(*sources.RolloutSet).Context; len(testsrv.RawControls(ctx)) > 0 {
 		t.Errorf("RolloutSet.Context = %q", ctx)
 	}
 	// A context that does not exist is named in the error: sanitized.
-	if _, err := New(Options{Kubeconfig: path, Context: "missing\u202e\x1b]52;c;QQ==\x07"}); err == nil || rawControls(err.Error()) {
+	if _, err := New(Options{Kubeconfig: path, Context: "missing\u202e\x1b]52;c;QQ==\x07"}); err == nil || len(testsrv.RawControls(err.Error())) > 0 {
 		t.Errorf("unknown context: %q", err)
 	}
 	// The API server URL stands in for the context with NewForConfig.

@@ -2,7 +2,6 @@ package prom_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,17 +14,6 @@ import (
 	"flightdeck/sources/httpopt"
 	"flightdeck/sources/prom"
 )
-
-// rawControls lists the terminal controls of issue 11 found in s.
-func rawControls(s string) []string {
-	var found []string
-	for _, bad := range []string{"\x1b", "\x07", "\u009b", "\u202e"} {
-		if strings.Contains(s, bad) {
-			found = append(found, fmt.Sprintf("%+q", bad))
-		}
-	}
-	return found
-}
 
 // TestHostileStatusLine: a Prometheus (or a proxy in front of it) whose
 // reason phrase carries an OSC title, an 8-bit CSI and a bidi override
@@ -40,11 +28,11 @@ func TestHostileStatusLine(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = src.Fetch(context.Background())
-		if err == nil || len(rawControls(err.Error())) > 0 || !strings.HasPrefix(err.Error(), "prometheus 503 SvcRLO") {
+		if err == nil || len(testsrv.RawControls(err.Error())) > 0 || !strings.HasPrefix(err.Error(), "prometheus 503 SvcRLO") {
 			t.Errorf("%s: SLO Fetch = %q", ct, err)
 		}
 		_, err = prom.NewAlerts(prom.Options{Endpoint: httpopt.Endpoint{URL: url}}).Fetch(context.Background())
-		if err == nil || len(rawControls(err.Error())) > 0 || !strings.HasPrefix(err.Error(), "prometheus 503 SvcRLO") {
+		if err == nil || len(testsrv.RawControls(err.Error())) > 0 || !strings.HasPrefix(err.Error(), "prometheus 503 SvcRLO") {
 			t.Errorf("%s: alerts Fetch = %q", ct, err)
 		}
 	}

@@ -71,8 +71,14 @@ func TestResponseCapped(t *testing.T) {
 func TestExactPageThreshold(t *testing.T) {
 	slo := prom.SLO{Name: "availability", Objective: 0.999, Good: `sum(rate(ok[{{.window}}]))`, Total: `sum(rate(all[{{.window}}]))`}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Window indexes 0 and 2 are 5m and 1h (sources.BurnWindows):
+		// 144 errors in 10000 there, none anywhere else, so only the fast
+		// page rule can fire.
 		promAnswer(w, r, func(tag string) string {
-			if strings.Contains(tag, "/g/") {
+			switch {
+			case strings.HasSuffix(tag, "/t/0"), strings.HasSuffix(tag, "/t/2"), !strings.Contains(tag, "/g/"):
+				return "10000"
+			case strings.HasSuffix(tag, "/g/0"), strings.HasSuffix(tag, "/g/2"):
 				return "9856"
 			}
 			return "10000"
@@ -88,7 +94,7 @@ func TestExactPageThreshold(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := p.(*sources.SLOSet).SLOs[0]
-	if st.Burn[time.Hour] != 14.4 || st.Level != sources.SLOPage {
+	if st.Burn[time.Hour] != 14.4 || st.Burn[5*time.Minute] != 14.4 || st.Burn[6*time.Hour] != 0 || st.Level != sources.SLOPage {
 		t.Errorf("burn 1h %v, level %s (%s); want 14.4 and page", st.Burn[time.Hour], st.Level, st.Reason)
 	}
 }

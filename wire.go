@@ -15,7 +15,6 @@ import (
 	"flightdeck/sources"
 	"flightdeck/sources/alertmanager"
 	"flightdeck/sources/demo"
-	"flightdeck/sources/httpopt"
 	"flightdeck/sources/kube"
 	"flightdeck/sources/postgres"
 	"flightdeck/sources/prom"
@@ -53,10 +52,10 @@ func (b brokenSource) Fetch(context.Context) (sources.Payload, error) {
 // brokenSource and reported through warn.
 func (w *World) addLiveSources(cfg *config.Config, warn func(error)) error {
 	log := w.log
-	for _, pc := range cfg.Postgres {
+	for i, pc := range cfg.Postgres {
 		src, err := postgres.New(postgres.Options{Name: pc.Name, DSN: pc.DSN, Timeout: pc.Timeout.D(), Log: log})
 		if err != nil {
-			return fmt.Errorf("postgres %q: %w", pc.Name, err)
+			return cfg.Errorf(fmt.Sprintf("postgres[%d].dsn", i), "%v", err)
 		}
 		w.hub.Add(src, sources.PollOptions{Interval: pc.Interval.D(), Timeout: pc.Timeout.D()})
 		w.caps[src.Name()] = src
@@ -77,16 +76,7 @@ func (w *World) addLiveSources(cfg *config.Config, warn func(error)) error {
 		}
 	}
 	if am := cfg.Alertmanager; am != nil {
-		h := am.HTTPClient
-		ao := alertmanager.Options{URL: am.URL, Timeout: am.Timeout.D(), BearerToken: h.BearerToken,
-			BearerTokenFile: h.BearerTokenFile, Log: log}
-		if h.BasicAuth != nil {
-			ao.Username, ao.Password = h.BasicAuth.Username, h.BasicAuth.Password
-		}
-		if t := h.TLS; t != nil {
-			ao.TLS = httpopt.TLS{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile,
-				ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
-		}
+		ao := alertmanager.Options{Endpoint: endpoint(am.URL, am.Timeout, am.HTTPClient), Log: log}
 		src, err := alertmanager.New(ao)
 		if err != nil {
 			return fmt.Errorf("alertmanager: %w", err)
@@ -113,16 +103,8 @@ func (w *World) addLiveSources(cfg *config.Config, warn func(error)) error {
 }
 
 func promOptions(p *config.Prometheus, slos []config.SLO, log *slog.Logger) prom.Options {
-	h := p.HTTPClient
-	o := prom.Options{URL: p.URL, Timeout: p.Timeout.D(), BearerToken: h.BearerToken, BearerTokenFile: h.BearerTokenFile,
+	o := prom.Options{Endpoint: endpoint(p.URL, p.Timeout, p.HTTPClient),
 		SparkWidth: p.SparkWidth, SparkRange: p.SparkRange.D(), Log: log}
-	if h.BasicAuth != nil {
-		o.Username, o.Password = h.BasicAuth.Username, h.BasicAuth.Password
-	}
-	if t := h.TLS; t != nil {
-		o.TLS = httpopt.TLS{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile,
-			ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
-	}
 	for _, s := range slos {
 		o.SLOs = append(o.SLOs, prom.SLO{Name: s.Name, Description: s.Description, Objective: s.Objective,
 			Window: s.Window.D(), Good: s.Good, Total: s.Total})
@@ -157,6 +139,9 @@ func checkKeys(cfg *config.Config) error {
 		if err := keymap.ApplyOverrides(&km, map[string][]string{name: cfg.Keys[name]}); err != nil {
 			return cfg.Errorf("keys."+name, "%v", err)
 		}
+	}
+	if err := keyConflicts(cfg); err != nil {
+		return err
 	}
 	if _, err := themes.ForEnv(cfg.Theme, nil); err != nil {
 		return cfg.Errorf("theme", "%v", err)

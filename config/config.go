@@ -66,6 +66,9 @@ type HTTPClient struct {
 	BearerTokenFile string     `yaml:"bearer_token_file,omitempty"`
 	BasicAuth       *BasicAuth `yaml:"basic_auth,omitempty"`
 	TLS             *TLS       `yaml:"tls,omitempty"`
+	// MaxResponseMiB caps one response body (default 16): a larger answer
+	// fails with "response larger than N MiB" instead of eating memory.
+	MaxResponseMiB int `yaml:"max_response_mib,omitempty"`
 }
 
 // BasicAuth is HTTP basic authentication.
@@ -175,4 +178,15 @@ const (
 	DefaultSilenceMax    = 4 * time.Hour
 	DefaultSilenceAlerts = 10
 	DefaultScaleChange   = 0.5
+)
+
+// Bounds on polling, enforced by validation.
+const (
+	MinPGInterval   = 100 * time.Millisecond
+	MinPromInterval = time.Second // rates move at scrape speed, 15s or so
+	MinAMInterval   = time.Second
+	MinTimeout      = 100 * time.Millisecond
+	MaxTimeout      = 5 * time.Minute
+	// MaxResponseMiB bounds max_response_mib.
+	MaxResponseMiB = 1024
 )

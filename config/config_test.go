@@ -84,29 +84,6 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
-func TestEmptyFileIsDefaults(t *testing.T) {
-	c, err := Parse("c.yaml", nil)
-	if err != nil || c.Theme != "dark" {
-		t.Fatalf("empty config: %v %+v", err, c)
-	}
-}
-
-func TestMaskDSN(t *testing.T) {
-	cases := map[string]string{
-		"postgres://u:s3cret@h:5432/db":                 "postgres://u:" + Mask + "@h:5432/db",
-		"postgres://u@h/db?password=s3cret&sslmode=off": "postgres://u@h/db?password=" + Mask + "&sslmode=off",
-		"host=h user=u password=s3cret dbname=d":        "host=h user=u password=" + Mask + " dbname=d",
-		"host=h password='s3 cret' dbname=d":            "host=h password=" + Mask + " dbname=d",
-		"postgres://u@h/db":                             "postgres://u@h/db",
-		"":                                              "",
-	}
-	for in, want := range cases {
-		if got := MaskDSN(in); got != want {
-			t.Errorf("MaskDSN(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestEffectiveYAMLMasksSecrets(t *testing.T) {
 	src := `postgres:
   - name: main

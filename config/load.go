@@ -10,12 +10,18 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"text/template"
+	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"flightdeck/internal/redact"
+	"flightdeck/sources"
 )
 
 // ErrNotFound means no config file was given or found.
@@ -29,6 +35,8 @@ type Error struct {
 	Msg   string
 }
 
+// Error is sanitized: field names and quoted values come from the file,
+// which is outside text like any other.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -40,7 +48,7 @@ func (e *Error) Error() string {
 		b.WriteString(e.Field + ": ")
 	}
 	b.WriteString(e.Msg)
-	return b.String()
+	return sources.Sanitize(b.String())
 }
 
 // Errors is every problem found, in file order.
@@ -93,35 +101,134 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data)
 }
 
-// Parse is Load on bytes; name is used in error messages.
+// Parse is Load on bytes; name is used in error messages. It refuses what
+// is not one YAML mapping: binary data, an empty file, several documents.
 func Parse(name string, data []byte) (*Config, error) {
+	if err := checkText(name, data); err != nil {
+		return nil, err
+	}
 	c := &Config{file: name, lines: map[string]int{}}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return nil, syntaxError(name, err)
 	}
-	var errs Errors
-	if len(doc.Content) > 0 {
-		root := doc.Content[0]
-		if root.Kind != yaml.MappingNode {
-			return nil, &Error{File: name, Line: root.Line, Msg: "the config must be a mapping of keys (environment:, postgres:, …)"}
-		}
-		errs = walk(name, root, reflect.TypeOf(Config{}), "", c.lines)
-		if len(errs) == 0 {
-			if err := root.Decode(c); err != nil {
-				return nil, decodeError(name, err, c.lines)
-			}
-		}
+	if emptyDoc(&doc) {
+		return nil, &Error{File: name, Line: 1, Msg: "the file is empty: nothing to watch (start from testdata/config/example.yaml, or run flightdeck --demo)"}
 	}
-	if len(errs) > 0 {
+	if err := checkSingleDocument(name, dec); err != nil {
+		return nil, err
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, &Error{File: name, Line: root.Line, Msg: "the config must be a mapping of keys (environment:, postgres:, …)"}
+	}
+	if errs := walk(name, root, reflect.TypeOf(Config{}), "", c.lines); len(errs) > 0 {
 		return nil, errs
 	}
+	if err := root.Decode(c); err != nil {
+		return nil, decodeError(name, err, c.lines)
+	}
+	c.sanitize()
 	c.applyDefaults()
 	if errs := c.validate(); len(errs) > 0 {
 		return nil, errs
 	}
 	return c, nil
+}
+
+// emptyDoc reports whether a document holds nothing: no node, or a lone
+// null (a file of comments, or just "---").
+func emptyDoc(doc *yaml.Node) bool {
+	if len(doc.Content) == 0 {
+		return true
+	}
+	n := doc.Content[0]
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == ""
+}
+
+// checkSingleDocument refuses a second YAML document after the first: it
+// would be silently ignored. An empty one (a trailing "---") is harmless.
+func checkSingleDocument(name string, dec *yaml.Decoder) error {
+	for {
+		var next yaml.Node
+		err := dec.Decode(&next)
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return syntaxError(name, err)
+		case !emptyDoc(&next):
+			return &Error{File: name, Line: next.Line, Msg: "a second YAML document (after ---): flightdeck reads one; merge them into one mapping"}
+		}
+	}
+}
+
+// checkText refuses bytes YAML does not allow (binary data, control
+// characters, invalid UTF-8) with the line and column of the first one,
+// which the YAML parser's own error ("control characters are not allowed")
+// leaves out.
+func checkText(name string, data []byte) error {
+	line, col := 1, 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		bad := ""
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			bad = fmt.Sprintf("byte 0x%02x is not UTF-8", data[i])
+		case r == '\ufeff' && i == 0: // a byte-order mark is allowed first
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r == 0x7f, r >= 0x80 && r <= 0x9f && r != 0x85, r == 0xfffe, r == 0xffff:
+			bad = fmt.Sprintf("control character %U", r)
+		}
+		if bad != "" {
+			return &Error{File: name, Line: line, Field: keyAtLine(data, line),
+				Msg: fmt.Sprintf("%s at column %d: not a YAML text file (write control characters as \\x.. escapes in double quotes)", bad, col)}
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i += size
+	}
+	return nil
+}
+
+// keyAtLine is a best-effort field path ("prometheus.url") for a line of a
+// file the YAML parser rejected, from the indentation of the keys above
+// it; "" when the line holds no key.
+func keyAtLine(data []byte, target int) string {
+	type level struct {
+		indent int
+		key    string
+	}
+	var stack []level
+	for n, raw := range strings.Split(string(data), "\n") {
+		if n+1 > target {
+			break
+		}
+		text := strings.TrimLeft(raw, " ")
+		indent := len(raw) - len(text)
+		if t, ok := strings.CutPrefix(text, "- "); ok {
+			indent, text = indent+2, t
+		}
+		key, _, ok := strings.Cut(text, ":")
+		if !ok || key == "" || strings.ContainsAny(key, " #\"'{[") {
+			if n+1 == target {
+				return ""
+			}
+			continue
+		}
+		for len(stack) > 0 && stack[len(stack)-1].indent >= indent {
+			stack = stack[:len(stack)-1]
+		}
+		stack = append(stack, level{indent, key})
+	}
+	keys := make([]string, len(stack))
+	for i, l := range stack {
+		keys[i] = l.key
+	}
+	return strings.Join(keys, ".")
 }
 
 func syntaxError(name string, err error) error {
@@ -314,6 +421,28 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// sanitize cleans, once, at load, the text of the file that reaches the
+// screen, the window title or the journal: a shared bastion config is
+// outside text too. Policy lists are cleaned the same way, because they are
+// compared with snapshot values that were sanitized at ingestion. Text used
+// to address something (URLs, DSNs, the kubeconfig context, namespaces,
+// PromQL) is left as written: changing it would address something else.
+func (c *Config) sanitize() {
+	c.Environment = sources.Sanitize(c.Environment)
+	c.Operator = sources.Sanitize(c.Operator)
+	sources.SanitizeAll(c.ProductionEnvironments)
+	for i := range c.Postgres {
+		c.Postgres[i].Name = sources.Sanitize(c.Postgres[i].Name)
+	}
+	for i := range c.SLOs {
+		c.SLOs[i].Name = sources.Sanitize(c.SLOs[i].Name)
+		c.SLOs[i].Description = sources.Sanitize(c.SLOs[i].Description)
+	}
+	sources.SanitizeAll(c.Policy.ProtectedRoles)
+	sources.SanitizeAll(c.Policy.ProtectedApps)
+	sources.SanitizeAll(c.Policy.ProtectedNamespaces)
+}
+
 func (c *Config) applyDefaults() {
 	if c.Environment == "" {
 		c.Environment = DefaultEnvironment
@@ -410,11 +539,30 @@ func (c *Config) Errorf(path, format string, args ...any) error {
 	return c.errAt(path, format, args...)
 }
 
+// ErrorAt is Errorf as an *Error, to collect several into Errors.
+func (c *Config) ErrorAt(path, format string, args ...any) *Error {
+	return c.errAt(path, format, args...)
+}
+
+// namespaceName is a Kubernetes namespace: an RFC 1123 label.
+var namespaceName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
 var themes = []string{"dark", "light", "high-contrast"}
 
 func (c *Config) validate() Errors {
 	var errs Errors
 	add := func(path, format string, args ...any) { errs = append(errs, c.errAt(path, format, args...)) }
+	// checkPoll bounds how often a source is polled and how long one poll
+	// may take: a 1ns interval is a busy loop against the server, a 1ns
+	// timeout fails every poll, and an hour-long one freezes a pane.
+	checkPoll := func(base string, interval, timeout Duration, floor time.Duration) {
+		if interval.D() < floor {
+			add(base+".interval", "must be at least %s (got %s): faster polling only loads the server", FormatDuration(floor), FormatDuration(interval.D()))
+		}
+		if timeout.D() < MinTimeout || timeout.D() > MaxTimeout {
+			add(base+".timeout", "must be between %s and %s, got %s", FormatDuration(MinTimeout), FormatDuration(MaxTimeout), FormatDuration(timeout.D()))
+		}
+	}
 	names := map[string]bool{}
 	for i, p := range c.Postgres {
 		base := "postgres[" + strconv.Itoa(i) + "]"
@@ -425,31 +573,27 @@ func (c *Config) validate() Errors {
 			add(base+".name", "duplicate name %q", p.Name)
 		}
 		names[p.Name] = true
-		if p.Interval.D() < 100*1e6 {
-			add(base+".interval", "must be at least 100ms")
-		}
-		if p.Timeout.D() <= 0 {
-			add(base+".timeout", "must be positive")
-		}
+		checkPoll(base, p.Interval, p.Timeout, MinPGInterval)
+		// The rest of the DSN is judged by the driver (config check
+		// constructs the source), which also parses multi-host URLs.
 		if strings.HasPrefix(p.DSN, "postgres") && !strings.Contains(p.DSN, "://") {
 			add(base+".dsn", "looks like a URL but has no ://")
-		} else if strings.Contains(p.DSN, "://") {
-			if _, err := url.Parse(p.DSN); err != nil {
-				add(base+".dsn", "not a valid URL: %s", strings.ReplaceAll(err.Error(), p.DSN, MaskDSN(p.DSN)))
-			}
 		}
 	}
+	// URLs are quoted only through redact: a password in userinfo or a
+	// token in the query must not reach the terminal, even in an error
+	// (net/url's parse errors quote the whole URL).
 	checkURL := func(path, raw string) {
 		u, err := url.Parse(raw)
 		switch {
 		case raw == "":
 			add(path, "is required")
 		case err != nil:
-			add(path, "not a valid URL: %v", err)
+			add(path, "not a valid URL: %v", redact.Error(err))
 		case u.Scheme != "http" && u.Scheme != "https":
-			add(path, "must start with http:// or https://, got %q", raw)
+			add(path, "must start with http:// or https://, got %q", redact.URL(raw))
 		case u.Host == "":
-			add(path, "has no host: %q", raw)
+			add(path, "has no host: %q", redact.URL(raw))
 		}
 	}
 	checkHTTP := func(base string, h HTTPClient) {
@@ -462,13 +606,14 @@ func (c *Config) validate() Errors {
 		if h.TLS != nil && (h.TLS.CertFile == "") != (h.TLS.KeyFile == "") {
 			add(base+".tls", "cert_file and key_file go together")
 		}
+		if h.MaxResponseMiB < 0 || h.MaxResponseMiB > MaxResponseMiB {
+			add(base+".max_response_mib", "must be between 1 and %d (MiB), got %d", MaxResponseMiB, h.MaxResponseMiB)
+		}
 	}
 	if p := c.Prometheus; p != nil {
 		checkURL("prometheus.url", p.URL)
 		checkHTTP("prometheus", p.HTTPClient)
-		if p.Timeout.D() <= 0 {
-			add("prometheus.timeout", "must be positive")
-		}
+		checkPoll("prometheus", p.Interval, p.Timeout, MinPromInterval)
 		if p.SparkWidth < 0 || p.SparkWidth > 1000 {
 			add("prometheus.spark_width", "must be between 1 and 1000 points")
 		}
@@ -479,11 +624,17 @@ func (c *Config) validate() Errors {
 	if a := c.Alertmanager; a != nil {
 		checkURL("alertmanager.url", a.URL)
 		checkHTTP("alertmanager", a.HTTPClient)
+		checkPoll("alertmanager", a.Interval, a.Timeout, MinAMInterval)
 	}
 	if k := c.Kubernetes; k != nil {
 		for i, ns := range k.Namespaces {
-			if ns == "" {
+			switch {
+			case ns == "":
 				add("kubernetes.namespaces["+strconv.Itoa(i)+"]", "empty namespace")
+			case ns != "*" && !namespaceName.MatchString(ns):
+				// Namespaces are addresses, used as written; one that can
+				// never exist is a typo, or text meant for the terminal.
+				add("kubernetes.namespaces["+strconv.Itoa(i)+"]", "%q is not a namespace name (lowercase letters, digits and '-', at most 63) nor \"*\"", ns)
 			}
 		}
 	}
@@ -511,10 +662,18 @@ func (c *Config) validate() Errors {
 				add(base+"."+f.key, "PromQL expression is required")
 				continue
 			}
-			if _, err := template.New(f.key).Option("missingkey=error").Parse(f.expr); err != nil {
+			tmpl, err := template.New(f.key).Option("missingkey=error").Parse(f.expr)
+			switch {
+			case err != nil:
 				add(base+"."+f.key, "bad template: %v", err)
-			} else if !strings.Contains(f.expr, "{{.window}}") && !strings.Contains(f.expr, "{{ .window }}") {
+			case !strings.Contains(f.expr, "{{.window}}") && !strings.Contains(f.expr, "{{ .window }}"):
 				add(base+"."+f.key, "needs a {{.window}} placeholder for the range, e.g. [{{.window}}]")
+			default:
+				// Parsing is not enough: {{.nope}} or {{index .window 9}}
+				// only fail when the template runs.
+				if err := tmpl.Execute(io.Discard, map[string]string{"window": "5m"}); err != nil {
+					add(base+"."+f.key, "bad template: %v", err)
+				}
 			}
 		}
 	}

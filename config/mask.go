@@ -1,58 +1,36 @@
 package config
 
 import (
-	"net/url"
-	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"flightdeck/internal/redact"
+	"flightdeck/sources"
 )
 
-// Mask is what secrets are replaced with in every output.
-const Mask = "xxxxx"
+// Mask is what secrets are replaced with in every output (redact.Mask).
+const Mask = redact.Mask
 
-var kvPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
-
-// MaskDSN hides the password of a libpq DSN in URL form
-// (postgres://u:secret@h/db, ?password=secret) or key=value form
-// (password=secret).
-func MaskDSN(dsn string) string {
-	if strings.Contains(dsn, "://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			// Unparseable: mask everything between :// and @ to be safe.
-			if i, j := strings.Index(dsn, "://"), strings.LastIndex(dsn, "@"); i >= 0 && j > i {
-				return dsn[:i+3] + Mask + dsn[j:]
-			}
-			return dsn
-		}
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), Mask)
-		}
-		q := u.Query()
-		if q.Has("password") {
-			q.Set("password", Mask)
-			u.RawQuery = q.Encode()
-		}
-		return strings.Replace(u.String(), url.QueryEscape(Mask), Mask, 1)
-	}
-	return kvPassword.ReplaceAllString(dsn, "${1}"+Mask)
-}
-
-// Masked returns a copy of c with every secret replaced by Mask.
+// Masked returns a copy of c with every secret replaced by Mask: DSN
+// passwords (URL and key=value forms, sslpassword too), passwords and
+// tokens in the Prometheus and Alertmanager URLs, bearer tokens and
+// basic-auth passwords.
 func (c *Config) Masked() *Config {
 	m := *c
 	m.Postgres = append([]Postgres(nil), c.Postgres...)
 	for i := range m.Postgres {
-		m.Postgres[i].DSN = MaskDSN(m.Postgres[i].DSN)
+		m.Postgres[i].DSN = redact.DSN(m.Postgres[i].DSN)
 	}
 	if c.Prometheus != nil {
 		p := *c.Prometheus
+		p.URL = redact.URL(p.URL)
 		p.HTTPClient = p.HTTPClient.masked()
 		m.Prometheus = &p
 	}
 	if c.Alertmanager != nil {
 		a := *c.Alertmanager
+		a.URL = redact.URL(a.URL)
 		a.HTTPClient = a.HTTPClient.masked()
 		m.Alertmanager = &a
 	}
@@ -73,7 +51,18 @@ func (h HTTPClient) masked() HTTPClient {
 	return h
 }
 
-// EffectiveYAML renders the config with defaults applied and secrets masked.
+// EffectiveYAML renders the config with defaults applied and secrets
+// masked, every line sanitized: values that address something (a query, a
+// URL) are kept as written in the config, so they may still hold bidi or
+// escape characters that must not reach the terminal.
 func (c *Config) EffectiveYAML() ([]byte, error) {
-	return yaml.Marshal(c.Masked())
+	out, err := yaml.Marshal(c.Masked())
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(string(out), "\n")
+	for i, l := range lines {
+		lines[i] = sources.Sanitize(l)
+	}
+	return []byte(strings.Join(lines, "\n")), nil
 }

@@ -441,15 +441,6 @@ func TestIntentSurvivesCrash(t *testing.T) {
 	}
 }
 
-func TestReadJournalSkipsTornLine(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "a.jsonl")
-	os.WriteFile(path, []byte(`{"phase":"intent","plan_id":"1"}`+"\n"+`{"phase":"outc`), 0o600)
-	recs, err := ReadJournal(path)
-	if err != nil || len(recs) != 1 || recs[0].PlanID != "1" {
-		t.Fatalf("recs = %+v %v", recs, err)
-	}
-}
-
 func TestCheckTargetIgnoresMissingParams(t *testing.T) {
 	p := DefaultPolicy()
 	d := sources.Deployment{Namespace: "production", Name: "api", Replicas: 3}

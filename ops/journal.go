@@ -2,12 +2,14 @@ package ops
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/user"
-	"path/filepath"
-	"sync"
+	"strings"
 	"time"
+
+	"flightdeck/internal/jsonl"
 )
 
 // Record is one line of the audit journal.
@@ -32,88 +34,76 @@ type Record struct {
 
 // Journal is the append-only audit log: one JSON object per line, each line
 // written with a single write and fsynced before Append returns, so an intent
-// survives a crash before its outcome.
+// survives a crash before its outcome. A failed or short write (a full disk)
+// is cut back before Append returns and a torn tail is repaired before the
+// next append (internal/jsonl), so one failure never corrupts the next
+// record.
 type Journal struct {
-	mu   sync.Mutex
-	f    *os.File
-	path string
+	w *jsonl.Writer
 }
 
-// OpenJournal opens (creating as needed, with its directory) the journal at path.
+// OpenJournal opens (creating as needed, with its directory) the journal at
+// path, repairing a torn last line left by a crash.
 func OpenJournal(path string) (*Journal, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("audit journal: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	w, err := jsonl.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("audit journal: %w", err)
 	}
-	return &Journal{f: f, path: path}, nil
+	return &Journal{w: w}, nil
 }
 
 // Path is where the journal lives.
-func (j *Journal) Path() string { return j.path }
+func (j *Journal) Path() string { return j.w.Path() }
 
 // Append writes rec as one line and syncs it to disk.
 func (j *Journal) Append(rec Record) error {
-	line, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	line = append(line, '\n')
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.f == nil {
-		return fmt.Errorf("audit journal %s is closed", j.path)
-	}
-	if _, err := j.f.Write(line); err != nil {
-		return fmt.Errorf("audit journal %s: %w", j.path, err)
-	}
-	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("audit journal %s: %w", j.path, err)
+	if err := j.w.Append(rec); err != nil {
+		if errors.Is(err, jsonl.ErrClosed) {
+			return fmt.Errorf("audit journal %s is closed", j.w.Path())
+		}
+		return fmt.Errorf("audit journal %s: %w", j.w.Path(), err)
 	}
 	return nil
 }
 
 // Close closes the file.
-func (j *Journal) Close() error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.f == nil {
-		return nil
-	}
-	err := j.f.Close()
-	j.f = nil
-	return err
+func (j *Journal) Close() error { return j.w.Close() }
+
+// DamageError is what ReadJournal returns, alongside every record it could
+// read, when lines of the journal could not be decoded: a damaged record is
+// reported, never silently dropped.
+type DamageError struct {
+	Path  string
+	Lines []jsonl.Damage
 }
 
-// ReadJournal reads every complete record of a journal file; a torn last line
-// (a crash mid-write) is skipped.
-func ReadJournal(path string) ([]Record, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+func (e *DamageError) Error() string {
+	parts := make([]string, len(e.Lines))
+	for i, d := range e.Lines {
+		parts[i] = d.String()
 	}
+	return fmt.Sprintf("audit journal %s: %d damaged line(s): %s", e.Path, len(e.Lines), strings.Join(parts, "; "))
+}
+
+// ReadJournal reads every record of a journal file. When some lines cannot
+// be decoded (a torn last line from a crash, records glued together, a line
+// that is not a record) it returns the records it could read and a
+// *DamageError naming each damaged line.
+func ReadJournal(path string) ([]Record, error) {
 	var out []Record
-	for len(data) > 0 {
-		i := 0
-		for i < len(data) && data[i] != '\n' {
-			i++
-		}
-		line := data[:i]
-		if i < len(data) {
-			data = data[i+1:]
-		} else {
-			data = nil
-		}
-		if len(line) == 0 {
-			continue
-		}
+	damage, err := jsonl.Read(path, func(_ int, raw []byte) error {
 		var r Record
-		if err := json.Unmarshal(line, &r); err != nil {
-			continue
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return err
 		}
 		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return out, err
+	}
+	if len(damage) > 0 {
+		return out, &DamageError{Path: path, Lines: damage}
 	}
 	return out, nil
 }

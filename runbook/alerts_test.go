@@ -11,6 +11,7 @@ import (
 	"flightdeck/runbook"
 	"flightdeck/sources"
 	"flightdeck/sources/alertmanager"
+	"flightdeck/sources/httpopt"
 	"flightdeck/sources/prom"
 )
 
@@ -24,11 +25,11 @@ func TestAlertmanagerOpensRunbook(t *testing.T) {
 	p := testsrv.StartPrometheus(t, testsrv.PrometheusOptions{Targets: []string{app.Addr}, Rules: testsrv.HighErrorRateRules("1s"), Alertmanager: am.URL})
 	app.SetErrorRatio(0.5)
 
-	amSrc, err := alertmanager.New(alertmanager.Options{URL: am.URL})
+	amSrc, err := alertmanager.New(alertmanager.Options{Endpoint: httpopt.Endpoint{URL: am.URL}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	promSrc, err := prom.New(prom.Options{URL: p.URL, SLOs: []prom.SLO{{Name: "availability", Objective: 0.999,
+	promSrc, err := prom.New(prom.Options{Endpoint: httpopt.Endpoint{URL: p.URL}, SLOs: []prom.SLO{{Name: "availability", Objective: 0.999,
 		Good:  `sum(rate(http_requests_total{status!~"5.."}[{{.window}}]))`,
 		Total: `sum(rate(http_requests_total[{{.window}}]))`}}})
 	if err != nil {

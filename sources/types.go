@@ -96,8 +96,31 @@ const (
 	TicketSlowBurn = 1    // 3d and 6h: 10% of budget in 3d
 )
 
+// ErrorBudget is the error budget of an objective, 1 − objective, computed
+// in decimal so that round objectives give round budgets: 1 − 0.999 in
+// binary floating point is 0.0010000000000000009, which put an error ratio
+// of exactly 1.44% at 14.399999999999986× — under the 14.4× page. Objectives
+// are written with a few decimals, so rounding at 1e-12 loses nothing.
+func ErrorBudget(objective float64) float64 {
+	const scale = 1e12
+	return (scale - math.Round(objective*scale)) / scale
+}
+
+// burnTolerance is the relative slack of a threshold comparison: far below
+// any difference that matters (burn rates are shown to two digits), far
+// above the rounding of a division.
+const burnTolerance = 1e-9
+
+// atLeast reports whether a burn rate meets a threshold, as the SRE
+// workbook's rules mean it: a ratio that is the threshold in decimal meets
+// it even when binary division lands a hair below.
+func atLeast(burn, threshold float64) bool {
+	return burn >= threshold*(1-burnTolerance)
+}
+
 // EvaluateBurn applies the multiwindow, multi-burn-rate rules to burn rates
-// keyed by window and returns the verdict with a human reason. Unknown (NaN)
+// keyed by window and returns the verdict with a human reason. A burn equal
+// to a threshold (within rounding) meets it. Unknown (NaN)
 // windows never trigger; if every window is unknown the verdict is SLOUnknown.
 func EvaluateBurn(burn map[time.Duration]float64) (SLOLevel, string) {
 	rules := []struct {
@@ -124,7 +147,7 @@ func EvaluateBurn(burn map[time.Duration]float64) (SLOLevel, string) {
 	for _, r := range rules {
 		l, okL := burn[r.long]
 		s, okS := burn[r.short]
-		if okL && okS && l >= r.threshold && s >= r.threshold {
+		if okL && okS && atLeast(l, r.threshold) && atLeast(s, r.threshold) {
 			return r.level, r.longN + " " + FormatBurn(l) + " and " + r.shortN + " " + FormatBurn(s) +
 				" ≥ " + FormatBurn(r.threshold)
 		}

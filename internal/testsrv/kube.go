@@ -10,7 +10,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -24,10 +23,6 @@ import (
 	"testing"
 	"time"
 )
-
-// errKubeUnavailable marks missing binaries (skip), as opposed to a control
-// plane that was there but failed to start (fail).
-var errKubeUnavailable = errors.New("kubernetes control plane unavailable")
 
 // KubeVersion is the Kubernetes release scripts/kube-bins.sh builds.
 const KubeVersion = "v1.31.4"
@@ -62,55 +57,12 @@ type Kube struct {
 	apiPort       int
 	etcdURL       string
 	mu            sync.Mutex
-	etcd, api, cm *proc
+	etcd, api, cm *Proc
 }
 
-// proc is a started server process.
-type proc struct {
-	cmd  *exec.Cmd
-	log  *os.File
-	done chan struct{}
-}
-
-func startProc(logPath, bin string, args ...string) (*proc, error) {
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	// If the test binary dies without cleanup, the servers die with it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	p := &proc{cmd: cmd, log: logf, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(p.done) }()
-	return p, nil
-}
-
-func (p *proc) stop() {
-	if p == nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-	p.log.Close()
-}
-
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
+// startProc launches one control-plane binary, logging to logPath.
+func startProc(logPath, bin string, args ...string) (*Proc, error) {
+	return Launch(logPath, exec.Command(bin, args...))
 }
 
 // KubeBinDir finds the control plane binaries: $FLIGHTDECK_KUBE_BIN_DIR, else
@@ -127,7 +79,7 @@ func KubeBinDir() (string, error) {
 	}
 	for _, b := range []string{"kube-apiserver", "kube-controller-manager", "kubectl"} {
 		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
-			return "", fmt.Errorf("%w: %s not in %s; run scripts/kube-bins.sh (or set FLIGHTDECK_KUBE_BIN_DIR)", errKubeUnavailable, b, dir)
+			return "", fmt.Errorf("kubernetes control plane %w: %s not in %s; run scripts/kube-bins.sh (or set FLIGHTDECK_KUBE_BIN_DIR)", errUnavailable, b, dir)
 		}
 	}
 	return dir, nil
@@ -139,52 +91,23 @@ func etcdBin() (string, error) {
 	}
 	p, err := exec.LookPath("etcd")
 	if err != nil {
-		return "", fmt.Errorf("%w: etcd not on PATH; apt-get install -y etcd-server", errKubeUnavailable)
+		return "", fmt.Errorf("kubernetes control plane %w: etcd not on PATH; apt-get install -y etcd-server", errUnavailable)
 	}
 	return p, nil
 }
 
 // StartKube starts a control plane for this test only and stops it at the
 // end. Prefer SharedKube: start-up costs ~10 s.
-func StartKube(t testing.TB) *Kube {
-	t.Helper()
-	k, err := LaunchKube()
-	if errors.Is(err, errKubeUnavailable) {
-		Unavailable(t, "%v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(k.Close)
-	return k
-}
+func StartKube(t testing.TB) *Kube { t.Helper(); return start(t, LaunchKube) }
 
-var sharedKube struct {
-	once sync.Once
-	k    *Kube
-	err  error
-}
+var sharedKube sharedServer[*Kube]
 
 // SharedKube returns one control plane per test binary, started on first
 // use. The package's TestMain must call StopSharedKube after m.Run.
-func SharedKube(t testing.TB) *Kube {
-	t.Helper()
-	sharedKube.once.Do(func() { sharedKube.k, sharedKube.err = LaunchKube() })
-	if errors.Is(sharedKube.err, errKubeUnavailable) {
-		Unavailable(t, "%v", sharedKube.err)
-	}
-	if sharedKube.err != nil {
-		t.Fatal(sharedKube.err)
-	}
-	return sharedKube.k
-}
+func SharedKube(t testing.TB) *Kube { t.Helper(); return sharedKube.get(t, LaunchKube) }
 
 // StopSharedKube stops and removes the shared control plane, if started.
-func StopSharedKube() {
-	if sharedKube.k != nil {
-		sharedKube.k.Close()
-	}
-}
+func StopSharedKube() { sharedKube.stop() }
 
 // LaunchKube starts etcd, kube-apiserver and kube-controller-manager in a
 // new temp dir and waits (with a deadline) until the API server is ready.
@@ -346,7 +269,7 @@ func (k *Kube) startEtcd() error {
 	if err != nil {
 		return err
 	}
-	return waitReady(k.etcd, k.etcdURL+"/health", nil, 60*time.Second)
+	return k.etcd.WaitHTTP(k.etcdURL+"/health", nil, 60*time.Second)
 }
 
 // StartAPIServer (re)starts kube-apiserver on its port and waits for
@@ -354,7 +277,7 @@ func (k *Kube) startEtcd() error {
 func (k *Kube) StartAPIServer() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.api != nil && !k.api.exited() {
+	if k.api != nil && !k.api.Exited() {
 		return nil
 	}
 	var err error
@@ -381,14 +304,14 @@ func (k *Kube) StartAPIServer() error {
 	if err != nil {
 		return err
 	}
-	return waitReady(k.api, k.URL+"/readyz", k.httpClient(), 90*time.Second)
+	return k.api.WaitHTTP(k.URL+"/readyz", k.httpClient(), 90*time.Second)
 }
 
 // StopAPIServer stops kube-apiserver (etcd and the controllers keep running).
 func (k *Kube) StopAPIServer() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.api.stop()
+	k.api.Stop(syscall.SIGTERM, 10*time.Second)
 }
 
 // httpClient trusts the serving certificate and sends the admin token.
@@ -409,35 +332,6 @@ func (t tokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+KubeAdminToken)
 	return t.base.RoundTrip(r)
-}
-
-// waitReady polls url until 200, the process exits, or timeout passes.
-func waitReady(p *proc, url string, c *http.Client, timeout time.Duration) error {
-	if c == nil {
-		c = &http.Client{Timeout: 2 * time.Second}
-	}
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
-		if p.exited() {
-			return fmt.Errorf("%s exited during start-up", filepath.Base(p.cmd.Path))
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := c.Do(req)
-		cancel()
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = fmt.Errorf("status %d", resp.StatusCode)
-		} else {
-			last = err
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return fmt.Errorf("%s not ready after %s: %v", url, timeout, last)
 }
 
 // Kubectl runs the built kubectl as admin and returns its combined output,
@@ -468,9 +362,9 @@ func (k *Kube) Close() {
 	k.mu.Lock()
 	cm, api, etcd := k.cm, k.api, k.etcd
 	k.mu.Unlock()
-	cm.stop()
-	api.stop()
-	etcd.stop()
+	for _, p := range []*Proc{cm, api, etcd} {
+		p.Stop(syscall.SIGTERM, 10*time.Second)
+	}
 	if os.Getenv("FLIGHTDECK_KEEP_KUBE") != "1" {
 		_ = os.RemoveAll(k.Dir)
 	}

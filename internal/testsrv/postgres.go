@@ -2,9 +2,7 @@ package testsrv
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -12,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,9 +34,11 @@ type Postgres struct {
 	Dir string
 
 	dataDir, sockDir, logPath string
-	asPostgres                bool // run server binaries via runuser -u postgres (we are root)
-	mu                        sync.Mutex
-	running                   bool
+	// cred runs the server binaries as the postgres system user when we
+	// are root (initdb and postgres refuse to run as root).
+	cred *syscall.Credential
+	mu   sync.Mutex
+	proc *Proc // the running postmaster; nil when stopped
 }
 
 // DSN is a keyword/value connection string for user on database db over TCP.
@@ -76,60 +77,27 @@ func (p *Postgres) exec(sqls ...string) error {
 	return nil
 }
 
-// errUnavailable marks a missing binary (skip), as opposed to a server that
-// was there but failed to start (fail).
-var errUnavailable = errors.New("postgres unavailable")
-
 // StartPostgres starts a private server for t and removes it when t ends.
 // Use it for tests that stop or restart the server; others should share
 // one through SharedPostgres.
-func StartPostgres(t testing.TB) *Postgres {
-	t.Helper()
-	p, err := LaunchPostgres()
-	if errors.Is(err, errUnavailable) {
-		Unavailable(t, "%v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
-}
+func StartPostgres(t testing.TB) *Postgres { t.Helper(); return start(t, LaunchPostgres) }
 
-var shared struct {
-	once sync.Once
-	pg   *Postgres
-	err  error
-}
+var sharedPG sharedServer[*Postgres]
 
 // SharedPostgres returns one server per test binary, started on first use:
 // initdb costs seconds, tests cost milliseconds. The package's TestMain must
 // call StopSharedPostgres after m.Run. Tests must not stop it.
-func SharedPostgres(t testing.TB) *Postgres {
-	t.Helper()
-	shared.once.Do(func() { shared.pg, shared.err = LaunchPostgres() })
-	if errors.Is(shared.err, errUnavailable) {
-		Unavailable(t, "%v", shared.err)
-	}
-	if shared.err != nil {
-		t.Fatal(shared.err)
-	}
-	return shared.pg
-}
+func SharedPostgres(t testing.TB) *Postgres { t.Helper(); return sharedPG.get(t, LaunchPostgres) }
 
 // StopSharedPostgres stops and removes the shared server, if it was started.
-func StopSharedPostgres() {
-	if shared.pg != nil {
-		shared.pg.Close()
-	}
-}
+func StopSharedPostgres() { sharedPG.stop() }
 
 // PostgresBinDir finds the server binaries: $PG_BIN_DIR, else the newest
 // /usr/lib/postgresql/*/bin that has initdb.
 func PostgresBinDir() (string, error) {
 	if d := os.Getenv("PG_BIN_DIR"); d != "" {
 		if _, err := os.Stat(filepath.Join(d, "initdb")); err != nil {
-			return "", fmt.Errorf("%w: PG_BIN_DIR=%s has no initdb", errUnavailable, d)
+			return "", fmt.Errorf("postgres %w: PG_BIN_DIR=%s has no initdb", errUnavailable, d)
 		}
 		return d, nil
 	}
@@ -140,7 +108,7 @@ func PostgresBinDir() (string, error) {
 			return d, nil
 		}
 	}
-	return "", fmt.Errorf("%w: no initdb in $PG_BIN_DIR or /usr/lib/postgresql/*/bin; apt-get install postgresql", errUnavailable)
+	return "", fmt.Errorf("postgres %w: no initdb in $PG_BIN_DIR or /usr/lib/postgresql/*/bin; apt-get install postgresql", errUnavailable)
 }
 
 func versionOf(binDir string) float64 {
@@ -157,10 +125,9 @@ func LaunchPostgres() (*Postgres, error) {
 	p := &Postgres{Host: "127.0.0.1", BinDir: bin, Superuser: "postgres"}
 	if os.Geteuid() == 0 {
 		// initdb and postgres refuse to run as root.
-		if _, err := user.Lookup("postgres"); err != nil {
-			return nil, fmt.Errorf("%w: running as root and there is no postgres system user to run the server as", errUnavailable)
+		if p.cred, err = credentialOf("postgres"); err != nil {
+			return nil, fmt.Errorf("postgres %w: running as root and there is no postgres system user to run the server as", errUnavailable)
 		}
-		p.asPostgres = true
 	}
 	if p.Dir, err = os.MkdirTemp("", "flightdeck-pg-"); err != nil {
 		return nil, err
@@ -172,14 +139,14 @@ func LaunchPostgres() (*Postgres, error) {
 		p.removeDir()
 		return nil, err
 	}
-	if p.asPostgres {
-		if err := chownTree(p.Dir, "postgres"); err != nil {
+	if p.cred != nil {
+		if err := chownTree(p.Dir, p.cred); err != nil {
 			p.removeDir()
 			return nil, err
 		}
 	}
-	if out, err := p.run("initdb", "-D", p.dataDir, "-U", p.Superuser, "-A", "trust", "-E", "UTF8",
-		"--locale=C", "--no-sync", "--no-instructions"); err != nil {
+	if out, err := p.command("initdb", "-D", p.dataDir, "-U", p.Superuser, "-A", "trust", "-E", "UTF8",
+		"--locale=C", "--no-sync", "--no-instructions").CombinedOutput(); err != nil {
 		p.removeDir()
 		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
 	}
@@ -223,49 +190,47 @@ func LaunchPostgres() (*Postgres, error) {
 	return p, nil
 }
 
-// freePort is FreePort for callers without a testing.TB.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
+// start runs the postmaster in the foreground, under the package's process
+// manager, and waits until it accepts connections.
 func (p *Postgres) start() error {
-	out, err := p.run("pg_ctl", "start", "-w", "-t", "60", "-D", p.dataDir, "-l", p.logPath)
+	proc, err := Launch(p.logPath, p.command("postgres", "-D", p.dataDir))
 	if err != nil {
-		log, _ := os.ReadFile(p.logPath)
-		return fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, tail(log, 3000))
+		return err
+	}
+	if err := proc.WaitReady(60*time.Second, p.ping); err != nil {
+		proc.Stop(syscall.SIGQUIT, 10*time.Second)
+		return fmt.Errorf("postgres: %v\n%s", err, proc.LogTail(3000))
 	}
 	p.mu.Lock()
-	p.running = true
+	p.proc = proc
 	p.mu.Unlock()
 	return nil
+}
+
+// ping connects once as the superuser.
+func (p *Postgres) ping() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, p.SuperuserDSN())
+	if err != nil {
+		return err
+	}
+	return conn.Close(ctx)
 }
 
 // Stop stops the server the hard way (-m immediate), like a crash: clients
 // see their connections drop. The data directory stays for Restart.
 func (p *Postgres) Stop(t testing.TB) {
 	t.Helper()
-	if err := p.stop(); err != nil {
-		t.Fatal(err)
-	}
+	p.stop()
 }
 
-func (p *Postgres) stop() error {
+func (p *Postgres) stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.running {
-		return nil
-	}
-	out, err := p.run("pg_ctl", "stop", "-w", "-m", "immediate", "-D", p.dataDir)
-	if err != nil {
-		return fmt.Errorf("pg_ctl stop: %v\n%s", err, out)
-	}
-	p.running = false
-	return nil
+	// SIGQUIT is postgres's immediate shutdown: no checkpoint, clients cut.
+	p.proc.Stop(syscall.SIGQUIT, 10*time.Second)
+	p.proc = nil
 }
 
 // Restart starts a stopped server again on the same port.
@@ -278,7 +243,7 @@ func (p *Postgres) Restart(t testing.TB) {
 
 // Close stops the server and removes everything it wrote.
 func (p *Postgres) Close() {
-	_ = p.stop()
+	p.stop()
 	p.removeDir()
 }
 
@@ -294,49 +259,45 @@ func (p *Postgres) removeDir() {
 	}
 }
 
-// run runs a server binary, as the postgres system user when we are root.
-func (p *Postgres) run(name string, args ...string) ([]byte, error) {
-	path := filepath.Join(p.BinDir, name)
-	var cmd *exec.Cmd
-	if p.asPostgres {
-		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
-	} else {
-		cmd = exec.Command(path, args...)
-	}
+// command is a server binary of BinDir, run as the postgres system user
+// when we are root, in a clean environment: the test's PG* variables must
+// not leak into initdb or the server.
+func (p *Postgres) command(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(p.BinDir, name), args...)
 	cmd.Dir = p.Dir
-	// A clean environment: the test's PG* variables must not leak into initdb.
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "HOME=" + p.Dir}
-	return cmd.CombinedOutput()
+	if p.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred}
+	}
+	return cmd
 }
 
 func (p *Postgres) writeFile(path, content string) error {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		return err
 	}
-	if p.asPostgres {
-		return chownTree(path, "postgres")
+	if p.cred != nil {
+		return chownTree(path, p.cred)
 	}
 	return nil
 }
 
-func chownTree(root, name string) error {
+// credentialOf is the uid and gid of a system user.
+func credentialOf(name string) (*syscall.Credential, error) {
 	u, err := user.Lookup(name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+func chownTree(root string, c *syscall.Credential) error {
 	return filepath.Walk(root, func(path string, _ os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
-		return os.Lchown(path, uid, gid)
+		return os.Lchown(path, int(c.Uid), int(c.Gid))
 	})
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
 }

@@ -86,22 +86,31 @@ func StartPrometheus(t testing.TB, o PrometheusOptions) *Prometheus {
 	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := FreePort(t)
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(bin,
-		"--config.file="+cfgPath,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
+	url := startHTTPServer(t, dir, "prometheus", bin, cfgPath, "--storage.tsdb.path",
 		"--web.enable-lifecycle",
 		// Resend firing alerts every second instead of every minute, so a
 		// test sees Alertmanager state follow Prometheus quickly.
 		"--rules.alert.resend-delay=1s",
-		"--log.level=info",
 	)
-	StartProcess(t, filepath.Join(dir, "prometheus.log"), cmd)
-	p := &Prometheus{URL: "http://" + addr, Dir: dir}
-	WaitHTTP(t, p.URL+"/-/ready", 60*time.Second)
-	return p
+	return &Prometheus{URL: url, Dir: dir}
+}
+
+// startHTTPServer starts a server of the Prometheus family (bin) with its
+// config file and its storage (flag storageFlag) in dir, on a free
+// loopback address, logging to dir/name.log and stopped when the test
+// ends, and waits until its /-/ready answers (failing at once if it exits
+// instead). It returns the server's URL.
+func startHTTPServer(t testing.TB, dir, name, bin, cfgPath, storageFlag string, extra ...string) string {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+	args := append([]string{"--config.file=" + cfgPath, storageFlag + "=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr, "--log.level=info"}, extra...)
+	p := StartProcess(t, filepath.Join(dir, name+".log"), exec.Command(bin, args...))
+	url := "http://" + addr
+	if err := p.WaitHTTP(url+"/-/ready", nil, 60*time.Second); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return url
 }
 
 // Alertmanager is a throwaway Alertmanager on loopback.
@@ -132,19 +141,9 @@ func StartAlertmanager(t testing.TB) *Alertmanager {
 	if err := os.WriteFile(cfgPath, []byte(alertmanagerConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := FreePort(t)
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(bin,
-		"--config.file="+cfgPath,
-		"--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--cluster.listen-address=", // empty disables gossip: no port to collide
-		"--log.level=info",
-	)
-	StartProcess(t, filepath.Join(dir, "alertmanager.log"), cmd)
-	am := &Alertmanager{URL: "http://" + addr, Dir: dir}
-	WaitHTTP(t, am.URL+"/-/ready", 60*time.Second)
-	return am
+	url := startHTTPServer(t, dir, "alertmanager", bin, cfgPath, "--storage.path",
+		"--cluster.listen-address=") // empty disables gossip: no port to collide
+	return &Alertmanager{URL: url, Dir: dir}
 }
 
 // AppTarget is a scrape target shaped like the ops manual's API service:

@@ -8,10 +8,9 @@
 package testsrv
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"testing"
@@ -50,71 +49,29 @@ func LookBin(t testing.TB, hint string, candidates ...string) string {
 // FreePort returns a loopback TCP port that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+// freePort is FreePort for callers without a testing.TB.
+func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("free port: %v", err)
+		return 0, fmt.Errorf("free port: %w", err)
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // WaitHTTP polls url until it answers 200 or timeout passes.
 func WaitHTTP(t testing.TB, url string, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
-		cancel()
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-			last = fmt.Errorf("status %d", resp.StatusCode)
-		} else {
-			last = err
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := poll(timeout, 100*time.Millisecond, nil, httpOK(nil, url)); err != nil {
+		t.Fatalf("%s: %v", url, err)
 	}
-	t.Fatalf("%s not ready after %s: %v", url, timeout, last)
-}
-
-// StartProcess starts cmd with output to logPath and registers a cleanup that
-// stops it (SIGTERM, then SIGKILL after 5s) and dumps the log tail on failure.
-func StartProcess(t testing.TB, logPath string, cmd *exec.Cmd) {
-	t.Helper()
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		t.Fatalf("start %s: %v", cmd.Path, err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
-		if t.Failed() {
-			if b, err := os.ReadFile(logPath); err == nil {
-				if len(b) > 4000 {
-					b = b[len(b)-4000:]
-				}
-				t.Logf("--- %s log tail ---\n%s", cmd.Path, b)
-			}
-		}
-	})
 }
 
 // WaitFor polls cond every 100 ms until it holds, failing t with cond's last
@@ -122,15 +79,13 @@ func StartProcess(t testing.TB, logPath string, cmd *exec.Cmd) {
 // measurement.
 func WaitFor(t testing.TB, timeout time.Duration, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, why := cond()
-		if ok {
-			return
+	err := poll(timeout, 100*time.Millisecond, nil, func() error {
+		if ok, why := cond(); !ok {
+			return errors.New(why)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s: %s", timeout, why)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("condition not met: %v", err)
 	}
 }

@@ -32,17 +32,11 @@ import (
 
 // Options configure the Alertmanager source.
 type Options struct {
-	// URL of Alertmanager, e.g. http://alertmanager:9093 (a path prefix,
-	// as with --web.route-prefix, is kept).
-	URL string
-	// Timeout bounds one Fetch or one capability call; default 10s.
-	Timeout time.Duration
-	// BearerToken or BearerTokenFile (re-read on every request), or
-	// Username and Password for basic auth. Never logged.
-	BearerToken, BearerTokenFile string
-	Username, Password           string
-	TLS                          httpopt.TLS
-	Log                          *slog.Logger
+	// Endpoint is where Alertmanager is and how to reach it, e.g. URL
+	// http://alertmanager:9093 (a path prefix, as with --web.route-prefix,
+	// is kept). Its Timeout bounds one Fetch or one capability call.
+	httpopt.Endpoint
+	Log *slog.Logger
 }
 
 // Source is the Alertmanager source. It is safe for concurrent use.
@@ -54,27 +48,18 @@ type Source struct {
 	now  func() time.Time
 }
 
-// maxBody caps a response read into memory: tens of thousands of alerts fit.
-const maxBody = 64 << 20
-
 // New validates the options and returns the source. It does no I/O.
 func New(o Options) (*Source, error) {
-	if o.URL == "" {
-		return nil, errors.New("alertmanager: url is required")
+	var err error
+	if o.Endpoint, err = o.Check("alertmanager"); err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(o.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("alertmanager: url %q: want http(s)://host[:port]", httpopt.Redact(o.URL))
-	}
+	u, _ := url.Parse(o.URL) // Check parsed it
 	u.Path = strings.TrimSuffix(u.Path, "/")
-	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
-	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	hc, err := httpopt.Client(httpopt.Auth{BearerToken: o.BearerToken, BearerTokenFile: o.BearerTokenFile,
-		Username: o.Username, Password: o.Password}, o.TLS)
+	hc, err := httpopt.Client(o.Endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("alertmanager: %w", err)
 	}
@@ -143,7 +128,7 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 	})
 	g.Go(func() error { return s.do(gctx, http.MethodGet, "/api/v2/silences", nil, nil, &sils) })
 	if err := g.Wait(); err != nil {
-		s.log.Warn("alertmanager fetch failed", "url", httpopt.Redact(s.o.URL), "err", err)
+		s.log.Warn("alertmanager fetch failed", "url", s.o.Redacted(), "err", err)
 		return nil, err
 	}
 	set := &sources.AlertSet{Origin: "alertmanager", Alerts: make([]sources.Alert, 0, len(alerts)),
@@ -465,12 +450,13 @@ func (s *Source) do(ctx context.Context, method, path string, q url.Values, in, 
 	limit := httpopt.EffectiveTimeout(ctx, s.o.Timeout, 50*time.Millisecond)
 	resp, err := s.hc.Do(req)
 	if err != nil {
-		return transportErr(err, limit)
+		return httpopt.Failure("alertmanager", err, limit)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	// The body is capped by the client's transport (Endpoint.MaxBody).
+	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return transportErr(err, limit)
+		return httpopt.Failure("alertmanager", err, limit)
 	}
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if resp.StatusCode/100 != 2 {
@@ -486,20 +472,6 @@ func (s *Source) do(ctx context.Context, method, path string, q url.Values, in, 
 		return fmt.Errorf("alertmanager returned malformed JSON: %s", sources.Sanitize(err.Error()))
 	}
 	return nil
-}
-
-func transportErr(err error, limit time.Duration) error {
-	if httpopt.TimedOut(err) {
-		return fmt.Errorf("alertmanager did not answer within %s", limit)
-	}
-	if errors.Is(err, context.Canceled) {
-		return errors.New("alertmanager request cancelled")
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err // the URL is known; the cause is the news
-	}
-	return fmt.Errorf("alertmanager unreachable: %s", sources.Sanitize(err.Error()))
 }
 
 // httpError is a non-2xx answer.
@@ -531,7 +503,7 @@ func errorMessage(ct string, b []byte) string {
 }
 
 // excerpt is httpopt.Excerpt of the first 2 KiB of a body, which may be
-// up to maxBody long.
+// up to Endpoint.MaxBody long.
 func excerpt(b []byte) string {
 	return httpopt.Excerpt(b[:min(len(b), 2048)])
 }

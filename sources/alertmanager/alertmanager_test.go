@@ -14,6 +14,7 @@ import (
 	"flightdeck/ops"
 	"flightdeck/sources"
 	"flightdeck/sources/alertmanager"
+	"flightdeck/sources/httpopt"
 )
 
 // The source satisfies the ops capability without importing ops.
@@ -23,7 +24,7 @@ func newSource(t *testing.T, h http.HandlerFunc) *alertmanager.Source {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	src, err := alertmanager.New(alertmanager.Options{URL: srv.URL, Timeout: 300 * time.Millisecond})
+	src, err := alertmanager.New(alertmanager.Options{Endpoint: httpopt.Endpoint{URL: srv.URL, Timeout: 300 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func TestCreateSilenceValidatesAndNeverRetries(t *testing.T) {
 }
 
 func TestNewValidates(t *testing.T) {
-	for _, o := range []alertmanager.Options{{}, {URL: "am:9093"}, {URL: "http://am", BearerToken: "a", Username: "u"}} {
+	for _, o := range []alertmanager.Options{{}, {Endpoint: httpopt.Endpoint{URL: "am:9093"}}, {Endpoint: httpopt.Endpoint{URL: "http://am", Auth: httpopt.Auth{BearerToken: "a", Username: "u"}}}} {
 		if _, err := alertmanager.New(o); err == nil {
 			t.Errorf("New(%+v) accepted", o)
 		}

@@ -16,6 +16,7 @@ import (
 	"flightdeck/ops"
 	"flightdeck/sources"
 	"flightdeck/sources/alertmanager"
+	"flightdeck/sources/httpopt"
 )
 
 // testRules is the manual's HighErrorRate rule, test-sized (see testsrv).
@@ -76,7 +77,7 @@ func TestSilenceThroughExecutorAgainstRealAlertmanager(t *testing.T) {
 	target := testsrv.StartAppTarget(t, 1000)
 	target.SetErrorRatio(0.5)
 	testsrv.StartPrometheus(t, testsrv.PrometheusOptions{Targets: []string{target.Addr}, Rules: testRules, Alertmanager: am.URL})
-	src, err := alertmanager.New(alertmanager.Options{URL: am.URL, Timeout: 5 * time.Second})
+	src, err := alertmanager.New(alertmanager.Options{Endpoint: httpopt.Endpoint{URL: am.URL, Timeout: 5 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +215,7 @@ func TestSilenceThroughExecutorAgainstRealAlertmanager(t *testing.T) {
 
 func TestAlertmanagerDown(t *testing.T) {
 	port := testsrv.FreePort(t)
-	src, err := alertmanager.New(alertmanager.Options{URL: fmt.Sprintf("http://127.0.0.1:%d", port)})
+	src, err := alertmanager.New(alertmanager.Options{Endpoint: httpopt.Endpoint{URL: fmt.Sprintf("http://127.0.0.1:%d", port)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +234,7 @@ func TestAlertmanagerDown(t *testing.T) {
 // and a != silence is stored as one.
 func TestNegativeMatcherOnRealAlertmanager(t *testing.T) {
 	am := testsrv.StartAlertmanager(t)
-	src, err := alertmanager.New(alertmanager.Options{URL: am.URL, Timeout: 5 * time.Second})
+	src, err := alertmanager.New(alertmanager.Options{Endpoint: httpopt.Endpoint{URL: am.URL, Timeout: 5 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,5 +246,30 @@ func TestNegativeMatcherOnRealAlertmanager(t *testing.T) {
 	got, err := src.GetSilence(context.Background(), id)
 	if err != nil || len(got.Matchers) != 2 || got.Matchers[1].IsEqual {
 		t.Fatalf("stored silence = %+v, %v", got, err)
+	}
+}
+
+// TestResponseCapAgainstRealAlertmanager: a silences list over MaxBody
+// fails with the cap in the message, not as malformed JSON.
+func TestResponseCapAgainstRealAlertmanager(t *testing.T) {
+	am := testsrv.StartAlertmanager(t)
+	roomy, err := alertmanager.New(alertmanager.Options{Endpoint: httpopt.Endpoint{URL: am.URL, Timeout: 5 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := []sources.Matcher{{Name: "alertname", Value: "HighErrorRate", IsEqual: true}}
+	if _, err := roomy.CreateSilence(context.Background(), sources.Silence{Matchers: ms, EndsAt: time.Now().Add(time.Hour),
+		CreatedBy: "test", Comment: strings.Repeat("a long comment ", 100)}); err != nil {
+		t.Fatal(err)
+	}
+	capped, err := alertmanager.New(alertmanager.Options{Endpoint: httpopt.Endpoint{URL: am.URL, Timeout: 5 * time.Second, MaxBody: 1 << 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := capped.Fetch(context.Background()); err == nil || err.Error() != "alertmanager: response larger than 1 KiB" {
+		t.Fatalf("capped Fetch = %v", err)
+	}
+	if _, err := roomy.Fetch(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -99,7 +99,7 @@ func (w *World) sloStatus(name, desc string, objective float64, slow bool) sourc
 		}
 		return e / req
 	}
-	budget := 1 - objective
+	budget := sources.ErrorBudget(objective)
 	st := sources.SLOStatus{
 		Name: name, Description: desc, Objective: objective, Window: sloWindow,
 		Burn: make(map[time.Duration]float64, len(sources.BurnWindows)), SparkStep: sparkEvery * time.Minute,

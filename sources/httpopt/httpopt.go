@@ -1,19 +1,23 @@
 // Package httpopt is the HTTP plumbing shared by the backends that speak to
-// Prometheus-style HTTP APIs (prom, alertmanager): auth and TLS options, the
-// client built from them, and the shaping of failures into one line an
-// operator can act on.
+// Prometheus-style HTTP APIs (prom, alertmanager): the Endpoint options
+// (URL, timeout, auth, TLS, body cap) that config maps once, the client
+// built from them, and the shaping of failures into one line an operator
+// can act on.
 //
 // Auth and TLS go through prometheus/common's client config, so they behave
 // exactly as in Prometheus's own clients (a bearer token file is re-read on
-// every request, so rotation just works). Secrets never reach an error or a
-// log: they travel in headers, never in URLs, and errors quote only excerpts
-// of response bodies.
+// every request, so rotation just works). Every response is taken in at
+// one door, the client's transport: its status line and headers are
+// sanitized there and its body is capped, before any backend reads them.
+// Secrets never reach an error or a log: they travel in headers, URLs are
+// shown through redact, and errors quote only excerpts of response bodies.
 package httpopt
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -22,8 +26,56 @@ import (
 
 	"github.com/prometheus/common/config"
 
+	"flightdeck/internal/redact"
 	"flightdeck/sources"
 )
+
+// Defaults for an Endpoint's zero fields.
+const (
+	DefaultTimeout = 10 * time.Second
+	// DefaultMaxBody caps one response body. A tick's real answer is
+	// kilobytes; tens of thousands of alerts still fit.
+	DefaultMaxBody = 16 << 20
+)
+
+// Endpoint is how to reach one server: the options every HTTP backend
+// shares, so that config is mapped onto them in one place.
+type Endpoint struct {
+	// URL of the server, e.g. http://prometheus:9090 (a path prefix is
+	// kept). Userinfo works as basic auth; the URL is only ever shown
+	// through redact.URL.
+	URL string
+	// Timeout bounds one Fetch or one capability call; default 10s. The
+	// caller's own deadline (the Hub's) applies too, whichever is sooner.
+	Timeout time.Duration
+	Auth    Auth
+	TLS     TLS
+	// MaxBody caps one response body in bytes; default DefaultMaxBody. A
+	// larger answer fails with "response larger than N MiB".
+	MaxBody int64
+}
+
+// Check validates e for the named service ("prometheus") and returns it
+// with its defaults applied. It does no I/O.
+func (e Endpoint) Check(service string) (Endpoint, error) {
+	if e.URL == "" {
+		return e, fmt.Errorf("%s: url is required", service)
+	}
+	u, err := url.Parse(e.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return e, fmt.Errorf("%s: url %q: want http(s)://host[:port]", service, sources.Sanitize(redact.URL(e.URL)))
+	}
+	if e.Timeout <= 0 {
+		e.Timeout = DefaultTimeout
+	}
+	if e.MaxBody <= 0 {
+		e.MaxBody = DefaultMaxBody
+	}
+	return e, nil
+}
+
+// Redacted is the URL for logs and messages: its secrets masked.
+func (e Endpoint) Redacted() string { return sources.Sanitize(redact.URL(e.URL)) }
 
 // TLS configures TLS towards the server. Empty fields take the system
 // defaults (system roots, no client certificate).
@@ -44,42 +96,149 @@ type Auth struct {
 }
 
 // RoundTripper returns a round tripper that authenticates and applies TLS
-// as configured. Its errors are prometheus/common's and never quote a
-// secret; callers prefix the backend's name.
-func RoundTripper(auth Auth, tls TLS) (http.RoundTripper, error) {
+// as e says, and takes every response in through ingest: status line and
+// headers sanitized, body capped at e.MaxBody (DefaultMaxBody when zero).
+// Its errors are prometheus/common's and never quote a secret; callers
+// prefix the backend's name.
+func RoundTripper(e Endpoint) (http.RoundTripper, error) {
 	cfg := config.HTTPClientConfig{
-		BearerToken:     config.Secret(auth.BearerToken),
-		BearerTokenFile: auth.BearerTokenFile,
+		BearerToken:     config.Secret(e.Auth.BearerToken),
+		BearerTokenFile: e.Auth.BearerTokenFile,
 		TLSConfig: config.TLSConfig{
-			CAFile:             tls.CAFile,
-			CertFile:           tls.CertFile,
-			KeyFile:            tls.KeyFile,
-			ServerName:         tls.ServerName,
-			InsecureSkipVerify: tls.InsecureSkipVerify,
+			CAFile:             e.TLS.CAFile,
+			CertFile:           e.TLS.CertFile,
+			KeyFile:            e.TLS.KeyFile,
+			ServerName:         e.TLS.ServerName,
+			InsecureSkipVerify: e.TLS.InsecureSkipVerify,
 		},
 		FollowRedirects: true,
 		EnableHTTP2:     true,
 	}
-	if auth.Username != "" || auth.Password != "" {
-		cfg.BasicAuth = &config.BasicAuth{Username: auth.Username, Password: config.Secret(auth.Password)}
+	if e.Auth.Username != "" || e.Auth.Password != "" {
+		cfg.BasicAuth = &config.BasicAuth{Username: e.Auth.Username, Password: config.Secret(e.Auth.Password)}
 	}
 	// Validate also turns bearer_token(_file) into the Authorization config
 	// the round tripper reads; it must run before the round tripper is built.
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return config.NewRoundTripperFromConfig(cfg, "flightdeck", config.WithUserAgent("flightdeck"))
+	rt, err := config.NewRoundTripperFromConfig(cfg, "flightdeck", config.WithUserAgent("flightdeck"))
+	if err != nil {
+		return nil, err
+	}
+	limit := e.MaxBody
+	if limit <= 0 {
+		limit = DefaultMaxBody
+	}
+	return &ingest{next: rt, limit: limit}, nil
 }
 
 // Client is an http.Client over RoundTripper. It has no timeout of its own:
 // callers bound each call with a context, so that the error can name the
 // deadline that applied (see EffectiveTimeout).
-func Client(auth Auth, tls TLS) (*http.Client, error) {
-	rt, err := RoundTripper(auth, tls)
+func Client(e Endpoint) (*http.Client, error) {
+	rt, err := RoundTripper(e)
 	if err != nil {
 		return nil, err
 	}
 	return &http.Client{Transport: rt}, nil
+}
+
+// ingest is the door every response comes in through. The status line
+// ("503 Svc<ESC>]0;…") and the headers are text from outside that error
+// messages quote, so they are sanitized here, once; the body is capped so
+// that a hostile or broken server costs a bounded amount of memory.
+type ingest struct {
+	next  http.RoundTripper
+	limit int64
+}
+
+func (t *ingest) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Status = sources.Sanitize(resp.Status)
+	for k, vs := range resp.Header {
+		for i, v := range vs {
+			vs[i] = sources.Sanitize(v)
+		}
+		resp.Header[k] = vs
+	}
+	resp.Body = &cappedBody{rc: resp.Body, left: t.limit, limit: t.limit, declared: resp.ContentLength}
+	return resp, nil
+}
+
+// TooLargeError is a response body over the Endpoint's MaxBody.
+type TooLargeError struct{ Limit int64 }
+
+func (e *TooLargeError) Error() string { return "response larger than " + FormatSize(e.Limit) }
+
+// FormatSize prints a byte count as the largest unit that divides it
+// evenly: 16 MiB, 512 KiB, 1000 bytes.
+func FormatSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// cappedBody reads at most limit bytes and fails with TooLargeError when
+// there is more, rather than returning a truncated body that a JSON decoder
+// would call malformed.
+type cappedBody struct {
+	rc       io.ReadCloser
+	left     int64
+	limit    int64
+	declared int64 // Content-Length, -1 when unknown
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.declared > b.limit {
+		return 0, &TooLargeError{Limit: b.limit}
+	}
+	if b.left <= 0 {
+		// At the cap: one more byte means the body is too large.
+		var one [1]byte
+		n, err := b.rc.Read(one[:])
+		if n > 0 {
+			return 0, &TooLargeError{Limit: b.limit}
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *cappedBody) Close() error { return b.rc.Close() }
+
+// Failure turns an error of a request that got no usable answer into one
+// line naming service: the body cap, the deadline that applied (limit),
+// cancellation, an unreachable server, or the cause itself, sanitized and
+// with the URL's secrets masked.
+func Failure(service string, err error, limit time.Duration) error {
+	var tl *TooLargeError
+	switch {
+	case errors.As(err, &tl):
+		return fmt.Errorf("%s: %w", service, tl)
+	case TimedOut(err):
+		return fmt.Errorf("%s did not answer within %s", service, limit)
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("%s request cancelled", service)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// The URL is known; the cause is the news.
+		return fmt.Errorf("%s unreachable: %s", service, sources.Sanitize(redact.Error(ue.Err).Error()))
+	}
+	return fmt.Errorf("%s: %s", service, sources.Sanitize(redact.Error(err).Error()))
 }
 
 // EffectiveTimeout is how long a call bounded by d under ctx may take, for
@@ -157,13 +316,4 @@ func Excerpt(b []byte) string {
 		s = s[:160] + "…"
 	}
 	return s
-}
-
-// Redact hides a password in a URL (user:pass@host) for logs and errors.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "<unparseable url>"
-	}
-	return u.Redacted()
 }

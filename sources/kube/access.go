@@ -9,6 +9,7 @@ import (
 	authzv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"flightdeck/internal/redact"
 	"flightdeck/sources"
 )
 
@@ -65,7 +66,7 @@ func (s *Source) refreshPermissions(ctx context.Context, seen []string) {
 		for _, req := range []requirement{patchDeployments, patchScale, listRS} {
 			ok, err := s.allowed(ctx, ns, req)
 			if err != nil {
-				s.log.Warn("access review failed; keeping previous permissions", "namespace", ns, "err", err)
+				s.log.Warn("access review failed; keeping previous permissions", "namespace", ns, "err", redact.Error(err))
 				return
 			}
 			answers[req] = ok

@@ -47,7 +47,7 @@ func (s *Source) readWithHistory(ctx context.Context, namespace, name string) (*
 	}
 	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
 	if err != nil {
-		return nil, nil, fmt.Errorf("deployment %s/%s: bad selector: %v", namespace, name, err)
+		return nil, nil, fmt.Errorf("deployment %s/%s: bad selector: %s", namespace, name, outside(err))
 	}
 	list, err := s.cs.AppsV1().ReplicaSets(namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
+	"flightdeck/internal/redact"
 	"flightdeck/sources"
 )
 
@@ -97,7 +98,9 @@ func New(o Options) (*Source, error) {
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 	cfg, err := cc.ClientConfig()
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig: %w", err)
+		// The message quotes names from the kubeconfig (a context that
+		// does not exist): outside text, like the file itself.
+		return nil, fmt.Errorf("kubeconfig: %s", outside(err))
 	}
 	ctxName := o.Context
 	if ctxName == "" {
@@ -113,13 +116,16 @@ func New(o Options) (*Source, error) {
 		if err != nil || ns == "" {
 			ns = metav1.NamespaceDefault
 		}
+		ns = sources.Sanitize(ns) // from the kubeconfig: outside text
 		o.Namespaces = []string{ns}
 	}
 	s, err := NewForConfig(cfg, o)
 	if err != nil {
 		return nil, err
 	}
-	s.context = ctxName
+	// A downloaded kubeconfig is outside text: its context name reaches
+	// the Rollouts title.
+	s.context = sources.Sanitize(ctxName)
 	return s, nil
 }
 
@@ -133,10 +139,10 @@ func NewForConfig(cfg *rest.Config, o Options) (*Source, error) {
 	cfg.QPS, cfg.Burst = 20, 40
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("kubernetes client: %w", err)
+		return nil, fmt.Errorf("kubernetes client: %s", outside(err))
 	}
 	s := newSource(cs, o)
-	s.context = cfg.Host
+	s.context = sources.Sanitize(redact.URL(cfg.Host))
 	return s, nil
 }
 
@@ -282,9 +288,15 @@ func apiError(op, ns string, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		// The URL is long and repeats the request; the cause is what matters.
-		return fmt.Errorf("%s: API server unreachable: %s", where, sources.Sanitize(ue.Err.Error()))
+		return fmt.Errorf("%s: API server unreachable: %s", where, outside(ue.Err))
 	}
-	return fmt.Errorf("%s: %s", where, sources.Sanitize(err.Error()))
+	return fmt.Errorf("%s: %s", where, outside(err))
+}
+
+// outside is the message of an error that quotes outside text (the API
+// server's, the kubeconfig's), sanitized and with URL secrets masked.
+func outside(err error) string {
+	return sources.Sanitize(redact.Error(err).Error())
 }
 
 func statusMessage(err error) string {
@@ -305,5 +317,5 @@ func actionError(what string, err error) error {
 	if apierrors.IsUnauthorized(err) {
 		return fmt.Errorf("unauthorized: %s", sources.Sanitize(statusMessage(err)))
 	}
-	return fmt.Errorf("%s: %s", what, sources.Sanitize(strings.TrimSpace(err.Error())))
+	return fmt.Errorf("%s: %s", what, strings.TrimSpace(outside(err)))
 }

@@ -12,6 +12,7 @@ import (
 	appsinformers "k8s.io/client-go/informers/apps/v1"
 	"k8s.io/client-go/tools/cache"
 
+	"flightdeck/internal/redact"
 	"flightdeck/sources"
 )
 
@@ -245,10 +246,10 @@ func (s *Source) informers(st *runState) []informerPair {
 			_ = inf.SetTransform(stripTransform)
 			_ = inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
 				if routineWatchEnd(err) {
-					s.log.Debug("watch ended; relisting", "resource", what, "namespace", ns, "err", err)
+					s.log.Debug("watch ended; relisting", "resource", what, "namespace", ns, "err", redact.Error(err))
 					return
 				}
-				s.log.Warn("watch failed", "resource", what, "namespace", ns, "err", err)
+				s.log.Warn("watch failed", "resource", what, "namespace", ns, "err", redact.Error(err))
 				st.setErr(apiError("watch "+what, ns, err))
 			})
 			if inf == p.rss {

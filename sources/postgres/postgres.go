@@ -21,6 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"flightdeck/internal/redact"
 	"flightdeck/sources"
 )
 
@@ -109,7 +110,7 @@ func New(opts Options) (*Source, error) {
 		// pgx redacts passwords in parse errors only on a best-effort basis;
 		// scrub every secret we can find, and don't wrap: the wrapped error
 		// carries the raw DSN.
-		masked, secrets := maskDSN(opts.DSN)
+		masked, secrets := redact.DSNSecrets(opts.DSN)
 		msg := err.Error()
 		// pgx quotes the whole DSN ("cannot parse `...`: invalid port");
 		// we print our own masked copy, so keep only the reason.
@@ -118,7 +119,7 @@ func New(opts Options) (*Source, error) {
 				msg = msg[i+3:]
 			}
 		}
-		return nil, fmt.Errorf("postgres %s: bad DSN %q: %s", opts.Name, masked, sources.Sanitize(scrub(msg, secrets)))
+		return nil, fmt.Errorf("postgres %s: bad DSN %q: %s", opts.Name, masked, sources.Sanitize(redact.Scrub(msg, secrets...)))
 	}
 	timeout := opts.Timeout
 	if timeout <= 0 {

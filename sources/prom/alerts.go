@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -30,18 +29,16 @@ const noAlertmanager = "no Alertmanager configured"
 // reported by every Fetch, so that a cockpit with a broken fallback still
 // starts.
 func NewAlerts(o Options) *AlertsSource {
-	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
-	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	a := &AlertsSource{o: o}
-	if o.URL == "" {
-		a.err = fmt.Errorf("prometheus: url is required")
+	var err error
+	if a.o.Endpoint, err = o.Check("prometheus"); err != nil {
+		a.err = err
 		return a
 	}
-	rt, err := newTransport(o)
+	rt, err := newTransport(a.o)
 	if err != nil {
 		a.err = err
 		return a
@@ -72,7 +69,7 @@ func (a *AlertsSource) Fetch(ctx context.Context) (sources.Payload, error) {
 	res, err := a.api.Alerts(ctx)
 	if err != nil {
 		err = describeErr(err, limit)
-		a.o.Log.Warn("prometheus alerts fetch failed", "url", httpopt.Redact(a.o.URL), "err", err)
+		a.o.Log.Warn("prometheus alerts fetch failed", "url", a.o.Redacted(), "err", err)
 		return nil, err
 	}
 	set := &sources.AlertSet{

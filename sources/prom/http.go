@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -22,8 +21,7 @@ import (
 // newTransport returns the round tripper every request goes through: auth and
 // TLS (httpopt), then flightdeck's accounting and content check.
 func newTransport(o Options) (http.RoundTripper, error) {
-	rt, err := httpopt.RoundTripper(httpopt.Auth{BearerToken: o.BearerToken, BearerTokenFile: o.BearerTokenFile,
-		Username: o.Username, Password: o.Password}, o.TLS)
+	rt, err := httpopt.RoundTripper(o.Endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("prometheus: %w", err)
 	}
@@ -121,8 +119,9 @@ func (e *httpError) Error() string {
 }
 
 // describeErr turns a transport or API error into one line an operator can
-// act on. Secrets cannot appear: URLs carry no credentials (they go in
-// headers), and bodies are excerpts of error pages.
+// act on. Secrets cannot appear: transport errors go through
+// httpopt.Failure (which masks the URL's), status lines were sanitized on
+// the way in, and bodies are excerpts of error pages.
 func describeErr(err error, timeout time.Duration) error {
 	if err == nil {
 		return nil
@@ -130,12 +129,6 @@ func describeErr(err error, timeout time.Duration) error {
 	var he *httpError
 	if errors.As(err, &he) {
 		return he
-	}
-	if httpopt.TimedOut(err) {
-		return fmt.Errorf("prometheus did not answer within %s", timeout)
-	}
-	if errors.Is(err, context.Canceled) {
-		return errors.New("prometheus query cancelled")
 	}
 	var ae *v1.Error
 	if errors.As(err, &ae) {
@@ -154,11 +147,7 @@ func describeErr(err error, timeout time.Duration) error {
 		}
 		return fmt.Errorf("prometheus %s: %s", ae.Type, msg)
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("prometheus unreachable: %s", sources.Sanitize(ue.Err.Error()))
-	}
-	return fmt.Errorf("prometheus: %s", sources.Sanitize(err.Error()))
+	return httpopt.Failure("prometheus", err, timeout)
 }
 
 // queryError is Prometheus refusing a query (bad_data: it does not parse;

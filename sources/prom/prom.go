@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -35,17 +34,11 @@ import (
 
 // Options configure the Prometheus SLO source.
 type Options struct {
-	// URL of Prometheus, e.g. http://prometheus:9090 (a path prefix is kept).
-	URL string
-	// Timeout bounds one Fetch (all its queries); default 10s. The Hub's
-	// own deadline applies too, whichever is sooner.
-	Timeout time.Duration
-	// BearerToken or BearerTokenFile (re-read on every request), or
-	// Username and Password for basic auth. Never logged.
-	BearerToken, BearerTokenFile string
-	Username, Password           string
-	TLS                          httpopt.TLS
-	SLOs                         []SLO
+	// Endpoint is where Prometheus is and how to reach it, e.g. URL
+	// http://prometheus:9090 (a path prefix is kept). Its Timeout bounds
+	// one Fetch (all its queries).
+	httpopt.Endpoint
+	SLOs []SLO
 	// SparkWidth is the number of sparkline points; default 40.
 	SparkWidth int
 	// SparkRange is how far back the sparkline reaches; default 6h. The
@@ -111,15 +104,9 @@ type sparkCache struct {
 // New validates the options (URL, auth, every SLO's templates) and returns
 // the source. It does no I/O.
 func New(o Options) (*Source, error) {
-	if o.URL == "" {
-		return nil, errors.New("prometheus: url is required")
-	}
-	u, err := url.Parse(o.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("prometheus: url %q: want http(s)://host[:port]", httpopt.Redact(o.URL))
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 10 * time.Second
+	var err error
+	if o.Endpoint, err = o.Check("prometheus"); err != nil {
+		return nil, err
 	}
 	if o.SparkWidth <= 0 {
 		o.SparkWidth = 40
@@ -210,8 +197,8 @@ func compile(slo SLO) (*compiled, error) {
 	tt, _ := template.New("total").Parse(slo.Total)
 	g1, _ := render(tg, SparkBurnWindow)
 	t1, _ := render(tt, SparkBurnWindow)
-	c.spark = fmt.Sprintf("(1 - ((sum(%s)) or (0 * sum(%s))) / sum(%s)) / (1 - %s)",
-		g1, t1, t1, strconv.FormatFloat(slo.Objective, 'g', -1, 64))
+	c.spark = fmt.Sprintf("(1 - ((sum(%s)) or (0 * sum(%s))) / sum(%s)) / %s",
+		g1, t1, t1, strconv.FormatFloat(sources.ErrorBudget(slo.Objective), 'g', -1, 64))
 	return c, nil
 }
 
@@ -316,7 +303,7 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 	}
 	if err := g.Wait(); err != nil {
 		err = describeErr(err, limit)
-		s.log.Warn("prometheus fetch failed", "url", httpopt.Redact(s.o.URL), "err", err, "queries", t.requests.Load())
+		s.log.Warn("prometheus fetch failed", "url", s.o.Redacted(), "err", err, "queries", t.requests.Load())
 		return nil, err
 	}
 	if sparkErr != nil && isQueryErr(sparkErr) && s.isolatedCount() > 0 {
@@ -459,7 +446,12 @@ func (s *Source) queryInstant(ctx context.Context, idx []int, at time.Time) (map
 // status turns good/total per window into the SLO's numbers.
 func (c *compiled) status(v values) sources.SLOStatus {
 	st := c.unknown()
-	ratio := func(wi int) float64 {
+	// burn is the failed requests over the failures the budget allows:
+	// (total − good) / (total × budget). Subtracting counts is exact, so
+	// 144 errors in 10000 requests on a 99.9% SLO is 144/10 = 14.4, where
+	// (1 − good/total) / (1 − 0.999) was 14.399999999999986.
+	budget := sources.ErrorBudget(c.Objective)
+	burn := func(wi int) float64 {
 		g, t := v.good[wi], v.total[wi]
 		if math.IsNaN(t) || t == 0 {
 			return math.NaN() // no traffic: unknown, not perfect
@@ -470,20 +462,19 @@ func (c *compiled) status(v values) sources.SLOStatus {
 			// "no data".
 			g = 0
 		}
-		return g / t
+		return (t - g) / (t * budget)
 	}
-	budget := 1 - c.Objective
 	for wi, w := range c.windows {
-		r := ratio(wi)
+		b := burn(wi)
 		if w == c.Window {
-			st.SLI = r
-			st.BudgetLeft = 1 - (1-r)/budget
+			st.SLI = 1 - b*budget
+			st.BudgetLeft = 1 - b
 			if !math.IsNaN(st.BudgetLeft) {
 				st.BudgetLeftTime = time.Duration(st.BudgetLeft * float64(c.Window))
 			}
 		}
 		if slices.Contains(sources.BurnWindows, w) {
-			st.Burn[w] = (1 - r) / budget
+			st.Burn[w] = b
 		}
 	}
 	st.Level, st.Reason = sources.EvaluateBurn(st.Burn)

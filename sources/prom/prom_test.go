@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"flightdeck/sources"
+	"flightdeck/sources/httpopt"
 	"flightdeck/sources/prom"
 )
 
@@ -39,20 +40,20 @@ func TestNewValidates(t *testing.T) {
 		want string
 	}{
 		{"no url", prom.Options{}, "url is required"},
-		{"bad url", prom.Options{URL: "prometheus:9090"}, "want http(s)"},
-		{"bad template", prom.Options{URL: "http://p", SLOs: []prom.SLO{func() prom.SLO { s := ok; s.Good = "rate(x[{{.window]})"; return s }()}}, `slo "a": good:`},
-		{"unknown key", prom.Options{URL: "http://p", SLOs: []prom.SLO{func() prom.SLO { s := ok; s.Total = "rate(x[{{.windo}}])"; return s }()}}, `slo "a": total:`},
-		{"no window", prom.Options{URL: "http://p", SLOs: []prom.SLO{func() prom.SLO { s := ok; s.Total = "rate(x[5m])"; return s }()}}, `slo "a": total: the expression does not use {{.window}}`},
-		{"objective", prom.Options{URL: "http://p", SLOs: []prom.SLO{func() prom.SLO { s := ok; s.Objective = 99.9; return s }()}}, `slo "a": objective 99.9`},
-		{"duplicate", prom.Options{URL: "http://p", SLOs: []prom.SLO{ok, ok}}, `slo "a": duplicate`},
-		{"token twice", prom.Options{URL: "http://p", BearerToken: "t", BearerTokenFile: "/f"}, "at most one"},
+		{"bad url", prom.Options{Endpoint: httpopt.Endpoint{URL: "prometheus:9090"}}, "want http(s)"},
+		{"bad template", prom.Options{Endpoint: httpopt.Endpoint{URL: "http://p"}, SLOs: []prom.SLO{func() prom.SLO { s := ok; s.Good = "rate(x[{{.window]})"; return s }()}}, `slo "a": good:`},
+		{"unknown key", prom.Options{Endpoint: httpopt.Endpoint{URL: "http://p"}, SLOs: []prom.SLO{func() prom.SLO { s := ok; s.Total = "rate(x[{{.windo}}])"; return s }()}}, `slo "a": total:`},
+		{"no window", prom.Options{Endpoint: httpopt.Endpoint{URL: "http://p"}, SLOs: []prom.SLO{func() prom.SLO { s := ok; s.Total = "rate(x[5m])"; return s }()}}, `slo "a": total: the expression does not use {{.window}}`},
+		{"objective", prom.Options{Endpoint: httpopt.Endpoint{URL: "http://p"}, SLOs: []prom.SLO{func() prom.SLO { s := ok; s.Objective = 99.9; return s }()}}, `slo "a": objective 99.9`},
+		{"duplicate", prom.Options{Endpoint: httpopt.Endpoint{URL: "http://p"}, SLOs: []prom.SLO{ok, ok}}, `slo "a": duplicate`},
+		{"token twice", prom.Options{Endpoint: httpopt.Endpoint{URL: "http://p", Auth: httpopt.Auth{BearerToken: "t", BearerTokenFile: "/f"}}}, "at most one"},
 	} {
 		_, err := prom.New(tc.o)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: New = %v, want %q", tc.name, err, tc.want)
 		}
 	}
-	if _, err := prom.New(prom.Options{URL: "http://user:secret@p:9090/prefix", SLOs: []prom.SLO{ok}}); err != nil {
+	if _, err := prom.New(prom.Options{Endpoint: httpopt.Endpoint{URL: "http://user:secret@p:9090/prefix"}, SLOs: []prom.SLO{ok}}); err != nil {
 		t.Errorf("valid options: %v", err)
 	}
 }
@@ -64,7 +65,7 @@ func newSource(t *testing.T, h http.Handler, mod func(*prom.Options)) (*prom.Sou
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	var logs bytes.Buffer
-	o := prom.Options{URL: srv.URL, SLOs: []prom.SLO{simple}, Timeout: 2 * time.Second,
+	o := prom.Options{Endpoint: httpopt.Endpoint{URL: srv.URL, Timeout: 2 * time.Second}, SLOs: []prom.SLO{simple},
 		Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if mod != nil {
 		mod(&o)
@@ -182,8 +183,7 @@ func TestAllErrorsIsNotNoData(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := p.(*sources.SLOSet).SLOs[0]
-	obj := simple.Objective // a variable: float64 arithmetic, not exact constants
-	if st.SLI != 0 || st.Burn[time.Hour] != 1/(1-obj) || st.Level != sources.SLOPage {
+	if st.SLI != 0 || st.Burn[time.Hour] != 100 || st.Level != sources.SLOPage { // 1 / (1 − 0.99)
 		t.Errorf("all errors: SLI %v burn1h %v level %s", st.SLI, st.Burn[time.Hour], st.Level)
 	}
 }
@@ -248,9 +248,9 @@ func TestAuthAndSecretsNeverLogged(t *testing.T) {
 		want   string
 		secret string
 	}{
-		{"bearer", func(o *prom.Options) { o.BearerToken = "s3cr3t-token" }, "Bearer s3cr3t-token", "s3cr3t-token"},
-		{"bearer file", func(o *prom.Options) { o.BearerTokenFile = tokenFile }, "Bearer file-token-1", "file-token-1"},
-		{"basic", func(o *prom.Options) { o.Username, o.Password = "bob", "hunter2" }, "Basic Ym9iOmh1bnRlcjI=", "hunter2"},
+		{"bearer", func(o *prom.Options) { o.Auth.BearerToken = "s3cr3t-token" }, "Bearer s3cr3t-token", "s3cr3t-token"},
+		{"bearer file", func(o *prom.Options) { o.Auth.BearerTokenFile = tokenFile }, "Bearer file-token-1", "file-token-1"},
+		{"basic", func(o *prom.Options) { o.Auth.Username, o.Auth.Password = "bob", "hunter2" }, "Basic Ym9iOmh1bnRlcjI=", "hunter2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src, logs := newSource(t, h, tc.mod)
@@ -274,7 +274,7 @@ func TestAlertsFallbackGarbage(t *testing.T) {
 		io.WriteString(w, "<!doctype html><p>Welcome to nginx!</p>")
 	}))
 	defer srv.Close()
-	_, err := prom.NewAlerts(prom.Options{URL: srv.URL}).Fetch(context.Background())
+	_, err := prom.NewAlerts(prom.Options{Endpoint: httpopt.Endpoint{URL: srv.URL}}).Fetch(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "non-JSON (text/html) — a proxy?") {
 		t.Errorf("Fetch = %v", err)
 	}
@@ -292,7 +292,7 @@ func TestAlertsFallbackSanitizesAndSorts(t *testing.T) {
 {"labels":{"alertname":"Err\u001b[2J","severity":"critical"},"annotations":{"summary":"bad\u202e","runbook_url":"https://r"},"state":"pending","activeAt":"2026-01-01T00:01:00Z","value":"1"}]}}`)
 	}))
 	defer srv.Close()
-	p, err := prom.NewAlerts(prom.Options{URL: srv.URL}).Fetch(context.Background())
+	p, err := prom.NewAlerts(prom.Options{Endpoint: httpopt.Endpoint{URL: srv.URL}}).Fetch(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,314 @@
+// Package jsonl is an append-only file of JSON values, one per line, that
+// never corrupts itself: every append is one write followed by fsync, a
+// failed or short write is cut back off before the call returns, and a torn
+// tail left by a crash (or by another process) is cut off before the next
+// append. A reader reports every line it cannot decode instead of skipping
+// it, so a damaged record is seen, not lost.
+//
+// The audit journal (ops) and the flight recorder are built on it.
+package jsonl
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"unicode/utf8"
+
+	"flightdeck/sources"
+)
+
+// MaxLine bounds one line, written or read: a record is kilobytes, so a
+// longer line is damage (or a file that is not ours), never a reason to read
+// gigabytes into memory.
+const MaxLine = 1 << 20
+
+// excerptLen bounds Damage.Text.
+const excerptLen = 120
+
+// ErrClosed is returned by Append after Close.
+var ErrClosed = errors.New("jsonl: file is closed")
+
+// ErrStop, returned by Read's callback, ends the read early without an error.
+var ErrStop = errors.New("jsonl: stop")
+
+// errTorn is the Damage.Err of a last line without its newline.
+var errTorn = errors.New("torn last line: no newline at the end of the file")
+
+// file is what Writer needs of an *os.File; tests inject short writes and
+// failures through it.
+type file interface {
+	io.Writer
+	io.ReaderAt
+	Stat() (os.FileInfo, error)
+	Truncate(size int64) error
+	Sync() error
+	Close() error
+	Fd() uintptr
+}
+
+// Writer appends one JSON value per line, fsynced; it repairs a torn tail at
+// Open and after any failed or short write, before the next append. It is
+// safe for concurrent use.
+type Writer struct {
+	mu   sync.Mutex
+	f    file
+	path string
+}
+
+// Open opens (creating it 0600, and its directory 0700, as needed) the file
+// at path for appending, and cuts off a torn last line: bytes after the last
+// newline are a record whose write never completed, so it was never
+// acknowledged to anyone.
+func Open(path string) (*Writer, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{f: f, path: path}
+	unlock := w.lock()
+	_, err = w.repair()
+	unlock()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: repairing a torn last line: %w", path, err)
+	}
+	return w, nil
+}
+
+// Path is the file's path.
+func (w *Writer) Path() string { return w.path }
+
+// Append writes v as one line (json.Marshal and a newline) with a single
+// write, and fsyncs. On any failure — marshalling, a short or failed write,
+// fsync — the file is cut back to where it was before the call, so the
+// next record never lands glued to half of this one.
+func (w *Writer) Append(v any) error {
+	line, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if len(line)+1 > MaxLine {
+		return fmt.Errorf("jsonl: record of %d bytes is over the %d-byte line limit", len(line), MaxLine)
+	}
+	line = append(line, '\n')
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return ErrClosed
+	}
+	unlock := w.lock()
+	defer unlock()
+	// Another process, or an earlier failure whose cut-back failed too,
+	// may have left a torn tail: repair it first.
+	start, err := w.repair()
+	if err != nil {
+		return fmt.Errorf("repairing a torn last line: %w", err)
+	}
+	n, err := w.f.Write(line)
+	if err == nil && n < len(line) {
+		err = io.ErrShortWrite
+	}
+	if err == nil {
+		err = w.f.Sync()
+	}
+	if err != nil {
+		// Cut back; if even that fails, the next Append's repair tries again.
+		if terr := w.f.Truncate(start); terr != nil {
+			return errors.Join(err, fmt.Errorf("cutting back the partial line: %w", terr))
+		}
+		return err
+	}
+	return nil
+}
+
+// Close closes the file; later Appends return ErrClosed.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return nil
+	}
+	err := w.f.Close()
+	w.f = nil
+	return err
+}
+
+// lock takes an advisory lock on the file, so that two processes appending
+// to one journal never cut off each other's lines. Where the file system
+// has no locks, the in-process mutex is all there is.
+func (w *Writer) lock() (unlock func()) {
+	fd := int(w.f.Fd())
+	if syscall.Flock(fd, syscall.LOCK_EX) != nil {
+		return func() {}
+	}
+	return func() { _ = syscall.Flock(fd, syscall.LOCK_UN) }
+}
+
+// repair cuts the file back to just after its last newline when it does not
+// end with one, and returns the size of the (repaired) file: where the next
+// line starts.
+func (w *Writer) repair() (int64, error) {
+	st, err := w.f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	size := st.Size()
+	if size == 0 {
+		return 0, nil
+	}
+	var last [1]byte
+	if _, err := w.f.ReadAt(last[:], size-1); err != nil {
+		return 0, err
+	}
+	if last[0] == '\n' {
+		return size, nil
+	}
+	good, err := lastNewline(w.f, size)
+	if err != nil {
+		return 0, err
+	}
+	if err := w.f.Truncate(good); err != nil {
+		return 0, err
+	}
+	return good, w.f.Sync()
+}
+
+// lastNewline returns the offset just past the last '\n' before size, 0
+// when there is none, reading backwards in blocks.
+func lastNewline(r io.ReaderAt, size int64) (int64, error) {
+	buf := make([]byte, 64<<10)
+	end := size
+	for end > 0 {
+		start := max(end-int64(len(buf)), 0)
+		b := buf[:end-start]
+		if _, err := r.ReadAt(b, start); err != nil && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+			return start + int64(i) + 1, nil
+		}
+		end = start
+	}
+	return 0, nil
+}
+
+// Damage is a line the reader could not decode: reported, never silently
+// skipped.
+type Damage struct {
+	Line   int    // 1-based
+	Offset int64  // of the line's first byte
+	Text   string // sanitized excerpt of the line, at most 120 characters
+	Err    error
+}
+
+func (d Damage) String() string {
+	return fmt.Sprintf("line %d (byte %d): %v: %q", d.Line, d.Offset, d.Err, d.Text)
+}
+
+// Read calls fn for every decodable line, with its 1-based line number and
+// raw JSON bytes (valid only during the call), and returns the lines that
+// could not be decoded: not JSON (two records glued together, a torn
+// write), longer than MaxLine, a last line without its newline, or a line
+// fn refused by returning an error. Blank lines are skipped. fn returning
+// ErrStop ends the read early. The error is for the file as a whole (it
+// cannot be opened or read).
+func Read(path string, fn func(line int, raw []byte) error) ([]Damage, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	var damages []Damage
+	var off int64
+	for n := 1; ; n++ {
+		line, size, terminated, tooLong, err := readLine(br)
+		if err != nil {
+			return damages, err
+		}
+		if size == 0 {
+			return damages, nil
+		}
+		start := off
+		off += size
+		body := bytes.TrimSpace(line)
+		damage := func(e error) { damages = append(damages, Damage{Line: n, Offset: start, Text: excerpt(line), Err: e}) }
+		switch {
+		case tooLong:
+			damage(fmt.Errorf("line longer than %d bytes", MaxLine))
+		case !terminated:
+			damage(errTorn)
+		case len(body) == 0:
+			// blank: nothing lost
+		case !json.Valid(body):
+			damage(decodeErr(body))
+		default:
+			if ferr := fn(n, body); ferr != nil {
+				if errors.Is(ferr, ErrStop) {
+					return damages, nil
+				}
+				damage(ferr)
+			}
+		}
+		if !terminated {
+			return damages, nil
+		}
+	}
+}
+
+// readLine reads one line, keeping at most MaxLine bytes of it. size is the
+// number of bytes consumed (0 at the end of the file).
+func readLine(br *bufio.Reader) (line []byte, size int64, terminated, tooLong bool, err error) {
+	for {
+		chunk, rerr := br.ReadSlice('\n')
+		size += int64(len(chunk))
+		if len(line)+len(chunk) <= MaxLine {
+			line = append(line, chunk...)
+		} else {
+			tooLong = true
+		}
+		switch {
+		case rerr == nil:
+			return bytes.TrimSuffix(line, []byte{'\n'}), size, true, tooLong, nil
+		case errors.Is(rerr, bufio.ErrBufferFull):
+			continue
+		case errors.Is(rerr, io.EOF):
+			return line, size, false, tooLong, nil
+		default:
+			return nil, 0, false, false, rerr
+		}
+	}
+}
+
+// decodeErr says why body is not one JSON value.
+func decodeErr(body []byte) error {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&v); err != nil {
+		return fmt.Errorf("not JSON: %w", err)
+	}
+	return fmt.Errorf("not one JSON value: more follows at byte %d (two records glued together?)", dec.InputOffset())
+}
+
+// excerpt is the start of a damaged line, safe for a terminal.
+func excerpt(line []byte) string {
+	if len(line) > 4*excerptLen {
+		line = line[:4*excerptLen]
+	}
+	s := sources.Sanitize(string(line))
+	if utf8.RuneCountInString(s) > excerptLen {
+		r := []rune(s)
+		s = string(r[:excerptLen]) + "…"
+	}
+	return s
+}

@@ -115,7 +115,8 @@ func Merge(events []Event, records []AuditRecord, o TimelineOptions) *Timeline {
 		first := t.Entries[0].Time
 		for i := range t.Entries {
 			t.Entries[i].Offset = t.Entries[i].Time.Sub(first)
-			t.Entries[i].Rel = "+" + roundDuration(t.Entries[i].Offset)
+			// Counted between whole seconds, as the times are shown.
+			t.Entries[i].Rel = "+" + roundDuration(t.Entries[i].Time.Truncate(time.Second).Sub(first.Truncate(time.Second)))
 		}
 	}
 	return t
@@ -160,7 +161,8 @@ func auditEntries(records []AuditRecord) []Entry {
 			}
 		case "outcome":
 			if j, ok := intents[r.PlanID]; ok && r.PlanID != "" {
-				out[j].What = actionText(r) + ": " + outcomeText(r)
+				// What was asked is the intent's; how it ended, the outcome's.
+				out[j].What = actionText(out[j].Records[0]) + ": " + outcomeText(r)
 				out[j].Records = append(out[j].Records, r)
 				delete(intents, r.PlanID)
 				continue
@@ -239,6 +241,9 @@ func runOrUnknown(r *AuditRecord) Entry {
 	run := r.Run
 	if run == nil || !strings.HasPrefix(r.Phase, "run_") {
 		en.Type, en.Source = "audit", r.Source
+		if en.Source == "" {
+			en.Source = "audit"
+		}
 		en.What = r.Phase + ": " + genericText(r)
 		return en
 	}

@@ -30,10 +30,20 @@ func buildFixture(t *testing.T, o TimelineOptions) *Timeline {
 	return tl
 }
 
-// `go test ./record -run TimelineMarkdown -update` regenerates the golden file.
+// `go test ./record -run TimelineMarkdown -update` regenerates the golden
+// file. The damaged lines are set here rather than read: how the journal
+// reader words its reasons is internal/jsonl's business, not this layout's.
 func TestTimelineMarkdown(t *testing.T) {
+	tl := buildFixture(t, fixture)
+	if len(tl.Damaged) != 2 {
+		t.Fatalf("damaged %+v", tl.Damaged)
+	}
+	tl.Damaged = []DamagedLine{
+		{Path: fixture.EventsPath, Line: 7, Offset: 1704, Text: `{"time":"2026-03-14T03:08:30Z","kind":"pg_blo`, Err: "not JSON: unexpected EOF"},
+		{Path: fixture.AuditPath, Line: 13, Offset: 3097, Text: `{"time":"2026-03-14T03:13:00Z","phase":"intent","plan_id":"p-4e","operator":"bob@bas`, Err: "torn last line: no newline at the end of the file"},
+	}
 	var b bytes.Buffer
-	if err := buildFixture(t, fixture).Markdown(&b); err != nil {
+	if err := tl.Markdown(&b); err != nil {
 		t.Fatal(err)
 	}
 	golden.RequireEqual(t, b.Bytes())
@@ -94,7 +104,8 @@ func TestTimelineContent(t *testing.T) {
 			t.Errorf("escape sequence reached the timeline: %q", e.What)
 		}
 	}
-	if len(tl.Damaged) != 2 || tl.Damaged[0].Line != 7 || !strings.Contains(tl.Damaged[1].Err, "torn") {
+	if len(tl.Damaged) != 2 || tl.Damaged[0].Line != 7 || tl.Damaged[0].Offset != 1704 || !strings.Contains(tl.Damaged[0].Text, "pg_blo") ||
+		tl.Damaged[1].Line != 13 || !strings.Contains(tl.Damaged[1].Err, "torn") {
 		t.Errorf("damaged %+v", tl.Damaged)
 	}
 }

@@ -73,6 +73,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "serve" {
 		return runServe(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "timeline" {
+		return runTimeline(args[1:], stdout, stderr)
+	}
 	var f flags
 	fs := newFlagSet("flightdeck", &f, stderr)
 	fs.BoolVar(&f.demo, "demo", false, "run on the built-in demo incident (no servers needed)")

@@ -1,0 +1,110 @@
+package record
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Markdown writes the timeline as a Markdown table ready to paste into a
+// postmortem: time in UTC and relative to the first entry, source, what,
+// who. Damaged journal lines and notes follow the table, never dropped.
+func (t *Timeline) Markdown(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("## Incident timeline\n\n")
+	if len(t.Entries) == 0 {
+		b.WriteString("No entries")
+		b.WriteString(rangeText(t.Since, t.Until))
+		b.WriteString(".\n")
+	} else {
+		first, last := t.Entries[0].Time.UTC(), t.Entries[len(t.Entries)-1].Time.UTC()
+		oneDay := first.Format(time.DateOnly) == last.Format(time.DateOnly)
+		to := last.Format("2006-01-02 15:04:05")
+		if oneDay {
+			to = last.Format("15:04:05")
+		}
+		fmt.Fprintf(&b, "%s to %s UTC, %d entries%s. T+ counts from the first entry.\n\n",
+			first.Format("2006-01-02 15:04:05"), to, len(t.Entries), filterText(t.Since, t.Until))
+		b.WriteString("| Time (UTC) | T+ | Source | What | Who |\n")
+		b.WriteString("| --- | --- | --- | --- | --- |\n")
+		for _, e := range t.Entries {
+			ts := e.Time.UTC().Format("15:04:05")
+			if !oneDay {
+				ts = e.Time.UTC().Format("2006-01-02 15:04:05")
+			}
+			what := e.What
+			if e.Note != "" {
+				what += " — _" + e.Note + "_"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", ts, e.Rel, cell(e.Source), cell(what), cell(e.Who))
+		}
+	}
+	if t.EventsPath != "" || t.AuditPath != "" {
+		b.WriteString("\nFrom")
+		sep := " "
+		if t.EventsPath != "" {
+			b.WriteString(" events `" + t.EventsPath + "`")
+			sep = " and "
+		}
+		if t.AuditPath != "" {
+			b.WriteString(sep + "audit `" + t.AuditPath + "`")
+		}
+		b.WriteString(".\n")
+	}
+	for _, n := range t.Notes {
+		b.WriteString("\n> Note: " + n + "\n")
+	}
+	if len(t.Damaged) > 0 {
+		fmt.Fprintf(&b, "\n> **%d damaged journal line(s) not shown:**\n", len(t.Damaged))
+		for _, d := range t.Damaged {
+			b.WriteString("> - " + d.String() + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// String is one line for a person: where, which line, why, and the text.
+func (d DamagedLine) String() string {
+	return fmt.Sprintf("%s line %d (byte %d): %s: `%s`", d.Path, d.Line, d.Offset, d.Err, strings.ReplaceAll(d.Text, "`", "'"))
+}
+
+// JSON writes the timeline as one indented JSON document.
+func (t *Timeline) JSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if t.Entries == nil {
+		c := *t
+		c.Entries = []Entry{}
+		return enc.Encode(&c)
+	}
+	return enc.Encode(t)
+}
+
+// cell makes text safe inside a Markdown table cell.
+func cell(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\\`)
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+func rangeText(since, until time.Time) string {
+	switch {
+	case !since.IsZero() && !until.IsZero():
+		return " between " + since.UTC().Format(time.DateTime) + " and " + until.UTC().Format(time.DateTime) + " UTC"
+	case !since.IsZero():
+		return " since " + since.UTC().Format(time.DateTime) + " UTC"
+	case !until.IsZero():
+		return " until " + until.UTC().Format(time.DateTime) + " UTC"
+	}
+	return ""
+}
+
+func filterText(since, until time.Time) string {
+	if r := rangeText(since, until); r != "" {
+		return " (filtered:" + r + ")"
+	}
+	return ""
+}

@@ -1,0 +1,420 @@
+package record
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"flightdeck/sources"
+)
+
+// TimelineOptions say which journals to read and which part to keep.
+type TimelineOptions struct {
+	EventsPath, AuditPath string
+	// Since and Until bound the entries kept (inclusive); zero means open.
+	Since, Until time.Time
+	// CorrelationWindow is how far before a burn or alert start a rollout
+	// is named; default DefaultCorrelationWindow.
+	CorrelationWindow time.Duration
+}
+
+// Entry is one line of the timeline.
+type Entry struct {
+	Time time.Time `json:"time"`
+	// Offset is Time minus the first entry's time; Rel says it for people
+	// ("+4m12s").
+	Offset time.Duration `json:"-"`
+	Rel    string        `json:"rel"`
+	// Type is "event" (the recorder), "action" (an ops action: intent and
+	// outcome in one entry), "runbook" (a run's start, steps and end) or
+	// "audit" (an audit record of a phase this version does not know).
+	Type   string `json:"type"`
+	Kind   string `json:"kind"`   // event kind, action, or phase
+	Source string `json:"source"` // the source, the action's target source, "runbook"
+	What   string `json:"what"`
+	Who    string `json:"who,omitempty"` // the operator, for actions and runs
+	// Note is a correlation: which rollout came shortly before this burn or
+	// alert started.
+	Note string `json:"note,omitempty"`
+
+	Event   *Event         `json:"event,omitempty"`
+	Records []*AuditRecord `json:"records,omitempty"` // intent then outcome
+}
+
+// Timeline is an incident's events, actions and runbook steps, oldest
+// first.
+type Timeline struct {
+	EventsPath string        `json:"events_path,omitempty"`
+	AuditPath  string        `json:"audit_path,omitempty"`
+	Since      time.Time     `json:"since,omitzero"`
+	Until      time.Time     `json:"until,omitzero"`
+	Entries    []Entry       `json:"entries"`
+	Damaged    []DamagedLine `json:"damaged,omitempty"`
+	// Notes say what could not be read at all (a journal that does not
+	// exist yet), so an empty timeline is not mistaken for a calm one.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Build reads both journals and merges them. A journal that does not exist
+// is a note, not an error: the recorder may never have run there.
+func Build(o TimelineOptions) (*Timeline, error) {
+	var notes []string
+	var damage []DamagedLine
+	var events []Event
+	if o.EventsPath != "" {
+		evs, ds, err := ReadEvents(o.EventsPath)
+		switch {
+		case isNotExist(err):
+			notes = append(notes, "no event journal at "+o.EventsPath+": the flight recorder has not run with this config")
+		case err != nil:
+			return nil, fmt.Errorf("event journal: %w", err)
+		}
+		events, damage = evs, append(damage, ds...)
+	}
+	var records []AuditRecord
+	if o.AuditPath != "" {
+		recs, ds, err := ReadAudit(o.AuditPath)
+		switch {
+		case isNotExist(err):
+			notes = append(notes, "no audit journal at "+o.AuditPath+": no action has been taken with this config")
+		case err != nil:
+			return nil, fmt.Errorf("audit journal: %w", err)
+		}
+		records, damage = recs, append(damage, ds...)
+	}
+	t := Merge(events, records, o)
+	t.Damaged, t.Notes = damage, notes
+	return t, nil
+}
+
+// Merge builds the timeline from events and audit records already read
+// (and sanitized: ReadEvents, ReadAudit). Correlations look at every
+// rollout event, also those before Since. Entries are sorted by time, file
+// order kept for equal times.
+func Merge(events []Event, records []AuditRecord, o TimelineOptions) *Timeline {
+	t := &Timeline{EventsPath: o.EventsPath, AuditPath: o.AuditPath, Since: o.Since, Until: o.Until}
+	rollouts := RolloutsFromEvents(events)
+	var all []Entry
+	for i := range events {
+		all = append(all, eventEntry(&events[i], rollouts, o.CorrelationWindow))
+	}
+	all = append(all, auditEntries(records)...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Time.Before(all[j].Time) })
+	for _, e := range all {
+		if (!o.Since.IsZero() && e.Time.Before(o.Since)) || (!o.Until.IsZero() && e.Time.After(o.Until)) {
+			continue
+		}
+		t.Entries = append(t.Entries, e)
+	}
+	if len(t.Entries) > 0 {
+		first := t.Entries[0].Time
+		for i := range t.Entries {
+			t.Entries[i].Offset = t.Entries[i].Time.Sub(first)
+			// Counted between whole seconds, as the times are shown.
+			t.Entries[i].Rel = "+" + roundDuration(t.Entries[i].Time.Truncate(time.Second).Sub(first.Truncate(time.Second)))
+		}
+	}
+	return t
+}
+
+func eventEntry(e *Event, rollouts []Rollout, window time.Duration) Entry {
+	en := Entry{Time: e.Time, Type: "event", Kind: string(e.Kind), Source: e.Source, What: e.Summary, Event: e}
+	if en.Source == "" {
+		en.Source = "recorder"
+	}
+	var start time.Time
+	what := ""
+	switch {
+	case e.Kind == AlertFiring && e.Count == 0 && sources.SeverityRank(e.Severity) <= 1:
+		// Critical alerts: when the alert says it started, whether the
+		// recorder saw it start or found it already firing.
+		start, what = e.Since, e.Subject
+	case e.Kind == SLOLevelChanged && !e.AtStart && e.From == sources.SLOOK.String():
+		// A burn starts when the SLO first leaves ok, as the recorder saw
+		// it; an SLO found burning at start has no known start.
+		start, what = e.Time, "burn"
+	}
+	if c, ok := Correlate(start.UTC(), rollouts, window); ok {
+		en.Note = c.Text(what)
+	}
+	return en
+}
+
+// auditEntries turns audit records into entries: an action's intent and
+// outcome (same plan id) become one entry at the intent's time.
+func auditEntries(records []AuditRecord) []Entry {
+	var out []Entry
+	intents := map[string]int{} // plan id → index in out
+	for i := range records {
+		r := &records[i]
+		switch r.Phase {
+		case "intent":
+			out = append(out, Entry{Time: r.Time, Type: "action", Kind: r.Action, Source: r.Source, Who: r.Operator,
+				What: actionText(r) + ": started, no outcome recorded", Records: []*AuditRecord{r}})
+			if r.PlanID != "" {
+				intents[r.PlanID] = len(out) - 1
+			}
+		case "outcome":
+			if j, ok := intents[r.PlanID]; ok && r.PlanID != "" {
+				// What was asked is the intent's; how it ended, the outcome's.
+				out[j].What = actionText(out[j].Records[0]) + ": " + outcomeText(r)
+				out[j].Records = append(out[j].Records, r)
+				delete(intents, r.PlanID)
+				continue
+			}
+			out = append(out, Entry{Time: r.Time, Type: "action", Kind: r.Action, Source: r.Source, Who: r.Operator,
+				What: actionText(r) + ": " + outcomeText(r), Records: []*AuditRecord{r}})
+		case "refused":
+			what := "refused: " + actionText(r)
+			if r.Error != "" {
+				what += ": " + r.Error
+			}
+			out = append(out, Entry{Time: r.Time, Type: "action", Kind: r.Action, Source: r.Source, Who: r.Operator,
+				What: what, Records: []*AuditRecord{r}})
+		default:
+			out = append(out, runOrUnknown(r))
+		}
+	}
+	return out
+}
+
+// maxTargetsShown bounds the targets named in one line; the rest are counted.
+const maxTargetsShown = 5
+
+func actionText(r *AuditRecord) string {
+	s := r.Action
+	if s == "" {
+		s = "action"
+	}
+	if n := len(r.Targets); n > 0 {
+		shown := r.Targets[:min(n, maxTargetsShown)]
+		s += " " + strings.Join(shown, ", ")
+		if n > len(shown) {
+			s += fmt.Sprintf(" and %d more", n-len(shown))
+		}
+	}
+	if p := r.Params; p != nil {
+		switch {
+		case p.ToRevision > 0:
+			s += fmt.Sprintf(" to revision %d", p.ToRevision)
+		case p.Replicas > 0:
+			s += fmt.Sprintf(" to %d replicas", p.Replicas)
+		case p.Duration > 0:
+			s += " for " + roundDuration(p.Duration)
+		}
+		if p.Comment != "" {
+			s += " (" + p.Comment + ")"
+		}
+	}
+	if r.Source != "" {
+		s += " on " + r.Source
+	}
+	return s
+}
+
+func outcomeText(r *AuditRecord) string {
+	switch r.Outcome {
+	case "ok":
+		return "done"
+	case "partial":
+		return "partly failed: " + r.Error
+	case "failed":
+		return "failed: " + r.Error
+	}
+	s := r.Outcome
+	if s == "" {
+		s = "outcome unknown"
+	}
+	if r.Error != "" {
+		s += ": " + r.Error
+	}
+	return s
+}
+
+func runOrUnknown(r *AuditRecord) Entry {
+	en := Entry{Time: r.Time, Type: "runbook", Kind: r.Phase, Source: "runbook", Who: r.Operator, Records: []*AuditRecord{r}}
+	run := r.Run
+	if run == nil || !strings.HasPrefix(r.Phase, "run_") {
+		en.Type, en.Source = "audit", r.Source
+		if en.Source == "" {
+			en.Source = "audit"
+		}
+		en.What = r.Phase + ": " + genericText(r)
+		return en
+	}
+	name := run.Title
+	if name == "" {
+		name = run.Runbook
+	}
+	if name == "" {
+		name = run.RunID
+	}
+	switch r.Phase {
+	case "run_start":
+		en.What = "runbook " + quote(name) + " started"
+		if a := alertText(run.Alert); a != "" {
+			en.What += " for " + a
+		}
+	case "run_step":
+		en.What = "runbook " + quote(name) + " step"
+		if run.StepIndex != nil {
+			en.What += " " + strconv.Itoa(*run.StepIndex+1)
+		}
+		if run.Step != "" {
+			en.What += " " + quote(run.Step)
+		}
+		if run.Kind != "" {
+			en.What += " (" + run.Kind + ")"
+		}
+		en.What += ": " + orDash(run.Result)
+		if run.Reason != "" {
+			en.What += " — " + run.Reason
+		}
+		if v := valuesText(run.Values); v != "" {
+			en.What += " [" + v + "]"
+		}
+	case "run_end":
+		en.What = "runbook " + quote(name) + " ended"
+		if run.Result != "" {
+			en.What += ": " + run.Result
+		}
+		if run.Reason != "" {
+			en.What += " — " + run.Reason
+		}
+	default:
+		en.What = "runbook " + quote(name) + " " + r.Phase + ": " + genericText(r)
+	}
+	if r.PlanID != "" {
+		en.What += " (plan " + r.PlanID + ")"
+	}
+	en.What = bound(en.What, 2*maxSummary)
+	return en
+}
+
+// genericText summarizes a record of a phase this version does not know.
+func genericText(r *AuditRecord) string {
+	var parts []string
+	if r.Action != "" || len(r.Targets) > 0 {
+		parts = append(parts, actionText(r))
+	}
+	if r.Outcome != "" {
+		parts = append(parts, r.Outcome)
+	}
+	if r.Error != "" {
+		parts = append(parts, r.Error)
+	}
+	if len(r.Details) > 0 {
+		parts = append(parts, strings.Join(r.Details[:min(len(r.Details), 3)], "; "))
+	}
+	if r.Run != nil {
+		for _, s := range []string{r.Run.Title, r.Run.Step, r.Run.Result, r.Run.Reason} {
+			if s != "" {
+				parts = append(parts, s)
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return "(no details)"
+	}
+	return bound(strings.Join(parts, ", "), 2*maxSummary)
+}
+
+func quote(s string) string { return "“" + s + "”" }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// alertText names the alert a run was opened for: a JSON string as is, an
+// object by its name (name, alertname, Name) or else compactly.
+func alertText(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var m map[string]any
+	if json.Unmarshal(raw, &m) == nil {
+		for _, k := range []string{"name", "alertname", "Name"} {
+			if v, ok := m[k].(string); ok && v != "" {
+				return v
+			}
+		}
+	}
+	return bound(string(raw), maxLabelText)
+}
+
+// valuesText renders a step's values: an object as sorted k=v pairs (values
+// compact JSON unless strings), anything else compactly.
+func valuesText(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return bound(string(raw), maxSummary)
+	}
+	keys := sortedKeys(m)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		v := string(m[k])
+		var s string
+		if json.Unmarshal(m[k], &s) == nil {
+			v = s
+		}
+		parts = append(parts, k+"="+v)
+	}
+	return bound(strings.Join(parts, ", "), maxSummary)
+}
+
+var daysPrefix = regexp.MustCompile(`^(\d+)d`)
+
+// ParseTime reads a --since/--until value: a duration before now ("2h",
+// "90m", "1d12h") or a time ("2026-03-14T03:00:00Z", "2026-03-14T03:00",
+// "2026-03-14 03:00", "2026-03-14"; UTC unless a zone is given). Empty is
+// the zero time (no bound).
+func ParseTime(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, ok := parseDuration(s); ok {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("want a duration before now (2h, 90m, 1d) or a time (2026-03-14T03:00:00Z)")
+}
+
+func parseDuration(s string) (time.Duration, bool) {
+	var days time.Duration
+	if m := daysPrefix.FindStringSubmatch(s); m != nil {
+		n, err := strconv.Atoi(m[1])
+		if err != nil || n > 3650 {
+			return 0, false
+		}
+		days = time.Duration(n) * 24 * time.Hour
+		s = s[len(m[0]):]
+		if s == "" {
+			return days, true
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, false
+	}
+	return days + d, true
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"flightdeck/config"
+	"flightdeck/record"
+)
+
+// runTimeline is `flightdeck timeline`: the incident from the event journal
+// (the flight recorder) and the audit journal (actions, runbook runs), as
+// Markdown for a postmortem or as JSON.
+func runTimeline(args []string, stdout, stderr io.Writer) error {
+	var f flags
+	fs := newFlagSet("flightdeck timeline", &f, stderr)
+	fs.BoolVar(&f.demo, "demo", false, "the demo's journals (audit-demo.jsonl, events-demo.jsonl)")
+	since := fs.String("since", "", "from this time: a duration before now (2h, 1d) or RFC3339 (2026-03-14T03:00:00Z)")
+	until := fs.String("until", "", "up to this time, same forms as --since")
+	format := fs.String("format", "md", "md (Markdown for a postmortem) or json")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage:
+  flightdeck timeline [--config PATH] [--demo] [--since 2h] [--until TIME] [--format md|json]
+
+Prints the incident: the flight recorder's events (alerts, SLO levels,
+rollouts, blockers, connections, sources down), the actions taken and the
+runbook steps, with who did what, oldest first, times in UTC.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return &exitError{code: 2}
+	}
+	if fs.NArg() > 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("flightdeck timeline: unexpected argument %q (see flightdeck timeline --help)", fs.Arg(0))}
+	}
+	if *format != "md" && *format != "json" {
+		return &exitError{code: 2, msg: fmt.Sprintf("flightdeck timeline: --format %q: want md or json", *format)}
+	}
+	now := time.Now()
+	from, err := record.ParseTime(*since, now)
+	if err != nil {
+		return &exitError{code: 2, msg: fmt.Sprintf("flightdeck timeline: --since %q: %v", *since, err)}
+	}
+	to, err := record.ParseTime(*until, now)
+	if err != nil {
+		return &exitError{code: 2, msg: fmt.Sprintf("flightdeck timeline: --until %q: %v", *until, err)}
+	}
+
+	// No config file is fine: the journals are then at their default place.
+	cfg := config.Default()
+	path, err := config.Locate(f.config)
+	if err == nil {
+		if cfg, err = config.Load(path); err != nil {
+			return &exitError{code: 1, msg: err.Error()}
+		}
+	} else if !errors.Is(err, config.ErrNotFound) {
+		return &exitError{code: 1, msg: "flightdeck timeline: " + err.Error()}
+	}
+	auditPath, eventsPath := journalPaths(cfg, f.demo)
+	tl, err := record.Build(record.TimelineOptions{EventsPath: eventsPath, AuditPath: auditPath, Since: from, Until: to})
+	if err != nil {
+		return &exitError{code: 1, msg: "flightdeck timeline: " + err.Error()}
+	}
+	if *format == "json" {
+		err = tl.JSON(stdout)
+	} else {
+		err = tl.Markdown(stdout)
+	}
+	if err != nil {
+		return err
+	}
+	for _, d := range tl.Damaged {
+		fmt.Fprintln(stderr, "warning: damaged journal line not shown:", d)
+	}
+	return nil
+}
+
+// journalPaths are the audit journal and, beside it, the event journal.
+// Demo runs have their own pair so they never mix with a real incident's
+// timeline.
+func journalPaths(cfg *config.Config, demo bool) (audit, events string) {
+	audit = cfg.Audit.Path
+	if demo {
+		audit = filepath.Join(filepath.Dir(audit), "audit-demo.jsonl")
+	}
+	return audit, record.EventsPath(audit)
+}

@@ -127,6 +127,12 @@ func TestGoldenIssue11(t *testing.T) {
 		s[3] = snap("kube", sources.KindRollouts, uitest.DemoRollouts(), 5*time.Second)
 		runGolden(t, newEnv(t, true), 160, 48, SnapshotsMsg{Snapshots: s})
 	})
+	// 11: Prometheus has not answered yet; the pane says for how long.
+	t.Run("waiting_prom_080x024", func(t *testing.T) {
+		s := allSnaps()
+		s[0] = waitingProm()
+		runGolden(t, newEnv(t, true), 80, 24, SnapshotsMsg{Snapshots: s})
+	})
 }
 
 type errString string

@@ -65,7 +65,7 @@ func Notice(env *Env, s sources.Snapshot, ok bool, what string) (notice []string
 		if s.Err != nil {
 			return []string{p.Error.Render(s.Source + ": " + s.Err.Error())}, false, false
 		}
-		return []string{p.Muted.Render("waiting for " + s.Source + "…")}, false, false
+		return []string{p.Muted.Render(waiting(env, s))}, false, false
 	}
 	if s.Err != nil || s.Stale {
 		msg := "stale"
@@ -75,6 +75,22 @@ func Notice(env *Env, s sources.Snapshot, ok bool, what string) (notice []string
 		return []string{p.Error.Render("ERR " + msg + " — showing data from " + Age(s.Age(env.now)) + " ago")}, true, true
 	}
 	return nil, false, true
+}
+
+// waiting is the notice of a source that has not answered yet: for how
+// long, counted from when the Hub began polling it (the same for every
+// session, however late it joined), and the fetch's timeout when there is
+// one: "waiting for prom… 23s (timeout 1m)".
+func waiting(env *Env, s sources.Snapshot) string {
+	msg := "waiting for " + s.Source + "…"
+	if s.PollingSince.IsZero() {
+		return msg
+	}
+	msg += " " + Dur(env.now.Sub(s.PollingSince))
+	if s.Timeout > 0 {
+		msg += " (timeout " + sources.FormatDuration(s.Timeout) + ")"
+	}
+	return msg
 }
 
 // FeedTitle is the data-age part of a pane title: "pg main 3s", "prom ERR 31s".

@@ -127,6 +127,12 @@ func TestGoldenIssue11(t *testing.T) {
 		s[3] = snap("kube", sources.KindRollouts, uitest.DemoRollouts(), 5*time.Second)
 		runGolden(t, newEnv(t, true), 160, 48, SnapshotsMsg{Snapshots: s})
 	})
+	// 10: no kubernetes: section, Rollouts focused. It said "waiting for
+	// rollouts…" in 104 columns and left Postgres 54.
+	t.Run("unconfigured_rollouts_160x048", func(t *testing.T) {
+		e, snaps := unconfiguredRollouts(t)
+		runGolden(t, e, 160, 48, SnapshotsMsg{Snapshots: snaps}, keyMsg("4"))
+	})
 	// 11: Prometheus has not answered yet; the pane says for how long.
 	t.Run("waiting_prom_080x024", func(t *testing.T) {
 		s := allSnaps()

@@ -1,6 +1,8 @@
 package kit
 
 import (
+	"time"
+
 	"flightdeck/sources"
 )
 
@@ -98,12 +100,17 @@ func FeedTitle(env *Env, s sources.Snapshot, ok bool) string {
 	if !ok {
 		return "…"
 	}
-	age := "-"
-	if !s.FetchedAt.IsZero() {
-		age = Age(s.Age(env.now))
-	}
 	if s.Err != nil {
-		return s.Source + " ERR " + age
+		return s.Source + " ERR " + DataAge(env.now, s)
 	}
-	return s.Source + " " + age
+	return s.Source + " " + DataAge(env.now, s)
+}
+
+// DataAge is how old s's data is at now, "-" before there is any: the age
+// every title and the status bar show.
+func DataAge(now time.Time, s sources.Snapshot) string {
+	if s.FetchedAt.IsZero() {
+		return "-"
+	}
+	return Age(s.Age(now))
 }

@@ -321,8 +321,6 @@ func (l *List) ContentHeight() int {
 	if l.Prompt.Editing() || l.Filter != "" {
 		n++
 	}
-	if s, ok := l.Feeds.Current(); !ok || s.Err != nil || s.Stale {
-		n++
-	}
-	return n
+	notice, _, _ := l.Notice()
+	return n + len(notice)
 }

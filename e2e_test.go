@@ -102,7 +102,7 @@ func TestDemoTerminateRootBlocker(t *testing.T) {
 	s.waitFor("four panes with data", contains("SLOs", "Alerts", "Postgres", "Rollouts", "DEMO",
 		"availability", "DEPLOYMENT", "conns "))
 	s.keys("?")
-	s.waitFor("help", contains("audit journal:", "quit", "4 rollouts"))
+	s.waitFor("help", contains("audit journal:", "quit", "4 Rollouts"))
 	// ? closes help too; esc followed at once by 3 would read as alt+3.
 	s.keys("?")
 	s.waitFor("help closed", func(scr string) bool { return !strings.Contains(scr, "audit journal:") })

@@ -7,8 +7,11 @@
 //     construction: BuiltinPanes (SLOs, Alerts, Postgres, Rollouts), then
 //     Options.ExtraPanes. Position is everything the root knows: focus key
 //     N (keymap Global.Focus, 1…9) focuses the Nth pane, tab cycles them,
-//     the grid lays them out two to a row. Snapshots go to every pane whose
-//     Kinds include theirs, visible or not. Each pane lives in its own
+//     the grid lays them out two to a row. Options.Panes (PaneSetup) may
+//     hide some, the others keeping their keys, and mark those no source
+//     feeds, which share a one-line row at the grid's foot. Snapshots go
+//     to every pane whose Kinds include theirs, visible or not. Each pane
+//     lives in its own
 //     package under ui/panes and most embed kit.List, the shared list base
 //     (cursor, filter prompt, detail view, render cache).
 //   - Views (View) take the whole body: a runbook run, a timeline. A

@@ -33,6 +33,7 @@ type World struct {
 	policy    ops.Policy
 	keys      keymap.KeyMap
 	log       *slog.Logger
+	panes     ui.PaneSetup // which panes have no source, which are hidden
 
 	environment string
 	production  bool
@@ -76,6 +77,7 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 		return nil, err
 	}
 
+	w.panes = paneSetup(cfg, w.hub)
 	w.keys = keymap.DefaultKeyMap()
 	if err := keymap.ApplyOverrides(&w.keys, cfg.Keys); err != nil {
 		w.Close()
@@ -235,6 +237,7 @@ func (w *World) NewSession(info SessionInfo) (ui.Options, error) {
 		AuditPath:   w.auditPath,
 		Context:     ctx,
 		Operator:    identity,
+		Panes:       w.panes,
 	}, nil
 }
 

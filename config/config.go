@@ -32,6 +32,8 @@ type Config struct {
 	Theme string `yaml:"theme"`
 	// ASCII draws borders with +-| for terminals without box drawing.
 	ASCII bool `yaml:"ascii,omitempty"`
+	// HidePanes are panes left out of the cockpit (config/panes.go).
+	HidePanes []string `yaml:"hide_panes,omitempty"`
 	// Serve configures `flightdeck serve` (config/serve.go).
 	Serve *Serve `yaml:"serve,omitempty"`
 	// Runbooks lists directories of runbook files (*.yaml), loaded after the

@@ -694,6 +694,7 @@ func (c *Config) validate() Errors {
 		add("theme", "unknown theme %q (one of %s)", c.Theme, strings.Join(themes, ", "))
 	}
 	errs = append(errs, c.checkAWS()...)
+	errs = append(errs, c.checkPanes()...)
 	errs = append(errs, c.loadServe()...)
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 	return errs

@@ -69,8 +69,13 @@ func (h *Hub) Add(src Source, opt PollOptions) {
 	if h.started {
 		panic("sources: Hub.Add after Start")
 	}
-	h.entries = append(h.entries, &hubEntry{src: src, opt: opt.withDefaults(), kick: make(chan struct{}, 1)})
-	h.latest[src.Name()] = Snapshot{Source: src.Name(), Kind: src.Kind()}
+	e := &hubEntry{src: src, opt: opt.withDefaults(), kick: make(chan struct{}, 1)}
+	h.entries = append(h.entries, e)
+	s := Snapshot{Source: src.Name(), Kind: src.Kind()}
+	if _, push := src.(Pusher); !push {
+		s.Timeout = e.opt.Timeout
+	}
+	h.latest[src.Name()] = s
 }
 
 // Sources lists the registered sources' names in the order added.
@@ -85,11 +90,23 @@ func (h *Hub) Sources() []string {
 }
 
 // Start launches one goroutine per source. They stop when ctx ends; Wait
-// waits for them.
+// waits for them. Every source's snapshot is stamped with the start
+// (PollingSince) and published, so a pane with no answer yet can say how
+// long it has waited — also to a session that subscribes later.
 func (h *Hub) Start(ctx context.Context) {
 	h.mu.Lock()
 	h.started = true
 	entries := append([]*hubEntry(nil), h.entries...)
+	now := h.now()
+	for _, e := range entries {
+		s := h.latest[e.src.Name()]
+		s.PollingSince = now
+		s.Seq++
+		h.latest[e.src.Name()] = s
+		for sub := range h.subs {
+			sub.offer(s)
+		}
+	}
 	h.mu.Unlock()
 	for _, e := range entries {
 		h.wg.Add(1)

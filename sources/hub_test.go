@@ -179,3 +179,33 @@ func TestBackoffGrowsAndCaps(t *testing.T) {
 		t.Fatalf("not capped near max: %v", d)
 	}
 }
+
+// TestHubSaysHowLongItHasWaited: before a slow source's first answer its
+// snapshot says when polling began and the fetch's timeout, to subscribers
+// from before Start and from after, so a pane can show "waiting for prom…
+// 23s (timeout 1m)"; a pushed source has no timeout.
+func TestHubSaysHowLongItHasWaited(t *testing.T) {
+	slow := &fakeSource{name: "prom", block: make(chan struct{})}
+	push := &pushSource{fakeSource{name: "kube"}}
+	h := NewHub(nil)
+	t0 := time.Date(2025, 3, 14, 3, 12, 0, 0, time.UTC)
+	h.now = func() time.Time { return t0 }
+	h.Add(slow, PollOptions{Interval: 15 * time.Second, Timeout: time.Minute})
+	h.Add(push, PollOptions{})
+	early := h.Subscribe()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); close(slow.block); h.Wait() }()
+	h.Start(ctx)
+	late := h.Subscribe()
+	for _, sub := range []*Subscription{early, late} {
+		s := next(t, sub, "prom", func(s Snapshot) bool { return !s.PollingSince.IsZero() })
+		if !s.PollingSince.Equal(t0) || s.Timeout != time.Minute || s.Data != nil || s.Err != nil {
+			t.Errorf("waiting snapshot %+v", s)
+		}
+	}
+	for _, s := range h.Latest() {
+		if s.Source == "kube" && (s.Timeout != 0 || !s.PollingSince.Equal(t0)) {
+			t.Errorf("pushed source %+v", s)
+		}
+	}
+}

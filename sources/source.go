@@ -72,6 +72,13 @@ type Snapshot struct {
 	Stale bool
 	// Seq increases with every update of this source.
 	Seq uint64
+	// PollingSince is when the Hub began asking the source (its first
+	// fetch, or a pusher's start); zero before Hub.Start. Until the first
+	// answer it is how long the pane has been waiting.
+	PollingSince time.Time
+	// Timeout is each fetch's deadline (PollOptions.Timeout); zero for a
+	// pushed source, which has none.
+	Timeout time.Duration
 }
 
 // Age is how old the data is at now; zero when there is no data yet.

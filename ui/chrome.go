@@ -40,10 +40,7 @@ func (m Model) statusBar() []string {
 	var parts []string
 	for _, name := range m.health.order {
 		s := m.health.snaps[name]
-		age := "-"
-		if !s.FetchedAt.IsZero() {
-			age = kit.Age(s.Age(now))
-		}
+		age := kit.DataAge(now, s)
 		switch {
 		case s.Err != nil:
 			parts = append(parts, th.Paints.Crit.Render(name+" ERR "+age))

@@ -14,6 +14,7 @@ import (
 
 	"flightdeck/ops"
 	"flightdeck/sources"
+	"flightdeck/ui/internal/uitest"
 )
 
 // runGolden drives the real program at a fixed size with the Ascii colour
@@ -113,6 +114,30 @@ func TestGoldenOverlays(t *testing.T) {
 		s[2].FetchedAt = t0.Add(-31 * time.Second)
 		s[0] = sources.Snapshot{Source: "prom", Kind: sources.KindSLO, Err: errString("prometheus: 503 Service Unavailable"), ErrAt: t0}
 		runGolden(t, e, 80, 24, SnapshotsMsg{Snapshots: s}, keyMsg("3"))
+	})
+}
+
+// TestGoldenIssue11 are the screens issue 11 found wrong, each named after
+// its item.
+func TestGoldenIssue11(t *testing.T) {
+	// 12: at 160×48 the unfocused Rollouts pane is 56 columns; the demo's
+	// names all read "nudgecampaign…" there.
+	t.Run("rollouts_demo_names_160x048", func(t *testing.T) {
+		s := allSnaps()
+		s[3] = snap("kube", sources.KindRollouts, uitest.DemoRollouts(), 5*time.Second)
+		runGolden(t, newEnv(t, true), 160, 48, SnapshotsMsg{Snapshots: s})
+	})
+	// 10: no kubernetes: section, Rollouts focused. It said "waiting for
+	// rollouts…" in 104 columns and left Postgres 54.
+	t.Run("unconfigured_rollouts_160x048", func(t *testing.T) {
+		e, snaps := unconfiguredRollouts(t)
+		runGolden(t, e, 160, 48, SnapshotsMsg{Snapshots: snaps}, keyMsg("4"))
+	})
+	// 11: Prometheus has not answered yet; the pane says for how long.
+	t.Run("waiting_prom_080x024", func(t *testing.T) {
+		s := allSnaps()
+		s[0] = waitingProm()
+		runGolden(t, newEnv(t, true), 80, 24, SnapshotsMsg{Snapshots: s})
 	})
 }
 

@@ -46,8 +46,11 @@ func (m Model) newHelp() *helpDialog {
 	}
 	// The focus keys are named after the panes they focus, in their order.
 	var focus []key.Binding
-	for i := range min(len(m.panes), len(k.Global.Focus)) {
-		b := k.Global.Focus[i]
+	for i, fk := range m.keyOf {
+		if fk >= len(k.Global.Focus) {
+			break
+		}
+		b := k.Global.Focus[fk]
 		focus = append(focus, key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(b.Help().Key, m.panes[i].Title())))
 	}
 	section("global", append([][]key.Binding{focus}, k.Global.FullHelp()...))

@@ -13,12 +13,15 @@ import (
 // panes (SLOs | Alerts: a few short lists) takes the height its content
 // needs, within bounds, and the other rows, where the long tables are,
 // share the rest. Within a row the focused pane gets most of the width;
-// when neither has focus a row of tables favours its first pane.
+// when neither has focus a row of tables favours its first pane. Panes
+// with no source (PaneSetup.Unconfigured) leave the pairs and share one
+// row at the foot, each a block of one line saying what turns it on.
 const (
 	topMinH      = 5
 	topMaxPct    = 40
 	focusedWPct  = 65
 	unfocusedMin = 40
+	offH         = 3
 )
 
 // size is a pane's block size, border included.
@@ -31,11 +34,23 @@ func (m Model) grid() bool { return m.w >= 150 && m.h >= 40 }
 
 func (m Model) bodyH() int { return max(3, m.h-3) }
 
-// gridRows are the panes' indexes two to a row.
+// gridRows are the panes' indexes two to a row, then the unconfigured
+// ones all in one row.
 func (m Model) gridRows() [][]int {
+	var on, off []int
+	for i := range m.panes {
+		if m.off[i] {
+			off = append(off, i)
+		} else {
+			on = append(on, i)
+		}
+	}
 	var rows [][]int
-	for i := 0; i < len(m.panes); i += 2 {
-		rows = append(rows, []int{i, i + 1}[:min(2, len(m.panes)-i)])
+	for i := 0; i < len(on); i += 2 {
+		rows = append(rows, on[i:min(i+2, len(on))])
+	}
+	if len(off) > 0 {
+		rows = append(rows, off)
 	}
 	return rows
 }
@@ -57,7 +72,16 @@ func (m *Model) layout() {
 	rows := m.gridRows()
 	heights := make([]int, len(rows))
 	flex, rest := 0, bodyH
+	fill := len(rows) - 1 // the row that takes what nothing else wants
 	for r, row := range rows {
+		if m.off[row[0]] {
+			heights[r] = offH
+			rest -= offH
+			if r == fill && r > 0 {
+				fill--
+			}
+			continue
+		}
 		want, compact := 0, true
 		for _, i := range row {
 			c, ok := m.panes[i].(Compact)
@@ -75,8 +99,8 @@ func (m *Model) layout() {
 		heights[r] = min(max(want, topMinH), bodyH*topMaxPct/100)
 		rest -= heights[r]
 	}
-	if flex == 0 { // nothing to fill the body: the last row does
-		heights[len(rows)-1] += rest
+	if flex == 0 { // nothing to fill the body: the last row of data does
+		heights[fill] += rest
 	}
 	for r, k := range heights {
 		if k < 0 {
@@ -90,6 +114,12 @@ func (m *Model) layout() {
 	for r, row := range rows {
 		if len(row) == 1 {
 			m.place(row[0], m.w, heights[r])
+			continue
+		}
+		if m.off[row[0]] { // unconfigured: equal shares
+			for j, i := range row {
+				m.place(i, m.w*(j+1)/len(row)-m.w*j/len(row), heights[r])
+			}
 			continue
 		}
 		idle := 50
@@ -185,9 +215,13 @@ func (m Model) Render() string {
 			for _, row := range m.gridRows() {
 				if len(row) == 1 {
 					rc.body = append(rc.body, blocks[row[0]]...)
-				} else {
-					rc.body = append(rc.body, kit.JoinH(blocks[row[0]], blocks[row[1]])...)
+					continue
 				}
+				bs := make([][]string, len(row))
+				for j, i := range row {
+					bs[j] = blocks[i]
+				}
+				rc.body = append(rc.body, kit.JoinH(bs...)...)
 			}
 			rc.w, rc.h, rc.ids, rc.gridOK = m.w, m.h, append(rc.ids[:0], ids...), true
 			rc.bodyStr = ""

@@ -7,8 +7,11 @@
 //     construction: BuiltinPanes (SLOs, Alerts, Postgres, Rollouts), then
 //     Options.ExtraPanes. Position is everything the root knows: focus key
 //     N (keymap Global.Focus, 1…9) focuses the Nth pane, tab cycles them,
-//     the grid lays them out two to a row. Snapshots go to every pane whose
-//     Kinds include theirs, visible or not. Each pane lives in its own
+//     the grid lays them out two to a row. Options.Panes (PaneSetup) may
+//     hide some, the others keeping their keys, and mark those no source
+//     feeds, which share a one-line row at the grid's foot. Snapshots go
+//     to every pane whose Kinds include theirs, visible or not. Each pane
+//     lives in its own
 //     package under ui/panes and most embed kit.List, the shared list base
 //     (cursor, filter prompt, detail view, render cache).
 //   - Views (View) take the whole body: a runbook run, a timeline. A
@@ -117,6 +120,8 @@ type Options struct {
 	// ExtraPanes are registered after BuiltinPanes, in order: the first
 	// gets focus key 5.
 	ExtraPanes []PaneFunc
+	// Panes says which panes have no source and which to hide.
+	Panes PaneSetup
 }
 
 // Model is the root of the cockpit.
@@ -127,6 +132,10 @@ type Model struct {
 	cancel context.CancelFunc
 
 	panes []Pane
+	// keyOf is each pane's focus key (an index into Global.Focus, which may
+	// be past its end); off says the pane has no source (PaneSetup).
+	keyOf []int
+	off   []bool
 	// owners are the panes (indexes) that own each snapshot kind.
 	owners map[sources.Kind][]int
 	focus  int
@@ -170,22 +179,12 @@ func New(o Options) Model {
 	if o.Executor != nil {
 		pol = o.Executor.Policy()
 	}
-	env := &kit.Env{Theme: o.Theme, Keys: o.KeyMap, Policy: pol}
+	env := &kit.Env{Theme: o.Theme, Keys: o.KeyMap, Policy: pol, Unconfigured: o.Panes.Unconfigured}
 	env.SetClock(o.Now())
 	ctx, cancel := context.WithCancel(o.Context)
 	m := Model{o: o, env: env, ctx: ctx, cancel: cancel, owners: map[sources.Kind][]int{},
 		w: 80, h: 24, health: &health{snaps: map[string]sources.Snapshot{}}, rc: &renderCache{}}
-	for i, f := range append(BuiltinPanes(), o.ExtraPanes...) {
-		slot := kit.Slot{Env: env}
-		if i < len(o.KeyMap.Global.Focus) {
-			slot.Key = kit.KeyName(o.KeyMap.Global.Focus[i])
-		}
-		p := f(slot)
-		m.panes = append(m.panes, p)
-		for _, k := range p.Kinds() {
-			m.owners[k] = append(m.owners[k], i)
-		}
-	}
+	m.addPanes(append(BuiltinPanes(), o.ExtraPanes...))
 	m.layout()
 	return m
 }
@@ -324,8 +323,8 @@ func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 	case key.Matches(msg, k.Global.Help):
 		return m.pushDialog(m.newHelp()), nil, true
 	}
-	for i := range min(len(m.panes), len(k.Global.Focus)) {
-		if key.Matches(msg, k.Global.Focus[i]) {
+	for i, fk := range m.keyOf {
+		if fk < len(k.Global.Focus) && key.Matches(msg, k.Global.Focus[fk]) {
 			m.viewOn = false
 			return m.setFocus(i), nil, true
 		}

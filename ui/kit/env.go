@@ -13,6 +13,7 @@ import (
 
 	"flightdeck/keymap"
 	"flightdeck/ops"
+	"flightdeck/sources"
 	"flightdeck/themes"
 )
 
@@ -24,6 +25,9 @@ type Env struct {
 	// Policy is the session's complete policy, for hints and menu reasons
 	// (scale bounds, the longest silence); the Executor enforces it.
 	Policy ops.Policy
+	// Unconfigured are the kinds no source provides, with what turns each
+	// on: their panes say so instead of waiting (List.Notice).
+	Unconfigured map[sources.Kind]string
 
 	// now is the display clock, whole seconds: every age and duration on
 	// screen is computed from it, so a block's drawing changes at most once

@@ -1,6 +1,8 @@
 package kit
 
 import (
+	"time"
+
 	"flightdeck/sources"
 )
 
@@ -65,7 +67,7 @@ func Notice(env *Env, s sources.Snapshot, ok bool, what string) (notice []string
 		if s.Err != nil {
 			return []string{p.Error.Render(s.Source + ": " + s.Err.Error())}, false, false
 		}
-		return []string{p.Muted.Render("waiting for " + s.Source + "…")}, false, false
+		return []string{p.Muted.Render(waiting(env, s))}, false, false
 	}
 	if s.Err != nil || s.Stale {
 		msg := "stale"
@@ -77,17 +79,38 @@ func Notice(env *Env, s sources.Snapshot, ok bool, what string) (notice []string
 	return nil, false, true
 }
 
+// waiting is the notice of a source that has not answered yet: for how
+// long, counted from when the Hub began polling it (the same for every
+// session, however late it joined), and the fetch's timeout when there is
+// one: "waiting for prom… 23s (timeout 1m)".
+func waiting(env *Env, s sources.Snapshot) string {
+	msg := "waiting for " + s.Source + "…"
+	if s.PollingSince.IsZero() {
+		return msg
+	}
+	msg += " " + Dur(env.now.Sub(s.PollingSince))
+	if s.Timeout > 0 {
+		msg += " (timeout " + sources.FormatDuration(s.Timeout) + ")"
+	}
+	return msg
+}
+
 // FeedTitle is the data-age part of a pane title: "pg main 3s", "prom ERR 31s".
 func FeedTitle(env *Env, s sources.Snapshot, ok bool) string {
 	if !ok {
 		return "…"
 	}
-	age := "-"
-	if !s.FetchedAt.IsZero() {
-		age = Age(s.Age(env.now))
-	}
 	if s.Err != nil {
-		return s.Source + " ERR " + age
+		return s.Source + " ERR " + DataAge(env.now, s)
 	}
-	return s.Source + " " + age
+	return s.Source + " " + DataAge(env.now, s)
+}
+
+// DataAge is how old s's data is at now, "-" before there is any: the age
+// every title and the status bar show.
+func DataAge(now time.Time, s sources.Snapshot) string {
+	if s.FetchedAt.IsZero() {
+		return "-"
+	}
+	return Age(s.Age(now))
 }

@@ -131,10 +131,23 @@ func Data[T sources.Payload](l *List) T {
 }
 
 // Notice is the shown feed's health for the body (see Notice), dim when
-// the rows are stale, hasData when there is anything to draw.
+// the rows are stale, hasData when there is anything to draw. A pane no
+// source feeds says so, and what turns it on.
 func (l *List) Notice() (notice []string, dim, hasData bool) {
 	s, ok := l.Feeds.Current()
+	if how, off := l.unconfigured(); off && !ok {
+		msg := "not configured"
+		if how != "" {
+			msg += ": " + how
+		}
+		return []string{l.Env.Theme.Paints.Muted.Render(msg)}, false, false
+	}
 	return Notice(l.Env, s, ok, l.Meta.Noun)
+}
+
+func (l *List) unconfigured() (how string, off bool) {
+	how, off = l.Env.Unconfigured[l.Meta.Kind]
+	return how, off
 }
 
 // SetSize is the block's size, border included.
@@ -238,6 +251,9 @@ func (l *List) Selected() int {
 // feed's age ("3 Postgres · pg main 2s").
 func (l *List) FrameTitle() string {
 	s, ok := l.Feeds.Current()
+	if _, off := l.unconfigured(); off && !ok {
+		return l.label() // nothing to be fresh or late: the body says why
+	}
 	return l.label() + " · " + FeedTitle(l.Env, s, ok)
 }
 
@@ -305,8 +321,6 @@ func (l *List) ContentHeight() int {
 	if l.Prompt.Editing() || l.Filter != "" {
 		n++
 	}
-	if s, ok := l.Feeds.Current(); !ok || s.Err != nil || s.Stale {
-		n++
-	}
-	return n
+	notice, _, _ := l.Notice()
+	return n + len(notice)
 }

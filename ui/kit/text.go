@@ -240,3 +240,21 @@ func Blank(w, h int) []string {
 func ContainsFold(hay, needle string) bool {
 	return strings.Contains(strings.ToLower(hay), needle)
 }
+
+// CutMiddle fits s in w cells by cutting out its middle, so both ends stay:
+// names that differ only at the end (nudgecampaign-api,
+// nudgecampaign-worker) stay apart, where Fit would leave their common
+// start. The end gets the odd cell. s is returned as it is when it fits;
+// it must hold no escape sequences.
+func CutMiddle(s string, w int, ell string) string {
+	sw := Width(s)
+	if sw <= w {
+		return s
+	}
+	keep := w - Width(ell)
+	if keep < 2 {
+		return Fit(s, w, ell)
+	}
+	head := keep / 2
+	return ansi.Truncate(s, head, "") + ell + ansi.TruncateLeft(s, sw-(keep-head), "")
+}

@@ -70,3 +70,27 @@ func FuzzFit(f *testing.F) {
 		}
 	})
 }
+
+// TestCutMiddle: the ends stay, the result is exactly w cells, and text
+// that fits is left alone.
+func TestCutMiddle(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		w    int
+		want string
+	}{
+		{"nudgecampaign-worker", 20, "nudgecampaign-worker"},
+		{"nudgecampaign-worker", 12, "nudge…worker"},
+		{"nudgecampaign-api", 10, "nudg…n-api"},
+		{"日本語のなまえ", 9, "日本…まえ"},
+		{"abcdef", 2, "a…"},
+	} {
+		got := CutMiddle(c.s, c.w, "…")
+		if got != c.want {
+			t.Errorf("CutMiddle(%q, %d) = %q, want %q", c.s, c.w, got, c.want)
+		}
+		if ansi.StringWidth(got) > c.w {
+			t.Errorf("CutMiddle(%q, %d) is %d cells", c.s, c.w, ansi.StringWidth(got))
+		}
+	}
+}

@@ -135,6 +135,16 @@ func Rollouts() *sources.RolloutSet {
 	}, Denied: map[string]sources.Denied{}}
 }
 
+// DemoRollouts is Rollouts under the demo's names (sources/demo/kube.go),
+// which share "nudgecampaign-" and are too long for a narrow pane.
+func DemoRollouts() *sources.RolloutSet {
+	set := Rollouts()
+	for i, n := range []string{"nudgecampaign-api", "nudgecampaign-worker", "nudgecampaign-web"} {
+		set.Deployments[i].Name = n
+	}
+	return set
+}
+
 // Snap is a snapshot of p from src, fetched age before T0.
 func Snap(src string, kind sources.Kind, p sources.Payload, age time.Duration) sources.Snapshot {
 	return sources.Snapshot{Source: src, Kind: kind, Data: p, FetchedAt: T0.Add(-age), Seq: 1}

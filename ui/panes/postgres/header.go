@@ -24,10 +24,8 @@ func (p *Pane) headerLines() int {
 	if v := p.view(); v != nil && v.act != nil && !v.act.CanSeeAll {
 		n++
 	}
-	if v := p.view(); v != nil && (v.snap.Err != nil || v.snap.Stale) {
-		n++
-	}
-	return n
+	notice, _, _ := p.Notice() // the error or stale line over the rows
+	return n + len(notice)
 }
 
 // holdersLine lists the top three applications, users and databases by

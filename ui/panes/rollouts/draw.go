@@ -35,13 +35,16 @@ func (p *Pane) Draw(focused bool) []string {
 		// before it cuts the deployment name: READY already says whether
 		// the pods are there.
 		counts := inner >= 76
-		nameW := min(40, max(14, inner-56))
-		if !counts {
-			nameW = max(14, inner-45)
-		}
+		nameW, drop := p.nameColumn(inner, counts)
 		nameHdr := "DEPLOYMENT"
 		if p.oneNS != "" {
 			nameHdr += " (" + p.oneNS + ")"
+		}
+		if drop != "" { // the column title says what every row leaves out
+			nameHdr = p.oneNS + "/" + drop + ell
+			if kit.Width(nameHdr) > nameW {
+				nameHdr = kit.CutMiddle(drop+ell, nameW, ell)
+			}
 		}
 		hdr := kit.Fit(nameHdr, nameW, ell) + " " + kit.FitRight("READY", 7, ell)
 		if counts {
@@ -50,7 +53,7 @@ func (p *Pane) Draw(focused bool) []string {
 		body = append(body, th.Paints.Muted.Render(hdr+"  "+kit.Fit("STATE", 11, ell)+kit.FitRight("REV", 5, ell)+"  DEPLOYED"))
 		from, to := p.Window(len(p.index), p.H-2-len(body))
 		for i := from; i < to; i++ {
-			body = append(body, p.row(&set.Deployments[p.index[i]], nameW, counts, inner, focused && i == p.Cursor.Pos, dim))
+			body = append(body, p.row(&set.Deployments[p.index[i]], nameW, drop, counts, inner, focused && i == p.Cursor.Pos, dim))
 		}
 		if len(p.index) == 0 {
 			body = append(body, th.Paints.Muted.Render("no deployments"))
@@ -60,14 +63,14 @@ func (p *Pane) Draw(focused bool) []string {
 	return kit.Frame(th, title, footer, focused, p.W, p.H, body)
 }
 
-func (p *Pane) row(d *sources.Deployment, nameW int, counts bool, w int, selected, dim bool) string {
+func (p *Pane) row(d *sources.Deployment, nameW int, drop string, counts bool, w int, selected, dim bool) string {
 	th := p.Env.Theme
 	ell := th.Ellipsis
 	state := string(d.State)
 	if d.Paused {
 		state = string(sources.RolloutPaused)
 	}
-	line := kit.Fit(p.label(d, nameW), nameW, ell) + " " + kit.FitRight(fmt.Sprintf("%d/%d", d.Ready, d.Replicas), 7, ell)
+	line := kit.Fit(p.label(d, nameW, drop, ell), nameW, ell) + " " + kit.FitRight(fmt.Sprintf("%d/%d", d.Ready, d.Replicas), 7, ell)
 	if counts {
 		line += kit.FitRight(strconv.Itoa(int(d.Updated)), 5, ell) + kit.FitRight(strconv.Itoa(int(d.Available)), 6, ell)
 	}

@@ -37,6 +37,14 @@ type Pane struct {
 	// oneNS is the namespace every deployment is in ("" when several):
 	// then rows show bare names and the header names the namespace once.
 	oneNS string
+	// prefix is the start every name shares, up to a word boundary
+	// ("nudgecampaign-"), when there is one namespace; a pane too narrow
+	// for the names drops it from the rows and says it once in the column
+	// title. Made over the whole set, so rows keep their shape while a
+	// filter is typed. widest and widestRest are the widest row labels in
+	// full and without the prefix (an ellipsis in its place).
+	prefix             string
+	widest, widestRest int
 }
 
 // New builds the pane in its slot.
@@ -84,6 +92,7 @@ func (p *Pane) Rebuild() {
 			break
 		}
 	}
+	p.measure(set)
 	f := strings.ToLower(p.Filter)
 	for i, d := range set.Deployments {
 		if f == "" || kit.ContainsFold(d.Key()+" "+string(d.State)+" "+strings.Join(d.Images, " "), f) {
@@ -93,22 +102,95 @@ func (p *Pane) Rebuild() {
 	p.Cursor.Clamp(len(p.index), p.Visible())
 }
 
-// label is the deployment's name for a row w cells wide: the bare name when
-// the header already names the only namespace, else namespace/name with the
-// namespace shortened first, since the name is what the operator looks for.
-func (p *Pane) label(d *sources.Deployment, w int) string {
+// measure finds the shared prefix and the widest labels (see Pane.prefix).
+func (p *Pane) measure(set *sources.RolloutSet) {
+	p.prefix, p.widest, p.widestRest = "", 0, 0
+	if p.oneNS == "" {
+		for i := range set.Deployments {
+			p.widest = max(p.widest, kit.Width(set.Deployments[i].Key()))
+		}
+		return
+	}
+	names := make([]string, len(set.Deployments))
+	for i := range set.Deployments {
+		names[i] = set.Deployments[i].Name
+		p.widest = max(p.widest, kit.Width(names[i]))
+	}
+	p.prefix = sharedPrefix(names)
+	ell := kit.Width(p.Env.Theme.Ellipsis)
+	for _, n := range names {
+		p.widestRest = max(p.widestRest, ell+kit.Width(n)-kit.Width(p.prefix))
+	}
+}
+
+// sharedPrefix is the start all names share, cut back to its last word
+// separator (- . _) so the rest of each name is whole words, and only when
+// every name keeps something after it and there are two names or more.
+func sharedPrefix(names []string) string {
+	if len(names) < 2 {
+		return ""
+	}
+	pre := names[0]
+	for _, n := range names[1:] {
+		i := 0
+		for i < len(pre) && i < len(n) && pre[i] == n[i] {
+			i++
+		}
+		pre = pre[:i]
+	}
+	pre = pre[:strings.LastIndexAny(pre, "-._")+1]
+	for _, n := range names {
+		if len(n) == len(pre) {
+			return ""
+		}
+	}
+	return pre
+}
+
+// nameColumn is the deployment column's width for rows inner cells wide,
+// and the prefix the rows drop ("" for none). The column takes what the
+// names need, between its share of the row and what leaves DEPLOYED eight
+// cells; names that still do not fit drop the prefix they all share, and
+// what remains too long is cut in the middle (label), so each row keeps
+// what tells it apart.
+func (p *Pane) nameColumn(inner int, counts bool) (w int, drop string) {
+	fixed := 1 + 7 + 2 + 11 + 5 + 2 // READY, STATE, REV and the gaps
+	base := max(14, inner-fixed-17)
+	if counts {
+		fixed += 5 + 6 // UPD, AVAIL
+		base = min(40, max(14, inner-fixed-17))
+	}
+	room := max(base, inner-fixed-len("DEPLOYED"))
+	need := p.widest
+	if need > room && p.prefix != "" {
+		drop = p.prefix
+		need = max(p.widestRest, kit.Width(p.prefix+p.Env.Theme.Ellipsis))
+	}
+	return max(base, min(need, room)), drop
+}
+
+// label is the deployment's name for a row w cells wide: the bare name
+// (less the dropped prefix, an ellipsis in its place) when the header
+// already names the only namespace, else namespace/name with the namespace
+// shortened first, since the name is what the operator looks for. A name
+// still too long is cut in the middle: its end is what differs.
+func (p *Pane) label(d *sources.Deployment, w int, drop, ell string) string {
 	if p.oneNS != "" {
-		return d.Name
+		name := d.Name
+		if drop != "" {
+			name = ell + strings.TrimPrefix(name, drop)
+		}
+		return kit.CutMiddle(name, w, ell)
 	}
 	key := d.Key()
-	if len(key) <= w {
+	if kit.Width(key) <= w {
 		return key
 	}
-	keep := w - len(d.Name) - 2 // room for "…/"
+	keep := w - kit.Width(d.Name) - kit.Width(ell) - 1 // room for "…/"
 	if keep < 1 {
-		return d.Name
+		return kit.CutMiddle(d.Name, w, ell)
 	}
-	return d.Namespace[:keep] + "…/" + d.Name
+	return d.Namespace[:keep] + ell + "/" + d.Name
 }
 
 func (p *Pane) selected() *sources.Deployment {

@@ -187,19 +187,21 @@ func (p *Pane) detailLines(x *sources.SLOStatus, w int) []string {
 		out = append(out, kit.Wrap(x.Description, w)...)
 	}
 	out = append(out,
-		fmt.Sprintf("objective %s over %s   SLI %s", kit.Pct(x.Objective, 3), kit.Age(x.Window), kit.Pct(x.SLI, 4)),
+		fmt.Sprintf("objective %s over %s   SLI %s", kit.Pct(x.Objective, 3), sources.FormatDuration(x.Window), kit.Pct(x.SLI, 4)),
 		fmt.Sprintf("error budget left %s (%s at 1x burn)", kit.Pct(x.BudgetLeft, 1), kit.BudgetTime(x.BudgetLeftTime)),
 		"reason: "+x.Reason,
 	)
+	// Windows are written as the columns and the config write them: 1d,
+	// not kit.Age's 24h.
 	var burns []string
 	for _, bw := range sources.BurnWindows {
-		burns = append(burns, kit.Age(bw)+" "+sources.FormatBurn(x.BurnRate(bw)))
+		burns = append(burns, sources.FormatDuration(bw)+" "+sources.FormatBurn(x.BurnRate(bw)))
 	}
 	out = append(out, "burn: "+strings.Join(burns, "  "))
 	if len(x.Spark) > 0 {
 		step := ""
 		if x.SparkStep > 0 {
-			step = fmt.Sprintf(" (one point per %s)", kit.Age(x.SparkStep))
+			step = fmt.Sprintf(" (one point per %s)", sources.FormatDuration(x.SparkStep))
 		}
 		out = append(out, "trend"+step+":", th.Paints.Accent.Render(kit.Sparkline(x.Spark, w, th.Spark)))
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,25 +11,6 @@ import (
 	"flightdeck/runbook"
 	"flightdeck/sources"
 )
-
-// clock is a fake clock the tests move by hand; the demo world, the
-// Executor and the run all read it.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // driver plays the UI's part: it polls the sources, feeds the run, sends
 // action requests through a real Executor (plan, confirm with the plan's

@@ -2,12 +2,12 @@ package runbook_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"flightdeck/ops"
+	"flightdeck/ops/opstest"
 	"flightdeck/runbook"
 	"flightdeck/sources"
 )
@@ -30,12 +30,7 @@ type driver struct {
 
 func newDriver(t *testing.T, now func() time.Time, tick func(), srcs []sources.Source, caps ops.Capabilities, pol ops.Policy) *driver {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	j, err := ops.OpenJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = j.Close() })
+	j, path := opstest.Journal(t)
 	ex := ops.NewExecutor(ops.Config{Environment: "test", Policy: pol, Caps: caps, Journal: j,
 		Operator: "oncall@test", Now: now})
 	return &driver{t: t, now: now, tick: tick, srcs: srcs, exec: ex, journal: j, path: path, results: map[int]ops.Result{}}

@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"flightdeck/internal/redact"
+	"flightdeck/internal/yamlpos"
 	"flightdeck/sources"
 )
 
@@ -38,29 +39,13 @@ type Error struct {
 // Error is sanitized: field names and quoted values come from the file,
 // which is outside text like any other.
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		b.WriteString(":" + strconv.Itoa(e.Line))
-	}
-	b.WriteString(": ")
-	if e.Field != "" {
-		b.WriteString(e.Field + ": ")
-	}
-	b.WriteString(e.Msg)
-	return sources.Sanitize(b.String())
+	return sources.Sanitize(yamlpos.Format(e.File, e.Line, "", e.Field, e.Msg))
 }
 
 // Errors is every problem found, in file order.
 type Errors []*Error
 
-func (es Errors) Error() string {
-	parts := make([]string, len(es))
-	for i, e := range es {
-		parts[i] = e.Error()
-	}
-	return strings.Join(parts, "\n")
-}
+func (es Errors) Error() string { return yamlpos.Lines(es) }
 
 // Locate returns the config path: explicit, else $FLIGHTDECK_CONFIG, else
 // $XDG_CONFIG_HOME/flightdeck/config.yaml (~/.config/...). It returns
@@ -232,16 +217,8 @@ func keyAtLine(data []byte, target int) string {
 }
 
 func syntaxError(name string, err error) error {
-	msg := err.Error()
-	line := 0
-	// yaml.v3: "yaml: line 7: mapping values are not allowed in this context"
-	if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
-		if i := strings.IndexByte(rest, ':'); i > 0 {
-			line, _ = strconv.Atoi(rest[:i])
-			msg = strings.TrimSpace(rest[i+1:])
-		}
-	}
-	return &Error{File: name, Line: line, Msg: "YAML syntax: " + msg}
+	line, msg := yamlpos.Syntax(err)
+	return &Error{File: name, Line: line, Msg: msg}
 }
 
 // decodeError turns yaml.v3's type errors ("line 4: cannot unmarshal !!str
@@ -253,13 +230,7 @@ func decodeError(name string, err error, lines map[string]int) error {
 	}
 	var out Errors
 	for _, m := range te.Errors {
-		line := 0
-		if rest, ok := strings.CutPrefix(m, "line "); ok {
-			if i := strings.IndexByte(rest, ':'); i > 0 {
-				line, _ = strconv.Atoi(rest[:i])
-				m = strings.TrimSpace(rest[i+1:])
-			}
-		}
+		line, m := yamlpos.TypeErrorLine(m)
 		out = append(out, &Error{File: name, Line: line, Field: fieldAtLine(lines, line), Msg: m})
 	}
 	return out
@@ -290,7 +261,7 @@ func walk(file string, n *yaml.Node, t reflect.Type, path string, lines map[stri
 			fields := yamlFields(t)
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				k, v := n.Content[i], n.Content[i+1]
-				p := join(path, k.Value)
+				p := yamlpos.Join(path, k.Value)
 				lines[p] = k.Line
 				ft, ok := fields[k.Value]
 				if !ok {
@@ -303,7 +274,7 @@ func walk(file string, n *yaml.Node, t reflect.Type, path string, lines map[stri
 		case reflect.Map:
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				k, v := n.Content[i], n.Content[i+1]
-				p := join(path, k.Value)
+				p := yamlpos.Join(path, k.Value)
 				lines[p] = k.Line
 				errs = append(errs, walk(file, v, t.Elem(), p, lines)...)
 			}
@@ -348,13 +319,6 @@ func kindName(t reflect.Type) string {
 	}
 }
 
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
 // yamlFields maps yaml keys to field types, flattening ",inline" structs.
 func yamlFields(t reflect.Type) map[string]reflect.Type {
 	out := map[string]reflect.Type{}
@@ -388,37 +352,7 @@ func suggest(key string, fields map[string]reflect.Type) string {
 	for k := range fields {
 		names = append(names, k)
 	}
-	sort.Strings(names)
-	best, bestD := "", 3
-	for _, k := range names {
-		if d := editDistance(key, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if best != "" {
-		return fmt.Sprintf(" (did you mean %q?)", best)
-	}
-	return " (known keys: " + strings.Join(names, ", ") + ")"
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return yamlpos.Suggest(key, names, "known keys: ")
 }
 
 // sanitize cleans, once, at load, the text of the file that reaches the

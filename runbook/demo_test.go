@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"flightdeck/ops"
+	"flightdeck/ops/opstest"
 	"flightdeck/runbook"
 	"flightdeck/sources"
 	"flightdeck/sources/demo"
@@ -19,7 +20,7 @@ import (
 // hundred polls.
 func demoDriver(t *testing.T) (*driver, *demo.World) {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 3, 14, 3, 7, 0, 0, time.UTC)}
+	c := opstest.NewClock(time.Date(2026, 3, 14, 3, 7, 0, 0, time.UTC))
 	w := demo.NewWorld(demo.Options{Now: c.Now, Seed: 7, Speed: 20})
 	caps := ops.Capabilities{w.Postgres().Name(): w.Postgres(), w.Rollouts().Name(): w.Rollouts(), w.Alerts().Name(): w.Alerts()}
 	d := newDriver(t, c.Now, func() { c.Advance(100 * time.Millisecond) }, w.Sources(), caps, ops.DefaultPolicy())

@@ -2,35 +2,15 @@ package runbook_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"flightdeck/ops"
+	"flightdeck/ops/opstest"
 	"flightdeck/runbook"
 	"flightdeck/sources"
 )
-
-// clock is a fake clock the tests move by hand; the demo world, the
-// Executor and the run all read it.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // driver plays the UI's part: it polls the sources, feeds the run, sends
 // action requests through a real Executor (plan, confirm with the plan's
@@ -50,12 +30,7 @@ type driver struct {
 
 func newDriver(t *testing.T, now func() time.Time, tick func(), srcs []sources.Source, caps ops.Capabilities, pol ops.Policy) *driver {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	j, err := ops.OpenJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = j.Close() })
+	j, path := opstest.Journal(t)
 	ex := ops.NewExecutor(ops.Config{Environment: "test", Policy: pol, Caps: caps, Journal: j,
 		Operator: "oncall@test", Now: now})
 	return &driver{t: t, now: now, tick: tick, srcs: srcs, exec: ex, journal: j, path: path, results: map[int]ops.Result{}}

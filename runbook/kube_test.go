@@ -9,14 +9,13 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/retry"
 
+	"flightdeck/internal/kubefixture"
 	"flightdeck/internal/testsrv"
 	"flightdeck/ops"
 	"flightdeck/runbook"
@@ -25,25 +24,6 @@ import (
 )
 
 const ns = "production"
-
-func deployment(name, image string) *appsv1.Deployment {
-	labels := map[string]string{"app": name}
-	replicas := int32(3)
-	one, zero := intstr.FromInt32(1), intstr.FromInt32(0)
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{"kubernetes.io/change-cause": "deploy v5.0.0"}},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType,
-				RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: &one, MaxUnavailable: &zero}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: image}}},
-			},
-		},
-	}
-}
 
 // kubelet stands in for the kubelet the test control plane lacks: it marks
 // every pod Running and Ready a little after it is created, so rolling
@@ -102,7 +82,7 @@ func TestKubeRollbackStep(t *testing.T) {
 	}
 	go kubelet(ctx, cs)
 	for _, name := range []string{"nudgecampaign-api", "twin-api"} {
-		if _, err := cs.AppsV1().Deployments(ns).Create(ctx, deployment(name, "nudgecampaign/api:v5.0.0"), metav1.CreateOptions{}); err != nil {
+		if _, err := cs.AppsV1().Deployments(ns).Create(ctx, kubefixture.Deployment(name, "nudgecampaign/api:v5.0.0", "deploy v5.0.0"), metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		waitComplete(t, cs, name, "1")

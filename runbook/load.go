@@ -17,6 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"flightdeck/internal/yamlpos"
 	"flightdeck/ops"
 	"flightdeck/sources"
 )
@@ -178,15 +179,8 @@ func appendErr(errs Errors, err error) Errors {
 }
 
 func syntaxError(name string, err error) error {
-	msg := err.Error()
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "yaml: line "); ok {
-		if i := strings.IndexByte(rest, ':'); i > 0 {
-			line, _ = strconv.Atoi(rest[:i])
-			msg = strings.TrimSpace(rest[i+1:])
-		}
-	}
-	return &Error{File: name, Line: line, Msg: "YAML syntax: " + msg}
+	line, msg := yamlpos.Syntax(err)
+	return &Error{File: name, Line: line, Msg: msg}
 }
 
 func expandHome(p string) string {
@@ -234,23 +228,16 @@ func (p *fileParser) mapping(n *yaml.Node, field string, known []string) map[str
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if _, dup := out[k.Value]; dup {
-			p.errAt(k, join(field, k.Value), "set twice")
+			p.errAt(k, yamlpos.Join(field, k.Value), "set twice")
 			continue
 		}
 		if known != nil && !slices.Contains(known, k.Value) {
-			p.errAt(k, join(field, k.Value), "unknown key%s", suggest(k.Value, known))
+			p.errAt(k, yamlpos.Join(field, k.Value), "unknown key%s", suggest(k.Value, known))
 			continue
 		}
 		out[k.Value] = entry{k, v}
 	}
 	return out
-}
-
-func join(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "." + b
 }
 
 func (p *fileParser) str(e entry, field string) string {

@@ -28,21 +28,11 @@ type session struct {
 
 func openSession(t *testing.T, dsn, app string) *session {
 	t.Helper()
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.RuntimeParams["application_name"] = app
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		t.Fatalf("connect %s: %v", app, err)
-	}
+	conn := testsrv.Connect(t, dsn, app)
 	s := &session{conn: conn, pid: int32(conn.PgConn().PID())}
+	// Runs before Connect's close: a pgx connection is not safe for
+	// concurrent use, so end the statement and wait for it first.
 	t.Cleanup(func() {
-		// A pgx connection is not safe for concurrent use: end the
-		// statement and wait for it before closing.
 		if s.done != nil {
 			s.cancel()
 			select {
@@ -50,9 +40,6 @@ func openSession(t *testing.T, dsn, app string) *session {
 			case <-time.After(10 * time.Second):
 			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = conn.Close(ctx)
 	})
 	return s
 }

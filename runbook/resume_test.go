@@ -1,27 +1,15 @@
 package runbook
 
 import (
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"flightdeck/ops"
+	"flightdeck/ops/opstest"
 	"flightdeck/sources"
 )
-
-// journal is a real audit journal in a temp dir.
-func journal(t *testing.T) (*ops.Journal, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	j, err := ops.OpenJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = j.Close() })
-	return j, path
-}
 
 // stable is what a resumed run must have kept of each step.
 func stable(vs []StepView) []StepView {
@@ -43,7 +31,7 @@ func stable(vs []StepView) []StepView {
 }
 
 func TestResume(t *testing.T) {
-	j, path := journal(t)
+	j, path := opstest.Journal(t)
 	write := func(recs []ops.Record) {
 		t.Helper()
 		if err := Write(j, recs); err != nil {

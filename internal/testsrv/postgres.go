@@ -52,6 +52,31 @@ func (p *Postgres) SuperuserDSN() string { return p.DSN(p.Superuser, "postgres")
 // Addr is host:port.
 func (p *Postgres) Addr() string { return p.Host + ":" + strconv.Itoa(p.Port) }
 
+// Connect opens a connection to dsn as application app (what
+// pg_stat_activity shows of it), failing t when it cannot, and closes it
+// when t ends. A cleanup the caller registers afterwards runs before the
+// close: one that ends a statement still running on the connection.
+func Connect(t testing.TB, dsn, app string) *pgx.Conn {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RuntimeParams["application_name"] = app
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatalf("connect %s: %v", app, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = conn.Close(ctx)
+	})
+	return conn
+}
+
 // Exec runs SQL statements as the superuser on database postgres, failing t
 // on error.
 func (p *Postgres) Exec(t testing.TB, sqls ...string) {

@@ -362,24 +362,11 @@ func (s *Source) describeCluster(ctx context.Context, c *regionClients, region, 
 // or maxWait passes; meant for a tea.Cmd that shows an action's effect. The
 // error says what was last seen ("api: 2 of 4 running, 2 deployments").
 func (s *Source) WaitServicesStable(ctx context.Context, region, cluster string, services []string, maxWait time.Duration) error {
-	if maxWait <= 0 {
-		return &Error{Op: "wait", Region: region, Message: "a wait needs a positive maximum"}
-	}
-	// Everything, credentials included, fits in maxWait.
-	ctx, cancel := context.WithTimeout(ctx, maxWait+time.Second)
+	ctx, cancel, c, err := s.beginWait(ctx, region, maxWait, func(r Region) error { return ecsTarget(r, cluster) })
 	defer cancel()
-	r, err := s.region(region)
-	if err != nil {
-		return &Error{Op: "aws", Message: err.Error()}
-	}
-	if err := ecsTarget(r, cluster); err != nil {
-		return err
-	}
-	cfg, _, err := s.ready(ctx)
 	if err != nil {
 		return err
 	}
-	c := s.clientsFor(cfg, region)
 	var last *ecs.DescribeServicesOutput
 	w := ecs.NewServicesStableWaiter(c.ecs, func(o *ecs.ServicesStableWaiterOptions) {
 		o.MinDelay, o.MaxDelay = s.poll, max(s.poll, 15*time.Second)
@@ -410,81 +397,103 @@ func (s *Source) WaitServicesStable(ctx context.Context, region, cluster string,
 	return e
 }
 
-// WaitDBInstanceAvailable blocks until the instance is available again (the
-// SDK's DBInstanceAvailable waiter), or maxWait passes. Right after a
-// reboot or promotion RDS may still say "available" for a few seconds, so
-// "available" only counts once another status was seen or settle has
-// passed.
-func (s *Source) WaitDBInstanceAvailable(ctx context.Context, region, id string, settle, maxWait time.Duration) error {
+// beginWait prepares a waiter in a configured region: a positive maximum,
+// the region (and what vet, when not nil, asks of it), credentials and the
+// region's clients. The context it returns bounds everything, credentials
+// included, to maxWait (and a second for the last answer); cancel is never
+// nil.
+func (s *Source) beginWait(ctx context.Context, region string, maxWait time.Duration, vet func(Region) error) (context.Context, context.CancelFunc, *regionClients, error) {
 	if maxWait <= 0 {
-		return &Error{Op: "wait", Region: region, Message: "a wait needs a positive maximum"}
+		return ctx, func() {}, nil, &Error{Op: "wait", Region: region, Message: "a wait needs a positive maximum"}
 	}
-	// Everything, credentials included, fits in maxWait.
 	ctx, cancel := context.WithTimeout(ctx, maxWait+time.Second)
-	defer cancel()
-	if _, err := s.region(region); err != nil {
-		return &Error{Op: "aws", Message: err.Error()}
+	r, err := s.region(region)
+	if err != nil {
+		return ctx, cancel, nil, &Error{Op: "aws", Message: err.Error()}
+	}
+	if vet != nil {
+		if err := vet(r); err != nil {
+			return ctx, cancel, nil, err
+		}
 	}
 	cfg, _, err := s.ready(ctx)
 	if err != nil {
+		return ctx, cancel, nil, err
+	}
+	return ctx, cancel, s.clientsFor(cfg, region), nil
+}
+
+// availability follows the status an RDS waiter sees. Right after a
+// reboot or promotion RDS may still say "available" for a few seconds, so
+// "available" only counts once another status was seen or settle has
+// passed.
+type availability struct {
+	start   time.Time
+	settle  time.Duration
+	changed bool
+	last    string // the status seen last, for the error
+}
+
+func newAvailability(settle time.Duration) *availability {
+	return &availability{start: time.Now(), settle: settle}
+}
+
+// tooEarly records status and reports whether an "available" must not be
+// believed yet (the waiter should poll again).
+func (a *availability) tooEarly(status string) bool {
+	a.last = status
+	if status != "available" {
+		a.changed = true
+		return false
+	}
+	return !a.changed && time.Since(a.start) < a.settle
+}
+
+// WaitDBInstanceAvailable blocks until the instance is available again (the
+// SDK's DBInstanceAvailable waiter), or maxWait passes; see availability
+// for what settle is.
+func (s *Source) WaitDBInstanceAvailable(ctx context.Context, region, id string, settle, maxWait time.Duration) error {
+	ctx, cancel, c, err := s.beginWait(ctx, region, maxWait, nil)
+	defer cancel()
+	if err != nil {
 		return err
 	}
-	c := s.clientsFor(cfg, region)
-	start, changed, last := time.Now(), false, ""
+	seen := newAvailability(settle)
 	w := rds.NewDBInstanceAvailableWaiter(c.rds, func(o *rds.DBInstanceAvailableWaiterOptions) {
 		o.MinDelay, o.MaxDelay = s.poll, max(s.poll, 30*time.Second)
 		def := o.Retryable
 		o.Retryable = func(ctx context.Context, in *rds.DescribeDBInstancesInput, out *rds.DescribeDBInstancesOutput, err error) (bool, error) {
-			if err == nil && len(out.DBInstances) > 0 {
-				last = aws.ToString(out.DBInstances[0].DBInstanceStatus)
-				if last != "available" {
-					changed = true
-				} else if !changed && time.Since(start) < settle {
-					return true, nil
-				}
+			if err == nil && len(out.DBInstances) > 0 && seen.tooEarly(aws.ToString(out.DBInstances[0].DBInstanceStatus)) {
+				return true, nil
 			}
 			return def(ctx, in, out, err)
 		}
 	})
 	err = w.Wait(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)}, maxWait)
-	return s.waitError(ctx, "wait for "+id+" available", region, err, maxWait, last)
+	return s.waitError(ctx, "wait for "+id+" available", region, err, maxWait, seen.last)
 }
 
 // WaitDBClusterAvailable is WaitDBInstanceAvailable for an Aurora cluster
 // (after a failover).
 func (s *Source) WaitDBClusterAvailable(ctx context.Context, region, id string, settle, maxWait time.Duration) error {
-	if maxWait <= 0 {
-		return &Error{Op: "wait", Region: region, Message: "a wait needs a positive maximum"}
-	}
-	// Everything, credentials included, fits in maxWait.
-	ctx, cancel := context.WithTimeout(ctx, maxWait+time.Second)
+	ctx, cancel, c, err := s.beginWait(ctx, region, maxWait, nil)
 	defer cancel()
-	if _, err := s.region(region); err != nil {
-		return &Error{Op: "aws", Message: err.Error()}
-	}
-	cfg, _, err := s.ready(ctx)
 	if err != nil {
 		return err
 	}
-	c := s.clientsFor(cfg, region)
-	start, changed, last := time.Now(), false, ""
+	seen := newAvailability(settle)
 	w := rds.NewDBClusterAvailableWaiter(c.rds, func(o *rds.DBClusterAvailableWaiterOptions) {
 		o.MinDelay, o.MaxDelay = s.poll, max(s.poll, 30*time.Second)
 		def := o.Retryable
 		o.Retryable = func(ctx context.Context, in *rds.DescribeDBClustersInput, out *rds.DescribeDBClustersOutput, err error) (bool, error) {
-			if err == nil && len(out.DBClusters) > 0 {
-				last = aws.ToString(out.DBClusters[0].Status)
-				if last != "available" {
-					changed = true
-				} else if !changed && time.Since(start) < settle {
-					return true, nil
-				}
+			if err == nil && len(out.DBClusters) > 0 && seen.tooEarly(aws.ToString(out.DBClusters[0].Status)) {
+				return true, nil
 			}
 			return def(ctx, in, out, err)
 		}
 	})
 	err = w.Wait(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(id)}, maxWait)
-	return s.waitError(ctx, "wait for cluster "+id+" available", region, err, maxWait, last)
+	return s.waitError(ctx, "wait for cluster "+id+" available", region, err, maxWait, seen.last)
 }
 
 func (s *Source) waitError(ctx context.Context, op, region string, err error, maxWait time.Duration, last string) error {

@@ -127,7 +127,7 @@ func (s *Source) classify(ctx context.Context, op, region string, err error) err
 		e.Message = "cancelled"
 	case errors.As(err, &respErr) && respErr.HTTPStatusCode() == 403:
 		e.Kind = sources.ErrAccessDenied
-		e.Message = "access denied (HTTP 403): " + oneLine(innermost(err).Error())
+		e.Message = "access denied (HTTP 403): " + oneLine(sources.RootCause(err).Error())
 	case errors.Is(err, errTooLarge):
 		e.Message = errTooLarge.Error()
 	default:
@@ -181,32 +181,9 @@ func transportText(err error) string {
 		}
 		return "DNS: " + sources.Sanitize(dnsErr.Err)
 	case errors.As(err, &opErr):
-		return "endpoint unreachable: " + oneLine(innermost(opErr).Error())
+		return "endpoint unreachable: " + oneLine(sources.RootCause(opErr).Error())
 	}
-	return oneLine(innermost(err).Error())
-}
-
-// innermost follows Unwrap chains to the root cause: the SDK's operation
-// errors repeat the operation and request id around it.
-func innermost(err error) error {
-	for {
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			next := u.Unwrap()
-			if next == nil {
-				return err
-			}
-			err = next
-		case interface{ Unwrap() []error }:
-			errs := u.Unwrap()
-			if len(errs) == 0 {
-				return err
-			}
-			err = errs[len(errs)-1]
-		default:
-			return err
-		}
-	}
+	return oneLine(sources.RootCause(err).Error())
 }
 
 // oneLine sanitizes text from AWS and bounds it: an error message is shown
@@ -234,7 +211,7 @@ func (s *Source) credentialsError(err error) error {
 // innermostUseful is the root cause unless that is a bare "EOF"-like word,
 // in which case one level up says more.
 func innermostUseful(err error) error {
-	in := innermost(err)
+	in := sources.RootCause(err)
 	if len(in.Error()) < 12 {
 		return err
 	}

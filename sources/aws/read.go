@@ -294,15 +294,13 @@ func convertInstance(region string, in rdstypes.DBInstance, clusters []sources.R
 		}
 	}
 	if src := aws.ToString(in.ReadReplicaSourceDBInstanceIdentifier); src != "" {
-		ref := sources.ParseRDSRef(src, region)
-		out.ReplicaOf = sources.RDSRef{Region: san(ref.Region), ID: san(ref.ID)}
+		out.ReplicaOf = rdsRef(src, region)
 	}
 	for i, r := range in.ReadReplicaDBInstanceIdentifiers {
 		if i == sources.MaxRDSInstances {
 			break
 		}
-		ref := sources.ParseRDSRef(r, region)
-		out.Replicas = append(out.Replicas, sources.RDSRef{Region: san(ref.Region), ID: san(ref.ID)})
+		out.Replicas = append(out.Replicas, rdsRef(r, region))
 	}
 	for _, c := range clusters {
 		if c.ID == out.ClusterID {
@@ -311,6 +309,13 @@ func convertInstance(region string, in rdstypes.DBInstance, clusters []sources.R
 	}
 	out.MaxConnections = defaultMaxConnections(out.Engine, out.Class)
 	return out
+}
+
+// rdsRef reads an instance identifier or ARN that AWS gave about another
+// instance (a replica's source, a primary's replicas), sanitized.
+func rdsRef(s, home string) sources.RDSRef {
+	ref := sources.ParseRDSRef(s, home)
+	return sources.RDSRef{Region: san(ref.Region), ID: san(ref.ID)}
 }
 
 func convertCluster(region string, c rdstypes.DBCluster) sources.RDSCluster {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"flightdeck/ops/opstest"
 	"flightdeck/sources"
 )
 
@@ -247,7 +248,7 @@ func TestAWSRebootDeploymentsRollback(t *testing.T) {
 }
 
 func TestAWSWaitersFollowTheClock(t *testing.T) {
-	c := &clock{t: epoch}
+	c := opstest.NewClock(epoch)
 	w := NewWorld(Options{Now: c.Now, Seed: 42, Speed: 1})
 	a := w.AWS()
 	if err := a.SetDesiredCount(ctx, awsDR, drECS, "api", 2); err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"flightdeck/ops/opstest"
 	"flightdeck/sources"
 )
 
@@ -768,7 +769,7 @@ func TestSanitized(t *testing.T) {
 }
 
 func TestSpeed(t *testing.T) {
-	c := &clock{t: epoch}
+	c := opstest.NewClock(epoch)
 	w := NewWorld(Options{Now: c.Now, Seed: 1, Speed: 10})
 	c.Advance(3500 * time.Millisecond) // 35 simulated seconds
 	api := findDep(t, kubeAt(t, w), "nudgecampaign-api")

@@ -2,44 +2,24 @@ package demo
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
+	"flightdeck/ops/opstest"
 	"flightdeck/sources"
 )
 
-// clock is a fake clock the tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 var epoch = time.Date(2026, 3, 14, 3, 7, 0, 0, time.UTC)
 
-func newTestWorld(t *testing.T) (*World, *clock) {
+func newTestWorld(t *testing.T) (*World, *opstest.Clock) {
 	t.Helper()
-	c := &clock{t: epoch}
+	c := opstest.NewClock(epoch)
 	return NewWorld(Options{Now: c.Now, Seed: 42}), c
 }
 
 // at moves the clock to s simulated seconds after the world began.
-func at(c *clock, s int) {
-	c.mu.Lock()
-	c.t = epoch.Add(time.Duration(s) * time.Second)
-	c.mu.Unlock()
+func at(c *opstest.Clock, s int) {
+	c.Set(epoch.Add(time.Duration(s) * time.Second))
 }
 
 func pgAt(t *testing.T, w *World) *sources.PGActivity {

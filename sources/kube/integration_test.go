@@ -17,11 +17,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/retry"
 
+	"flightdeck/internal/kubefixture"
 	"flightdeck/internal/testsrv"
 	"flightdeck/ops"
 	"flightdeck/sources"
@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 }
 
 const (
-	annChangeCause = "kubernetes.io/change-cause"
+	annChangeCause = kubefixture.ChangeCause
 	annRevision    = "deployment.kubernetes.io/revision"
 	annRestartedAt = "kubectl.kubernetes.io/restartedAt"
 )
@@ -86,31 +86,15 @@ func (e *env) source(t *testing.T, kubeconfig string, mod ...func(*kube.Options)
 
 // apiDeployment is the ops manual's nudgecampaign-api spec (k8s/production/deployment.yaml).
 func apiDeployment(name, image, cause string) *appsv1.Deployment {
-	labels := map[string]string{"app": name}
-	replicas := int32(3)
-	one, zero := intstr.FromInt32(1), intstr.FromInt32(0)
-	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{annChangeCause: cause}},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType,
-				RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: &one, MaxUnavailable: &zero}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name:  "api",
-					Image: image,
-					Ports: []corev1.ContainerPort{{ContainerPort: 3000}},
-					Env:   []corev1.EnvVar{{Name: "NODE_ENV", Value: "production"}},
-					Resources: corev1.ResourceRequirements{
-						Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi"), corev1.ResourceCPU: resource.MustParse("500m")},
-						Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("2Gi"), corev1.ResourceCPU: resource.MustParse("1000m")},
-					},
-				}}},
-			},
-		},
+	d := kubefixture.Deployment(name, image, cause)
+	c := &d.Spec.Template.Spec.Containers[0]
+	c.Ports = []corev1.ContainerPort{{ContainerPort: 3000}}
+	c.Env = []corev1.EnvVar{{Name: "NODE_ENV", Value: "production"}}
+	c.Resources = corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi"), corev1.ResourceCPU: resource.MustParse("500m")},
+		Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("2Gi"), corev1.ResourceCPU: resource.MustParse("1000m")},
 	}
+	return d
 }
 
 // create makes the deployment and waits for revision 1.

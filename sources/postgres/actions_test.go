@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,7 +11,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"flightdeck/internal/testsrv"
 	"flightdeck/ops"
+	"flightdeck/ops/opstest"
 	"flightdeck/sources"
 )
 
@@ -28,12 +29,7 @@ type execFixture struct {
 
 func newExecutor(t *testing.T, src *Source, policy ops.Policy, readOnly bool) execFixture {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	j, err := ops.OpenJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = j.Close() })
+	j, path := opstest.Journal(t)
 	return execFixture{
 		exec: ops.NewExecutor(ops.Config{
 			Environment: "test",
@@ -128,7 +124,7 @@ func idleInTx(t *testing.T, dsn string, n int) []*pgx.Conn {
 	t.Helper()
 	conns := make([]*pgx.Conn, n)
 	for i := range conns {
-		conns[i] = connect(t, dsn, fmt.Sprintf("leaky-%d", i))
+		conns[i] = testsrv.Connect(t, dsn, fmt.Sprintf("leaky-%d", i))
 		mustExec(t, conns[i], "BEGIN", "SELECT 1")
 	}
 	return conns
@@ -207,7 +203,7 @@ func TestBulkTerminatePolicy(t *testing.T) {
 func TestPIDReuseGuard(t *testing.T) {
 	pg := server(t)
 	db := newDB(t, pg)
-	sleeper := connect(t, pg.DSN(roleApp, db), "sleeper")
+	sleeper := testsrv.Connect(t, pg.DSN(roleApp, db), "sleeper")
 	done := background(t, sleeper, "SELECT pg_sleep(600)")
 	src := newSource(t, pg, roleMonitor, db)
 	act := waitFetch(t, src, "sleeper active", func(a *sources.PGActivity) (bool, string) {
@@ -261,7 +257,7 @@ func TestPIDReuseGuard(t *testing.T) {
 }
 
 func connectProbe(t *testing.T, pg interface{ DSN(string, string) string }, db string) *pgx.Conn {
-	return connect(t, pg.DSN(roleApp, db), "probe")
+	return testsrv.Connect(t, pg.DSN(roleApp, db), "probe")
 }
 
 // pollDone returns the outcome if the statement already finished.
@@ -440,7 +436,7 @@ func TestPrivileges(t *testing.T) {
 	})
 
 	t.Run("superuser backends need a superuser", func(t *testing.T) {
-		su := connect(t, pg.DSN(pg.Superuser, db), "dba")
+		su := testsrv.Connect(t, pg.DSN(pg.Superuser, db), "dba")
 		src := newSource(t, pg, roleMonitor, db)
 		b := findPID(fetch(t, src), pidOf(su))
 		matched, err := src.SignalBackend(context.Background(), b.PID, b.BackendStart, true)
@@ -460,7 +456,7 @@ func TestPrivileges(t *testing.T) {
 // trueStart reads backend_start as the superuser.
 func trueStart(t *testing.T, pg interface{ DSN(string, string) string }, db string, pid int32) time.Time {
 	t.Helper()
-	conn := connect(t, pg.DSN("postgres", db), "probe")
+	conn := testsrv.Connect(t, pg.DSN("postgres", db), "probe")
 	var ts time.Time
 	if err := conn.QueryRow(context.Background(), "SELECT backend_start FROM pg_stat_activity WHERE pid = $1", pid).Scan(&ts); err != nil {
 		t.Fatal(err)

@@ -72,7 +72,7 @@ func benchWorld(b *testing.B) (db string) {
 		for _, c := range conns[110:120] {
 			go func() { _, _ = c.Exec(ctx, "UPDATE t SET v = v + 1 WHERE id = 1") }()
 		}
-		probe := connect(b, pg.DSN(pg.Superuser, bench.db), "probe")
+		probe := testsrv.Connect(b, pg.DSN(pg.Superuser, bench.db), "probe")
 		waitFor(b, "the crowd to settle", func() (bool, string) {
 			var active, waiting int
 			err := probe.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state = 'active' AND wait_event = 'PgSleep'),
@@ -201,7 +201,7 @@ func BenchmarkPgActivityRefresh(b *testing.B) {
 		{"all-views", info, []string{activities, waiting, blocking}},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
-			conn := connect(b, pg.DSN(roleMonitor, db), "pg_activity")
+			conn := testsrv.Connect(b, pg.DSN(roleMonitor, db), "pg_activity")
 			stmts := append(append([]string{}, mode.info...), mode.views...)
 			ctx := context.Background()
 			run := func() int {

@@ -120,42 +120,19 @@ func describe(ctx context.Context, err error, limit time.Duration, e *Error) str
 	var unknownCA x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	if errors.As(err, &certErr) || errors.As(err, &unknownCA) || errors.As(err, &hostErr) {
-		return "TLS: " + sources.Sanitize(innermost(err).Error())
+		return "TLS: " + sources.Sanitize(sources.RootCause(err).Error())
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Err != nil {
-		return sources.Sanitize(innermost(opErr.Err).Error())
+		return sources.Sanitize(sources.RootCause(opErr.Err).Error())
 	}
 	var connErr *pgconn.ConnectError
 	if errors.As(err, &connErr) {
 		// The text of a ConnectError repeats user and database; what
 		// matters is the last cause.
-		return sources.Sanitize(innermost(connErr.Unwrap()).Error())
+		return sources.Sanitize(sources.RootCause(connErr.Unwrap()).Error())
 	}
 	return sources.Sanitize(err.Error())
-}
-
-// innermost follows single-error Unwrap chains (and the first error of a
-// joined list) to the root cause.
-func innermost(err error) error {
-	for {
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			next := u.Unwrap()
-			if next == nil {
-				return err
-			}
-			err = next
-		case interface{ Unwrap() []error }:
-			errs := u.Unwrap()
-			if len(errs) == 0 {
-				return err
-			}
-			err = errs[len(errs)-1]
-		default:
-			return err
-		}
-	}
 }
 
 func isNetTimeout(err error) bool {

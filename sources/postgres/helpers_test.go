@@ -74,35 +74,13 @@ func newDB(t testing.TB, pg *testsrv.Postgres) string {
 		name = name[len(name)-60:]
 	}
 	pg.Exec(t, "CREATE DATABASE "+name)
-	conn := connect(t, pg.DSN(pg.Superuser, name), "setup")
+	conn := testsrv.Connect(t, pg.DSN(pg.Superuser, name), "setup")
 	mustExec(t, conn, "CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL DEFAULT 0)",
 		"INSERT INTO t SELECT g FROM generate_series(1, 10) g",
 		"CREATE TABLE u (id int PRIMARY KEY)",
 		"GRANT ALL ON t, u TO "+roleApp)
 	_ = conn.Close(context.Background())
 	return name
-}
-
-// connect opens a session held open by the test until it ends.
-func connect(t testing.TB, dsn, app string) *pgx.Conn {
-	t.Helper()
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.RuntimeParams["application_name"] = app
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		t.Fatalf("connect %s: %v", app, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = conn.Close(ctx)
-	})
-	return conn
 }
 
 func mustExec(t testing.TB, conn *pgx.Conn, sqls ...string) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"flightdeck/internal/testsrv"
 	"flightdeck/sources"
 )
 
@@ -91,7 +92,7 @@ func Test200Sessions(t *testing.T) {
 
 	// What the tick costs the server, for the record (go test -v); no
 	// assertion, the machine is shared.
-	su := connect(t, pg.DSN(pg.Superuser, db), "explain")
+	su := testsrv.Connect(t, pg.DSN(pg.Superuser, db), "explain")
 	sess := src.mon
 	rows, err := su.Query(context.Background(), "EXPLAIN (ANALYZE, BUFFERS, TIMING) "+sess.activitySQL)
 	if err != nil {

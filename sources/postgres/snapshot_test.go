@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"flightdeck/internal/testsrv"
 	"flightdeck/sources"
 )
 
@@ -24,9 +25,9 @@ type lockChain struct {
 
 func makeLockChain(t *testing.T, dsn string) lockChain {
 	t.Helper()
-	a := connect(t, dsn, "chain-a")
-	b := connect(t, dsn, "chain-b")
-	c := connect(t, dsn, "chain-c")
+	a := testsrv.Connect(t, dsn, "chain-a")
+	b := testsrv.Connect(t, dsn, "chain-b")
+	c := testsrv.Connect(t, dsn, "chain-c")
 	mustExec(t, a, "BEGIN", "SELECT * FROM t WHERE id = 1 FOR UPDATE")
 	ch := lockChain{a: pidOf(a), b: pidOf(b), c: pidOf(c), aConn: a}
 	ch.bDone = background(t, b, "UPDATE t SET v = v + 1 WHERE id = 1")
@@ -40,7 +41,7 @@ func makeLockChain(t *testing.T, dsn string) lockChain {
 // waitLock waits until pid waits on a heavyweight lock.
 func waitLock(t *testing.T, dsn string, pid int32) {
 	t.Helper()
-	probe := connect(t, dsn, "probe")
+	probe := testsrv.Connect(t, dsn, "probe")
 	waitFor(t, fmt.Sprintf("pid %d to wait on a lock", pid), func() (bool, string) {
 		var wt *string
 		err := probe.QueryRow(context.Background(),
@@ -58,24 +59,24 @@ func TestSnapshot(t *testing.T) {
 	db := newDB(t, pg)
 	app := pg.DSN(roleApp, db)
 
-	idle := connect(t, app, "idle-one")
-	idleTx := connect(t, app, "idle-tx")
+	idle := testsrv.Connect(t, app, "idle-one")
+	idleTx := testsrv.Connect(t, app, "idle-tx")
 	mustExec(t, idleTx, "BEGIN", "SELECT 1")
-	active := connect(t, app, "sleeper")
+	active := testsrv.Connect(t, app, "sleeper")
 	sleepDone := background(t, active, "SELECT pg_sleep(600)")
 
 	// Terminal escapes in the application name, the query text and a role
 	// name: OSC title change, CSI colour, BEL, bidi override.
-	evil := connect(t, app, "evil\x1b]0;pwned\x07\x1b[31mred\u202eapp")
+	evil := testsrv.Connect(t, app, "evil\x1b]0;pwned\x07\x1b[31mred\u202eapp")
 	evilQuery := "SELECT pg_sleep(600) /* \x1b]0;pwned\x07 \x1b[2J\x1b[31m red \u202e txet */"
 	evilDone := background(t, evil, evilQuery)
 
 	evilRole := "ev\x1b[2Jil\u202erole"
 	pg.Exec(t, `CREATE ROLE "`+evilRole+`" LOGIN`)
-	evilUser := connect(t, fmt.Sprintf("host=%s port=%d dbname=%s sslmode=disable user='%s'", pg.Host, pg.Port, db, evilRole), "evil-user")
+	evilUser := testsrv.Connect(t, fmt.Sprintf("host=%s port=%d dbname=%s sslmode=disable user='%s'", pg.Host, pg.Port, db, evilRole), "evil-user")
 
 	// A query longer than track_activity_query_size (1024 by default).
-	long := connect(t, app, "long-query")
+	long := testsrv.Connect(t, app, "long-query")
 	longDone := background(t, long, "SELECT pg_sleep(600) /* "+strings.Repeat("x", 2000)+" */")
 
 	chain := makeLockChain(t, app)

@@ -18,7 +18,9 @@ import (
 // 0–10) in nudgecampaign-dr.
 func AWSEstate(now time.Time) *sources.AWSSet {
 	ago := func(d time.Duration) time.Time { return now.Add(-d).Truncate(time.Second) }
-	arn := func(region, kind, id string) string { return "arn:aws:rds:" + region + ":111122223333:" + kind + ":" + id }
+	arn := func(region, kind, id string) string {
+		return "arn:aws:rds:" + region + ":111122223333:" + kind + ":" + id
+	}
 	inst := func(region, id, class, engine string) sources.RDSInstance {
 		return sources.RDSInstance{Region: region, ID: id, ARN: arn(region, "db", id), Engine: engine, EngineVersion: "14.9",
 			Class: class, Status: "available", Endpoint: id + ".c9akciq32." + region + ".rds.amazonaws.com:5432",
@@ -71,8 +73,8 @@ func AWSEstate(now time.Time) *sources.AWSSet {
 	drAPI := svc("us-west-2", "nudgecampaign-dr", "api", "nudgecampaign-api", 57, 0, 0, bounds(0, 10), false, 51*time.Hour)
 
 	return &sources.AWSSet{
-		Regions:  []sources.AWSRegion{{Name: "us-east-1"}, {Name: "us-west-2"}},
-		RDS:      []sources.RDSInstance{a1, a2, prod, dr},
+		Regions: []sources.AWSRegion{{Name: "us-east-1"}, {Name: "us-west-2"}},
+		RDS:     []sources.RDSInstance{a1, a2, prod, dr},
 		Clusters: []sources.RDSCluster{{Region: "us-east-1", ID: "nudgecampaign-analytics", ARN: arn("us-east-1", "cluster", "nudgecampaign-analytics"),
 			Engine: "aurora-postgresql", EngineVersion: "14.9", Status: "available", MultiAZ: true,
 			Endpoint:       "nudgecampaign-analytics.cluster-c9akciq32.us-east-1.rds.amazonaws.com",

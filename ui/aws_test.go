@@ -88,7 +88,6 @@ func TestAWSDesiredCountAndItsEffect(t *testing.T) {
 	}
 }
 
-
 // A wait that does not see the effect in time is said as such, as bad
 // news: the action was done, the effect not (yet) seen.
 func TestAWSEffectNotSeenInTime(t *testing.T) {

@@ -119,6 +119,11 @@ func newCockpit(t *testing.T, cfg *config.Config, creds aws.CredentialsProvider,
 	c.m = ui.New(opts)
 	c.update(tea.WindowSizeMsg{Width: 200, Height: 60})
 	c.awaitAWS("the first read", func(*sources.AWSSet) bool { return true })
+	// Issue 12 asks for "within a second"; the bound leaves room for a
+	// loaded machine, the log says what it was.
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("first AWS snapshot %s after start", took)
+	}
 	t.Logf("first AWS snapshot in the pane %s after start", time.Since(start).Round(time.Millisecond))
 	c.keys("5")
 	return c

@@ -79,32 +79,47 @@ var ecsCols = []col{
 	eEvent:    {title: "LAST EVENT", w: 12, max: 1 << 10, prio: 5},
 }
 
-// widths picks the columns that fit in w cells (by priority) and shares the
-// spare room among the flexible ones, again by priority, each up to the
-// longest text it holds (want; capped by its max); 0 drops a column.
+// essential is the lowest priority whose columns are widened to their
+// content before any column of a lower priority is shown at all: a whole
+// role ("replica of nudgecampaign-prod (us-east-1)") is worth more than the
+// engine or the class.
+const essential = 4
+
+// widths picks the columns that fit in w cells and sizes them: the
+// essential ones (priority ≤ essential) first, each widened to the longest
+// text it holds (want, capped by its max); then the others, by priority,
+// with whatever is left. 0 drops a column.
 func widths(cols []col, w, gap int, want []int) []int {
 	out := make([]int, len(cols))
 	used := -gap
-	for prio := 0; prio <= 8; prio++ {
-		for i, c := range cols {
-			if c.prio == prio && used+gap+c.w <= w {
-				out[i] = c.w
-				used += gap + c.w
+	include := func(lo, hi int) {
+		for prio := lo; prio <= hi; prio++ {
+			for i, c := range cols {
+				if c.prio == prio && used+gap+c.w <= w {
+					out[i] = c.w
+					used += gap + c.w
+				}
 			}
 		}
 	}
-	for prio := 0; prio <= 8; prio++ {
-		for i, c := range cols {
-			if c.prio != prio || out[i] == 0 || used >= w {
-				continue
-			}
-			top := min(c.max, max(c.w, want[i]))
-			if add := min(top-out[i], w-used); add > 0 {
-				out[i] += add
-				used += add
+	widen := func(lo, hi int) {
+		for prio := lo; prio <= hi; prio++ {
+			for i, c := range cols {
+				if c.prio != prio || out[i] == 0 || used >= w {
+					continue
+				}
+				top := min(c.max, max(c.w, want[i]))
+				if add := min(top-out[i], w-used); add > 0 {
+					out[i] += add
+					used += add
+				}
 			}
 		}
 	}
+	include(0, essential)
+	widen(0, essential)
+	include(essential+1, 8)
+	widen(essential+1, 8)
 	return out
 }
 

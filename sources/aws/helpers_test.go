@@ -3,7 +3,6 @@ package aws
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -14,33 +13,8 @@ import (
 	"flightdeck/sources"
 )
 
-// Local mirrors of the capability interfaces the ops AWS handlers will
-// declare (ops is not imported, even in tests: arrows only go downward).
-// The demo's AWS source is held to the same ones in sources/demo.
-type ecsController interface {
-	DescribeService(ctx context.Context, region, cluster, service string) (sources.ECSService, error)
-	SetDesiredCount(ctx context.Context, region, cluster, service string, n int32) error
-	ForceNewDeployment(ctx context.Context, region, cluster, service string) error
-	PreviewRollback(ctx context.Context, region, cluster, service, toTaskDef string) ([]string, error)
-	RollbackTaskDefinition(ctx context.Context, region, cluster, service, toTaskDef string) error
-	WaitServicesStable(ctx context.Context, region, cluster string, services []string, maxWait time.Duration) error
-}
-
-type rdsController interface {
-	DescribeDBInstance(ctx context.Context, region, id string) (sources.RDSInstance, error)
-	DescribeDBCluster(ctx context.Context, region, id string) (sources.RDSCluster, error)
-	RebootDBInstance(ctx context.Context, region, id string, forceFailover bool) error
-	PromoteReadReplica(ctx context.Context, region, id string) error
-	FailoverDBCluster(ctx context.Context, region, clusterID, target string) error
-	WaitDBInstanceAvailable(ctx context.Context, region, id string, settle, maxWait time.Duration) error
-	WaitDBClusterAvailable(ctx context.Context, region, id string, settle, maxWait time.Duration) error
-}
-
-var (
-	_ sources.Source = (*Source)(nil)
-	_ ecsController  = (*Source)(nil)
-	_ rdsController  = (*Source)(nil)
-)
+// A source; the ops capability interfaces (ops.ECSController, ops.RDSController) are asserted in main's wire.go: this package never imports ops, not even in tests.
+var _ sources.Source = (*Source)(nil)
 
 var bg = context.Background()
 

@@ -14,6 +14,7 @@ import (
 	"flightdeck/ops"
 	"flightdeck/sources"
 	"flightdeck/sources/alertmanager"
+	awssrc "flightdeck/sources/aws"
 	"flightdeck/sources/demo"
 	"flightdeck/sources/kube"
 	"flightdeck/sources/postgres"
@@ -29,6 +30,10 @@ var (
 	_ ops.RolloutController = (*demo.KubeSource)(nil)
 	_ ops.Silencer          = (*alertmanager.Source)(nil)
 	_ ops.Silencer          = (*demo.AlertSource)(nil)
+	_ ops.ECSController     = (*awssrc.Source)(nil)
+	_ ops.ECSController     = (*demo.AWSSource)(nil)
+	_ ops.RDSController     = (*awssrc.Source)(nil)
+	_ ops.RDSController     = (*demo.AWSSource)(nil)
 	_ sources.Pusher        = (*kube.Source)(nil)
 )
 

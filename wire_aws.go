@@ -9,9 +9,10 @@ import (
 	awssrc "flightdeck/sources/aws"
 )
 
-// addAWS adds the AWS source of the aws: section to the hub. Nothing is
-// contacted here: missing credentials show in the AWS pane and the status
-// bar, not as a startup failure.
+// addAWS adds the AWS source of the aws: section to the hub and to the
+// capabilities the ECS and RDS actions act through. Nothing is contacted
+// here: missing credentials show in the AWS pane and the status bar, not as
+// a startup failure.
 func addAWS(cfg *config.Config, w *World, log *slog.Logger) (*awssrc.Source, error) {
 	ac := cfg.AWS
 	if ac == nil {
@@ -24,6 +25,7 @@ func addAWS(cfg *config.Config, w *World, log *slog.Logger) (*awssrc.Source, err
 	// The source enforces its own timeout across every region and names
 	// what timed out; the hub's is a backstop a little later.
 	w.hub.Add(src, sources.PollOptions{Interval: ac.Interval.D(), Timeout: ac.Timeout.D() + 2*time.Second})
+	w.caps[src.Name()] = src
 	return src, nil
 }
 

@@ -69,6 +69,7 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 		w.caps[d.Postgres().Name()] = d.Postgres()
 		w.caps[d.Rollouts().Name()] = d.Rollouts()
 		w.caps[d.Alerts().Name()] = d.Alerts()
+		w.caps[d.AWS().Name()] = d.AWS()
 		// Demo actions go to their own journal so they never mix with a
 		// real incident's timeline.
 		w.auditPath = filepath.Join(filepath.Dir(cfg.Audit.Path), "audit-demo.jsonl")

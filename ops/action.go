@@ -7,7 +7,9 @@
 // audit Journal.
 //
 // Each area's actions live in one Handler (backends.go, rollouts.go,
-// silences.go), registered by Kind; the Executor keeps the walls they share.
+// silences.go, ecs.go, rds.go), registered by Kind; the Executor keeps the
+// walls they share. A handler whose effect takes minutes (ECS, RDS) is also
+// a Follower: the cockpit watches the effect through Executor.Follow.
 package ops
 
 import (
@@ -77,6 +79,14 @@ type Request struct {
 	Alert *sources.Alert
 	// SilenceID is the silence to expire.
 	SilenceID string
+	// ECSService is the selected ECS service (desired count, forced
+	// deployment, task definition rollback).
+	ECSService *sources.ECSService
+	// RDSInstance is the selected RDS instance (reboot, promotion); for an
+	// Aurora failover, the member the operator had selected.
+	RDSInstance *sources.RDSInstance
+	// RDSCluster is the Aurora cluster to fail over.
+	RDSCluster *sources.RDSCluster
 	// Subject is the selection of an area that has no typed field above (a
 	// handler registered outside ops, an area too new to have one): the
 	// value its pane saw, which that area's handler type-asserts.
@@ -92,11 +102,20 @@ type Params struct {
 	Matchers   []sources.Matcher `json:"matchers,omitempty"`    // silence
 	Duration   time.Duration     `json:"duration,omitempty"`    // silence
 	Comment    string            `json:"comment,omitempty"`     // silence
+	// Desired is an ECS service's new desired count.
+	Desired int32 `json:"desired,omitempty"`
+	// TaskDefinition is where an ECS rollback goes (family:revision); ""
+	// asks for the previous ACTIVE revision, which the plan resolves.
+	TaskDefinition string `json:"task_definition,omitempty"`
+	// FailoverTarget is the Aurora reader to make the writer; "" lets RDS
+	// choose.
+	FailoverTarget string `json:"failover_target,omitempty"`
 }
 
 // isZero reports whether no knob is set (the journal then omits params).
 func (p Params) isZero() bool {
-	return p.ToRevision == 0 && p.Replicas == 0 && !p.Override && len(p.Matchers) == 0 && p.Duration == 0 && p.Comment == ""
+	return p.ToRevision == 0 && p.Replicas == 0 && !p.Override && len(p.Matchers) == 0 && p.Duration == 0 && p.Comment == "" &&
+		p.Desired == 0 && p.TaskDefinition == "" && p.FailoverTarget == ""
 }
 
 // Target is one thing an action touches, with the identity that pins it:

@@ -25,6 +25,9 @@ type Config struct {
 	ReadOnly bool
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Waits bound how long an action's effect is watched (Follow); zero
+	// fields take DefaultWaits.
+	Waits Waits
 }
 
 // Executor is the only way the cockpit changes the world. It keeps the walls
@@ -39,6 +42,7 @@ type Executor struct {
 // NewExecutor returns an Executor; zero Policy fields take DefaultPolicy's values.
 func NewExecutor(cfg Config) *Executor {
 	cfg.Policy = cfg.Policy.WithDefaults()
+	cfg.Waits = cfg.Waits.withDefaults()
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -71,7 +75,7 @@ type Result struct {
 
 // env is what the handlers of this Executor's plans work with.
 func (e *Executor) env(source string) Env {
-	return Env{Source: source, Policy: e.cfg.Policy, Operator: e.cfg.Operator, Now: e.cfg.Now, Caps: e.cfg.Caps}
+	return Env{Source: source, Policy: e.cfg.Policy, Operator: e.cfg.Operator, Now: e.cfg.Now, Caps: e.cfg.Caps, Waits: e.cfg.Waits}
 }
 
 // Plan turns a request into a Plan: the kind's handler checks policy,

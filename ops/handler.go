@@ -78,6 +78,8 @@ type Env struct {
 	Now func() time.Time
 	// Caps are the capabilities of every source; see Capability.
 	Caps Capabilities
+	// Waits bound a Follower's waits.
+	Waits Waits
 }
 
 // Capability returns what env's source offers as T, the capability
@@ -96,7 +98,7 @@ func Capability[T any](env Env, what string) (T, error) {
 }
 
 // builtinHandlers are the areas every flightdeck has, in menu order.
-var builtinHandlers = []Handler{backendsHandler{}, rolloutsHandler{}, silencesHandler{}}
+var builtinHandlers = []Handler{backendsHandler{}, rolloutsHandler{}, silencesHandler{}, ecsHandler{}, rdsHandler{}}
 
 func init() {
 	for _, h := range builtinHandlers {

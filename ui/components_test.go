@@ -17,7 +17,7 @@ import (
 	"flightdeck/ui/kit"
 )
 
-// deploysPane is a fifth pane defined only in this file: the newest
+// deploysPane is a sixth pane defined only in this file: the newest
 // deployment of the rollouts data and a restart of it on its own key. It
 // implements Pane by hand, without kit.List, to show the interface is all
 // the root needs.
@@ -83,7 +83,7 @@ func (p *deploysPane) Actions() []kit.Action {
 		Request: func() ops.Request { dd := *d; return ops.Request{Action: ops.Restart, Source: src, Deployment: &dd} }}}
 }
 
-// TestExtraPane registers a fifth pane from outside the root and drives it:
+// TestExtraPane registers a sixth pane from outside the root and drives it:
 // its focus key, its summary line, its help, its action in the menu and on
 // its own key through plan → typed confirm → execute on a fake rollout
 // controller. Nothing in the root names it.
@@ -91,16 +91,16 @@ func TestExtraPane(t *testing.T) {
 	e := newEnv(t, false)
 	e.opts.ExtraPanes = []PaneFunc{newDeploysPane}
 	m := e.model(80, 24)
-	if out := plain(m); !strings.Contains(out, " 5 Deploys  newest: nudge-api 4m ago") {
-		t.Fatalf("no summary line for pane 5:\n%s", out)
+	if out := plain(m); !strings.Contains(out, " 6 Deploys  newest: nudge-api 4m ago") {
+		t.Fatalf("no summary line for pane 6:\n%s", out)
 	}
-	m, _ = press(m, "5")
-	if out := plain(m); m.panes[m.focus].Title() != "Deploys" || !strings.Contains(out, "╭─ 5 Deploys ─") || !strings.Contains(out, "z restart newest") {
-		t.Fatalf("5 did not focus the pane:\n%s", out)
+	m, _ = press(m, "6")
+	if out := plain(m); m.panes[m.focus].Title() != "Deploys" || !strings.Contains(out, "╭─ 6 Deploys ─") || !strings.Contains(out, "z restart newest") {
+		t.Fatalf("6 did not focus the pane:\n%s", out)
 	}
 	m, _ = press(m, "?")
 	help := plain(m)
-	for _, want := range []string{"5 Deploys", "Deploys (focused)", "z restart newest"} {
+	for _, want := range []string{"6 Deploys", "Deploys (focused)", "z restart newest"} {
 		if !strings.Contains(help, want) {
 			t.Errorf("help lacks %q:\n%s", want, help)
 		}
@@ -123,17 +123,17 @@ func TestExtraPane(t *testing.T) {
 	if got := e.kube.restarted(); !slices.Equal(got, []string{"production/nudge-api"}) {
 		t.Fatalf("restarts %v, status %q", got, m.status)
 	}
-	// tab cycles through it; the grid gives it a row of its own.
+	// tab cycles through it; the grid gives it half a row, next to AWS.
 	m, _ = press(m, "tab")
 	if m.focus != 0 {
-		t.Errorf("tab from pane 5: focus %d", m.focus)
+		t.Errorf("tab from pane 6: focus %d", m.focus)
 	}
 	g := e.model(200, 60)
-	if s := g.sizes[4]; s.w != 200 || s.h < 10 {
-		t.Errorf("pane 5 in the grid: %+v", s)
+	if s := g.sizes[5]; s.w < 60 || s.h < 10 {
+		t.Errorf("pane 6 in the grid: %+v", s)
 	}
-	if lines := strings.Split(plain(g), "\n"); len(lines) != 60 || !strings.Contains(plain(g), "5 Deploys") {
-		t.Errorf("grid of 5 panes: %d lines", len(lines))
+	if lines := strings.Split(plain(g), "\n"); len(lines) != 60 || !strings.Contains(plain(g), "6 Deploys") {
+		t.Errorf("grid of 6 panes: %d lines", len(lines))
 	}
 }
 
@@ -331,8 +331,8 @@ func TestViews(t *testing.T) {
 	m := newEnv(t, true).model(80, 24)
 	v := &noteView{id: "run-1"}
 	m, _ = send1(m, PushViewMsg{View: v})
-	if v.snaps != 4 {
-		t.Errorf("a new view got %d of the 4 snapshots the panes have", v.snaps)
+	if v.snaps != 5 {
+		t.Errorf("a new view got %d of the 5 snapshots the panes have", v.snaps)
 	}
 	m, _ = press(m, "j")
 	out := plain(m)
@@ -344,7 +344,7 @@ func TestViews(t *testing.T) {
 	}
 	m, _ = send1(m, SnapshotsMsg{Snapshots: uitest.AllSnaps()[:1]})
 	m, _ = send1(m, TickMsg{})
-	if v.snaps != 5 || v.ticks != 1 {
+	if v.snaps != 6 || v.ticks != 1 {
 		t.Errorf("snapshots %d ticks %d", v.snaps, v.ticks)
 	}
 	m, _ = press(m, "esc")
@@ -352,7 +352,7 @@ func TestViews(t *testing.T) {
 		t.Fatalf("esc did not return to the panes:\n%s", out)
 	}
 	m, _ = send1(m, SnapshotsMsg{Snapshots: uitest.AllSnaps()[:1]})
-	if v.snaps != 6 {
+	if v.snaps != 7 {
 		t.Error("a hidden view stopped getting snapshots")
 	}
 	m, _ = send1(m, PushViewMsg{View: &noteView{id: "run-1"}})

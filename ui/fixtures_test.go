@@ -14,6 +14,7 @@ import (
 
 	"flightdeck/keymap"
 	"flightdeck/ops"
+	"flightdeck/ops/opstest"
 	"flightdeck/sources"
 	"flightdeck/themes"
 	"flightdeck/ui/internal/uitest"
@@ -141,6 +142,7 @@ type env struct {
 	clk     *clock
 	pg      *fakePG
 	kube    *fakeKube
+	aws     *opstest.FakeAWS
 	exec    *ops.Executor
 	journal string // the audit journal's path
 	opts    Options
@@ -151,7 +153,8 @@ type env struct {
 func newEnv(t testing.TB, ro bool) *env {
 	t.Helper()
 	clk := &clock{t: uitest.T0}
-	e := &env{clk: clk, pg: &fakePG{backends: uitest.PG().Backends}, kube: &fakeKube{deps: uitest.Rollouts().Deployments}}
+	e := &env{clk: clk, pg: &fakePG{backends: uitest.PG().Backends}, kube: &fakeKube{deps: uitest.Rollouts().Deployments},
+		aws: opstest.NewFakeAWS(uitest.AWS())}
 	th := themes.MustGet("dark").WithNoColor()
 	e.opts = Options{Environment: "staging", ReadOnly: ro, Policy: ops.DefaultPolicy(), KeyMap: keymap.DefaultKeyMap(),
 		Theme: th, Now: clk.Now, AuditPath: "/var/lib/flightdeck/audit.jsonl"}
@@ -163,7 +166,7 @@ func newEnv(t testing.TB, ro bool) *env {
 		}
 		t.Cleanup(func() { j.Close() })
 		e.exec = ops.NewExecutor(ops.Config{Environment: "staging", Journal: j, Policy: ops.DefaultPolicy(), Operator: "test@host", Now: clk.Now,
-			Caps: ops.Capabilities{"pg main": e.pg, "kube": e.kube, "am": fakeAM{}}})
+			Caps: ops.Capabilities{"pg main": e.pg, "kube": e.kube, "am": fakeAM{}, "aws": e.aws}})
 		e.opts.Executor = e.exec
 	}
 	return e

@@ -50,8 +50,8 @@ func withSnaps(msgs ...tea.Msg) []tea.Msg {
 
 func TestGoldenPanes(t *testing.T) {
 	for _, sz := range [][2]int{{80, 24}, {200, 60}} {
-		for _, k := range []string{"1", "2", "3", "4"} {
-			name := map[string]string{"1": "slos", "2": "alerts", "3": "postgres", "4": "rollouts"}[k]
+		for _, k := range []string{"1", "2", "3", "4", "5"} {
+			name := map[string]string{"1": "slos", "2": "alerts", "3": "postgres", "4": "rollouts", "5": "aws"}[k]
 			t.Run(name+"_"+itoa(sz[0])+"x"+itoa(sz[1]), func(t *testing.T) {
 				runGolden(t, newEnv(t, false), sz[0], sz[1], withSnaps(keys(k)...)...)
 			})
@@ -71,6 +71,14 @@ func TestGoldenDetails(t *testing.T) {
 	t.Run("alert_labels", func(t *testing.T) {
 		runGolden(t, newEnv(t, false), 80, 24, withSnaps(keys("2", "j", "enter")...)...)
 	})
+	// The production api's deployments and last events.
+	t.Run("aws_service_events", func(t *testing.T) {
+		runGolden(t, newEnv(t, false), 80, 24, withSnaps(keys("5", "j", "j", "j", "j", "enter")...)...)
+	})
+	// The DR replica's details at the second reference size.
+	t.Run("aws_replica_160x48", func(t *testing.T) {
+		runGolden(t, newEnv(t, false), 160, 48, withSnaps(keys("5", "j", "j", "j", "enter")...)...)
+	})
 }
 
 func TestGoldenOverlays(t *testing.T) {
@@ -83,6 +91,13 @@ func TestGoldenOverlays(t *testing.T) {
 	t.Run("menu_readonly", func(t *testing.T) {
 		e := newEnv(t, true)
 		runGolden(t, e, 80, 24, withSnaps(keys("4", "a")...)...)
+	})
+	// The RDS actions of the DR replica, read-only: every entry says why.
+	t.Run("menu_aws_readonly", func(t *testing.T) {
+		runGolden(t, newEnv(t, true), 80, 24, withSnaps(keys("5", "j", "j", "j", "a")...)...)
+	})
+	t.Run("aws_desired_form", func(t *testing.T) {
+		runGolden(t, newEnv(t, false), 80, 24, withSnaps(keys("5", "j", "j", "j", "j", "S")...)...)
 	})
 	t.Run("readonly_refusal", func(t *testing.T) {
 		runGolden(t, newEnv(t, true), 80, 24, withSnaps(keys("3", "K")...)...)

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"time"
+
 	"flightdeck/ops"
 	"flightdeck/sources"
 )
@@ -46,6 +48,16 @@ type CancelledMsg struct {
 // ResultMsg is the outcome of Executor.Execute.
 type ResultMsg struct {
 	Result ops.Result
+}
+
+// FollowedMsg ends the wait for an action's effect (ops.Follow) that the
+// root started after its result: Err says what was last seen when the
+// effect did not come within the wait's limit.
+type FollowedMsg struct {
+	Plan ops.Plan
+	What string
+	Took time.Duration
+	Err  error
 }
 
 // PushViewMsg shows a full-screen view. A view with the same ID that the

@@ -4,7 +4,7 @@
 // # Components
 //
 //   - Panes (Pane) are the grid's blocks, in an ordered list fixed at
-//     construction: BuiltinPanes (SLOs, Alerts, Postgres, Rollouts), then
+//     construction: BuiltinPanes (SLOs, Alerts, Postgres, Rollouts, AWS), then
 //     Options.ExtraPanes. Position is everything the root knows: focus key
 //     N (keymap Global.Focus, 1…9) focuses the Nth pane, tab cycles them,
 //     the grid lays them out two to a row. Options.Panes (PaneSetup) may
@@ -118,7 +118,7 @@ type Options struct {
 	// AuditPath is shown in help so the operator knows where the record is.
 	AuditPath string
 	// ExtraPanes are registered after BuiltinPanes, in order: the first
-	// gets focus key 5.
+	// gets focus key 6.
 	ExtraPanes []PaneFunc
 	// Panes says which panes have no source and which to hide.
 	Panes PaneSetup
@@ -249,6 +249,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, nil
 	case ResultMsg:
 		return m.onResult(msg)
+	case FollowedMsg:
+		return m.onFollowed(msg), nil
 	case PushViewMsg:
 		return m.pushView(msg.View), nil
 	case PopViewMsg:

@@ -16,18 +16,22 @@ import (
 
 func TestFocusKeys(t *testing.T) {
 	m := newEnv(t, true).model(80, 24)
-	for k, want := range map[string]string{"1": "SLOs", "2": "Alerts", "3": "Postgres", "4": "Rollouts"} {
+	for k, want := range map[string]string{"1": "SLOs", "2": "Alerts", "3": "Postgres", "4": "Rollouts", "5": "AWS"} {
 		m2, _ := press(m, k)
 		if got := m2.panes[m2.focus].Title(); got != want {
 			t.Errorf("key %s: focus %s, want %s", k, got, want)
 		}
 	}
 	m, _ = press(m, "4", "tab")
-	if m.focus != 0 {
+	if m.focus != 4 {
 		t.Errorf("tab from rollouts: focus %d", m.focus)
 	}
+	m, _ = press(m, "tab")
+	if m.focus != 0 {
+		t.Errorf("tab from AWS: focus %d", m.focus)
+	}
 	mm, _ := m.Update(tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift})
-	if mm.(Model).focus != 3 {
+	if mm.(Model).focus != 4 {
 		t.Errorf("shift+tab from SLOs: focus %d", mm.(Model).focus)
 	}
 }
@@ -316,17 +320,26 @@ func TestConfirmPromptAlwaysVisible(t *testing.T) {
 	}
 }
 
-// TestGridLayout: at 200×60 the top row is as tall as its content needs, the
-// focused pane gets ~65% of its row, and Postgres focused has ≥120 columns.
+// TestGridLayout: at 200×60 the top row is as tall as its content needs, as
+// is the AWS row at the bottom (full width); the focused pane gets ~65% of
+// its row, and Postgres focused has ≥120 columns.
 func TestGridLayout(t *testing.T) {
 	e := newEnv(t, true)
 	m := e.model(200, 60)
-	const slo, alerts, pg, ro = 0, 1, 2, 3
+	const slo, alerts, pg, ro, aws = 0, 1, 2, 3, 4
 	if want := 2 + 1 + 9; m.sizes[alerts].h != want || m.sizes[slo].h != want {
 		t.Errorf("top row %d/%d, want %d (alerts: header + 9 rows + border)", m.sizes[slo].h, m.sizes[alerts].h, want)
 	}
-	if m.sizes[pg].h != 57-m.sizes[slo].h {
-		t.Errorf("bottom row %d", m.sizes[pg].h)
+	if want := 2 + 2 + 7; m.sizes[aws].h != want || m.sizes[aws].w != 200 {
+		t.Errorf("AWS row %dx%d, want 200x%d (border, two column title lines, 4 instances, 3 services)", m.sizes[aws].w, m.sizes[aws].h, want)
+	}
+	if m.sizes[pg].h != 57-m.sizes[slo].h-m.sizes[aws].h || m.sizes[pg].h < 30 {
+		t.Errorf("middle row %d", m.sizes[pg].h)
+	}
+	// 160×48: still a grid with room for the long tables.
+	m160 := e.model(160, 48)
+	if m160.sizes[pg].h != 45-m160.sizes[slo].h-m160.sizes[aws].h || m160.sizes[pg].h < 20 || m160.sizes[aws].w != 160 {
+		t.Errorf("160x48: middle row %d, AWS %+v", m160.sizes[pg].h, m160.sizes[aws])
 	}
 	m, _ = press(m, "3")
 	if m.sizes[pg].w != 130 || m.sizes[ro].w != 70 || m.sizes[pg].w-2 < 120 {
@@ -345,7 +358,7 @@ func TestGridLayout(t *testing.T) {
 	// 80×24 is not a grid: the focused pane has the body.
 	m = e.model(80, 24)
 	m, _ = press(m, "3")
-	if m.sizes[pg].w != 80 || m.sizes[pg].h != 24-3-3 {
+	if m.sizes[pg].w != 80 || m.sizes[pg].h != 24-3-4 {
 		t.Errorf("80x24 postgres %dx%d", m.sizes[pg].w, m.sizes[pg].h)
 	}
 }

@@ -34,11 +34,12 @@ func TestWaitingSaysForHowLong(t *testing.T) {
 	}
 }
 
-// unconfiguredRollouts is a session whose config has no kubernetes:
-// section: every snapshot but the Rollouts one, and the Options saying so.
+// unconfiguredRollouts is a session whose config has no kubernetes: and
+// no aws: section: every snapshot but those two, and the Options saying so.
 func unconfiguredRollouts(t *testing.T) (*env, []sources.Snapshot) {
 	e := newEnv(t, true)
-	e.opts.Panes = PaneSetup{Unconfigured: map[sources.Kind]string{sources.KindRollouts: "add kubernetes: to the config"}}
+	e.opts.Panes = PaneSetup{Unconfigured: map[sources.Kind]string{
+		sources.KindRollouts: "add kubernetes: to the config", sources.KindAWS: "add aws: to the config"}}
 	return e, allSnaps()[:3]
 }
 
@@ -62,8 +63,9 @@ func TestUnconfiguredPane(t *testing.T) {
 			if strings.Contains(out, "waiting for rollouts") {
 				t.Errorf("%dx%d: still waiting for rollouts", sz[0], sz[1])
 			}
-			if s := m.sizes[ro]; s.h != 3 || s.w != sz[0] {
-				t.Errorf("%dx%d focus %s: rollouts block %dx%d, want %dx3", sz[0], sz[1], k, s.w, s.h, sz[0])
+			// Rollouts and AWS, both unconfigured, share the one 3-line row.
+			if s := m.sizes[ro]; s.h != 3 || s.w != sz[0]/2 {
+				t.Errorf("%dx%d focus %s: rollouts block %dx%d, want %dx3", sz[0], sz[1], k, s.w, s.h, sz[0]/2)
 			}
 			if s := m.sizes[pg]; s.w != sz[0] || s.h != sz[1]-3-m.sizes[slo].h-3 {
 				t.Errorf("%dx%d focus %s: postgres block %dx%d, want the full width and the rest of the height", sz[0], sz[1], k, s.w, s.h)
@@ -89,7 +91,7 @@ func TestHiddenPanesKeepTheirKeys(t *testing.T) {
 	e := newEnv(t, true)
 	e.opts.Panes = PaneSetup{Hidden: []sources.Kind{sources.KindAlerts}}
 	m := e.model(200, 60)
-	if len(m.panes) != 3 || strings.Contains(plain(m), "Alerts") {
+	if len(m.panes) != 4 || strings.Contains(plain(m), "Alerts") {
 		t.Fatalf("%d panes:\n%s", len(m.panes), plain(m))
 	}
 	for k, want := range map[string]string{"1": "SLOs", "3": "Postgres", "4": "Rollouts"} {
@@ -107,11 +109,11 @@ func TestHiddenPanesKeepTheirKeys(t *testing.T) {
 	if out := plain(m); !strings.Contains(out, "3 Postgres") {
 		t.Errorf("postgres lost its key:\n%s", out)
 	}
-	if m2, _ := press(m, "?"); !strings.Contains(plain(m2), "1 SLOs  3 Postgres  4 Rollouts") {
+	if m2, _ := press(m, "?"); !strings.Contains(plain(m2), "1 SLOs  3 Postgres  4 Rollouts  5 AWS") {
 		t.Errorf("help's focus keys:\n%s", plain(m2))
 	}
-	e.opts.Panes.Hidden = []sources.Kind{sources.KindSLO, sources.KindAlerts, sources.KindPostgres, sources.KindRollouts}
-	if m := e.model(80, 24); len(m.panes) != 4 {
+	e.opts.Panes.Hidden = []sources.Kind{sources.KindSLO, sources.KindAlerts, sources.KindPostgres, sources.KindRollouts, sources.KindAWS}
+	if m := e.model(80, 24); len(m.panes) != 5 {
 		t.Errorf("hiding every pane left %d", len(m.panes))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"flightdeck/sources"
 	"flightdeck/ui/kit"
 	"flightdeck/ui/panes/alerts"
+	awspane "flightdeck/ui/panes/aws"
 	"flightdeck/ui/panes/postgres"
 	"flightdeck/ui/panes/rollouts"
 	"flightdeck/ui/panes/slo"
@@ -96,12 +97,14 @@ type View interface {
 }
 
 // BuiltinPanes are the cockpit's panes in focus-key order: 1 SLOs,
-// 2 Alerts, 3 Postgres, 4 Rollouts. Options.ExtraPanes come after them.
+// 2 Alerts, 3 Postgres, 4 Rollouts, 5 AWS. Options.ExtraPanes come after
+// them.
 func BuiltinPanes() []PaneFunc {
 	return []PaneFunc{
 		func(s kit.Slot) Pane { return slo.New(s) },
 		func(s kit.Slot) Pane { return alerts.New(s) },
 		func(s kit.Slot) Pane { return postgres.New(s) },
 		func(s kit.Slot) Pane { return rollouts.New(s) },
+		func(s kit.Slot) Pane { return awspane.New(s) },
 	}
 }

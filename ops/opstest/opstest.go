@@ -22,6 +22,8 @@ var (
 	_ ops.BackendSignaler   = (*FakeBackends)(nil)
 	_ ops.RolloutController = (*FakeRollouts)(nil)
 	_ ops.Silencer          = (*FakeSilences)(nil)
+	_ ops.ECSController     = (*FakeAWS)(nil)
+	_ ops.RDSController     = (*FakeAWS)(nil)
 )
 
 // Clock is a settable clock for Config.Now and ui.Options.Now, safe for

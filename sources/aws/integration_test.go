@@ -1,7 +1,6 @@
 package aws
 
 import (
-	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -42,7 +41,7 @@ func TestMoto(t *testing.T) {
 		start := time.Now()
 		set := fetch(t, src)
 		t.Logf("first Fetch (2 regions, credentials, clients) took %s", time.Since(start).Round(time.Millisecond))
-		calls := rec.take()
+		calls := rec.Take()
 		// One GetMetricData per region per tick, whatever the number of
 		// instances.
 		if n := count(calls, "GetMetricData"); n != 2 {
@@ -127,7 +126,7 @@ func TestMoto(t *testing.T) {
 		// The next tick asks ListTaskDefinitions nothing: previous revisions
 		// are cached per current revision.
 		fetch(t, src)
-		if n := count(rec.take(), "ListTaskDefinitions"); n != 0 {
+		if n := count(rec.Take(), "ListTaskDefinitions"); n != 0 {
 			t.Errorf("second Fetch listed task definitions %d times", n)
 		}
 	})
@@ -160,7 +159,7 @@ func TestMoto(t *testing.T) {
 		if after := primaryDeployment(t, ecsEast, "api"); after == before {
 			t.Errorf("primary deployment still %s", after)
 		}
-		calls := rec.take()
+		calls := rec.Take()
 		if !slices.ContainsFunc(calls, func(c call) bool {
 			return c.Action == "UpdateService" && strings.Contains(c.Body, `"forceNewDeployment":true`)
 		}) {
@@ -201,13 +200,13 @@ func TestMoto(t *testing.T) {
 	})
 
 	t.Run("reboot with failover", func(t *testing.T) {
-		rec.take()
+		rec.Take()
 		if err := src.RebootDBInstance(bg, "us-east-1", "nudgecampaign-prod", true); err != nil {
 			t.Fatal(err)
 		}
 		// moto keeps no trace of a reboot (statuses change instantly): the
 		// request it accepted is the evidence.
-		calls := rec.take()
+		calls := rec.Take()
 		if len(calls) != 1 || calls[0].Action != "RebootDBInstance" ||
 			!strings.Contains(calls[0].Body, "ForceFailover=true") || !strings.Contains(calls[0].Body, "DBInstanceIdentifier=nudgecampaign-prod") {
 			t.Errorf("requests: %+v", calls)
@@ -215,7 +214,7 @@ func TestMoto(t *testing.T) {
 		if err := src.WaitDBInstanceAvailable(bg, "us-east-1", "nudgecampaign-prod", 300*time.Millisecond, 10*time.Second); err != nil {
 			t.Errorf("wait available: %v", err)
 		}
-		if n := count(rec.take(), "DescribeDBInstances"); n < 2 {
+		if n := count(rec.Take(), "DescribeDBInstances"); n < 2 {
 			t.Errorf("the waiter polled %d times; it must not trust the first 'available' within the settle time", n)
 		}
 		err := src.RebootDBInstance(bg, "us-east-1", "no-such-db", false)
@@ -356,7 +355,7 @@ func TestMoto(t *testing.T) {
 		}
 
 		ro := as(reader)
-		rec.take()
+		rec.Take()
 		for name, act := range map[string]func() error{
 			"rds:RebootDBInstance": func() error { return ro.RebootDBInstance(bg, "us-east-1", "nudgecampaign-prod", true) },
 			"ecs:UpdateService":    func() error { return ro.SetDesiredCount(bg, "us-east-1", "nudgecampaign-production", "api", 5) },
@@ -369,7 +368,7 @@ func TestMoto(t *testing.T) {
 				t.Errorf("%s as reader: %v", name, err)
 			}
 			op := name[strings.IndexByte(name, ':')+1:]
-			if n := count(rec.take(), op); n != 1 {
+			if n := count(rec.Take(), op); n != 1 {
 				t.Errorf("%s: %d attempts, want 1 (AccessDenied is never retried)", name, n)
 			}
 			t.Logf("%s as reader: %v", name, err)
@@ -418,26 +417,4 @@ func primaryDeployment(t *testing.T, c *ecs.Client, service string) string {
 	}
 	t.Fatal("no primary deployment")
 	return ""
-}
-
-// mergePolicies joins the statements of IAM policy documents.
-func mergePolicies(t *testing.T, docs ...[]byte) string {
-	t.Helper()
-	var out struct {
-		Version   string
-		Statement []json.RawMessage
-	}
-	for _, d := range docs {
-		var p struct {
-			Version   string
-			Statement []json.RawMessage
-		}
-		if err := json.Unmarshal(d, &p); err != nil {
-			t.Fatal(err)
-		}
-		out.Version = p.Version
-		out.Statement = append(out.Statement, p.Statement...)
-	}
-	b, _ := json.Marshal(out)
-	return string(b)
 }

@@ -12,32 +12,8 @@ import (
 	"flightdeck/sources"
 )
 
-// Local mirrors of the ops AWS capability interfaces; sources/aws holds
-// the real source to the same ones.
-type ecsController interface {
-	DescribeService(ctx context.Context, region, cluster, service string) (sources.ECSService, error)
-	SetDesiredCount(ctx context.Context, region, cluster, service string, n int32) error
-	ForceNewDeployment(ctx context.Context, region, cluster, service string) error
-	PreviewRollback(ctx context.Context, region, cluster, service, toTaskDef string) ([]string, error)
-	RollbackTaskDefinition(ctx context.Context, region, cluster, service, toTaskDef string) error
-	WaitServicesStable(ctx context.Context, region, cluster string, services []string, maxWait time.Duration) error
-}
-
-type rdsController interface {
-	DescribeDBInstance(ctx context.Context, region, id string) (sources.RDSInstance, error)
-	DescribeDBCluster(ctx context.Context, region, id string) (sources.RDSCluster, error)
-	RebootDBInstance(ctx context.Context, region, id string, forceFailover bool) error
-	PromoteReadReplica(ctx context.Context, region, id string) error
-	FailoverDBCluster(ctx context.Context, region, clusterID, target string) error
-	WaitDBInstanceAvailable(ctx context.Context, region, id string, settle, maxWait time.Duration) error
-	WaitDBClusterAvailable(ctx context.Context, region, id string, settle, maxWait time.Duration) error
-}
-
-var (
-	_ ecsController  = (*AWSSource)(nil)
-	_ rdsController  = (*AWSSource)(nil)
-	_ sources.Source = (*AWSSource)(nil)
-)
+// A source; the ops capability interfaces are asserted in main's wire.go.
+var _ sources.Source = (*AWSSource)(nil)
 
 func awsAt(t *testing.T, w *World) *sources.AWSSet {
 	t.Helper()

@@ -14,6 +14,7 @@ import (
 
 	"flightdeck/keymap"
 	"flightdeck/ops"
+	"flightdeck/ops/opstest"
 	"flightdeck/sources"
 	"flightdeck/themes"
 	"flightdeck/ui/kit"
@@ -150,13 +151,19 @@ func Snap(src string, kind sources.Kind, p sources.Payload, age time.Duration) s
 	return sources.Snapshot{Source: src, Kind: kind, Data: p, FetchedAt: T0.Add(-age), Seq: 1}
 }
 
-// AllSnaps is one snapshot per built-in pane: prom, am, pg main, kube.
+// AWS is the manual's AWS estate in the incident, as the demo shows it:
+// the primary past 90 % CPU, the DR replica lagging, one api task failing
+// its health check (opstest.AWSEstate at T0).
+func AWS() *sources.AWSSet { return opstest.AWSEstate(T0) }
+
+// AllSnaps is one snapshot per built-in pane: prom, am, pg main, kube, aws.
 func AllSnaps() []sources.Snapshot {
 	return []sources.Snapshot{
 		Snap("prom", sources.KindSLO, SLOs(), 3*time.Second),
 		Snap("am", sources.KindAlerts, Alerts(), 2*time.Second),
 		Snap("pg main", sources.KindPostgres, PG(), 1*time.Second),
 		Snap("kube", sources.KindRollouts, Rollouts(), 5*time.Second),
+		Snap("aws", sources.KindAWS, AWS(), 4*time.Second),
 	}
 }
 

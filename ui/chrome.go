@@ -7,7 +7,8 @@ import (
 )
 
 // header is the top line: environment (production in its own colours, as
-// the caller decided), the mode, and the clock.
+// the caller decided), the mode, whom this session follows and who is
+// connected (when shared), and the clock.
 func (m Model) header() string {
 	th := m.env.Theme
 	mode := "LIVE"
@@ -28,6 +29,12 @@ func (m Model) header() string {
 		envS = th.Paints.HeaderProd.Render(" " + strings.ToUpper(env) + " ")
 	}
 	left := th.Paints.Header.Render(" flightdeck ") + " " + envS + " " + th.Paints.Bold.Render(mode)
+	if f := m.followLabel(); f != "" {
+		left += "  " + th.Paints.Accent.Render(f)
+	}
+	if p := m.people(); p != "" {
+		left += "  " + th.Paints.Muted.Render(p)
+	}
 	right := m.env.Now().Format("15:04:05") + " "
 	return kit.Fit(left, m.w-kit.Width(right), th.Ellipsis) + right
 }

@@ -77,6 +77,11 @@ import (
 	"flightdeck/ui/kit"
 )
 
+// FPS is how many frames a second a cockpit's program draws at most. Its
+// screen changes about once a second (the clock, a poll); Bubble Tea's
+// default of 60 spends CPU on every session for nothing.
+const FPS = 20
+
 // Subscriber delivers snapshots; *sources.Subscription satisfies it. Next
 // blocks until something changed or ctx ends.
 type Subscriber interface {
@@ -117,6 +122,10 @@ type Options struct {
 	// ExtraPanes are registered after BuiltinPanes, in order: the first
 	// gets focus key 5.
 	ExtraPanes []PaneFunc
+	// Together shares this session with the others on the same world
+	// (flightdeck serve): who is connected, announcements, following. nil
+	// is a cockpit on its own.
+	Together *Together
 }
 
 // Model is the root of the cockpit.
@@ -138,6 +147,8 @@ type Model struct {
 	dialogs []dialog // the top one, last, has the keyboard
 	views   []View   // kept views, the top one last
 	viewOn  bool     // the top view is shown instead of the panes
+
+	sh *shared // this session's part in Options.Together; nil alone
 
 	pending   string // action being planned or executed
 	status    string // last action result or refusal
@@ -165,6 +176,10 @@ func New(o Options) Model {
 	if o.Context == nil {
 		o.Context = context.Background()
 	}
+	if o.Together == nil || o.Together.Follow == nil || o.Together.Presence == nil {
+		// Nobody to follow: the key does nothing and help leaves it out.
+		o.KeyMap.Global.Follow.SetEnabled(false)
+	}
 	// The policy's defaults are filled in one place, ops.Policy.WithDefaults.
 	pol := o.Policy.WithDefaults()
 	if o.Executor != nil {
@@ -186,12 +201,16 @@ func New(o Options) Model {
 			m.owners[k] = append(m.owners[k], i)
 		}
 	}
+	m.sh = newShared(ctx, o.Together)
 	m.layout()
 	return m
 }
 
-// Init starts listening for snapshots and the age ticker.
-func (m Model) Init() tea.Cmd { return tea.Batch(m.waitCmd(), tick()) }
+// Init starts listening for snapshots, the age ticker and, when shared,
+// for who is connected and what they announce.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(append([]tea.Cmd{m.waitCmd(), tick()}, m.togetherCmds()...)...)
+}
 
 func tick() tea.Cmd {
 	return tea.Tick(time.Second, func(time.Time) tea.Msg { return TickMsg{} })
@@ -216,6 +235,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m.env.SetClock(m.o.Now())
 	m, cmd := m.update(msg)
 	m.layout() // data, filters and details change how much a grid row needs
+	m.publish()
 	return m, cmd
 }
 
@@ -249,7 +269,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m.setStatus(msg.What+": cancelled", false)
 		return m, nil
 	case ResultMsg:
-		return m.onResult(msg)
+		mm, cmd := m.onResult(msg)
+		return mm, tea.Batch(cmd, m.announce(msg))
 	case PushViewMsg:
 		return m.pushView(msg.View), nil
 	case PopViewMsg:
@@ -258,6 +279,11 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.closeView(msg.ID), nil
 	case ShowPaneMsg:
 		return m.showPane(msg), nil
+	}
+	if m.sh != nil {
+		if mm, cmd, ok := m.updateTogether(msg); ok {
+			return mm, cmd
+		}
 	}
 	return m, tea.Batch(m.toViews(msg)...)
 }
@@ -284,6 +310,10 @@ func (m Model) onKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	// A quit key that types nothing (ctrl+c) quits from anywhere.
 	if key.Matches(msg, k.Global.Quit) && !kit.Types(msg) {
 		return m.quit()
+	}
+	// A follower watches: any key stops following, and does nothing else.
+	if m.sh != nil && m.sh.follow != nil {
+		return m.stopFollowing(), nil
 	}
 	if len(m.dialogs) > 0 {
 		return m.dialogKey(msg)
@@ -323,6 +353,9 @@ func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		return mm, cmd, true
 	case key.Matches(msg, k.Global.Help):
 		return m.pushDialog(m.newHelp()), nil, true
+	case m.sh.canFollow() && key.Matches(msg, k.Global.Follow):
+		mm, cmd := m.followKey()
+		return mm, cmd, true
 	}
 	for i := range min(len(m.panes), len(k.Global.Focus)) {
 		if key.Matches(msg, k.Global.Focus[i]) {

@@ -21,6 +21,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"flightdeck/config"
+	"flightdeck/termcap"
 	"flightdeck/ui"
 )
 
@@ -107,6 +108,11 @@ Flags:
 	if err != nil {
 		return err
 	}
+	// A full-screen cockpit on a terminal that cannot move its cursor is
+	// garbage: say so before anything starts.
+	if err := termcap.Check(os.Environ()); err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
 	if f.theme != "" {
 		cfg.Theme = f.theme
 	}
@@ -129,7 +135,8 @@ Flags:
 	}
 
 	world.Start(ctx)
-	p := tea.NewProgram(ui.New(session), tea.WithContext(ctx))
+	p := tea.NewProgram(ui.New(session), tea.WithContext(ctx), tea.WithFPS(ui.FPS),
+		tea.WithColorProfile(termcap.Detect(os.Stdout, os.Environ())))
 	_, err = p.Run()
 	stop()
 	world.Wait()

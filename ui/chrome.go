@@ -39,8 +39,9 @@ func (m Model) header() string {
 	return kit.Fit(left, m.w-kit.Width(right), th.Ellipsis) + right
 }
 
-// statusBar is every source's health, then the action in flight, the last
-// result, or the key hints of what has focus.
+// statusBar is every source's health (its name, and its data's age once
+// late), then the action in flight, the last result, or the key hints of
+// what has focus.
 func (m Model) statusBar() []string {
 	th := m.env.Theme
 	now := m.env.Now()
@@ -56,6 +57,10 @@ func (m Model) statusBar() []string {
 			parts = append(parts, th.Paints.Crit.Render(name+" ERR "+age))
 		case s.Stale:
 			parts = append(parts, th.Paints.Warn.Render(name+" stale "+age))
+		case s.OnTime(now):
+			// On time: the name alone, so the bar changes when the data
+			// is late, not every second between polls.
+			parts = append(parts, th.Paints.OK.Render(name))
 		default:
 			parts = append(parts, th.Paints.OK.Render(name)+" "+th.Paints.Muted.Render(age))
 		}

@@ -212,8 +212,12 @@ func (m Model) Init() tea.Cmd {
 	return tea.Batch(append([]tea.Cmd{m.waitCmd(), tick()}, m.togetherCmds()...)...)
 }
 
+// tick fires just after each whole second of the wall clock: the display
+// clock (whole seconds) then turns once a second, right away, rather than
+// at whichever of a free-running tick and a poll comes first after the
+// second turned, which drew the clock and every age twice.
 func tick() tea.Cmd {
-	return tea.Tick(time.Second, func(time.Time) tea.Msg { return TickMsg{} })
+	return tea.Every(time.Second, func(time.Time) tea.Msg { return TickMsg{} })
 }
 
 // waitCmd blocks on the Subscriber in a Cmd, never in Update.

@@ -77,10 +77,15 @@ func Notice(env *Env, s sources.Snapshot, ok bool, what string) (notice []string
 	return nil, false, true
 }
 
-// FeedTitle is the data-age part of a pane title: "pg main 3s", "prom ERR 31s".
+// FeedTitle is the data-age part of a pane title: "pg main 3s", "prom ERR
+// 31s", or only "pg main" while its polls are on time (the age would change
+// every second between polls and say nothing).
 func FeedTitle(env *Env, s sources.Snapshot, ok bool) string {
 	if !ok {
 		return "…"
+	}
+	if s.OnTime(env.now) {
+		return s.Source
 	}
 	age := "-"
 	if !s.FetchedAt.IsZero() {

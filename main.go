@@ -83,8 +83,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage:
   flightdeck [--config PATH] [--demo] [--read-only] [--theme NAME] [--log FILE]
+  flightdeck serve [--config PATH] [--listen HOST:PORT] [--demo] [--log FILE]
   flightdeck config check [--config PATH]
   flightdeck --version
+
+serve runs an SSH server: a cockpit per SSH session on one poller, for the
+users and keys under serve.users (see flightdeck serve --help).
 
 Flags:
 `)

@@ -113,3 +113,10 @@ func TestDumbTerminalRefused(t *testing.T) {
 		t.Fatalf("escape sequences or output on a dumb terminal: %q %q", out, errs)
 	}
 }
+
+func TestUsageMentionsServe(t *testing.T) {
+	_, errs, code := runCLI(t, "--help")
+	if code != 0 || !strings.Contains(errs, "flightdeck serve [--config PATH] [--listen HOST:PORT]") {
+		t.Fatalf("exit %d: %q", code, errs)
+	}
+}

@@ -25,8 +25,9 @@ import (
 	"flightdeck/sources/postgres"
 )
 
-// serveFixture is a real `flightdeck serve --demo` and the OpenSSH keys and
-// known_hosts its clients use.
+// serveFixture is a real `flightdeck serve` (on the demo, or on the
+// sources in its config) and the OpenSSH keys and known_hosts its clients
+// use.
 type serveFixture struct {
 	t          *testing.T
 	bin, dir   string
@@ -35,12 +36,12 @@ type serveFixture struct {
 	knownHosts string
 	hostKey    string
 	journal    string
+	port       int
+	proc       *exec.Cmd
+	out        *lockedBuffer
 	// sources is the config's sources (postgres:, prometheus:, slos:);
 	// empty serves the demo.
 	sources string
-	port    int
-	proc       *exec.Cmd
-	out        *lockedBuffer
 }
 
 type lockedBuffer struct {

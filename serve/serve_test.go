@@ -395,7 +395,7 @@ func TestColorProfile(t *testing.T) {
 		{[]string{"COLORTERM=truecolor"}, "xterm-256color", false, colorprofile.TrueColor},
 		{[]string{"NO_COLOR=1"}, "xterm-256color", true, colorprofile.ASCII},
 		{nil, "dumb", true, colorprofile.NoTTY},
-		{nil, "vt100", true, colorprofile.ASCII}, // its terminfo entry has no colours
+		{nil, "vt100", true, colorprofile.ASCII},                               // its terminfo entry has no colours
 		{[]string{"TERM=dumb"}, "xterm-256color", false, colorprofile.ANSI256}, // the pty's TERM wins
 	}
 	for _, tc := range cases {

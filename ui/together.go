@@ -52,6 +52,9 @@ type following struct {
 	sub  *together.Following
 	name string
 	view together.View
+	// unhook stops the session's end from closing sub (it is closed then,
+	// so a session that ends while following leaves no subscription).
+	unhook func() bool
 }
 
 // membersMsg is who is connected, from Presence.
@@ -90,11 +93,6 @@ func newShared(ctx context.Context, t *Together) *shared {
 		sh.news = t.Announcer.Subscribe()
 		context.AfterFunc(ctx, sh.news.Close)
 	}
-	context.AfterFunc(ctx, func() {
-		if f := sh.follow; f != nil {
-			f.sub.Close()
-		}
-	})
 	return sh
 }
 
@@ -218,7 +216,7 @@ func (m Model) startFollowing(mb together.Member) (Model, tea.Cmd) {
 		m.setStatus("cannot follow "+mb.Name+": they have not shown anything yet", true)
 		return m, nil
 	}
-	m.sh.follow = &following{sub: sub, name: mb.Name}
+	m.sh.follow = &following{sub: sub, name: mb.Name, unhook: context.AfterFunc(m.ctx, sub.Close)}
 	m.setStatus("following "+mb.Name+": any key stops", false)
 	return m, leaderCmd(m.ctx, sub)
 }
@@ -230,6 +228,7 @@ func (m Model) stopFollowing() Model {
 	if f == nil {
 		return m
 	}
+	f.unhook()
 	f.sub.Close()
 	m.sh.follow = nil
 	m = m.setMirror(nil)

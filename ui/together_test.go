@@ -253,3 +253,27 @@ func TestObserversPublishNothing(t *testing.T) {
 		t.Fatal("an observer's view was published")
 	}
 }
+
+// TestFollowingEndsWithTheSession: a session that ends while following
+// leaves no follower behind on its leader.
+func TestFollowingEndsWithTheSession(t *testing.T) {
+	r := newRoom()
+	r.join(t, newEnv(t, false), "a1", "alice", 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	be := newEnv(t, true)
+	bob := r.join(t, be, "b1", "bob", time.Minute)
+	be.opts.Context = ctx
+	bob = roster(t, New(be.opts))
+	bob, _ = press(bob, "f")
+	if bob.sh.follow == nil || r.f.Followers("a1") != 1 {
+		t.Fatalf("not following: %q", bob.status)
+	}
+	cancel()
+	deadline := time.Now().Add(5 * time.Second)
+	for r.f.Followers("a1") != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the ended session still follows")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

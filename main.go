@@ -22,6 +22,7 @@ import (
 
 	"flightdeck/config"
 	"flightdeck/runbook"
+	"flightdeck/termcap"
 	"flightdeck/ui"
 )
 
@@ -86,8 +87,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage:
   flightdeck [--config PATH] [--demo] [--read-only] [--theme NAME] [--log FILE]
+  flightdeck serve [--config PATH] [--listen HOST:PORT] [--demo] [--log FILE]
   flightdeck config check [--config PATH]
   flightdeck --version
+
+serve runs an SSH server: a cockpit per SSH session on one poller, for the
+users and keys under serve.users (see flightdeck serve --help).
 
 Flags:
 `)
@@ -111,6 +116,11 @@ Flags:
 	if err != nil {
 		return err
 	}
+	// A full-screen cockpit on a terminal that cannot move its cursor is
+	// garbage: say so before anything starts.
+	if err := termcap.Check(os.Environ()); err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
 	if f.theme != "" {
 		cfg.Theme = f.theme
 	}
@@ -133,7 +143,8 @@ Flags:
 	}
 
 	world.Start(ctx)
-	p := tea.NewProgram(ui.New(session), tea.WithContext(ctx))
+	p := tea.NewProgram(ui.New(session), tea.WithContext(ctx), tea.WithFPS(ui.FPS),
+		tea.WithColorProfile(termcap.Detect(os.Stdout, os.Environ())))
 	_, err = p.Run()
 	stop()
 	world.Wait()

@@ -99,3 +99,24 @@ func TestVersionAndBadFlags(t *testing.T) {
 		t.Errorf("config usage: %d %q", code, errs)
 	}
 }
+
+// TestDumbTerminalRefused: issue 11's TERM=dumb gets no cursor addressing
+// and no alternate screen, only a message saying why, and exit status 1.
+func TestDumbTerminalRefused(t *testing.T) {
+	t.Setenv("TERM", "dumb")
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	out, errs, code := runCLI(t, "--demo")
+	if code != 1 || !strings.HasPrefix(errs, "flightdeck needs a terminal with cursor addressing (TERM=dumb has none)") {
+		t.Fatalf("exit %d: %q", code, errs)
+	}
+	if out != "" || strings.Contains(errs, "\x1b") {
+		t.Fatalf("escape sequences or output on a dumb terminal: %q %q", out, errs)
+	}
+}
+
+func TestUsageMentionsServe(t *testing.T) {
+	_, errs, code := runCLI(t, "--help")
+	if code != 0 || !strings.Contains(errs, "flightdeck serve [--config PATH] [--listen HOST:PORT]") {
+		t.Fatalf("exit %d: %q", code, errs)
+	}
+}

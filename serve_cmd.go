@@ -81,6 +81,7 @@ Flags:
 	}
 	defer world.Close()
 
+	presence, announcer, follow := world.ShareSessions()
 	srv, err := serve.New(serve.Options{
 		Listen:           sc.Listen,
 		HostKeyPath:      sc.HostKeyPath,
@@ -90,6 +91,9 @@ Flags:
 		IdleTimeout:      sc.IdleTimeout.D(),
 		MaxSessionLength: sc.MaxSessionLength.D(),
 		TrueColor:        sc.TrueColor,
+		Presence:         presence,
+		Announcer:        announcer,
+		Follow:           follow,
 		Log:              log,
 	}, &cockpits{world: world})
 	if err != nil {
@@ -153,6 +157,7 @@ func (c *cockpits) NewSession(ctx context.Context, info serve.SessionInfo) (tea.
 	}
 	o, err := c.world.NewSession(SessionInfo{
 		Context:     ctx,
+		ID:          info.ID,
 		User:        info.User,
 		Fingerprint: info.Fingerprint,
 		Addr:        info.Addr,

@@ -15,7 +15,9 @@ import (
 	"flightdeck/ops"
 	"flightdeck/sources"
 	"flightdeck/sources/demo"
+	"flightdeck/termcap"
 	"flightdeck/themes"
+	"flightdeck/together"
 	"flightdeck/ui"
 )
 
@@ -43,7 +45,19 @@ type World struct {
 	demo        bool
 	readOnly    bool
 
+	// shared is what sessions share besides the data, once
+	// ShareSessions made it; nil for the one local session.
+	shared *shared
+
 	closers []func()
+}
+
+// shared is the world's registries of its sessions: who is connected, what
+// they did, where each operator is looking.
+type shared struct {
+	presence  *together.Presence
+	announcer *together.Announcer
+	follow    *together.Follow
 }
 
 type wireOptions struct {
@@ -116,8 +130,23 @@ func (w *World) Close() {
 	w.closers = nil
 }
 
+// ShareSessions makes the world's sessions aware of each other: each
+// session's header shows who is connected, every action's outcome is
+// announced to all, and an observer can follow an operator. flightdeck
+// serve calls it once and hands the same registries to the SSH server,
+// which joins and leaves sessions; the local terminal, alone, does not.
+func (w *World) ShareSessions() (*together.Presence, *together.Announcer, *together.Follow) {
+	if w.shared == nil {
+		w.shared = &shared{presence: together.NewPresence(), announcer: together.NewAnnouncer(), follow: together.NewFollow()}
+	}
+	return w.shared.presence, w.shared.announcer, w.shared.follow
+}
+
 // SessionInfo is who one cockpit is for and what its terminal says.
 type SessionInfo struct {
+	// ID names the session among those sharing the world (serve's session
+	// ID); "" for the local terminal.
+	ID string
 	// Context ends when the session does; its subscription to the hub is
 	// released then. nil means context.Background().
 	Context context.Context
@@ -196,10 +225,10 @@ func (w *World) NewSession(info SessionInfo) (ui.Options, error) {
 	if err != nil {
 		return ui.Options{}, err
 	}
-	// A terminal that shows no colour (TERM unset or dumb, NO_COLOR) would
-	// lose the selection and the criticality drawn in colour: use the
-	// theme that keeps them as bold and reverse.
-	if colorprofile.Env(info.Environ) <= colorprofile.ASCII {
+	// A terminal that shows no colour (TERM unset or dumb, a vt100,
+	// NO_COLOR) would lose the selection and the criticality drawn in
+	// colour: use the theme that keeps them as bold and reverse.
+	if termcap.Profile(info.Environ) <= colorprofile.ASCII {
 		theme = theme.WithNoColor()
 	}
 	if w.ascii {
@@ -224,7 +253,13 @@ func (w *World) NewSession(info SessionInfo) (ui.Options, error) {
 	}
 	sub := w.hub.Subscribe()
 	context.AfterFunc(ctx, sub.Close)
+	var tg *ui.Together
+	if w.shared != nil && info.ID != "" {
+		tg = &ui.Together{Presence: w.shared.presence, Announcer: w.shared.announcer, Follow: w.shared.follow,
+			SessionID: info.ID, Name: info.User}
+	}
 	return ui.Options{
+		Together:    tg,
 		Environment: w.environment,
 		Production:  w.production,
 		ReadOnly:    readOnly,

@@ -12,6 +12,7 @@ import (
 	"flightdeck/ops"
 	"flightdeck/ops/opstest"
 	"flightdeck/sources"
+	"flightdeck/ui"
 )
 
 // demoWorld wires the built-in demo incident with its journal in a temp dir.
@@ -179,7 +180,7 @@ func TestSessionColoursFromItsOwnEnvironment(t *testing.T) {
 		t.Error("a colour terminal got NO_COLOR from the process")
 	}
 	t.Setenv("NO_COLOR", "")
-	for _, env := range [][]string{{"TERM=xterm-256color", "NO_COLOR=1"}, {"TERM=dumb"}, nil} {
+	for _, env := range [][]string{{"TERM=xterm-256color", "NO_COLOR=1"}, {"TERM=dumb"}, {"TERM=vt100"}, nil} {
 		opts, err := w.NewSession(SessionInfo{User: "a", Environ: env})
 		if err != nil {
 			t.Fatal(err)
@@ -211,5 +212,42 @@ func TestSessionEndsItsSubscription(t *testing.T) {
 	// can release it.
 	if _, err := opts.Updates.Next(context.Background()); !errors.Is(err, sources.ErrClosed) {
 		t.Fatalf("Next after the session ended: %v", err)
+	}
+}
+
+// TestServedSessionsShareTogether: once flightdeck serve shares the
+// world's sessions, each served session's cockpit gets the same Presence,
+// Announcer and Follow under its own ID and name; the local terminal's
+// does not, and neither does any session before sharing.
+func TestServedSessionsShareTogether(t *testing.T) {
+	w, _ := demoWorld(t, false, nil)
+	alone, err := w.NewSession(SessionInfo{ID: "s1", User: "alice"})
+	if err != nil || alone.Together != nil {
+		t.Fatalf("a session before sharing: %+v %v", alone.Together, err)
+	}
+	p, a, f := w.ShareSessions()
+	if p2, a2, f2 := w.ShareSessions(); p2 != p || a2 != a || f2 != f {
+		t.Fatal("ShareSessions made a second set of registries")
+	}
+	alice, err := w.NewSession(SessionInfo{ID: "s1", User: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := w.NewSession(SessionInfo{ID: "s2", User: "bob", ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		opts     ui.Options
+		id, name string
+	}{{alice, "s1", "alice"}, {bob, "s2", "bob"}} {
+		tg := c.opts.Together
+		if tg == nil || tg.Presence != p || tg.Announcer != a || tg.Follow != f || tg.SessionID != c.id || tg.Name != c.name {
+			t.Errorf("%s: Together = %+v", c.name, tg)
+		}
+	}
+	local, err := w.NewSession(w.LocalSession(context.Background(), nil))
+	if err != nil || local.Together != nil {
+		t.Fatalf("the local terminal's session is shared: %+v %v", local.Together, err)
 	}
 }

@@ -30,6 +30,9 @@ type Global struct {
 	// Quit quits; a quit key that types no character (ctrl+c) quits from
 	// anywhere, even a dialog or a text field.
 	Quit key.Binding
+	// Follow mirrors an operator's cockpit (flightdeck serve): their
+	// focused pane, selection and confirm dialog; any key stops it.
+	Follow key.Binding
 }
 
 // List keys move the selection in any pane that shows rows.
@@ -126,6 +129,7 @@ func DefaultKeyMap() KeyMap {
 			Actions:  b("actions", "a"),
 			Help:     b("help", "?"),
 			Quit:     b("quit", "q", "ctrl+c"),
+			Follow:   b("follow an operator", "f"),
 		},
 		List: List{
 			Up:      b("up", "k", "up"),
@@ -185,6 +189,7 @@ func (km *KeyMap) bindings() map[string]*key.Binding {
 		"actions":         &km.Global.Actions,
 		"help":            &km.Global.Help,
 		"quit":            &km.Global.Quit,
+		"follow":          &km.Global.Follow,
 		"up":              &km.List.Up,
 		"down":            &km.List.Down,
 		"top":             &km.List.Top,
@@ -286,7 +291,7 @@ func (g Global) ShortHelp() []key.Binding {
 // FullHelp is the global section of the help overlay. The focus keys are
 // not in it: the root lists them named after the panes it registered.
 func (g Global) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{g.NextPane, g.PrevPane, g.Actions, g.Help, g.Quit}}
+	return [][]key.Binding{{g.NextPane, g.PrevPane, g.Actions, g.Help, g.Follow, g.Quit}}
 }
 
 // ShortHelp is the movement help line.

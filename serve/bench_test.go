@@ -21,12 +21,15 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/ssh"
+	"github.com/jackc/pgx/v5"
 	gossh "golang.org/x/crypto/ssh"
 
+	"flightdeck/internal/testsrv"
 	"flightdeck/keymap"
 	"flightdeck/ops"
 	"flightdeck/sources"
 	"flightdeck/sources/demo"
+	"flightdeck/sources/postgres"
 	"flightdeck/themes"
 	"flightdeck/together"
 	"flightdeck/ui"
@@ -59,23 +62,50 @@ func (d *demoCockpits) NewSession(ctx context.Context, info SessionInfo) (tea.Mo
 }
 
 // BenchmarkServe50Sessions: 50 SSH sessions with 200×60 ptys on the real
-// cockpit over the demo world, idle in a steady state. The clients
+// cockpit, idle (no key pressed) in a steady state. The clients
 // (x/crypto/ssh) run in a child process, so CPU and memory are the
 // server's alone. Each op is one second of steady state.
 //
 //	go test -run '^$' -bench Serve50 -benchtime 10x ./serve/
+//
+// Two worlds: "postgres-idle" is a real PostgreSQL with 200 idle client
+// connections polled every 2s (what an idle cockpit on a bastion sees;
+// skipped without PostgreSQL); "demo" is the demo incident at full speed,
+// rows and sparklines moving every second (an incident, not idle).
 //
 // Reported: bytes/s per session on the wire (encrypted, as the network
 // sees it), CPU per session and in total (share of one core), memory per
 // session beyond the first (heap + stacks in use after GC), and upstream
 // fetches per second with 1 and with 50 sessions, which must be equal.
 func BenchmarkServe50Sessions(b *testing.B) {
+	b.Run("postgres-idle", func(b *testing.B) {
+		pg := testsrv.StartPostgres(b)
+		ctx := context.Background()
+		for range 200 {
+			c, err := pgx.Connect(ctx, pg.DSN(pg.Superuser, "postgres")+" application_name=nudgecampaign-worker")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { c.Close(context.Background()) })
+		}
+		src, err := postgres.New(postgres.Options{Name: "main", DSN: pg.DSN(pg.Superuser, "postgres")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { src.Close() })
+		benchServe(b, []sources.Source{src}, 2*time.Second)
+	})
+	b.Run("demo", func(b *testing.B) {
+		benchServe(b, demo.NewWorld(demo.Options{Seed: 1}).Sources(), time.Second)
+	})
+}
+
+func benchServe(b *testing.B, srcs []sources.Source, interval time.Duration) {
 	const n = 50
 	var fetches atomic.Int64
-	world := demo.NewWorld(demo.Options{Seed: 1})
 	hub := sources.NewHub(nil)
-	for _, s := range world.Sources() {
-		hub.Add(countingSource{Source: s, n: &fetches}, sources.PollOptions{Interval: time.Second})
+	for _, s := range srcs {
+		hub.Add(countingSource{Source: s, n: &fetches}, sources.PollOptions{Interval: interval})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer func() { cancel(); hub.Wait() }()
@@ -147,7 +177,7 @@ func BenchmarkServe50Sessions(b *testing.B) {
 	settle()
 	mem1 := inUse()
 	f0, t0 := fetches.Load(), time.Now()
-	time.Sleep(3 * time.Second)
+	time.Sleep(max(3*time.Second, 3*interval))
 	fetchesOne := float64(fetches.Load()-f0) / time.Since(t0).Seconds()
 
 	clients(1, n)
@@ -188,6 +218,7 @@ func TestBenchClients(t *testing.T) {
 	}
 	from, _ := strconv.Atoi(os.Getenv("FD_BENCH_FROM"))
 	to, _ := strconv.Atoi(os.Getenv("FD_BENCH_TO"))
+	got := make([]*atomic.Int64, 0, to-from)
 	for i := from; i < to; i++ {
 		data, err := os.ReadFile(filepath.Join(os.Getenv("FD_BENCH_KEYS"), strconv.Itoa(i)))
 		if err != nil {
@@ -207,7 +238,9 @@ func TestBenchClients(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.Stdout = io.Discard
+		n := &atomic.Int64{}
+		got = append(got, n)
+		s.Stdout = countingWriter{n}
 		if err := s.RequestPty("xterm-256color", 60, 200, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -215,9 +248,25 @@ func TestBenchClients(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Ready once every session has had its first full frame (several KB):
+	// on a busy machine that takes a while, and it is not steady state.
+	deadline := time.Now().Add(2 * time.Minute)
+	for _, n := range got {
+		for n.Load() < firstFrame && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 	fmt.Println("ready")
 	_, _ = io.Copy(io.Discard, os.Stdin)
 }
+
+// firstFrame is less than any session's first frame at 200×60.
+const firstFrame = 4 << 10
+
+// countingWriter counts what a client session receives.
+type countingWriter struct{ n *atomic.Int64 }
+
+func (c countingWriter) Write(p []byte) (int, error) { c.n.Add(int64(len(p))); return len(p), nil }
 
 // countingConn counts what the server writes to a connection.
 type countingConn struct {

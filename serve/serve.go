@@ -28,15 +28,15 @@ import (
 	"golang.org/x/time/rate"
 
 	"flightdeck/together"
+	"flightdeck/ui"
 )
 
 // Defaults for zero Options fields.
 const (
 	DefaultListen      = "127.0.0.1:2222"
 	DefaultMaxSessions = 32
-	// DefaultFPS caps each session's redraw rate. Bubble Tea's 60 fps costs
-	// CPU per session for a screen that changes about once a second.
-	DefaultFPS = 20
+	// DefaultFPS caps each session's redraw rate: the cockpit's own.
+	DefaultFPS = ui.FPS
 	// handshakeTimeout bounds an unauthenticated connection.
 	handshakeTimeout = 30 * time.Second
 	// drainFor is how long Shutdown waits for clients to close their

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"charm.land/ssh"
 	"github.com/charmbracelet/colorprofile"
 	gossh "golang.org/x/crypto/ssh"
@@ -116,9 +117,13 @@ func (m testModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// alarm is drawn in colour (and bold) on every test cockpit: what a
+// terminal gets of it shows which colour profile the session follows.
+var alarm = lipgloss.NewStyle().Foreground(lipgloss.Color("9")).Bold(true).Render("ALARM")
+
 func (m testModel) View() tea.View {
-	v := tea.NewView(fmt.Sprintf("cockpit for %s as %s size %dx%d keys=%d\nticks=%d",
-		m.info.User, m.info.Role, m.w, m.h, m.keys, m.ticks))
+	v := tea.NewView(fmt.Sprintf("cockpit for %s as %s size %dx%d keys=%d\nticks=%d %s",
+		m.info.User, m.info.Role, m.w, m.h, m.keys, m.ticks, alarm))
 	v.AltScreen = true
 	return v
 }
@@ -206,8 +211,15 @@ func (s *syncBuffer) Len() int {
 	return s.b.Len()
 }
 
-// open connects k and starts a shell, with a pty of w×h unless w is 0.
+// open connects k and starts a shell, with an xterm-256color pty of w×h
+// unless w is 0.
 func (fx *fixture) open(k key, w, h int, env ...string) *client {
+	fx.t.Helper()
+	return fx.openTerm(k, "xterm-256color", w, h, env...)
+}
+
+// openTerm is open with the pty's terminal type.
+func (fx *fixture) openTerm(k key, term string, w, h int, env ...string) *client {
 	fx.t.Helper()
 	conn, err := fx.dial(k)
 	if err != nil {
@@ -228,7 +240,7 @@ func (fx *fixture) open(k key, w, h int, env ...string) *client {
 		}
 	}
 	if w > 0 {
-		if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{}); err != nil {
+		if err := sess.RequestPty(term, h, w, gossh.TerminalModes{}); err != nil {
 			fx.t.Fatal(err)
 		}
 	}
@@ -383,12 +395,47 @@ func TestColorProfile(t *testing.T) {
 		{[]string{"COLORTERM=truecolor"}, "xterm-256color", false, colorprofile.TrueColor},
 		{[]string{"NO_COLOR=1"}, "xterm-256color", true, colorprofile.ASCII},
 		{nil, "dumb", true, colorprofile.NoTTY},
+		{nil, "vt100", true, colorprofile.ASCII},                               // its terminfo entry has no colours
 		{[]string{"TERM=dumb"}, "xterm-256color", false, colorprofile.ANSI256}, // the pty's TERM wins
 	}
 	for _, tc := range cases {
 		if got := colorProfile(tc.env, tc.term, tc.truecolor); got != tc.want {
 			t.Errorf("colorProfile(%v, %q, %v) = %v, want %v", tc.env, tc.term, tc.truecolor, got, tc.want)
 		}
+	}
+}
+
+// TestTerminalCapabilitiesFollowed is issue 11's item 3 over SSH: a vt100
+// gets bold but no colour, an xterm-256color gets colour, and a dumb
+// terminal is told why and closed, without cursor addressing or the
+// alternate screen.
+func TestTerminalCapabilitiesFollowed(t *testing.T) {
+	fx := start(t, nil)
+	colour := fx.open(fx.alice, 80, 24)
+	colour.waitOut("ALARM")
+	vt := fx.openTerm(fx.bob, "vt100", 80, 24)
+	vt.waitOut("ALARM")
+	// The cell's SGR as the renderer writes it: colour 9 as 16-colour
+	// bright red, or nothing but bold.
+	if out := colour.out.String(); !strings.Contains(out, "\x1b[91;1mALARM") {
+		t.Errorf("xterm-256color: no colour before ALARM in %q", out)
+	}
+	if out := vt.out.String(); !strings.Contains(out, "\x1b[1mALARM") || strings.Contains(out, "91m") || strings.Contains(out, "38;5") {
+		t.Errorf("vt100: colour sent, or bold lost, in %q", out)
+	}
+
+	dumb := fx.openTerm(fx.alice, "dumb", 80, 24)
+	if code := dumb.wait(10 * time.Second); code != 1 {
+		t.Errorf("dumb: exit status %d", code)
+	}
+	if e := dumb.errb.String(); !strings.Contains(e, "flightdeck serve: needs a terminal with cursor addressing (TERM=dumb has none)") {
+		t.Errorf("dumb: stderr %q", e)
+	}
+	if out := dumb.out.String(); strings.Contains(out, "\x1b") {
+		t.Errorf("dumb: escape sequences sent: %q", out)
+	}
+	if n := len(fx.factory.sessions()); n != 2 {
+		t.Errorf("%d cockpits made; the dumb terminal's must not be", n)
 	}
 }
 

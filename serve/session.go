@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"flightdeck/sources"
+	"flightdeck/termcap"
 	"flightdeck/together"
 )
 
@@ -146,6 +148,10 @@ func (s *Server) sessionMiddleware(next ssh.Handler) ssh.Handler {
 		pty, _, ok := sess.Pty()
 		if !ok {
 			s.refuse(sess, ptyRequired, "no pty", "user", u.Name)
+			return
+		}
+		if err := termcap.Check([]string{"TERM=" + pty.Term}); err != nil {
+			s.refuse(sess, strings.TrimPrefix(err.Error(), "flightdeck "), "terminal", "user", u.Name)
 			return
 		}
 		se, err := s.register(sess, u, fp, pty)
@@ -364,10 +370,10 @@ func (se *session) endReason() string {
 }
 
 // colorProfile reads the client's TERM (from the pty request, which wins)
-// and environment; truecolor upgrades a 256-colour terminal, never one that
-// asked for less (NO_COLOR, TERM=dumb).
+// and environment, by termcap's rule; truecolor upgrades a 256-colour
+// terminal, never one that asked for less (NO_COLOR, a vt100).
 func colorProfile(env []string, term string, trueColor bool) colorprofile.Profile {
-	p := colorprofile.Env(append(slices.Clone(env), "TERM="+term))
+	p := termcap.Profile(append(slices.Clone(env), "TERM="+term))
 	if trueColor && p == colorprofile.ANSI256 {
 		p = colorprofile.TrueColor
 	}

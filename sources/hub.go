@@ -113,7 +113,7 @@ func (h *Hub) Start(ctx context.Context) {
 		if p, ok := e.src.(Pusher); ok {
 			go func() {
 				defer h.wg.Done()
-				p.Run(ctx, func(data Payload, err error) { h.record(e.src, data, err) })
+				p.Run(ctx, func(data Payload, err error) { h.record(e.src, 0, data, err) })
 			}()
 			continue
 		}
@@ -157,7 +157,7 @@ func (h *Hub) poll(ctx context.Context, e *hubEntry) {
 		if err == nil && data == nil {
 			err = errNoData
 		}
-		h.record(e.src, data, err)
+		h.record(e.src, e.opt.Interval, data, err)
 		wait := e.opt.Interval
 		if err != nil {
 			failures++
@@ -196,12 +196,12 @@ func backoff(o PollOptions, failures int) time.Duration {
 	return d + jitter
 }
 
-func (h *Hub) record(src Source, data Payload, err error) {
+func (h *Hub) record(src Source, interval time.Duration, data Payload, err error) {
 	now := h.now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s := h.latest[src.Name()]
-	s.Source, s.Kind = src.Name(), src.Kind()
+	s.Source, s.Kind, s.Interval = src.Name(), src.Kind(), interval
 	s.Seq++
 	if err != nil {
 		s.Err, s.ErrAt = err, now

@@ -79,6 +79,21 @@ type Snapshot struct {
 	// Timeout is each fetch's deadline (PollOptions.Timeout); zero for a
 	// pushed source, which has none.
 	Timeout time.Duration
+	// Interval is how often the Hub polls the source; 0 when it does not
+	// poll it (a Pusher, a snapshot made by hand).
+	Interval time.Duration
+}
+
+// OnTime reports whether the data is as fresh as polling makes it: no
+// older at now than one interval and a grace (half an interval, at least a
+// second) for the fetch itself. A screen can then show a fresh source
+// without an age that would change every second between polls, and show
+// the age once data is late. Without an Interval nothing is on time.
+func (s Snapshot) OnTime(now time.Time) bool {
+	if s.Interval <= 0 || s.FetchedAt.IsZero() || s.Err != nil || s.Stale {
+		return false
+	}
+	return s.Age(now) <= s.Interval+max(s.Interval/2, time.Second)
 }
 
 // Age is how old the data is at now; zero when there is no data yet.

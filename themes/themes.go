@@ -14,9 +14,13 @@ import (
 	"charm.land/lipgloss/v2"
 )
 
-// Palette assigns a colour to every role the UI uses.
+// Palette assigns a colour to every role the UI uses but Base: plain text
+// is drawn in the terminal's own foreground, which the user chose to be
+// legible on their background, and which costs nothing to send when a
+// counter in a row changes every second (a coloured cell is re-sent with
+// its colour set and reset).
 type Palette struct {
-	FG, Muted, Accent        color.Color
+	Muted, Accent            color.Color
 	OK, Warn, Crit           color.Color
 	Page, Ticket             color.Color
 	SelectionFG, SelectionBG color.Color
@@ -69,7 +73,7 @@ type Theme struct {
 
 var palettes = map[string]Palette{
 	"dark": {
-		FG: lipgloss.Color("#D8DEE9"), Muted: lipgloss.Color("#7B8394"), Accent: lipgloss.Color("#88C0D0"),
+		Muted: lipgloss.Color("#7B8394"), Accent: lipgloss.Color("#88C0D0"),
 		OK: lipgloss.Color("#A3BE8C"), Warn: lipgloss.Color("#EBCB8B"), Crit: lipgloss.Color("#FF6B6B"),
 		Page: lipgloss.Color("#FF6B6B"), Ticket: lipgloss.Color("#EBCB8B"),
 		SelectionFG: lipgloss.Color("#ECEFF4"), SelectionBG: lipgloss.Color("#434C5E"),
@@ -78,7 +82,7 @@ var palettes = map[string]Palette{
 		ProdFG: lipgloss.Color("#FFFFFF"), ProdBG: lipgloss.Color("#BF616A"), Tagged: lipgloss.Color("#B48EAD"),
 	},
 	"light": {
-		FG: lipgloss.Color("#24292F"), Muted: lipgloss.Color("#6E7781"), Accent: lipgloss.Color("#0969DA"),
+		Muted: lipgloss.Color("#6E7781"), Accent: lipgloss.Color("#0969DA"),
 		OK: lipgloss.Color("#1A7F37"), Warn: lipgloss.Color("#9A6700"), Crit: lipgloss.Color("#CF222E"),
 		Page: lipgloss.Color("#CF222E"), Ticket: lipgloss.Color("#9A6700"),
 		SelectionFG: lipgloss.Color("#24292F"), SelectionBG: lipgloss.Color("#DDF4FF"),
@@ -87,7 +91,7 @@ var palettes = map[string]Palette{
 		ProdFG: lipgloss.Color("#FFFFFF"), ProdBG: lipgloss.Color("#CF222E"), Tagged: lipgloss.Color("#8250DF"),
 	},
 	"high-contrast": {
-		FG: lipgloss.Color("15"), Muted: lipgloss.Color("7"), Accent: lipgloss.Color("14"),
+		Muted: lipgloss.Color("7"), Accent: lipgloss.Color("14"),
 		OK: lipgloss.Color("10"), Warn: lipgloss.Color("11"), Crit: lipgloss.Color("9"),
 		Page: lipgloss.Color("9"), Ticket: lipgloss.Color("11"),
 		SelectionFG: lipgloss.Color("0"), SelectionBG: lipgloss.Color("15"),
@@ -157,7 +161,7 @@ func Build(name string, p Palette, noColor, ascii bool) Theme {
 	}
 	n := lipgloss.NewStyle
 	st := Styles{
-		Base:          fg(n(), p.FG),
+		Base:          n(),
 		Muted:         fg(n(), p.Muted),
 		Accent:        fg(n(), p.Accent),
 		Bold:          n().Bold(true),

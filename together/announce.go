@@ -17,6 +17,8 @@ type Announcement struct {
 	// From is the announcing user's name.
 	From string
 	Text string
+	// Failed marks an outcome that did not succeed (shown as an error).
+	Failed bool
 }
 
 // String is the status-bar line: "From: Text".

@@ -10,25 +10,59 @@ import (
 // View is what a follower mirrors of a leader's screen. The UI fills it;
 // Follow only stores and forwards it.
 type View struct {
-	// Focus names the focused pane ("postgres").
+	// Focus names the focused pane by its title ("Postgres").
 	Focus string
-	// Selection identifies the selected row in that pane (a pid, a
-	// deployment name), "" for none.
-	Selection string
-	// Dialog is the open dialog's title and preview lines, nil when none is
-	// open. A follower shows it and can never confirm it.
+	// Place is where that pane is: what it shows and which row is
+	// selected.
+	Place Place
+	// Dialog is the open confirm dialog's plan preview, plain text, the
+	// plan's title first; nil when none is open. A follower shows it and
+	// can never confirm it. Publish keeps at most MaxDialogLines lines of
+	// at most MaxDialogLine bytes.
 	Dialog []string
-	// Runbook names the runbook (and step) the leader has open, "" for none.
+	// Runbook names the runbook (or other full-screen view) the leader has
+	// open, "" for none.
 	Runbook string
 }
 
+// Place is where a pane is: the shown source, the filter in force, the
+// selected row and the first row on screen, the detail view, and the
+// pane's own part (its sort order, the selected row's identity) encoded by
+// the pane. The UI fills it and reads it back.
+type Place struct {
+	Feed, Filter string
+	Row, Top     int
+	Detail       bool
+	DetailOff    int
+	Extra        string
+}
+
+// Bounds on a published View's Dialog.
+const (
+	MaxDialogLines = 64
+	MaxDialogLine  = 512
+)
+
 // Equal reports whether v and o show the same thing.
 func (v View) Equal(o View) bool {
-	return v.Focus == o.Focus && v.Selection == o.Selection && v.Runbook == o.Runbook && slices.Equal(v.Dialog, o.Dialog)
+	return v.Focus == o.Focus && v.Place == o.Place && v.Runbook == o.Runbook && slices.Equal(v.Dialog, o.Dialog)
 }
 
 func (v View) clone() View {
 	v.Dialog = slices.Clone(v.Dialog)
+	return v
+}
+
+// bounded is a copy of v whose Dialog keeps the bounds.
+func (v View) bounded() View {
+	if v.Dialog == nil {
+		return v
+	}
+	d := make([]string, 0, min(len(v.Dialog), MaxDialogLines))
+	for _, l := range v.Dialog[:min(len(v.Dialog), MaxDialogLines)] {
+		d = append(d, truncate(l, MaxDialogLine))
+	}
+	v.Dialog = d
 	return v
 }
 
@@ -65,10 +99,12 @@ func (f *Follow) Publish(sessionID string, v View) {
 	if l == nil {
 		l = &leader{subs: map[*Following]struct{}{}}
 		f.leaders[sessionID] = l
-	} else if l.view.Equal(v) {
+	}
+	v = v.bounded()
+	if l.view.Equal(v) {
 		return
 	}
-	l.view = v.clone()
+	l.view = v
 	for s := range l.subs {
 		s.offer(l.view)
 	}

@@ -191,7 +191,7 @@ func TestFollowMirrorsLatestView(t *testing.T) {
 		t.Fatalf("following a session that published nothing: %v", err)
 	}
 	dialog := []string{"Terminate backend 11595", "pg_terminate_backend(11595)"}
-	f.Publish("op1", View{Focus: "postgres", Selection: "11595", Dialog: dialog})
+	f.Publish("op1", View{Focus: "Postgres", Place: Place{Filter: "blocking", Row: 2, Extra: "11595"}, Dialog: dialog})
 	dialog[0] = "mutated by the leader after publishing"
 
 	s, err := f.Subscribe("op1")
@@ -203,25 +203,45 @@ func TestFollowMirrorsLatestView(t *testing.T) {
 		t.Fatalf("leader %q followers %d", s.Leader(), f.Followers("op1"))
 	}
 	v, err := s.Next(ctx)
-	if err != nil || v.Focus != "postgres" || v.Selection != "11595" || v.Dialog[0] != "Terminate backend 11595" {
+	if err != nil || v.Focus != "Postgres" || v.Place.Row != 2 || v.Place.Extra != "11595" || v.Dialog[0] != "Terminate backend 11595" {
 		t.Fatalf("first Next = %+v, %v", v, err)
 	}
 	v.Dialog[1] = "mutated by the follower"
 	nextTimesOut(t, s.Next)
 
 	// An unchanged View wakes nobody.
-	f.Publish("op1", View{Focus: "postgres", Selection: "11595", Dialog: []string{"Terminate backend 11595", "pg_terminate_backend(11595)"}})
+	f.Publish("op1", View{Focus: "Postgres", Place: Place{Filter: "blocking", Row: 2, Extra: "11595"}, Dialog: []string{"Terminate backend 11595", "pg_terminate_backend(11595)"}})
 	nextTimesOut(t, s.Next)
 
 	// A slow follower gets only the newest of many changes.
 	for i := range 100 {
-		f.Publish("op1", View{Focus: "postgres", Selection: fmt.Sprint(i)})
+		f.Publish("op1", View{Focus: "Postgres", Place: Place{Row: i}})
 	}
 	v, _ = s.Next(ctx)
-	if v.Selection != "99" || v.Dialog != nil {
+	if v.Place.Row != 99 || v.Dialog != nil {
 		t.Fatalf("after 100 changes: %+v", v)
 	}
 	nextTimesOut(t, s.Next)
+}
+
+func TestFollowBoundsTheDialog(t *testing.T) {
+	f := NewFollow()
+	long := make([]string, MaxDialogLines+10)
+	for i := range long {
+		long[i] = strings.Repeat("x", MaxDialogLine+100)
+	}
+	f.Publish("op1", View{Focus: "Postgres", Dialog: long})
+	s, _ := f.Subscribe("op1")
+	defer s.Close()
+	v, _ := s.Next(ctxT(t))
+	if len(v.Dialog) != MaxDialogLines {
+		t.Fatalf("kept %d dialog lines", len(v.Dialog))
+	}
+	for _, l := range v.Dialog {
+		if len(l) > MaxDialogLine {
+			t.Fatalf("kept a line of %d bytes", len(l))
+		}
+	}
 }
 
 func TestFollowStopsWhenLeaderLeaves(t *testing.T) {
@@ -271,7 +291,7 @@ func TestConcurrentUse(t *testing.T) {
 			leave := p.Join(Member{ID: id, Name: id})
 			for j := range 200 {
 				a.Announce(Announcement{SessionID: id, From: id, Text: fmt.Sprint(j)})
-				f.Publish(id, View{Focus: "postgres", Selection: fmt.Sprint(j), Dialog: []string{id}})
+				f.Publish(id, View{Focus: "Postgres", Place: Place{Row: j}, Dialog: []string{id}})
 			}
 			leave()
 		}()

@@ -7,7 +7,8 @@ import (
 )
 
 // header is the top line: environment (production in its own colours, as
-// the caller decided), the mode, and the clock.
+// the caller decided), the mode, whom this session follows and who is
+// connected (when shared), and the clock.
 func (m Model) header() string {
 	th := m.env.Theme
 	mode := "LIVE"
@@ -28,12 +29,19 @@ func (m Model) header() string {
 		envS = th.Paints.HeaderProd.Render(" " + strings.ToUpper(env) + " ")
 	}
 	left := th.Paints.Header.Render(" flightdeck ") + " " + envS + " " + th.Paints.Bold.Render(mode)
+	if f := m.followLabel(); f != "" {
+		left += "  " + th.Paints.Accent.Render(f)
+	}
+	if p := m.people(); p != "" {
+		left += "  " + th.Paints.Muted.Render(p)
+	}
 	right := m.env.Now().Format("15:04:05") + " "
 	return kit.Fit(left, m.w-kit.Width(right), th.Ellipsis) + right
 }
 
-// statusBar is every source's health, then the action in flight, the last
-// result, or the key hints of what has focus.
+// statusBar is every source's health (its name, and its data's age once
+// late), then the action in flight, the last result, or the key hints of
+// what has focus.
 func (m Model) statusBar() []string {
 	th := m.env.Theme
 	now := m.env.Now()
@@ -46,6 +54,10 @@ func (m Model) statusBar() []string {
 			parts = append(parts, th.Paints.Crit.Render(name+" ERR "+age))
 		case s.Stale:
 			parts = append(parts, th.Paints.Warn.Render(name+" stale "+age))
+		case s.OnTime(now):
+			// On time: the name alone, so the bar changes when the data
+			// is late, not every second between polls.
+			parts = append(parts, th.Paints.OK.Render(name))
 		default:
 			parts = append(parts, th.Paints.OK.Render(name)+" "+th.Paints.Muted.Render(age))
 		}

@@ -80,6 +80,11 @@ import (
 	"flightdeck/ui/kit"
 )
 
+// FPS is how many frames a second a cockpit's program draws at most. Its
+// screen changes about once a second (the clock, a poll); Bubble Tea's
+// default of 60 spends CPU on every session for nothing.
+const FPS = 20
+
 // Subscriber delivers snapshots; *sources.Subscription satisfies it. Next
 // blocks until something changed or ctx ends.
 type Subscriber interface {
@@ -122,6 +127,10 @@ type Options struct {
 	ExtraPanes []PaneFunc
 	// Panes says which panes have no source and which to hide.
 	Panes PaneSetup
+	// Together shares this session with the others on the same world
+	// (flightdeck serve): who is connected, announcements, following. nil
+	// is a cockpit on its own.
+	Together *Together
 }
 
 // Model is the root of the cockpit.
@@ -147,6 +156,8 @@ type Model struct {
 	dialogs []dialog // the top one, last, has the keyboard
 	views   []View   // kept views, the top one last
 	viewOn  bool     // the top view is shown instead of the panes
+
+	sh *shared // this session's part in Options.Together; nil alone
 
 	pending   string // action being planned or executed
 	status    string // last action result or refusal
@@ -174,6 +185,10 @@ func New(o Options) Model {
 	if o.Context == nil {
 		o.Context = context.Background()
 	}
+	if o.Together == nil || o.Together.Follow == nil || o.Together.Presence == nil {
+		// Nobody to follow: the key does nothing and help leaves it out.
+		o.KeyMap.Global.Follow.SetEnabled(false)
+	}
 	// The policy's defaults are filled in one place, ops.Policy.WithDefaults.
 	pol := o.Policy.WithDefaults()
 	if o.Executor != nil {
@@ -185,15 +200,23 @@ func New(o Options) Model {
 	m := Model{o: o, env: env, ctx: ctx, cancel: cancel, owners: map[sources.Kind][]int{},
 		w: 80, h: 24, health: &health{snaps: map[string]sources.Snapshot{}}, rc: &renderCache{}}
 	m.addPanes(append(BuiltinPanes(), o.ExtraPanes...))
+	m.sh = newShared(ctx, o.Together)
 	m.layout()
 	return m
 }
 
-// Init starts listening for snapshots and the age ticker.
-func (m Model) Init() tea.Cmd { return tea.Batch(m.waitCmd(), tick()) }
+// Init starts listening for snapshots, the age ticker and, when shared,
+// for who is connected and what they announce.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(append([]tea.Cmd{m.waitCmd(), tick()}, m.togetherCmds()...)...)
+}
 
+// tick fires just after each whole second of the wall clock: the display
+// clock (whole seconds) then turns once a second, right away, rather than
+// at whichever of a free-running tick and a poll comes first after the
+// second turned, which drew the clock and every age twice.
 func tick() tea.Cmd {
-	return tea.Tick(time.Second, func(time.Time) tea.Msg { return TickMsg{} })
+	return tea.Every(time.Second, func(time.Time) tea.Msg { return TickMsg{} })
 }
 
 // waitCmd blocks on the Subscriber in a Cmd, never in Update.
@@ -215,6 +238,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m.env.SetClock(m.o.Now())
 	m, cmd := m.update(msg)
 	m.layout() // data, filters and details change how much a grid row needs
+	m.publish()
 	return m, cmd
 }
 
@@ -248,7 +272,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m.setStatus(msg.What+": cancelled", false)
 		return m, nil
 	case ResultMsg:
-		return m.onResult(msg)
+		mm, cmd := m.onResult(msg)
+		return mm, tea.Batch(cmd, m.announce(msg))
 	case FollowedMsg:
 		return m.onFollowed(msg), nil
 	case PushViewMsg:
@@ -259,6 +284,11 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.closeView(msg.ID), nil
 	case ShowPaneMsg:
 		return m.showPane(msg), nil
+	}
+	if m.sh != nil {
+		if mm, cmd, ok := m.updateTogether(msg); ok {
+			return mm, cmd
+		}
 	}
 	return m, tea.Batch(m.toViews(msg)...)
 }
@@ -285,6 +315,10 @@ func (m Model) onKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	// A quit key that types nothing (ctrl+c) quits from anywhere.
 	if key.Matches(msg, k.Global.Quit) && !kit.Types(msg) {
 		return m.quit()
+	}
+	// A follower watches: any key stops following, and does nothing else.
+	if m.sh != nil && m.sh.follow != nil {
+		return m.stopFollowing(), nil
 	}
 	if len(m.dialogs) > 0 {
 		return m.dialogKey(msg)
@@ -324,6 +358,9 @@ func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		return mm, cmd, true
 	case key.Matches(msg, k.Global.Help):
 		return m.pushDialog(m.newHelp()), nil, true
+	case m.sh.canFollow() && key.Matches(msg, k.Global.Follow):
+		mm, cmd := m.followKey()
+		return mm, cmd, true
 	}
 	for i, fk := range m.keyOf {
 		if fk < len(k.Global.Focus) && key.Matches(msg, k.Global.Focus[fk]) {

@@ -95,10 +95,15 @@ func waiting(env *Env, s sources.Snapshot) string {
 	return msg
 }
 
-// FeedTitle is the data-age part of a pane title: "pg main 3s", "prom ERR 31s".
+// FeedTitle is the data-age part of a pane title: "pg main 3s", "prom ERR
+// 31s", or only "pg main" while its polls are on time (the age would change
+// every second between polls and say nothing).
 func FeedTitle(env *Env, s sources.Snapshot, ok bool) string {
 	if !ok {
 		return "…"
+	}
+	if s.OnTime(env.now) {
+		return s.Source
 	}
 	if s.Err != nil {
 		return s.Source + " ERR " + DataAge(env.now, s)

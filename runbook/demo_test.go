@@ -22,7 +22,8 @@ func demoDriver(t *testing.T) (*driver, *demo.World) {
 	t.Helper()
 	c := opstest.NewClock(time.Date(2026, 3, 14, 3, 7, 0, 0, time.UTC))
 	w := demo.NewWorld(demo.Options{Now: c.Now, Seed: 7, Speed: 20})
-	caps := ops.Capabilities{w.Postgres().Name(): w.Postgres(), w.Rollouts().Name(): w.Rollouts(), w.Alerts().Name(): w.Alerts()}
+	caps := ops.Capabilities{w.Postgres().Name(): w.Postgres(), w.Rollouts().Name(): w.Rollouts(), w.Alerts().Name(): w.Alerts(),
+		w.AWS().Name(): w.AWS()}
 	d := newDriver(t, c.Now, func() { c.Advance(100 * time.Millisecond) }, w.Sources(), caps, ops.DefaultPolicy())
 	return d, w
 }
@@ -220,5 +221,68 @@ func TestDemoReadOnly(t *testing.T) {
 	}
 	if k, _ := w.Rollouts().GetDeployment(context.Background(), "production", "nudgecampaign-api"); k.Revision != 42 {
 		t.Errorf("revision %d after a refused undo", k.Revision)
+	}
+}
+
+// The manual's failover.sh against the demo's AWS estate: the DR replica is
+// promoted and the DR api service scaled to 4 through the real Executor,
+// each confirmed by typing the identifier, and the verifies see both
+// effects in the AWS source's later snapshots.
+func TestDemoFailoverToDR(t *testing.T) {
+	d, w := demoDriver(t)
+	set := builtinSet(t)
+	rb := set.Get("failover-to-dr")
+	if rb == nil {
+		t.Fatal("no failover-to-dr runbook")
+	}
+	// Opened by the outage alerts it names (none fires in the demo: it is
+	// started from the runbook list).
+	if books := set.Match(sources.Alert{Name: "RDSPrimaryUnavailable"}); len(books) != 1 || books[0] != rb {
+		t.Errorf("RDSPrimaryUnavailable opens %v", books)
+	}
+	d.start(rb, nil)
+	d.walk(300)
+
+	steps := d.run.Steps(d.now())
+	for _, s := range steps {
+		t.Logf("%d %-8s %-12s %q %s %v %v", s.Index+1, s.Kind, s.State, s.Title, s.Reason, s.Values, s.Targets)
+	}
+	for i, s := range steps {
+		want := map[runbook.StepKind]runbook.StepState{runbook.Check: runbook.OK, runbook.Action: runbook.OK,
+			runbook.Verify: runbook.OK, runbook.Note: runbook.Acknowledged}[s.Kind]
+		if s.State != want {
+			t.Errorf("step %d %q: %s (%s), want %s", i+1, s.Title, s.State, s.Reason, want)
+		}
+	}
+	promote := d.results[stepIndex(t, rb, "Promote")]
+	if !promote.OK || promote.Plan.Action != ops.PromoteReplica || promote.Plan.Phrase != "nudgecampaign-dr-db" || promote.Plan.Source != "aws" {
+		t.Errorf("promote: %+v", promote)
+	}
+	scale := d.results[stepIndex(t, rb, "Scale up")]
+	if !scale.OK || scale.Plan.Action != ops.SetDesiredCount || scale.Plan.Params.Desired != 4 || scale.Plan.Phrase != "api" {
+		t.Errorf("desired count: %+v", scale)
+	}
+	// The effect in the demo's AWS state, read back through its API.
+	ctx := context.Background()
+	dr, err := w.AWS().DescribeDBInstance(ctx, "us-west-2", "nudgecampaign-dr-db")
+	if err != nil || dr.Role() != sources.RolePrimary || dr.Status != "available" {
+		t.Errorf("DR database after the run: %+v %v", dr, err)
+	}
+	prod, err := w.AWS().DescribeDBInstance(ctx, "us-east-1", "nudgecampaign-prod")
+	if err != nil || len(prod.Replicas) != 0 {
+		t.Errorf("old primary still lists replicas: %+v %v", prod.Replicas, err)
+	}
+	api, err := w.AWS().DescribeService(ctx, "us-west-2", "nudgecampaign-dr", "api")
+	if err != nil || api.Desired != 4 || api.Running != 4 {
+		t.Errorf("DR api after the run: desired %d running %d %v", api.Desired, api.Running, err)
+	}
+	got := strings.Join(phases(d.records()), " ")
+	want := "run_start run_step:check:ok run_step:check:ok " +
+		"intent:promote_read_replica: outcome:promote_read_replica:ok run_step:action:ok run_step:verify:waiting run_step:verify:ok " +
+		"run_step:note:acknowledged " +
+		"intent:set_desired_count: outcome:set_desired_count:ok run_step:action:ok run_step:verify:waiting run_step:verify:ok " +
+		"run_step:note:acknowledged run_step:note:acknowledged run_step:note:acknowledged run_end:completed"
+	if got != want {
+		t.Errorf("journal:\n got %s\nwant %s", got, want)
 	}
 }

@@ -30,6 +30,9 @@ type Env struct {
 	Alert Alert `expr:"alert"`
 	// Rollouts lists every deployment.
 	Rollouts []Rollout `expr:"rollouts"`
+	// AWS is the first AWS source's snapshot: RDS instances and ECS
+	// services across its regions.
+	AWS AWS `expr:"aws"`
 
 	// SLO returns the objective called name.
 	SLO func(name string) SLO `expr:"slo"`
@@ -161,6 +164,64 @@ type Rollout struct {
 	Paused      bool          `expr:"paused"`
 }
 
+// AWS is an AWS snapshot as expressions see it:
+// aws.instance("us-west-2", "nudgecampaign-dr-db").role,
+// aws.service("us-west-2", "nudgecampaign-dr", "api").running.
+type AWS struct {
+	// Source is the source's name ("aws").
+	Source string `expr:"source"`
+	// Instances and Services list everything the snapshot holds.
+	Instances []RDS `expr:"instances"`
+	Services  []ECS `expr:"services"`
+	// Instance returns the RDS instance id in region; Service the ECS
+	// service of a cluster in region. One that is not there makes the
+	// expression unknown.
+	Instance func(region, id string) RDS            `expr:"instance"`
+	Service  func(region, cluster, name string) ECS `expr:"service"`
+}
+
+// RDS is one RDS instance as expressions see it.
+type RDS struct {
+	Region string `expr:"region"`
+	ID     string `expr:"id"`
+	// Status is RDS's (available, modifying, rebooting, …); Available is
+	// status == "available".
+	Status    string `expr:"status"`
+	Available bool   `expr:"available"`
+	// Role is primary, replica, writer or reader; ReplicaOf the source of a
+	// replica ("us-east-1/nudgecampaign-prod"), "" otherwise.
+	Role      string `expr:"role"`
+	ReplicaOf string `expr:"replica_of"`
+	MultiAZ   bool   `expr:"multi_az"`
+	// LagSeconds, CPUPercent and Connections are CloudWatch's latest
+	// one-minute figures, NaN when unknown (a primary has no lag);
+	// comparisons with NaN are false.
+	LagSeconds  float64 `expr:"lag_seconds"`
+	CPUPercent  float64 `expr:"cpu_percent"`
+	Connections float64 `expr:"connections"`
+	// Health is the worst grade against the manual's thresholds (ok,
+	// warning, critical, unknown).
+	Health string `expr:"health"`
+}
+
+// ECS is one ECS service as expressions see it.
+type ECS struct {
+	Region  string `expr:"region"`
+	Cluster string `expr:"cluster"`
+	Name    string `expr:"name"`
+	Status  string `expr:"status"` // ACTIVE, DRAINING, INACTIVE
+	Desired int    `expr:"desired"`
+	Running int    `expr:"running"`
+	Pending int    `expr:"pending"`
+	// Steady is the SDK waiter's "services stable": one deployment and as
+	// many tasks running as desired.
+	Steady bool `expr:"steady"`
+	// TaskDefinition is family:revision; RolloutState the primary
+	// deployment's (COMPLETED, IN_PROGRESS, FAILED, "").
+	TaskDefinition string `expr:"task_definition"`
+	RolloutState   string `expr:"rollout_state"`
+}
+
 // missing is what an expression reads that is not there: it makes the
 // verdict unknown with this reason instead of false.
 type missing struct{ what string }
@@ -176,6 +237,7 @@ const (
 	needAlerts
 	needRollouts
 	needOpener // the alert that opened the run
+	needAWS
 )
 
 // world is the latest snapshot of each kind, as of one Observe.
@@ -185,9 +247,10 @@ type world struct {
 	slo  *sources.SLOSet
 	am   *sources.AlertSet
 	kube *sources.RolloutSet
+	aws  *sources.AWSSet
 	// snaps keep the names, ages and errors for messages.
-	pgSnap, sloSnap, amSnap, kubeSnap sources.Snapshot
-	snaps                             []sources.Snapshot
+	pgSnap, sloSnap, amSnap, kubeSnap, awsSnap sources.Snapshot
+	snaps                                      []sources.Snapshot
 }
 
 // newWorld picks, for each kind, the first snapshot with data.
@@ -210,6 +273,10 @@ func newWorld(snaps []sources.Snapshot, now time.Time) *world {
 		case *sources.RolloutSet:
 			if w.kube == nil && d != nil {
 				w.kube, w.kubeSnap = d, s
+			}
+		case *sources.AWSSet:
+			if w.aws == nil && d != nil {
+				w.aws, w.awsSnap = d, s
 			}
 		}
 	}
@@ -238,6 +305,8 @@ func (w *world) missingFor(n need, opener *sources.Alert) string {
 		return "no alert data"
 	case n&needRollouts != 0 && w.kube == nil:
 		return "no rollout data"
+	case n&needAWS != 0 && w.aws == nil:
+		return "no AWS data"
 	case n&needOpener != 0 && opener == nil:
 		return "no alert opened this run"
 	}
@@ -254,7 +323,7 @@ func (w *world) olderThan(n need, after time.Time) string {
 		bit  need
 		snap sources.Snapshot
 		what string
-	}{{needPG, w.pgSnap, "postgres"}, {needSLO, w.sloSnap, "SLO"}, {needAlerts | needOpener, w.amSnap, "alert"}, {needRollouts, w.kubeSnap, "rollout"}} {
+	}{{needPG, w.pgSnap, "postgres"}, {needSLO, w.sloSnap, "SLO"}, {needAlerts | needOpener, w.amSnap, "alert"}, {needRollouts, w.kubeSnap, "rollout"}, {needAWS, w.awsSnap, "AWS"}} {
 		if n&c.bit != 0 && !c.snap.FetchedAt.After(after) {
 			return "waiting for " + c.what + " data newer than the action"
 		}
@@ -282,6 +351,9 @@ func (w *world) staleFor(n need) []string {
 	}
 	if n&needRollouts != 0 && w.kube != nil {
 		add(w.kubeSnap, "rollout")
+	}
+	if n&needAWS != 0 && w.aws != nil {
+		add(w.awsSnap, "AWS")
 	}
 	return out
 }
@@ -362,7 +434,56 @@ func (w *world) env(opener *sources.Alert) Env {
 		}
 		panic(&missing{fmt.Sprintf("no deployment %s", key)})
 	}
+	e.AWS = awsEnv(w.aws, w.awsSnap.Source)
 	return e
+}
+
+// awsEnv is the AWS snapshot as expressions see it; set may be nil (no
+// data yet: every lookup is unknown).
+func awsEnv(set *sources.AWSSet, source string) AWS {
+	a := AWS{Source: source}
+	if set != nil {
+		for _, in := range set.RDS {
+			a.Instances = append(a.Instances, rdsEnv(in))
+		}
+		for _, s := range set.ECS {
+			a.Services = append(a.Services, ecsEnv(s))
+		}
+	}
+	a.Instance = func(region, id string) RDS {
+		if set != nil {
+			if in, ok := set.Instance(region, id); ok {
+				return rdsEnv(in)
+			}
+		}
+		panic(&missing{fmt.Sprintf("no RDS instance %s in %s", id, region)})
+	}
+	a.Service = func(region, cluster, name string) ECS {
+		if set != nil {
+			if s, ok := set.Service(region, cluster, name); ok {
+				return ecsEnv(s)
+			}
+		}
+		panic(&missing{fmt.Sprintf("no ECS service %s in cluster %s (%s)", name, cluster, region)})
+	}
+	return a
+}
+
+func rdsEnv(in sources.RDSInstance) RDS {
+	h, _ := in.Health()
+	r := RDS{Region: in.Region, ID: in.ID, Status: in.Status, Available: in.Status == "available",
+		Role: string(in.Role()), MultiAZ: in.MultiAZ, LagSeconds: in.ReplicaLag, CPUPercent: in.CPUPercent,
+		Connections: in.Connections, Health: h.String()}
+	if !in.ReplicaOf.IsZero() {
+		r.ReplicaOf = in.ReplicaOf.Region + "/" + in.ReplicaOf.ID
+	}
+	return r
+}
+
+func ecsEnv(s sources.ECSService) ECS {
+	return ECS{Region: s.Region, Cluster: s.Cluster, Name: s.Name, Status: s.Status, Desired: int(s.Desired),
+		Running: int(s.Running), Pending: int(s.Pending), Steady: s.Steady(),
+		TaskDefinition: s.TaskDefinition.String(), RolloutState: string(s.Rollout.RolloutState)}
 }
 
 func pgEnv(p *sources.PGActivity, source string, now time.Time) PG {
@@ -573,6 +694,10 @@ func formatValue(v any) string {
 		return x.Name + " " + x.State
 	case Rollout:
 		return fmt.Sprintf("%s/%s revision %d %s", x.Namespace, x.Name, x.Revision, x.Status)
+	case RDS:
+		return fmt.Sprintf("%s (%s) %s %s", x.ID, x.Region, x.Role, x.Status)
+	case ECS:
+		return fmt.Sprintf("%s/%s (%s) %d/%d running", x.Cluster, x.Name, x.Region, x.Running, x.Desired)
 	case []string:
 		return strings.Join(x, ", ")
 	case map[string]int:

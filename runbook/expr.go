@@ -173,6 +173,9 @@ var envTypes = map[string]struct {
 	"Alert":   {"an alert", reflect.TypeOf(Alert{})},
 	"Rollout": {"rollout(...)", reflect.TypeOf(Rollout{})},
 	"Backend": {"a backend", reflect.TypeOf(Backend{})},
+	"AWS":     {"aws", reflect.TypeOf(AWS{})},
+	"RDS":     {"aws.instance(...)", reflect.TypeOf(RDS{})},
+	"ECS":     {"aws.service(...)", reflect.TypeOf(ECS{})},
 	"Env":     {"the environment", reflect.TypeOf(Env{})},
 }
 
@@ -194,6 +197,7 @@ var identNeeds = map[string]need{
 	"alert":    needOpener,
 	"rollout":  needRollouts,
 	"rollouts": needRollouts,
+	"aws":      needAWS,
 }
 
 type visitFunc func(n *ast.Node)
@@ -271,7 +275,7 @@ func checkFilterLiterals(root ast.Node) error {
 
 // envData are the Env names that hold data; envFuncs those that look it up.
 var (
-	envData  = map[string]bool{"pg": true, "slos": true, "alerts": true, "alert": true, "rollouts": true}
+	envData  = map[string]bool{"pg": true, "slos": true, "alerts": true, "alert": true, "rollouts": true, "aws": true}
 	envFuncs = map[string]bool{"slo": true, "rollout": true, "firing": true, "pending": true, "silenced": true, "active": true}
 )
 

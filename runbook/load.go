@@ -460,7 +460,7 @@ var stepKeys = map[StepKind][]string{
 	Check:  {"expr", "show"},
 	Verify: {"expr", "within", "show"},
 	View:   {"pane", "filter"},
-	Action: {"action", "when", "show", "source", "backends", "root_blockers", "deployment", "to_revision", "replicas", "override", "duration", "comment"},
+	Action: append([]string{"action", "when", "show", "source"}, templateKeys...),
 	Note:   {"text", "command"},
 }
 
@@ -617,7 +617,13 @@ func (p *fileParser) view(s *Step, n *yaml.Node, raw map[string]entry) {
 // actionKinds are the actions a runbook may take: every ops.Kind but
 // expire, which needs a silence id no runbook can know.
 var actionKinds = []string{string(ops.Cancel), string(ops.Terminate), string(ops.Undo), string(ops.Restart),
-	string(ops.Scale), string(ops.Pause), string(ops.Resume), string(ops.Silence)}
+	string(ops.Scale), string(ops.Pause), string(ops.Resume), string(ops.Silence),
+	string(ops.PromoteReplica), string(ops.RebootDB), string(ops.RebootDBFailover), string(ops.FailoverCluster),
+	string(ops.SetDesiredCount), string(ops.ForceDeployment), string(ops.RollbackTaskDef)}
+
+// templateKeys are every action template key besides source.
+var templateKeys = []string{"backends", "root_blockers", "deployment", "to_revision", "replicas", "override", "duration", "comment",
+	"region", "instance", "db_cluster", "failover_target", "cluster", "service", "desired", "task_definition"}
 
 // actionKeys are the template keys each action takes besides source.
 var actionKeys = map[ops.Kind][]string{
@@ -629,7 +635,26 @@ var actionKeys = map[ops.Kind][]string{
 	ops.Resume:    {"deployment"},
 	ops.Scale:     {"deployment", "replicas", "override"},
 	ops.Silence:   {"duration", "comment"},
+
+	ops.PromoteReplica:   {"region", "instance"},
+	ops.RebootDB:         {"region", "instance"},
+	ops.RebootDBFailover: {"region", "instance"},
+	ops.FailoverCluster:  {"region", "db_cluster", "failover_target"},
+	ops.SetDesiredCount:  {"region", "cluster", "service", "desired", "override"},
+	ops.ForceDeployment:  {"region", "cluster", "service"},
+	ops.RollbackTaskDef:  {"region", "cluster", "service", "task_definition"},
 }
+
+// AWS names as the APIs accept them: a region (us-west-2, us-gov-east-1),
+// an RDS identifier (a letter, then letters, digits and single hyphens, at
+// most 63), an ECS cluster or service name (at most 255 of letters,
+// digits, - and _), a task definition family:revision.
+var (
+	awsRegionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	rdsIDRE     = regexp.MustCompile(`^[a-zA-Z]([a-zA-Z0-9]|-[a-zA-Z0-9]){0,62}$`)
+	ecsNameRE   = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
+	taskDefRE   = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}:[1-9][0-9]*$`)
+)
 
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
 
@@ -655,7 +680,7 @@ func (p *fileParser) action(s *Step, n *yaml.Node, raw map[string]entry) {
 	a := &ActionTemplate{Kind: ops.Kind(kind)}
 	s.Act = a
 	allowed := append([]string{"source"}, actionKeys[a.Kind]...)
-	for _, k := range []string{"backends", "root_blockers", "deployment", "to_revision", "replicas", "override", "duration", "comment"} {
+	for _, k := range templateKeys {
 		if e, ok := raw[k]; ok && !slices.Contains(allowed, k) {
 			p.errAt(e.key, k, "does not apply to %s (it takes %s)", kind, strings.Join(allowed, ", "))
 		}
@@ -714,6 +739,9 @@ func (p *fileParser) action(s *Step, n *yaml.Node, raw map[string]entry) {
 				a.Override = p.boolean(e, "override")
 			}
 		}
+	case ops.PromoteReplica, ops.RebootDB, ops.RebootDBFailover, ops.FailoverCluster,
+		ops.SetDesiredCount, ops.ForceDeployment, ops.RollbackTaskDef:
+		p.awsTemplate(a, raw, required)
 	case ops.Silence:
 		if e, ok := required("duration", "how long, e.g. 1h"); ok {
 			a.Duration = p.duration(e, "duration")
@@ -723,6 +751,63 @@ func (p *fileParser) action(s *Step, n *yaml.Node, raw map[string]entry) {
 			if a.Comment == "" {
 				p.errAt(e.val, "comment", "required for silence")
 			}
+		}
+	}
+}
+
+// awsTemplate reads the keys of an AWS action: region, then the instance,
+// Aurora cluster or ECS service it acts on, then its knobs.
+func (p *fileParser) awsTemplate(a *ActionTemplate, raw map[string]entry, required func(key, what string) (entry, bool)) {
+	name := func(key, what string, re *regexp.Regexp, rule string) string {
+		e, ok := required(key, what)
+		if !ok {
+			return ""
+		}
+		v := p.str(e, key)
+		if !re.MatchString(v) {
+			p.errAt(e.val, key, "%s; got %q", rule, v)
+			return ""
+		}
+		return v
+	}
+	a.Region = name("region", "the AWS region, e.g. us-west-2", awsRegionRE, "not an AWS region (e.g. us-west-2)")
+	switch a.Kind {
+	case ops.PromoteReplica, ops.RebootDB, ops.RebootDBFailover:
+		a.Instance = name("instance", "the RDS instance identifier, e.g. nudgecampaign-dr-db", rdsIDRE,
+			"not an RDS instance identifier (a letter, then letters, digits and single hyphens)")
+	case ops.FailoverCluster:
+		a.DBCluster = name("db_cluster", "the Aurora cluster identifier", rdsIDRE,
+			"not an Aurora cluster identifier (a letter, then letters, digits and single hyphens)")
+		if e, ok := raw["failover_target"]; ok {
+			v := p.str(e, "failover_target")
+			if !rdsIDRE.MatchString(v) {
+				p.errAt(e.val, "failover_target", "not an RDS instance identifier; got %q (leave it out to let RDS choose)", v)
+			}
+			a.FailoverTarget = v
+		}
+	default: // ECS
+		a.Cluster = name("cluster", "the ECS cluster, e.g. nudgecampaign-dr", ecsNameRE, "not an ECS cluster name (letters, digits, - and _)")
+		a.Service = name("service", "the ECS service, e.g. api", ecsNameRE, "not an ECS service name (letters, digits, - and _)")
+	}
+	switch a.Kind {
+	case ops.SetDesiredCount:
+		if e, ok := required("desired", "the new desired count"); ok {
+			n := p.integer(e, "desired")
+			if n < 0 {
+				p.errAt(e.val, "desired", "cannot be negative")
+			}
+			a.Desired = int32(n)
+		}
+		if e, ok := raw["override"]; ok {
+			a.Override = p.boolean(e, "override")
+		}
+	case ops.RollbackTaskDef:
+		if e, ok := raw["task_definition"]; ok {
+			v := p.str(e, "task_definition")
+			if !taskDefRE.MatchString(v) {
+				p.errAt(e.val, "task_definition", "give family:revision, e.g. nudgecampaign-api:56 (leave it out for the previous revision); got %q", v)
+			}
+			a.TaskDefinition = v
 		}
 	}
 }

@@ -88,7 +88,7 @@ func TestLoadErrors(t *testing.T) {
 		{"expression line in a block", "expr: pg.ratio < 0.8", "expr: |\n      pg.ratio < 0.8 &&\n      pg.nope",
 			`bad.yaml:24: step 4 "Better": expr: pg has no field nope (column 4) (one of active, backends, blockers, by_state, connections, count, idle, idle_in_transaction, max_connections, oldest_xact, ratio, root_blockers, select, source, usable, waiting)`},
 		{"unknown action kind", "action: terminate", "action: kill",
-			`bad.yaml:18: step 3 "Kill": action: unknown action kind "kill" (one of cancel, pause, restart, resume, scale, silence, terminate, undo)`},
+			`bad.yaml:18: step 3 "Kill": action: unknown action kind "kill" (one of cancel, failover_db_cluster, force_deployment, pause, promote_read_replica, reboot_db, reboot_db_failover, restart, resume, rollback_task_definition, scale, set_desired_count, silence, terminate, undo)`},
 		{"misspelt action kind", "action: terminate", "action: terminat",
 			`bad.yaml:18: step 3 "Kill": action: unknown action kind "terminat" (did you mean "terminate"?)`},
 		{"missing deployment", "action: terminate\n    backends: state:!idle >10m", "action: restart",
@@ -169,7 +169,7 @@ func TestLoadAllDirectories(t *testing.T) {
 	if b := set.Get("high-error-rate"); b == nil || b.File != filepath.Join(dir, "mine.yaml") {
 		t.Errorf("override: %+v", b)
 	}
-	if set.Get("demo-book") == nil || set.Get("database-connection-exhaustion") == nil || len(set.All()) != 3 {
+	if set.Get("demo-book") == nil || set.Get("database-connection-exhaustion") == nil || len(set.All()) != 4 {
 		t.Errorf("set: %v", set.All())
 	}
 	// The same name twice in the directories is an error naming both.
@@ -214,7 +214,7 @@ func TestBuiltinRunbooksCompile(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"database-connection-exhaustion", "high-error-rate"} {
+	for _, want := range []string{"database-connection-exhaustion", "high-error-rate", "failover-to-dr"} {
 		if names[want] == nil {
 			t.Errorf("no built-in %s", want)
 		}

@@ -41,6 +41,9 @@ func resolve(a *ActionTemplate, w *world, opener *sources.Alert, pol ops.Policy,
 		return resolveDeployment(a, w, pol)
 	case ops.Silence:
 		return resolveSilence(a, w, opener, pol, runbook)
+	case ops.PromoteReplica, ops.RebootDB, ops.RebootDBFailover, ops.FailoverCluster,
+		ops.SetDesiredCount, ops.ForceDeployment, ops.RollbackTaskDef:
+		return resolveAWS(a, w, pol)
 	}
 	return resolution{unknown: fmt.Sprintf("action %q cannot be resolved", a.Kind)}
 }
@@ -182,6 +185,79 @@ func resolveDeployment(a *ActionTemplate, w *world, pol ops.Policy) resolution {
 		}
 	case ops.Pause, ops.Resume:
 		line = fmt.Sprintf("%s %s", a.Kind, dep.Key())
+	}
+	res := resolution{req: req, lines: []string{"target " + line}}
+	// The Executor decides; saying now what it will refuse saves a round trip.
+	if err := pol.Check(*req); err != nil {
+		res.lines = append(res.lines, "policy: "+refusalReason(err))
+	}
+	return res
+}
+
+// resolveAWS finds the instance, Aurora cluster or ECS service of an AWS
+// action in the latest AWS snapshot; one that is not there says so.
+func resolveAWS(a *ActionTemplate, w *world, pol ops.Policy) resolution {
+	snap, ok := w.snapshot(sources.KindAWS, a.Source)
+	if !ok {
+		return resolution{unknown: noData("AWS", a.Source)}
+	}
+	set := snap.Data.(*sources.AWSSet)
+	req := &ops.Request{Action: a.Kind, Source: snap.Source}
+	var line string
+	switch a.Kind {
+	case ops.PromoteReplica, ops.RebootDB, ops.RebootDBFailover:
+		in, ok := set.Instance(a.Region, a.Instance)
+		if !ok {
+			return resolution{unknown: fmt.Sprintf("no RDS instance %s in %s (source %s)", a.Instance, a.Region, snap.Source)}
+		}
+		req.RDSInstance = &in
+		where := fmt.Sprintf("%s (%s, %s, %s)", in.ID, in.Region, in.RoleText(), in.Status)
+		switch a.Kind {
+		case ops.PromoteReplica:
+			line = "promote " + where
+			if lag, ok := in.Lag(); ok {
+				line += ", replica lag " + shortDur(lag)
+			}
+		case ops.RebootDB:
+			line = "reboot " + where
+		default:
+			line = "reboot with failover " + where
+		}
+	case ops.FailoverCluster:
+		c, ok := set.Cluster(a.Region, a.DBCluster)
+		if !ok {
+			return resolution{unknown: fmt.Sprintf("no Aurora cluster %s in %s (source %s)", a.DBCluster, a.Region, snap.Source)}
+		}
+		req.RDSCluster = &c
+		req.Params.FailoverTarget = a.FailoverTarget
+		to := a.FailoverTarget
+		if to == "" {
+			to = "a reader RDS chooses"
+		}
+		line = fmt.Sprintf("fail over %s (%s) from writer %s to %s", c.ID, c.Region, c.Writer(), to)
+	default:
+		s, ok := set.Service(a.Region, a.Cluster, a.Service)
+		if !ok {
+			return resolution{unknown: fmt.Sprintf("no ECS service %s in cluster %s (%s, source %s)", a.Service, a.Cluster, a.Region, snap.Source)}
+		}
+		req.ECSService = &s
+		switch a.Kind {
+		case ops.SetDesiredCount:
+			req.Params.Desired, req.Params.Override = a.Desired, a.Override
+			line = fmt.Sprintf("set desired count of %s %d → %d (%d running)", s.Key(), s.Desired, a.Desired, s.Running)
+			if a.Override {
+				line += " (override: beyond scale_max_change)"
+			}
+		case ops.ForceDeployment:
+			line = fmt.Sprintf("force a new deployment of %s (%s, %d running)", s.Key(), s.TaskDefinition, s.Running)
+		default:
+			req.Params.TaskDefinition = a.TaskDefinition
+			to := a.TaskDefinition
+			if to == "" {
+				to = s.PreviousTaskDefinition.String()
+			}
+			line = fmt.Sprintf("roll back %s %s → %s", s.Key(), s.TaskDefinition, to)
+		}
 	}
 	res := resolution{req: req, lines: []string{"target " + line}}
 	// The Executor decides; saying now what it will refuse saves a round trip.

@@ -140,7 +140,28 @@ type ActionTemplate struct {
 	// opened the run (all its labels).
 	Duration time.Duration
 	Comment  string
+
+	// Region is where an AWS action's target lives (us-west-2): the DR
+	// side is in another region than production.
+	Region string
+	// Instance is an RDS instance identifier (promote_read_replica,
+	// reboot_db, reboot_db_failover).
+	Instance string
+	// DBCluster is an Aurora cluster identifier (failover_db_cluster) and
+	// FailoverTarget the reader to make the writer ("" lets RDS choose).
+	DBCluster, FailoverTarget string
+	// Cluster and Service name an ECS service (set_desired_count,
+	// force_deployment, rollback_task_definition).
+	Cluster, Service string
+	// Desired is set_desired_count's new count (Override as for scale).
+	Desired int32
+	// TaskDefinition is where a rollback goes (family:revision); "" is the
+	// previous ACTIVE revision.
+	TaskDefinition string
 }
+
+// ServiceKey is region/cluster/service, as sources.ECSService.Key.
+func (a *ActionTemplate) ServiceKey() string { return a.Region + "/" + a.Cluster + "/" + a.Service }
 
 // DeploymentKey is namespace/name.
 func (a *ActionTemplate) DeploymentKey() string { return a.Namespace + "/" + a.Deployment }

@@ -310,7 +310,7 @@ func (g Global) ShortHelp() []key.Binding {
 // FullHelp is the global section of the help overlay. The focus keys are
 // not in it: the root lists them named after the panes it registered.
 func (g Global) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{g.NextPane, g.PrevPane, g.Actions, g.Runbook, g.Timeline, g.Help, g.Quit}}
+	return [][]key.Binding{{g.NextPane, g.PrevPane, g.Actions, g.Help, g.Quit}, {g.Runbook, g.Timeline}}
 }
 
 // ShortHelp is the movement help line.

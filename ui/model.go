@@ -14,7 +14,11 @@
 //   - Views (View) take the whole body: a runbook run, a timeline. A
 //     PushViewMsg shows one; back/close returns to the panes and the view
 //     is kept, with its state, until a CloseViewMsg. Views see every
-//     snapshot and every tick.
+//     snapshot and every tick. The runbook key opens the selected alert's
+//     runbook (or the list of runbooks and open runs) in a run view, which
+//     sends its steps' requests into the same flow as the panes and writes
+//     the run's records through Options.RunJournal; the timeline key shows
+//     Options.Timeline.
 //   - Dialogs (menu, form, confirm, help) sit on a small stack over the
 //     screen; the top one takes every key. They answer with typed messages:
 //     a form or a menu entry sends a RequestMsg, the confirm dialog a
@@ -65,6 +69,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -72,6 +77,7 @@ import (
 
 	"flightdeck/keymap"
 	"flightdeck/ops"
+	"flightdeck/runbook"
 	"flightdeck/sources"
 	"flightdeck/themes"
 	"flightdeck/ui/kit"
@@ -117,6 +123,24 @@ type Options struct {
 	// ExtraPanes are registered after BuiltinPanes, in order: the first
 	// gets focus key 5.
 	ExtraPanes []PaneFunc
+
+	// Runbooks are what the runbook key opens (nil: none loaded); Runs
+	// are open runs to continue, resumed from the audit journal.
+	Runbooks *runbook.Set
+	Runs     []*runbook.Run
+	// RunJournal is where runs' records go (the world's audit journal);
+	// nil in a read-only session, whose runs are followed, not recorded.
+	RunJournal runbook.Recorder
+	// Timeline builds the incident timeline the timeline key shows, one
+	// line per entry, oldest first. It reads files: it runs in a Cmd. nil
+	// means there is none to show.
+	Timeline func(ctx context.Context) ([]string, error)
+	// RecorderErr is the flight recorder's latest write error, nil while
+	// it records; the status bar says so when it is not. May be nil.
+	RecorderErr func() error
+	// Notices are said in the status bar at start: a damaged audit
+	// journal, a run that could not be resumed.
+	Notices []string
 }
 
 // Model is the root of the cockpit.
@@ -142,6 +166,9 @@ type Model struct {
 	pending   string // action being planned or executed
 	status    string // last action result or refusal
 	statusBad bool
+	recErr    string // the flight recorder's write error, as of the last tick
+	// runQueue writes runs' records in order (shared by every copy).
+	runQueue *journalQueue
 	quitting  bool
 }
 
@@ -185,6 +212,11 @@ func New(o Options) Model {
 		for _, k := range p.Kinds() {
 			m.owners[k] = append(m.owners[k], i)
 		}
+	}
+	m.runQueue = &journalQueue{j: o.RunJournal}
+	m.keepRuns(o.Runs)
+	if len(o.Notices) > 0 {
+		m.setStatus(strings.Join(o.Notices, "; "), true)
 	}
 	m.layout()
 	return m
@@ -234,22 +266,33 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		for _, s := range msg.Snapshots {
 			m.route(s)
 		}
-		return m, m.waitCmd()
+		// Views learn the batch is complete (a run observes it whole).
+		return m, tea.Batch(append(m.toViews(msg), m.waitCmd())...)
 	case TickMsg:
+		m.recErr = m.recorderErr()
 		return m, tea.Batch(append(m.toViews(msg), tick())...)
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
 	case RequestMsg:
-		return m.request(msg.Request)
+		return m.request(msg.Request, msg.Origin)
 	case PlanMsg:
-		return m.onPlan(msg)
+		mm, cmd := m.onPlan(msg)
+		return mm, mm.answer(msg.Origin, msg, cmd)
 	case ConfirmedMsg:
-		return m.execute(msg.Plan, msg.Typed)
+		return m.execute(msg.Plan, msg.Typed, msg.Origin)
 	case CancelledMsg:
 		m.setStatus(msg.What+": cancelled", false)
-		return m, nil
+		return m, m.answer(msg.Origin, msg, nil)
 	case ResultMsg:
-		return m.onResult(msg)
+		mm, cmd := m.onResult(msg)
+		return mm, mm.answer(msg.Origin, msg, cmd)
+	case openDialogMsg:
+		return m.pushDialog(msg.dialog), nil
+	case startRunMsg:
+		return m.startRun(msg)
+	case statusMsg:
+		m.setStatus(msg.text, msg.bad)
+		return m, nil
 	case PushViewMsg:
 		return m.pushView(msg.View), nil
 	case PopViewMsg:
@@ -271,6 +314,13 @@ func (m *Model) route(s sources.Snapshot) {
 	m.health.snaps[s.Source] = s
 	for _, i := range m.owners[s.Kind] {
 		m.panes[i].SetSnapshot(s)
+	}
+	if s.Kind == sources.KindRollouts {
+		for _, p := range m.panes {
+			if w, ok := p.(RolloutWatcher); ok {
+				w.SetRollouts(s)
+			}
+		}
 	}
 	for _, v := range m.views {
 		v.SetSnapshot(s)
@@ -323,6 +373,12 @@ func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		return mm, cmd, true
 	case key.Matches(msg, k.Global.Help):
 		return m.pushDialog(m.newHelp()), nil, true
+	case key.Matches(msg, k.Global.Runbook):
+		mm, cmd := m.openRunbooks()
+		return mm, cmd, true
+	case key.Matches(msg, k.Global.Timeline):
+		mm, cmd := m.openTimeline()
+		return mm, cmd, true
 	}
 	for i := range min(len(m.panes), len(k.Global.Focus)) {
 		if key.Matches(msg, k.Global.Focus[i]) {

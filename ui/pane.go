@@ -105,3 +105,18 @@ func BuiltinPanes() []PaneFunc {
 		func(s kit.Slot) Pane { return rollouts.New(s) },
 	}
 }
+
+// RolloutWatcher is a Pane that reads the rollouts besides its own data:
+// the SLO and Alerts details name the rollout that came shortly before a
+// burn or an alert started (sources.Correlate). The root hands it every
+// rollouts snapshot, without making it an owner of that kind.
+type RolloutWatcher interface {
+	SetRollouts(s sources.Snapshot)
+}
+
+// AlertSelector is a Pane with an alert under its cursor: the runbook key
+// opens that alert's runbook. SelectedAlert is nil when no alert is
+// selected (the silences list, no data).
+type AlertSelector interface {
+	SelectedAlert() *sources.Alert
+}

@@ -23,6 +23,9 @@ var windows = []time.Duration{5 * time.Minute, time.Hour, 6 * time.Hour, 72 * ti
 type Pane struct {
 	kit.List
 	index []int // rows: indexes into the set's SLOs that pass the filter
+	// burns and rollouts are for the detail's correlation (correlate.go).
+	burns    map[string]burn
+	rollouts kit.Rollouts
 }
 
 // New builds the pane in its slot.
@@ -191,6 +194,9 @@ func (p *Pane) detailLines(x *sources.SLOStatus, w int) []string {
 		fmt.Sprintf("error budget left %s (%s at 1x burn)", kit.Pct(x.BudgetLeft, 1), kit.BudgetTime(x.BudgetLeftTime)),
 		"reason: "+x.Reason,
 	)
+	if note, ok := p.burnNote(x); ok {
+		out = append(out, th.Paints.Warn.Render(note))
+	}
 	var burns []string
 	for _, bw := range sources.BurnWindows {
 		burns = append(burns, kit.Age(bw)+" "+sources.FormatBurn(x.BurnRate(bw)))

@@ -169,7 +169,7 @@ type Model struct {
 	recErr    string // the flight recorder's write error, as of the last tick
 	// runQueue writes runs' records in order (shared by every copy).
 	runQueue *journalQueue
-	quitting  bool
+	quitting bool
 }
 
 // health is the status bar's record of every source, in first-seen order.

@@ -354,11 +354,17 @@ func alertText(raw json.RawMessage) string {
 	return bound(string(raw), maxLabelText)
 }
 
-// valuesText renders a step's values: an object as sorted k=v pairs (values
-// compact JSON unless strings), anything else compactly.
+// valuesText renders a step's values: a list of lines (what ops.RunRecord
+// holds: "connections 92/97 usable (95%)") joined with "; ", an object as
+// sorted k=v pairs (values compact JSON unless strings), anything else
+// compactly.
 func valuesText(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
+	}
+	var lines []string
+	if json.Unmarshal(raw, &lines) == nil {
+		return bound(strings.Join(lines, "; "), maxSummary)
 	}
 	var m map[string]json.RawMessage
 	if json.Unmarshal(raw, &m) != nil {

@@ -244,3 +244,17 @@ func TestTimelineLines(t *testing.T) {
 		t.Errorf("empty: %q", got)
 	}
 }
+
+// A step's values as ops.RunRecord writes them, a list of lines, read as
+// lines.
+func TestTimelineStepValuesAsLines(t *testing.T) {
+	i := 4
+	rec := AuditRecord{Time: time.Date(2026, 3, 14, 3, 12, 0, 0, time.UTC), Phase: "run_step", Operator: "alice",
+		Run: &RunRecord{Title: "High Error Rate", Step: "The error rate falls", StepIndex: &i, Kind: "verify", Result: "ok",
+			Values: json.RawMessage(`["burn 5m 0.4x","HighErrorRate resolved"]`)}}
+	tl := Merge(nil, []AuditRecord{rec}, TimelineOptions{})
+	want := `runbook “High Error Rate” step 5 “The error rate falls” (verify): ok [burn 5m 0.4x; HighErrorRate resolved]`
+	if len(tl.Entries) != 1 || tl.Entries[0].What != want {
+		t.Fatalf("got %+v\nwant %s", tl.Entries, want)
+	}
+}

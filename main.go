@@ -87,6 +87,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, `Usage:
   flightdeck [--config PATH] [--demo] [--read-only] [--theme NAME] [--log FILE]
   flightdeck config check [--config PATH]
+  flightdeck timeline [--config PATH] [--demo] [--since 2h] [--until TIME] [--format md|json]
   flightdeck --version
 
 Flags:

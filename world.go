@@ -256,7 +256,7 @@ func (w *World) NewSession(info SessionInfo) (ui.Options, error) {
 		Context:     ctx,
 		Operator:    identity,
 	}
-	w.sessionRunbooks(&o, ex != nil)
+	w.sessionRunbooks(&o, ex != nil, identity)
 	return o, nil
 }
 

@@ -77,10 +77,11 @@ func (w *World) timeline(context.Context) ([]string, error) {
 }
 
 // sessionRunbooks gives a session the runbooks, the runs left open in the
-// audit journal (a restart brings them back), the journal to record runs
-// in when it may act, the timeline and the recorder's health. What could
-// not be read is said in the status bar, never skipped silently.
-func (w *World) sessionRunbooks(o *ui.Options, canAct bool) {
+// audit journal (a restart brings them back, continued under the session's
+// identity), the journal to record runs in when it may act, the timeline
+// and the recorder's health. What could not be read is said in the status
+// bar, never skipped silently.
+func (w *World) sessionRunbooks(o *ui.Options, canAct bool, identity string) {
 	o.Runbooks = w.runbooks
 	o.Timeline = w.timeline
 	o.RecorderErr = w.recorderStatus
@@ -103,6 +104,9 @@ func (w *World) sessionRunbooks(o *ui.Options, canAct bool) {
 	runs, err := runbook.Resume(recs, w.runbooks, w.policy)
 	if err != nil {
 		o.Notices = append(o.Notices, "runs not resumed: "+err.Error())
+	}
+	for _, r := range runs {
+		r.ContinueAs(identity)
 	}
 	o.Runs = runs
 }

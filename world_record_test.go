@@ -124,6 +124,10 @@ func TestRunbookResumedAfterRestart(t *testing.T) {
 	if opts.RunJournal == nil {
 		t.Error("an operator session has no run journal")
 	}
+	// alice started it; the session continues it under its own identity.
+	if rec := opts.Runs[0].Skip(0, "seen", now); opts.Runs[0].Operator() != "alice@laptop" || rec[0].Operator != "alice" {
+		t.Errorf("continued run: started by %q, step by %q", opts.Runs[0].Operator(), rec[0].Operator)
+	}
 	// A read-only session follows the runs but records nothing.
 	ro, err := w2.NewSession(SessionInfo{User: "bob", ReadOnly: true})
 	if err != nil {

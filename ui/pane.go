@@ -84,8 +84,11 @@ type View interface {
 	Title() string
 	// SetSnapshot takes every snapshot, of every kind, shown or not.
 	SetSnapshot(s sources.Snapshot)
-	// Update takes keys while the view is shown, TickMsg every second, and
-	// any message the root does not know (the view's own Cmd results).
+	// Update takes keys while the view is shown, TickMsg every second,
+	// each SnapshotsMsg once its snapshots were handed to SetSnapshot (the
+	// batch is complete), the action flow's answers to requests that carry
+	// an Origin, and any message the root does not know (the view's own
+	// Cmd results).
 	Update(msg tea.Msg) tea.Cmd
 	// View draws the body: exactly h lines of w cells.
 	View(w, h int) []string

@@ -31,15 +31,9 @@ type World struct {
 	caps      ops.Capabilities
 	journal   *ops.Journal // nil in a read-only world: no session may act
 	auditPath string
-	// The flight recorder (world_record.go) writes beside the journal;
-	// recorder is nil, and recorderErr says why, when it could not open.
-	eventsPath  string
-	recorder    *record.Recorder
-	recorderErr error
-	runbooks    *runbook.Set
-	policy      ops.Policy
-	keys        keymap.KeyMap
-	log         *slog.Logger
+	policy    ops.Policy
+	keys      keymap.KeyMap
+	log       *slog.Logger
 
 	environment string
 	production  bool
@@ -48,6 +42,13 @@ type World struct {
 	ascii       bool
 	demo        bool
 	readOnly    bool
+
+	// The flight recorder (world_record.go) writes beside the journal;
+	// recorder is nil, and recorderErr says why, when it could not open.
+	eventsPath  string
+	recorder    *record.Recorder
+	recorderErr error
+	runbooks    *runbook.Set
 
 	closers []func()
 }
@@ -80,9 +81,6 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 		return nil, err
 	}
 
-	// Demo actions and events go to their own journals so they never mix
-	// with a real incident's timeline (journalPaths says where).
-	w.auditPath, w.eventsPath = journalPaths(cfg, o.demo)
 	w.keys = keymap.DefaultKeyMap()
 	if err := keymap.ApplyOverrides(&w.keys, cfg.Keys); err != nil {
 		w.Close()
@@ -93,6 +91,9 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 		return nil, err
 	}
 	w.policy = policyFrom(cfg)
+	// Demo actions and events go to their own journals so they never mix
+	// with a real incident's timeline (journalPaths says where).
+	w.auditPath, w.eventsPath = journalPaths(cfg, o.demo)
 	// A broken runbook stops startup as a broken config does (config
 	// check names its file, line and step).
 	books, err := runbook.LoadAll(cfg.Runbooks)

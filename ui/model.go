@@ -69,7 +69,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -120,10 +119,6 @@ type Options struct {
 	Now func() time.Time
 	// AuditPath is shown in help so the operator knows where the record is.
 	AuditPath string
-	// ExtraPanes are registered after BuiltinPanes, in order: the first
-	// gets focus key 5.
-	ExtraPanes []PaneFunc
-
 	// Runbooks are what the runbook key opens (nil: none loaded); Runs
 	// are open runs to continue, resumed from the audit journal.
 	Runbooks *runbook.Set
@@ -141,6 +136,9 @@ type Options struct {
 	// Notices are said in the status bar at start: a damaged audit
 	// journal, a run that could not be resumed.
 	Notices []string
+	// ExtraPanes are registered after BuiltinPanes, in order: the first
+	// gets focus key 5.
+	ExtraPanes []PaneFunc
 }
 
 // Model is the root of the cockpit.
@@ -166,10 +164,11 @@ type Model struct {
 	pending   string // action being planned or executed
 	status    string // last action result or refusal
 	statusBad bool
-	recErr    string // the flight recorder's write error, as of the last tick
+	quitting  bool
+
+	recErr string // the flight recorder's write error, as of the last tick
 	// runQueue writes runs' records in order (shared by every copy).
 	runQueue *journalQueue
-	quitting bool
 }
 
 // health is the status bar's record of every source, in first-seen order.
@@ -213,12 +212,8 @@ func New(o Options) Model {
 			m.owners[k] = append(m.owners[k], i)
 		}
 	}
-	m.runQueue = &journalQueue{j: o.RunJournal}
-	m.keepRuns(o.Runs)
-	if len(o.Notices) > 0 {
-		m.setStatus(strings.Join(o.Notices, "; "), true)
-	}
 	m.layout()
+	m.startRunbooks()
 	return m
 }
 
@@ -252,6 +247,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
+	if mm, cmd, ok := m.runbookMsg(msg); ok {
+		return mm, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
@@ -276,23 +274,13 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case RequestMsg:
 		return m.request(msg.Request, msg.Origin)
 	case PlanMsg:
-		mm, cmd := m.onPlan(msg)
-		return mm, mm.answer(msg.Origin, msg, cmd)
+		return m.onPlan(msg)
 	case ConfirmedMsg:
 		return m.execute(msg.Plan, msg.Typed, msg.Origin)
 	case CancelledMsg:
-		m.setStatus(msg.What+": cancelled", false)
-		return m, m.answer(msg.Origin, msg, nil)
+		return m.onCancelled(msg)
 	case ResultMsg:
-		mm, cmd := m.onResult(msg)
-		return mm, mm.answer(msg.Origin, msg, cmd)
-	case openDialogMsg:
-		return m.pushDialog(msg.dialog), nil
-	case startRunMsg:
-		return m.startRun(msg)
-	case statusMsg:
-		m.setStatus(msg.text, msg.bad)
-		return m, nil
+		return m.onResult(msg)
 	case PushViewMsg:
 		return m.pushView(msg.View), nil
 	case PopViewMsg:

@@ -45,6 +45,30 @@ const (
 	timelineViewID = "timeline"
 )
 
+// startRunbooks keeps the resumed runs and says the start notices.
+func (m *Model) startRunbooks() {
+	m.runQueue = &journalQueue{j: m.o.RunJournal}
+	m.keepRuns(m.o.Runs)
+	if len(m.o.Notices) > 0 {
+		m.setStatus(strings.Join(m.o.Notices, "; "), true)
+	}
+}
+
+// runbookMsg handles the messages only runbooks and their views send.
+func (m Model) runbookMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
+	switch msg := msg.(type) {
+	case openDialogMsg:
+		return m.pushDialog(msg.dialog), nil, true
+	case startRunMsg:
+		mm, cmd := m.startRun(msg)
+		return mm, cmd, true
+	case statusMsg:
+		m.setStatus(msg.text, msg.bad)
+		return m, nil, true
+	}
+	return m, nil, false
+}
+
 // answer hands one of the action flow's answers to the views when a view
 // asked (origin set), alongside the root's own cmd.
 func (m Model) answer(origin string, msg tea.Msg, cmd tea.Cmd) tea.Cmd {

@@ -189,14 +189,14 @@ func (p *Pane) detailLines(x *sources.SLOStatus, w int) []string {
 	if x.Description != "" {
 		out = append(out, kit.Wrap(x.Description, w)...)
 	}
+	if note, ok := p.burnNote(x); ok {
+		out = append(out, th.Paints.Warn.Render(note))
+	}
 	out = append(out,
 		fmt.Sprintf("objective %s over %s   SLI %s", kit.Pct(x.Objective, 3), kit.Age(x.Window), kit.Pct(x.SLI, 4)),
 		fmt.Sprintf("error budget left %s (%s at 1x burn)", kit.Pct(x.BudgetLeft, 1), kit.BudgetTime(x.BudgetLeftTime)),
 		"reason: "+x.Reason,
 	)
-	if note, ok := p.burnNote(x); ok {
-		out = append(out, th.Paints.Warn.Render(note))
-	}
 	var burns []string
 	for _, bw := range sources.BurnWindows {
 		burns = append(burns, kit.Age(bw)+" "+sources.FormatBurn(x.BurnRate(bw)))

@@ -119,8 +119,7 @@ func (m Model) request(req ops.Request, origin string) (Model, tea.Cmd) {
 	}
 }
 
-// onPlan opens the confirm dialog for a plan, or says why there is none
-// (to the asker too, when a view asked).
+// onPlan opens the confirm dialog for a plan, or says why there is none.
 func (m Model) onPlan(msg PlanMsg) (Model, tea.Cmd) {
 	m.pending = ""
 	if msg.Err != nil {
@@ -129,7 +128,7 @@ func (m Model) onPlan(msg PlanMsg) (Model, tea.Cmd) {
 		} else {
 			m.setStatus("plan failed: "+msg.Err.Error(), true)
 		}
-		return m, m.answer(msg.Origin, msg, nil)
+		return m, nil
 	}
 	return m.pushDialog(&confirmDialog{env: m.env, plan: msg.Plan, environment: m.o.Environment, opened: m.env.Exact(), origin: msg.Origin}), nil
 }
@@ -151,15 +150,8 @@ func (m Model) execute(p ops.Plan, typed, origin string) (Model, tea.Cmd) {
 	}
 }
 
-// onCancelled says the operator closed a dialog without acting (to the
-// asker too, when a view asked).
-func (m Model) onCancelled(msg CancelledMsg) (Model, tea.Cmd) {
-	m.setStatus(msg.What+": cancelled", false)
-	return m, m.answer(msg.Origin, msg, nil)
-}
-
-// onResult reports the outcome (to the asker too, when a view asked) and
-// asks the hub to poll the source now, so the pane shows the effect.
+// onResult reports the outcome and asks the hub to poll the source now, so
+// the pane shows the effect.
 func (m Model) onResult(msg ResultMsg) (Model, tea.Cmd) {
 	m.pending = ""
 	r := msg.Result
@@ -169,8 +161,8 @@ func (m Model) onResult(msg ResultMsg) (Model, tea.Cmd) {
 	}
 	m.setStatus(sum, !r.OK)
 	if m.o.Refresh == nil || r.Plan.Source == "" {
-		return m, m.answer(msg.Origin, msg, nil)
+		return m, nil
 	}
 	refresh, src := m.o.Refresh, r.Plan.Source
-	return m, m.answer(msg.Origin, msg, func() tea.Msg { refresh(src); return nil })
+	return m, func() tea.Msg { refresh(src); return nil }
 }

@@ -278,7 +278,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case ConfirmedMsg:
 		return m.execute(msg.Plan, msg.Typed, msg.Origin)
 	case CancelledMsg:
-		return m.onCancelled(msg)
+		m.setStatus(msg.What+": cancelled", false)
+		return m, nil
 	case ResultMsg:
 		return m.onResult(msg)
 	case PushViewMsg:

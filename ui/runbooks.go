@@ -54,9 +54,30 @@ func (m *Model) startRunbooks() {
 	}
 }
 
-// runbookMsg handles the messages only runbooks and their views send.
+// runbookMsg handles the messages only runbooks and their views send, and
+// the action flow's answers to a view that asked (see answered).
 func (m Model) runbookMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
 	switch msg := msg.(type) {
+	case PlanMsg:
+		// A plan goes on to its confirm dialog, which carries the origin
+		// on; only a failure to plan is an answer.
+		if msg.Origin != "" && msg.Err != nil {
+			plain := msg
+			plain.Origin = ""
+			return m.answered(msg, plain)
+		}
+	case CancelledMsg:
+		if msg.Origin != "" {
+			plain := msg
+			plain.Origin = ""
+			return m.answered(msg, plain)
+		}
+	case ResultMsg:
+		if msg.Origin != "" {
+			plain := msg
+			plain.Origin = ""
+			return m.answered(msg, plain)
+		}
 	case openDialogMsg:
 		return m.pushDialog(msg.dialog), nil, true
 	case startRunMsg:
@@ -69,13 +90,13 @@ func (m Model) runbookMsg(msg tea.Msg) (Model, tea.Cmd, bool) {
 	return m, nil, false
 }
 
-// answer hands one of the action flow's answers to the views when a view
-// asked (origin set), alongside the root's own cmd.
-func (m Model) answer(origin string, msg tea.Msg, cmd tea.Cmd) tea.Cmd {
-	if origin == "" {
-		return cmd
-	}
-	return tea.Batch(append(m.toViews(msg), cmd)...)
+// answered handles an answer of the action flow as any other (plain, the
+// same message without its origin: status bar, refresh, follow) and then
+// hands it, origin and all, to the views, so the one that asked learns
+// the outcome.
+func (m Model) answered(msg, plain tea.Msg) (Model, tea.Cmd, bool) {
+	mm, cmd := m.update(plain)
+	return mm, tea.Batch(append(mm.toViews(msg), cmd)...), true
 }
 
 // recorderErr is the flight recorder's write error for the status bar.

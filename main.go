@@ -89,6 +89,7 @@ func run(args []string, stdout, stderr io.Writer) error {
   flightdeck [--config PATH] [--demo] [--read-only] [--theme NAME] [--log FILE]
   flightdeck serve [--config PATH] [--listen HOST:PORT] [--demo] [--log FILE]
   flightdeck config check [--config PATH]
+  flightdeck timeline [--config PATH] [--demo] [--since 2h] [--until TIME] [--format md|json]
   flightdeck --version
 
 serve runs an SSH server: a cockpit per SSH session on one poller, for the

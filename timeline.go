@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	"flightdeck/config"
@@ -83,15 +82,4 @@ Flags:
 		fmt.Fprintln(stderr, "warning: damaged journal line not shown:", d)
 	}
 	return nil
-}
-
-// journalPaths are the audit journal and, beside it, the event journal.
-// Demo runs have their own pair so they never mix with a real incident's
-// timeline.
-func journalPaths(cfg *config.Config, demo bool) (audit, events string) {
-	audit = cfg.Audit.Path
-	if demo {
-		audit = filepath.Join(filepath.Dir(audit), "audit-demo.jsonl")
-	}
-	return audit, record.EventsPath(audit)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 
 	"github.com/charmbracelet/colorprofile"
@@ -13,6 +12,8 @@ import (
 	"flightdeck/config"
 	"flightdeck/keymap"
 	"flightdeck/ops"
+	"flightdeck/record"
+	"flightdeck/runbook"
 	"flightdeck/sources"
 	"flightdeck/sources/demo"
 	"flightdeck/termcap"
@@ -48,6 +49,12 @@ type World struct {
 	// shared is what sessions share besides the data, once
 	// ShareSessions made it; nil for the one local session.
 	shared *shared
+	// The flight recorder (world_record.go) writes beside the journal;
+	// recorder is nil, and recorderErr says why, when it could not open.
+	eventsPath  string
+	recorder    *record.Recorder
+	recorderErr error
+	runbooks    *runbook.Set
 
 	closers []func()
 }
@@ -72,7 +79,7 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
-	w := &World{hub: sources.NewHub(o.log), caps: ops.Capabilities{}, auditPath: cfg.Audit.Path, log: o.log,
+	w := &World{hub: sources.NewHub(o.log), caps: ops.Capabilities{}, log: o.log,
 		environment: cfg.Environment, production: cfg.IsProduction(), operator: cfg.Operator,
 		theme: cfg.Theme, ascii: cfg.ASCII, demo: o.demo, readOnly: o.readOnly}
 	if o.demo {
@@ -84,9 +91,6 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 		w.caps[d.Rollouts().Name()] = d.Rollouts()
 		w.caps[d.Alerts().Name()] = d.Alerts()
 		w.caps[d.AWS().Name()] = d.AWS()
-		// Demo actions go to their own journal so they never mix with a
-		// real incident's timeline.
-		w.auditPath = filepath.Join(filepath.Dir(cfg.Audit.Path), "audit-demo.jsonl")
 	} else if err := w.addLiveSources(cfg, func(err error) { o.log.Warn("source unavailable", "err", err) }); err != nil {
 		w.Close()
 		return nil, err
@@ -103,6 +107,17 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 		return nil, err
 	}
 	w.policy = policyFrom(cfg)
+	// Demo actions and events go to their own journals so they never mix
+	// with a real incident's timeline (journalPaths says where).
+	w.auditPath, w.eventsPath = journalPaths(cfg, o.demo)
+	// A broken runbook stops startup as a broken config does (config
+	// check names its file, line and step).
+	books, err := runbook.LoadAll(cfg.Runbooks)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	w.runbooks = books
 	if !o.readOnly {
 		j, err := ops.OpenJournal(w.auditPath)
 		if err != nil {
@@ -112,11 +127,16 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 		w.journal = j
 		w.closers = append(w.closers, func() { j.Close() })
 	}
+	w.openRecorder()
 	return w, nil
 }
 
-// Start begins polling every source; it returns at once.
-func (w *World) Start(ctx context.Context) { w.hub.Start(ctx) }
+// Start begins polling every source, and the flight recorder; it returns
+// at once.
+func (w *World) Start(ctx context.Context) {
+	w.hub.Start(ctx)
+	w.startRecorder(ctx)
+}
 
 // Wait blocks until the pollers have stopped (after Start's ctx ended).
 func (w *World) Wait() { w.hub.Wait() }
@@ -258,7 +278,7 @@ func (w *World) NewSession(info SessionInfo) (ui.Options, error) {
 		tg = &ui.Together{Presence: w.shared.presence, Announcer: w.shared.announcer, Follow: w.shared.follow,
 			SessionID: info.ID, Name: info.User}
 	}
-	return ui.Options{
+	o := ui.Options{
 		Together:    tg,
 		Environment: w.environment,
 		Production:  w.production,
@@ -274,7 +294,9 @@ func (w *World) NewSession(info SessionInfo) (ui.Options, error) {
 		Context:     ctx,
 		Operator:    identity,
 		Panes:       w.panes,
-	}, nil
+	}
+	w.sessionRunbooks(&o, ex != nil, identity)
+	return o, nil
 }
 
 // lookupEnv is the value of key in environ ("KEY=value" entries; the last

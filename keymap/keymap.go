@@ -26,6 +26,10 @@ type Global struct {
 	NextPane key.Binding
 	PrevPane key.Binding
 	Actions  key.Binding
+	// Runbook opens the selected alert's runbook (on an alert), else the
+	// list of runbooks and open runs; Timeline shows the incident timeline.
+	Runbook  key.Binding
+	Timeline key.Binding
 	Help     key.Binding
 	// Quit quits; a quit key that types no character (ctrl+c) quits from
 	// anywhere, even a dialog or a text field.
@@ -74,6 +78,15 @@ type Alerts struct {
 	Silences key.Binding
 }
 
+// Runbook keys act in a runbook run's view, besides the list keys (enter
+// runs the selected step).
+type Runbook struct {
+	// Skip skips the selected step, asking for the reason.
+	Skip key.Binding
+	// Copy copies a note's command to the clipboard (OSC 52).
+	Copy key.Binding
+}
+
 // Dialog keys drive confirm dialogs, menus, forms and the filter prompt.
 // They are checked before a text field sees the key.
 type Dialog struct {
@@ -92,6 +105,7 @@ type KeyMap struct {
 	Postgres Postgres
 	Rollouts Rollouts
 	Alerts   Alerts
+	Runbook  Runbook
 	Dialog   Dialog
 }
 
@@ -127,6 +141,8 @@ func DefaultKeyMap() KeyMap {
 			NextPane: b("next pane", "tab"),
 			PrevPane: b("prev pane", "shift+tab"),
 			Actions:  b("actions", "a"),
+			Runbook:  b("runbook", "r"),
+			Timeline: b("timeline", "t"),
 			Help:     b("help", "?"),
 			Quit:     b("quit", "q", "ctrl+c"),
 			Follow:   b("follow an operator", "f"),
@@ -162,6 +178,10 @@ func DefaultKeyMap() KeyMap {
 			Expire:   b("expire silence", "E"),
 			Silences: b("alerts/silences", "v"),
 		},
+		Runbook: Runbook{
+			Skip: b("skip step", "s"),
+			Copy: b("copy command", "c"),
+		},
 		Dialog: Dialog{
 			Yes:    b("yes", "y", "Y"),
 			No:     b("no", "n", "N"),
@@ -187,6 +207,8 @@ func (km *KeyMap) bindings() map[string]*key.Binding {
 		"next_pane":       &km.Global.NextPane,
 		"prev_pane":       &km.Global.PrevPane,
 		"actions":         &km.Global.Actions,
+		"runbook":         &km.Global.Runbook,
+		"timeline":        &km.Global.Timeline,
 		"help":            &km.Global.Help,
 		"quit":            &km.Global.Quit,
 		"follow":          &km.Global.Follow,
@@ -213,6 +235,8 @@ func (km *KeyMap) bindings() map[string]*key.Binding {
 		"silence":         &km.Alerts.Silence,
 		"expire":          &km.Alerts.Expire,
 		"toggle_silences": &km.Alerts.Silences,
+		"skip_step":       &km.Runbook.Skip,
+		"copy_command":    &km.Runbook.Copy,
 		"confirm_yes":     &km.Dialog.Yes,
 		"confirm_no":      &km.Dialog.No,
 		"submit":          &km.Dialog.Submit,
@@ -291,7 +315,7 @@ func (g Global) ShortHelp() []key.Binding {
 // FullHelp is the global section of the help overlay. The focus keys are
 // not in it: the root lists them named after the panes it registered.
 func (g Global) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{g.NextPane, g.PrevPane, g.Actions, g.Help, g.Follow, g.Quit}}
+	return [][]key.Binding{{g.NextPane, g.PrevPane, g.Actions, g.Help, g.Follow, g.Quit}, {g.Runbook, g.Timeline}}
 }
 
 // ShortHelp is the movement help line.
@@ -329,6 +353,12 @@ func (a Alerts) ShortHelp() []key.Binding {
 
 // FullHelp is the Alerts section of the help overlay.
 func (a Alerts) FullHelp() [][]key.Binding { return [][]key.Binding{a.ShortHelp()} }
+
+// ShortHelp is the runbook view's own keys.
+func (r Runbook) ShortHelp() []key.Binding { return []key.Binding{r.Skip, r.Copy} }
+
+// FullHelp is the runbook view's section of the help overlay.
+func (r Runbook) FullHelp() [][]key.Binding { return [][]key.Binding{r.ShortHelp()} }
 
 // ShortHelp is the dialog's help line.
 func (d Dialog) ShortHelp() []key.Binding {

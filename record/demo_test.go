@@ -217,7 +217,7 @@ func TestDemoCorrelation(t *testing.T) {
 			burn = e
 		}
 	}
-	c, ok := record.Correlate(fired.Since, rollouts, 0)
+	c, ok := sources.Correlate(fired.Since, rollouts, 0)
 	if !ok || c.Rollout.Revision != 42 || c.Rollout.Name != "nudgecampaign-api" || c.Rollout.At != epoch.Add(30*time.Second) {
 		t.Fatalf("alert correlation %+v %v", c, ok)
 	}
@@ -225,7 +225,7 @@ func TestDemoCorrelation(t *testing.T) {
 	if got := c.Text("HighErrorRate"); got != want {
 		t.Errorf("Text = %q, want %q", got, want)
 	}
-	if c, ok := record.Correlate(burn.Time, rollouts, 0); !ok || c.Rollout.Revision != 42 {
+	if c, ok := sources.Correlate(burn.Time, rollouts, 0); !ok || c.Rollout.Revision != 42 {
 		t.Errorf("burn correlation %+v %v", c, ok)
 	}
 }

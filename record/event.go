@@ -9,7 +9,7 @@
 // rule is a table test.
 //
 // The timeline merges those events with the audit journal's actions and
-// runbook runs into Markdown for a postmortem, or JSON. Correlate says which
+// runbook runs into Markdown for a postmortem, or JSON; sources.Correlate says which
 // rollout happened shortly before a burn or an alert started.
 //
 // record imports sources for its types only: it never talks to a backend,

@@ -66,6 +66,46 @@ func (t *Timeline) Markdown(w io.Writer) error {
 	return err
 }
 
+// Lines is the timeline as text for a terminal, one line per entry
+// (time in UTC, T+, source, what, a correlation after a dash, who in
+// parentheses), after a line saying the span, and followed by the notes
+// and the damaged lines: the Markdown's content without the table. The
+// cockpit's timeline view shows it.
+func (t *Timeline) Lines() []string {
+	var out []string
+	if len(t.Entries) == 0 {
+		out = append(out, "No entries"+rangeText(t.Since, t.Until)+".")
+	} else {
+		first, last := t.Entries[0].Time.UTC(), t.Entries[len(t.Entries)-1].Time.UTC()
+		oneDay := first.Format(time.DateOnly) == last.Format(time.DateOnly)
+		out = append(out, fmt.Sprintf("%s to %s UTC, %d entries%s.", first.Format("2006-01-02 15:04:05"), last.Format("15:04:05"), len(t.Entries), filterText(t.Since, t.Until)))
+		for _, e := range t.Entries {
+			ts := e.Time.UTC().Format("15:04:05")
+			if !oneDay {
+				ts = e.Time.UTC().Format("01-02 15:04:05")
+			}
+			line := fmt.Sprintf("%s %-8s %-10s %s", ts, e.Rel, e.Source, e.What)
+			if e.Note != "" {
+				line += " — " + e.Note
+			}
+			if e.Who != "" {
+				line += " (" + e.Who + ")"
+			}
+			out = append(out, line)
+		}
+	}
+	for _, n := range t.Notes {
+		out = append(out, "Note: "+n)
+	}
+	if len(t.Damaged) > 0 {
+		out = append(out, fmt.Sprintf("%d damaged journal line(s) not shown:", len(t.Damaged)))
+		for _, d := range t.Damaged {
+			out = append(out, "  "+d.String())
+		}
+	}
+	return out
+}
+
 // String is one line for a person: where, which line, why, and the text.
 func (d DamagedLine) String() string {
 	return fmt.Sprintf("%s line %d (byte %d): %s: `%s`", d.Path, d.Line, d.Offset, d.Err, strings.ReplaceAll(d.Text, "`", "'"))

@@ -19,7 +19,7 @@ type TimelineOptions struct {
 	// Since and Until bound the entries kept (inclusive); zero means open.
 	Since, Until time.Time
 	// CorrelationWindow is how far before a burn or alert start a rollout
-	// is named; default DefaultCorrelationWindow.
+	// is named; default sources.DefaultCorrelationWindow.
 	CorrelationWindow time.Duration
 }
 
@@ -122,7 +122,7 @@ func Merge(events []Event, records []AuditRecord, o TimelineOptions) *Timeline {
 	return t
 }
 
-func eventEntry(e *Event, rollouts []Rollout, window time.Duration) Entry {
+func eventEntry(e *Event, rollouts []sources.Rollout, window time.Duration) Entry {
 	en := Entry{Time: e.Time, Type: "event", Kind: string(e.Kind), Source: e.Source, What: e.Summary, Event: e}
 	if en.Source == "" {
 		en.Source = "recorder"
@@ -139,7 +139,7 @@ func eventEntry(e *Event, rollouts []Rollout, window time.Duration) Entry {
 		// it; an SLO found burning at start has no known start.
 		start, what = e.Time, "burn"
 	}
-	if c, ok := Correlate(start.UTC(), rollouts, window); ok {
+	if c, ok := sources.Correlate(start.UTC(), rollouts, window); ok {
 		en.Note = c.Text(what)
 	}
 	return en
@@ -354,11 +354,17 @@ func alertText(raw json.RawMessage) string {
 	return bound(string(raw), maxLabelText)
 }
 
-// valuesText renders a step's values: an object as sorted k=v pairs (values
-// compact JSON unless strings), anything else compactly.
+// valuesText renders a step's values: a list of lines (what ops.RunRecord
+// holds: "connections 92/97 usable (95%)") joined with "; ", an object as
+// sorted k=v pairs (values compact JSON unless strings), anything else
+// compactly.
 func valuesText(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
+	}
+	var lines []string
+	if json.Unmarshal(raw, &lines) == nil {
+		return bound(strings.Join(lines, "; "), maxSummary)
 	}
 	var m map[string]json.RawMessage
 	if json.Unmarshal(raw, &m) != nil {

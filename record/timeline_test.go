@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -214,5 +215,46 @@ func TestParseTime(t *testing.T) {
 		if _, err := ParseTime(bad, now); err == nil {
 			t.Errorf("ParseTime(%q) accepted", bad)
 		}
+	}
+}
+
+// Lines says what the Markdown says, one entry a line, for the cockpit's
+// timeline view: each entry with its time, source, who and correlation,
+// then the notes and the damaged lines.
+func TestTimelineLines(t *testing.T) {
+	tl := buildFixture(t, fixture)
+	lines := tl.Lines()
+	if len(lines) != 1+len(tl.Entries)+len(tl.Notes)+1+len(tl.Damaged) {
+		t.Fatalf("%d lines for %d entries, %d notes, %d damaged", len(lines), len(tl.Entries), len(tl.Notes), len(tl.Damaged))
+	}
+	if !strings.HasPrefix(lines[0], "2026-03-14 ") || !strings.Contains(lines[0], fmt.Sprintf("%d entries", len(tl.Entries))) {
+		t.Errorf("head %q", lines[0])
+	}
+	for i, e := range tl.Entries {
+		l := lines[1+i]
+		if !strings.HasPrefix(l, e.Time.UTC().Format("15:04:05")+" "+e.Rel) || !strings.Contains(l, e.What) ||
+			(e.Note != "" && !strings.Contains(l, " — "+e.Note)) || (e.Who != "" && !strings.HasSuffix(l, "("+e.Who+")")) {
+			t.Errorf("entry %d: %q", i, l)
+		}
+	}
+	if last := lines[len(lines)-1]; !strings.Contains(last, tl.Damaged[len(tl.Damaged)-1].Path) {
+		t.Errorf("damaged line not last: %q", last)
+	}
+	if got := (&Timeline{}).Lines(); len(got) != 1 || got[0] != "No entries." {
+		t.Errorf("empty: %q", got)
+	}
+}
+
+// A step's values as ops.RunRecord writes them, a list of lines, read as
+// lines.
+func TestTimelineStepValuesAsLines(t *testing.T) {
+	i := 4
+	rec := AuditRecord{Time: time.Date(2026, 3, 14, 3, 12, 0, 0, time.UTC), Phase: "run_step", Operator: "alice",
+		Run: &RunRecord{Title: "High Error Rate", Step: "The error rate falls", StepIndex: &i, Kind: "verify", Result: "ok",
+			Values: json.RawMessage(`["burn 5m 0.4x","HighErrorRate resolved"]`)}}
+	tl := Merge(nil, []AuditRecord{rec}, TimelineOptions{})
+	want := `runbook “High Error Rate” step 5 “The error rate falls” (verify): ok [burn 5m 0.4x; HighErrorRate resolved]`
+	if len(tl.Entries) != 1 || tl.Entries[0].What != want {
+		t.Fatalf("got %+v\nwant %s", tl.Entries, want)
 	}
 }

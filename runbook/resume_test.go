@@ -118,3 +118,21 @@ func TestResume(t *testing.T) {
 		t.Errorf("after resume: %+v", recs)
 	}
 }
+
+// A run continued by someone else (resumed in their session) journals
+// their steps under their name; who started it stays known.
+func TestContinueAs(t *testing.T) {
+	r, recs := Start(book(t), nil, "alice@test", ops.DefaultPolicy(), t0)
+	if recs[0].Operator != "alice@test" {
+		t.Fatalf("start by %q", recs[0].Operator)
+	}
+	r.ContinueAs("bob@test")
+	recs = r.Skip(0, "", t0)
+	if r.Operator() != "alice@test" || recs[0].Operator != "bob@test" || recs[0].Run.Reason != "skipped by bob@test" {
+		t.Errorf("continued: started by %q, step record by %q (%q)", r.Operator(), recs[0].Operator, recs[0].Run.Reason)
+	}
+	r.ContinueAs("alice@test")
+	if recs = r.Skip(1, "later", t0); recs[0].Operator != "alice@test" {
+		t.Errorf("back to the starter: %q", recs[0].Operator)
+	}
+}

@@ -78,8 +78,11 @@ type Run struct {
 	book     *Runbook
 	alert    *sources.Alert
 	operator string
-	policy   ops.Policy
-	started  time.Time
+	// actor is who does the steps now, when someone other than operator
+	// continues the run (ContinueAs); "" means operator.
+	actor   string
+	policy  ops.Policy
+	started time.Time
 
 	ended     bool
 	endResult string
@@ -125,8 +128,27 @@ func (r *Run) Runbook() *Runbook { return r.book }
 // Alert is the alert that opened the run, nil if none.
 func (r *Run) Alert() *sources.Alert { return r.alert }
 
-// Operator is who runs it.
+// Operator is who started it.
 func (r *Run) Operator() string { return r.operator }
+
+// ContinueAs makes operator the one the run's next records name: a run
+// resumed in another session (after a restart, or over SSH by someone
+// else) is continued, and journaled, by whoever continues it. Operator
+// still says who started it.
+func (r *Run) ContinueAs(operator string) {
+	r.actor = operator
+	if operator == r.operator {
+		r.actor = ""
+	}
+}
+
+// by is who does the steps now.
+func (r *Run) by() string {
+	if r.actor != "" {
+		return r.actor
+	}
+	return r.operator
+}
 
 // StartedAt is when the run began.
 func (r *Run) StartedAt() time.Time { return r.started }
@@ -319,7 +341,7 @@ func (r *Run) Skip(i int, reason string, now time.Time) []ops.Record {
 	}
 	reason = strings.TrimSpace(sources.Sanitize(reason))
 	if reason == "" {
-		reason = "skipped by " + r.operator
+		reason = "skipped by " + r.by()
 	}
 	s := &r.steps[i]
 	return append(r.skip(i, reason, s.liveValues, now), r.maybeEnd(now)...)
@@ -498,7 +520,7 @@ func (r *Run) record(now time.Time, phase string, rr ops.RunRecord) ops.Record {
 	if r.alert != nil {
 		rr.Alert = r.alert.Name
 	}
-	return ops.Record{Time: now, Phase: phase, Operator: r.operator, Run: &rr}
+	return ops.Record{Time: now, Phase: phase, Operator: r.by(), Run: &rr}
 }
 
 func (r *Run) stepRecord(i int, now time.Time, result, reason string, vals []Value) ops.Record {

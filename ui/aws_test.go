@@ -199,7 +199,7 @@ func TestAWSReadOnlyRefusesEverything(t *testing.T) {
 			}
 		}
 	}
-	m, cmd := m.request(ops.Request{Action: ops.PromoteReplica, Source: "aws"})
+	m, cmd := m.request(ops.Request{Action: ops.PromoteReplica, Source: "aws"}, "")
 	if cmd != nil || m.status != readOnlyRefusal {
 		t.Errorf("a request from outside (a runbook step): %q", m.status)
 	}

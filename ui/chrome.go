@@ -65,6 +65,10 @@ func (m Model) statusBar() []string {
 	if len(parts) == 0 {
 		parts = append(parts, th.Paints.Muted.Render("no sources yet"))
 	}
+	if m.recErr != "" {
+		// First: a cut line must not hide that nothing is being recorded.
+		parts = append([]string{th.Paints.Crit.Render("recorder ERR " + m.recErr)}, parts...)
+	}
 	line1 := kit.Fit(" "+strings.Join(parts, "  "), m.w, th.Ellipsis)
 	var line2 string
 	switch {

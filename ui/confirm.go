@@ -25,6 +25,7 @@ type confirmDialog struct {
 	yes         bool // Yes focused; No is focused by default
 	edit        kit.LineEdit
 	err         string
+	origin      string // the RequestMsg's, carried into the answer
 }
 
 func (d *confirmDialog) update(msg tea.KeyPressMsg) (dialog, tea.Cmd) {
@@ -33,8 +34,10 @@ func (d *confirmDialog) update(msg tea.KeyPressMsg) (dialog, tea.Cmd) {
 	}
 	k := d.env.Keys
 	p := d.plan
-	confirm := func(typed string) (dialog, tea.Cmd) { return nil, send(ConfirmedMsg{Plan: p, Typed: typed}) }
-	cancel := func() (dialog, tea.Cmd) { return nil, send(CancelledMsg{What: p.Title}) }
+	confirm := func(typed string) (dialog, tea.Cmd) {
+		return nil, send(ConfirmedMsg{Plan: p, Typed: typed, Origin: d.origin})
+	}
+	cancel := func() (dialog, tea.Cmd) { return nil, send(CancelledMsg{What: p.Title, Origin: d.origin}) }
 	if key.Matches(msg, k.Dialog.Close) {
 		return cancel()
 	}

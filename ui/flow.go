@@ -77,7 +77,7 @@ func (m Model) choose(a kit.Action) (Model, tea.Cmd) {
 	if e.Form != nil {
 		return m.pushDialog(newForm(m.env, e)), nil
 	}
-	return m.request(e.req)
+	return m.request(e.req, "")
 }
 
 // openMenu lists the focused pane's actions, disabled ones with the reason.
@@ -99,9 +99,13 @@ func (m Model) openMenu() Model {
 
 // request is where every RequestMsg lands: it asks the Executor for a plan
 // in a Cmd, since Plan may do I/O (dry runs, matching alerts).
-func (m Model) request(req ops.Request) (Model, tea.Cmd) {
+func (m Model) request(req ops.Request, origin string) (Model, tea.Cmd) {
 	if m.o.Executor == nil {
 		m.setStatus(readOnlyRefusal, true)
+		if origin != "" {
+			// The asker (a runbook step) must not wait for a plan forever.
+			return m, send(PlanMsg{Request: req, Err: &ops.Refusal{Kind: ops.ErrReadOnly, Reason: "actions are disabled"}, Origin: origin})
+		}
 		return m, nil
 	}
 	ex, ctx := m.o.Executor, m.ctx
@@ -111,7 +115,7 @@ func (m Model) request(req ops.Request) (Model, tea.Cmd) {
 		c, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
 		p, err := ex.Plan(c, req)
-		return PlanMsg{Request: req, Plan: p, Err: err}
+		return PlanMsg{Request: req, Plan: p, Err: err, Origin: origin}
 	}
 }
 
@@ -126,12 +130,12 @@ func (m Model) onPlan(msg PlanMsg) (Model, tea.Cmd) {
 		}
 		return m, nil
 	}
-	return m.pushDialog(&confirmDialog{env: m.env, plan: msg.Plan, environment: m.o.Environment, opened: m.env.Exact()}), nil
+	return m.pushDialog(&confirmDialog{env: m.env, plan: msg.Plan, environment: m.o.Environment, opened: m.env.Exact(), origin: msg.Origin}), nil
 }
 
 // execute hands the confirmed plan and what was typed to the Executor,
 // which re-checks everything itself.
-func (m Model) execute(p ops.Plan, typed string) (Model, tea.Cmd) {
+func (m Model) execute(p ops.Plan, typed, origin string) (Model, tea.Cmd) {
 	if m.o.Executor == nil {
 		m.setStatus(readOnlyRefusal, true)
 		return m, nil
@@ -142,7 +146,7 @@ func (m Model) execute(p ops.Plan, typed string) (Model, tea.Cmd) {
 	return m, func() tea.Msg {
 		c, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		return ResultMsg{Result: ex.Execute(c, p, typed)}
+		return ResultMsg{Result: ex.Execute(c, p, typed), Origin: origin}
 	}
 }
 

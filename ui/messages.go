@@ -22,6 +22,12 @@ type TickMsg struct{}
 // session refuses it.
 type RequestMsg struct {
 	Request ops.Request
+	// Origin names who asked when the answer matters to it ("" for a
+	// pane): a runbook step ("runbook:<run id>#<step>") learns what became
+	// of its request. The flow's answers — a PlanMsg with an error, a
+	// CancelledMsg, a ResultMsg — carry it back, and the root hands every
+	// answer with an Origin to the views.
+	Origin string
 }
 
 // PlanMsg is the outcome of Executor.Plan for Request: a plan opens the
@@ -30,24 +36,28 @@ type PlanMsg struct {
 	Request ops.Request
 	Plan    ops.Plan
 	Err     error
+	Origin  string // the RequestMsg's
 }
 
 // ConfirmedMsg is a confirmed plan with what was typed to confirm it: the
 // root hands both to Executor.Execute, which checks the phrase itself.
 type ConfirmedMsg struct {
-	Plan  ops.Plan
-	Typed string
+	Plan   ops.Plan
+	Typed  string
+	Origin string // the RequestMsg's
 }
 
 // CancelledMsg says the operator closed a dialog without acting: What is
 // the action's title, for the status bar.
 type CancelledMsg struct {
-	What string
+	What   string
+	Origin string // the RequestMsg's, when a confirmation was cancelled
 }
 
 // ResultMsg is the outcome of Executor.Execute.
 type ResultMsg struct {
 	Result ops.Result
+	Origin string // the RequestMsg's
 }
 
 // FollowedMsg ends the wait for an action's effect (ops.Follow) that the

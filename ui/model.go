@@ -17,7 +17,11 @@
 //   - Views (View) take the whole body: a runbook run, a timeline. A
 //     PushViewMsg shows one; back/close returns to the panes and the view
 //     is kept, with its state, until a CloseViewMsg. Views see every
-//     snapshot and every tick.
+//     snapshot and every tick. The runbook key opens the selected alert's
+//     runbook (or the list of runbooks and open runs) in a run view, which
+//     sends its steps' requests into the same flow as the panes and writes
+//     the run's records through Options.RunJournal; the timeline key shows
+//     Options.Timeline.
 //   - Dialogs (menu, form, confirm, help) sit on a small stack over the
 //     screen; the top one takes every key. They answer with typed messages:
 //     a form or a menu entry sends a RequestMsg, the confirm dialog a
@@ -75,6 +79,7 @@ import (
 
 	"flightdeck/keymap"
 	"flightdeck/ops"
+	"flightdeck/runbook"
 	"flightdeck/sources"
 	"flightdeck/themes"
 	"flightdeck/ui/kit"
@@ -122,6 +127,23 @@ type Options struct {
 	Now func() time.Time
 	// AuditPath is shown in help so the operator knows where the record is.
 	AuditPath string
+	// Runbooks are what the runbook key opens (nil: none loaded); Runs
+	// are open runs to continue, resumed from the audit journal.
+	Runbooks *runbook.Set
+	Runs     []*runbook.Run
+	// RunJournal is where runs' records go (the world's audit journal);
+	// nil in a read-only session, whose runs are followed, not recorded.
+	RunJournal runbook.Recorder
+	// Timeline builds the incident timeline the timeline key shows, one
+	// line per entry, oldest first. It reads files: it runs in a Cmd. nil
+	// means there is none to show.
+	Timeline func(ctx context.Context) ([]string, error)
+	// RecorderErr is the flight recorder's latest write error, nil while
+	// it records; the status bar says so when it is not. May be nil.
+	RecorderErr func() error
+	// Notices are said in the status bar at start: a damaged audit
+	// journal, a run that could not be resumed.
+	Notices []string
 	// ExtraPanes are registered after BuiltinPanes, in order: the first
 	// gets focus key 6.
 	ExtraPanes []PaneFunc
@@ -163,6 +185,10 @@ type Model struct {
 	status    string // last action result or refusal
 	statusBad bool
 	quitting  bool
+
+	recErr string // the flight recorder's write error, as of the last tick
+	// runQueue writes runs' records in order (shared by every copy).
+	runQueue *journalQueue
 }
 
 // health is the status bar's record of every source, in first-seen order.
@@ -202,6 +228,7 @@ func New(o Options) Model {
 	m.addPanes(append(BuiltinPanes(), o.ExtraPanes...))
 	m.sh = newShared(ctx, o.Together)
 	m.layout()
+	m.startRunbooks()
 	return m
 }
 
@@ -243,6 +270,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
+	if mm, cmd, ok := m.runbookMsg(msg); ok {
+		return mm, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
@@ -257,17 +287,19 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		for _, s := range msg.Snapshots {
 			m.route(s)
 		}
-		return m, m.waitCmd()
+		// Views learn the batch is complete (a run observes it whole).
+		return m, tea.Batch(append(m.toViews(msg), m.waitCmd())...)
 	case TickMsg:
+		m.recErr = m.recorderErr()
 		return m, tea.Batch(append(m.toViews(msg), tick())...)
 	case tea.KeyPressMsg:
 		return m.onKey(msg)
 	case RequestMsg:
-		return m.request(msg.Request)
+		return m.request(msg.Request, msg.Origin)
 	case PlanMsg:
 		return m.onPlan(msg)
 	case ConfirmedMsg:
-		return m.execute(msg.Plan, msg.Typed)
+		return m.execute(msg.Plan, msg.Typed, msg.Origin)
 	case CancelledMsg:
 		m.setStatus(msg.What+": cancelled", false)
 		return m, nil
@@ -302,6 +334,13 @@ func (m *Model) route(s sources.Snapshot) {
 	m.health.snaps[s.Source] = s
 	for _, i := range m.owners[s.Kind] {
 		m.panes[i].SetSnapshot(s)
+	}
+	if s.Kind == sources.KindRollouts {
+		for _, p := range m.panes {
+			if w, ok := p.(RolloutWatcher); ok {
+				w.SetRollouts(s)
+			}
+		}
 	}
 	for _, v := range m.views {
 		v.SetSnapshot(s)
@@ -360,6 +399,12 @@ func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		return m.pushDialog(m.newHelp()), nil, true
 	case m.sh.canFollow() && key.Matches(msg, k.Global.Follow):
 		mm, cmd := m.followKey()
+		return mm, cmd, true
+	case key.Matches(msg, k.Global.Runbook):
+		mm, cmd := m.openRunbooks()
+		return mm, cmd, true
+	case key.Matches(msg, k.Global.Timeline):
+		mm, cmd := m.openTimeline()
 		return mm, cmd, true
 	}
 	for i, fk := range m.keyOf {

@@ -85,8 +85,11 @@ type View interface {
 	Title() string
 	// SetSnapshot takes every snapshot, of every kind, shown or not.
 	SetSnapshot(s sources.Snapshot)
-	// Update takes keys while the view is shown, TickMsg every second, and
-	// any message the root does not know (the view's own Cmd results).
+	// Update takes keys while the view is shown, TickMsg every second,
+	// each SnapshotsMsg once its snapshots were handed to SetSnapshot (the
+	// batch is complete), the action flow's answers to requests that carry
+	// an Origin, and any message the root does not know (the view's own
+	// Cmd results).
 	Update(msg tea.Msg) tea.Cmd
 	// View draws the body: exactly h lines of w cells.
 	View(w, h int) []string
@@ -107,4 +110,19 @@ func BuiltinPanes() []PaneFunc {
 		func(s kit.Slot) Pane { return rollouts.New(s) },
 		func(s kit.Slot) Pane { return awspane.New(s) },
 	}
+}
+
+// RolloutWatcher is a Pane that reads the rollouts besides its own data:
+// the SLO and Alerts details name the rollout that came shortly before a
+// burn or an alert started (sources.Correlate). The root hands it every
+// rollouts snapshot, without making it an owner of that kind.
+type RolloutWatcher interface {
+	SetRollouts(s sources.Snapshot)
+}
+
+// AlertSelector is a Pane with an alert under its cursor: the runbook key
+// opens that alert's runbook. SelectedAlert is nil when no alert is
+// selected (the silences list, no data).
+type AlertSelector interface {
+	SelectedAlert() *sources.Alert
 }

@@ -43,6 +43,8 @@ type Pane struct {
 	// counts are the alerts per state of the whole set (the summary line),
 	// counted in Rebuild so no frame walks the alerts.
 	counts map[sources.AlertState]int
+	// rollouts are for the detail's correlation (correlate.go).
+	rollouts kit.Rollouts
 }
 
 // New builds the pane in its slot.

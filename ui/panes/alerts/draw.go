@@ -134,6 +134,9 @@ func (p *Pane) alertDetail(a *sources.Alert, w int) []string {
 		th.Paints.Bold.Render(a.Name) + "  " + p.sevStyle(a.Severity, false).Render(a.Severity) + "  " + string(a.State) +
 			"  since " + a.StartsAt.UTC().Format("15:04:05") + " (" + kit.Age(now.Sub(a.StartsAt)) + ")",
 	}
+	if c := p.correlation(a); c != "" {
+		out = append(out, th.Paints.Warn.Render(c))
+	}
 	if a.Summary != "" {
 		out = append(out, kit.Wrap(a.Summary, w)...)
 	}

@@ -23,6 +23,9 @@ var windows = []time.Duration{5 * time.Minute, time.Hour, 6 * time.Hour, 72 * ti
 type Pane struct {
 	kit.List
 	index []int // rows: indexes into the set's SLOs that pass the filter
+	// burns and rollouts are for the detail's correlation (correlate.go).
+	burns    map[string]burn
+	rollouts kit.Rollouts
 }
 
 // New builds the pane in its slot.
@@ -185,6 +188,9 @@ func (p *Pane) detailLines(x *sources.SLOStatus, w int) []string {
 	}
 	if x.Description != "" {
 		out = append(out, kit.Wrap(x.Description, w)...)
+	}
+	if note, ok := p.burnNote(x); ok {
+		out = append(out, th.Paints.Warn.Render(note))
 	}
 	out = append(out,
 		fmt.Sprintf("objective %s over %s   SLI %s", kit.Pct(x.Objective, 3), sources.FormatDuration(x.Window), kit.Pct(x.SLI, 4)),

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"flightdeck/config"
+	"flightdeck/record"
+	"flightdeck/runbook"
+)
+
+// The flight recorder runs with the world, read-only too, writing the
+// demo's events beside the demo's audit journal; the session's timeline
+// reads both.
+func TestTimelineRecorderRunsWithTheWorld(t *testing.T) {
+	t.Setenv("FLIGHTDECK_DEMO_SPEED", "20") // the deploy in under two seconds
+	for _, readOnly := range []bool{false, true} {
+		w, audit := demoWorld(t, readOnly, nil)
+		events := filepath.Join(filepath.Dir(audit), "events-demo.jsonl")
+		if w.eventsPath != events || w.auditPath != audit {
+			t.Fatalf("journals %s, %s", w.auditPath, w.eventsPath)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		w.Start(ctx)
+		opts, err := w.NewSession(SessionInfo{Context: ctx, User: "alice"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The recorder writes its start at once and the demo's deploy of
+		// revision 42 as it happens.
+		deadline := time.Now().Add(30 * time.Second)
+		var lines []string
+		for time.Now().Before(deadline) {
+			if lines, err = opts.Timeline(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(strings.Join(lines, "\n"), "revision 42") {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		all := strings.Join(lines, "\n")
+		if !strings.Contains(all, "flight recorder started") || !strings.Contains(all, "revision 42") {
+			t.Fatalf("read-only %v: timeline\n%s", readOnly, all)
+		}
+		if opts.RecorderErr == nil {
+			t.Fatal("no recorder health for the status bar")
+		}
+		if err := opts.RecorderErr(); err != nil {
+			t.Fatalf("recorder error: %v", err)
+		}
+		cancel()
+		w.Wait()
+		w.Close()
+		evs, _, err := record.ReadEvents(events)
+		if err != nil || evs[len(evs)-1].Kind != record.RecorderStopped {
+			t.Fatalf("read-only %v: events end with %+v (%v)", readOnly, evs[len(evs)-1], err)
+		}
+	}
+}
+
+// An event journal that cannot be opened does not stop flightdeck: the
+// status bar says the recorder is off.
+func TestTimelineRecorderOffSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	// A directory where the event journal should be: it cannot be opened.
+	if err := os.MkdirAll(filepath.Join(dir, "events-demo.jsonl"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	w, _ := demoWorld(t, true, func(c *config.Config) { c.Audit.Path = filepath.Join(dir, "audit.jsonl") })
+	opts, err := w.NewSession(SessionInfo{User: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := opts.RecorderErr(); err == nil || !strings.Contains(err.Error(), "off: event journal") {
+		t.Fatalf("recorder error %v", err)
+	}
+}
+
+// A run left open in the audit journal comes back in the next session,
+// after a restart; damaged journal lines are reported, the rest is used.
+func TestRunbookResumedAfterRestart(t *testing.T) {
+	w, audit := demoWorld(t, false, nil)
+	rb := w.runbooks.Get("high-error-rate")
+	if rb == nil || w.runbooks.Get("database-connection-exhaustion") == nil {
+		t.Fatal("the shipped runbooks are not loaded")
+	}
+	now := time.Now()
+	run, recs := runbook.Start(rb, nil, "alice@laptop", w.policy, now)
+	_, more := run.Do(1, now) // the note
+	more = append(more, run.Ack(1, now)...)
+	recs = append(recs, more...)
+	if err := runbook.Write(w.journal, recs); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+
+	f, err := os.OpenFile(audit, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("{\"time\": not json\n")
+	f.Close()
+
+	w2, _ := demoWorld(t, false, func(c *config.Config) { c.Audit.Path = filepath.Join(filepath.Dir(audit), "audit.jsonl") })
+	opts, err := w2.NewSession(SessionInfo{User: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(opts.Runs) != 1 || opts.Runs[0].ID() != run.ID() || opts.Runs[0].Next() != 0 {
+		t.Fatalf("resumed %d runs", len(opts.Runs))
+	}
+	if s := opts.Runs[0].Steps(now)[1]; s.State != runbook.Acknowledged {
+		t.Errorf("resumed note %s", s.State)
+	}
+	if len(opts.Notices) != 1 || !strings.Contains(opts.Notices[0], fmt.Sprintf("1 damaged line(s), the first at line %d; runs resumed from the rest", len(recs)+1)) {
+		t.Errorf("notices %q", opts.Notices)
+	}
+	if opts.RunJournal == nil {
+		t.Error("an operator session has no run journal")
+	}
+	// alice started it; the session continues it under its own identity.
+	if rec := opts.Runs[0].Skip(0, "seen", now); opts.Runs[0].Operator() != "alice@laptop" || rec[0].Operator != "alice" {
+		t.Errorf("continued run: started by %q, step by %q", opts.Runs[0].Operator(), rec[0].Operator)
+	}
+	// A read-only session follows the runs but records nothing.
+	ro, err := w2.NewSession(SessionInfo{User: "bob", ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ro.RunJournal != nil || len(ro.Runs) != 1 {
+		t.Errorf("read-only session: journal %v, %d runs", ro.RunJournal, len(ro.Runs))
+	}
+}
+
+// A broken runbook stops flightdeck at startup, as broken config does.
+func TestRunbookBrokenIsAStartupError(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("name: bad\ntitle: Bad\nsteps:\n  - kind: chek\n    title: x\n"), 0o600)
+	cfg := config.Default()
+	cfg.Audit.Path = filepath.Join(t.TempDir(), "audit.jsonl")
+	cfg.Runbooks = []string{dir}
+	_, err := wire(context.Background(), cfg, wireOptions{demo: true})
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "bad.yaml")+":4") {
+		t.Fatalf("wire: %v", err)
+	}
+	if _, err := os.Stat(cfg.Audit.Path); !os.IsNotExist(err) {
+		t.Errorf("a failed start opened the journal: %v", err)
+	}
+}

@@ -4,7 +4,7 @@ VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/flightdeck
 
-.PHONY: build demo test bench bench-pg lint deps kube-bins help
+.PHONY: build demo test bench bench-pg bench-serve lint deps kube-bins help
 
 ## build: compile bin/flightdeck
 build:
@@ -29,6 +29,11 @@ bench:
 bench-pg: deps
 	scripts/deps.sh --bench
 	scripts/bench-pg.sh
+
+## bench-serve: 50 SSH sessions on one world (CPU, bytes/s and memory per session,
+##              upstream fetches); needs PostgreSQL, see README "Performance"
+bench-serve: deps
+	$(GO) test -run '^$$' -bench Serve50 -benchtime 10x -count=1 ./serve/
 
 ## lint: go vet and gofmt
 lint:

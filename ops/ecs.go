@@ -241,15 +241,9 @@ func (h ecsHandler) Recheck(ctx context.Context, env Env, p Plan) error {
 	if err := h.Check(env.Policy, Request{Action: p.Action, Source: p.Source, ECSService: &s, Params: p.Params}, WholeRequest); err != nil {
 		return err
 	}
-	cur, err := ctl.DescribeService(ctx, s.Region, s.Cluster, s.Name)
-	if err != nil {
-		return refuse(ErrRecheck, "reading "+s.Key()+": "+err.Error())
-	}
-	want := p.Targets[0].Identity
-	if got := serviceIdentity(cur); got != want {
-		return refuse(ErrTargetChanged, fmt.Sprintf("%s changed: was %s, now %s", s.Key(), want, got))
-	}
-	return nil
+	return recheckIdentity(s.Key(), p.Targets[0].Identity, func() (sources.ECSService, error) {
+		return ctl.DescribeService(ctx, s.Region, s.Cluster, s.Name)
+	}, serviceIdentity)
 }
 
 func (h ecsHandler) Act(ctx context.Context, env Env, p Plan) ([]string, error) {

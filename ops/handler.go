@@ -169,3 +169,18 @@ func specOf(k Kind) (registered, bool) {
 	r, ok := registry.byKind[k]
 	return r, ok
 }
+
+// recheckIdentity is the re-check every single-target handler makes before
+// it acts: read the target as it is now (a failed read is ErrRecheck — the
+// target could not be checked, not that it changed) and compare its
+// identity with the one the plan pinned (ErrTargetChanged when they differ).
+func recheckIdentity[T any](key, want string, read func() (T, error), identity func(T) string) error {
+	cur, err := read()
+	if err != nil {
+		return refuse(ErrRecheck, "reading "+key+": "+err.Error())
+	}
+	if got := identity(cur); got != want {
+		return refuse(ErrTargetChanged, fmt.Sprintf("%s changed: was %s, now %s", key, want, got))
+	}
+	return nil
+}

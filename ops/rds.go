@@ -205,24 +205,16 @@ func (h rdsHandler) Recheck(ctx context.Context, env Env, p Plan) error {
 		if err := h.Check(env.Policy, Request{Action: p.Action, Source: p.Source, RDSInstance: &s, Params: p.Params}, WholeRequest); err != nil {
 			return err
 		}
-		cur, err := ctl.DescribeDBInstance(ctx, s.Region, s.ID)
-		if err != nil {
-			return refuse(ErrRecheck, "reading "+s.Key()+": "+err.Error())
-		}
-		if got := instanceIdentity(cur); got != want {
-			return refuse(ErrTargetChanged, fmt.Sprintf("%s changed: was %s, now %s", s.Key(), want, got))
-		}
+		return recheckIdentity(s.Key(), want, func() (sources.RDSInstance, error) {
+			return ctl.DescribeDBInstance(ctx, s.Region, s.ID)
+		}, instanceIdentity)
 	case sources.RDSCluster:
 		if err := h.Check(env.Policy, Request{Action: p.Action, Source: p.Source, RDSCluster: &s, Params: p.Params}, WholeRequest); err != nil {
 			return err
 		}
-		cur, err := ctl.DescribeDBCluster(ctx, s.Region, s.ID)
-		if err != nil {
-			return refuse(ErrRecheck, "reading "+s.Key()+": "+err.Error())
-		}
-		if got := clusterIdentity(cur); got != want {
-			return refuse(ErrTargetChanged, fmt.Sprintf("%s changed: was %s, now %s", s.Key(), want, got))
-		}
+		return recheckIdentity(s.Key(), want, func() (sources.RDSCluster, error) {
+			return ctl.DescribeDBCluster(ctx, s.Region, s.ID)
+		}, clusterIdentity)
 	}
 	return nil
 }

@@ -211,15 +211,9 @@ func (h rolloutsHandler) Recheck(ctx context.Context, env Env, p Plan) error {
 	if err := h.Check(env.Policy, Request{Action: p.Action, Source: p.Source, Deployment: &d, Params: p.Params}, WholeRequest); err != nil {
 		return err
 	}
-	cur, err := ctl.GetDeployment(ctx, d.Namespace, d.Name)
-	if err != nil {
-		return refuse(ErrRecheck, "reading "+d.Key()+": "+err.Error())
-	}
-	want := p.Targets[0].Identity
-	if got := deploymentIdentity(cur); got != want {
-		return refuse(ErrTargetChanged, fmt.Sprintf("%s changed: was %s, now %s", d.Key(), want, got))
-	}
-	return nil
+	return recheckIdentity(d.Key(), p.Targets[0].Identity, func() (sources.Deployment, error) {
+		return ctl.GetDeployment(ctx, d.Namespace, d.Name)
+	}, deploymentIdentity)
 }
 
 func (h rolloutsHandler) Act(ctx context.Context, env Env, p Plan) ([]string, error) {

@@ -67,6 +67,23 @@ func newFlagSet(name string, f *flags, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// parseFlags parses a command's flags the one way every subcommand does:
+// --help prints usage and ends the command successfully (help=true), a bad
+// flag is exit status 2, and a stray argument is named with the command's
+// own --help.
+func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return true, nil
+		}
+		return false, &exitError{code: 2}
+	}
+	if fs.NArg() > 0 {
+		return false, &exitError{code: 2, msg: fmt.Sprintf("%s: unexpected argument %q (see %s --help)", fs.Name(), fs.Arg(0), fs.Name())}
+	}
+	return false, nil
+}
+
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "config" {
 		return runConfig(args[1:], stdout, stderr)
@@ -99,14 +116,8 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return &exitError{code: 2}
-	}
-	if fs.NArg() > 0 {
-		return &exitError{code: 2, msg: fmt.Sprintf("flightdeck: unexpected argument %q (see flightdeck --help)", fs.Arg(0))}
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
 	}
 	if f.version {
 		fmt.Fprintln(stdout, "flightdeck", version)
@@ -198,11 +209,8 @@ func runConfig(args []string, stdout, stderr io.Writer) error {
 	}
 	var f flags
 	fs := newFlagSet("flightdeck config check", &f, stderr)
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return &exitError{code: 2}
+	if help, err := parseFlags(fs, args[1:]); help || err != nil {
+		return err
 	}
 	path, err := config.Locate(f.config)
 	if err != nil {

@@ -2,7 +2,7 @@ package main
 
 import (
 	"flightdeck/config"
-	"flightdeck/sources/httpopt"
+	"flightdeck/internal/httpopt"
 )
 
 // endpoint maps a server's config section onto the options every HTTP

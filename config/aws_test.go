@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"flightdeck/internal/duration"
 )
 
 func TestExampleConfigAWS(t *testing.T) {
@@ -95,8 +97,8 @@ func TestFormatDurationKeepsTens(t *testing.T) {
 		10 * time.Second: "10s", 20 * time.Second: "20s", time.Minute: "1m", 90 * time.Second: "1m30s",
 		time.Hour: "1h", 90 * time.Minute: "1h30m", 0: "0s", 500 * time.Millisecond: "500ms", 48 * time.Hour: "2d",
 	} {
-		if got := FormatDuration(d); got != want {
-			t.Errorf("FormatDuration(%s) = %q, want %q", d, got, want)
+		if got := duration.Format(d); got != want {
+			t.Errorf("duration.Format(%s) = %q, want %q", d, got, want)
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"flightdeck/internal/duration"
 )
 
 func TestExampleConfigLoads(t *testing.T) {
@@ -143,16 +145,16 @@ func TestLocate(t *testing.T) {
 
 func TestParseDuration(t *testing.T) {
 	for in, want := range map[string]time.Duration{"30d": 720 * time.Hour, "1d12h": 36 * time.Hour, "500ms": 500 * time.Millisecond, "4h": 4 * time.Hour} {
-		got, err := ParseDuration(in)
+		got, err := duration.Parse(in)
 		if err != nil || got != want {
 			t.Errorf("%s: %v %v", in, got, err)
 		}
-		if back, _ := ParseDuration(FormatDuration(got)); back != got {
-			t.Errorf("round trip %s → %s", in, FormatDuration(got))
+		if back, _ := duration.Parse(duration.Format(got)); back != got {
+			t.Errorf("round trip %s → %s", in, duration.Format(got))
 		}
 	}
 	for _, bad := range []string{"", "d", "-1d", "3 days", "1x"} {
-		if _, err := ParseDuration(bad); err == nil {
+		if _, err := duration.Parse(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}

@@ -1,9 +1,10 @@
 package config
 
 import (
-	"flightdeck/sources"
 	"fmt"
 	"time"
+
+	"flightdeck/internal/duration"
 
 	"gopkg.in/yaml.v3"
 )
@@ -15,19 +16,12 @@ type Duration time.Duration
 // D returns the value as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
-// ParseDuration parses Go duration syntax extended with d (24h); the one
-// implementation is sources.ParseDuration.
-func ParseDuration(s string) (time.Duration, error) { return sources.ParseDuration(s) }
-
-// FormatDuration prints d with a day unit when it is a whole number of days.
-func FormatDuration(d time.Duration) string { return sources.FormatDuration(d) }
-
 // UnmarshalYAML accepts a duration string.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
 		return fmt.Errorf("expected a duration such as 30s")
 	}
-	v, err := ParseDuration(n.Value)
+	v, err := duration.Parse(n.Value)
 	if err != nil {
 		return err
 	}
@@ -36,4 +30,4 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // MarshalYAML prints the duration as written.
-func (d Duration) MarshalYAML() (any, error) { return FormatDuration(time.Duration(d)), nil }
+func (d Duration) MarshalYAML() (any, error) { return duration.Format(time.Duration(d)), nil }

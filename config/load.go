@@ -20,9 +20,10 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"flightdeck/internal/duration"
 	"flightdeck/internal/redact"
+	"flightdeck/internal/sanitize"
 	"flightdeck/internal/yamlpos"
-	"flightdeck/sources"
 )
 
 // ErrNotFound means no config file was given or found.
@@ -39,7 +40,7 @@ type Error struct {
 // Error is sanitized: field names and quoted values come from the file,
 // which is outside text like any other.
 func (e *Error) Error() string {
-	return sources.Sanitize(yamlpos.Format(e.File, e.Line, "", e.Field, e.Msg))
+	return sanitize.Text(yamlpos.Format(e.File, e.Line, "", e.Field, e.Msg))
 }
 
 // Errors is every problem found, in file order.
@@ -293,7 +294,7 @@ func walk(file string, n *yaml.Node, t reflect.Type, path string, lines map[stri
 		}
 	case yaml.ScalarNode:
 		if t == reflect.TypeOf(Duration(0)) && n.Tag != "!!null" {
-			if _, err := ParseDuration(n.Value); err != nil {
+			if _, err := duration.Parse(n.Value); err != nil {
 				errs = append(errs, &Error{File: file, Line: n.Line, Field: path, Msg: err.Error()})
 			}
 		}
@@ -362,19 +363,19 @@ func suggest(key string, fields map[string]reflect.Type) string {
 // to address something (URLs, DSNs, the kubeconfig context, namespaces,
 // PromQL) is left as written: changing it would address something else.
 func (c *Config) sanitize() {
-	c.Environment = sources.Sanitize(c.Environment)
-	c.Operator = sources.Sanitize(c.Operator)
-	sources.SanitizeAll(c.ProductionEnvironments)
+	c.Environment = sanitize.Text(c.Environment)
+	c.Operator = sanitize.Text(c.Operator)
+	sanitize.All(c.ProductionEnvironments)
 	for i := range c.Postgres {
-		c.Postgres[i].Name = sources.Sanitize(c.Postgres[i].Name)
+		c.Postgres[i].Name = sanitize.Text(c.Postgres[i].Name)
 	}
 	for i := range c.SLOs {
-		c.SLOs[i].Name = sources.Sanitize(c.SLOs[i].Name)
-		c.SLOs[i].Description = sources.Sanitize(c.SLOs[i].Description)
+		c.SLOs[i].Name = sanitize.Text(c.SLOs[i].Name)
+		c.SLOs[i].Description = sanitize.Text(c.SLOs[i].Description)
 	}
-	sources.SanitizeAll(c.Policy.ProtectedRoles)
-	sources.SanitizeAll(c.Policy.ProtectedApps)
-	sources.SanitizeAll(c.Policy.ProtectedNamespaces)
+	sanitize.All(c.Policy.ProtectedRoles)
+	sanitize.All(c.Policy.ProtectedApps)
+	sanitize.All(c.Policy.ProtectedNamespaces)
 }
 
 func (c *Config) applyDefaults() {
@@ -491,10 +492,10 @@ func (c *Config) validate() Errors {
 	// timeout fails every poll, and an hour-long one freezes a pane.
 	checkPoll := func(base string, interval, timeout Duration, floor time.Duration) {
 		if interval.D() < floor {
-			add(base+".interval", "must be at least %s (got %s): faster polling only loads the server", FormatDuration(floor), FormatDuration(interval.D()))
+			add(base+".interval", "must be at least %s (got %s): faster polling only loads the server", duration.Format(floor), duration.Format(interval.D()))
 		}
 		if timeout.D() < MinTimeout || timeout.D() > MaxTimeout {
-			add(base+".timeout", "must be between %s and %s, got %s", FormatDuration(MinTimeout), FormatDuration(MaxTimeout), FormatDuration(timeout.D()))
+			add(base+".timeout", "must be between %s and %s, got %s", duration.Format(MinTimeout), duration.Format(MaxTimeout), duration.Format(timeout.D()))
 		}
 	}
 	names := map[string]bool{}

@@ -6,7 +6,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"flightdeck/internal/redact"
-	"flightdeck/sources"
+	"flightdeck/internal/sanitize"
 )
 
 // Mask is what secrets are replaced with in every output (redact.Mask).
@@ -62,7 +62,7 @@ func (c *Config) EffectiveYAML() ([]byte, error) {
 	}
 	lines := strings.Split(string(out), "\n")
 	for i, l := range lines {
-		lines[i] = sources.Sanitize(l)
+		lines[i] = sanitize.Text(l)
 	}
 	return []byte(strings.Join(lines, "\n")), nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"flightdeck/internal/duration"
 	"flightdeck/sources"
 )
 
@@ -56,7 +57,7 @@ func (silencesHandler) Check(pol Policy, req Request, scope CheckScope) error {
 			return refuse(ErrInvalid, "silence duration must be positive")
 		}
 		if pol.SilenceMax > 0 && req.Params.Duration > pol.SilenceMax {
-			return refuse(ErrPolicy, fmt.Sprintf("duration %s exceeds silence_max %s", sources.FormatDuration(req.Params.Duration), sources.FormatDuration(pol.SilenceMax)))
+			return refuse(ErrPolicy, fmt.Sprintf("duration %s exceeds silence_max %s", duration.Format(req.Params.Duration), duration.Format(pol.SilenceMax)))
 		}
 		if req.Params.Comment == "" {
 			return refuse(ErrInvalid, "a silence needs a comment")
@@ -89,7 +90,7 @@ func (h silencesHandler) Plan(ctx context.Context, env Env, req Request, p *Plan
 		name = "silence"
 	}
 	ms := FormatMatchers(req.Params.Matchers)
-	p.Title = "Silence " + ms + " for " + sources.FormatDuration(req.Params.Duration)
+	p.Title = "Silence " + ms + " for " + duration.Format(req.Params.Duration)
 	p.Phrase = name
 	if req.Params.Duration <= env.Policy.LowRiskSilence {
 		p.Risk = Low
@@ -97,7 +98,7 @@ func (h silencesHandler) Plan(ctx context.Context, env Env, req Request, p *Plan
 	p.Targets = []Target{{ID: ms, Identity: fmt.Sprintf("hits=%d", len(hits)), Seen: seenHits(ms, hits)}}
 	p.Preview = []string{
 		fmt.Sprintf("matchers %s hit %d active alert(s)", ms, len(hits)),
-		fmt.Sprintf("for %s, until %s, comment %q", sources.FormatDuration(req.Params.Duration), env.Now().Add(req.Params.Duration).Format("15:04 MST"), req.Params.Comment),
+		fmt.Sprintf("for %s, until %s, comment %q", duration.Format(req.Params.Duration), env.Now().Add(req.Params.Duration).Format("15:04 MST"), req.Params.Comment),
 	}
 	for i, a := range hits {
 		if i == 5 {

@@ -22,7 +22,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"flightdeck/sources"
+	"flightdeck/internal/sanitize"
 )
 
 // EventKind names a kind of state change.
@@ -145,4 +145,4 @@ func bound(s string, n int) string {
 
 // clean is what a reader does to text from a journal file: sanitize (the
 // file may have been edited or written by another version) and bound.
-func clean(s string, n int) string { return bound(sources.Sanitize(s), n) }
+func clean(s string, n int) string { return bound(sanitize.Text(s), n) }

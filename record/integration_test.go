@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"flightdeck/internal/httpopt"
 	"flightdeck/internal/testsrv"
 	"flightdeck/record"
 	"flightdeck/sources"
 	"flightdeck/sources/alertmanager"
-	"flightdeck/sources/httpopt"
 	"flightdeck/sources/prom"
 )
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
 )
 
@@ -135,7 +136,7 @@ func Advance(prev State, snaps []sources.Snapshot, th Thresholds) State {
 			if !old.Down {
 				cur.DownAt = snap.ErrAt
 			}
-			cur.Down, cur.Err = true, bound(sources.Sanitize(snap.Err.Error()), maxSummary)
+			cur.Down, cur.Err = true, bound(sanitize.Text(snap.Err.Error()), maxSummary)
 		} else {
 			cur.Down, cur.Err, cur.DownAt = false, "", time.Time{}
 		}

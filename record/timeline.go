@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"flightdeck/internal/duration"
 	"flightdeck/sources"
 )
 
@@ -383,10 +383,8 @@ func valuesText(raw json.RawMessage) string {
 	return bound(strings.Join(parts, ", "), maxSummary)
 }
 
-var daysPrefix = regexp.MustCompile(`^(\d+)d`)
-
 // ParseTime reads a --since/--until value: a duration before now ("2h",
-// "90m", "1d12h") or a time ("2026-03-14T03:00:00Z", "2026-03-14T03:00",
+// "90m", "1d12h", "1.5d": the one duration rule) or a time ("2026-03-14T03:00:00Z", "2026-03-14T03:00",
 // "2026-03-14 03:00", "2026-03-14"; UTC unless a zone is given). Empty is
 // the zero time (no bound).
 func ParseTime(s string, now time.Time) (time.Time, error) {
@@ -394,7 +392,7 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if d, ok := parseDuration(s); ok {
+	if d, err := duration.Parse(s); err == nil {
 		return now.Add(-d), nil
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"} {
@@ -403,24 +401,4 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 		}
 	}
 	return time.Time{}, errors.New("want a duration before now (2h, 90m, 1d) or a time (2026-03-14T03:00:00Z)")
-}
-
-func parseDuration(s string) (time.Duration, bool) {
-	var days time.Duration
-	if m := daysPrefix.FindStringSubmatch(s); m != nil {
-		n, err := strconv.Atoi(m[1])
-		if err != nil || n > 3650 {
-			return 0, false
-		}
-		days = time.Duration(n) * 24 * time.Hour
-		s = s[len(m[0]):]
-		if s == "" {
-			return days, true
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, false
-	}
-	return days + d, true
 }

@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"flightdeck/internal/httpopt"
 	"flightdeck/internal/testsrv"
 	"flightdeck/ops"
 	"flightdeck/runbook"
 	"flightdeck/sources"
 	"flightdeck/sources/alertmanager"
-	"flightdeck/sources/httpopt"
 	"flightdeck/sources/prom"
 )
 

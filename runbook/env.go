@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
 )
 
@@ -334,7 +335,7 @@ func (w *world) staleFor(n need) []string {
 	var out []string
 	add := func(s sources.Snapshot, what string) {
 		if s.Stale && s.Err != nil {
-			out = append(out, fmt.Sprintf("%s data %s old (%s)", what, shortDur(s.Age(w.now)), sources.Sanitize(s.Err.Error())))
+			out = append(out, fmt.Sprintf("%s data %s old (%s)", what, shortDur(s.Age(w.now)), sanitize.Text(s.Err.Error())))
 		}
 	}
 	if n&needPG != 0 && w.pg != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"flightdeck/internal/duration"
 	"flightdeck/sources"
 )
 
@@ -141,7 +142,7 @@ func sloEnv(s sources.SLOStatus) SLO {
 	return SLO{Name: s.Name, Objective: s.Objective, SLI: s.SLI, BudgetLeft: s.BudgetLeft,
 		Level: s.Level.String(), Reason: s.Reason,
 		Burn: func(window string) float64 {
-			d, err := sources.ParseDuration(window)
+			d, err := duration.Parse(window)
 			if err != nil {
 				panic(&missing{fmt.Sprintf("burn window %q: %v", window, err)})
 			}

@@ -15,6 +15,8 @@ import (
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
+	"flightdeck/internal/duration"
+	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
 )
 
@@ -234,11 +236,11 @@ func checkBurnWindows(root ast.Node) error {
 		if !ok {
 			return
 		}
-		d, err := sources.ParseDuration(arg.Value)
+		d, err := duration.Parse(arg.Value)
 		if err != nil || !slices.Contains(sources.BurnWindows, d) {
 			names := make([]string, len(sources.BurnWindows))
 			for i, w := range sources.BurnWindows {
-				names[i] = sources.FormatDuration(w)
+				names[i] = duration.Format(w)
 			}
 			bad = &exprError{msg: fmt.Sprintf("burn(%q): no such window (one of %s)", arg.Value, strings.Join(names, ", ")), line: 1}
 		}
@@ -432,7 +434,7 @@ func evalShows(shows []Shown, w *world, opener *sources.Alert, env *Env) []Value
 			vals = append(vals, Value{Label: s.Label, Text: "unknown (" + why + ")"})
 			continue
 		}
-		vals = append(vals, Value{Label: s.Label, Text: sources.Sanitize(formatValue(v))})
+		vals = append(vals, Value{Label: s.Label, Text: sanitize.Text(formatValue(v))})
 	}
 	return vals
 }

@@ -11,8 +11,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"flightdeck/internal/duration"
+	"flightdeck/internal/sanitize"
 	"flightdeck/internal/yamlpos"
-	"flightdeck/sources"
 )
 
 // ---------------------------------------------------------------- parsing
@@ -83,7 +84,7 @@ func (p *fileParser) text(e entry, field string, limit int) string {
 	}
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	for i, l := range lines {
-		lines[i] = sources.Sanitize(l)
+		lines[i] = sanitize.Text(l)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -118,7 +119,7 @@ func (p *fileParser) duration(e entry, field string) time.Duration {
 	if s == "" {
 		return 0
 	}
-	d, err := sources.ParseDuration(s)
+	d, err := duration.Parse(s)
 	if err != nil {
 		p.errAt(e.val, field, "%v", err)
 		return 0

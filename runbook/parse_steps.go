@@ -10,6 +10,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"flightdeck/internal/duration"
+	"flightdeck/internal/sanitize"
 	"flightdeck/ops"
 	"flightdeck/sources"
 )
@@ -214,13 +216,13 @@ func (p *fileParser) shows(e entry) []Shown {
 		switch v.Kind {
 		case yaml.ScalarNode:
 			sh.Expr = v.Value
-			sh.Label = sources.Sanitize(v.Value)
+			sh.Label = sanitize.Text(v.Value)
 		case yaml.MappingNode:
 			if len(v.Content) != 2 {
 				p.errAt(v, field, "expected one label: expression pair")
 				continue
 			}
-			sh.Label = sources.Sanitize(v.Content[0].Value)
+			sh.Label = sanitize.Text(v.Content[0].Value)
 			src = v.Content[1]
 			if src.Kind != yaml.ScalarNode {
 				p.errAt(src, field, "expected an expression")
@@ -485,7 +487,7 @@ func checkBackendFilter(f string) error {
 		case tok == "blocking" || tok == "blocked":
 		case strings.HasPrefix(tok, ">") || strings.HasPrefix(tok, "dur>"):
 			d := strings.TrimPrefix(strings.TrimPrefix(tok, "dur"), ">")
-			if _, err := sources.ParseDuration(d); err != nil {
+			if _, err := duration.Parse(d); err != nil {
 				return fmt.Errorf("%q: not a duration (use e.g. >10m)", tok)
 			}
 		case hasColon && slices.Contains(filterFields, name):

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"flightdeck/internal/duration"
 	"flightdeck/ops"
 	"flightdeck/sources"
 )
@@ -284,7 +285,7 @@ func resolveSilence(a *ActionTemplate, w *world, opener *sources.Alert, pol ops.
 	req := &ops.Request{Action: ops.Silence, Source: snap.Source, Alert: &alert,
 		Params: ops.Params{Matchers: ms, Duration: a.Duration, Comment: comment}}
 	res := resolution{req: req, lines: []string{fmt.Sprintf("silence %s for %s: %s",
-		ops.FormatMatchers(ms), sources.FormatDuration(a.Duration), comment)}}
+		ops.FormatMatchers(ms), duration.Format(a.Duration), comment)}}
 	if err := pol.Check(*req); err != nil {
 		res.lines = append(res.lines, "policy: "+refusalReason(err))
 	}

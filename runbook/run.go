@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"flightdeck/internal/duration"
+	"flightdeck/internal/sanitize"
 	"flightdeck/ops"
 	"flightdeck/sources"
 )
@@ -193,7 +195,7 @@ func (r *Run) Observe(snaps []sources.Snapshot, now time.Time) []ops.Record {
 			case s.live == True:
 				recs = append(recs, r.finish(i, OK, "ok", "", s.liveValues, now))
 			case !now.Before(s.deadline):
-				why := "did not hold within " + sources.FormatDuration(st.Within)
+				why := "did not hold within " + duration.Format(st.Within)
 				if s.live == Unknown && s.liveWhy != "" {
 					why += ": " + s.liveWhy
 				}
@@ -326,7 +328,7 @@ func (r *Run) Do(i int, now time.Time) (Directive, []ops.Record) {
 		}
 	case Verify:
 		recs = append(recs, r.arm(i, now))
-		d.Message = fmt.Sprintf("%s: waiting up to %s", st.Title, sources.FormatDuration(st.Within))
+		d.Message = fmt.Sprintf("%s: waiting up to %s", st.Title, duration.Format(st.Within))
 	case Note:
 		d.Kind, d.Note, d.Command = DoNote, st.Text, st.Command
 	}
@@ -339,7 +341,7 @@ func (r *Run) Skip(i int, reason string, now time.Time) []ops.Record {
 	if i < 0 || i >= len(r.steps) || r.ended {
 		return nil
 	}
-	reason = strings.TrimSpace(sources.Sanitize(reason))
+	reason = strings.TrimSpace(sanitize.Text(reason))
 	if reason == "" {
 		reason = "skipped by " + r.by()
 	}
@@ -398,7 +400,7 @@ func (r *Run) ActionResult(i int, planID, outcome string, err error, now time.Ti
 	s.planID, s.outcome = planID, outcome
 	why := ""
 	if err != nil {
-		why = sources.Sanitize(err.Error())
+		why = sanitize.Text(err.Error())
 	}
 	vals := linesAsValues(s.targets)
 	var recs []ops.Record
@@ -440,7 +442,7 @@ func (r *Run) Abandon(reason string, now time.Time) []ops.Record {
 	if r.ended {
 		return nil
 	}
-	return []ops.Record{r.end(endAbandoned, strings.TrimSpace(sources.Sanitize(reason)), now)}
+	return []ops.Record{r.end(endAbandoned, strings.TrimSpace(sanitize.Text(reason)), now)}
 }
 
 // arm starts verify i's countdown.
@@ -448,7 +450,7 @@ func (r *Run) arm(i int, now time.Time) ops.Record {
 	s := &r.steps[i]
 	s.state, s.reason = Waiting, ""
 	s.armedAt, s.deadline = now, now.Add(r.book.Steps[i].Within)
-	return r.stepRecord(i, now, "waiting", "within "+sources.FormatDuration(r.book.Steps[i].Within), s.liveValues)
+	return r.stepRecord(i, now, "waiting", "within "+duration.Format(r.book.Steps[i].Within), s.liveValues)
 }
 
 // verifiesOf lists the verify steps that check action i: the verifies after

@@ -17,7 +17,7 @@ import (
 	"charm.land/wish/v2/bubbletea"
 	"github.com/charmbracelet/colorprofile"
 
-	"flightdeck/sources"
+	"flightdeck/internal/duration"
 	"flightdeck/termcap"
 	"flightdeck/together"
 )
@@ -328,12 +328,12 @@ func (se *session) watch(idle, maxLen time.Duration) {
 		case <-idleC:
 			quiet := time.Since(time.Unix(0, se.lastInput.Load()))
 			if quiet >= idle {
-				se.end("closed after " + sources.FormatDuration(idle) + " without a key press")
+				se.end("closed after " + duration.Format(idle) + " without a key press")
 				return
 			}
 			idleT.Reset(idle - quiet)
 		case <-maxC:
-			se.end("sessions last at most " + sources.FormatDuration(maxLen) + ": reconnect to go on")
+			se.end("sessions last at most " + duration.Format(maxLen) + ": reconnect to go on")
 			return
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"flightdeck/internal/duration"
 )
 
 // BackendFilter is the parsed Postgres filter language, shared by the
@@ -59,7 +61,7 @@ func ParseBackendFilter(s string) BackendFilter {
 			f.blocked = true
 			continue
 		case strings.HasPrefix(tok, ">") || strings.HasPrefix(tok, "dur>"):
-			if d, err := ParseDuration(strings.TrimPrefix(strings.TrimPrefix(tok, "dur"), ">")); err == nil {
+			if d, err := duration.Parse(strings.TrimPrefix(strings.TrimPrefix(tok, "dur"), ">")); err == nil {
 				f.OlderThan = d
 				continue
 			}

@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"flightdeck/internal/duration"
 	"flightdeck/ops"
 	"flightdeck/runbook"
 	"flightdeck/sources"
@@ -464,9 +465,9 @@ func (v *runView) stepLines(s runbook.StepView, w int, selected bool) []string {
 			switch s.State {
 			case runbook.Waiting:
 				add(th.Paints.Accent, fmt.Sprintf("waiting for it to hold: %s left of %s (until %s UTC)",
-					kit.Dur(s.Remaining), sources.FormatDuration(s.Within), s.Deadline.UTC().Format("15:04:05")))
+					kit.Dur(s.Remaining), duration.Format(s.Within), s.Deadline.UTC().Format("15:04:05")))
 			case runbook.Pending:
-				add(th.Paints.Muted, "must hold within "+sources.FormatDuration(s.Within)+" of the actions before it")
+				add(th.Paints.Muted, "must hold within "+duration.Format(s.Within)+" of the actions before it")
 			}
 		}
 	case runbook.View:

@@ -21,7 +21,7 @@ import (
 	"syscall"
 	"unicode/utf8"
 
-	"flightdeck/sources"
+	"flightdeck/internal/sanitize"
 )
 
 // MaxLine bounds one line, written or read: a record is kilobytes, so a
@@ -305,7 +305,7 @@ func excerpt(line []byte) string {
 	if len(line) > 4*excerptLen {
 		line = line[:4*excerptLen]
 	}
-	s := sources.Sanitize(string(line))
+	s := sanitize.Text(string(line))
 	if utf8.RuneCountInString(s) > excerptLen {
 		r := []rune(s)
 		s = string(r[:excerptLen]) + "…"

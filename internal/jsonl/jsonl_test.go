@@ -12,8 +12,8 @@ import (
 	"syscall"
 	"testing"
 
+	"flightdeck/internal/sanitize"
 	"flightdeck/internal/testsrv"
-	"flightdeck/sources"
 )
 
 type rec struct {
@@ -291,7 +291,7 @@ func TestReadReportsDamage(t *testing.T) {
 		if d.Offset != int64(strings.Index(content, strings.SplitN(content, "\n", d.Line+1)[d.Line-1])) {
 			t.Errorf("damage %v: offset does not point at its line", d)
 		}
-		if sources.Sanitize(d.Text) != d.Text || len([]rune(d.Text)) > excerptLen+1 {
+		if sanitize.Text(d.Text) != d.Text || len([]rune(d.Text)) > excerptLen+1 {
 			t.Errorf("damage text not a bounded, sanitized excerpt: %q", d.Text)
 		}
 	}
@@ -359,7 +359,7 @@ func FuzzRead(f *testing.F) {
 			if offsets[d.Line] != d.Offset {
 				t.Fatalf("damage %v: offset, want %d", d, offsets[d.Line])
 			}
-			if sources.Sanitize(d.Text) != d.Text || len([]rune(d.Text)) > excerptLen+1 {
+			if sanitize.Text(d.Text) != d.Text || len([]rune(d.Text)) > excerptLen+1 {
 				t.Fatalf("unsafe excerpt %q", d.Text)
 			}
 		}

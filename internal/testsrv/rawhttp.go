@@ -55,7 +55,7 @@ func RawResponse(statusLine, contentType, body string) string {
 
 // RawControls lists (quoted) the terminal controls of issue 11 found in s:
 // ESC, BEL, the 8-bit CSI U+009B and the right-to-left override U+202E.
-// Text that went through sources.Sanitize holds none of them.
+// Text that went through sanitize.Text holds none of them.
 func RawControls(s string) []string {
 	var found []string
 	for _, bad := range []string{"\x1b", "\x07", "\u009b", "\u202e"} {

@@ -26,8 +26,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"flightdeck/internal/httpopt"
+	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
-	"flightdeck/sources/httpopt"
 )
 
 // Options configure the Alertmanager source.
@@ -146,18 +147,18 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 
 func convertAlert(w wireAlert) sources.Alert {
 	a := sources.Alert{
-		Fingerprint:  sources.Sanitize(w.Fingerprint),
+		Fingerprint:  sanitize.Text(w.Fingerprint),
 		StartsAt:     w.StartsAt,
 		UpdatedAt:    w.UpdatedAt,
 		EndsAt:       w.EndsAt,
-		GeneratorURL: sources.Sanitize(w.GeneratorURL),
+		GeneratorURL: sanitize.Text(w.GeneratorURL),
 		Labels:       sortedLabels(w.Labels),
 		Annotations:  sortedLabels(w.Annotations),
 		SilencedBy:   sanitizeAll(w.Status.SilencedBy),
 		InhibitedBy:  sanitizeAll(w.Status.InhibitedBy),
 	}
 	for _, r := range w.Receivers {
-		a.Receivers = append(a.Receivers, sources.Sanitize(r.Name))
+		a.Receivers = append(a.Receivers, sanitize.Text(r.Name))
 	}
 	switch {
 	case w.Status.State != "suppressed":
@@ -177,19 +178,19 @@ func convertAlert(w wireAlert) sources.Alert {
 
 func convertSilence(w wireSilence) sources.Silence {
 	s := sources.Silence{
-		ID:        sources.Sanitize(w.ID),
+		ID:        sanitize.Text(w.ID),
 		StartsAt:  w.StartsAt,
 		EndsAt:    w.EndsAt,
-		CreatedBy: sources.Sanitize(w.CreatedBy),
-		Comment:   sources.Sanitize(w.Comment),
+		CreatedBy: sanitize.Text(w.CreatedBy),
+		Comment:   sanitize.Text(w.Comment),
 	}
 	if w.Status != nil {
-		s.State = sources.Sanitize(w.Status.State)
+		s.State = sanitize.Text(w.Status.State)
 	}
 	for _, m := range w.Matchers {
 		eq := m.IsEqual == nil || *m.IsEqual
 		s.Matchers = append(s.Matchers, sources.Matcher{
-			Name: sources.Sanitize(m.Name), Value: sources.Sanitize(m.Value), IsRegex: m.IsRegex, IsEqual: eq,
+			Name: sanitize.Text(m.Name), Value: sanitize.Text(m.Value), IsRegex: m.IsRegex, IsEqual: eq,
 		})
 	}
 	return s
@@ -198,7 +199,7 @@ func convertSilence(w wireSilence) sources.Silence {
 func sortedLabels(m map[string]string) []sources.Label {
 	out := make([]sources.Label, 0, len(m))
 	for k, v := range m {
-		out = append(out, sources.Label{Name: sources.Sanitize(k), Value: sources.Sanitize(v)})
+		out = append(out, sources.Label{Name: sanitize.Text(k), Value: sanitize.Text(v)})
 	}
 	slices.SortFunc(out, func(a, b sources.Label) int { return strings.Compare(a.Name, b.Name) })
 	return out
@@ -208,7 +209,7 @@ func sanitizeAll(ss []string) []string {
 	if len(ss) == 0 {
 		return nil
 	}
-	return sources.SanitizeAll(slices.Clone(ss))
+	return sanitize.All(slices.Clone(ss))
 }
 
 // sortSilences puts active silences first, then pending, then expired; the
@@ -341,7 +342,7 @@ func (s *Source) CreateSilence(ctx context.Context, sil sources.Silence) (string
 		return "", errors.New("alertmanager accepted the silence but returned no id")
 	}
 	s.log.Info("silence created", "id", out.SilenceID, "createdBy", sil.CreatedBy)
-	return sources.Sanitize(out.SilenceID), nil
+	return sanitize.Text(out.SilenceID), nil
 }
 
 // checkNegativeMatchers refuses != and !~ matchers unless the server is
@@ -363,7 +364,7 @@ func (s *Source) checkNegativeMatchers(ctx context.Context, ms []sources.Matcher
 	if err := s.do(ctx, http.MethodGet, "/api/v2/status", nil, nil, &status); err != nil {
 		return fmt.Errorf("alertmanager: cannot check its version before a negative matcher: %w", err)
 	}
-	v := sources.Sanitize(status.VersionInfo.Version)
+	v := sanitize.Text(status.VersionInfo.Version)
 	if !versionAtLeast(v, 0, 22) {
 		return fmt.Errorf("alertmanager %s ignores != and !~ matchers (needs 0.22 or newer): the silence would match the opposite alerts", orUnknown(v))
 	}
@@ -469,7 +470,7 @@ func (s *Source) do(ctx context.Context, method, path string, q url.Values, in, 
 		return errors.New(httpopt.NotJSON("alertmanager", ct, excerpt(b)))
 	}
 	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("alertmanager returned malformed JSON: %s", sources.Sanitize(err.Error()))
+		return fmt.Errorf("alertmanager returned malformed JSON: %s", sanitize.Text(err.Error()))
 	}
 	return nil
 }
@@ -489,14 +490,14 @@ func errorMessage(ct string, b []byte) string {
 	if ct == "application/json" {
 		var str string
 		if json.Unmarshal(b, &str) == nil {
-			return sources.Sanitize(strings.TrimSpace(str))
+			return sanitize.Text(strings.TrimSpace(str))
 		}
 		var obj struct {
 			Message string `json:"message"`
 			Error   string `json:"error"`
 		}
 		if json.Unmarshal(b, &obj) == nil && (obj.Message != "" || obj.Error != "") {
-			return sources.Sanitize(obj.Message + obj.Error)
+			return sanitize.Text(obj.Message + obj.Error)
 		}
 	}
 	return excerpt(b)

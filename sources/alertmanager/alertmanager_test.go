@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"flightdeck/internal/httpopt"
 	"flightdeck/ops"
 	"flightdeck/sources"
 	"flightdeck/sources/alertmanager"
-	"flightdeck/sources/httpopt"
 )
 
 // The source satisfies the ops capability without importing ops.

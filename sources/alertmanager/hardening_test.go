@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"flightdeck/internal/httpopt"
 	"flightdeck/internal/testsrv"
 	"flightdeck/sources"
 	"flightdeck/sources/alertmanager"
-	"flightdeck/sources/httpopt"
 )
 
 // TestHostileStatusLine: the reason phrase of every answer — to a fetch, a

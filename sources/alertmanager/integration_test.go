@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"flightdeck/internal/httpopt"
 	"flightdeck/internal/testsrv"
 	"flightdeck/ops"
 	"flightdeck/sources"
 	"flightdeck/sources/alertmanager"
-	"flightdeck/sources/httpopt"
 )
 
 // testRules is the manual's HighErrorRate rule, test-sized (see testsrv).

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"flightdeck/internal/errchain"
+	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
 )
 
@@ -94,7 +96,7 @@ func (s *Source) classify(ctx context.Context, op, region string, err error) err
 	code, msg, isAPI := apiError(err)
 	switch {
 	case isAPI:
-		e.Code = sources.Sanitize(code)
+		e.Code = sanitize.Text(code)
 		msg := oneLine(msg)
 		switch {
 		case accessDeniedCodes[e.Code]:
@@ -127,7 +129,7 @@ func (s *Source) classify(ctx context.Context, op, region string, err error) err
 		e.Message = "cancelled"
 	case errors.As(err, &respErr) && respErr.HTTPStatusCode() == 403:
 		e.Kind = sources.ErrAccessDenied
-		e.Message = "access denied (HTTP 403): " + oneLine(sources.RootCause(err).Error())
+		e.Message = "access denied (HTTP 403): " + oneLine(errchain.Root(err).Error())
 	case errors.Is(err, errTooLarge):
 		e.Message = errTooLarge.Error()
 	default:
@@ -177,19 +179,19 @@ func transportText(err error) string {
 	switch {
 	case errors.As(err, &dnsErr):
 		if dnsErr.IsNotFound {
-			return "no such host " + sources.Sanitize(dnsErr.Name)
+			return "no such host " + sanitize.Text(dnsErr.Name)
 		}
-		return "DNS: " + sources.Sanitize(dnsErr.Err)
+		return "DNS: " + sanitize.Text(dnsErr.Err)
 	case errors.As(err, &opErr):
-		return "endpoint unreachable: " + oneLine(sources.RootCause(opErr).Error())
+		return "endpoint unreachable: " + oneLine(errchain.Root(opErr).Error())
 	}
-	return oneLine(sources.RootCause(err).Error())
+	return oneLine(errchain.Root(err).Error())
 }
 
 // oneLine sanitizes text from AWS and bounds it: an error message is shown
 // on one line and is never allowed to fill the screen.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(sources.Sanitize(s)), " ")
+	s = strings.Join(strings.Fields(sanitize.Text(s)), " ")
 	if r := []rune(s); len(r) > 400 {
 		s = string(r[:400]) + "…"
 	}
@@ -211,7 +213,7 @@ func (s *Source) credentialsError(err error) error {
 // innermostUseful is the root cause unless that is a bare "EOF"-like word,
 // in which case one level up says more.
 func innermostUseful(err error) error {
-	in := sources.RootCause(err)
+	in := errchain.Root(err)
 	if len(in.Error()) < 12 {
 		return err
 	}
@@ -273,7 +275,7 @@ func fileState(env, name string) string {
 		p = filepath.Join(home, ".aws", name)
 	}
 	if _, err := os.Stat(p); err != nil {
-		return sources.Sanitize(p) + " missing"
+		return sanitize.Text(p) + " missing"
 	}
-	return sources.Sanitize(p)
+	return sanitize.Text(p)
 }

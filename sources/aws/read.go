@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 
+	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
 )
 
@@ -49,7 +50,7 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 		wg.Go(func() { results[i] = s.readRegion(ctx, cfg, r) })
 	}
 	wg.Wait()
-	set := &sources.AWSSet{CredentialSource: sources.Sanitize(creds.Source), Endpoint: sources.Sanitize(s.opts.EndpointURL)}
+	set := &sources.AWSSet{CredentialSource: sanitize.Text(creds.Source), Endpoint: sanitize.Text(s.opts.EndpointURL)}
 	var errs []error
 	ok := false
 	for _, res := range results {
@@ -267,7 +268,7 @@ func (s *Source) describeClusters(ctx context.Context, c *regionClients, region 
 	return out, false, nil
 }
 
-var san = sources.Sanitize
+var san = sanitize.Text
 
 func convertInstance(region string, in rdstypes.DBInstance, clusters []sources.RDSCluster) sources.RDSInstance {
 	out := sources.RDSInstance{

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
 )
 
@@ -39,7 +40,7 @@ func (r *rule) label(name string) string {
 func labels(kv ...string) []sources.Label {
 	var ls []sources.Label
 	for i := 0; i+1 < len(kv); i += 2 {
-		ls = append(ls, sources.Label{Name: kv[i], Value: sources.Sanitize(kv[i+1])})
+		ls = append(ls, sources.Label{Name: kv[i], Value: sanitize.Text(kv[i+1])})
 	}
 	sort.Slice(ls, func(i, j int) bool { return ls[i].Name < ls[j].Name })
 	return ls
@@ -219,7 +220,7 @@ func (w *World) alerts() []sources.Alert {
 			UpdatedAt:   w.wall(w.tick),
 			Labels:      slices.Clone(r.labels),
 			Summary:     r.summary,
-			Description: sources.Sanitize(r.describe(r.value)),
+			Description: sanitize.Text(r.describe(r.value)),
 			RunbookURL:  r.runbook,
 			Receivers:   []string{"slack-ops"},
 		}
@@ -347,7 +348,7 @@ func (s *AlertSource) CreateSilence(ctx context.Context, in sources.Silence) (st
 		0x8000|w.ids.IntN(1<<14), w.ids.Int64N(1<<48))
 	si := &silence{s: sources.Silence{
 		ID: id, Matchers: slices.Clone(in.Matchers), StartsAt: in.StartsAt, EndsAt: in.EndsAt,
-		CreatedBy: sources.Sanitize(in.CreatedBy), Comment: sources.Sanitize(in.Comment),
+		CreatedBy: sanitize.Text(in.CreatedBy), Comment: sanitize.Text(in.Comment),
 	}, cm: cms}
 	w.silences = append(w.silences, si)
 	return id, nil

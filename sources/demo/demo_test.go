@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"flightdeck/internal/sanitize"
 	"flightdeck/ops/opstest"
 	"flightdeck/sources"
 )
@@ -755,7 +756,7 @@ func TestSanitized(t *testing.T) {
 	found := false
 	for _, b := range pg.Backends {
 		for _, s := range []string{b.Application, b.Query, b.User, b.State} {
-			if s != sources.Sanitize(s) || strings.ContainsRune(s, 0x1b) {
+			if s != sanitize.Text(s) || strings.ContainsRune(s, 0x1b) {
 				t.Errorf("unsanitized %q", s)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
 )
 
@@ -100,8 +101,8 @@ func (w *World) initKube() {
 		d.observed = d.generation
 		for _, r := range revs {
 			r.rs = name + "-" + r.tmpl.hash()
-			r.cause = sources.Sanitize(r.cause)
-			r.tmpl.Image = sources.Sanitize(r.tmpl.Image)
+			r.cause = sanitize.Text(r.cause)
+			r.tmpl.Image = sanitize.Text(r.tmpl.Image)
 			d.history = append(d.history, r)
 		}
 		d.cur = revs[len(revs)-1]
@@ -205,7 +206,7 @@ func (w *World) scriptKube(t int64) {
 
 // apply changes the template like kubectl set image / apply.
 func (w *World) apply(d *deployment, tmpl podTemplate, cause string) {
-	cause = sources.Sanitize(cause)
+	cause = sanitize.Text(cause)
 	if d.paused {
 		d.pending, d.pendingCause = &tmpl, cause
 		d.generation++

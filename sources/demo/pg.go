@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
 )
 
@@ -101,7 +102,7 @@ func (w *World) open(user, app, addr string, start time.Time) *backend {
 	b.BackendType = "client backend"
 	b.Database = database
 	b.User = user
-	b.Application = sources.Sanitize(app)
+	b.Application = sanitize.Text(app)
 	b.ClientAddr = addr
 	b.State = "idle"
 	b.WaitType, b.WaitEvent = "Client", "ClientRead"
@@ -195,7 +196,7 @@ func (w *World) initPG() {
 	rep := w.open("analyst", "psql", "10.0.9.23", ago(38*time.Minute))
 	rep.tag = "report"
 	rep.State = "active"
-	rep.Query = sources.Sanitize(reportQuery)
+	rep.Query = sanitize.Text(reportQuery)
 	rep.QueryStart = ago(95 * time.Second)
 	rep.XactStart, rep.StateChange = rep.QueryStart, rep.QueryStart
 	rep.WaitType, rep.WaitEvent = "IO", "DataFileRead"
@@ -204,7 +205,7 @@ func (w *World) initPG() {
 	// An application name carrying a terminal escape (a window-title
 	// change), as anyone can set: sanitized on the way in like all text.
 	odd := w.open("analyst", "\x1b]0;pwned\x07psql", "10.0.9.41", ago(2*time.Hour+5*time.Minute))
-	odd.Query = sources.Sanitize(psqlDescribe)
+	odd.Query = sanitize.Text(psqlDescribe)
 	odd.QueryStart = ago(6*time.Minute + 12*time.Second)
 	odd.StateChange = odd.QueryStart.Add(37 * time.Millisecond)
 
@@ -406,7 +407,7 @@ func (w *World) wait(b *backend, tag, row, query string) {
 	b.pool = false
 	b.inTx = true
 	b.State = "active"
-	b.Query = sources.Sanitize(query)
+	b.Query = sanitize.Text(query)
 	b.QueryStart = w.at()
 	b.XactStart = b.QueryStart.Add(-time.Duration(40+w.rng.IntN(400)) * time.Millisecond)
 	b.StateChange = b.QueryStart

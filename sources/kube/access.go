@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"flightdeck/internal/redact"
+	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
 )
 
@@ -117,5 +118,5 @@ func (s *Source) whoAmI(ctx context.Context) string {
 	if err != nil || r.Status.UserInfo.Username == "" {
 		return "this user"
 	}
-	return sources.Sanitize(r.Status.UserInfo.Username)
+	return sanitize.Text(r.Status.UserInfo.Username)
 }

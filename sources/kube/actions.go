@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
 )
 
@@ -191,7 +192,7 @@ func (s *Source) PreviewUndo(ctx context.Context, namespace, name string, toRevi
 		return diff, nil, actionError("server dry run rejected the rollback", err)
 	}
 	dryRun = []string{fmt.Sprintf("server dry run: accepted; template would become revision %d's (%s)",
-		rev, strings.Join(sources.SanitizeAll(imagesOf(&res.Spec.Template)), ", "))}
+		rev, strings.Join(sanitize.All(imagesOf(&res.Spec.Template)), ", "))}
 	if !equalIgnoreHash(&res.Spec.Template, &target.Spec.Template) {
 		// Defaulting or a mutating webhook changed what would be stored.
 		dryRun = append(dryRun, "note: the server would store a template that differs from the revision (defaulting or a mutating webhook)")
@@ -293,7 +294,7 @@ func containersDiff(kind string, cur, target []corev1.Container) []string {
 		}
 		return nil
 	}
-	san := sources.Sanitize
+	san := sanitize.Text
 	for _, c := range cur {
 		if byName(target, c.Name) == nil {
 			out = append(out, fmt.Sprintf("- %s %s (%s)", kind, san(c.Name), san(c.Image)))
@@ -359,7 +360,7 @@ func resourceDiff(prefix string, cur, target corev1.ResourceList) []string {
 		if okB {
 			bs = b.String()
 		}
-		out = append(out, prefix+sources.Sanitize(n)+" "+as+" → "+bs)
+		out = append(out, prefix+sanitize.Text(n)+" "+as+" → "+bs)
 	}
 	return out
 }

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 
+	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
 )
 
@@ -86,7 +87,7 @@ func newDepInfo(d *appsv1.Deployment) *depInfo {
 		Images:             imagesOf(&d.Spec.Template),
 	}
 	out.State, out.Message = rolloutStatus(d)
-	out.Message = sources.Sanitize(out.Message) // condition messages come from controllers and webhooks
+	out.Message = sanitize.Text(out.Message) // condition messages come from controllers and webhooks
 	return &depInfo{ObjectMeta: keyMeta(&d.ObjectMeta), dep: out}
 }
 
@@ -100,7 +101,7 @@ func newRSInfo(rs *appsv1.ReplicaSet) *rsInfo {
 	out.rev = sources.Revision{
 		Number:      n,
 		ReplicaSet:  rs.Name,
-		ChangeCause: sources.Sanitize(rs.Annotations[annChangeCause]),
+		ChangeCause: sanitize.Text(rs.Annotations[annChangeCause]),
 		Images:      imagesOf(&rs.Spec.Template),
 		CreatedAt:   rs.CreationTimestamp.Time,
 		Replicas:    rs.Status.Replicas,
@@ -194,7 +195,7 @@ func revisionOf(m *metav1.ObjectMeta) int64 {
 func imagesOf(t *corev1.PodTemplateSpec) []string {
 	out := make([]string, len(t.Spec.Containers))
 	for i, c := range t.Spec.Containers {
-		out[i] = sources.Sanitize(c.Image)
+		out[i] = sanitize.Text(c.Image)
 	}
 	return out
 }

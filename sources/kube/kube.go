@@ -28,6 +28,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"flightdeck/internal/redact"
+	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
 )
 
@@ -116,7 +117,7 @@ func New(o Options) (*Source, error) {
 		if err != nil || ns == "" {
 			ns = metav1.NamespaceDefault
 		}
-		ns = sources.Sanitize(ns) // from the kubeconfig: outside text
+		ns = sanitize.Text(ns) // from the kubeconfig: outside text
 		o.Namespaces = []string{ns}
 	}
 	s, err := NewForConfig(cfg, o)
@@ -125,7 +126,7 @@ func New(o Options) (*Source, error) {
 	}
 	// A downloaded kubeconfig is outside text: its context name reaches
 	// the Rollouts title.
-	s.context = sources.Sanitize(ctxName)
+	s.context = sanitize.Text(ctxName)
 	return s, nil
 }
 
@@ -142,7 +143,7 @@ func NewForConfig(cfg *rest.Config, o Options) (*Source, error) {
 		return nil, fmt.Errorf("kubernetes client: %s", outside(err))
 	}
 	s := newSource(cs, o)
-	s.context = sources.Sanitize(redact.URL(cfg.Host))
+	s.context = sanitize.Text(redact.URL(cfg.Host))
 	return s, nil
 }
 
@@ -279,9 +280,9 @@ func apiError(op, ns string, err error) error {
 	}
 	switch {
 	case apierrors.IsForbidden(err):
-		return fmt.Errorf("%s: forbidden: %s", where, sources.Sanitize(statusMessage(err)))
+		return fmt.Errorf("%s: forbidden: %s", where, sanitize.Text(statusMessage(err)))
 	case apierrors.IsUnauthorized(err):
-		return fmt.Errorf("%s: unauthorized (credentials rejected or expired): %s", where, sources.Sanitize(statusMessage(err)))
+		return fmt.Errorf("%s: unauthorized (credentials rejected or expired): %s", where, sanitize.Text(statusMessage(err)))
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: timed out", where)
 	}
@@ -296,7 +297,7 @@ func apiError(op, ns string, err error) error {
 // outside is the message of an error that quotes outside text (the API
 // server's, the kubeconfig's), sanitized and with URL secrets masked.
 func outside(err error) string {
-	return sources.Sanitize(redact.Error(err).Error())
+	return sanitize.Text(redact.Error(err).Error())
 }
 
 func statusMessage(err error) string {
@@ -312,10 +313,10 @@ func statusMessage(err error) string {
 // is never retried.
 func actionError(what string, err error) error {
 	if apierrors.IsForbidden(err) {
-		return fmt.Errorf("forbidden: %s", sources.Sanitize(statusMessage(err)))
+		return fmt.Errorf("forbidden: %s", sanitize.Text(statusMessage(err)))
 	}
 	if apierrors.IsUnauthorized(err) {
-		return fmt.Errorf("unauthorized: %s", sources.Sanitize(statusMessage(err)))
+		return fmt.Errorf("unauthorized: %s", sanitize.Text(statusMessage(err)))
 	}
 	return fmt.Errorf("%s: %s", what, strings.TrimSpace(outside(err)))
 }

@@ -11,10 +11,11 @@ import (
 	"syscall"
 	"time"
 
+	"flightdeck/internal/errchain"
+	"flightdeck/internal/sanitize"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"flightdeck/sources"
 )
 
 // Error is what Fetch and the action methods return: a one-line message for
@@ -65,7 +66,7 @@ func describe(ctx context.Context, err error, limit time.Duration, e *Error) str
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		e.Server, e.Code = true, pgErr.Code
-		msg := sources.Sanitize(pgErr.Message)
+		msg := sanitize.Text(pgErr.Message)
 		switch pgErr.Code {
 		case codeQueryCanceled:
 			// "canceling statement due to statement timeout" says it all.
@@ -75,12 +76,12 @@ func describe(ctx context.Context, err error, limit time.Duration, e *Error) str
 				msg = "permission denied: " + msg
 			}
 			if pgErr.Detail != "" {
-				msg += ": " + sources.Sanitize(pgErr.Detail)
+				msg += ": " + sanitize.Text(pgErr.Detail)
 			}
 			return msg
 		case codeInvalidPassword:
 			if pgErr.Detail != "" {
-				msg += ": " + sources.Sanitize(pgErr.Detail)
+				msg += ": " + sanitize.Text(pgErr.Detail)
 			}
 			return msg
 		}
@@ -112,27 +113,27 @@ func describe(ctx context.Context, err error, limit time.Duration, e *Error) str
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		if dnsErr.IsNotFound {
-			return "no such host " + sources.Sanitize(dnsErr.Name)
+			return "no such host " + sanitize.Text(dnsErr.Name)
 		}
-		return "DNS: " + sources.Sanitize(dnsErr.Err)
+		return "DNS: " + sanitize.Text(dnsErr.Err)
 	}
 	var certErr *x509.CertificateInvalidError
 	var unknownCA x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	if errors.As(err, &certErr) || errors.As(err, &unknownCA) || errors.As(err, &hostErr) {
-		return "TLS: " + sources.Sanitize(sources.RootCause(err).Error())
+		return "TLS: " + sanitize.Text(errchain.Root(err).Error())
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Err != nil {
-		return sources.Sanitize(sources.RootCause(opErr.Err).Error())
+		return sanitize.Text(errchain.Root(opErr.Err).Error())
 	}
 	var connErr *pgconn.ConnectError
 	if errors.As(err, &connErr) {
 		// The text of a ConnectError repeats user and database; what
 		// matters is the last cause.
-		return sources.Sanitize(sources.RootCause(connErr.Unwrap()).Error())
+		return sanitize.Text(errchain.Root(connErr.Unwrap()).Error())
 	}
-	return sources.Sanitize(err.Error())
+	return sanitize.Text(err.Error())
 }
 
 func isNetTimeout(err error) bool {

@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"flightdeck/internal/redact"
+	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
 )
 
@@ -119,7 +120,7 @@ func New(opts Options) (*Source, error) {
 				msg = msg[i+3:]
 			}
 		}
-		return nil, fmt.Errorf("postgres %s: bad DSN %q: %s", opts.Name, masked, sources.Sanitize(redact.Scrub(msg, secrets...)))
+		return nil, fmt.Errorf("postgres %s: bad DSN %q: %s", opts.Name, masked, sanitize.Text(redact.Scrub(msg, secrets...)))
 	}
 	timeout := opts.Timeout
 	if timeout <= 0 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
 )
 
@@ -140,7 +141,7 @@ func (in *interner) get(raw []byte) string {
 		in.m = make(map[string]string, 256)
 	}
 	key := string(raw)
-	s := sources.Sanitize(key)
+	s := sanitize.Text(key)
 	in.m[key] = s
 	return s
 }

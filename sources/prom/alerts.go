@@ -8,8 +8,8 @@ import (
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
+	"flightdeck/internal/httpopt"
 	"flightdeck/sources"
-	"flightdeck/sources/httpopt"
 )
 
 // AlertsSource reads alerts from Prometheus's /api/v1/alerts: the fallback

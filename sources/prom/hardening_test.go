@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"flightdeck/internal/httpopt"
 	"flightdeck/internal/testsrv"
 	"flightdeck/sources"
-	"flightdeck/sources/httpopt"
 	"flightdeck/sources/prom"
 )
 

@@ -14,8 +14,8 @@ import (
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
-	"flightdeck/sources"
-	"flightdeck/sources/httpopt"
+	"flightdeck/internal/httpopt"
+	"flightdeck/internal/sanitize"
 )
 
 // newTransport returns the round tripper every request goes through: auth and
@@ -80,7 +80,7 @@ func checkResponse(resp *http.Response) (*http.Response, error) {
 		Error     string `json:"error"`
 	}
 	if isJSON && json.Unmarshal(b, &apiErr) == nil && apiErr.Error != "" {
-		he.Body = sources.Sanitize(apiErr.Error)
+		he.Body = sanitize.Text(apiErr.Error)
 		he.JSON = true
 	} else {
 		he.Body = httpopt.Excerpt(b)
@@ -132,7 +132,7 @@ func describeErr(err error, timeout time.Duration) error {
 	}
 	var ae *v1.Error
 	if errors.As(err, &ae) {
-		msg := sources.Sanitize(ae.Msg)
+		msg := sanitize.Text(ae.Msg)
 		switch ae.Type {
 		case v1.ErrBadData, v1.ErrExec:
 			return &queryError{Type: string(ae.Type), Msg: msg}

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"flightdeck/internal/httpopt"
 	"flightdeck/internal/testsrv"
 	"flightdeck/sources"
-	"flightdeck/sources/httpopt"
 	"flightdeck/sources/prom"
 )
 

@@ -28,8 +28,9 @@ import (
 	"github.com/prometheus/common/model"
 	"golang.org/x/sync/errgroup"
 
+	"flightdeck/internal/httpopt"
+	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
-	"flightdeck/sources/httpopt"
 )
 
 // Options configure the Prometheus SLO source.
@@ -275,7 +276,7 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 		wmu.Lock()
 		defer wmu.Unlock()
 		for _, w := range ws {
-			w = sources.Sanitize(w)
+			w = sanitize.Text(w)
 			if !slices.Contains(warnings, w) {
 				warnings = append(warnings, w)
 			}
@@ -483,8 +484,8 @@ func (c *compiled) status(v values) sources.SLOStatus {
 
 func (c *compiled) unknown() sources.SLOStatus {
 	st := sources.SLOStatus{
-		Name:        sources.Sanitize(c.Name),
-		Description: sources.Sanitize(c.Description),
+		Name:        sanitize.Text(c.Name),
+		Description: sanitize.Text(c.Description),
 		Objective:   c.Objective,
 		Window:      c.Window,
 		SLI:         math.NaN(),
@@ -591,7 +592,7 @@ func nanSlice(n int) []float64 {
 func sortedLabels(ls model.LabelSet) []sources.Label {
 	out := make([]sources.Label, 0, len(ls))
 	for k, v := range ls {
-		out = append(out, sources.Label{Name: sources.Sanitize(string(k)), Value: sources.Sanitize(string(v))})
+		out = append(out, sources.Label{Name: sanitize.Text(string(k)), Value: sanitize.Text(string(v))})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"flightdeck/internal/httpopt"
 	"flightdeck/sources"
-	"flightdeck/sources/httpopt"
 	"flightdeck/sources/prom"
 )
 

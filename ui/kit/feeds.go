@@ -3,6 +3,7 @@ package kit
 import (
 	"time"
 
+	"flightdeck/internal/duration"
 	"flightdeck/sources"
 )
 
@@ -90,7 +91,7 @@ func waiting(env *Env, s sources.Snapshot) string {
 	}
 	msg += " " + Dur(env.now.Sub(s.PollingSince))
 	if s.Timeout > 0 {
-		msg += " (timeout " + sources.FormatDuration(s.Timeout) + ")"
+		msg += " (timeout " + duration.Format(s.Timeout) + ")"
 	}
 	return msg
 }

@@ -12,6 +12,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"flightdeck/internal/duration"
 	"flightdeck/ops"
 	"flightdeck/sources"
 	"flightdeck/ui/kit"
@@ -244,7 +245,7 @@ func (p *Pane) Actions() []kit.Action {
 
 // silenceForm asks for the matchers (prefilled), duration and comment.
 func (p *Pane) silenceForm(req ops.Request) kit.Form {
-	longest := sources.FormatDuration(p.Env.Policy.SilenceMax)
+	longest := duration.Format(p.Env.Policy.SilenceMax)
 	return kit.Form{
 		Intro: []string{p.Env.Theme.Paints.Muted.Render(`matchers like {alertname="X", severity="critical"}; max ` + longest)},
 		Fields: []kit.Field{
@@ -258,7 +259,7 @@ func (p *Pane) silenceForm(req ops.Request) kit.Form {
 			if err != nil {
 				return req, fmt.Errorf("matchers: %v", err)
 			}
-			d, err := sources.ParseDuration(strings.TrimSpace(vs[1]))
+			d, err := duration.Parse(strings.TrimSpace(vs[1]))
 			if err != nil {
 				return req, fmt.Errorf("duration: %v", err)
 			}

@@ -3,6 +3,7 @@ package slo
 import (
 	"time"
 
+	"flightdeck/internal/duration"
 	"flightdeck/sources"
 )
 
@@ -64,5 +65,5 @@ func (p *Pane) burnNote(x *sources.SLOStatus) (note string, ok bool) {
 		return c.Text("burn"), true
 	}
 	return "burn started " + b.since.UTC().Format("15:04") + "; no rollout in the " +
-		sources.FormatDuration(sources.DefaultCorrelationWindow) + " before it", true
+		duration.Format(sources.DefaultCorrelationWindow) + " before it", true
 }

@@ -11,6 +11,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"flightdeck/internal/duration"
 	"flightdeck/sources"
 	"flightdeck/themes"
 	"flightdeck/ui/kit"
@@ -193,7 +194,7 @@ func (p *Pane) detailLines(x *sources.SLOStatus, w int) []string {
 		out = append(out, th.Paints.Warn.Render(note))
 	}
 	out = append(out,
-		fmt.Sprintf("objective %s over %s   SLI %s", kit.Pct(x.Objective, 3), sources.FormatDuration(x.Window), kit.Pct(x.SLI, 4)),
+		fmt.Sprintf("objective %s over %s   SLI %s", kit.Pct(x.Objective, 3), duration.Format(x.Window), kit.Pct(x.SLI, 4)),
 		fmt.Sprintf("error budget left %s (%s at 1x burn)", kit.Pct(x.BudgetLeft, 1), kit.BudgetTime(x.BudgetLeftTime)),
 		"reason: "+x.Reason,
 	)
@@ -201,13 +202,13 @@ func (p *Pane) detailLines(x *sources.SLOStatus, w int) []string {
 	// not kit.Age's 24h.
 	var burns []string
 	for _, bw := range sources.BurnWindows {
-		burns = append(burns, sources.FormatDuration(bw)+" "+sources.FormatBurn(x.BurnRate(bw)))
+		burns = append(burns, duration.Format(bw)+" "+sources.FormatBurn(x.BurnRate(bw)))
 	}
 	out = append(out, "burn: "+strings.Join(burns, "  "))
 	if len(x.Spark) > 0 {
 		step := ""
 		if x.SparkStep > 0 {
-			step = fmt.Sprintf(" (one point per %s)", sources.FormatDuration(x.SparkStep))
+			step = fmt.Sprintf(" (one point per %s)", duration.Format(x.SparkStep))
 		}
 		out = append(out, "trend"+step+":", th.Paints.Accent.Render(kit.Sparkline(x.Spark, w, th.Spark)))
 	}

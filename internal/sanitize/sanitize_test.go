@@ -1,4 +1,4 @@
-package sources
+package sanitize
 
 import (
 	"strings"
@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-func TestSanitize(t *testing.T) {
+func TestText(t *testing.T) {
 	cases := []struct{ name, in, want string }{
 		{"plain", "SELECT 1", "SELECT 1"},
 		{"tab kept", "a\tb", "a\tb"},
@@ -43,8 +43,8 @@ func TestSanitize(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Sanitize(tc.in); got != tc.want {
-				t.Errorf("Sanitize(%q) = %q, want %q", tc.in, got, tc.want)
+			if got := Text(tc.in); got != tc.want {
+				t.Errorf("Text(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
 	}
@@ -71,16 +71,16 @@ func safe(s string) (bool, string) {
 	return true, ""
 }
 
-func FuzzSanitize(f *testing.F) {
+func FuzzText(f *testing.F) {
 	for _, s := range []string{"", "SELECT 1", "\x1b]0;t\x07", "\x1b[31m", "\u009b1m", "\u202e", "a\r\nb", "\x1bP\x1b\\", "\xff\xfe"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		out := Sanitize(in)
+		out := Text(in)
 		if ok, why := safe(out); !ok {
-			t.Fatalf("Sanitize(%q) = %q: %s", in, out, why)
+			t.Fatalf("Text(%q) = %q: %s", in, out, why)
 		}
-		if again := Sanitize(out); again != out {
+		if again := Text(out); again != out {
 			t.Fatalf("not idempotent: %q → %q → %q", in, out, again)
 		}
 		if len(out) > len(in)*3+3 {
@@ -89,9 +89,9 @@ func FuzzSanitize(f *testing.F) {
 	})
 }
 
-func TestSanitizePlainASCIIDoesNotAllocate(t *testing.T) {
+func TestTextPlainASCIIDoesNotAllocate(t *testing.T) {
 	s := strings.Repeat("SELECT * FROM contacts WHERE id = 1; ", 10)
-	if n := testing.AllocsPerRun(100, func() { _ = Sanitize(s) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { _ = Text(s) }); n != 0 {
 		t.Errorf("allocs = %v", n)
 	}
 }

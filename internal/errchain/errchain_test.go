@@ -1,4 +1,4 @@
-package sources
+package errchain
 
 import (
 	"errors"
@@ -19,8 +19,8 @@ func TestRootCause(t *testing.T) {
 		{"joined: the last", errors.Join(other, fmt.Errorf("dial: %w", root)), root},
 		{"nil", nil, nil},
 	} {
-		if got := RootCause(tc.err); got != tc.want {
-			t.Errorf("%s: RootCause = %v, want %v", tc.name, got, tc.want)
+		if got := Root(tc.err); got != tc.want {
+			t.Errorf("%s: Root = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

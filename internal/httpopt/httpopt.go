@@ -27,7 +27,7 @@ import (
 	"github.com/prometheus/common/config"
 
 	"flightdeck/internal/redact"
-	"flightdeck/sources"
+	"flightdeck/internal/sanitize"
 )
 
 // Defaults for an Endpoint's zero fields.
@@ -63,7 +63,7 @@ func (e Endpoint) Check(service string) (Endpoint, error) {
 	}
 	u, err := url.Parse(e.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return e, fmt.Errorf("%s: url %q: want http(s)://host[:port]", service, sources.Sanitize(redact.URL(e.URL)))
+		return e, fmt.Errorf("%s: url %q: want http(s)://host[:port]", service, sanitize.Text(redact.URL(e.URL)))
 	}
 	if e.Timeout <= 0 {
 		e.Timeout = DefaultTimeout
@@ -75,7 +75,7 @@ func (e Endpoint) Check(service string) (Endpoint, error) {
 }
 
 // Redacted is the URL for logs and messages: its secrets masked.
-func (e Endpoint) Redacted() string { return sources.Sanitize(redact.URL(e.URL)) }
+func (e Endpoint) Redacted() string { return sanitize.Text(redact.URL(e.URL)) }
 
 // TLS configures TLS towards the server. Empty fields take the system
 // defaults (system roots, no client certificate).
@@ -158,10 +158,10 @@ func (t *ingest) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp.Status = sources.Sanitize(resp.Status)
+	resp.Status = sanitize.Text(resp.Status)
 	for k, vs := range resp.Header {
 		for i, v := range vs {
-			vs[i] = sources.Sanitize(v)
+			vs[i] = sanitize.Text(v)
 		}
 		resp.Header[k] = vs
 	}
@@ -236,9 +236,9 @@ func Failure(service string, err error, limit time.Duration) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		// The URL is known; the cause is the news.
-		return fmt.Errorf("%s unreachable: %s", service, sources.Sanitize(redact.Error(ue.Err).Error()))
+		return fmt.Errorf("%s unreachable: %s", service, sanitize.Text(redact.Error(ue.Err).Error()))
 	}
-	return fmt.Errorf("%s: %s", service, sources.Sanitize(redact.Error(err).Error()))
+	return fmt.Errorf("%s: %s", service, sanitize.Text(redact.Error(err).Error()))
 }
 
 // EffectiveTimeout is how long a call bounded by d under ctx may take, for
@@ -311,7 +311,7 @@ func Excerpt(b []byte) string {
 			out.WriteRune(r)
 		}
 	}
-	s := strings.Join(strings.Fields(sources.Sanitize(out.String())), " ")
+	s := strings.Join(strings.Fields(sanitize.Text(out.String())), " ")
 	if len(s) > 160 {
 		s = s[:160] + "…"
 	}

@@ -1,4 +1,6 @@
-package sources
+// Package sanitize makes outside text safe for a terminal. Backends call it
+// once, at ingestion; config and journals use it for what reaches the screen.
+package sanitize
 
 import (
 	"strings"
@@ -6,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// Sanitize makes untrusted text (query text, application names, alert labels
+// Text makes untrusted text (query text, application names, alert labels
 // and annotations, change-causes, image names) safe to put on a terminal. It is
 // called once, at ingestion, by every backend; nothing from outside reaches the
 // screen without passing through it.
@@ -18,7 +20,7 @@ import (
 // zero-width characters, BOM). Line breaks (\n, \r, \v, \f, U+2028, U+2029)
 // become a single space (swallowing the indentation after them) so
 // words stay apart; invalid UTF-8 becomes U+FFFD.
-func Sanitize(s string) string {
+func Text(s string) string {
 	if isPlainASCII(s) {
 		return s
 	}
@@ -68,10 +70,10 @@ func Sanitize(s string) string {
 	return b.String()
 }
 
-// SanitizeAll sanitizes every element of ss in place and returns it.
-func SanitizeAll(ss []string) []string {
+// All sanitizes every element of ss in place and returns it.
+func All(ss []string) []string {
 	for i, s := range ss {
-		ss[i] = Sanitize(s)
+		ss[i] = Text(s)
 	}
 	return ss
 }

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"flightdeck/internal/httpopt"
 	"flightdeck/internal/testsrv"
-	"flightdeck/sources/httpopt"
 )
 
 func TestClientAuthenticates(t *testing.T) {

@@ -106,13 +106,14 @@ func newCockpit(t *testing.T, cfg *config.Config, creds aws.CredentialsProvider,
 	start := time.Now()
 	hub.Start(ctx)
 	t.Cleanup(func() { cancel(); hub.Wait() })
-	opts := ui.Options{Context: ctx, Environment: cfg.Environment, Production: cfg.IsProduction(), ReadOnly: readOnly,
-		Policy: policyFrom(cfg), Refresh: hub.Refresh, KeyMap: keymap.DefaultKeyMap(),
-		Theme: themes.MustGet("dark").WithNoColor(), Now: c.clock.Now, Operator: "oncall@bastion"}
+	opts := ui.Options{Context: ctx, Now: c.clock.Now,
+		Identity: ui.Identity{Environment: cfg.Environment, Production: cfg.IsProduction(), ReadOnly: readOnly, Operator: "oncall@bastion"},
+		Actions:  ui.Actions{Policy: policyFrom(cfg)}, Data: ui.Data{Refresh: hub.Refresh},
+		Look: ui.Look{KeyMap: keymap.DefaultKeyMap(), Theme: themes.MustGet("dark").WithNoColor()}}
 	if !readOnly {
 		var j *ops.Journal
 		j, c.journal = opstest.Journal(t)
-		opts.Executor = ops.NewExecutor(ops.Config{Environment: cfg.Environment, Production: cfg.IsProduction(), Policy: policyFrom(cfg),
+		opts.Actions.Executor = ops.NewExecutor(ops.Config{Environment: cfg.Environment, Production: cfg.IsProduction(), Policy: policyFrom(cfg),
 			Caps: ops.Capabilities{src.Name(): src}, Journal: j, Operator: "oncall@bastion", Now: c.clock.Now,
 			Waits: ops.Waits{ServicesStable: 2 * time.Second, DBAvailable: 30 * time.Second, DBSettle: 300 * time.Millisecond}})
 	}
@@ -497,7 +498,8 @@ func TestAWSMissingCredentialsInThePane(t *testing.T) {
 	hub.Start(ctx)
 	defer hub.Wait()
 	defer cancel()
-	m := ui.New(ui.Options{Context: ctx, Environment: "production", ReadOnly: true, Theme: themes.MustGet("dark").WithNoColor()})
+	m := ui.New(ui.Options{Context: ctx, Identity: ui.Identity{Environment: "production", ReadOnly: true},
+		Look: ui.Look{Theme: themes.MustGet("dark").WithNoColor()}})
 	mm, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	mm, _ = mm.Update(keyPress("5"))
 	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)

@@ -79,11 +79,11 @@ func TestDemoWorldFailoverThroughASession(t *testing.T) {
 		{ops.Request{Action: ops.PromoteReplica, Source: "aws", RDSInstance: &dr}, "nudgecampaign-dr-db"},
 		{ops.Request{Action: ops.SetDesiredCount, Source: "aws", ECSService: &api, Params: ops.Params{Desired: 4}}, "api"},
 	} {
-		p, err := opts.Executor.Plan(t.Context(), c.req)
+		p, err := opts.Actions.Executor.Plan(t.Context(), c.req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res := opts.Executor.Execute(t.Context(), p, c.phrase); !res.OK {
+		if res := opts.Actions.Executor.Execute(t.Context(), p, c.phrase); !res.OK {
 			t.Fatalf("%s: %v", p.Title, res.Err)
 		}
 	}

@@ -41,16 +41,16 @@ func TestPaneSetupFromConfig(t *testing.T) {
 		sources.KindRollouts: "add kubernetes: to the config",
 		sources.KindAWS:      "add aws: to the config",
 	}
-	if len(o.Panes.Unconfigured) != len(want) {
-		t.Errorf("unconfigured %v", o.Panes.Unconfigured)
+	if len(o.Data.Panes.Unconfigured) != len(want) {
+		t.Errorf("unconfigured %v", o.Data.Panes.Unconfigured)
 	}
 	for k, how := range want {
-		if o.Panes.Unconfigured[k] != how {
-			t.Errorf("%s: %q, want %q", k, o.Panes.Unconfigured[k], how)
+		if o.Data.Panes.Unconfigured[k] != how {
+			t.Errorf("%s: %q, want %q", k, o.Data.Panes.Unconfigured[k], how)
 		}
 	}
-	if len(o.Panes.Hidden) != 1 || o.Panes.Hidden[0] != sources.KindAWS {
-		t.Errorf("hidden %v", o.Panes.Hidden)
+	if len(o.Data.Panes.Hidden) != 1 || o.Data.Panes.Hidden[0] != sources.KindAWS {
+		t.Errorf("hidden %v", o.Data.Panes.Hidden)
 	}
 	m, _ := ui.New(o).Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 	out := ansi.Strip(m.(ui.Model).Render())
@@ -59,7 +59,7 @@ func TestPaneSetupFromConfig(t *testing.T) {
 	}
 
 	demo, _ := demoWorld(t, true, nil)
-	if o, _ := demo.NewSession(SessionInfo{ReadOnly: true}); o.Panes.Unconfigured != nil {
-		t.Errorf("demo: unconfigured %v", o.Panes.Unconfigured)
+	if o, _ := demo.NewSession(SessionInfo{ReadOnly: true}); o.Data.Panes.Unconfigured != nil {
+		t.Errorf("demo: unconfigured %v", o.Data.Panes.Unconfigured)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"flightdeck/themes"
 	"flightdeck/together"
 	"flightdeck/ui"
+	"flightdeck/ui/views/crew"
 )
 
 // World is what one flightdeck process builds once and every session
@@ -273,27 +274,20 @@ func (w *World) NewSession(info SessionInfo) (ui.Options, error) {
 	}
 	sub := w.hub.Subscribe()
 	context.AfterFunc(ctx, sub.Close)
-	var tg *ui.Together
+	var tg *crew.Together
 	if w.shared != nil && info.ID != "" {
-		tg = &ui.Together{Presence: w.shared.presence, Announcer: w.shared.announcer, Follow: w.shared.follow,
+		tg = &crew.Together{Presence: w.shared.presence, Announcer: w.shared.announcer, Follow: w.shared.follow,
 			SessionID: info.ID, Name: info.User}
 	}
 	o := ui.Options{
-		Together:    tg,
-		Environment: w.environment,
-		Production:  w.production,
-		ReadOnly:    readOnly,
-		Demo:        w.demo,
-		Executor:    ex,
-		Policy:      w.policy,
-		Updates:     sub,
-		Refresh:     w.hub.Refresh,
-		KeyMap:      w.keys,
-		Theme:       theme,
-		AuditPath:   w.auditPath,
-		Context:     ctx,
-		Operator:    identity,
-		Panes:       w.panes,
+		Context:  ctx,
+		Together: tg,
+		Identity: ui.Identity{Environment: w.environment, Production: w.production, Operator: identity,
+			ReadOnly: readOnly, Demo: w.demo},
+		Actions:  ui.Actions{Executor: ex, Policy: w.policy},
+		Data:     ui.Data{Updates: sub, Refresh: w.hub.Refresh, Panes: w.panes},
+		Look:     ui.Look{KeyMap: w.keys, Theme: theme},
+		Journals: ui.Journals{AuditPath: w.auditPath},
 	}
 	w.sessionRunbooks(&o, ex != nil, identity)
 	return o, nil

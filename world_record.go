@@ -82,31 +82,31 @@ func (w *World) timeline(context.Context) ([]string, error) {
 // and the recorder's health. What could not be read is said in the status
 // bar, never skipped silently.
 func (w *World) sessionRunbooks(o *ui.Options, canAct bool, identity string) {
-	o.Runbooks = w.runbooks
-	o.Timeline = w.timeline
-	o.RecorderErr = w.recorderStatus
+	o.Runbooks.Set = w.runbooks
+	o.Journals.Timeline = w.timeline
+	o.Journals.RecorderErr = w.recorderStatus
 	if canAct && w.journal != nil {
-		o.RunJournal = w.journal
+		o.Runbooks.Journal = w.journal
 	}
 	recs, err := ops.ReadJournal(w.auditPath)
 	var damage *ops.DamageError
 	switch {
 	case errors.As(err, &damage):
 		// Keep what could be read; say where the damage is.
-		o.Notices = append(o.Notices, fmt.Sprintf("audit journal %s: %d damaged line(s), the first at line %d; runs resumed from the rest",
+		o.Journals.Notices = append(o.Journals.Notices, fmt.Sprintf("audit journal %s: %d damaged line(s), the first at line %d; runs resumed from the rest",
 			damage.Path, len(damage.Lines), damage.Lines[0].Line))
 	case errors.Is(err, fs.ErrNotExist):
 		return // no journal yet: nothing was ever run
 	case err != nil:
-		o.Notices = append(o.Notices, "runs not resumed: "+err.Error())
+		o.Journals.Notices = append(o.Journals.Notices, "runs not resumed: "+err.Error())
 		return
 	}
 	runs, err := runbook.Resume(recs, w.runbooks, w.policy)
 	if err != nil {
-		o.Notices = append(o.Notices, "runs not resumed: "+err.Error())
+		o.Journals.Notices = append(o.Journals.Notices, "runs not resumed: "+err.Error())
 	}
 	for _, r := range runs {
 		r.ContinueAs(identity)
 	}
-	o.Runs = runs
+	o.Runbooks.Runs = runs
 }

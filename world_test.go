@@ -64,8 +64,8 @@ func TestTwoSessionsOnOneWorld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if observer.Executor != nil || !observer.ReadOnly || observer.Operator != "bob (SHA256:bobkey, ssh from 10.0.0.7:40022)" {
-		t.Fatalf("observer options: executor %v read-only %v operator %q", observer.Executor, observer.ReadOnly, observer.Operator)
+	if observer.Actions.Executor != nil || !observer.Identity.ReadOnly || observer.Identity.Operator != "bob (SHA256:bobkey, ssh from 10.0.0.7:40022)" {
+		t.Fatalf("observer options: executor %v read-only %v operator %q", observer.Actions.Executor, observer.Identity.ReadOnly, observer.Identity.Operator)
 	}
 	alice, err := w.NewSession(SessionInfo{Context: ctx, User: "alice", Fingerprint: "SHA256:alicekey", Addr: "10.0.0.5:53122"})
 	if err != nil {
@@ -75,11 +75,11 @@ func TestTwoSessionsOnOneWorld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if alice.Executor == nil || local.Executor == nil || alice.Executor == local.Executor {
+	if alice.Actions.Executor == nil || local.Actions.Executor == nil || alice.Actions.Executor == local.Actions.Executor {
 		t.Fatal("each operator session needs an Executor of its own")
 	}
-	if alice.Executor.Operator() != alice.Operator || local.Executor.Operator() != ops.LocalOperator() {
-		t.Fatalf("executor operators %q %q", alice.Executor.Operator(), local.Executor.Operator())
+	if alice.Actions.Executor.Operator() != alice.Identity.Operator || local.Actions.Executor.Operator() != ops.LocalOperator() {
+		t.Fatalf("executor operators %q %q", alice.Actions.Executor.Operator(), local.Actions.Executor.Operator())
 	}
 
 	src, deps := deployments(t, w)
@@ -91,7 +91,7 @@ func TestTwoSessionsOnOneWorld(t *testing.T) {
 		d := deps[i%len(deps)]
 		return ops.Request{Action: ops.Restart, Source: src, Deployment: &d}
 	}
-	if n := opstest.UniquePlanIDs(t, []*ops.Executor{alice.Executor, local.Executor}, 40, restart); n != 80 {
+	if n := opstest.UniquePlanIDs(t, []*ops.Executor{alice.Actions.Executor, local.Actions.Executor}, 40, restart); n != 80 {
 		t.Fatalf("%d distinct plan ids, want 80", n)
 	}
 
@@ -106,8 +106,8 @@ func TestTwoSessionsOnOneWorld(t *testing.T) {
 			t.Fatalf("restart %s: %+v", d.Key(), res)
 		}
 	}
-	act(alice.Executor, deps[0])
-	act(local.Executor, deps[1])
+	act(alice.Actions.Executor, deps[0])
+	act(local.Actions.Executor, deps[1])
 	recs, err := ops.ReadJournal(journal)
 	if err != nil {
 		t.Fatal(err)
@@ -117,8 +117,8 @@ func TestTwoSessionsOnOneWorld(t *testing.T) {
 		byOperator[r.Operator] = append(byOperator[r.Operator], r.Phase+" "+strings.Join(r.Targets, ","))
 	}
 	want := map[string][]string{
-		alice.Operator:      {"intent " + deps[0].Key(), "outcome " + deps[0].Key()},
-		ops.LocalOperator(): {"intent " + deps[1].Key(), "outcome " + deps[1].Key()},
+		alice.Identity.Operator: {"intent " + deps[0].Key(), "outcome " + deps[0].Key()},
+		ops.LocalOperator():     {"intent " + deps[1].Key(), "outcome " + deps[1].Key()},
 	}
 	if fmt.Sprint(byOperator) != fmt.Sprint(want) {
 		t.Fatalf("journal by operator = %v\nwant %v", byOperator, want)
@@ -133,8 +133,8 @@ func TestReadOnlyWorldGivesNoExecutor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opts.Executor != nil || !opts.ReadOnly || w.journal != nil {
-		t.Fatalf("read-only world: executor %v read-only %v journal %v", opts.Executor, opts.ReadOnly, w.journal)
+	if opts.Actions.Executor != nil || !opts.Identity.ReadOnly || w.journal != nil {
+		t.Fatalf("read-only world: executor %v read-only %v journal %v", opts.Actions.Executor, opts.Identity.ReadOnly, w.journal)
 	}
 }
 
@@ -162,8 +162,8 @@ func TestLocalSessionIdentity(t *testing.T) {
 	// config's operator names the local session.
 	named, _ := demoWorld(t, false, func(c *config.Config) { c.Operator = "oncall-db" })
 	opts, err := named.NewSession(named.LocalSession(context.Background(), []string{"SSH_CLIENT=10.1.2.3 51000 22"}))
-	if err != nil || opts.Operator != "oncall-db" || opts.Executor.Operator() != "oncall-db" {
-		t.Fatalf("configured operator: %q %v", opts.Operator, err)
+	if err != nil || opts.Identity.Operator != "oncall-db" || opts.Actions.Executor.Operator() != "oncall-db" {
+		t.Fatalf("configured operator: %q %v", opts.Identity.Operator, err)
 	}
 }
 
@@ -176,7 +176,7 @@ func TestSessionColoursFromItsOwnEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if colour.Theme.NoColor {
+	if colour.Look.Theme.NoColor {
 		t.Error("a colour terminal got NO_COLOR from the process")
 	}
 	t.Setenv("NO_COLOR", "")
@@ -185,7 +185,7 @@ func TestSessionColoursFromItsOwnEnvironment(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !opts.Theme.NoColor {
+		if !opts.Look.Theme.NoColor {
 			t.Errorf("environ %q: colours on", env)
 		}
 	}
@@ -200,17 +200,17 @@ func TestSessionEndsItsSubscription(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !opts.Production || opts.Context != ctx {
-		t.Fatalf("production %v, context passed %v", opts.Production, opts.Context == ctx)
+	if !opts.Identity.Production || opts.Context != ctx {
+		t.Fatalf("production %v, context passed %v", opts.Identity.Production, opts.Context == ctx)
 	}
 	// The subscription starts primed with every source's state; drain it.
-	if _, err := opts.Updates.Next(context.Background()); err != nil {
+	if _, err := opts.Data.Updates.Next(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
 	// Next waits on its own (never-ending) context: only the session's end
 	// can release it.
-	if _, err := opts.Updates.Next(context.Background()); !errors.Is(err, sources.ErrClosed) {
+	if _, err := opts.Data.Updates.Next(context.Background()); !errors.Is(err, sources.ErrClosed) {
 		t.Fatalf("Next after the session ended: %v", err)
 	}
 }

@@ -57,8 +57,9 @@ type demoCockpits struct {
 func (d *demoCockpits) NewSession(ctx context.Context, info SessionInfo) (tea.Model, error) {
 	sub := d.hub.Subscribe()
 	context.AfterFunc(ctx, sub.Close)
-	return ui.New(ui.Options{Environment: "demo", Demo: true, ReadOnly: true, Policy: ops.DefaultPolicy(),
-		Updates: sub, Refresh: d.hub.Refresh, KeyMap: keymap.DefaultKeyMap(), Theme: d.theme}), nil
+	return ui.New(ui.Options{Identity: ui.Identity{Environment: "demo", Demo: true, ReadOnly: true},
+		Actions: ui.Actions{Policy: ops.DefaultPolicy()}, Data: ui.Data{Updates: sub, Refresh: d.hub.Refresh},
+		Look: ui.Look{KeyMap: keymap.DefaultKeyMap(), Theme: d.theme}}), nil
 }
 
 // BenchmarkServe50Sessions: 50 SSH sessions with 200×60 ptys on the real

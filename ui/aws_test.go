@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"flightdeck/ops"
+	"flightdeck/ui/kit"
 )
 
 // step runs one Cmd and feeds its message back, returning the next Cmd.
@@ -39,7 +40,7 @@ func (r *refreshes) list() []string     { r.mu.Lock(); defer r.mu.Unlock(); retu
 func TestAWSDesiredCountAndItsEffect(t *testing.T) {
 	e := newEnv(t, false)
 	var rf refreshes
-	e.opts.Refresh = rf.refresh
+	e.opts.Data.Refresh = rf.refresh
 	m := e.model(200, 60)
 	m, _ = press(m, "5", "G") // the DR api is the last row
 	m, _ = press(m, "S")
@@ -47,7 +48,7 @@ func TestAWSDesiredCountAndItsEffect(t *testing.T) {
 	if f == nil || f.fields[0].Value != "0" {
 		t.Fatalf("no desired-count form prefilled with 0: %v %q", f, m.status)
 	}
-	e.clk.Add(keyGuard)
+	e.clk.Add(kit.KeyGuard)
 	m, _ = press(m, "backspace")
 	m = typeText(m, "4")
 	m, cmd := press(m, "enter")
@@ -56,7 +57,7 @@ func TestAWSDesiredCountAndItsEffect(t *testing.T) {
 	if c == nil || c.plan.Action != ops.SetDesiredCount || c.plan.Phrase != "api" || c.plan.Params.Desired != 4 {
 		t.Fatalf("no desired-count plan: %+v %q", c, m.status)
 	}
-	e.clk.Add(keyGuard)
+	e.clk.Add(kit.KeyGuard)
 	m = typeText(m, "api")
 	m, cmd = press(m, "enter")
 	m, cmd, _ = step(t, m, cmd) // ConfirmedMsg → execute Cmd
@@ -101,7 +102,7 @@ func TestAWSEffectNotSeenInTime(t *testing.T) {
 	if c == nil || c.plan.Action != ops.ForceDeployment || !strings.Contains(c.plan.Title, "Force a new deployment of api (nudgecampaign-production, us-east-1)") {
 		t.Fatalf("no forced-deployment plan: %+v %q", c, m.status)
 	}
-	e.clk.Add(keyGuard)
+	e.clk.Add(kit.KeyGuard)
 	m = typeText(m, "api")
 	m, cmd = press(m, "enter")
 	m = runCmd(t, m, cmd)
@@ -129,7 +130,7 @@ func TestAWSRollbackAndPromoteFromTheCockpit(t *testing.T) {
 	if !strings.Contains(plain(m), "task definition nudgecampaign-api:57 → nudgecampaign-api:56") {
 		t.Errorf("the confirm dialog lacks the preview:\n%s", plain(m))
 	}
-	e.clk.Add(keyGuard)
+	e.clk.Add(kit.KeyGuard)
 	m = typeText(m, "api")
 	m, cmd = press(m, "enter")
 	m = runCmd(t, m, cmd)
@@ -141,7 +142,7 @@ func TestAWSRollbackAndPromoteFromTheCockpit(t *testing.T) {
 		!strings.Contains(d.entries[1].reason, "nudgecampaign-dr-db is not Multi-AZ") {
 		t.Fatalf("menu %+v", d)
 	}
-	e.clk.Add(keyGuard)
+	e.clk.Add(kit.KeyGuard)
 	m, _ = press(m, "j", "j")
 	m, cmd = press(m, "enter")
 	m = runCmd(t, m, cmd)
@@ -149,7 +150,7 @@ func TestAWSRollbackAndPromoteFromTheCockpit(t *testing.T) {
 	if c == nil || c.plan.Action != ops.PromoteReplica || c.plan.Risk != ops.High || c.plan.Phrase != "nudgecampaign-dr-db" {
 		t.Fatalf("no promote plan: %+v %q", c, m.status)
 	}
-	e.clk.Add(keyGuard)
+	e.clk.Add(kit.KeyGuard)
 	m = typeText(m, "nudgecampaign-dr-db")
 	m, cmd = press(m, "enter")
 	m = runCmd(t, m, cmd)
@@ -182,7 +183,7 @@ func TestAWSReadOnlyRefusesEverything(t *testing.T) {
 	m, _ = press(m, "5", "j", "j", "j", "j")
 	for _, k := range []string{"S", "R", "u"} {
 		m2, cmd := press(m, k)
-		if cmd != nil || m2.status != readOnlyRefusal || formOf(m2) != nil || confirmOf(m2) != nil {
+		if cmd != nil || m2.status != kit.ReadOnlyRefusal || formOf(m2) != nil || confirmOf(m2) != nil {
 			t.Errorf("%s: cmd %v status %q", k, cmd != nil, m2.status)
 		}
 	}
@@ -199,8 +200,8 @@ func TestAWSReadOnlyRefusesEverything(t *testing.T) {
 			}
 		}
 	}
-	m, cmd := m.request(ops.Request{Action: ops.PromoteReplica, Source: "aws"}, "")
-	if cmd != nil || m.status != readOnlyRefusal {
+	m, cmd := m.request(ops.Request{Action: ops.PromoteReplica, Source: "aws"}, nil)
+	if cmd != nil || m.status != kit.ReadOnlyRefusal {
 		t.Errorf("a request from outside (a runbook step): %q", m.status)
 	}
 }

@@ -7,33 +7,32 @@ import (
 )
 
 // header is the top line: environment (production in its own colours, as
-// the caller decided), the mode, whom this session follows and who is
-// connected (when shared), and the clock.
+// the caller decided), the mode, the features' notes (whom this session
+// follows, who is connected), and the clock.
 func (m Model) header() string {
 	th := m.env.Theme
 	mode := "LIVE"
 	switch {
-	case m.o.Demo && m.o.ReadOnly:
+	case m.o.Identity.Demo && m.o.Identity.ReadOnly:
 		mode = "DEMO · READ-ONLY"
-	case m.o.Demo:
+	case m.o.Identity.Demo:
 		mode = "DEMO"
-	case m.o.ReadOnly || m.o.Executor == nil:
+	case m.o.Identity.ReadOnly || m.o.Actions.Executor == nil:
 		mode = "READ-ONLY"
 	}
-	env := m.o.Environment
+	env := m.o.Identity.Environment
 	if env == "" {
 		env = "unknown env"
 	}
 	envS := th.Paints.Header.Render(" " + env + " ")
-	if m.o.Production {
+	if m.o.Identity.Production {
 		envS = th.Paints.HeaderProd.Render(" " + strings.ToUpper(env) + " ")
 	}
 	left := th.Paints.Header.Render(" flightdeck ") + " " + envS + " " + th.Paints.Bold.Render(mode)
-	if f := m.followLabel(); f != "" {
-		left += "  " + th.Paints.Accent.Render(f)
-	}
-	if p := m.people(); p != "" {
-		left += "  " + th.Paints.Muted.Render(p)
+	for _, f := range m.features {
+		if n, ok := f.(kit.HeaderNoter); ok {
+			left += n.HeaderNote()
+		}
 	}
 	right := m.env.Now().Format("15:04:05") + " "
 	return kit.Fit(left, m.w-kit.Width(right), th.Ellipsis) + right

@@ -89,7 +89,7 @@ func (p *deploysPane) Actions() []kit.Action {
 // controller. Nothing in the root names it.
 func TestExtraPane(t *testing.T) {
 	e := newEnv(t, false)
-	e.opts.ExtraPanes = []PaneFunc{newDeploysPane}
+	e.opts.Data.ExtraPanes = []PaneFunc{newDeploysPane}
 	m := e.model(80, 24)
 	if out := plain(m); !strings.Contains(out, " 6 Deploys  newest: nudge-api 4m ago") {
 		t.Fatalf("no summary line for pane 6:\n%s", out)
@@ -116,7 +116,7 @@ func TestExtraPane(t *testing.T) {
 	if c == nil || c.plan.Action != ops.Restart {
 		t.Fatalf("no restart plan: %q", m.status)
 	}
-	e.clk.Add(keyGuard)
+	e.clk.Add(kit.KeyGuard)
 	m = typeText(m, c.plan.Phrase)
 	m, cmd = press(m, "enter")
 	m = runCmd(t, m, cmd)
@@ -154,7 +154,7 @@ func TestRequestFromOutsideAnyPane(t *testing.T) {
 	if c == nil || c.plan.Risk != ops.High || c.plan.Phrase != "4711" {
 		t.Fatalf("confirm %+v, status %q", c, m.status)
 	}
-	e.clk.Add(keyGuard)
+	e.clk.Add(kit.KeyGuard)
 	m = typeText(m, "4711")
 	m, cmd = press(m, "enter")
 	m = runCmd(t, m, cmd)
@@ -175,7 +175,7 @@ func TestRequestFromOutsideAnyPane(t *testing.T) {
 	// A read-only session refuses it without a Cmd.
 	ro := newEnv(t, true).model(80, 24)
 	mm, cmd = ro.Update(RequestMsg{Request: req})
-	if cmd != nil || mm.(Model).status != readOnlyRefusal {
+	if cmd != nil || mm.(Model).status != kit.ReadOnlyRefusal {
 		t.Errorf("read-only: cmd=%v status %q", cmd != nil, mm.(Model).status)
 	}
 }
@@ -192,7 +192,7 @@ func send1(m Model, msg tea.Msg) (Model, tea.Cmd) {
 // confirmation, and the keys they replaced no longer do.
 func TestRemappedDialogKeys(t *testing.T) {
 	e := newEnv(t, false)
-	if err := keymap.ApplyOverrides(&e.opts.KeyMap, map[string][]string{
+	if err := keymap.ApplyOverrides(&e.opts.Look.KeyMap, map[string][]string{
 		"submit": {"ctrl+s"}, "next_field": {"ctrl+n"}, "close": {"ctrl+g"},
 	}); err != nil {
 		t.Fatal(err)
@@ -224,7 +224,7 @@ func TestRemappedDialogKeys(t *testing.T) {
 		t.Fatal("ctrl+g did not close the menu")
 	}
 	m, _ = press(m, "a", "j")
-	e.clk.Add(keyGuard)
+	e.clk.Add(kit.KeyGuard)
 	if m, cmd := press(m, "enter"); cmd != nil || menuOf(m) == nil {
 		t.Fatal("enter chose a menu entry though submit is ctrl+s")
 	}
@@ -251,7 +251,7 @@ func TestRemappedDialogKeys(t *testing.T) {
 	if f.focus != 1 {
 		t.Error("ctrl+n did not move to the next field")
 	}
-	e.clk.Add(keyGuard)
+	e.clk.Add(kit.KeyGuard)
 	m, _ = press(m, "enter")
 	if f.err != "" || formOf(m) == nil {
 		t.Error("enter submitted the form though submit is ctrl+s")
@@ -269,7 +269,7 @@ func TestRemappedDialogKeys(t *testing.T) {
 	// cancels another one.
 	m, cmd = press(m, "3", "K")
 	m = runCmd(t, m, cmd)
-	e.clk.Add(keyGuard)
+	e.clk.Add(kit.KeyGuard)
 	m = typeText(m, "4711")
 	if m, cmd = press(m, "enter"); cmd != nil || confirmOf(m) == nil {
 		t.Fatal("enter confirmed though submit is ctrl+s")
@@ -281,7 +281,7 @@ func TestRemappedDialogKeys(t *testing.T) {
 	}
 	m, cmd = press(m, "K")
 	m = runCmd(t, m, cmd)
-	e.clk.Add(keyGuard)
+	e.clk.Add(kit.KeyGuard)
 	m, cmd = send1(m, ctrl('g'))
 	if _, ok := cmd().(CancelledMsg); !ok || confirmOf(m) != nil {
 		t.Fatal("ctrl+g did not cancel the confirmation")
@@ -394,7 +394,7 @@ func TestShowPane(t *testing.T) {
 // the wait for snapshots.
 func TestSessionFacts(t *testing.T) {
 	e := newEnv(t, true)
-	e.opts.Environment, e.opts.Production, e.opts.Operator = "eu-live", true, "alice (SHA256:4f2a…) from 10.0.0.7"
+	e.opts.Identity.Environment, e.opts.Identity.Production, e.opts.Identity.Operator = "eu-live", true, "alice (SHA256:4f2a…) from 10.0.0.7"
 	m := e.model(80, 24)
 	if out := plain(m); !strings.Contains(out, " EU-LIVE ") {
 		t.Errorf("production badge missing:\n%s", out)
@@ -404,13 +404,13 @@ func TestSessionFacts(t *testing.T) {
 		t.Errorf("operator not in help:\n%s", out)
 	}
 	// The UI no longer guesses from the name.
-	e.opts.Environment, e.opts.Production = "production", false
+	e.opts.Identity.Environment, e.opts.Identity.Production = "production", false
 	if out := plain(e.model(80, 24)); !strings.Contains(out, " production ") {
 		t.Errorf("environment named production but not decided so was badged:\n%s", out)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	e.opts.Context, e.opts.Updates = ctx, &fakeSub{}
+	e.opts.Context, e.opts.Data.Updates = ctx, &fakeSub{}
 	m = New(e.opts)
 	done := make(chan tea.Msg, 1)
 	go func() { done <- m.waitCmd()() }()

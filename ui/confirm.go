@@ -7,6 +7,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"flightdeck/ops"
 	"flightdeck/ui/kit"
@@ -15,7 +16,7 @@ import (
 // confirmDialog shows a plan and asks for its confirmation: y/N with No
 // focused for low risk, the typed phrase for high risk. It answers with a
 // ConfirmedMsg (the plan and what was typed) or a CancelledMsg, and ignores
-// every key for keyGuard after it opens.
+// every key for kit.KeyGuard after it opens.
 type confirmDialog struct {
 	env  *kit.Env
 	plan ops.Plan
@@ -25,19 +26,21 @@ type confirmDialog struct {
 	yes         bool // Yes focused; No is focused by default
 	edit        kit.LineEdit
 	err         string
-	origin      string // the RequestMsg's, carried into the answer
+	origin      kit.Origin // the RequestMsg's, carried into the answer
 }
 
-func (d *confirmDialog) update(msg tea.KeyPressMsg) (dialog, tea.Cmd) {
-	if guarded(d.env, d.opened) {
+// Update confirms, cancels, switches the focused button or edits the
+// phrase.
+func (d *confirmDialog) Update(msg tea.KeyPressMsg) (kit.Dialog, tea.Cmd) {
+	if kit.Guarded(d.env, d.opened) {
 		return d, nil
 	}
 	k := d.env.Keys
 	p := d.plan
-	confirm := func(typed string) (dialog, tea.Cmd) {
-		return nil, send(ConfirmedMsg{Plan: p, Typed: typed, Origin: d.origin})
+	confirm := func(typed string) (kit.Dialog, tea.Cmd) {
+		return nil, kit.Send(ConfirmedMsg{Plan: p, Typed: typed, Origin: d.origin})
 	}
-	cancel := func() (dialog, tea.Cmd) { return nil, send(CancelledMsg{What: p.Title, Origin: d.origin}) }
+	cancel := func() (kit.Dialog, tea.Cmd) { return nil, kit.Send(CancelledMsg{What: p.Title, Origin: d.origin}) }
 	if key.Matches(msg, k.Dialog.Close) {
 		return cancel()
 	}
@@ -69,7 +72,9 @@ func (d *confirmDialog) update(msg tea.KeyPressMsg) (dialog, tea.Cmd) {
 	return d, nil
 }
 
-func (d *confirmDialog) content() dialogContent {
+// Content is the plan: title, risk, targets, preview, dry run, then what
+// must be typed or chosen.
+func (d *confirmDialog) Content() kit.DialogContent {
 	th := d.env.Theme
 	k := d.env.Keys
 	p := d.plan
@@ -81,7 +86,7 @@ func (d *confirmDialog) content() dialogContent {
 	if env == "" {
 		env = d.environment
 	}
-	dc := dialogContent{title: "Confirm", head: []string{th.Paints.Bold.Render(p.Title), risk + "  environment: " + env + "  source: " + p.Source}}
+	dc := kit.DialogContent{Title: "Confirm", Head: []string{th.Paints.Bold.Render(p.Title), risk + "  environment: " + env + "  source: " + p.Source}}
 	if len(p.Targets) > 0 {
 		items := make([]string, len(p.Targets))
 		for i, t := range p.Targets {
@@ -91,7 +96,7 @@ func (d *confirmDialog) content() dialogContent {
 			}
 			items[i] = "  " + line
 		}
-		dc.sections = append(dc.sections, dialogSection{label: th.Paints.Muted.Render(fmt.Sprintf("targets (%d):", len(p.Targets))), items: items, max: 8})
+		dc.Sections = append(dc.Sections, kit.DialogSection{Label: th.Paints.Muted.Render(fmt.Sprintf("targets (%d):", len(p.Targets))), Items: items, Max: 8})
 	}
 	indent := func(ls []string) []string {
 		out := make([]string, len(ls))
@@ -101,17 +106,17 @@ func (d *confirmDialog) content() dialogContent {
 		return out
 	}
 	if len(p.Preview) > 0 {
-		dc.sections = append(dc.sections, dialogSection{label: th.Paints.Muted.Render("preview:"), items: indent(p.Preview)})
+		dc.Sections = append(dc.Sections, kit.DialogSection{Label: th.Paints.Muted.Render("preview:"), Items: indent(p.Preview)})
 	}
 	if len(p.DryRun) > 0 {
-		dc.sections = append(dc.sections, dialogSection{label: th.Paints.Muted.Render("dry run:"), items: indent(p.DryRun)})
+		dc.Sections = append(dc.Sections, kit.DialogSection{Label: th.Paints.Muted.Render("dry run:"), Items: indent(p.DryRun)})
 	}
 	if left := d.env.Policy.MaxPlanAge - d.env.Exact().Sub(p.CreatedAt); left > 0 {
-		dc.tail = append(dc.tail, th.Paints.Muted.Render(fmt.Sprintf("plan valid for %ds", int(left.Round(time.Second)/time.Second))))
+		dc.Tail = append(dc.Tail, th.Paints.Muted.Render(fmt.Sprintf("plan valid for %ds", int(left.Round(time.Second)/time.Second))))
 	} else {
-		dc.tail = append(dc.tail, th.Paints.Error.Render("plan expired: "+kit.KeyName(k.Dialog.Close)+" and plan again"))
+		dc.Tail = append(dc.Tail, th.Paints.Error.Render("plan expired: "+kit.KeyName(k.Dialog.Close)+" and plan again"))
 	}
-	dc.tail = append(dc.tail, "")
+	dc.Tail = append(dc.Tail, "")
 	if p.Risk == ops.Low {
 		no, yes := th.Paints.ButtonFocused.Render("[ No ]"), th.Paints.Button.Render("[ Yes ]")
 		if d.yes {
@@ -121,13 +126,33 @@ func (d *confirmDialog) content() dialogContent {
 			kit.KeyName(k.Dialog.Next) + " switch · " + kit.KeyName(k.Dialog.Submit) + " choose"
 		// (y/N): the capital is the default, as shells write it.
 		ask := "Proceed? (" + kit.KeyName(k.Dialog.Yes) + "/" + strings.ToUpper(kit.KeyName(k.Dialog.No)) + ")  "
-		dc.tail = append(dc.tail, ask+no+"  "+yes, th.Paints.Muted.Render(hint))
+		dc.Tail = append(dc.Tail, ask+no+"  "+yes, th.Paints.Muted.Render(hint))
 	} else {
-		dc.tail = append(dc.tail, "type "+th.Paints.Bold.Render(p.Phrase)+" to confirm, "+kit.KeyName(k.Dialog.Submit)+" submits, "+kit.KeyName(k.Dialog.Close)+" cancels:")
-		dc.tail = append(dc.tail, th.Paints.Accent.Render("> "+d.edit.View()))
+		dc.Tail = append(dc.Tail, "type "+th.Paints.Bold.Render(p.Phrase)+" to confirm, "+kit.KeyName(k.Dialog.Submit)+" submits, "+kit.KeyName(k.Dialog.Close)+" cancels:")
+		dc.Tail = append(dc.Tail, th.Paints.Accent.Render("> "+d.edit.View()))
 	}
 	if d.err != "" {
-		dc.tail = append(dc.tail, th.Paints.Error.Render(d.err))
+		dc.Tail = append(dc.Tail, th.Paints.Error.Render(d.err))
 	}
 	return dc
+}
+
+// Preview is the plan as the dialog shows it, for an operator watching
+// this session (crew): title, risk, targets, preview and dry run; not the
+// phrase being typed.
+func (d *confirmDialog) Preview() []string {
+	dc := d.Content()
+	var out []string
+	for _, l := range dc.Head {
+		out = append(out, ansi.Strip(l))
+	}
+	for _, s := range dc.Sections {
+		if s.Label != "" {
+			out = append(out, ansi.Strip(s.Label))
+		}
+		for _, it := range s.Items {
+			out = append(out, ansi.Strip(it))
+		}
+	}
+	return out
 }

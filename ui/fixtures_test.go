@@ -18,6 +18,7 @@ import (
 	"flightdeck/sources"
 	"flightdeck/themes"
 	"flightdeck/ui/internal/uitest"
+	"flightdeck/ui/kit"
 )
 
 // Shorthands for the shared fixtures.
@@ -156,8 +157,8 @@ func newEnv(t testing.TB, ro bool) *env {
 	e := &env{clk: clk, pg: &fakePG{backends: uitest.PG().Backends}, kube: &fakeKube{deps: uitest.Rollouts().Deployments},
 		aws: opstest.NewFakeAWS(uitest.AWS())}
 	th := themes.MustGet("dark").WithNoColor()
-	e.opts = Options{Environment: "staging", ReadOnly: ro, Policy: ops.DefaultPolicy(), KeyMap: keymap.DefaultKeyMap(),
-		Theme: th, Now: clk.Now, AuditPath: "/var/lib/flightdeck/audit.jsonl"}
+	e.opts = Options{Identity: Identity{Environment: "staging", ReadOnly: ro}, Actions: Actions{Policy: ops.DefaultPolicy()},
+		Look: Look{KeyMap: keymap.DefaultKeyMap(), Theme: th}, Now: clk.Now, Journals: Journals{AuditPath: "/var/lib/flightdeck/audit.jsonl"}}
 	if !ro {
 		e.journal = filepath.Join(t.TempDir(), "audit.jsonl")
 		j, err := ops.OpenJournal(e.journal)
@@ -167,7 +168,7 @@ func newEnv(t testing.TB, ro bool) *env {
 		t.Cleanup(func() { j.Close() })
 		e.exec = ops.NewExecutor(ops.Config{Environment: "staging", Journal: j, Policy: ops.DefaultPolicy(), Operator: "test@host", Now: clk.Now,
 			Caps: ops.Capabilities{"pg main": e.pg, "kube": e.kube, "am": fakeAM{}, "aws": e.aws}})
-		e.opts.Executor = e.exec
+		e.opts.Actions.Executor = e.exec
 	}
 	return e
 }
@@ -222,7 +223,7 @@ func runCmd(t *testing.T, m Model, cmd tea.Cmd) Model {
 }
 
 // top is the open dialog of type D, or nil.
-func top[D dialog](m Model) D {
+func top[D kit.Dialog](m Model) D {
 	var zero D
 	if len(m.dialogs) == 0 {
 		return zero

@@ -2,8 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
-	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -12,103 +10,73 @@ import (
 	"flightdeck/ui/kit"
 )
 
-// readOnlyRefusal is what any action key shows without an Executor.
-const readOnlyRefusal = "read-only mode: actions are disabled"
-
-// entry is an action as the menu shows it: its request, built once, and
-// every reason it is disabled ("" when it is not).
-type entry struct {
-	kit.Action
-	req    ops.Request
-	reason string
+// flow handles the action flow's messages: a request is planned, a plan
+// confirmed, a confirmation executed, a result reported and its effect
+// awaited.
+func (m Model) flow(msg tea.Msg) (Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case RequestMsg:
+		return m.request(msg.Request, msg.Origin)
+	case PlanMsg:
+		return m.onPlan(msg)
+	case ConfirmedMsg:
+		return m.execute(msg.Plan, msg.Typed, msg.Origin)
+	case CancelledMsg:
+		m.setStatus(msg.What+": cancelled", false)
+	case ResultMsg:
+		return m.onResult(msg)
+	case FollowedMsg:
+		return m.onFollowed(msg), nil
+	}
+	return m, nil
 }
 
-// entry builds a's request and collects why it is disabled.
-func (m Model) entry(a kit.Action) entry {
-	e := entry{Action: a, req: ops.Request{Action: a.Kind}}
-	if a.Request != nil {
-		e.req = a.Request()
-	}
-	e.reason = m.reason(a, e.req)
-	return e
-}
-
-// reason collects why an entry is disabled: the pane's own reason alone
-// when it has one, else every reason (read-only, the source's denial,
-// policy), so the operator learns all of them at once.
-func (m Model) reason(a kit.Action, req ops.Request) string {
-	if a.Disabled != "" {
-		return a.Disabled
-	}
-	var rs []string
-	if m.o.Executor == nil {
-		rs = append(rs, "read-only mode")
-	}
-	if a.Denied != "" {
-		rs = append(rs, a.Denied)
-	}
-	// CheckTarget: whether the action can apply to this selection at all;
-	// parameters still to be typed in a form are checked when submitted.
-	if err := m.env.Policy.CheckTarget(req); err != nil {
-		// "invalid request: pid 7 is idle…" reads as a fault; the reason
-		// alone says it. Policy refusals keep their "refused by policy".
-		var r *ops.Refusal
-		if errors.As(err, &r) && errors.Is(r.Kind, ops.ErrInvalid) && r.Reason != "" {
-			rs = append(rs, r.Reason)
-		} else {
-			rs = append(rs, err.Error())
+// answer handles an answer of the action flow to an asker (one with an
+// Origin: a PlanMsg with an error, a CancelledMsg, a ResultMsg) as any
+// other (without its origin: status bar, refresh, the effect awaited),
+// and then hands it, origin and all, to the views, so the one that asked
+// learns the outcome. A plan goes on to its confirm dialog, which carries
+// the origin on; only a failure to plan is an answer.
+func (m Model) answer(msg tea.Msg) (Model, tea.Cmd, bool) {
+	var plain tea.Msg
+	switch msg := msg.(type) {
+	case PlanMsg:
+		if msg.Origin == nil || msg.Err == nil {
+			return m, nil, false
 		}
+		msg.Origin = nil
+		plain = msg
+	case CancelledMsg:
+		if msg.Origin == nil {
+			return m, nil, false
+		}
+		msg.Origin = nil
+		plain = msg
+	case ResultMsg:
+		if msg.Origin == nil {
+			return m, nil, false
+		}
+		msg.Origin = nil
+		plain = msg
+	default:
+		return m, nil, false
 	}
-	return strings.Join(rs, "; ")
-}
-
-// choose starts an action from its direct key: the same as choosing it in
-// the menu, except that a disabled one says why in the status bar.
-func (m Model) choose(a kit.Action) (Model, tea.Cmd) {
-	if m.o.Executor == nil {
-		m.setStatus(readOnlyRefusal, true)
-		return m, nil
-	}
-	e := m.entry(a)
-	if e.reason != "" {
-		m.setStatus("refused: "+e.Label+": "+e.reason, true)
-		return m, nil
-	}
-	if e.Form != nil {
-		return m.pushDialog(newForm(m.env, e)), nil
-	}
-	return m.request(e.req, "")
-}
-
-// openMenu lists the focused pane's actions, disabled ones with the reason.
-func (m Model) openMenu() Model {
-	var es []entry
-	for _, a := range m.panes[m.focus].Actions() {
-		es = append(es, m.entry(a))
-	}
-	if len(es) == 0 {
-		m.setStatus("no actions for this pane", false)
-		return m
-	}
-	title := "Actions"
-	if m.o.Executor == nil {
-		title += " (read-only)"
-	}
-	return m.pushDialog(&menuDialog{env: m.env, title: title, entries: es, opened: m.env.Exact()})
+	mm, cmd := m.update(plain)
+	return mm, tea.Batch(append(mm.toViews(msg), cmd)...), true
 }
 
 // request is where every RequestMsg lands: it asks the Executor for a plan
 // in a Cmd, since Plan may do I/O (dry runs, matching alerts).
-func (m Model) request(req ops.Request, origin string) (Model, tea.Cmd) {
-	if m.o.Executor == nil {
-		m.setStatus(readOnlyRefusal, true)
-		if origin != "" {
+func (m Model) request(req ops.Request, origin kit.Origin) (Model, tea.Cmd) {
+	if m.o.Actions.Executor == nil {
+		m.setStatus(kit.ReadOnlyRefusal, true)
+		if origin != nil {
 			// The asker (a runbook step) must not wait for a plan forever.
-			return m, send(PlanMsg{Request: req, Err: &ops.Refusal{Kind: ops.ErrReadOnly, Reason: "actions are disabled"}, Origin: origin})
+			return m, kit.Send(PlanMsg{Request: req, Err: &ops.Refusal{Kind: ops.ErrReadOnly, Reason: "actions are disabled"}, Origin: origin})
 		}
 		return m, nil
 	}
-	ex, ctx := m.o.Executor, m.ctx
+	ex, ctx := m.o.Actions.Executor, m.ctx
 	m.pending = "planning " + req.Action.Title() + "…"
 	m.status = ""
 	return m, func() tea.Msg {
@@ -130,17 +98,17 @@ func (m Model) onPlan(msg PlanMsg) (Model, tea.Cmd) {
 		}
 		return m, nil
 	}
-	return m.pushDialog(&confirmDialog{env: m.env, plan: msg.Plan, environment: m.o.Environment, opened: m.env.Exact(), origin: msg.Origin}), nil
+	return m.pushDialog(&confirmDialog{env: m.env, plan: msg.Plan, environment: m.o.Identity.Environment, opened: m.env.Exact(), origin: msg.Origin}), nil
 }
 
 // execute hands the confirmed plan and what was typed to the Executor,
 // which re-checks everything itself.
-func (m Model) execute(p ops.Plan, typed, origin string) (Model, tea.Cmd) {
-	if m.o.Executor == nil {
-		m.setStatus(readOnlyRefusal, true)
+func (m Model) execute(p ops.Plan, typed string, origin kit.Origin) (Model, tea.Cmd) {
+	if m.o.Actions.Executor == nil {
+		m.setStatus(kit.ReadOnlyRefusal, true)
 		return m, nil
 	}
-	ex, ctx := m.o.Executor, m.ctx
+	ex, ctx := m.o.Actions.Executor, m.ctx
 	m.pending = "executing " + p.Title + "…"
 	m.status = ""
 	return m, func() tea.Msg {
@@ -163,16 +131,16 @@ func (m Model) onResult(msg ResultMsg) (Model, tea.Cmd) {
 		sum = r.Err.Error()
 	}
 	m.setStatus(sum, !r.OK)
-	if r.OK && m.o.Executor != nil {
-		if f, ok := m.o.Executor.Follow(r.Plan); ok {
+	if r.OK && m.o.Actions.Executor != nil {
+		if f, ok := m.o.Actions.Executor.Follow(r.Plan); ok {
 			m.setStatus("waiting for "+f.What+"… · "+sum, false)
-			return m, followCmd(m.ctx, r.Plan, f, m.o.Refresh)
+			return m, followCmd(m.ctx, r.Plan, f, m.o.Data.Refresh)
 		}
 	}
-	if m.o.Refresh == nil || r.Plan.Source == "" {
+	if m.o.Data.Refresh == nil || r.Plan.Source == "" {
 		return m, nil
 	}
-	refresh, src := m.o.Refresh, r.Plan.Source
+	refresh, src := m.o.Data.Refresh, r.Plan.Source
 	return m, func() tea.Msg { refresh(src); return nil }
 }
 

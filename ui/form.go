@@ -32,12 +32,13 @@ func newForm(env *kit.Env, e entry) *formDialog {
 	return d
 }
 
-func (d *formDialog) update(msg tea.KeyPressMsg) (dialog, tea.Cmd) {
+// Update moves between fields, edits the focused one, or submits.
+func (d *formDialog) Update(msg tea.KeyPressMsg) (kit.Dialog, tea.Cmd) {
 	k := d.env.Keys
 	n := len(d.fields)
 	switch {
 	case key.Matches(msg, k.Dialog.Close):
-		return nil, send(CancelledMsg{What: d.kind.Title()})
+		return nil, kit.Send(CancelledMsg{What: d.kind.Title()})
 	// The arrows move between fields too: the list's up and down keys,
 	// when they type nothing.
 	case key.Matches(msg, k.Dialog.Next), !kit.Types(msg) && key.Matches(msg, k.List.Down):
@@ -45,7 +46,7 @@ func (d *formDialog) update(msg tea.KeyPressMsg) (dialog, tea.Cmd) {
 	case key.Matches(msg, k.Dialog.Prev), !kit.Types(msg) && key.Matches(msg, k.List.Up):
 		d.focus = (d.focus + n - 1) % n
 	case key.Matches(msg, k.Dialog.Submit):
-		if guarded(d.env, d.opened) {
+		if kit.Guarded(d.env, d.opened) {
 			return d, nil
 		}
 		vs := make([]string, n)
@@ -60,7 +61,7 @@ func (d *formDialog) update(msg tea.KeyPressMsg) (dialog, tea.Cmd) {
 			d.err = err.Error()
 			return d, nil
 		}
-		return nil, send(RequestMsg{Request: req})
+		return nil, kit.Send(RequestMsg{Request: req})
 	default:
 		d.fields[d.focus].Handle(msg)
 		d.err = ""
@@ -68,7 +69,8 @@ func (d *formDialog) update(msg tea.KeyPressMsg) (dialog, tea.Cmd) {
 	return d, nil
 }
 
-func (d *formDialog) content() dialogContent {
+// Content is the action, its intro and the fields.
+func (d *formDialog) Content() kit.DialogContent {
 	th := d.env.Theme
 	k := d.env.Keys
 	out := append([]string{th.Paints.Bold.Render(d.label)}, d.form.Intro...)
@@ -85,5 +87,5 @@ func (d *formDialog) content() dialogContent {
 	}
 	hint := kit.KeyName(k.Dialog.Next) + " next field · " + kit.KeyName(k.Dialog.Submit) + " plan · " + kit.KeyName(k.Dialog.Close) + " cancel"
 	out = append(out, "", th.Paints.Muted.Render(hint))
-	return dialogContent{title: d.kind.Title(), tail: out}
+	return kit.DialogContent{Title: d.kind.Title(), Tail: out}
 }

@@ -13,10 +13,11 @@ import (
 // pane's (or shown view's) first, and who and where the record is.
 type helpDialog struct {
 	env *kit.Env
-	dc  dialogContent
+	dc  kit.DialogContent
 }
 
-func (d *helpDialog) update(msg tea.KeyPressMsg) (dialog, tea.Cmd) {
+// Update closes the help on its key, back, close or quit.
+func (d *helpDialog) Update(msg tea.KeyPressMsg) (kit.Dialog, tea.Cmd) {
 	k := d.env.Keys
 	if key.Matches(msg, k.Global.Help, k.List.Back, k.Dialog.Close, k.Global.Quit) {
 		return nil, nil
@@ -24,7 +25,8 @@ func (d *helpDialog) update(msg tea.KeyPressMsg) (dialog, tea.Cmd) {
 	return d, nil
 }
 
-func (d *helpDialog) content() dialogContent { return d.dc }
+// Content is the help as written when it opened.
+func (d *helpDialog) Content() kit.DialogContent { return d.dc }
 
 // newHelp writes the help for what is on screen now.
 func (m Model) newHelp() *helpDialog {
@@ -69,17 +71,17 @@ func (m Model) newHelp() *helpDialog {
 		out = append(out, th.Paints.Muted.Render("  "+n))
 	}
 	tail := []string{""}
-	if m.o.Executor == nil {
+	if m.o.Actions.Executor == nil {
 		tail = append(tail, th.Paints.Warn.Render("read-only: actions are disabled"))
 	}
-	if m.o.Operator != "" {
-		tail = append(tail, "operator: "+m.o.Operator)
+	if m.o.Identity.Operator != "" {
+		tail = append(tail, "operator: "+m.o.Identity.Operator)
 	}
-	audit := m.o.AuditPath
+	audit := m.o.Journals.AuditPath
 	if audit == "" {
 		audit = "(none)"
 	}
 	hint := kit.KeyName(k.Global.Help) + " or " + kit.KeyName(k.Dialog.Close) + " closes"
 	tail = append(tail, "audit journal: "+audit, th.Paints.Muted.Render(hint))
-	return &helpDialog{env: m.env, dc: dialogContent{title: "Help", sections: []dialogSection{{items: out}}, tail: tail}}
+	return &helpDialog{env: m.env, dc: kit.DialogContent{Title: "Help", Sections: []kit.DialogSection{{Items: out}}, Tail: tail}}
 }

@@ -156,7 +156,7 @@ func (m *Model) splitW(leftFocused, rightFocused bool, idlePct int) int {
 func (m Model) View() tea.View {
 	v := tea.NewView(m.Render())
 	v.AltScreen = true
-	v.WindowTitle = "flightdeck " + m.o.Environment
+	v.WindowTitle = "flightdeck " + m.o.Identity.Environment
 	return v
 }
 

@@ -12,6 +12,7 @@ import (
 	"flightdeck/ops"
 	"flightdeck/sources"
 	"flightdeck/ui/internal/uitest"
+	"flightdeck/ui/kit"
 )
 
 func TestFocusKeys(t *testing.T) {
@@ -60,7 +61,7 @@ func TestSnapshotsRoutedToOwningPane(t *testing.T) {
 
 func TestUpdatesRearmed(t *testing.T) {
 	e := newEnv(t, true)
-	e.opts.Updates = &fakeSub{batch: allSnaps()}
+	e.opts.Data.Updates = &fakeSub{batch: allSnaps()}
 	m := New(e.opts)
 	mm, cmd := m.Update(SnapshotsMsg{Snapshots: allSnaps()})
 	if cmd == nil {
@@ -80,7 +81,7 @@ func TestReadOnlyRefusesWithoutCmd(t *testing.T) {
 		if cmd != nil {
 			t.Errorf("%v: read-only returned a Cmd", seq)
 		}
-		if m2.status != readOnlyRefusal || confirmOf(m2) != nil || formOf(m2) != nil {
+		if m2.status != kit.ReadOnlyRefusal || confirmOf(m2) != nil || formOf(m2) != nil {
 			t.Errorf("%v: status %q", seq, m2.status)
 		}
 	}
@@ -94,7 +95,7 @@ func TestReadOnlyRefusesWithoutCmd(t *testing.T) {
 			t.Errorf("entry %q enabled in read-only", e.Label)
 		}
 	}
-	e.clk.Add(keyGuard)
+	e.clk.Add(kit.KeyGuard)
 	if m2, cmd := press(m, "enter"); cmd != nil || menuOf(m2) == nil {
 		t.Error("choosing a disabled entry did something")
 	}
@@ -166,7 +167,7 @@ func TestLowRiskConfirmFlow(t *testing.T) {
 func TestHighRiskPhrase(t *testing.T) {
 	e := newEnv(t, false)
 	refreshed := ""
-	e.opts.Refresh = func(s string) { refreshed = s }
+	e.opts.Data.Refresh = func(s string) { refreshed = s }
 	m := e.model(80, 24)
 	m, cmd := press(m, "3", "K")
 	m = runCmd(t, m, cmd)
@@ -243,7 +244,7 @@ func TestSilenceForm(t *testing.T) {
 	if cmd != nil || formOf(m) == nil || formOf(m).err != "" {
 		t.Fatalf("enter inside the 400ms guard was acted on: %v", formOf(m))
 	}
-	e.clk.Add(keyGuard)
+	e.clk.Add(kit.KeyGuard)
 	m, cmd = press(m, "enter")
 	if cmd != nil || !strings.Contains(formOf(m).err, "comment") {
 		t.Fatalf("empty comment accepted: %q", formOf(m).err)
@@ -387,7 +388,7 @@ func TestMenuChecksTargetsNotStandIns(t *testing.T) {
 	if formOf(m) == nil {
 		t.Fatal("no scale form")
 	}
-	e.clk.Add(keyGuard)
+	e.clk.Add(kit.KeyGuard)
 	m, cmd := press(m, "enter")
 	if cmd != nil || !strings.Contains(formOf(m).err, "already at 6 replicas") {
 		t.Errorf("unchanged replicas: cmd=%v err=%q", cmd != nil, formOf(m).err)

@@ -38,7 +38,7 @@ func TestWaitingSaysForHowLong(t *testing.T) {
 // no aws: section: every snapshot but those two, and the Options saying so.
 func unconfiguredRollouts(t *testing.T) (*env, []sources.Snapshot) {
 	e := newEnv(t, true)
-	e.opts.Panes = PaneSetup{Unconfigured: map[sources.Kind]string{
+	e.opts.Data.Panes = PaneSetup{Unconfigured: map[sources.Kind]string{
 		sources.KindRollouts: "add kubernetes: to the config", sources.KindAWS: "add aws: to the config"}}
 	return e, allSnaps()[:3]
 }
@@ -89,7 +89,7 @@ func TestUnconfiguredPane(t *testing.T) {
 // pane hides none.
 func TestHiddenPanesKeepTheirKeys(t *testing.T) {
 	e := newEnv(t, true)
-	e.opts.Panes = PaneSetup{Hidden: []sources.Kind{sources.KindAlerts}}
+	e.opts.Data.Panes = PaneSetup{Hidden: []sources.Kind{sources.KindAlerts}}
 	m := e.model(200, 60)
 	if len(m.panes) != 4 || strings.Contains(plain(m), "Alerts") {
 		t.Fatalf("%d panes:\n%s", len(m.panes), plain(m))
@@ -112,7 +112,7 @@ func TestHiddenPanesKeepTheirKeys(t *testing.T) {
 	if m2, _ := press(m, "?"); !strings.Contains(plain(m2), "1 SLOs  3 Postgres  4 Rollouts  5 AWS") {
 		t.Errorf("help's focus keys:\n%s", plain(m2))
 	}
-	e.opts.Panes.Hidden = []sources.Kind{sources.KindSLO, sources.KindAlerts, sources.KindPostgres, sources.KindRollouts, sources.KindAWS}
+	e.opts.Data.Panes.Hidden = []sources.Kind{sources.KindSLO, sources.KindAlerts, sources.KindPostgres, sources.KindRollouts, sources.KindAWS}
 	if m := e.model(80, 24); len(m.panes) != 5 {
 		t.Errorf("hiding every pane left %d", len(m.panes))
 	}

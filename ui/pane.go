@@ -72,31 +72,14 @@ type HelpNoter interface {
 	HelpNotes() []string
 }
 
-// View is a full-screen component: it takes the whole body instead of the
-// panes (a runbook run, the incident timeline). The root keeps views on a
-// stack; the top one is shown until the back or close key (or a focus key)
-// returns to the panes, and it keeps its state: pushing a view whose ID is
-// already kept shows the kept one again.
-type View interface {
-	// ID tells two views apart: pushing a view with a kept ID shows the
-	// kept one instead.
-	ID() string
-	// Title is the view's name in help.
-	Title() string
-	// SetSnapshot takes every snapshot, of every kind, shown or not.
-	SetSnapshot(s sources.Snapshot)
-	// Update takes keys while the view is shown, TickMsg every second,
-	// each SnapshotsMsg once its snapshots were handed to SetSnapshot (the
-	// batch is complete), the action flow's answers to requests that carry
-	// an Origin, and any message the root does not know (the view's own
-	// Cmd results).
-	Update(msg tea.Msg) tea.Cmd
-	// View draws the body: exactly h lines of w cells.
-	View(w, h int) []string
-	ShortHelp() []key.Binding
-	FullHelp() [][]key.Binding
-	// CapturesKeys is true while the view takes every key as text.
-	CapturesKeys() bool
+// Reader is a Pane that reads snapshots of kinds it does not own, as
+// data: the root hands it, through Read, every snapshot of the kinds in
+// Reads, visible or not, without making it an owner of them (the SLO and
+// Alerts details name the rollout that came shortly before a burn or an
+// alert started, so they read the rollouts).
+type Reader interface {
+	Reads() []sources.Kind
+	Read(s sources.Snapshot)
 }
 
 // BuiltinPanes are the cockpit's panes in focus-key order: 1 SLOs,
@@ -110,19 +93,4 @@ func BuiltinPanes() []PaneFunc {
 		func(s kit.Slot) Pane { return rollouts.New(s) },
 		func(s kit.Slot) Pane { return awspane.New(s) },
 	}
-}
-
-// RolloutWatcher is a Pane that reads the rollouts besides its own data:
-// the SLO and Alerts details name the rollout that came shortly before a
-// burn or an alert started (sources.Correlate). The root hands it every
-// rollouts snapshot, without making it an owner of that kind.
-type RolloutWatcher interface {
-	SetRollouts(s sources.Snapshot)
-}
-
-// AlertSelector is a Pane with an alert under its cursor: the runbook key
-// opens that alert's runbook. SelectedAlert is nil when no alert is
-// selected (the silences list, no data).
-type AlertSelector interface {
-	SelectedAlert() *sources.Alert
 }

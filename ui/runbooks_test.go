@@ -14,6 +14,8 @@ import (
 	"flightdeck/runbook"
 	"flightdeck/sources"
 	"flightdeck/ui/internal/uitest"
+	"flightdeck/ui/kit"
+	"flightdeck/ui/views/runbooks"
 )
 
 // pileUpBook is a runbook over the UI fixtures: the pile-up behind
@@ -64,15 +66,15 @@ func runbookEnv(t *testing.T, ro bool, books ...*runbook.Runbook) *env {
 	if len(books) == 0 {
 		books = append(books, loadPileUp(t))
 	}
-	e.opts.Runbooks = runbook.NewSet(books...)
-	e.opts.Operator = "test@host"
+	e.opts.Runbooks.Set = runbook.NewSet(books...)
+	e.opts.Identity.Operator = "test@host"
 	if !ro {
 		j, err := ops.OpenJournal(e.journal)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { j.Close() })
-		e.opts.RunJournal = j
+		e.opts.Runbooks.Journal = j
 	}
 	return e
 }
@@ -113,9 +115,9 @@ func (e *env) key(t *testing.T, m Model, k string) Model {
 	return drive(t, mm.(Model), cmd)
 }
 
-func shownRun(t *testing.T, m Model) *runView {
+func shownRun(t *testing.T, m Model) *runbooks.RunView {
 	t.Helper()
-	rv, ok := m.shownView().(*runView)
+	rv, ok := m.shownView().(*runbooks.RunView)
 	if !ok {
 		t.Fatalf("no run view shown:\n%s", plain(m))
 	}
@@ -154,7 +156,7 @@ func TestRunbookWalkThrough(t *testing.T) {
 	m = e.key(t, m, "2")
 	m = e.key(t, m, "r")
 	rv := shownRun(t, m)
-	if a := rv.run.Alert(); a == nil || a.Name != "HighErrorRate" {
+	if a := rv.Run().Alert(); a == nil || a.Name != "HighErrorRate" {
 		t.Fatalf("run opened by %+v", a)
 	}
 	out := plain(m)
@@ -177,8 +179,8 @@ func TestRunbookWalkThrough(t *testing.T) {
 	}
 	m = e.key(t, m, "enter")
 	rv = shownRun(t, m)
-	if rv.cursor != 2 {
-		t.Fatalf("cursor on step %d, want the action", rv.cursor+1)
+	if rv.Cursor() != 2 {
+		t.Fatalf("cursor on step %d, want the action", rv.Cursor()+1)
 	}
 	if out := plain(m); !strings.Contains(out, "→ target pid 4711") {
 		t.Errorf("the action's targets are not previewed:\n%s", out)
@@ -195,7 +197,7 @@ func TestRunbookWalkThrough(t *testing.T) {
 	if got := e.pg.calls(); !slices.Equal(got, []int32{4711}) {
 		t.Fatalf("signalled %v", got)
 	}
-	steps := rv.run.Steps(e.clk.Now())
+	steps := rv.Run().Steps(e.clk.Now())
 	if steps[2].State != runbook.OK || steps[3].State != runbook.Waiting {
 		t.Fatalf("after the action: %s, verify %s", steps[2].State, steps[3].State)
 	}
@@ -218,17 +220,17 @@ func TestRunbookWalkThrough(t *testing.T) {
 	}
 	mm, cmd := m.Update(SnapshotsMsg{Snapshots: []sources.Snapshot{{Source: "pg main", Kind: sources.KindPostgres, Data: pg, FetchedAt: e.clk.Now()}}})
 	m = drive(t, mm.(Model), cmd)
-	if s := rv.run.Steps(e.clk.Now())[3]; s.State != runbook.OK {
+	if s := rv.Run().Steps(e.clk.Now())[3]; s.State != runbook.OK {
 		t.Fatalf("verify: %+v", s)
 	}
 
 	// The note: c copies its command, enter acknowledges it and ends the run.
 	_, cmd = m.Update(keyMsg("c"))
-	if cmd == nil || !strings.Contains(rv.msg, "echo resolved") {
-		t.Errorf("copy: cmd=%v msg=%q", cmd != nil, rv.msg)
+	if cmd == nil || !strings.Contains(rv.Said(), "echo resolved") {
+		t.Errorf("copy: cmd=%v msg=%q", cmd != nil, rv.Said())
 	}
 	m = e.key(t, m, "enter")
-	if !rv.run.Ended() || !strings.Contains(plain(m), "run ended: 5/5 steps done") {
+	if !rv.Run().Ended() || !strings.Contains(plain(m), "run ended: 5/5 steps done") {
 		t.Fatalf("run not ended:\n%s", plain(m))
 	}
 	want := []string{"run_start", "run_step:check:ok", "run_step:view:viewed", "intent:terminate:", "outcome:terminate:ok",
@@ -254,7 +256,7 @@ func TestRunbookSkipAndCancel(t *testing.T) {
 	rv := shownRun(t, m)
 
 	m = e.key(t, m, "s")
-	if _, ok := m.dialogs[len(m.dialogs)-1].(*reasonDialog); !ok {
+	if _, ok := m.dialogs[len(m.dialogs)-1].(*runbooks.SkipDialog); !ok {
 		t.Fatalf("no reason dialog:\n%s", plain(m))
 	}
 	m = e.key(t, m, "enter") // inside the key guard: ignored
@@ -263,12 +265,12 @@ func TestRunbookSkipAndCancel(t *testing.T) {
 	}
 	e.clk.Add(500 * time.Millisecond)
 	m = e.key(t, m, "enter") // empty reason
-	if d, ok := m.dialogs[len(m.dialogs)-1].(*reasonDialog); !ok || d.err == "" {
+	if d, ok := m.dialogs[len(m.dialogs)-1].(*runbooks.SkipDialog); !ok || d.Problem() == "" {
 		t.Fatal("an empty reason was taken")
 	}
 	m = typeText(m, "seen on the dashboard")
 	m = e.key(t, m, "enter")
-	if s := rv.run.Steps(e.clk.Now())[0]; s.State != runbook.Skipped || s.Reason != "seen on the dashboard" {
+	if s := rv.Run().Steps(e.clk.Now())[0]; s.State != runbook.Skipped || s.Reason != "seen on the dashboard" {
 		t.Fatalf("skip: %+v", s)
 	}
 	if out := plain(m); !strings.Contains(out, "reason: seen on the dashboard") {
@@ -282,7 +284,7 @@ func TestRunbookSkipAndCancel(t *testing.T) {
 	}
 	e.clk.Add(500 * time.Millisecond)
 	m = e.key(t, m, "esc")
-	if s := rv.run.Steps(e.clk.Now())[2]; s.State != runbook.Pending || s.Reason != "confirmation cancelled" {
+	if s := rv.Run().Steps(e.clk.Now())[2]; s.State != runbook.Pending || s.Reason != "confirmation cancelled" {
 		t.Fatalf("cancelled action: %+v", s)
 	}
 	if len(e.pg.calls()) != 0 {
@@ -311,11 +313,11 @@ func TestRunbookReadOnly(t *testing.T) {
 	m = e.key(t, m, "k")
 	m = e.key(t, m, "k") // the action
 	m = e.key(t, m, "enter")
-	s := rv.run.Steps(e.clk.Now())[2]
-	if s.State != runbook.Failed || s.Outcome != runbook.OutcomeRefused || s.Reason != readOnlyRefusal || confirmOf(m) != nil {
+	s := rv.Run().Steps(e.clk.Now())[2]
+	if s.State != runbook.Failed || s.Outcome != runbook.OutcomeRefused || s.Reason != kit.ReadOnlyRefusal || confirmOf(m) != nil {
 		t.Fatalf("read-only action: %+v", s)
 	}
-	if !strings.Contains(plain(m), "step 3 refused: "+readOnlyRefusal) {
+	if !strings.Contains(plain(m), "step 3 refused: "+kit.ReadOnlyRefusal) {
 		t.Errorf("refusal not said:\n%s", plain(m))
 	}
 }
@@ -336,8 +338,8 @@ func TestRunbookNoneOrSeveral(t *testing.T) {
 	}
 	m = e.key(t, m, "j")
 	m = e.key(t, m, "enter")
-	if rv := shownRun(t, m); rv.run.Runbook().Name != "pile-up" || rv.run.Alert().Name != "HighErrorRate" {
-		t.Fatalf("picked %s", rv.run.Runbook().Name)
+	if rv := shownRun(t, m); rv.Run().Runbook().Name != "pile-up" || rv.Run().Alert().Name != "HighErrorRate" {
+		t.Fatalf("picked %s", rv.Run().Runbook().Name)
 	}
 
 	// PostgresConnectionsHigh opens none.
@@ -368,8 +370,8 @@ func TestRunbookResumed(t *testing.T) {
 		t.Fatalf("resume: %v %v", resumed, err)
 	}
 	e := runbookEnv(t, false, rb)
-	e.opts.Runs = resumed
-	e.opts.Notices = []string{"audit journal: 1 damaged line"}
+	e.opts.Runbooks.Runs = resumed
+	e.opts.Journals.Notices = []string{"audit journal: 1 damaged line"}
 	m := New(e.opts)
 	if m.status != "audit journal: 1 damaged line" || !m.statusBad {
 		t.Errorf("notice: %q", m.status)
@@ -383,8 +385,8 @@ func TestRunbookResumed(t *testing.T) {
 	}
 	m = e.key(t, m, "enter")
 	rv := shownRun(t, m)
-	if rv.run != resumed[0] || rv.run.Steps(e.clk.Now())[2].Preview == nil {
-		t.Fatalf("resumed run view: %+v", rv.run.Steps(e.clk.Now())[2])
+	if rv.Run() != resumed[0] || rv.Run().Steps(e.clk.Now())[2].Preview == nil {
+		t.Fatalf("resumed run view: %+v", rv.Run().Steps(e.clk.Now())[2])
 	}
 }
 
@@ -395,7 +397,7 @@ func TestTimelineView(t *testing.T) {
 	for i := range 100 {
 		lines = append(lines, "03:"+string(rune('0'+i/10))+string(rune('0'+i%10))+":00 entry")
 	}
-	e.opts.Timeline = func(context.Context) ([]string, error) { return lines, nil }
+	e.opts.Journals.Timeline = func(context.Context) ([]string, error) { return lines, nil }
 	m := e.model(160, 40)
 	m = e.key(t, m, "t")
 	out := plain(m)
@@ -406,7 +408,7 @@ func TestTimelineView(t *testing.T) {
 	if out := plain(m); !strings.Contains(out, "03:00:00 entry") {
 		t.Fatalf("top:\n%s", out)
 	}
-	e.opts.Timeline = func(context.Context) ([]string, error) { return nil, errors.New("audit journal: permission denied") }
+	e.opts.Journals.Timeline = func(context.Context) ([]string, error) { return nil, errors.New("audit journal: permission denied") }
 	m = e.model(160, 40)
 	m = e.key(t, m, "t")
 	if out := plain(m); !strings.Contains(out, "timeline: audit journal: permission denied") {
@@ -418,7 +420,7 @@ func TestTimelineView(t *testing.T) {
 func TestRecorderErrorInStatusBar(t *testing.T) {
 	e := newEnv(t, true)
 	fail := errors.New("events.jsonl: no space left on device")
-	e.opts.RecorderErr = func() error { return fail }
+	e.opts.Journals.RecorderErr = func() error { return fail }
 	m := e.model(160, 40)
 	mm, _ := m.Update(TickMsg{})
 	if out := plain(mm.(Model)); !strings.Contains(out, "recorder ERR events.jsonl: no space left on device") {

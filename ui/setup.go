@@ -42,31 +42,37 @@ func (ps PaneSetup) unconfigured(p Pane) bool {
 
 // addPanes builds every pane in its slot and keeps those not hidden (all
 // of them if hiding would leave none), each with the index of its focus
-// key and whether it has a source, and which panes own each kind.
+// key and whether it has a source, which panes own each kind and which
+// read it besides.
 func (m *Model) addPanes(fs []PaneFunc) {
 	o := m.o
 	var all []Pane
 	shown := 0
 	for i, f := range fs {
 		slot := kit.Slot{Env: m.env}
-		if i < len(o.KeyMap.Global.Focus) {
-			slot.Key = kit.KeyName(o.KeyMap.Global.Focus[i])
+		if i < len(o.Look.KeyMap.Global.Focus) {
+			slot.Key = kit.KeyName(o.Look.KeyMap.Global.Focus[i])
 		}
 		p := f(slot)
 		all = append(all, p)
-		if !o.Panes.hides(p) {
+		if !o.Data.Panes.hides(p) {
 			shown++
 		}
 	}
 	for i, p := range all {
-		if shown > 0 && o.Panes.hides(p) {
+		if shown > 0 && o.Data.Panes.hides(p) {
 			continue
 		}
 		for _, k := range p.Kinds() {
 			m.owners[k] = append(m.owners[k], len(m.panes))
 		}
+		if r, ok := p.(Reader); ok {
+			for _, k := range r.Reads() {
+				m.readers[k] = append(m.readers[k], len(m.panes))
+			}
+		}
 		m.panes = append(m.panes, p)
 		m.keyOf = append(m.keyOf, i)
-		m.off = append(m.off, o.Panes.unconfigured(p))
+		m.off = append(m.off, o.Data.Panes.unconfigured(p))
 	}
 }

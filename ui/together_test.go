@@ -11,6 +11,8 @@ import (
 	"flightdeck/ops"
 	"flightdeck/together"
 	"flightdeck/ui/internal/uitest"
+	"flightdeck/ui/kit"
+	"flightdeck/ui/views/crew"
 )
 
 // room is a world's shared registries with sessions joined to it, as
@@ -37,7 +39,7 @@ func (r *room) join(t *testing.T, e *env, id, name string, since time.Duration) 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	e.opts.Context = ctx
-	e.opts.Together = &Together{Presence: r.p, Announcer: r.a, Follow: r.f, SessionID: id, Name: name}
+	e.opts.Together = &crew.Together{Presence: r.p, Announcer: r.a, Follow: r.f, SessionID: id, Name: name}
 	return e.model(200, 60)
 }
 
@@ -63,10 +65,20 @@ func feed(m Model, msg tea.Msg) (Model, tea.Cmd) {
 	return mm.(Model), cmd
 }
 
+// crewOf is m's part in Together, nil for a cockpit on its own.
+func crewOf(m Model) *crew.Feature {
+	for _, f := range m.features {
+		if c, ok := f.(*crew.Feature); ok {
+			return c
+		}
+	}
+	return nil
+}
+
 // roster gives m the current members, as its roster Cmd would.
 func roster(t *testing.T, m Model) Model {
 	t.Helper()
-	m, _ = feed(m, next(t, m.rosterCmd()))
+	m, _ = feed(m, next(t, crewOf(m).RosterCmd()))
 	return m
 }
 
@@ -83,7 +95,7 @@ func TestHeaderShowsWhoIsConnected(t *testing.T) {
 		}
 	}
 	// The roster Cmd is re-armed: a change arrives as the next message.
-	cmd := alice.rosterCmd()
+	cmd := crewOf(alice).RosterCmd()
 	leave := r.p.Join(together.Member{ID: "c1", Name: "carol", Role: together.Operator, Since: uitest.T0.Add(time.Hour)})
 	defer leave()
 	alice, _ = feed(alice, next(t, cmd))
@@ -94,7 +106,7 @@ func TestHeaderShowsWhoIsConnected(t *testing.T) {
 
 func TestSingleUserHasNoTogether(t *testing.T) {
 	m := newEnv(t, true).model(200, 60)
-	if len(m.togetherCmds()) != 0 || m.sh != nil {
+	if crewOf(m) != nil {
 		t.Fatal("a cockpit on its own waits on shared registries")
 	}
 	m2, cmd := press(m, "f")
@@ -112,7 +124,7 @@ func TestActionOutcomeAnnouncedToOthers(t *testing.T) {
 	ae := newEnv(t, false)
 	alice := r.join(t, ae, "a1", "alice", 0)
 	bob := r.join(t, newEnv(t, true), "b1", "bob", time.Minute)
-	aliceNews, bobNews := alice.newsCmd(), bob.newsCmd()
+	aliceNews, bobNews := crewOf(alice).NewsCmd(), crewOf(bob).NewsCmd()
 
 	alice, cmd := press(alice, "3", "K")
 	alice = runCmd(t, alice, cmd) // plan → confirm dialog
@@ -140,7 +152,7 @@ func TestActionOutcomeAnnouncedToOthers(t *testing.T) {
 	// A failure is announced as one.
 	_, cmd = feed(alice, ResultMsg{Result: ops.Result{OK: false, Summary: "Terminate backend 4712: failed: gone"}})
 	cmd()
-	bob, _ = feed(bob, next(t, bob.newsCmd()))
+	bob, _ = feed(bob, next(t, crewOf(bob).NewsCmd()))
 	if bob.status != "alice: Terminate backend 4712: failed: gone" || !bob.statusBad {
 		t.Errorf("failure: %q bad=%v", bob.status, bob.statusBad)
 	}
@@ -156,18 +168,18 @@ func TestObserverFollowsOperatorIntoTheConfirmDialog(t *testing.T) {
 	alice, _ = press(alice, "3", "/")
 	alice = typeText(alice, "state:!idle")
 	alice, _ = press(alice, "enter", "s", "j")
-	want := alice.panes[alice.focus].(placed).Place()
+	want := alice.panes[alice.focus].(crew.Placed).Place()
 	if want.Filter != "state:!idle" || !strings.HasPrefix(want.Extra, "1 false 4711 ") {
 		t.Fatalf("alice's place %+v", want)
 	}
 
 	bob, cmd := press(bob, "f") // one operator: followed at once
-	if bob.sh.follow == nil || !strings.Contains(plain(bob), "FOLLOWING alice") {
+	if !crewOf(bob).Watching() || !strings.Contains(plain(bob), "FOLLOWING alice") {
 		t.Fatalf("not following: status %q", bob.status)
 	}
 	bob, cmd = feed(bob, next(t, cmd))
-	if got := bob.panes[bob.focus]; got.Title() != "Postgres" || got.(placed).Place() != want {
-		t.Fatalf("bob is on %s at %+v, want Postgres at %+v", got.Title(), got.(placed).Place(), want)
+	if got := bob.panes[bob.focus]; got.Title() != "Postgres" || got.(crew.Placed).Place() != want {
+		t.Fatalf("bob is on %s at %+v, want Postgres at %+v", got.Title(), got.(crew.Placed).Place(), want)
 	}
 	if !strings.Contains(plain(bob), `filter:"state:!idle" 7 match`) {
 		t.Errorf("bob's screen does not show alice's filter:\n%s", plain(bob))
@@ -180,7 +192,7 @@ func TestObserverFollowsOperatorIntoTheConfirmDialog(t *testing.T) {
 	plan := confirmOf(alice).plan
 	bob, cmd = feed(bob, next(t, cmd))
 	scr := plain(bob)
-	if top[*mirrorDialog](bob) == nil || !strings.Contains(scr, plan.Title) || !strings.Contains(scr, "alice's confirm dialog (read-only)") ||
+	if top[*crew.MirrorDialog](bob) == nil || !strings.Contains(scr, plan.Title) || !strings.Contains(scr, "alice's confirm dialog (read-only)") ||
 		!strings.Contains(scr, "you cannot") {
 		t.Fatalf("bob does not see alice's dialog:\n%s", scr)
 	}
@@ -192,12 +204,12 @@ func TestObserverFollowsOperatorIntoTheConfirmDialog(t *testing.T) {
 	// nothing else; the next finds no dialog to confirm.
 	ae.clk.Add(time.Second)
 	bob, c := press(bob, "y")
-	if c != nil || bob.sh.follow != nil || len(bob.dialogs) != 0 || bob.status != "stopped following alice" {
-		t.Fatalf("after y: cmd %v following %v dialogs %d", c != nil, bob.sh.follow != nil, len(bob.dialogs))
+	if c != nil || crewOf(bob).Watching() || len(bob.dialogs) != 0 || bob.status != "stopped following alice" {
+		t.Fatalf("after y: cmd %v following %v dialogs %d", c != nil, crewOf(bob).Watching(), len(bob.dialogs))
 	}
 	bob, c = press(bob, "enter")
 	if c != nil || len(bob.dialogs) != 0 {
-		t.Fatalf("after keys: cmd %v following %v dialogs %d", c != nil, bob.sh.follow != nil, len(bob.dialogs))
+		t.Fatalf("after keys: cmd %v following %v dialogs %d", c != nil, crewOf(bob).Watching(), len(bob.dialogs))
 	}
 	if got := ae.pg.calls(); len(got) != 0 {
 		t.Fatalf("a backend was signalled: %v", got)
@@ -206,7 +218,7 @@ func TestObserverFollowsOperatorIntoTheConfirmDialog(t *testing.T) {
 		t.Error("stopping left the pane alice had shown")
 	}
 	// The old subscription's pending Next ends and is ignored.
-	if msg := next(t, cmd); msg.(leaderMsg).err == nil {
+	if msg := next(t, cmd); msg.(crew.LeaderMsg).Err == nil {
 		t.Errorf("the closed following still delivered: %+v", msg)
 	}
 }
@@ -220,8 +232,8 @@ func TestFollowPicksAmongOperatorsAndStopsWhenLeaderLeaves(t *testing.T) {
 	_, _ = press(carol, "4")
 
 	bob, _ = press(bob, "f")
-	pick := top[*pickDialog](bob)
-	if pick == nil || len(pick.members) != 2 || !strings.Contains(plain(bob), "Follow an operator") {
+	pick := top[*kit.Pick](bob)
+	if pick == nil || len(pick.Items) != 2 || !strings.Contains(plain(bob), "Follow an operator") {
 		t.Fatalf("no picker: %q", bob.status)
 	}
 	bob, cmd := press(bob, "j", "enter")
@@ -232,7 +244,7 @@ func TestFollowPicksAmongOperatorsAndStopsWhenLeaderLeaves(t *testing.T) {
 	}
 	r.f.Leave("c1")
 	bob, _ = feed(bob, next(t, cmd))
-	if bob.sh.follow != nil || bob.status != "carol left: stopped following" {
+	if crewOf(bob).Watching() || bob.status != "carol left: stopped following" {
 		t.Fatalf("after carol left: %q", bob.status)
 	}
 
@@ -240,7 +252,7 @@ func TestFollowPicksAmongOperatorsAndStopsWhenLeaderLeaves(t *testing.T) {
 	solo := newRoom()
 	ob := roster(t, solo.join(t, newEnv(t, true), "b1", "bob", 0))
 	ob, _ = press(ob, "f")
-	if ob.sh.follow != nil || !strings.Contains(ob.status, "nobody to follow") {
+	if crewOf(ob).Watching() || !strings.Contains(ob.status, "nobody to follow") {
 		t.Fatalf("status %q", ob.status)
 	}
 }
@@ -265,7 +277,7 @@ func TestFollowingEndsWithTheSession(t *testing.T) {
 	be.opts.Context = ctx
 	bob = roster(t, New(be.opts))
 	bob, _ = press(bob, "f")
-	if bob.sh.follow == nil || r.f.Followers("a1") != 1 {
+	if !crewOf(bob).Watching() || r.f.Followers("a1") != 1 {
 		t.Fatalf("not following: %q", bob.status)
 	}
 	cancel()

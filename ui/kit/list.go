@@ -70,6 +70,9 @@ type Meta struct {
 	Title string
 	// Kind is the snapshots it owns.
 	Kind sources.Kind
+	// Reads are the kinds it reads besides (a pane with a Read method):
+	// the root hands it their snapshots without making it their owner.
+	Reads []sources.Kind
 	// Noun is what the pane waits for before the first snapshot
 	// ("waiting for postgres…").
 	Noun string
@@ -113,6 +116,9 @@ func (l *List) Title() string { return l.Meta.Title }
 
 // Kinds is the data the pane owns.
 func (l *List) Kinds() []sources.Kind { return []sources.Kind{l.Meta.Kind} }
+
+// Reads is the data the pane reads besides its own (Meta.Reads).
+func (l *List) Reads() []sources.Kind { return l.Meta.Reads }
 
 // FullHelp is the pane's section of the help overlay: the list keys, then
 // the pane's own.

@@ -1,19 +1,6 @@
 package kit
 
-// Place is where a list pane is: the shown feed, the filter in force, the
-// selected row and the first row on screen, the detail view, and the
-// pane's own part (Extra). A session following another copies its
-// leader's Place into its own pane, so both show the same rows with the
-// same one selected.
-type Place struct {
-	Feed, Filter string
-	Row, Top     int
-	Detail       bool
-	DetailOff    int
-	// Extra is the pane's own state that decides which row is where (a
-	// sort order, the selected row's identity), from PlaceKeeper.
-	Extra string
-}
+import "flightdeck/together"
 
 // PlaceKeeper is a list pane with state of its own that a Place must
 // carry: its sort, or a selection it keeps by identity rather than by
@@ -25,9 +12,13 @@ type PlaceKeeper interface {
 	SetPlaceExtra(extra string)
 }
 
-// Place is where the pane is now.
-func (l *List) Place() Place {
-	p := Place{Feed: l.Feeds.Name(), Filter: l.Filter, Row: l.Cursor.Pos, Top: l.Cursor.Offset,
+// Place is where the pane is now: the shown feed, the filter in force,
+// the selected row and the first row on screen, the detail view, and the
+// pane's own part (Extra). A session watching another copies its
+// leader's Place into its own pane, so both show the same rows with the
+// same one selected.
+func (l *List) Place() together.Place {
+	p := together.Place{Feed: l.Feeds.Name(), Filter: l.Filter, Row: l.Cursor.Pos, Top: l.Cursor.Offset,
 		Detail: l.Detail, DetailOff: l.DetailOff}
 	if k, ok := l.rows.(PlaceKeeper); ok {
 		p.Extra = k.PlaceExtra()
@@ -38,7 +29,7 @@ func (l *List) Place() Place {
 // SetPlace puts the pane where p says. A feed the pane has not seen yet is
 // left as it is: the next snapshot brings it, and the next SetPlace shows
 // it. A filter prompt being typed is closed: the follower watches.
-func (l *List) SetPlace(p Place) {
+func (l *List) SetPlace(p together.Place) {
 	l.Touch()
 	l.Prompt = Prompt{}
 	l.Feeds.show(p.Feed)

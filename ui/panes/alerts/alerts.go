@@ -51,7 +51,7 @@ type Pane struct {
 // New builds the pane in its slot.
 func New(s kit.Slot) *Pane {
 	p := &Pane{}
-	p.Init(s, kit.Meta{Title: "Alerts", Kind: sources.KindAlerts, Noun: "alerts", Help: s.Env.Keys.Alerts.FullHelp()}, p)
+	p.Init(s, kit.Meta{Title: "Alerts", Kind: sources.KindAlerts, Reads: []sources.Kind{sources.KindRollouts}, Noun: "alerts", Help: s.Env.Keys.Alerts.FullHelp()}, p)
 	return p
 }
 

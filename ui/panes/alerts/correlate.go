@@ -15,8 +15,9 @@ func (p *Pane) SelectedAlert() *sources.Alert {
 	return &c
 }
 
-// SetRollouts keeps the rollouts for the alert detail's correlation.
-func (p *Pane) SetRollouts(s sources.Snapshot) {
+// Read keeps the rollouts for the alert detail's correlation (Meta.Reads:
+// the root hands it every rollouts snapshot).
+func (p *Pane) Read(s sources.Snapshot) {
 	if p.rollouts.Set(s) {
 		p.Touch()
 	}

@@ -43,8 +43,9 @@ func (p *Pane) SetSnapshot(s sources.Snapshot) {
 	}
 }
 
-// SetRollouts keeps the rollouts for the detail's correlation.
-func (p *Pane) SetRollouts(s sources.Snapshot) {
+// Read keeps the rollouts for the detail's correlation (Meta.Reads:
+// the root hands it every rollouts snapshot).
+func (p *Pane) Read(s sources.Snapshot) {
 	if p.rollouts.Set(s) {
 		p.Touch()
 	}

@@ -32,7 +32,7 @@ type Pane struct {
 // New builds the pane in its slot.
 func New(s kit.Slot) *Pane {
 	p := &Pane{}
-	p.Init(s, kit.Meta{Title: "SLOs", Kind: sources.KindSLO, Noun: "SLOs"}, p)
+	p.Init(s, kit.Meta{Title: "SLOs", Kind: sources.KindSLO, Reads: []sources.Kind{sources.KindRollouts}, Noun: "SLOs"}, p)
 	return p
 }
 

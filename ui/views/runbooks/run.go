@@ -1,4 +1,4 @@
-package ui
+package runbooks
 
 import (
 	"errors"
@@ -18,7 +18,7 @@ import (
 	"flightdeck/ui/kit"
 )
 
-// runView is one runbook run on screen: every step with its live state,
+// RunView is one runbook run on screen: every step with its live state,
 // the next one highlighted. It feeds the run the latest snapshot of every
 // source, runs the selected step on enter (a view step focuses its pane, an
 // action step sends its request into the one plan → confirm → execute flow
@@ -26,15 +26,13 @@ import (
 // skips with a reason, and writes the run's records through the session's
 // journal queue. The run itself (runbook.Run) is a pure state machine; this
 // view only calls it from Update.
-type runView struct {
+type RunView struct {
 	env *kit.Env
 	run *runbook.Run
 	// canAct: the session has an Executor. Without one an action step is
 	// refused, as every action is in a read-only session.
 	canAct bool
-	// journaled: the records are written (not in a read-only session).
-	journaled bool
-	queue     *journalQueue
+	queue  *journalQueue
 
 	// snaps are the latest snapshot of every source, in first-seen order;
 	// dirty says they changed since the run last observed them.
@@ -42,42 +40,56 @@ type runView struct {
 	order []string
 	dirty bool
 
-	// cursor is the selected step; follow keeps it on the next step.
-	cursor int
-	follow bool
-	msg    string
-	msgBad bool
+	// cursor is the selected step; tracking keeps it on the next step.
+	cursor   int
+	tracking bool
+	msg      string
+	msgBad   bool
 
 	cache kit.Cache
 	w, h  int
 }
 
 // ID is "runbook:" and the run's journal ID: one view per run.
-func (v *runView) ID() string { return "runbook:" + v.run.ID() }
+func (v *RunView) ID() string { return "runbook:" + v.run.ID() }
 
 // Title names the view in help.
-func (v *runView) Title() string { return "Runbook " + v.run.Runbook().Title }
+func (v *RunView) Title() string { return "Runbook " + v.run.Runbook().Title }
 
 // CapturesKeys: the view types no text (the skip reason is a dialog).
-func (v *runView) CapturesKeys() bool { return false }
+func (v *RunView) CapturesKeys() bool { return false }
+
+// stepOrigin is the Origin of a step's request: the run and the step.
+type stepOrigin struct {
+	run  string
+	step int
+}
 
 // origin is what step i's request carries through the flow.
-func (v *runView) origin(i int) string { return v.ID() + "#" + strconv.Itoa(i) }
+func (v *RunView) origin(i int) stepOrigin { return stepOrigin{run: v.run.ID(), step: i} }
 
 // stepOf reads the step back from an answer's origin; ok is false for an
 // answer to someone else.
-func (v *runView) stepOf(origin string) (int, bool) {
-	rest, ok := strings.CutPrefix(origin, v.ID()+"#")
-	if !ok {
+func (v *RunView) stepOf(o kit.Origin) (int, bool) {
+	so, ok := o.(stepOrigin)
+	if !ok || so.run != v.run.ID() {
 		return 0, false
 	}
-	i, err := strconv.Atoi(rest)
-	return i, err == nil
+	return so.step, true
 }
+
+// Run is the run the view walks.
+func (v *RunView) Run() *runbook.Run { return v.run }
+
+// Cursor is the selected step's index.
+func (v *RunView) Cursor() int { return v.cursor }
+
+// Said is the view's last message to the operator.
+func (v *RunView) Said() string { return v.msg }
 
 // SetSnapshot keeps s as its source's latest; the run observes them all
 // once the batch is complete (SnapshotsMsg) or on the next tick.
-func (v *runView) SetSnapshot(s sources.Snapshot) {
+func (v *RunView) SetSnapshot(s sources.Snapshot) {
 	if _, ok := v.snaps[s.Source]; !ok {
 		v.order = append(v.order, s.Source)
 	}
@@ -87,49 +99,49 @@ func (v *runView) SetSnapshot(s sources.Snapshot) {
 }
 
 // observe gives the run every source's latest snapshot.
-func (v *runView) observe(now time.Time) []ops.Record {
+func (v *RunView) observe(now time.Time) []ops.Record {
 	snaps := make([]sources.Snapshot, 0, len(v.order))
 	for _, n := range v.order {
 		snaps = append(snaps, v.snaps[n])
 	}
 	v.dirty = false
 	recs := v.run.Observe(snaps, now)
-	v.followNext()
+	v.trackNext()
 	return recs
 }
 
 // write queues the run's records for the journal (nothing in read-only).
-func (v *runView) write(recs []ops.Record) tea.Cmd { return v.queue.writeCmd(recs) }
+func (v *RunView) write(recs []ops.Record) tea.Cmd { return v.queue.writeCmd(recs) }
 
-func (v *runView) say(s string, bad bool) { v.msg, v.msgBad = s, bad }
+func (v *RunView) say(s string, bad bool) { v.msg, v.msgBad = s, bad }
 
-// followNext moves the cursor along with the next step while it follows.
-func (v *runView) followNext() {
-	if n := v.run.Next(); v.follow && n >= 0 {
+// trackNext moves the cursor along with the next step while it tracks.
+func (v *RunView) trackNext() {
+	if n := v.run.Next(); v.tracking && n >= 0 {
 		v.cursor = n
 	}
 }
 
 // Update takes the view's keys, the snapshots' batch end, ticks, the
 // action flow's answers to its steps and the skip reasons.
-func (v *runView) Update(msg tea.Msg) tea.Cmd {
+func (v *RunView) Update(msg tea.Msg) tea.Cmd {
 	now := v.env.Exact()
 	v.cache.Touch()
 	switch msg := msg.(type) {
-	case SnapshotsMsg:
+	case kit.SnapshotsMsg:
 		if v.dirty {
 			return v.write(v.observe(now))
 		}
-	case TickMsg:
+	case kit.TickMsg:
 		switch {
 		case v.dirty:
 			return v.write(v.observe(now))
 		case v.run.Waiting():
 			recs := v.run.Tick(now)
-			v.followNext()
+			v.trackNext()
 			return v.write(recs)
 		}
-	case PlanMsg:
+	case kit.PlanMsg:
 		if i, ok := v.stepOf(msg.Origin); ok && msg.Err != nil {
 			outcome := runbook.OutcomeFailed
 			if ops.IsRefusal(msg.Err) {
@@ -138,22 +150,22 @@ func (v *runView) Update(msg tea.Msg) tea.Cmd {
 			v.say(fmt.Sprintf("step %d: %s: %v", i+1, outcome, msg.Err), true)
 			return v.actionResult(i, "", outcome, msg.Err, now)
 		}
-	case CancelledMsg:
+	case kit.CancelledMsg:
 		if i, ok := v.stepOf(msg.Origin); ok {
 			v.say(fmt.Sprintf("step %d: confirmation cancelled; it is pending again", i+1), false)
 			return v.actionResult(i, "", runbook.OutcomeCancelled, nil, now)
 		}
-	case ResultMsg:
+	case kit.ResultMsg:
 		if i, ok := v.stepOf(msg.Origin); ok {
 			outcome, err := runbook.ResultOutcome(msg.Result)
 			v.say(fmt.Sprintf("step %d: %s", i+1, msg.Result.Summary), outcome != runbook.OutcomeOK)
 			return v.actionResult(i, msg.Result.Plan.ID, outcome, err, now)
 		}
 	case skipMsg:
-		if i, ok := v.stepOf(msg.origin); ok && i == msg.step {
+		if i, ok := v.stepOf(msg.step); ok {
 			recs := v.run.Skip(i, msg.reason, now)
 			v.say(fmt.Sprintf("step %d skipped: %s", i+1, msg.reason), false)
-			v.followNext()
+			v.trackNext()
 			return v.write(recs)
 		}
 	case tea.KeyPressMsg:
@@ -162,13 +174,13 @@ func (v *runView) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (v *runView) actionResult(i int, planID, outcome string, err error, now time.Time) tea.Cmd {
+func (v *RunView) actionResult(i int, planID, outcome string, err error, now time.Time) tea.Cmd {
 	recs := v.run.ActionResult(i, planID, outcome, err, now)
-	v.followNext()
+	v.trackNext()
 	return v.write(recs)
 }
 
-func (v *runView) key(msg tea.KeyPressMsg, now time.Time) tea.Cmd {
+func (v *RunView) key(msg tea.KeyPressMsg, now time.Time) tea.Cmd {
 	k := v.env.Keys
 	n := len(v.run.Runbook().Steps)
 	switch {
@@ -194,13 +206,13 @@ func (v *runView) key(msg tea.KeyPressMsg, now time.Time) tea.Cmd {
 	return nil
 }
 
-func (v *runView) move(i, n int) {
+func (v *RunView) move(i, n int) {
 	v.cursor = max(0, min(i, n-1))
-	v.follow = v.cursor == v.run.Next()
+	v.tracking = v.cursor == v.run.Next()
 }
 
 // do runs step i and carries out what the run asks.
-func (v *runView) do(i int, now time.Time) tea.Cmd {
+func (v *RunView) do(i int, now time.Time) tea.Cmd {
 	if v.run.Ended() {
 		v.say("the run has ended", false)
 		return nil
@@ -215,17 +227,17 @@ func (v *runView) do(i int, now time.Time) tea.Cmd {
 	switch d.Kind {
 	case runbook.DoFocus:
 		v.say(fmt.Sprintf("step %d: showing the %s pane", i+1, d.Pane), false)
-		cmd = send(ShowPaneMsg{Kind: d.Pane, Filter: d.Filter})
+		cmd = kit.Send(kit.ShowPaneMsg{Kind: d.Pane, Filter: d.Filter})
 	case runbook.DoRequest:
 		if !v.canAct {
 			// No Executor: refused here as every action is in a read-only
 			// session, and the run says so on the step.
-			recs = append(recs, v.run.ActionResult(i, "", runbook.OutcomeRefused, errors.New(readOnlyRefusal), now)...)
-			v.say(fmt.Sprintf("step %d refused: %s", i+1, readOnlyRefusal), true)
+			recs = append(recs, v.run.ActionResult(i, "", runbook.OutcomeRefused, errors.New(kit.ReadOnlyRefusal), now)...)
+			v.say(fmt.Sprintf("step %d refused: %s", i+1, kit.ReadOnlyRefusal), true)
 			break
 		}
 		v.say(fmt.Sprintf("step %d: planning %s…", i+1, title), false)
-		cmd = send(RequestMsg{Request: d.Request, Origin: v.origin(i)})
+		cmd = kit.Send(kit.RequestMsg{Request: d.Request, Origin: v.origin(i)})
 	case runbook.DoNote:
 		recs = append(recs, v.run.Ack(i, now)...)
 		v.say(fmt.Sprintf("step %d acknowledged: %s", i+1, title), false)
@@ -233,13 +245,13 @@ func (v *runView) do(i int, now time.Time) tea.Cmd {
 		state := v.run.Steps(now)[i].State
 		v.say(d.Message, state == runbook.Failed || state == runbook.Pending)
 	}
-	v.follow = true
-	v.followNext()
+	v.tracking = true
+	v.trackNext()
 	return tea.Batch(v.write(recs), cmd)
 }
 
 // askSkip opens the reason dialog for step i.
-func (v *runView) askSkip(i int) tea.Cmd {
+func (v *RunView) askSkip(i int) tea.Cmd {
 	steps := v.run.Steps(v.env.Now())
 	switch {
 	case v.run.Ended():
@@ -251,14 +263,14 @@ func (v *runView) askSkip(i int) tea.Cmd {
 		v.say(fmt.Sprintf("step %d is in the confirm flow: answer or cancel it first", i+1), true)
 		return nil
 	}
-	d := &reasonDialog{env: v.env, origin: v.origin(i), step: i, opened: v.env.Exact(),
+	d := &SkipDialog{env: v.env, step: v.origin(i), opened: v.env.Exact(),
 		title: fmt.Sprintf("Skip step %d: %s", i+1, steps[i].Title)}
-	return send(openDialogMsg{dialog: d})
+	return kit.Send(kit.OpenDialogMsg{Dialog: d})
 }
 
 // copyCommand puts step i's command on the clipboard (OSC 52: the
 // terminal, or the SSH client's, does the copying).
-func (v *runView) copyCommand(i int) tea.Cmd {
+func (v *RunView) copyCommand(i int) tea.Cmd {
 	steps := v.run.Runbook().Steps
 	if i < 0 || i >= len(steps) || steps[i].Command == "" {
 		v.say("this step has no command to copy", true)
@@ -269,19 +281,19 @@ func (v *runView) copyCommand(i int) tea.Cmd {
 }
 
 // ShortHelp is the status bar's hints while the view is shown.
-func (v *runView) ShortHelp() []key.Binding {
+func (v *RunView) ShortHelp() []key.Binding {
 	k := v.env.Keys
 	return []key.Binding{v.runKey(), k.Runbook.Skip, k.Runbook.Copy, k.List.Back, k.Global.Timeline}
 }
 
 // runKey is the details key, which runs a step here.
-func (v *runView) runKey() key.Binding {
+func (v *RunView) runKey() key.Binding {
 	d := v.env.Keys.List.Details
 	return key.NewBinding(key.WithKeys(d.Keys()...), key.WithHelp(d.Help().Key, "run step"))
 }
 
 // FullHelp is the view's section of the help overlay.
-func (v *runView) FullHelp() [][]key.Binding {
+func (v *RunView) FullHelp() [][]key.Binding {
 	k := v.env.Keys
 	return [][]key.Binding{{k.List.Up, k.List.Down, k.List.Top, k.List.Bottom}, {v.runKey(), k.Runbook.Skip, k.Runbook.Copy, k.List.Back}}
 }
@@ -289,12 +301,12 @@ func (v *runView) FullHelp() [][]key.Binding {
 // View draws the run: a head (runbook, who opened it, the session's
 // mode, the last message) over the steps, scrolled to keep the selected
 // one on screen.
-func (v *runView) View(w, h int) []string {
+func (v *RunView) View(w, h int) []string {
 	v.w, v.h = w, h
 	return v.cache.Block(v.env, true, w, h, v.draw)
 }
 
-func (v *runView) draw(bool) []string {
+func (v *RunView) draw(bool) []string {
 	th := v.env.Theme
 	w, h := v.w, v.h
 	inner := w - 2
@@ -397,7 +409,7 @@ func verdict(th themes.Theme, g glyphs, v runbook.Verdict, why string) string {
 
 // stepLines is one step: its title line with its state, then what is
 // behind it (values, countdown, targets, note, reason).
-func (v *runView) stepLines(s runbook.StepView, w int, selected bool) []string {
+func (v *RunView) stepLines(s runbook.StepView, w int, selected bool) []string {
 	th := v.env.Theme
 	g := glyphsOf(th)
 	mark := " "

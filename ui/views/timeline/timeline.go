@@ -1,7 +1,15 @@
-package ui
+// Package timeline is the incident timeline view the timeline key shows:
+// the same entries as `flightdeck timeline` (the flight recorder's events,
+// the actions and the runbook steps, with who did what), oldest first and
+// opened at the newest, scrolled with the list keys. The session's
+// Builder reads the journals in a Cmd; pressing the key again builds the
+// timeline anew. Feature is a kit.Feature; the view a kit.View.
+package timeline
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -10,13 +18,52 @@ import (
 	"flightdeck/ui/kit"
 )
 
-// timelineView is the incident timeline the timeline key shows: the same
-// entries as `flightdeck timeline` (the flight recorder's events, the
-// actions and the runbook steps, with who did what), oldest first and
-// opened at the newest, scrolled with the list keys. The lines are built
-// in a Cmd (Options.Timeline reads the journals); pressing the key again
-// builds it anew.
-type timelineView struct {
+// Builder builds the incident timeline, one line per entry, oldest first.
+// It reads files: it runs in a Cmd.
+type Builder func(ctx context.Context) ([]string, error)
+
+// viewID is fixed: one timeline at a time.
+const viewID = "timeline"
+
+// buildTimeout bounds one build of the timeline.
+const buildTimeout = 15 * time.Second
+
+// Feature is the timeline key.
+type Feature struct {
+	env   *kit.Env
+	ctx   context.Context
+	build Builder
+}
+
+// New is the timeline feature of a session whose context is ctx; build
+// nil means the session has no journals to read.
+func New(env *kit.Env, ctx context.Context, build Builder) *Feature {
+	return &Feature{env: env, ctx: ctx, build: build}
+}
+
+// Key answers the timeline key: a fresh timeline, built in a Cmd.
+func (f *Feature) Key(s kit.Screen, msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	if !key.Matches(msg, f.env.Keys.Global.Timeline) {
+		return nil, false
+	}
+	if f.build == nil {
+		s.Status("no timeline: this session has no journals to read", true)
+		return nil, true
+	}
+	tv := &view{env: f.env, loading: true, bottom: true}
+	s.Close(viewID)
+	s.Push(tv)
+	build, ctx := f.build, f.ctx
+	return func() tea.Msg {
+		c, cancel := context.WithTimeout(ctx, buildTimeout)
+		defer cancel()
+		lines, err := build(c)
+		return builtMsg{view: tv, lines: lines, err: err}
+	}, true
+}
+
+// view is the timeline on screen.
+type view struct {
 	env     *kit.Env
 	lines   []string
 	err     error
@@ -32,33 +79,29 @@ type timelineView struct {
 	wrapW   int
 }
 
-// timelineMsg is Options.Timeline's answer for view.
-type timelineMsg struct {
-	view  *timelineView
+// builtMsg is the Builder's answer for view.
+type builtMsg struct {
+	view  *view
 	lines []string
 	err   error
 }
 
-func newTimelineView(env *kit.Env) *timelineView {
-	return &timelineView{env: env, loading: true, bottom: true}
-}
-
 // ID is fixed: one timeline at a time.
-func (v *timelineView) ID() string { return timelineViewID }
+func (v *view) ID() string { return viewID }
 
 // Title names the view in help.
-func (v *timelineView) Title() string { return "Timeline" }
+func (v *view) Title() string { return "Timeline" }
 
 // SetSnapshot: the timeline is read from the journals, not the snapshots.
-func (v *timelineView) SetSnapshot(sources.Snapshot) {}
+func (v *view) SetSnapshot(sources.Snapshot) {}
 
 // CapturesKeys: the timeline types no text.
-func (v *timelineView) CapturesKeys() bool { return false }
+func (v *view) CapturesKeys() bool { return false }
 
 // Update takes its lines and the scrolling keys.
-func (v *timelineView) Update(msg tea.Msg) tea.Cmd {
+func (v *view) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
-	case timelineMsg:
+	case builtMsg:
 		if msg.view == v {
 			v.cache.Touch()
 			v.lines, v.err, v.loading, v.wrapped = msg.lines, msg.err, false, nil
@@ -86,9 +129,9 @@ func (v *timelineView) Update(msg tea.Msg) tea.Cmd {
 }
 
 // rows is how many lines fit in the frame.
-func (v *timelineView) rows() int { return max(1, v.h-2) }
+func (v *view) rows() int { return max(1, v.h-2) }
 
-func (v *timelineView) scroll(d int) {
+func (v *view) scroll(d int) {
 	n := len(v.wrapped)
 	if v.bottom {
 		v.off = max(0, n-v.rows())
@@ -98,19 +141,19 @@ func (v *timelineView) scroll(d int) {
 }
 
 // ShortHelp is the status bar's hints while the timeline is shown.
-func (v *timelineView) ShortHelp() []key.Binding {
+func (v *view) ShortHelp() []key.Binding {
 	k := v.env.Keys
 	return []key.Binding{k.List.Up, k.List.Down, k.List.Top, k.List.Bottom, k.Global.Timeline, k.List.Back}
 }
 
 // FullHelp is the view's section of the help overlay.
-func (v *timelineView) FullHelp() [][]key.Binding {
+func (v *view) FullHelp() [][]key.Binding {
 	k := v.env.Keys
 	return [][]key.Binding{{k.List.Up, k.List.Down, k.List.PageUp, k.List.PageDn, k.List.Top, k.List.Bottom}, {k.Global.Timeline, k.List.Back}}
 }
 
 // View draws the window of the timeline in view.
-func (v *timelineView) View(w, h int) []string {
+func (v *view) View(w, h int) []string {
 	v.w, v.h = w, h
 	if v.wrapW != w-2 || v.wrapped == nil {
 		// Wrapped here, not per frame: only when the lines or the width
@@ -124,7 +167,7 @@ func (v *timelineView) View(w, h int) []string {
 	return v.cache.Block(v.env, true, w, h, v.draw)
 }
 
-func (v *timelineView) draw(bool) []string {
+func (v *view) draw(bool) []string {
 	th := v.env.Theme
 	var body []string
 	switch {

@@ -1,4 +1,4 @@
-package ui
+package runbooks
 
 import (
 	"fmt"
@@ -23,13 +23,13 @@ type runList struct {
 	// matched: books are the alert's matches (else every runbook).
 	matched bool
 	books   []*runbook.Runbook
-	runs    []*runView
+	runs    []*RunView
 	cursor  int
 	cache   kit.Cache
 	w, h    int
 }
 
-func newRunList(env *kit.Env, alert *sources.Alert, books []*runbook.Runbook, runs []*runView) *runList {
+func newRunList(env *kit.Env, alert *sources.Alert, books []*runbook.Runbook, runs []*RunView) *runList {
 	return &runList{env: env, alert: alert, books: books, runs: runs}
 }
 
@@ -40,7 +40,7 @@ func (l *runList) matching(b bool) *runList {
 }
 
 // ID is fixed: the root replaces the list each time the key is pressed.
-func (l *runList) ID() string { return runbooksViewID }
+func (l *runList) ID() string { return listViewID }
 
 // Title names the view in help.
 func (l *runList) Title() string { return "Runbooks" }
@@ -64,9 +64,9 @@ func (l *runList) Update(msg tea.Msg) tea.Cmd {
 	if key.Matches(km, k.List.Details) {
 		switch i := l.cursor; {
 		case i < len(l.runs):
-			return send(PushViewMsg{View: l.runs[i]})
+			return kit.Send(kit.PushViewMsg{View: l.runs[i]})
 		case i < l.n():
-			return send(startRunMsg{book: l.books[i-len(l.runs)], alert: l.alert})
+			return kit.Send(startRunMsg{book: l.books[i-len(l.runs)], alert: l.alert})
 		}
 		return nil
 	}

@@ -1,0 +1,152 @@
+package kit
+
+import (
+	"fmt"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// KeyGuard is how long a new dialog that can confirm ignores its
+// confirming keys: a burst typed for the pane must not choose a menu
+// entry, submit a form or confirm a plan that popped up under it.
+const KeyGuard = 400 * time.Millisecond
+
+// Dialog is a modal component on the root's stack; the top one gets every
+// key. It answers through the Cmd it returns, with typed messages
+// (RequestMsg, ConfirmedMsg, CancelledMsg, or a feature's own). A feature
+// opens one with OpenDialogMsg, or Screen.PushDialog while it handles a
+// message.
+type Dialog interface {
+	// Update handles a key. It returns the dialog that takes its place:
+	// itself to stay open, nil to close, another to replace it.
+	Update(msg tea.KeyPressMsg) (Dialog, tea.Cmd)
+	// Content is what the dialog shows; the root frames it and fits it
+	// to the screen.
+	Content() DialogContent
+}
+
+// Guarded reports whether a dialog opened at opened is still inside the
+// key guard. The zero time is never guarded.
+func Guarded(env *Env, opened time.Time) bool { return env.Exact().Sub(opened) < KeyGuard }
+
+// Send is a Cmd that answers msg.
+func Send(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
+
+// DialogSection is a run of dialog lines that may be cut short when the
+// screen is too small: a label line and items, the hidden ones counted in
+// an "… N more" line.
+type DialogSection struct {
+	Label string
+	Items []string
+	Max   int // most items ever shown (0 = no limit)
+}
+
+// DialogContent is a dialog as parts that must always be visible (Head,
+// Tail) around sections that give way when the screen is short. The tail
+// carries what the operator must act on: the phrase prompt, the input, the
+// validity countdown and the key hints.
+type DialogContent struct {
+	Title    string
+	Head     []string
+	Sections []DialogSection
+	Tail     []string
+	// Window keeps item Focus of the only section visible (pick lists)
+	// instead of cutting the end.
+	Window bool
+	Focus  int
+}
+
+// Lines fits the content into at most h lines: sections shrink first
+// (the longest loses an item at a time), then sections go, then the head;
+// the tail is cut last, from its top.
+func (dc DialogContent) Lines(h int, ell string) []string {
+	shown := make([]int, len(dc.Sections))
+	keep := make([]bool, len(dc.Sections))
+	for i, s := range dc.Sections {
+		shown[i] = len(s.Items)
+		if s.Max > 0 && shown[i] > s.Max {
+			shown[i] = s.Max
+		}
+		keep[i] = true
+	}
+	secLines := func(i int) int {
+		if !keep[i] {
+			return 0
+		}
+		n := shown[i]
+		if dc.Sections[i].Label != "" {
+			n++
+		}
+		if shown[i] < len(dc.Sections[i].Items) {
+			n++
+		}
+		return n
+	}
+	total := func() int {
+		n := len(dc.Head) + len(dc.Tail)
+		for i := range dc.Sections {
+			n += secLines(i)
+		}
+		return n
+	}
+	for total() > h {
+		best := -1
+		for i := range dc.Sections {
+			if keep[i] && shown[i] > 0 && (best < 0 || shown[i] > shown[best]) {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		shown[best]--
+	}
+	for i := len(dc.Sections) - 1; i >= 0 && total() > h; i-- {
+		keep[i] = false
+	}
+	var out []string
+	head := dc.Head
+	if over := total() - h; over > 0 {
+		head = head[:max(0, len(head)-over)]
+	}
+	out = append(out, head...)
+	for i, s := range dc.Sections {
+		if !keep[i] {
+			continue
+		}
+		if s.Label != "" {
+			out = append(out, s.Label)
+		}
+		from := 0
+		if dc.Window && shown[i] < len(s.Items) {
+			from = min(max(0, dc.Focus-shown[i]/2), len(s.Items)-shown[i])
+		}
+		out = append(out, s.Items[from:from+shown[i]]...)
+		if hidden := len(s.Items) - shown[i]; hidden > 0 {
+			out = append(out, fmt.Sprintf("  %s %d more", ell, hidden))
+		}
+	}
+	tail := dc.Tail
+	if over := len(out) + len(tail) - h; over > 0 {
+		tail = tail[min(over, len(tail)):]
+	}
+	return append(out, tail...)
+}
+
+// Width is the widest line of the content, the title included.
+func (dc DialogContent) Width() int {
+	w := Width(dc.Title) + 4
+	grow := func(ls []string) {
+		for _, l := range ls {
+			w = max(w, Width(l))
+		}
+	}
+	grow(dc.Head)
+	grow(dc.Tail)
+	for _, s := range dc.Sections {
+		w = max(w, Width(s.Label))
+		grow(s.Items)
+	}
+	return w
+}

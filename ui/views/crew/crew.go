@@ -1,0 +1,298 @@
+// Package crew is the cockpit's side of sharing one world with the others
+// on the incident (flightdeck serve): who is connected (the header),
+// every session's action outcomes (the status bar), and watching an
+// operator's screen: a session that can act publishes what it shows, and
+// another can watch it (its focused pane, where the pane is, its confirm
+// dialog read-only) until any key. Feature is a kit.Feature; the root
+// knows none of it.
+package crew
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"flightdeck/together"
+	"flightdeck/ui/kit"
+)
+
+// Together connects a session to the others sharing its world. nil is a
+// cockpit on its own, and so is a nil registry here: the feature it
+// serves is off.
+type Together struct {
+	// Presence is who is connected: the header lists them, and the follow
+	// key picks an operator from them.
+	Presence *together.Presence
+	// Announcer carries every action's outcome to every session's status
+	// bar; this session announces its own after each ResultMsg.
+	Announcer *together.Announcer
+	// Follow is where a session that can act publishes its view (focused
+	// pane, selection, confirm dialog) and where a watcher reads it.
+	Follow *together.Follow
+	// SessionID is this session in Presence and Follow; Name is its user,
+	// announced with its actions.
+	SessionID, Name string
+}
+
+// Feature is a session's part in Together.
+type Feature struct {
+	env *kit.Env
+	ctx context.Context
+	o   Together
+	// canAct: only a session that can act is worth watching, so only it
+	// publishes.
+	canAct  bool
+	roster  *together.Roster
+	news    *together.Announcements
+	members []together.Member
+
+	published     together.View // what Follow last got from us
+	havePublished bool
+
+	watch *watching // nil when not watching anyone
+}
+
+// watching is a session mirroring a leader.
+type watching struct {
+	sub  *together.Following
+	name string
+	view together.View
+	// unhook stops the session's end from closing sub (it is closed then,
+	// so a session that ends while watching leaves no subscription).
+	unhook func() bool
+}
+
+// membersMsg is who is connected, from Presence.
+type membersMsg struct {
+	members []together.Member
+	err     error
+}
+
+// newsMsg are announcements from the Announcer.
+type newsMsg struct {
+	news []together.Announcement
+	err  error
+}
+
+// watchMsg starts watching m (from the picker).
+type watchMsg struct{ m together.Member }
+
+// LeaderMsg is the watched leader's newest view, or why there is none.
+type LeaderMsg struct {
+	sub  *together.Following
+	view together.View
+	// Err ends the watch: the leader left, or the subscription closed.
+	Err error
+}
+
+// New subscribes to what t shares; the subscriptions end with ctx. It
+// returns nil for a cockpit on its own (t nil), and turns the follow key
+// off when there is nobody to follow: help then leaves it out.
+func New(env *kit.Env, ctx context.Context, t *Together, canAct bool) *Feature {
+	if t == nil || t.Follow == nil || t.Presence == nil {
+		env.Keys.Global.Follow.SetEnabled(false)
+	}
+	if t == nil {
+		return nil
+	}
+	f := &Feature{env: env, ctx: ctx, o: *t, canAct: canAct}
+	if t.Presence != nil {
+		f.roster = t.Presence.Subscribe()
+		context.AfterFunc(ctx, f.roster.Close)
+	}
+	if t.Announcer != nil {
+		f.news = t.Announcer.Subscribe()
+		context.AfterFunc(ctx, f.news.Close)
+	}
+	return f
+}
+
+// canWatch reports whether this session can watch anyone.
+func (f *Feature) canWatch() bool { return f.o.Follow != nil && f.o.Presence != nil }
+
+// Watching reports whether this session is watching a leader now.
+func (f *Feature) Watching() bool { return f.watch != nil }
+
+// Init waits for the roster and announcements, in Cmds.
+func (f *Feature) Init() tea.Cmd { return tea.Batch(f.RosterCmd(), f.NewsCmd()) }
+
+// RosterCmd waits for the next change of who is connected.
+func (f *Feature) RosterCmd() tea.Cmd {
+	if f.roster == nil {
+		return nil
+	}
+	r, ctx := f.roster, f.ctx
+	return func() tea.Msg {
+		ms, err := r.Next(ctx)
+		return membersMsg{members: ms, err: err}
+	}
+}
+
+// NewsCmd waits for the next announcements.
+func (f *Feature) NewsCmd() tea.Cmd {
+	if f.news == nil {
+		return nil
+	}
+	n, ctx := f.news, f.ctx
+	return func() tea.Msg {
+		ns, err := n.Next(ctx)
+		return newsMsg{news: ns, err: err}
+	}
+}
+
+func leaderCmd(ctx context.Context, sub *together.Following) tea.Cmd {
+	return func() tea.Msg {
+		v, err := sub.Next(ctx)
+		return LeaderMsg{sub: sub, view: v, Err: err}
+	}
+}
+
+// Intercept: a watcher watches; any key stops watching, and does nothing
+// else.
+func (f *Feature) Intercept(s kit.Screen, _ tea.KeyPressMsg) (tea.Cmd, bool) {
+	if f.watch == nil {
+		return nil, false
+	}
+	f.stop(s)
+	return nil, true
+}
+
+// Key answers the follow key: with one operator connected it watches
+// them, with several it asks which, with none it says so.
+func (f *Feature) Key(s kit.Screen, msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	if !f.canWatch() || !key.Matches(msg, f.env.Keys.Global.Follow) {
+		return nil, false
+	}
+	ls := f.leaders()
+	switch len(ls) {
+	case 0:
+		s.Status("nobody to follow: no other operator is connected", true)
+		return nil, true
+	case 1:
+		return f.start(s, ls[0]), true
+	}
+	s.PushDialog(f.picker(ls))
+	return nil, true
+}
+
+// Update takes who is connected, the announcements, the picker's choice,
+// the leader's views, and this session's own results to announce.
+func (f *Feature) Update(s kit.Screen, msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case membersMsg:
+		if msg.err != nil {
+			return nil // the session is ending
+		}
+		f.members = msg.members
+		return f.RosterCmd()
+	case newsMsg:
+		if msg.err != nil {
+			return nil
+		}
+		for _, a := range msg.news {
+			if a.SessionID != f.o.SessionID {
+				s.Status(a.String(), a.Failed)
+			}
+		}
+		return f.NewsCmd()
+	case watchMsg:
+		return f.start(s, msg.m)
+	case LeaderMsg:
+		return f.onLeader(s, msg)
+	case kit.ResultMsg:
+		return f.announce(msg)
+	}
+	return nil
+}
+
+// announce tells every other session how this session's action ended, in
+// a Cmd.
+func (f *Feature) announce(r kit.ResultMsg) tea.Cmd {
+	if f.o.Announcer == nil {
+		return nil
+	}
+	text := r.Result.Summary
+	if text == "" && r.Result.Err != nil {
+		text = r.Result.Err.Error()
+	}
+	a := together.Announcement{SessionID: f.o.SessionID, From: f.o.Name, Text: text, Failed: !r.Result.OK}
+	ann := f.o.Announcer
+	return func() tea.Msg { ann.Announce(a); return nil }
+}
+
+// leaders are the operators this session may watch: everyone connected
+// who can act, but itself.
+func (f *Feature) leaders() []together.Member {
+	var out []together.Member
+	for _, mb := range f.members {
+		if mb.Role.CanAct() && mb.ID != f.o.SessionID {
+			out = append(out, mb)
+		}
+	}
+	return out
+}
+
+// picker asks which operator to watch.
+func (f *Feature) picker(ls []together.Member) *kit.Pick {
+	k := f.env.Keys
+	items := make([]kit.PickItem, len(ls))
+	for i, mb := range ls {
+		items[i] = kit.PickItem{Label: mb.Name + "  since " + mb.Since.Local().Format("15:04") + "  from " + mb.Addr}
+	}
+	return &kit.Pick{Env: f.env, Title: "Follow an operator", Items: items,
+		Hint:  kit.KeyName(k.Dialog.Submit) + " follow · " + kit.KeyName(k.Dialog.Close) + " close · then any key stops following",
+		Close: []key.Binding{k.Global.Follow, k.Global.Quit},
+		Choose: func(i int) (kit.Dialog, tea.Cmd) {
+			return nil, kit.Send(watchMsg{m: ls[i]})
+		}}
+}
+
+// people is the header's list of who is connected, by name and role, in
+// the order they came: "alice (operator) · bob (observer) ×2".
+func (f *Feature) people() string {
+	if len(f.members) == 0 {
+		return ""
+	}
+	type who struct {
+		name string
+		role together.Role
+	}
+	var order []who
+	count := map[who]int{}
+	for _, mb := range f.members {
+		w := who{mb.Name, mb.Role}
+		if count[w] == 0 {
+			order = append(order, w)
+		}
+		count[w]++
+	}
+	parts := make([]string, len(order))
+	for i, w := range order {
+		parts[i] = w.name + " (" + w.role.String() + ")"
+		if n := count[w]; n > 1 {
+			parts[i] += " ×" + strconv.Itoa(n)
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+// HeaderNote is the header's note: whom this session watches, with the
+// runbook they have open, then who is connected.
+func (f *Feature) HeaderNote() string {
+	th := f.env.Theme
+	var out string
+	if w := f.watch; w != nil {
+		s := "FOLLOWING " + w.name
+		if w.view.Runbook != "" {
+			s += " (in " + w.view.Runbook + ")"
+		}
+		out += "  " + th.Paints.Accent.Render(s)
+	}
+	if p := f.people(); p != "" {
+		out += "  " + th.Paints.Muted.Render(p)
+	}
+	return out
+}

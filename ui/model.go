@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"flightdeck/keymap"
@@ -242,98 +241,6 @@ func (m Model) recorderErr() string {
 		return err.Error()
 	}
 	return ""
-}
-
-func (m Model) onKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
-	k := m.env.Keys
-	// A quit key that types nothing (ctrl+c) quits from anywhere.
-	if key.Matches(msg, k.Global.Quit) && !kit.Types(msg) {
-		return m.quit()
-	}
-	for _, f := range m.features {
-		if i, ok := f.(kit.Interceptor); ok {
-			if cmd, ok := i.Intercept(screen{&m}, msg); ok {
-				return m, cmd
-			}
-		}
-	}
-	if len(m.dialogs) > 0 {
-		return m.dialogKey(msg)
-	}
-	if v := m.shownView(); v != nil {
-		return m.viewKey(v, msg)
-	}
-	p := m.panes[m.focus]
-	if !p.CapturesKeys() {
-		if mm, cmd, ok := m.globalKey(msg); ok {
-			return mm, cmd
-		}
-		switch {
-		case key.Matches(msg, k.Global.NextPane):
-			return m.setFocus((m.focus + 1) % len(m.panes)), nil
-		case key.Matches(msg, k.Global.PrevPane):
-			return m.setFocus((m.focus + len(m.panes) - 1) % len(m.panes)), nil
-		case key.Matches(msg, k.Global.Actions):
-			return m.openMenu(), nil
-		}
-		for _, a := range p.Actions() {
-			if len(a.Key.Keys()) > 0 && key.Matches(msg, a.Key) {
-				return m.choose(a)
-			}
-		}
-	}
-	return m, p.HandleKey(msg)
-}
-
-// globalKey handles the keys that work over panes and views alike: quit,
-// help, the features' keys and the focus keys (which also leave a view).
-func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
-	k := m.env.Keys
-	switch {
-	case key.Matches(msg, k.Global.Quit):
-		mm, cmd := m.quit()
-		return mm, cmd, true
-	case key.Matches(msg, k.Global.Help):
-		return m.pushDialog(m.newHelp()), nil, true
-	}
-	for _, f := range m.features {
-		if cmd, ok := f.Key(screen{&m}, msg); ok {
-			return m, cmd, true
-		}
-	}
-	for i, fk := range m.keyOf {
-		if fk < len(k.Global.Focus) && key.Matches(msg, k.Global.Focus[fk]) {
-			m.viewOn = false
-			return m.setFocus(i), nil, true
-		}
-	}
-	return m, nil, false
-}
-
-func (m Model) quit() (Model, tea.Cmd) {
-	m.quitting = true
-	m.cancel()
-	return m, tea.Quit
-}
-
-func (m Model) setFocus(i int) Model {
-	m.focus = i
-	return m
-}
-
-// showPane focuses the first pane owning the kind and filters it.
-func (m Model) showPane(msg ShowPaneMsg) Model {
-	owners := m.owners[msg.Kind]
-	if len(owners) == 0 {
-		m.setStatus("no pane shows "+string(msg.Kind), true)
-		return m
-	}
-	m.viewOn = false
-	m = m.setFocus(owners[0])
-	if f, ok := m.panes[owners[0]].(Filterable); ok {
-		f.SetFilter(msg.Filter)
-	}
-	return m
 }
 
 // String describes the model for debugging.

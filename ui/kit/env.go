@@ -1,9 +1,14 @@
-// Package kit is what every cockpit component shares: the environment the
-// root hands them (theme, keys, policy, the clock of the current Update),
-// the List base that list panes embed (cursor, filter prompt, detail view,
-// render cache), the action entries a selection offers, and the text
-// fitting and formatting every block is drawn with. It imports no pane and
-// no root, so panes (ui/panes/...) and the root (ui) both build on it.
+// Package kit is what every cockpit component shares, and the contracts
+// through which the root and the components outside it meet: the
+// environment the root hands them (theme, keys, policy, the clock of the
+// current Update), the List base that list panes embed (cursor, filter
+// prompt, detail view, render cache), the action entries a selection
+// offers, the Dialog and View contracts with the messages of the data
+// feed and of the one action flow (a request's typed Origin), the one
+// pick-list dialog (Pick), the Feature and Screen contracts of what the
+// global keys open, and the text fitting and formatting every block is
+// drawn with. It imports no pane, view or root, so panes (ui/panes/...),
+// views (ui/views/...) and the root (ui) all build on it.
 package kit
 
 import (

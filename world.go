@@ -276,7 +276,7 @@ func (w *World) NewSession(info SessionInfo) (ui.Options, error) {
 	context.AfterFunc(ctx, sub.Close)
 	var tg *crew.Together
 	if w.shared != nil && info.ID != "" {
-		tg = &crew.Together{Presence: w.shared.presence, Announcer: w.shared.announcer, Follow: w.shared.follow,
+		tg = &crew.Together{Presence: w.shared.presence, Announcer: w.shared.announcer, Views: w.shared.follow,
 			SessionID: info.ID, Name: info.User}
 	}
 	o := ui.Options{

@@ -242,7 +242,7 @@ func TestServedSessionsShareTogether(t *testing.T) {
 		id, name string
 	}{{alice, "s1", "alice"}, {bob, "s2", "bob"}} {
 		tg := c.opts.Together
-		if tg == nil || tg.Presence != p || tg.Announcer != a || tg.Follow != f || tg.SessionID != c.id || tg.Name != c.name {
+		if tg == nil || tg.Presence != p || tg.Announcer != a || tg.Views != f || tg.SessionID != c.id || tg.Name != c.name {
 			t.Errorf("%s: Together = %+v", c.name, tg)
 		}
 	}

@@ -37,10 +37,10 @@ type (
 	View = kit.View
 )
 
-// FollowedMsg ends the wait for an action's effect (ops.Follow) that the
-// root started after its result: Err says what was last seen when the
-// effect did not come within the wait's limit.
-type FollowedMsg struct {
+// EffectWaitDoneMsg ends the wait for an action's effect (ops.Follow)
+// that the root started after its result: Err says what was last seen
+// when the effect did not come within the wait's limit.
+type EffectWaitDoneMsg struct {
 	Plan ops.Plan
 	What string
 	Took time.Duration

@@ -184,7 +184,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case TickMsg:
 		m.recErr = m.recorderErr()
 		cmds = append(m.toViews(msg), tick())
-	case RequestMsg, PlanMsg, ConfirmedMsg, CancelledMsg, ResultMsg, FollowedMsg:
+	case RequestMsg, PlanMsg, ConfirmedMsg, CancelledMsg, ResultMsg, EffectWaitDoneMsg:
 		var cmd tea.Cmd
 		m, cmd = m.flow(msg)
 		cmds = append(cmds, cmd)

@@ -39,7 +39,7 @@ func (r *room) join(t *testing.T, e *env, id, name string, since time.Duration) 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	e.opts.Context = ctx
-	e.opts.Together = &crew.Together{Presence: r.p, Announcer: r.a, Follow: r.f, SessionID: id, Name: name}
+	e.opts.Together = &crew.Together{Presence: r.p, Announcer: r.a, Views: r.f, SessionID: id, Name: name}
 	return e.model(200, 60)
 }
 

@@ -29,10 +29,10 @@ type Together struct {
 	// Announcer carries every action's outcome to every session's status
 	// bar; this session announces its own after each ResultMsg.
 	Announcer *together.Announcer
-	// Follow is where a session that can act publishes its view (focused
+	// Views is where a session that can act publishes its view (focused
 	// pane, selection, confirm dialog) and where a watcher reads it.
-	Follow *together.Follow
-	// SessionID is this session in Presence and Follow; Name is its user,
+	Views *together.Follow
+	// SessionID is this session in Presence and Views; Name is its user,
 	// announced with its actions.
 	SessionID, Name string
 }
@@ -49,7 +49,7 @@ type Feature struct {
 	news    *together.Announcements
 	members []together.Member
 
-	published     together.View // what Follow last got from us
+	published     together.View // what Views last got from us
 	havePublished bool
 
 	watch *watching // nil when not watching anyone
@@ -92,7 +92,7 @@ type LeaderMsg struct {
 // returns nil for a cockpit on its own (t nil), and turns the follow key
 // off when there is nobody to follow: help then leaves it out.
 func New(env *kit.Env, ctx context.Context, t *Together, canAct bool) *Feature {
-	if t == nil || t.Follow == nil || t.Presence == nil {
+	if t == nil || t.Views == nil || t.Presence == nil {
 		env.Keys.Global.Follow.SetEnabled(false)
 	}
 	if t == nil {
@@ -111,7 +111,7 @@ func New(env *kit.Env, ctx context.Context, t *Together, canAct bool) *Feature {
 }
 
 // canWatch reports whether this session can watch anyone.
-func (f *Feature) canWatch() bool { return f.o.Follow != nil && f.o.Presence != nil }
+func (f *Feature) canWatch() bool { return f.o.Views != nil && f.o.Presence != nil }
 
 // Watching reports whether this session is watching a leader now.
 func (f *Feature) Watching() bool { return f.watch != nil }

@@ -32,7 +32,7 @@ type titled interface {
 // in Update; the waiting is in leaderCmd.
 func (f *Feature) start(s kit.Screen, mb together.Member) tea.Cmd {
 	f.stop(s)
-	sub, err := f.o.Follow.Subscribe(mb.ID)
+	sub, err := f.o.Views.Subscribe(mb.ID)
 	if err != nil {
 		s.Status("cannot follow "+mb.Name+": they have not shown anything yet", true)
 		return nil
@@ -90,11 +90,11 @@ func (f *Feature) setMirror(s kit.Screen, lines []string) {
 	}
 }
 
-// Settled gives Follow this session's view when it changed. Only a
+// Settled gives Views this session's view when it changed. Only a
 // session that can act is worth watching. Publish only takes a lock and
 // never blocks, so it is called from Update.
 func (f *Feature) Settled(s kit.Screen) {
-	if f.o.Follow == nil || !f.canAct {
+	if f.o.Views == nil || !f.canAct {
 		return
 	}
 	v := viewState(s)
@@ -102,7 +102,7 @@ func (f *Feature) Settled(s kit.Screen) {
 		return
 	}
 	f.published, f.havePublished = v, true
-	f.o.Follow.Publish(f.o.SessionID, v)
+	f.o.Views.Publish(f.o.SessionID, v)
 }
 
 // viewState is what a watcher mirrors of this session now.

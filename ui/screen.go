@@ -7,23 +7,21 @@ import (
 )
 
 // screen is the root as a feature sees it (kit.Screen) while it handles
-// one key or message: it changes the Model being updated in place.
+// one key or message: it changes the Model being updated in place. Its
+// methods are kit.Screen's, documented there.
 type screen struct{ m *Model }
 
 func (s screen) Pane() any               { return s.m.panes[s.m.focus] }
 func (s screen) Shown() kit.View         { return s.m.shownView() }
-func (s screen) Views() []kit.View       { return s.m.views }
+func (s screen) Views() []kit.View       { return slices.Clone(s.m.views) }
 func (s screen) Dialog() kit.Dialog      { return s.m.topDialog() }
 func (s screen) Status(t string, b bool) { s.m.setStatus(t, b) }
 func (s screen) PushDialog(d kit.Dialog) { *s.m = s.m.pushDialog(d) }
 func (s screen) PopDialog()              { *s.m = s.m.popDialog() }
 func (s screen) Push(v kit.View)         { *s.m = s.m.pushView(v) }
 func (s screen) Close(id string)         { *s.m = s.m.closeView(id) }
+func (s screen) Keep(v kit.View)         { s.m.views = append(slices.Clip(s.m.views), v) }
 
-// Keep keeps v without showing it.
-func (s screen) Keep(v kit.View) { s.m.views = append(slices.Clip(s.m.views), v) }
-
-// Focus focuses the pane titled title, leaving any view.
 func (s screen) Focus(title string) any {
 	for i, p := range s.m.panes {
 		if p.Title() == title {

@@ -48,8 +48,9 @@ type Settler interface {
 	Settled(s Screen)
 }
 
-// HeaderNoter is a Feature with a note for the header, already styled
-// ("FOLLOWING alice", who is connected); "" adds nothing.
+// HeaderNoter is a Feature with a note for the header, after the mode
+// ("FOLLOWING alice", who is connected): already styled, each part led by
+// its two spaces; "" adds nothing.
 type HeaderNoter interface {
 	HeaderNote() string
 }

@@ -186,8 +186,8 @@ func (s *Server) sessionMiddleware(next ssh.Handler) ssh.Handler {
 		se.model = model
 		s.log.Info("session start", "session", se.info.ID, "user", u.Name, "role", u.Role.String(), "fingerprint", fp,
 			"addr", se.info.Addr, "term", se.info.Term, "width", se.info.Width, "height", se.info.Height,
-			"color", se.info.ColorProfile.String())
-		next(sess)
+			"capped", se.capped.Load(), "color", se.info.ColorProfile.String())
+		next(newCappedSession(sess, se))
 		if r := se.endReason(); r != "" {
 			// The program has left the alternate screen: this line stays
 			// on the client's terminal after the connection closes.
@@ -285,12 +285,11 @@ func (s *Server) unregister(sess ssh.Session, se *session) {
 
 // program builds the session's Bubble Tea program for wish's middleware.
 func (s *Server) program(sess ssh.Session) *tea.Program {
-	s.mu.Lock()
-	se := s.sessions[sess]
-	s.mu.Unlock()
-	if se == nil || se.model == nil {
+	cs, ok := sess.(*cappedSession)
+	if !ok || cs.se.model == nil {
 		return nil
 	}
+	se := cs.se
 	// Later options win: the input through the guard, the size capped.
 	opts := append(bubbletea.MakeOptions(sess),
 		tea.WithInput(newInputGuard(sess, func() { se.notify(pasteDroppedMsg{}) })),
@@ -323,8 +322,12 @@ func (se *session) filter(_ tea.Model, msg tea.Msg) tea.Msg {
 	case tea.SuspendMsg:
 		return tea.ResumeMsg{}
 	case tea.WindowSizeMsg:
-		w, h, capped := capSize(m.Width, m.Height)
-		se.capped.Store(capped)
+		// The pty's sizes come capped already (cappedSession, which knows
+		// the client's real one); a size reported in-band is capped here.
+		w, h, over := capSize(m.Width, m.Height)
+		if over {
+			se.capped.Store(true)
+		}
 		return tea.WindowSizeMsg{Width: w, Height: h}
 	}
 	return msg
@@ -548,3 +551,42 @@ func replaceLastLine(s, line string) string {
 	}
 	return line
 }
+
+// cappedSession is the SSH session as the Bubble Tea middleware sees it:
+// its pty window, first and on every change, capped to MaxWidth×MaxHeight,
+// the session's capped flag following the client's real size.
+type cappedSession struct {
+	ssh.Session
+	se    *session
+	pty   ssh.Pty
+	winch chan ssh.Window
+	ok    bool
+}
+
+func newCappedSession(sess ssh.Session, se *session) *cappedSession {
+	pty, winch, ok := sess.Pty()
+	pty.Window.Width, pty.Window.Height, _ = capSize(pty.Window.Width, pty.Window.Height)
+	cs := &cappedSession{Session: sess, se: se, pty: pty, ok: ok}
+	if winch == nil {
+		return cs
+	}
+	cs.winch = make(chan ssh.Window, 1)
+	go func() {
+		defer close(cs.winch)
+		for w := range winch {
+			var over bool
+			w.Width, w.Height, over = capSize(w.Width, w.Height)
+			se.capped.Store(over)
+			select {
+			case cs.winch <- w:
+			case <-se.ctx.Done():
+				for range winch { // keep the request loop from blocking
+				}
+				return
+			}
+		}
+	}()
+	return cs
+}
+
+func (cs *cappedSession) Pty() (ssh.Pty, <-chan ssh.Window, bool) { return cs.pty, cs.winch, cs.ok }

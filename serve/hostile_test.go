@@ -349,3 +349,38 @@ func TestHandshakeDeadline(t *testing.T) {
 	}
 	waitFor(t, "the slot freed", func() bool { _, unauth := fx.srv.gate.counts(); return unauth == 0 })
 }
+
+// TestInputGuardFlushesLongSequences: an escape sequence that never ends,
+// streamed without a pause, is held by the reader until a pause; the
+// guard's pacing makes one, so the reader never holds much more than
+// paceAfter of it.
+func TestInputGuardFlushesLongSequences(t *testing.T) {
+	const streamed = 128 << 10
+	w, seen, _, _ := guardProgram(t, true)
+	go func() {
+		_, _ = w.Write([]byte("\x1b]0;"))
+		chunk := bytes.Repeat([]byte("x"), 4<<10)
+		for range streamed / len(chunk) {
+			_, _ = w.Write(chunk)
+		}
+		_, _ = w.Write([]byte("\x07z"))
+	}()
+	waitFor(t, "the key after the sequence", func() bool {
+		for _, m := range seen.all() {
+			if k, ok := m.(tea.KeyPressMsg); ok && k.String() == "z" {
+				return true
+			}
+		}
+		return false
+	})
+	longest := 0
+	for _, m := range seen.all() {
+		if _, ok := m.(tea.KeyPressMsg); !ok {
+			longest = max(longest, len(fmt.Sprint(m)))
+		}
+	}
+	t.Logf("longest event the reader made of %d KiB unterminated: %d bytes", streamed>>10, longest)
+	if longest > 2*paceAfter {
+		t.Fatalf("the reader held %d bytes of one sequence", longest)
+	}
+}

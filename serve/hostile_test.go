@@ -187,6 +187,28 @@ func TestLongPasteDropped(t *testing.T) {
 	if p := pastes(fx.factory.seen); len(p) != 1 || p[0] != "hello" {
 		t.Fatalf("pastes given: %d, %q…", len(p), p[len(p)-1][:min(len(p[len(p)-1]), 20)])
 	}
+
+	// Many more, one after another: one notice (each costs a timer), one
+	// log line.
+	over := "\x1b[200~" + strings.Repeat("b", MaxPaste+1) + "\x1b[201~"
+	for range 50 {
+		b.keys(over)
+	}
+	b.keys("y")
+	waitFor(t, "a key after the dropped pastes", func() bool {
+		for _, m := range fx.factory.seen.all() {
+			if k, ok := m.(tea.KeyPressMsg); ok && k.String() == "y" {
+				return true
+			}
+		}
+		return false
+	})
+	if n := strings.Count(fx.logs.String(), `msg="paste dropped"`); n != 1 {
+		t.Errorf("%d paste-dropped records for 51 pastes dropped within seconds", n)
+	}
+	if p := pastes(fx.factory.seen); len(p) != 1 {
+		t.Errorf("%d pastes given", len(p))
+	}
 }
 
 // guardProgram runs a Bubble Tea program (the real input reader) on the

@@ -9,6 +9,27 @@
 // session starts. The cockpit itself comes from a SessionFactory the caller
 // provides; serve hands it the session's identity and role and nothing that
 // can act.
+//
+// Whatever a client sends costs the server bounded memory, because the
+// least trusted key (an observer's) must not be able to take the bastion
+// down for everyone on the incident:
+//
+//   - before SSH: a connection that has not proved a listed key counts
+//     against its address (MaxUnauthenticatedPerAddr, default 8) and
+//     against everyone's (MaxUnauthenticated, 64), and one over either is
+//     closed at accept; it has HandshakeTimeout (10 s) to authenticate.
+//     MaxConnections caps all connections; a connection holds at most
+//     four session channels;
+//   - before the session starts: env requests beyond 64, or over 1 KiB,
+//     are refused as they arrive (below charm's session handler, which
+//     would store them all);
+//   - the window: a session renders at most MaxWidth×MaxHeight (500×200),
+//     on the pty request, every window change and an in-band size report;
+//     a bigger terminal gets the cockpit at that size with a line saying so;
+//   - input: a bracketed paste over MaxPaste (8 KiB) is dropped with a
+//     notice instead of being held whole by Bubble Tea's input reader,
+//     which also never gets more than 16 KiB without a pause (so it never
+//     holds more of an unfinished escape sequence); see inputGuard.
 package serve
 
 import (

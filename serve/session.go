@@ -122,6 +122,7 @@ type session struct {
 
 	lastInput atomic.Int64 // unix nanoseconds of the last key press, paste or click
 	capped    atomic.Bool  // the client's window is larger than the cap
+	droppedAt atomic.Int64 // unix nanoseconds of the last paste-dropped notice
 
 	mu      sync.Mutex
 	program *tea.Program
@@ -292,7 +293,11 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	se := cs.se
 	// Later options win: the input through the guard, the size capped.
 	opts := append(bubbletea.MakeOptions(sess),
-		tea.WithInput(newInputGuard(sess, func() { se.notify(pasteDroppedMsg{}) })),
+		tea.WithInput(newInputGuard(sess, func() {
+			if se.pasteDropped() {
+				s.log.Info("paste dropped", "session", se.info.ID, "user", se.info.User, "max_bytes", MaxPaste)
+			}
+		})),
 		tea.WithWindowSize(se.info.Width, se.info.Height),
 		tea.WithoutSignalHandler(), // the server owns signals, not a session
 		tea.WithColorProfile(se.info.ColorProfile),
@@ -331,6 +336,19 @@ func (se *session) filter(_ tea.Model, msg tea.Msg) tea.Msg {
 		return tea.WindowSizeMsg{Width: w, Height: h}
 	}
 	return msg
+}
+
+// pasteDropped shows the paste-dropped notice, at most once per noticeFor
+// however many pastes are dropped (each notice costs a timer), and says
+// whether it did.
+func (se *session) pasteDropped() bool {
+	now := time.Now().UnixNano()
+	last := se.droppedAt.Load()
+	if now-last < int64(noticeFor) || !se.droppedAt.CompareAndSwap(last, now) {
+		return false
+	}
+	se.notify(pasteDroppedMsg{})
+	return true
 }
 
 // notify hands the program a message from another goroutine without

@@ -406,3 +406,21 @@ func TestInputGuardFlushesLongSequences(t *testing.T) {
 		t.Fatalf("the reader held %d bytes of one sequence", longest)
 	}
 }
+
+func TestMaxConnections(t *testing.T) {
+	fx := start(t, func(o *Options) { o.MaxConnections = 2 })
+	fx.open(fx.alice, 80, 24).waitOut("cockpit for alice")
+	fx.open(fx.bob, 80, 24).waitOut("cockpit for bob")
+	c, err := net.Dial("tcp", fx.srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := c.Read(make([]byte, 64)); !errors.Is(err, io.EOF) {
+		t.Fatalf("a third connection got %d bytes, %v; want it closed at once", n, err)
+	}
+	if conns, unauth := fx.srv.gate.counts(); conns != 2 || unauth != 0 {
+		t.Errorf("gate counts %d connections, %d unauthenticated", conns, unauth)
+	}
+}

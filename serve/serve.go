@@ -9,6 +9,27 @@
 // session starts. The cockpit itself comes from a SessionFactory the caller
 // provides; serve hands it the session's identity and role and nothing that
 // can act.
+//
+// Whatever a client sends costs the server bounded memory, because the
+// least trusted key (an observer's) must not be able to take the bastion
+// down for everyone on the incident:
+//
+//   - before SSH: a connection that has not proved a listed key counts
+//     against its address (MaxUnauthenticatedPerAddr, default 8) and
+//     against everyone's (MaxUnauthenticated, 64), and one over either is
+//     closed at accept; it has HandshakeTimeout (10 s) to authenticate.
+//     MaxConnections caps all connections; a connection holds at most
+//     four session channels;
+//   - before the session starts: env requests beyond 64, or over 1 KiB,
+//     are refused as they arrive (below charm's session handler, which
+//     would store them all);
+//   - the window: a session renders at most MaxWidth×MaxHeight (500×200),
+//     on the pty request, every window change and an in-band size report;
+//     a bigger terminal gets the cockpit at that size with a line saying so;
+//   - input: a bracketed paste over MaxPaste (8 KiB) is dropped with a
+//     notice instead of being held whole by Bubble Tea's input reader,
+//     which also never gets more than 16 KiB without a pause (so it never
+//     holds more of an unfinished escape sequence); see inputGuard.
 package serve
 
 import (
@@ -37,8 +58,14 @@ const (
 	DefaultMaxSessions = 32
 	// DefaultFPS caps each session's redraw rate: the cockpit's own.
 	DefaultFPS = ui.FPS
-	// handshakeTimeout bounds an unauthenticated connection.
-	handshakeTimeout = 30 * time.Second
+	// DefaultHandshakeTimeout bounds an unauthenticated connection: long
+	// enough to unlock a key, short enough that idle ones go.
+	DefaultHandshakeTimeout = 10 * time.Second
+	// DefaultMaxUnauthenticated caps connections that have not proved a
+	// key yet, from everyone together; DefaultMaxUnauthenticatedPerAddr
+	// from one client IP address.
+	DefaultMaxUnauthenticated        = 64
+	DefaultMaxUnauthenticatedPerAddr = 8
 	// drainFor is how long Shutdown waits for clients to close their
 	// connections after their sessions ended.
 	drainFor = time.Second
@@ -72,6 +99,19 @@ type Options struct {
 	Users []User
 	// MaxSessions caps concurrent sessions; default DefaultMaxSessions.
 	MaxSessions int
+	// MaxConnections caps open connections, authenticated or not; default
+	// 2×MaxSessions + MaxUnauthenticated. One over it is closed at accept.
+	MaxConnections int
+	// MaxUnauthenticated caps connections whose client has not proved a
+	// listed key yet, in total; MaxUnauthenticatedPerAddr from one IP
+	// address. One over either is closed at accept, before any SSH is
+	// spoken. Defaults DefaultMaxUnauthenticated and
+	// DefaultMaxUnauthenticatedPerAddr.
+	MaxUnauthenticated        int
+	MaxUnauthenticatedPerAddr int
+	// HandshakeTimeout is how long a connection may take to authenticate;
+	// default DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
 	// RateLimit limits new sessions per client IP; zero means none.
 	RateLimit RateLimit
 	// IdleTimeout ends a session after this long without a key press, paste
@@ -104,6 +144,7 @@ type Server struct {
 	hostKey gossh.Signer
 	limiter ratelimiter.RateLimiter
 	ssh     *ssh.Server
+	gate    *gate // set by Start
 
 	mu       sync.Mutex
 	sessions map[ssh.Session]*session
@@ -127,6 +168,18 @@ func New(o Options, f SessionFactory) (*Server, error) {
 	}
 	if o.FPS <= 0 {
 		o.FPS = DefaultFPS
+	}
+	if o.MaxUnauthenticated <= 0 {
+		o.MaxUnauthenticated = DefaultMaxUnauthenticated
+	}
+	if o.MaxUnauthenticatedPerAddr <= 0 {
+		o.MaxUnauthenticatedPerAddr = DefaultMaxUnauthenticatedPerAddr
+	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = 2*o.MaxSessions + o.MaxUnauthenticated
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = DefaultHandshakeTimeout
 	}
 	if o.Presence == nil {
 		o.Presence = together.NewPresence()
@@ -173,7 +226,8 @@ func New(o Options, f SessionFactory) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	srv.HandshakeTimeout = handshakeTimeout
+	srv.HandshakeTimeout = o.HandshakeTimeout
+	installGate(srv)
 	if o.MaxSessionLength > 0 {
 		// A backstop for a connection whose session could not be ended
 		// politely; sessions themselves end at MaxSessionLength.
@@ -193,16 +247,19 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	g := newGate(ln, s.opts.MaxUnauthenticatedPerAddr, s.opts.MaxUnauthenticated, s.opts.MaxConnections, s.log)
 	s.mu.Lock()
 	s.served = make(chan struct{})
 	served := s.served
 	s.addr = ln.Addr()
+	s.gate = g
 	s.mu.Unlock()
 	s.log.Info("ssh listening", "addr", ln.Addr().String(), "host_key", gossh.FingerprintSHA256(s.hostKey.PublicKey()),
-		"users", len(s.opts.Users), "max_sessions", s.opts.MaxSessions)
+		"users", len(s.opts.Users), "max_sessions", s.opts.MaxSessions, "max_connections", s.opts.MaxConnections,
+		"max_unauthenticated", s.opts.MaxUnauthenticated, "max_unauthenticated_per_addr", s.opts.MaxUnauthenticatedPerAddr)
 	go func() {
 		defer close(served)
-		if err := s.ssh.Serve(ln); err != nil && !errors.Is(err, ssh.ErrServerClosed) {
+		if err := s.ssh.Serve(g); err != nil && !errors.Is(err, ssh.ErrServerClosed) {
 			s.log.Error("ssh server stopped", "err", err.Error())
 		}
 	}()

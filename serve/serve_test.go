@@ -58,6 +58,27 @@ type testFactory struct {
 	// hang, when set, makes the model's first tick block until it is
 	// closed: a program that cannot quit.
 	hang chan struct{}
+	// seen, when set, records every message the models are given.
+	seen *msgLog
+}
+
+// msgLog records the messages test cockpits are given.
+type msgLog struct {
+	mu   sync.Mutex
+	msgs []tea.Msg
+}
+
+func (l *msgLog) add(msg tea.Msg) {
+	l.mu.Lock()
+	l.msgs = append(l.msgs, msg)
+	l.mu.Unlock()
+}
+
+// all is every message seen so far.
+func (l *msgLog) all() []tea.Msg {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]tea.Msg(nil), l.msgs...)
 }
 
 func (f *testFactory) NewSession(ctx context.Context, info SessionInfo) (tea.Model, error) {
@@ -70,7 +91,7 @@ func (f *testFactory) NewSession(ctx context.Context, info SessionInfo) (tea.Mod
 	if f.onSession != nil {
 		f.onSession(ctx, info)
 	}
-	return testModel{info: info, w: info.Width, h: info.Height, tick: f.tick, hang: f.hang}, nil
+	return testModel{info: info, w: info.Width, h: info.Height, tick: f.tick, hang: f.hang, seen: f.seen}, nil
 }
 
 func (f *testFactory) sessions() []SessionInfo {
@@ -88,6 +109,7 @@ type testModel struct {
 	ticks int
 	tick  time.Duration
 	hang  chan struct{}
+	seen  *msgLog
 }
 
 func (m testModel) Init() tea.Cmd {
@@ -98,6 +120,9 @@ func (m testModel) Init() tea.Cmd {
 }
 
 func (m testModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if m.seen != nil {
+		m.seen.add(msg)
+	}
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		switch msg.String() {
@@ -139,7 +164,7 @@ type fixture struct {
 
 func start(t testing.TB, tweak func(*Options)) *fixture {
 	t.Helper()
-	fx := &fixture{t: t, factory: &testFactory{}, alice: newKey(t), bob: newKey(t), logs: &syncBuffer{}}
+	fx := &fixture{t: t, factory: &testFactory{seen: &msgLog{}}, alice: newKey(t), bob: newKey(t), logs: &syncBuffer{}}
 	o := Options{
 		Listen:      "127.0.0.1:0",
 		HostKeyPath: filepath.Join(t.TempDir(), "state", "ssh_host_ed25519_key"),

@@ -16,6 +16,7 @@ import (
 	"charm.land/ssh"
 	"charm.land/wish/v2/bubbletea"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
 
 	"flightdeck/internal/duration"
 	"flightdeck/termcap"
@@ -52,7 +53,7 @@ type SessionInfo struct {
 	Addr string
 	// Term, Environ and the size are what the client sent: untrusted, for
 	// terminal decisions only, and bounded: at most 64 variables of up to
-	// 1 KiB, TERM up to 64 bytes.
+	// 1 KiB, TERM up to 64 bytes, the size at most MaxWidth×MaxHeight.
 	Term          string
 	Environ       []string
 	Width, Height int
@@ -73,6 +74,22 @@ const (
 	maxEnvironVar = 1024
 	maxTerm       = 64
 )
+
+// MaxWidth and MaxHeight cap the window a session renders at, whatever the
+// client's terminal says (on the pty request, a window change, or an
+// in-band size report): the renderer's memory grows with the cells. A
+// bigger terminal gets the cockpit at this size, with a line under it
+// saying so.
+const (
+	MaxWidth  = 500
+	MaxHeight = 200
+)
+
+// capSize bounds a window size to MaxWidth×MaxHeight; capped says whether
+// it had to.
+func capSize(w, h int) (cw, ch int, capped bool) {
+	return min(w, MaxWidth), min(h, MaxHeight), w > MaxWidth || h > MaxHeight
+}
 
 func boundEnviron(env []string) []string {
 	out := make([]string, 0, min(len(env), maxEnviron))
@@ -104,6 +121,8 @@ type session struct {
 	leave  func()
 
 	lastInput atomic.Int64 // unix nanoseconds of the last key press, paste or click
+	capped    atomic.Bool  // the client's window is larger than the cap
+	droppedAt atomic.Int64 // unix nanoseconds of the last paste-dropped notice
 
 	mu      sync.Mutex
 	program *tea.Program
@@ -168,8 +187,8 @@ func (s *Server) sessionMiddleware(next ssh.Handler) ssh.Handler {
 		se.model = model
 		s.log.Info("session start", "session", se.info.ID, "user", u.Name, "role", u.Role.String(), "fingerprint", fp,
 			"addr", se.info.Addr, "term", se.info.Term, "width", se.info.Width, "height", se.info.Height,
-			"color", se.info.ColorProfile.String())
-		next(sess)
+			"capped", se.capped.Load(), "color", se.info.ColorProfile.String())
+		next(newCappedSession(sess, se))
 		if r := se.endReason(); r != "" {
 			// The program has left the alternate screen: this line stays
 			// on the client's terminal after the connection closes.
@@ -211,6 +230,7 @@ func (s *Server) register(sess ssh.Session, u *User, fp string, pty ssh.Pty) (*s
 	if len(term) > maxTerm {
 		term = term[:maxTerm]
 	}
+	width, height, capped := capSize(pty.Window.Width, pty.Window.Height)
 	now := time.Now()
 	id := newSessionID()
 	for s.idTaken(id) {
@@ -219,13 +239,14 @@ func (s *Server) register(sess ssh.Session, u *User, fp string, pty ssh.Pty) (*s
 	addr := sess.RemoteAddr().String()
 	info := SessionInfo{
 		ID: id, User: u.Name, Role: u.Role, Fingerprint: fp, Addr: addr,
-		Term: term, Environ: env, Width: pty.Window.Width, Height: pty.Window.Height,
+		Term: term, Environ: env, Width: width, Height: height,
 		ColorProfile: colorProfile(env, term, s.opts.TrueColor),
 		Identity:     fmt.Sprintf("%s (%s) from %s, session %s", u.Name, fp, addr, id),
 		Since:        now,
 	}
 	ctx, cancel := context.WithCancel(sess.Context())
 	se := &session{info: info, ctx: ctx, cancel: cancel}
+	se.capped.Store(capped)
 	se.lastInput.Store(now.UnixNano())
 	se.leave = s.opts.Presence.Join(together.Member{ID: id, Name: u.Name, Role: u.Role, Since: now, Addr: addr})
 	s.sessions[sess] = se
@@ -265,34 +286,80 @@ func (s *Server) unregister(sess ssh.Session, se *session) {
 
 // program builds the session's Bubble Tea program for wish's middleware.
 func (s *Server) program(sess ssh.Session) *tea.Program {
-	s.mu.Lock()
-	se := s.sessions[sess]
-	s.mu.Unlock()
-	if se == nil || se.model == nil {
+	cs, ok := sess.(*cappedSession)
+	if !ok || cs.se.model == nil {
 		return nil
 	}
+	se := cs.se
+	// Later options win: the input through the guard, the size capped.
 	opts := append(bubbletea.MakeOptions(sess),
+		tea.WithInput(newInputGuard(sess, func() {
+			if se.pasteDropped() {
+				s.log.Info("paste dropped", "session", se.info.ID, "user", se.info.User, "max_bytes", MaxPaste)
+			}
+		})),
+		tea.WithWindowSize(se.info.Width, se.info.Height),
 		tea.WithoutSignalHandler(), // the server owns signals, not a session
 		tea.WithColorProfile(se.info.ColorProfile),
 		tea.WithFPS(s.opts.FPS),
 		tea.WithFilter(se.filter), // replaces MakeOptions' filter; se.filter does its job too
 	)
-	p := tea.NewProgram(cockpit{inner: se.model, width: se.info.Width, height: se.info.Height}, opts...)
+	p := tea.NewProgram(cockpit{inner: se.model, width: se.info.Width, height: se.info.Height, capped: &se.capped}, opts...)
 	se.start(p, s.opts.IdleTimeout, s.opts.MaxSessionLength)
 	return p
 }
 
-// filter sees every message before the model: human input (keys, paste,
-// clicks; not output, not terminal replies) is what keeps a session from
-// going idle. Suspend (ctrl+z) is refused: there is no shell to return to.
+// filter sees every message before the model (and before the renderer
+// resizes): human input (keys, paste, clicks; not output, not terminal
+// replies) is what keeps a session from going idle. Suspend (ctrl+z) is
+// refused: there is no shell to return to. Every window size, from the pty
+// or reported in-band, is capped. An empty paste is what the input guard
+// leaves of one it dropped.
 func (se *session) filter(_ tea.Model, msg tea.Msg) tea.Msg {
-	switch msg.(type) {
-	case tea.KeyPressMsg, tea.PasteMsg, tea.MouseClickMsg, tea.MouseWheelMsg:
+	switch m := msg.(type) {
+	case tea.PasteMsg:
+		if m.Content == "" {
+			return nil
+		}
+		se.lastInput.Store(time.Now().UnixNano())
+	case tea.KeyPressMsg, tea.MouseClickMsg, tea.MouseWheelMsg:
 		se.lastInput.Store(time.Now().UnixNano())
 	case tea.SuspendMsg:
 		return tea.ResumeMsg{}
+	case tea.WindowSizeMsg:
+		// The pty's sizes come capped already (cappedSession, which knows
+		// the client's real one); a size reported in-band is capped here.
+		w, h, over := capSize(m.Width, m.Height)
+		if over {
+			se.capped.Store(true)
+		}
+		return tea.WindowSizeMsg{Width: w, Height: h}
 	}
 	return msg
+}
+
+// pasteDropped shows the paste-dropped notice, at most once per noticeFor
+// however many pastes are dropped (each notice costs a timer), and says
+// whether it did.
+func (se *session) pasteDropped() bool {
+	now := time.Now().UnixNano()
+	last := se.droppedAt.Load()
+	if now-last < int64(noticeFor) || !se.droppedAt.CompareAndSwap(last, now) {
+		return false
+	}
+	se.notify(pasteDroppedMsg{})
+	return true
+}
+
+// notify hands the program a message from another goroutine without
+// waiting for it; dropped when the program is not running yet.
+func (se *session) notify(msg tea.Msg) {
+	se.mu.Lock()
+	p := se.program
+	se.mu.Unlock()
+	if p != nil {
+		go p.Send(msg)
+	}
 }
 
 // start records the program and watches the session's clocks: idle time
@@ -383,12 +450,33 @@ func colorProfile(env []string, term string, trueColor bool) colorprofile.Profil
 // endMsg tells the cockpit wrapper to show the goodbye frame and quit.
 type endMsg struct{ reason string }
 
+// pasteDroppedMsg says the input guard dropped a paste over MaxPaste.
+type pasteDroppedMsg struct{}
+
+// noticeDoneMsg ends the notice it names.
+type noticeDoneMsg struct{ seq int }
+
+// How long a notice stays on the bottom line.
+const noticeFor = 5 * time.Second
+
+// Notices and notes the server writes on the bottom line.
+var (
+	pasteDroppedNotice = fmt.Sprintf("paste dropped: longer than %d KiB", MaxPaste>>10)
+	cappedNote         = fmt.Sprintf("window capped at %d×%d: the cockpit does not draw beyond that", MaxWidth, MaxHeight)
+)
+
 // cockpit wraps the factory's model: on endMsg it freezes the cockpit
-// behind a goodbye frame for goodbyeFor, then quits.
+// behind a goodbye frame for goodbyeFor, then quits. When the client's
+// window is over the cap the model gets one line less, and that line says
+// the window is capped; a notice (a paste dropped) takes the bottom line
+// for noticeFor.
 type cockpit struct {
 	inner         tea.Model
 	ending        string
-	width, height int
+	width, height int // what the program renders at (capped)
+	capped        *atomic.Bool
+	notice        string
+	noticeSeq     int
 }
 
 func (m cockpit) Init() tea.Cmd { return m.inner.Init() }
@@ -403,6 +491,25 @@ func (m cockpit) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Tick(goodbyeFor, func(time.Time) tea.Msg { return tea.QuitMsg{} })
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
+		if m.isCapped() {
+			msg.Height = max(msg.Height-1, 1)
+		}
+		if m.ending != "" {
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.inner, cmd = m.inner.Update(msg)
+		return m, cmd
+	case pasteDroppedMsg:
+		m.notice = pasteDroppedNotice
+		m.noticeSeq++
+		seq := m.noticeSeq
+		return m, tea.Tick(noticeFor, func(time.Time) tea.Msg { return noticeDoneMsg{seq: seq} })
+	case noticeDoneMsg:
+		if msg.seq == m.noticeSeq {
+			m.notice = ""
+		}
+		return m, nil
 	}
 	if m.ending != "" {
 		return m, nil
@@ -414,12 +521,90 @@ func (m cockpit) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 var goodbyeBox = lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(1, 3)
 
+func (m cockpit) isCapped() bool { return m.capped != nil && m.capped.Load() }
+
+var noteStyle = lipgloss.NewStyle().Reverse(true)
+
 func (m cockpit) View() tea.View {
 	v := m.inner.View()
 	if m.ending != "" {
 		v.Content = lipgloss.Place(max(m.width, 1), max(m.height, 1), lipgloss.Center, lipgloss.Center,
 			goodbyeBox.Render(m.ending+"\n\ngoodbye"))
 		v.Cursor = nil
+		return v
+	}
+	line := m.notice
+	if line == "" && m.isCapped() {
+		line = cappedNote
+	}
+	if line == "" {
+		return v
+	}
+	line = noteStyle.Render(ansi.Truncate(line, max(m.width, 1), "…"))
+	if m.isCapped() {
+		// The model drew one line less: the note goes under it.
+		v.Content = padLines(v.Content, max(m.height-1, 0)) + "\n" + line
+	} else {
+		v.Content = replaceLastLine(v.Content, line)
 	}
 	return v
 }
+
+// padLines makes s exactly n lines: cut, or padded with empty lines.
+func padLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	for len(lines) < n {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// replaceLastLine puts line in place of s's last line.
+func replaceLastLine(s, line string) string {
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[:i+1] + line
+	}
+	return line
+}
+
+// cappedSession is the SSH session as the Bubble Tea middleware sees it:
+// its pty window, first and on every change, capped to MaxWidth×MaxHeight,
+// the session's capped flag following the client's real size.
+type cappedSession struct {
+	ssh.Session
+	se    *session
+	pty   ssh.Pty
+	winch chan ssh.Window
+	ok    bool
+}
+
+func newCappedSession(sess ssh.Session, se *session) *cappedSession {
+	pty, winch, ok := sess.Pty()
+	pty.Window.Width, pty.Window.Height, _ = capSize(pty.Window.Width, pty.Window.Height)
+	cs := &cappedSession{Session: sess, se: se, pty: pty, ok: ok}
+	if winch == nil {
+		return cs
+	}
+	cs.winch = make(chan ssh.Window, 1)
+	go func() {
+		defer close(cs.winch)
+		for w := range winch {
+			var over bool
+			w.Width, w.Height, over = capSize(w.Width, w.Height)
+			se.capped.Store(over)
+			select {
+			case cs.winch <- w:
+			case <-se.ctx.Done():
+				for range winch { // keep the request loop from blocking
+				}
+				return
+			}
+		}
+	}()
+	return cs
+}
+
+func (cs *cappedSession) Pty() (ssh.Pty, <-chan ssh.Window, bool) { return cs.pty, cs.winch, cs.ok }

@@ -56,6 +56,9 @@ type World struct {
 	recorderErr error
 	runbooks    *runbook.Set
 
+	// timelines is the loaded timeline every session's `t` shares.
+	timelines *record.Timelines
+
 	closers []func()
 }
 
@@ -110,6 +113,7 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 	// Demo actions and events go to their own journals so they never mix
 	// with a real incident's timeline (journalPaths says where).
 	w.auditPath, w.eventsPath = journalPaths(cfg, o.demo)
+	w.timelines = record.NewTimelines(0, 0)
 	// A broken runbook stops startup as a broken config does (config
 	// check names its file, line and step).
 	books, err := runbook.LoadAll(cfg.Runbooks)

@@ -68,8 +68,9 @@ const timelineSpan = 24 * time.Hour
 // timeline is the incident timeline the cockpit shows: the same entries
 // `flightdeck timeline` prints, from the last day. It reads the journals:
 // the UI calls it in a Cmd.
-func (w *World) timeline(context.Context) ([]string, error) {
-	tl, err := record.Build(record.TimelineOptions{EventsPath: w.eventsPath, AuditPath: w.auditPath, Since: time.Now().Add(-timelineSpan)})
+func (w *World) timeline(ctx context.Context) ([]string, error) {
+	// One load for every session asking at about the same time.
+	tl, err := w.timelines.Recent(ctx, w.eventsPath, w.auditPath, timelineSpan)
 	if err != nil {
 		return nil, err
 	}

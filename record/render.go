@@ -108,13 +108,22 @@ func (t *Timeline) Lines() []string {
 
 // String is one line for a person: where, which line, why, and the text.
 func (d DamagedLine) String() string {
-	return fmt.Sprintf("%s line %d (byte %d): %s: `%s`", d.Path, d.Line, d.Offset, d.Err, strings.ReplaceAll(d.Text, "`", "'"))
+	return fmt.Sprintf("%s %s: %s: `%s`", d.Path, d.where(), d.Err, strings.ReplaceAll(d.Text, "`", "'"))
+}
+
+// where is "line 7 (byte 1704)", or "byte 1704" when the line was reached
+// by seeking and its number is not known.
+func (d DamagedLine) where() string {
+	if d.Line <= 0 {
+		return fmt.Sprintf("byte %d", d.Offset)
+	}
+	return fmt.Sprintf("line %d (byte %d)", d.Line, d.Offset)
 }
 
 // markdown is String for a Markdown list item: the path and the excerpt in
 // code spans, the reason escaped.
 func (d DamagedLine) markdown() string {
-	return fmt.Sprintf("%s line %d (byte %d): %s: %s", codeSpan(d.Path), d.Line, d.Offset, cell(d.Err), codeSpan(d.Text))
+	return fmt.Sprintf("%s %s: %s: %s", codeSpan(d.Path), d.where(), cell(d.Err), codeSpan(d.Text))
 }
 
 // JSON writes the timeline as one indented JSON document.

@@ -131,7 +131,7 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 		w.journal = j
 		w.closers = append(w.closers, func() { j.Close() })
 	}
-	w.openRecorder()
+	w.openRecorder(cfg.Record)
 	return w, nil
 }
 

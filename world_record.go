@@ -31,8 +31,12 @@ func journalPaths(cfg *config.Config, demo bool) (audit, events string) {
 // whenever flightdeck runs, read-only too: observing is what it is for. A
 // journal that cannot be opened does not stop the cockpit; the status bar
 // says the recorder is off, and why.
-func (w *World) openRecorder() {
-	rec, err := record.Open(w.eventsPath, record.Options{Log: w.log})
+func (w *World) openRecorder(rc *config.Record) {
+	o := record.Options{Log: w.log}
+	if rc != nil {
+		o.Retention = record.Retention{MaxSize: int64(rc.MaxSizeMiB) << 20, MaxFiles: rc.MaxFiles, MaxAge: rc.MaxAge.D()}
+	}
+	rec, err := record.Open(w.eventsPath, o)
 	if err != nil {
 		w.recorderErr = fmt.Errorf("off: %w", err)
 		w.log.Warn("flight recorder off", "err", err)

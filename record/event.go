@@ -104,7 +104,12 @@ type Event struct {
 	Usable  int   `json:"usable,omitempty"` // max_connections - reserved
 
 	Error string `json:"error,omitempty"` // SourceDown
-	Count int    `json:"count,omitempty"` // EventsDropped, capped alert storms
+	Count int    `json:"count,omitempty"` // EventsDropped, capped alert storms, Flapping
+
+	// Instance names the recorder that wrote RecorderStarted and
+	// RecorderStopped: two cockpits that recorded to one file one after
+	// the other are told apart.
+	Instance string `json:"instance,omitempty"`
 }
 
 // EventsPath is the event journal that goes with an audit journal: the same

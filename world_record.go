@@ -90,6 +90,9 @@ func (w *World) sessionRunbooks(o *ui.Options, canAct bool, identity string) {
 	o.Runbooks = w.runbooks
 	o.Timeline = w.timeline
 	o.RecorderErr = w.recorderStatus
+	if w.recorder != nil {
+		o.Burns = w.recorder // burn starts as the recorder saw them, for every session alike
+	}
 	if canAct && w.journal != nil {
 		o.RunJournal = w.journal
 	}

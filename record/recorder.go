@@ -141,6 +141,21 @@ func newRecorder(j appender, o Options) *Recorder {
 		instance: newInstanceID(), flaps: newFlapper(o.FlapWindow, o.FlapAfter)}
 }
 
+// BurnStart is when the SLO slo of source began its current burn, as this
+// recorder saw it (StartsBurn): the same start the timeline shows, for
+// every session whenever it joined. known is false while the SLO is not
+// burning, or was already burning when the recorder first saw it. Safe for
+// concurrent use, and on a nil Recorder (nothing known).
+func (r *Recorder) BurnStart(source, slo string) (since time.Time, known bool) {
+	if r == nil {
+		return time.Time{}, false
+	}
+	r.mu.Lock()
+	f := r.state.Sources[source].SLOs[slo]
+	r.mu.Unlock()
+	return f.BurnSince, !f.BurnSince.IsZero()
+}
+
 // Instance names this recorder in its start and stop lines: two cockpits
 // that recorded one after the other to one file are told apart.
 func (r *Recorder) Instance() string { return r.instance }

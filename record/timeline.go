@@ -214,19 +214,27 @@ func eventEntry(e *Event, rollouts []sources.Rollout, window time.Duration) Entr
 	var start time.Time
 	what := ""
 	switch {
-	case e.Kind == AlertFiring && e.Count == 0 && sources.SeverityRank(e.Severity) <= 1:
-		// Critical alerts: when the alert says it started, whether the
-		// recorder saw it start or found it already firing.
+	case e.Kind == AlertFiring && e.Count == 0 && CorrelatesAlert(sources.AlertFiring, e.Severity):
+		// When the alert says it started, whether the recorder saw it
+		// start or found it already firing.
 		start, what = e.Since, e.Subject
-	case e.Kind == SLOLevelChanged && !e.AtStart && e.From == sources.SLOOK.String():
-		// A burn starts when the SLO first leaves ok, as the recorder saw
-		// it; an SLO found burning at start has no known start.
+	case e.Kind == SLOLevelChanged && !e.AtStart && StartsBurn(levelOf(e.From), levelOf(e.To)):
 		start, what = e.Time, "burn"
 	}
 	if c, ok := sources.Correlate(start.UTC(), rollouts, window); ok {
 		en.Note = c.Text(what)
 	}
 	return en
+}
+
+// levelOf reads an SLO level as events write it (SLOLevel.String).
+func levelOf(s string) sources.SLOLevel {
+	for _, l := range []sources.SLOLevel{sources.SLOOK, sources.SLOTicket, sources.SLOPage} {
+		if s == l.String() {
+			return l
+		}
+	}
+	return sources.SLOUnknown
 }
 
 // auditEntries turns audit records into entries: an action's intent and

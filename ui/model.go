@@ -138,6 +138,9 @@ type Options struct {
 	// line per entry, oldest first. It reads files: it runs in a Cmd. nil
 	// means there is none to show.
 	Timeline func(ctx context.Context) ([]string, error)
+	// Burns is the flight recorder's knowledge of burn starts, shared by
+	// every session (kit.Env.Burns); nil without a recorder.
+	Burns kit.BurnStarts
 	// RecorderErr is the flight recorder's latest write error, nil while
 	// it records; the status bar says so when it is not. May be nil.
 	RecorderErr func() error
@@ -220,7 +223,7 @@ func New(o Options) Model {
 	if o.Executor != nil {
 		pol = o.Executor.Policy()
 	}
-	env := &kit.Env{Theme: o.Theme, Keys: o.KeyMap, Policy: pol, Unconfigured: o.Panes.Unconfigured}
+	env := &kit.Env{Theme: o.Theme, Keys: o.KeyMap, Policy: pol, Unconfigured: o.Panes.Unconfigured, Burns: o.Burns}
 	env.SetClock(o.Now())
 	ctx, cancel := context.WithCancel(o.Context)
 	m := Model{o: o, env: env, ctx: ctx, cancel: cancel, owners: map[sources.Kind][]int{},

@@ -237,18 +237,31 @@ func (r *Recorder) write(events []Event) {
 	if r.closed {
 		return
 	}
-	if r.j == nil {
+	switch {
+	case r.j == nil && r.lock == nil:
 		if !r.takeOver() {
 			return
 		}
+	case r.j == nil:
+		// Ours, but a rotation could not reopen it: hold the events and
+		// try again.
+		r.pending = append(r.pending, events...)
+		j, err := jsonl.Open(r.path)
+		if err != nil {
+			r.fail(err)
+			r.trimPending()
+			return
+		}
+		r.j, events = j, nil
 	}
 	r.pending = append(r.pending, events...)
-	if over := len(r.pending) - maxPending; over > 0 {
-		r.pending = append(r.pending[:0], r.pending[over:]...)
-		r.dropped += over
-	}
+	r.trimPending()
 	if err := r.rotateIfDue(); err != nil {
 		r.log.Warn("event journal not rotated", "path", r.path, "err", err)
+		if r.j == nil {
+			r.fail(err) // the events wait in pending
+			return
+		}
 	}
 	if r.dropped > 0 {
 		e := Event{Time: r.now(), Kind: EventsDropped, Count: r.dropped,
@@ -270,6 +283,14 @@ func (r *Recorder) write(events []Event) {
 		r.pending = r.pending[1:]
 	}
 	r.err = nil
+}
+
+// trimPending drops the oldest held events past maxPending, counting them.
+func (r *Recorder) trimPending() {
+	if over := len(r.pending) - maxPending; over > 0 {
+		r.pending = append(r.pending[:0], r.pending[over:]...)
+		r.dropped += over
+	}
 }
 
 // takeOver tries, at most every lockRetry, for a journal another process
@@ -327,7 +348,7 @@ func (r *Recorder) rotateIfDue() error {
 	rerr := os.Rename(r.path, to)
 	j, err := jsonl.Open(r.path)
 	if err != nil {
-		return errors.Join(rerr, err)
+		return errors.Join(rerr, err) // r.j stays nil: write reopens it
 	}
 	r.j = j
 	if rerr != nil {

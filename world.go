@@ -57,6 +57,9 @@ type World struct {
 	recorderErr error
 	runbooks    *runbook.Set
 
+	// timelines is the loaded timeline every session's `t` shares.
+	timelines *record.Timelines
+
 	closers []func()
 }
 
@@ -111,6 +114,7 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 	// Demo actions and events go to their own journals so they never mix
 	// with a real incident's timeline (journalPaths says where).
 	w.auditPath, w.eventsPath = journalPaths(cfg, o.demo)
+	w.timelines = record.NewTimelines(0, 0)
 	// A broken runbook stops startup as a broken config does (config
 	// check names its file, line and step).
 	books, err := runbook.LoadAll(cfg.Runbooks)
@@ -128,7 +132,7 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 		w.journal = j
 		w.closers = append(w.closers, func() { j.Close() })
 	}
-	w.openRecorder()
+	w.openRecorder(cfg.Record)
 	return w, nil
 }
 

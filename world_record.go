@@ -31,8 +31,12 @@ func journalPaths(cfg *config.Config, demo bool) (audit, events string) {
 // whenever flightdeck runs, read-only too: observing is what it is for. A
 // journal that cannot be opened does not stop the cockpit; the status bar
 // says the recorder is off, and why.
-func (w *World) openRecorder() {
-	rec, err := record.Open(w.eventsPath, record.Options{Log: w.log})
+func (w *World) openRecorder(rc *config.Record) {
+	o := record.Options{Log: w.log}
+	if rc != nil {
+		o.Retention = record.Retention{MaxSize: int64(rc.MaxSizeMiB) << 20, MaxFiles: rc.MaxFiles, MaxAge: rc.MaxAge.D()}
+	}
+	rec, err := record.Open(w.eventsPath, o)
 	if err != nil {
 		w.recorderErr = fmt.Errorf("off: %w", err)
 		w.log.Warn("flight recorder off", "err", err)
@@ -68,8 +72,9 @@ const timelineSpan = 24 * time.Hour
 // timeline is the incident timeline the cockpit shows: the same entries
 // `flightdeck timeline` prints, from the last day. It reads the journals:
 // the UI calls it in a Cmd.
-func (w *World) timeline(context.Context) ([]string, error) {
-	tl, err := record.Build(record.TimelineOptions{EventsPath: w.eventsPath, AuditPath: w.auditPath, Since: time.Now().Add(-timelineSpan)})
+func (w *World) timeline(ctx context.Context) ([]string, error) {
+	// One load for every session asking at about the same time.
+	tl, err := w.timelines.Recent(ctx, w.eventsPath, w.auditPath, timelineSpan)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +90,9 @@ func (w *World) sessionRunbooks(o *ui.Options, canAct bool, identity string) {
 	o.Runbooks.Set = w.runbooks
 	o.Journals.Timeline = w.timeline
 	o.Journals.RecorderErr = w.recorderStatus
+	if w.recorder != nil {
+		o.Journals.Burns = w.recorder // burn starts as the recorder saw them, for every session alike
+	}
 	if canAct && w.journal != nil {
 		o.Runbooks.Journal = w.journal
 	}

@@ -39,6 +39,8 @@ type Config struct {
 	// Runbooks lists directories of runbook files (*.yaml), loaded after the
 	// built-in ones; ~ is expanded.
 	Runbooks []string `yaml:"runbooks,omitempty"`
+	// Record bounds the flight recorder's event journal (config/record.go).
+	Record *Record `yaml:"record,omitempty"`
 
 	file  string
 	lines map[string]int

@@ -631,6 +631,7 @@ func (c *Config) validate() Errors {
 	errs = append(errs, c.checkAWS()...)
 	errs = append(errs, c.checkPanes()...)
 	errs = append(errs, c.loadServe()...)
+	errs = append(errs, c.checkRecord()...)
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 	return errs
 }

@@ -12,6 +12,15 @@
 // runbook runs into Markdown for a postmortem, or JSON; sources.Correlate says which
 // rollout happened shortly before a burn or an alert started.
 //
+// Everything is bounded by what is asked, not by what is on disk: journals
+// are read by time (scan.go) and a timeline keeps at most MaxEntries; the
+// sessions of a world share loaded timelines (cache.go); the event journal
+// is rotated and pruned (rotate.go); a flapping subject is counted, not
+// written change by change (flap.go); and one process writes a journal at
+// a time (lock.go). The recorder is the one source of when a burn started
+// and of which alerts are tied to a rollout (StartsBurn, sources.CorrelatesAlert,
+// Recorder.BurnStart): every session's panes ask it.
+//
 // record imports sources for its types only: it never talks to a backend,
 // and it reads the audit journal generically so it does not import ops.
 package record
@@ -104,7 +113,12 @@ type Event struct {
 	Usable  int   `json:"usable,omitempty"` // max_connections - reserved
 
 	Error string `json:"error,omitempty"` // SourceDown
-	Count int    `json:"count,omitempty"` // EventsDropped, capped alert storms
+	Count int    `json:"count,omitempty"` // EventsDropped, capped alert storms, Flapping
+
+	// Instance names the recorder that wrote RecorderStarted and
+	// RecorderStopped: two cockpits that recorded to one file one after
+	// the other are told apart.
+	Instance string `json:"instance,omitempty"`
 }
 
 // EventsPath is the event journal that goes with an audit journal: the same

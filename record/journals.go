@@ -74,43 +74,123 @@ func damaged(path string, ds []jsonl.Damage) []DamagedLine {
 	return out
 }
 
-// ReadEvents reads an event journal. Every text field is sanitized and
-// bounded: the file is outside input here. A line that is not an event
-// (no time or kind) is reported as damaged. A missing file is an error
-// satisfying errors.Is(err, fs.ErrNotExist).
+// ReadEvents reads one event journal file whole. Every text field is
+// sanitized and bounded: the file is outside input here. A line that is
+// not an event (no time or kind) is reported as damaged. A missing file is
+// an error satisfying errors.Is(err, fs.ErrNotExist). The timeline reads by
+// time instead (Build), rotated files included.
 func ReadEvents(path string) ([]Event, []DamagedLine, error) {
-	var out []Event
-	ds, err := jsonl.Read(path, func(_ int, raw []byte) error {
-		var e Event
-		if err := json.Unmarshal(raw, &e); err != nil {
-			return err
-		}
-		if e.Time.IsZero() || e.Kind == "" {
-			return errors.New("not an event: no time or kind")
-		}
-		out = append(out, cleanEvent(e))
-		return nil
-	})
-	return out, damaged(path, ds), err
+	r, err := readJournal([]string{path}, span{}, 0, decodeEvent)
+	return r.kept, r.damaged, err
 }
 
-// ReadAudit reads an audit journal (ops records and runbook runs), text
-// sanitized and bounded. A line without time or phase is reported as
-// damaged.
+// ReadAudit reads an audit journal file whole (ops records and runbook
+// runs), text sanitized and bounded. A line without time or phase is
+// reported as damaged.
 func ReadAudit(path string) ([]AuditRecord, []DamagedLine, error) {
-	var out []AuditRecord
-	ds, err := jsonl.Read(path, func(_ int, raw []byte) error {
-		var r AuditRecord
-		if err := json.Unmarshal(raw, &r); err != nil {
-			return err
+	r, err := readJournal([]string{path}, span{}, 0, decodeAudit)
+	return r.kept, r.damaged, err
+}
+
+func decodeEvent(raw []byte) (Event, error) {
+	var e Event
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return e, err
+	}
+	if e.Time.IsZero() || e.Kind == "" {
+		return e, errors.New("not an event: no time or kind")
+	}
+	return cleanEvent(e), nil
+}
+
+func decodeAudit(raw []byte) (AuditRecord, error) {
+	var r AuditRecord
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return r, err
+	}
+	if r.Time.IsZero() || r.Phase == "" {
+		return r, errors.New("not an audit record: no time or phase")
+	}
+	return cleanRecord(r), nil
+}
+
+// span is a time range read from a journal: lines in [From, To] (zero:
+// open) are read; those from Count on are counted as in range.
+type span struct {
+	From, To, Count time.Time
+}
+
+// readResult is what readJournal kept, and what it saw besides.
+type readResult[T any] struct {
+	kept []T
+	// inRange counts the well-formed lines from span.Count on, kept or not.
+	inRange     int
+	damaged     []DamagedLine
+	moreDamaged int
+}
+
+// heldLine is a line kept raw until the read ends: only the newest are
+// decoded, so a read's memory follows what it keeps, not what it passes.
+type heldLine struct {
+	path   string
+	raw    []byte
+	line   int
+	offset int64
+	// counted: in range (span.Count on), so a decode failure uncounts it.
+	counted bool
+}
+
+// readJournal reads the lines of files (oldest first) in sp, keeping the
+// newest keep of them (0: all), decoded. The files are read by time
+// (scanRange): the cost follows the span, not the files' size. A file
+// that does not exist is skipped unless it is the only one.
+func readJournal[T any](files []string, sp span, keep int, decode func([]byte) (T, error)) (readResult[T], error) {
+	var res readResult[T]
+	var held []heldLine
+	first := 0 // held is a ring once full: held[first] is the oldest
+	for _, path := range files {
+		sr, err := scanRange(path, sp.From, sp.To, func(l scanLine) error {
+			h := heldLine{path: path, line: l.Line, offset: l.Offset}
+			if sp.Count.IsZero() || !l.At.Before(sp.Count) {
+				res.inRange++
+				h.counted = true
+			}
+			if keep > 0 && len(held) == keep {
+				h.raw = append(held[first].raw[:0], l.Raw...)
+				held[first] = h
+				first = (first + 1) % keep
+				return nil
+			}
+			h.raw = append([]byte(nil), l.Raw...)
+			held = append(held, h)
+			return nil
+		})
+		if err != nil {
+			if isNotExist(err) && len(files) > 1 {
+				continue // rotated away or pruned while listed
+			}
+			return res, err
 		}
-		if r.Time.IsZero() || r.Phase == "" {
-			return errors.New("not an audit record: no time or phase")
+		res.damaged = append(res.damaged, damaged(path, sr.Damage)...)
+		res.moreDamaged += sr.MoreDamaged
+	}
+	if over := len(res.damaged) - maxDamaged; over > 0 {
+		res.damaged, res.moreDamaged = res.damaged[:maxDamaged], res.moreDamaged+over
+	}
+	held = append(held[first:], held[:first]...)
+	res.kept = make([]T, 0, len(held))
+	for _, h := range held {
+		v, err := decode(h.raw)
+		if err != nil {
+			res.damaged = append(res.damaged, damaged(h.path, []jsonl.Damage{{Line: h.line, Offset: h.offset, Text: excerpt(h.raw), Err: err}})...)
+			if h.counted {
+				res.inRange--
+			}
+			continue
 		}
-		out = append(out, cleanRecord(r))
-		return nil
-	})
-	return out, damaged(path, ds), err
+		res.kept = append(res.kept, v)
+	}
+	return res, nil
 }
 
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

@@ -34,32 +34,32 @@ func (t *Timeline) Markdown(w io.Writer) error {
 			if !oneDay {
 				ts = e.Time.UTC().Format("2006-01-02 15:04:05")
 			}
-			what := e.What
+			what := cell(e.What)
 			if e.Note != "" {
-				what += " — _" + e.Note + "_"
+				what += " — _" + cell(e.Note) + "_"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", ts, e.Rel, cell(e.Source), cell(what), cell(e.Who))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", ts, e.Rel, cell(e.Source), what, cell(e.Who))
 		}
 	}
 	if t.EventsPath != "" || t.AuditPath != "" {
 		b.WriteString("\nFrom")
 		sep := " "
 		if t.EventsPath != "" {
-			b.WriteString(" events `" + t.EventsPath + "`")
+			b.WriteString(" events " + codeSpan(t.EventsPath))
 			sep = " and "
 		}
 		if t.AuditPath != "" {
-			b.WriteString(sep + "audit `" + t.AuditPath + "`")
+			b.WriteString(sep + "audit " + codeSpan(t.AuditPath))
 		}
 		b.WriteString(".\n")
 	}
 	for _, n := range t.Notes {
-		b.WriteString("\n> Note: " + n + "\n")
+		b.WriteString("\n> Note: " + cell(n) + "\n")
 	}
 	if len(t.Damaged) > 0 {
 		fmt.Fprintf(&b, "\n> **%d damaged journal line(s) not shown:**\n", len(t.Damaged))
 		for _, d := range t.Damaged {
-			b.WriteString("> - " + d.String() + "\n")
+			b.WriteString("> - " + d.markdown() + "\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -108,7 +108,22 @@ func (t *Timeline) Lines() []string {
 
 // String is one line for a person: where, which line, why, and the text.
 func (d DamagedLine) String() string {
-	return fmt.Sprintf("%s line %d (byte %d): %s: `%s`", d.Path, d.Line, d.Offset, d.Err, strings.ReplaceAll(d.Text, "`", "'"))
+	return fmt.Sprintf("%s %s: %s: `%s`", d.Path, d.where(), d.Err, strings.ReplaceAll(d.Text, "`", "'"))
+}
+
+// where is "line 7 (byte 1704)", or "byte 1704" when the line was reached
+// by seeking and its number is not known.
+func (d DamagedLine) where() string {
+	if d.Line <= 0 {
+		return fmt.Sprintf("byte %d", d.Offset)
+	}
+	return fmt.Sprintf("line %d (byte %d)", d.Line, d.Offset)
+}
+
+// markdown is String for a Markdown list item: the path and the excerpt in
+// code spans, the reason escaped.
+func (d DamagedLine) markdown() string {
+	return fmt.Sprintf("%s %s: %s: %s", codeSpan(d.Path), d.where(), cell(d.Err), codeSpan(d.Text))
 }
 
 // JSON writes the timeline as one indented JSON document.
@@ -123,11 +138,50 @@ func (t *Timeline) JSON(w io.Writer) error {
 	return enc.Encode(t)
 }
 
-// cell makes text safe inside a Markdown table cell.
-func cell(s string) string {
-	s = strings.ReplaceAll(s, `\`, `\\`)
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return strings.ReplaceAll(s, "\n", " ")
+// markdownText makes text from outside render as that text in Markdown,
+// never as markup: an alert summary holding `<img src=x onerror=…>`, an
+// unclosed `<details>` or `[click](javascript:…)` must reach a postmortem
+// as characters to read, not as HTML or a link to follow. Backslash
+// escapes cover what CommonMark lets them (brackets, backticks, pipes);
+// angle brackets and ampersands become entities, since a backslash before
+// `<` is not honoured inside raw HTML detection everywhere.
+var markdownText = strings.NewReplacer(
+	`\`, `\\`,
+	"`", "\\`",
+	"[", `\[`,
+	"]", `\]`,
+	"|", `\|`,
+	"&", "&amp;",
+	"<", "&lt;",
+	">", "&gt;",
+	"\r\n", " ",
+	"\n", " ",
+	"\r", " ",
+)
+
+// cell makes text safe inside a Markdown table cell: literal, one line.
+func cell(s string) string { return markdownText.Replace(s) }
+
+// codeSpan puts text in a Markdown code span, where nothing is markup,
+// with a fence longer than any run of backticks inside it.
+func codeSpan(s string) string {
+	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if longest > 0 || strings.HasPrefix(s, " ") || strings.HasSuffix(s, " ") {
+		// A space pads the fence away from a backtick at either end; one
+		// space each side is stripped again when rendered.
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
 }
 
 func rangeText(since, until time.Time) string {

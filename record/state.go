@@ -83,6 +83,9 @@ type SLOFact struct {
 	Level  sources.SLOLevel
 	Burn   map[string]float64
 	Reason string
+	// BurnSince is when the current burn began (StartsBurn), zero while
+	// ok or when it was already burning when first seen.
+	BurnSince time.Time
 }
 
 // DeployFact is one deployment.
@@ -157,7 +160,7 @@ func foldData(cur *SourceState, old SourceState, data sources.Payload, th Thresh
 	case *sources.AlertSet:
 		cur.Alerts = foldAlerts(d)
 	case *sources.SLOSet:
-		cur.SLOs = foldSLOs(d, old.SLOs)
+		cur.SLOs = foldSLOs(d, old.SLOs, cur.DataAt)
 	case *sources.RolloutSet:
 		cur.Deployments = foldDeployments(d)
 	case *sources.PGActivity:
@@ -210,19 +213,35 @@ func boundLabels(ls []sources.Label) map[string]string {
 	return out
 }
 
-func foldSLOs(set *sources.SLOSet, old map[string]SLOFact) map[string]SLOFact {
+func foldSLOs(set *sources.SLOSet, old map[string]SLOFact, at time.Time) map[string]SLOFact {
 	out := make(map[string]SLOFact, len(set.SLOs))
 	for _, s := range set.SLOs {
 		f := SLOFact{Level: s.Level, Burn: burnByName(s.Burn), Reason: bound(s.Reason, maxSummary)}
-		if s.Level == sources.SLOUnknown {
-			if o, ok := old[s.Name]; ok {
-				f.Level = o.Level
-			}
+		o, had := old[s.Name]
+		if s.Level == sources.SLOUnknown && had {
+			f.Level = o.Level
+		}
+		switch {
+		case !burning(f.Level):
+		case had && StartsBurn(o.Level, f.Level):
+			f.BurnSince = at
+		case had:
+			f.BurnSince = o.BurnSince // ticket ↔ page: the same burn
 		}
 		out[s.Name] = f
 	}
 	return out
 }
+
+// StartsBurn is the one rule of when an SLO's burn starts: when it leaves
+// ok for ticket or page, as the recorder saw it. An SLO already burning
+// when first seen has no known start. The timeline and every session's
+// SLO pane (through Recorder.BurnStart) follow it.
+func StartsBurn(from, to sources.SLOLevel) bool {
+	return from == sources.SLOOK && burning(to)
+}
+
+func burning(l sources.SLOLevel) bool { return l == sources.SLOTicket || l == sources.SLOPage }
 
 // burnByName keys known burn rates by their Prometheus window name.
 func burnByName(burn map[time.Duration]float64) map[string]float64 {

@@ -15,12 +15,41 @@ import (
 
 // TimelineOptions say which journals to read and which part to keep.
 type TimelineOptions struct {
+	// EventsPath is the live event journal; its rotated files beside it
+	// are read too.
 	EventsPath, AuditPath string
 	// Since and Until bound the entries kept (inclusive); zero means open.
 	Since, Until time.Time
 	// CorrelationWindow is how far before a burn or alert start a rollout
 	// is named; default sources.DefaultCorrelationWindow.
 	CorrelationWindow time.Duration
+	// MaxEntries bounds the entries kept, newest first: a year of journal
+	// asked for whole costs this many entries of memory, and a note says
+	// how many older ones were left out. 0 means DefaultMaxEntries;
+	// negative, no bound.
+	MaxEntries int
+}
+
+// DefaultMaxEntries is the timeline's default bound: far more than an
+// incident writes (the demo's hour is about 200), far less than a flapping
+// storm left unread for a month.
+const DefaultMaxEntries = 20000
+
+func (o TimelineOptions) window() time.Duration {
+	if o.CorrelationWindow <= 0 {
+		return sources.DefaultCorrelationWindow
+	}
+	return o.CorrelationWindow
+}
+
+func (o TimelineOptions) maxEntries() int {
+	switch {
+	case o.MaxEntries < 0:
+		return 0
+	case o.MaxEntries == 0:
+		return DefaultMaxEntries
+	}
+	return o.MaxEntries
 }
 
 // Entry is one line of the timeline.
@@ -55,6 +84,9 @@ type Timeline struct {
 	Until      time.Time     `json:"until,omitzero"`
 	Entries    []Entry       `json:"entries"`
 	Damaged    []DamagedLine `json:"damaged,omitempty"`
+	// Omitted counts the entries in range left out by MaxEntries (the
+	// oldest).
+	Omitted int `json:"omitted,omitempty"`
 	// Notes say what could not be read at all (a journal that does not
 	// exist yet), so an empty timeline is not mistaken for a calm one.
 	Notes []string `json:"notes,omitempty"`
@@ -62,34 +94,80 @@ type Timeline struct {
 
 // Build reads both journals and merges them. A journal that does not exist
 // is a note, not an error: the recorder may never have run there.
+//
+// The journals are read by time: only the part that can hold [Since,
+// Until] (and, for correlations, the window before Since) is read, and at
+// most MaxEntries lines of each are kept, so memory and time follow the
+// range asked for, not the journals' size. Damaged lines in the part read
+// are reported; what lies outside it is not read at all.
 func Build(o TimelineOptions) (*Timeline, error) {
 	var notes []string
 	var damage []DamagedLine
+	moreDamaged, inRange := 0, 0
+	keep := o.maxEntries()
 	var events []Event
 	if o.EventsPath != "" {
-		evs, ds, err := ReadEvents(o.EventsPath)
+		// Correlations look back from a start inside the range to the
+		// rollouts before it.
+		sp := span{From: o.Since, To: o.Until, Count: o.Since}
+		if !o.Since.IsZero() {
+			sp.From = o.Since.Add(-o.window())
+		}
+		files, err := journalFiles(o.EventsPath, sp.From, sp.To)
+		if err != nil {
+			return nil, fmt.Errorf("event journal: %w", err)
+		}
+		r, err := readJournal(files, sp, keep, decodeEvent)
 		switch {
 		case isNotExist(err):
 			notes = append(notes, "no event journal at "+o.EventsPath+": the flight recorder has not run with this config")
 		case err != nil:
 			return nil, fmt.Errorf("event journal: %w", err)
 		}
-		events, damage = evs, append(damage, ds...)
+		events, damage, moreDamaged, inRange = r.kept, append(damage, r.damaged...), moreDamaged+r.moreDamaged, inRange+r.inRange
 	}
 	var records []AuditRecord
 	if o.AuditPath != "" {
-		recs, ds, err := ReadAudit(o.AuditPath)
+		// An action's intent a little before Since still names the
+		// outcome inside it; the merge then keeps only what is in range.
+		sp := span{From: o.Since, To: o.Until, Count: o.Since}
+		r, err := readJournal([]string{o.AuditPath}, sp, keep, decodeAudit)
 		switch {
 		case isNotExist(err):
 			notes = append(notes, "no audit journal at "+o.AuditPath+": no action has been taken with this config")
 		case err != nil:
 			return nil, fmt.Errorf("audit journal: %w", err)
 		}
-		records, damage = recs, append(damage, ds...)
+		records, damage, moreDamaged, inRange = r.kept, append(damage, r.damaged...), moreDamaged+r.moreDamaged, inRange+r.inRange
 	}
 	t := Merge(events, records, o)
+	if keep > 0 && len(t.Entries) > keep {
+		t.Entries = t.Entries[len(t.Entries)-keep:]
+		rebase(t.Entries)
+	}
+	// Lines in range minus entries shown: an action's intent and outcome
+	// are one entry, so count records, not lines, for what was cut.
+	if cut := inRange - lineCount(t.Entries); keep > 0 && cut > 0 {
+		t.Omitted = cut
+		notes = append(notes, fmt.Sprintf("%d earlier journal records in range not shown: at most %d entries are kept; narrow the range (--since, --until) to see them", cut, keep))
+	}
+	if moreDamaged > 0 {
+		notes = append(notes, fmt.Sprintf("%d more damaged journal lines not listed", moreDamaged))
+	}
 	t.Damaged, t.Notes = damage, notes
 	return t, nil
+}
+
+// lineCount is how many journal lines entries stand for.
+func lineCount(entries []Entry) int {
+	n := 0
+	for _, e := range entries {
+		if e.Event != nil {
+			n++
+		}
+		n += len(e.Records)
+	}
+	return n
 }
 
 // Merge builds the timeline from events and audit records already read
@@ -111,15 +189,21 @@ func Merge(events []Event, records []AuditRecord, o TimelineOptions) *Timeline {
 		}
 		t.Entries = append(t.Entries, e)
 	}
-	if len(t.Entries) > 0 {
-		first := t.Entries[0].Time
-		for i := range t.Entries {
-			t.Entries[i].Offset = t.Entries[i].Time.Sub(first)
-			// Counted between whole seconds, as the times are shown.
-			t.Entries[i].Rel = "+" + roundDuration(t.Entries[i].Time.Truncate(time.Second).Sub(first.Truncate(time.Second)))
-		}
-	}
+	rebase(t.Entries)
 	return t
+}
+
+// rebase sets each entry's offset from the first.
+func rebase(entries []Entry) {
+	if len(entries) == 0 {
+		return
+	}
+	first := entries[0].Time
+	for i := range entries {
+		entries[i].Offset = entries[i].Time.Sub(first)
+		// Counted between whole seconds, as the times are shown.
+		entries[i].Rel = "+" + roundDuration(entries[i].Time.Truncate(time.Second).Sub(first.Truncate(time.Second)))
+	}
 }
 
 func eventEntry(e *Event, rollouts []sources.Rollout, window time.Duration) Entry {
@@ -130,19 +214,27 @@ func eventEntry(e *Event, rollouts []sources.Rollout, window time.Duration) Entr
 	var start time.Time
 	what := ""
 	switch {
-	case e.Kind == AlertFiring && e.Count == 0 && sources.SeverityRank(e.Severity) <= 1:
-		// Critical alerts: when the alert says it started, whether the
-		// recorder saw it start or found it already firing.
+	case e.Kind == AlertFiring && e.Count == 0 && sources.CorrelatesAlert(sources.AlertFiring, e.Severity):
+		// When the alert says it started, whether the recorder saw it
+		// start or found it already firing.
 		start, what = e.Since, e.Subject
-	case e.Kind == SLOLevelChanged && !e.AtStart && e.From == sources.SLOOK.String():
-		// A burn starts when the SLO first leaves ok, as the recorder saw
-		// it; an SLO found burning at start has no known start.
+	case e.Kind == SLOLevelChanged && !e.AtStart && StartsBurn(levelOf(e.From), levelOf(e.To)):
 		start, what = e.Time, "burn"
 	}
 	if c, ok := sources.Correlate(start.UTC(), rollouts, window); ok {
 		en.Note = c.Text(what)
 	}
 	return en
+}
+
+// levelOf reads an SLO level as events write it (SLOLevel.String).
+func levelOf(s string) sources.SLOLevel {
+	for _, l := range []sources.SLOLevel{sources.SLOOK, sources.SLOTicket, sources.SLOPage} {
+		if s == l.String() {
+			return l
+		}
+	}
+	return sources.SLOUnknown
 }
 
 // auditEntries turns audit records into entries: an action's intent and

@@ -258,3 +258,32 @@ func TestTimelineStepValuesAsLines(t *testing.T) {
 		t.Fatalf("got %+v\nwant %s", tl.Entries, want)
 	}
 }
+
+// Outside text reaches a postmortem as text: HTML, links and code fences
+// in an alert summary, an operator name or a note are escaped, not markup.
+func TestTimelineMarkdownEscapesMarkup(t *testing.T) {
+	at := time.Date(2026, 3, 14, 3, 0, 0, 0, time.UTC)
+	events := []Event{
+		{Time: at, Kind: AlertFiring, Source: "am", Subject: "X", Severity: "warning",
+			Summary: "X firing: <img src=x onerror=alert(1)> <details> [click](javascript:alert(1)) `code` a&b"},
+	}
+	records := []AuditRecord{{Time: at.Add(time.Second), Phase: "refused", Action: "kill", Operator: "<b>eve</b>", Error: "[x](https://evil)"}}
+	tl := Merge(events, records, TimelineOptions{})
+	tl.Damaged = []DamagedLine{{Path: "ev`ents.jsonl", Line: 3, Text: "<script>``", Err: "not JSON: <bad>"}}
+	tl.Notes = []string{"<details>"}
+	var b bytes.Buffer
+	if err := tl.Markdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, raw := range []string{"<img", "<details>", "[click](javascript", "<b>", "[x](", "`code`", "<bad>"} {
+		if strings.Contains(out, raw) {
+			t.Errorf("%q passed through raw:\n%s", raw, out)
+		}
+	}
+	for _, want := range []string{`&lt;img src=x onerror=alert(1)&gt;`, `\[click\](javascript:alert(1))`, "\\`code\\`", "a&amp;b", "&lt;b&gt;eve&lt;/b&gt;", "``` <script>`` ```", "`` ev`ents.jsonl ``"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("want %q in:\n%s", want, out)
+		}
+	}
+}

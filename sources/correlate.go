@@ -113,3 +113,14 @@ func gapText(d time.Duration) string {
 	}
 	return fmt.Sprintf("%dh%dm", h, m)
 }
+
+// CorrelatesAlert is the one rule of which alerts are tied to a rollout
+// that came shortly before they started: firing (inhibited counts, as it
+// still fires) at severity critical/page or error/high (SeverityRank ≤ 1).
+// Lesser alerts are the consequences a burn sets off, not its cause; naming
+// a rollout for each would bury the one that matters. The timeline and the
+// Alerts pane both ask it.
+func CorrelatesAlert(state AlertState, severity string) bool {
+	firing := state == AlertFiring || state == AlertInhibited
+	return firing && SeverityRank(severity) <= 1
+}

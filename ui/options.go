@@ -8,6 +8,7 @@ import (
 	"flightdeck/ops"
 	"flightdeck/sources"
 	"flightdeck/themes"
+	"flightdeck/ui/kit"
 	"flightdeck/ui/views/crew"
 	"flightdeck/ui/views/runbooks"
 	"flightdeck/ui/views/timeline"
@@ -92,6 +93,9 @@ type Journals struct {
 	// RecorderErr is the flight recorder's latest write error, nil while
 	// it records; the status bar says so when it is not. May be nil.
 	RecorderErr func() error
+	// Burns is the flight recorder's knowledge of burn starts, shared by
+	// every session (kit.Env.Burns); nil without a recorder.
+	Burns kit.BurnStarts
 	// Notices are said in the status bar at start: a damaged audit
 	// journal, a run that could not be resumed.
 	Notices []string

@@ -428,10 +428,22 @@ func TestRecorderErrorInStatusBar(t *testing.T) {
 	}
 }
 
+// burnAt is a flight recorder that saw one SLO start burning at one time.
+type burnAt struct {
+	source, slo string
+	at          time.Time
+}
+
+func (b burnAt) BurnStart(source, slo string) (time.Time, bool) {
+	return b.at, source == b.source && slo == b.slo
+}
+
 // The SLO detail names the rollout that came shortly before the burn the
-// pane saw start; the alert detail, the one before a firing alert.
+// flight recorder saw start; the alert detail, the one before a firing
+// alert.
 func TestCorrelationInDetails(t *testing.T) {
 	e := newEnv(t, true)
+	e.opts.Journals.Burns = burnAt{"prom", "api-availability", uitest.T0.Add(-time.Minute)}
 	m := e.model(160, 60)
 	calm := uitest.SLOs()
 	for i := range calm.SLOs {

@@ -33,6 +33,11 @@ type Env struct {
 	// Unconfigured are the kinds no source provides, with what turns each
 	// on: their panes say so instead of waiting (List.Notice).
 	Unconfigured map[sources.Kind]string
+	// Burns is the flight recorder's knowledge of when each SLO's burn
+	// began, shared by every session (record.Recorder); nil when no
+	// recorder runs. The SLO pane asks it rather than tracking what this
+	// session happened to see, so it says what the timeline says.
+	Burns BurnStarts
 
 	// now is the display clock, whole seconds: every age and duration on
 	// screen is computed from it, so a block's drawing changes at most once
@@ -41,6 +46,13 @@ type Env struct {
 	// exact is the clock of the Update, for the dialog key guard and a
 	// plan's validity.
 	exact time.Time
+}
+
+// BurnStarts says when an SLO's current burn began, as the flight
+// recorder saw it (record.Recorder.BurnStart); known is false when it is
+// not burning or was already burning when the recorder started.
+type BurnStarts interface {
+	BurnStart(source, slo string) (since time.Time, known bool)
 }
 
 // SetClock sets the clock of the current Update. Only the root calls it,

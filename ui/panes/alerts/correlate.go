@@ -25,9 +25,11 @@ func (p *Pane) Read(s sources.Snapshot) {
 
 // correlation says which rollout came shortly before a firing alert
 // started: "HighErrorRate started 03:12, 4 min after nudgecampaign-api
-// revision 42", the manual's "review recent deployments" done.
+// revision 42", the manual's "review recent deployments" done. Which
+// alerts are tied to a rollout is the recorder's rule
+// (sources.CorrelatesAlert), so the detail and the timeline agree.
 func (p *Pane) correlation(a *sources.Alert) string {
-	if a.State != sources.AlertFiring {
+	if !sources.CorrelatesAlert(a.State, a.Severity) {
 		return ""
 	}
 	c, ok := p.rollouts.Correlate(a.StartsAt.UTC())

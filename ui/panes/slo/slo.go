@@ -24,8 +24,7 @@ var windows = []time.Duration{5 * time.Minute, time.Hour, 6 * time.Hour, 72 * ti
 type Pane struct {
 	kit.List
 	index []int // rows: indexes into the set's SLOs that pass the filter
-	// burns and rollouts are for the detail's correlation (correlate.go).
-	burns    map[string]burn
+	// rollouts are for the detail's correlation (correlate.go).
 	rollouts kit.Rollouts
 }
 

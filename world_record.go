@@ -40,6 +40,9 @@ func (w *World) openRecorder() {
 	}
 	w.recorder = rec
 	w.closers = append(w.closers, func() { rec.Close() })
+	for _, r := range rec.Repairs() { // logged by the journal itself
+		w.repaired = append(w.repaired, "event journal repaired: "+r.String())
+	}
 }
 
 // startRecorder records the hub's snapshots until ctx ends: once per
@@ -85,6 +88,7 @@ func (w *World) sessionRunbooks(o *ui.Options, canAct bool, identity string) {
 	o.Runbooks = w.runbooks
 	o.Timeline = w.timeline
 	o.RecorderErr = w.recorderStatus
+	o.Notices = append(o.Notices, w.repaired...)
 	if canAct && w.journal != nil {
 		o.RunJournal = w.journal
 	}

@@ -60,7 +60,7 @@ type Recorder struct {
 // Open opens (creating as needed) the event journal at path, usually
 // EventsPath(audit journal path), and returns a Recorder writing to it.
 func Open(path string, o Options) (*Recorder, error) {
-	j, err := jsonl.Open(path)
+	j, err := jsonl.OpenWith(path, jsonl.Options{Log: o.Log})
 	if err != nil {
 		return nil, fmt.Errorf("event journal: %w", err)
 	}
@@ -79,6 +79,15 @@ func newRecorder(j appender, o Options) *Recorder {
 
 // Path is the event journal's file.
 func (r *Recorder) Path() string { return r.j.Path() }
+
+// Repairs are the repairs made to the event journal's tail when it opened
+// (see jsonl.Repair), for the caller to show.
+func (r *Recorder) Repairs() []jsonl.Repair {
+	if w, ok := r.j.(interface{ Repairs() []jsonl.Repair }); ok {
+		return w.Repairs()
+	}
+	return nil
+}
 
 // Start runs the recorder in its own goroutine until ctx ends or Close.
 // Call it at most once, and not together with Run.

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -120,14 +119,8 @@ func (c *Config) checkAWS() Errors {
 		add("aws.timeout", "must be positive")
 	}
 	if a.EndpointURL != "" {
-		u, err := url.Parse(a.EndpointURL)
-		switch {
-		case err != nil:
-			add("aws.endpoint_url", "not a valid URL: %v", err)
-		case u.Scheme != "http" && u.Scheme != "https":
-			add("aws.endpoint_url", "must start with http:// or https://, got %q", a.EndpointURL)
-		case u.Host == "":
-			add("aws.endpoint_url", "has no host: %q", a.EndpointURL)
+		if err := c.checkURL("aws.endpoint_url", a.EndpointURL); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	seen := map[string]string{}

@@ -515,20 +515,11 @@ func (c *Config) validate() Errors {
 			add(base+".dsn", "looks like a URL but has no ://")
 		}
 	}
-	// URLs are quoted only through redact: a password in userinfo or a
-	// token in the query must not reach the terminal, even in an error
-	// (net/url's parse errors quote the whole URL).
 	checkURL := func(path, raw string) {
-		u, err := url.Parse(raw)
-		switch {
-		case raw == "":
+		if raw == "" {
 			add(path, "is required")
-		case err != nil:
-			add(path, "not a valid URL: %v", redact.Error(err))
-		case u.Scheme != "http" && u.Scheme != "https":
-			add(path, "must start with http:// or https://, got %q", redact.URL(raw))
-		case u.Host == "":
-			add(path, "has no host: %q", redact.URL(raw))
+		} else if err := c.checkURL(path, raw); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	checkHTTP := func(base string, h HTTPClient) {
@@ -633,6 +624,23 @@ func (c *Config) validate() Errors {
 	errs = append(errs, c.loadServe()...)
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 	return errs
+}
+
+// checkURL is the one check of a server's http(s) URL. It is quoted only
+// through redact: a password or access key in userinfo, a token in the
+// query or a fragment must not reach the terminal, even in an error
+// (net/url's parse errors quote the whole URL).
+func (c *Config) checkURL(path, raw string) *Error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return c.errAt(path, "not a valid URL: %v", redact.Error(err))
+	case u.Scheme != "http" && u.Scheme != "https":
+		return c.errAt(path, "must start with http:// or https://, got %q", redact.URL(raw))
+	case u.Host == "":
+		return c.errAt(path, "has no host: %q", redact.URL(raw))
+	}
+	return nil
 }
 
 func contains(ss []string, s string) bool {

@@ -112,3 +112,25 @@ func TestConfigCheckEchoesNoControls(t *testing.T) {
 		t.Errorf("out:\n%s", out)
 	}
 }
+
+// TestConfigCheckExampleNamesKubeconfigPaths is issue 17.15: on the
+// README's example config without a kubeconfig, the warning names the
+// paths tried and the config key that sets one, not client-go's
+// KUBERNETES_MASTER advice.
+func TestConfigCheckExampleNamesKubeconfigPaths(t *testing.T) {
+	none := filepath.Join(t.TempDir(), "none")
+	t.Setenv("KUBECONFIG", none)
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	_, errs, code := runCLI(t, "config", "check", "--config", "testdata/config/example.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"warning: kubernetes: no kubeconfig found: $KUBECONFIG names " + none + " (does not exist)", "set kubernetes.kubeconfig"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("warning lacks %q: %q", want, errs)
+		}
+	}
+	if strings.Contains(errs, "KUBERNETES_MASTER") {
+		t.Errorf("client-go's advice: %q", errs)
+	}
+}

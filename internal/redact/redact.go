@@ -51,7 +51,19 @@ func URL(raw string) string {
 
 // URLSecrets is URL, also returning the secrets it masked (raw and
 // percent-decoded spellings), so messages that quote them can be scrubbed.
-func URLSecrets(raw string) (string, []string) {
+func URLSecrets(raw string) (string, []string) { return urlSecrets(raw, true) }
+
+// Link is URL for a link a person is meant to follow (an alert's runbook
+// URL): the same secrets are masked, but a fragment is kept when it is a
+// plain anchor (#section), and only its secret key=value pairs are masked.
+func Link(raw string) string {
+	out, _ := urlSecrets(raw, false)
+	return out
+}
+
+// urlSecrets masks raw; wholeFragment masks any fragment whole, otherwise
+// only the secret parameters in it.
+func urlSecrets(raw string, wholeFragment bool) (string, []string) {
 	var secrets []string
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
@@ -80,11 +92,14 @@ func URLSecrets(raw string) (string, []string) {
 	var query, fragment string
 	if i := strings.IndexByte(rest, '#'); i >= 0 {
 		rest, fragment = rest[:i], rest[i+1:]
-		if fragment != "" {
+		switch {
+		case fragment == "":
+			fragment = "#"
+		case wholeFragment:
 			secrets = appendSecret(secrets, fragment)
 			fragment = "#" + Mask
-		} else {
-			fragment = "#"
+		default:
+			fragment = "#" + maskParams(fragment, "&", &secrets)
 		}
 	}
 	if i := strings.IndexByte(rest, '?'); i >= 0 {

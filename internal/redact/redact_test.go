@@ -92,6 +92,21 @@ func TestURL(t *testing.T) {
 	}
 }
 
+// TestLink: a link for a person keeps its anchor, and masks what URL does.
+func TestLink(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://wiki/runbooks/db#connection-exhaustion":    "https://wiki/runbooks/db#connection-exhaustion",
+		"https://idp/cb#access_token=frag7&state=1":         "https://idp/cb#access_token=xxxxx&state=1",
+		"https://u:hunter2@wiki/rb?token=t0k#step-2":        "https://u:xxxxx@wiki/rb?token=xxxxx#step-2",
+		"https://AKIAIOSFODNN7EXAMPLE:x@wiki/rb":            "https://xxxxx:xxxxx@wiki/rb",
+		"https://wiki/rb?options=-c%20password%3Dhunter2#a": "https://wiki/rb?options=-c%20password=xxxxx#a",
+	} {
+		if got := Link(in); got != want {
+			t.Errorf("Link(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 // TestErrorParse is the case: a URL that fails to parse must not
 // echo its password in the error.
 func TestErrorParse(t *testing.T) {

@@ -358,8 +358,10 @@ func (d Damage) String() string {
 // Read calls fn for every decodable line, with its 1-based line number and
 // raw JSON bytes (valid only during the call), and returns the lines that
 // could not be decoded: not JSON (two records glued together, a torn
-// write), longer than MaxLine, a last line without its newline, or a line
-// fn refused by returning an error. Blank lines are skipped. fn returning
+// write), longer than MaxLine, a last line without its newline that is not
+// a whole record, or a line fn refused by returning an error. A whole
+// record missing only its newline (a crash between the two) is delivered,
+// as Open's repair keeps it. Blank lines are skipped. fn returning
 // ErrStop ends the read early. The error is for the file as a whole (it
 // cannot be opened or read).
 func Read(path string, fn func(line int, raw []byte) error) ([]Damage, error) {
@@ -386,7 +388,7 @@ func Read(path string, fn func(line int, raw []byte) error) ([]Damage, error) {
 		switch {
 		case tooLong:
 			damage(fmt.Errorf("line longer than %d bytes", MaxLine))
-		case !terminated:
+		case !terminated && (len(body) == 0 || !json.Valid(body)):
 			damage(errTorn)
 		case len(body) == 0:
 			// blank: nothing lost

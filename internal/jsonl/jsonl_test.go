@@ -234,6 +234,19 @@ func TestFailedWritesNeverGlue(t *testing.T) {
 			if ff.truncations == 0 {
 				t.Error("nothing was cut back")
 			}
+			// Where the cut-back failed, the next append's repair moved the
+			// half-written bytes to a side file rather than dropping them.
+			reps := w.Repairs()
+			if c.name == "write and cut-back both fail" {
+				if len(reps) != 1 || reps[0].Completed || reps[0].SideFile == "" {
+					t.Fatalf("repairs %+v", reps)
+				}
+				if side, err := os.ReadFile(reps[0].SideFile); err != nil || !strings.HasPrefix(string(side), `{"n":1,"phase":"outcome"`) {
+					t.Errorf("side file: %q, %v", side, err)
+				}
+			} else if len(reps) != 0 {
+				t.Errorf("repairs after a clean cut-back: %+v", reps)
+			}
 		})
 	}
 }

@@ -30,6 +30,12 @@ func TestConfigCheckPrintsNoSecret(t *testing.T) {
 		{"alertmanager URL userinfo", "alertmanager: {url: 'http://admin:hunter2@127.0.0.1:1'}\n", "hunter2"},
 		{"basic_auth", "alertmanager: {url: 'http://127.0.0.1:1', basic_auth: {username: admin, password: hunter2}}\n", "hunter2"},
 		{"bearer_token", "prometheus: {url: 'http://127.0.0.1:1', bearer_token: tok-hunter2}\n", "hunter2"},
+		// Issue 16.8.
+		{"aws endpoint_url access key and token", "aws: {region: us-east-1, endpoint_url: 'http://AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI%2FK7MDENG@127.0.0.1:1/?X-Amz-Security-Token=FwoGZXIvYXdzEBY'}\n",
+			"AKIAIOSFODNN7EXAMPLE|wJalrXUtnFEMI|FwoGZXIvYXdzEBY"},
+		{"DSN options password", "postgres:\n  - dsn: \"host=127.0.0.1 port=1 options='-c password=hunter2'\"\n", "hunter2"},
+		{"DSN URL options password", "postgres:\n  - dsn: 'postgres://fd@127.0.0.1:1/app?options=-c%20password%3Dhunter2'\n", "hunter2"},
+		{"URL fragment", "prometheus: {url: 'http://127.0.0.1:1/#s3cretfrag'}\n", "s3cretfrag"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, out, errs, code := checkConfig(t, tc.src)
@@ -50,6 +56,17 @@ func TestConfigCheckBadURLHidesPassword(t *testing.T) {
 	path, _, errs, code := checkConfig(t, "prometheus: {url: 'http://u:pw4711@[::1'}\n")
 	if code != 1 || strings.Contains(errs, "pw4711") || !strings.HasPrefix(errs, path+":1: prometheus.url: not a valid URL") {
 		t.Fatalf("exit %d: %q", code, errs)
+	}
+}
+
+// TestConfigCheckBadAWSEndpointHidesKeys: aws.endpoint_url's errors quote
+// it only masked (issue 16.8).
+func TestConfigCheckBadAWSEndpointHidesKeys(t *testing.T) {
+	for _, u := range []string{"http://AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI@[::1", "ftp://AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI@h/#wJalrXUtnFEMI"} {
+		path, _, errs, code := checkConfig(t, "aws:\n  region: us-east-1\n  endpoint_url: '"+u+"'\n")
+		if code != 1 || strings.Contains(errs, "wJalrXUtnFEMI") || strings.Contains(errs, "AKIAIOSFODNN7EXAMPLE") || !strings.HasPrefix(errs, path+":3: aws.endpoint_url: ") {
+			t.Errorf("%s: exit %d: %q", u, code, errs)
+		}
 	}
 }
 
@@ -93,5 +110,27 @@ func TestConfigCheckEchoesNoControls(t *testing.T) {
 	}
 	if !strings.Contains(out, "environment: env") {
 		t.Errorf("out:\n%s", out)
+	}
+}
+
+// TestConfigCheckExampleNamesKubeconfigPaths is issue 17.15: on the
+// README's example config without a kubeconfig, the warning names the
+// paths tried and the config key that sets one, not client-go's
+// KUBERNETES_MASTER advice.
+func TestConfigCheckExampleNamesKubeconfigPaths(t *testing.T) {
+	none := filepath.Join(t.TempDir(), "none")
+	t.Setenv("KUBECONFIG", none)
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	_, errs, code := runCLI(t, "config", "check", "--config", "testdata/config/example.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"warning: kubernetes: no kubeconfig found: $KUBECONFIG names " + none + " (does not exist)", "set kubernetes.kubeconfig"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("warning lacks %q: %q", want, errs)
+		}
+	}
+	if strings.Contains(errs, "KUBERNETES_MASTER") {
+		t.Errorf("client-go's advice: %q", errs)
 	}
 }

@@ -56,6 +56,9 @@ type World struct {
 	recorder    *record.Recorder
 	recorderErr error
 	runbooks    *runbook.Set
+	// repaired says what opening the journals repaired (a side file
+	// keeps what was cut off); every session's status bar shows it.
+	repaired []string
 
 	// timelines is the loaded timeline every session's `t` shares.
 	timelines *record.Timelines
@@ -131,6 +134,10 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 		}
 		w.journal = j
 		w.closers = append(w.closers, func() { j.Close() })
+		for _, r := range j.Repairs() {
+			w.log.Warn("audit journal repaired", "repair", r.String())
+			w.repaired = append(w.repaired, "audit journal repaired: "+r.String())
+		}
 	}
 	w.openRecorder(cfg.Record)
 	return w, nil

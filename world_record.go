@@ -44,6 +44,9 @@ func (w *World) openRecorder(rc *config.Record) {
 	}
 	w.recorder = rec
 	w.closers = append(w.closers, func() { rec.Close() })
+	for _, r := range rec.Repairs() { // logged by the journal itself
+		w.repaired = append(w.repaired, "event journal repaired: "+r.String())
+	}
 }
 
 // startRecorder records the hub's snapshots until ctx ends: once per
@@ -93,6 +96,7 @@ func (w *World) sessionRunbooks(o *ui.Options, canAct bool, identity string) {
 	if w.recorder != nil {
 		o.Journals.Burns = w.recorder // burn starts as the recorder saw them, for every session alike
 	}
+	o.Journals.Notices = append(o.Journals.Notices, w.repaired...)
 	if canAct && w.journal != nil {
 		o.Runbooks.Journal = w.journal
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"flightdeck/config"
+	"flightdeck/ops"
 	"flightdeck/record"
 	"flightdeck/runbook"
 )
@@ -151,5 +152,32 @@ func TestRunbookBrokenIsAStartupError(t *testing.T) {
 	}
 	if _, err := os.Stat(cfg.Audit.Path); !os.IsNotExist(err) {
 		t.Errorf("a failed start opened the journal: %v", err)
+	}
+}
+
+// TestJournalRepairInStatusBar is issue 16.11 end to end: a crash left the
+// audit journal's last record without its newline and the event journal
+// with a torn tail; opening the world keeps the record, moves the torn
+// bytes to a side file, and every session's status bar says so.
+func TestJournalRepairInStatusBar(t *testing.T) {
+	dir := t.TempDir()
+	audit := filepath.Join(dir, "audit-demo.jsonl")
+	last := `{"time":"2026-01-02T03:04:05Z","phase":"intent","plan_id":"p-1","operator":"alice","action":"silence"}`
+	os.WriteFile(audit, []byte(last), 0o600)
+	os.WriteFile(record.EventsPath(audit), []byte(`{"time":"2026-01-02T03:04:05Z","kin`), 0o600)
+	w, _ := demoWorld(t, false, func(c *config.Config) { c.Audit.Path = filepath.Join(dir, "audit.jsonl") })
+	recs, err := ops.ReadJournal(audit)
+	if err != nil || len(recs) == 0 || recs[0].PlanID != "p-1" {
+		t.Fatalf("the complete last record was not kept: %+v, %v", recs, err)
+	}
+	opts, err := w.NewSession(SessionInfo{User: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notices := strings.Join(opts.Journals.Notices, "\n")
+	side, _ := filepath.Glob(record.EventsPath(audit) + ".damaged-*")
+	if len(side) != 1 || !strings.Contains(notices, "audit journal repaired") || !strings.Contains(notices, "newline was added") ||
+		!strings.Contains(notices, "event journal repaired") || !strings.Contains(notices, side[0]) {
+		t.Errorf("side files %v, notices %q", side, opts.Journals.Notices)
 	}
 }

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -113,21 +112,13 @@ func (c *Config) checkAWS() Errors {
 	}
 	var errs Errors
 	add := func(path, format string, args ...any) { errs = append(errs, c.errAt(path, format, args...)) }
-	if a.Interval.D() < time.Second {
-		add("aws.interval", "must be at least 1s")
-	}
-	if a.Timeout.D() <= 0 {
-		add("aws.timeout", "must be positive")
-	}
+	// Bounded like every other source (a 1ns timeout fails every read,
+	// 1000h freezes the pane); the floor is CloudWatch's one-minute
+	// figures' reason to poll no faster than every second.
+	errs = append(errs, c.checkPoll("aws", a.Interval, a.Timeout, time.Second)...)
 	if a.EndpointURL != "" {
-		u, err := url.Parse(a.EndpointURL)
-		switch {
-		case err != nil:
-			add("aws.endpoint_url", "not a valid URL: %v", err)
-		case u.Scheme != "http" && u.Scheme != "https":
-			add("aws.endpoint_url", "must start with http:// or https://, got %q", a.EndpointURL)
-		case u.Host == "":
-			add("aws.endpoint_url", "has no host: %q", a.EndpointURL)
+		if err := c.checkURL("aws.endpoint_url", a.EndpointURL); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	seen := map[string]string{}
@@ -196,8 +187,8 @@ func (c *Config) checkAWSArea(base string, area AWSArea) Errors {
 			add(p+".name", "%s is listed twice", s.Name)
 		}
 		names[s.Name] = true
-		if s.Min != nil && *s.Min < 0 {
-			add(p+".min", "must be 0 or more")
+		if s.Min != nil && (*s.Min < 0 || *s.Min > maxECSTasks) {
+			add(p+".min", "must be between 0 and %d (ECS's tasks-per-service quota)", maxECSTasks)
 		}
 		if s.Min != nil && *s.Min == 0 && e.Protected {
 			add(p+".min", "cluster %s is protected (never scaled to zero): min must be at least 1", e.Cluster)

@@ -152,3 +152,50 @@ func TestTrailingEmptyDocumentIsFine(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestEveryNumberIsBounded is issue 16.12: aws.timeout: 1ns and 1000h
+// passed config check, and so did the same holes elsewhere; every duration
+// and number the file sets has a floor and a ceiling, reported at its line.
+func TestEveryNumberIsBounded(t *testing.T) {
+	aws := "aws:\n  region: us-east-1\n"
+	prom := "prometheus:\n  url: 'http://p:9090'\n"
+	slo := prom + "slos:\n  - name: a\n    objective: 0.99\n    good: 'x[{{.window}}]'\n    total: 'y[{{.window}}]'\n"
+	serve := "serve:\n  users: [{name: alice, role: operator, keys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice']}]\n"
+	for _, tc := range []struct{ name, src, want string }{
+		{"aws timeout 1ns", aws + "  timeout: 1ns\n", "c.yaml:3: aws.timeout: must be between 100ms and 5m, got 1ns"},
+		{"aws timeout 1000h", aws + "  timeout: 1000h\n", "c.yaml:3: aws.timeout: must be between 100ms and 5m, got 1000h"},
+		{"aws interval 1000h", aws + "  interval: 1000h\n", "c.yaml:3: aws.interval: must be at most 1h (got 1000h)"},
+		{"aws min", aws + "  ecs:\n    cluster: c\n    services:\n      - {name: api, min: 100000}\n", "c.yaml:6: aws.ecs.services[0].min: must be between 0 and 5000"},
+		{"postgres interval 1000h", "postgres:\n  - dsn: ''\n    interval: 1000h\n", "c.yaml:3: postgres[0].interval: must be at most 1h"},
+		{"prometheus interval 2h", prom + "  interval: 2h\n", "c.yaml:3: prometheus.interval: must be at most 1h"},
+		{"alertmanager interval 1000h", "alertmanager:\n  url: 'http://a:9093'\n  interval: 1000h\n", "c.yaml:3: alertmanager.interval: must be at most 1h"},
+		{"spark_range 1ns", prom + "  spark_range: 1ns\n", "c.yaml:3: prometheus.spark_range: must be between 1m and 30d, got 1ns"},
+		{"spark_range 1000d", prom + "  spark_range: 1000d\n", "c.yaml:3: prometheus.spark_range: must be between 1m and 30d, got 1000d"},
+		{"slo window 1ns", slo + "    window: 1ns\n", "c.yaml:8: slos[0].window: must be between 1h and 366d, got 1ns"},
+		{"slo window 10000d", slo + "    window: 10000d\n", "c.yaml:8: slos[0].window: must be between 1h and 366d"},
+		{"max_targets", "policy:\n  max_targets: 100000000\n", "c.yaml:2: policy.max_targets: must be between 1 and 1000, got 100000000"},
+		{"silence_max 1ns", "policy:\n  silence_max: 1ns\n", "c.yaml:2: policy.silence_max: must be between 1m and 30d, got 1ns"},
+		{"silence_max 1000d", "policy:\n  silence_max: 1000d\n", "c.yaml:2: policy.silence_max: must be between 1m and 30d"},
+		{"silence_max_alerts", "policy:\n  silence_max_alerts: 99999999\n", "c.yaml:2: policy.silence_max_alerts: must be between 1 and 10000"},
+		{"serve idle 1000h", serve + "  idle_timeout: 1000h\n", "c.yaml:3: serve.idle_timeout: must be between 10s and 1d, or 0 to disable"},
+		{"serve length 1000d", serve + "  max_session_length: 1000d\n", "c.yaml:3: serve.max_session_length: must be between 1m and 7d, or 0 to disable"},
+		{"serve rate inf", serve + "  rate_limit: {per_second: .inf, burst: 5}\n", "c.yaml:3: serve.rate_limit.per_second: must be positive, at most 1000"},
+		{"serve rate NaN", serve + "  rate_limit: {per_second: .nan, burst: 5}\n", "c.yaml:3: serve.rate_limit.per_second: must be positive, at most 1000"},
+		{"serve burst", serve + "  rate_limit: {per_second: 1, burst: 1000000}\n", "c.yaml:3: serve.rate_limit.burst: must be between 1 and 1000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(tc.src))
+			if err == nil {
+				t.Fatalf("accepted:\n%s", tc.src)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got  %q\nwant %q", err.Error(), tc.want)
+			}
+		})
+	}
+	// The bounds themselves are accepted.
+	ok := aws + "  timeout: 5m\n  interval: 1h\n" + "policy:\n  max_targets: 1000\n  silence_max: 30d\n  silence_max_alerts: 10000\n"
+	if _, err := Parse("c.yaml", []byte(ok)); err != nil {
+		t.Errorf("bounds refused: %v", err)
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
-	"time"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -487,15 +486,9 @@ var themes = []string{"dark", "light", "high-contrast"}
 func (c *Config) validate() Errors {
 	var errs Errors
 	add := func(path, format string, args ...any) { errs = append(errs, c.errAt(path, format, args...)) }
-	// checkPoll bounds how often a source is polled and how long one poll
-	// may take: a 1ns interval is a busy loop against the server, a 1ns
-	// timeout fails every poll, and an hour-long one freezes a pane.
-	checkPoll := func(base string, interval, timeout Duration, floor time.Duration) {
-		if interval.D() < floor {
-			add(base+".interval", "must be at least %s (got %s): faster polling only loads the server", duration.Format(floor), duration.Format(interval.D()))
-		}
-		if timeout.D() < MinTimeout || timeout.D() > MaxTimeout {
-			add(base+".timeout", "must be between %s and %s, got %s", duration.Format(MinTimeout), duration.Format(MaxTimeout), duration.Format(timeout.D()))
+	addErr := func(e *Error) {
+		if e != nil {
+			errs = append(errs, e)
 		}
 	}
 	names := map[string]bool{}
@@ -508,27 +501,18 @@ func (c *Config) validate() Errors {
 			add(base+".name", "duplicate name %q", p.Name)
 		}
 		names[p.Name] = true
-		checkPoll(base, p.Interval, p.Timeout, MinPGInterval)
+		errs = append(errs, c.checkPoll(base, p.Interval, p.Timeout, MinPGInterval)...)
 		// The rest of the DSN is judged by the driver (config check
 		// constructs the source), which also parses multi-host URLs.
 		if strings.HasPrefix(p.DSN, "postgres") && !strings.Contains(p.DSN, "://") {
 			add(base+".dsn", "looks like a URL but has no ://")
 		}
 	}
-	// URLs are quoted only through redact: a password in userinfo or a
-	// token in the query must not reach the terminal, even in an error
-	// (net/url's parse errors quote the whole URL).
 	checkURL := func(path, raw string) {
-		u, err := url.Parse(raw)
-		switch {
-		case raw == "":
+		if raw == "" {
 			add(path, "is required")
-		case err != nil:
-			add(path, "not a valid URL: %v", redact.Error(err))
-		case u.Scheme != "http" && u.Scheme != "https":
-			add(path, "must start with http:// or https://, got %q", redact.URL(raw))
-		case u.Host == "":
-			add(path, "has no host: %q", redact.URL(raw))
+		} else if err := c.checkURL(path, raw); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	checkHTTP := func(base string, h HTTPClient) {
@@ -548,18 +532,18 @@ func (c *Config) validate() Errors {
 	if p := c.Prometheus; p != nil {
 		checkURL("prometheus.url", p.URL)
 		checkHTTP("prometheus", p.HTTPClient)
-		checkPoll("prometheus", p.Interval, p.Timeout, MinPromInterval)
+		errs = append(errs, c.checkPoll("prometheus", p.Interval, p.Timeout, MinPromInterval)...)
 		if p.SparkWidth < 0 || p.SparkWidth > 1000 {
 			add("prometheus.spark_width", "must be between 1 and 1000 points")
 		}
-		if p.SparkRange.D() < 0 {
-			add("prometheus.spark_range", "must be positive")
+		if p.SparkRange != 0 { // 0: the source's default
+			addErr(c.checkDuration("prometheus.spark_range", p.SparkRange, MinSparkRange, MaxSparkRange))
 		}
 	}
 	if a := c.Alertmanager; a != nil {
 		checkURL("alertmanager.url", a.URL)
 		checkHTTP("alertmanager", a.HTTPClient)
-		checkPoll("alertmanager", a.Interval, a.Timeout, MinAMInterval)
+		errs = append(errs, c.checkPoll("alertmanager", a.Interval, a.Timeout, MinAMInterval)...)
 	}
 	if k := c.Kubernetes; k != nil {
 		for i, ns := range k.Namespaces {
@@ -589,8 +573,10 @@ func (c *Config) validate() Errors {
 		if !(s.Objective > 0 && s.Objective < 1) {
 			add(base+".objective", "must be between 0 and 1 exclusive (e.g. 0.999), got %v", s.Objective)
 		}
-		if s.Window.D() <= 0 {
+		if s.Window.D() == 0 {
 			add(base+".window", "is required (e.g. 30d)")
+		} else {
+			addErr(c.checkDuration(base+".window", s.Window, MinSLOWindow, MaxSLOWindow))
 		}
 		for _, f := range []struct{ key, expr string }{{"good", s.Good}, {"total", s.Total}} {
 			if strings.TrimSpace(f.expr) == "" {
@@ -613,15 +599,9 @@ func (c *Config) validate() Errors {
 		}
 	}
 	pol := c.Policy
-	if pol.MaxTargets < 1 {
-		add("policy.max_targets", "must be at least 1")
-	}
-	if pol.SilenceMax.D() <= 0 {
-		add("policy.silence_max", "must be positive")
-	}
-	if pol.SilenceMaxAlerts < 1 {
-		add("policy.silence_max_alerts", "must be at least 1")
-	}
+	addErr(c.checkInt("policy.max_targets", pol.MaxTargets, 1, MaxMaxTargets))
+	addErr(c.checkDuration("policy.silence_max", pol.SilenceMax, MinSilenceMax, MaxSilenceMax))
+	addErr(c.checkInt("policy.silence_max_alerts", pol.SilenceMaxAlerts, 1, MaxSilenceAlerts))
 	if !(pol.ScaleMaxChange > 0 && pol.ScaleMaxChange <= 10) {
 		add("policy.scale_max_change", "must be a fraction such as 0.5 (±50%%), got %v", pol.ScaleMaxChange)
 	}
@@ -634,6 +614,23 @@ func (c *Config) validate() Errors {
 	errs = append(errs, c.checkRecord()...)
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 	return errs
+}
+
+// checkURL is the one check of a server's http(s) URL. It is quoted only
+// through redact: a password or access key in userinfo, a token in the
+// query or a fragment must not reach the terminal, even in an error
+// (net/url's parse errors quote the whole URL).
+func (c *Config) checkURL(path, raw string) *Error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return c.errAt(path, "not a valid URL: %v", redact.Error(err))
+	case u.Scheme != "http" && u.Scheme != "https":
+		return c.errAt(path, "must start with http:// or https://, got %q", redact.URL(raw))
+	case u.Host == "":
+		return c.errAt(path, "has no host: %q", redact.URL(raw))
+	}
+	return nil
 }
 
 func contains(ss []string, s string) bool {

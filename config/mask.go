@@ -14,8 +14,8 @@ const Mask = redact.Mask
 
 // Masked returns a copy of c with every secret replaced by Mask: DSN
 // passwords (URL and key=value forms, sslpassword too), passwords and
-// tokens in the Prometheus and Alertmanager URLs, bearer tokens and
-// basic-auth passwords.
+// tokens in the Prometheus, Alertmanager and AWS endpoint URLs (userinfo,
+// query, fragment), bearer tokens and basic-auth passwords.
 func (c *Config) Masked() *Config {
 	m := *c
 	m.Postgres = append([]Postgres(nil), c.Postgres...)
@@ -33,6 +33,11 @@ func (c *Config) Masked() *Config {
 		a.URL = redact.URL(a.URL)
 		a.HTTPClient = a.HTTPClient.masked()
 		m.Alertmanager = &a
+	}
+	if c.AWS != nil {
+		a := *c.AWS
+		a.EndpointURL = redact.URL(a.EndpointURL)
+		m.AWS = &a
 	}
 	return &m
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"flightdeck/internal/duration"
 )
 
 // Serve configures `flightdeck serve`, the SSH server that gives every
@@ -144,17 +146,17 @@ func (c *Config) loadServe() Errors {
 	if s.MaxSessions < 1 || s.MaxSessions > 1000 {
 		add("serve.max_sessions", "must be between 1 and 1000, got %d", s.MaxSessions)
 	}
-	if d := s.IdleTimeout.D(); d < 0 || (d > 0 && d < 10*time.Second) {
-		add("serve.idle_timeout", "must be at least 10s, or 0 to disable")
+	if d := s.IdleTimeout.D(); d < 0 || (d > 0 && d < 10*time.Second) || d > MaxServeIdle {
+		add("serve.idle_timeout", "must be between 10s and %s, or 0 to disable", duration.Format(MaxServeIdle))
 	}
-	if d := s.MaxSessionLength.D(); d < 0 || (d > 0 && d < time.Minute) {
-		add("serve.max_session_length", "must be at least 1m, or 0 to disable")
+	if d := s.MaxSessionLength.D(); d < 0 || (d > 0 && d < time.Minute) || d > MaxServeLength {
+		add("serve.max_session_length", "must be between 1m and %s, or 0 to disable", duration.Format(MaxServeLength))
 	}
-	if !(s.RateLimit.PerSecond > 0) {
-		add("serve.rate_limit.per_second", "must be positive (new sessions per second per client address)")
+	if !(s.RateLimit.PerSecond > 0 && s.RateLimit.PerSecond <= MaxServeRate) {
+		add("serve.rate_limit.per_second", "must be positive, at most %d (new sessions per second per client address)", MaxServeRate)
 	}
-	if s.RateLimit.Burst < 1 {
-		add("serve.rate_limit.burst", "must be at least 1")
+	if s.RateLimit.Burst < 1 || s.RateLimit.Burst > MaxServeBurst {
+		add("serve.rate_limit.burst", "must be between 1 and %d", MaxServeBurst)
 	}
 
 	if len(s.Users) == 0 {

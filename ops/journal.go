@@ -55,6 +55,11 @@ func OpenJournal(path string) (*Journal, error) {
 // Path is where the journal lives.
 func (j *Journal) Path() string { return j.w.Path() }
 
+// Repairs are the repairs made to the journal's tail since it opened (a
+// complete record given its newline, or torn bytes moved to a side file),
+// for the caller to log and show: see jsonl.Repair.
+func (j *Journal) Repairs() []jsonl.Repair { return j.w.Repairs() }
+
 // Append writes rec as one line and syncs it to disk.
 func (j *Journal) Append(rec Record) error {
 	if err := j.w.Append(rec); err != nil {

@@ -110,7 +110,7 @@ func (r *Recorder) openLocked(lock *journalLock) error {
 	if err := r.rotateIfDue(); err != nil {
 		r.log.Warn("event journal not rotated", "path", r.path, "err", err)
 	}
-	j, err := jsonl.Open(r.path)
+	j, err := jsonl.OpenWith(r.path, jsonl.Options{Log: r.log})
 	if err != nil {
 		return err
 	}
@@ -166,6 +166,15 @@ func (r *Recorder) Path() string {
 		return r.path
 	}
 	return r.j.Path()
+}
+
+// Repairs are the repairs made to the event journal's tail when it opened
+// (see jsonl.Repair), for the caller to show.
+func (r *Recorder) Repairs() []jsonl.Repair {
+	if w, ok := r.j.(interface{ Repairs() []jsonl.Repair }); ok {
+		return w.Repairs()
+	}
+	return nil
 }
 
 // Start runs the recorder in its own goroutine until ctx ends or Close.
@@ -246,7 +255,7 @@ func (r *Recorder) write(events []Event) {
 		// Ours, but a rotation could not reopen it: hold the events and
 		// try again.
 		r.pending = append(r.pending, events...)
-		j, err := jsonl.Open(r.path)
+		j, err := jsonl.OpenWith(r.path, jsonl.Options{Log: r.log})
 		if err != nil {
 			r.fail(err)
 			r.trimPending()
@@ -346,7 +355,7 @@ func (r *Recorder) rotateIfDue() error {
 	}
 	to := rotatedName(r.path, now)
 	rerr := os.Rename(r.path, to)
-	j, err := jsonl.Open(r.path)
+	j, err := jsonl.OpenWith(r.path, jsonl.Options{Log: r.log})
 	if err != nil {
 		return errors.Join(rerr, err) // r.j stays nil: write reopens it
 	}

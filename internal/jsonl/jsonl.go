@@ -1,9 +1,11 @@
 // Package jsonl is an append-only file of JSON values, one per line, that
-// never corrupts itself: every append is one write followed by fsync, a
-// failed or short write is cut back off before the call returns, and a torn
-// tail left by a crash (or by another process) is cut off before the next
-// append. A reader reports every line it cannot decode instead of skipping
-// it, so a damaged record is seen, not lost.
+// never corrupts itself and never loses a record: every append is one write
+// followed by fsync, a failed or short write is cut back off before the call
+// returns, and a tail left without its newline by a crash (or by another
+// process) is repaired before the next append — a complete record gets its
+// newline, anything else is moved to a side file with a warning. A reader
+// reports every line it cannot decode instead of skipping it, so a damaged
+// record is seen, not lost.
 //
 // The audit journal (ops) and the flight recorder are built on it.
 package jsonl
@@ -15,10 +17,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
 	"unicode/utf8"
 
 	"flightdeck/internal/sanitize"
@@ -53,6 +57,10 @@ type file interface {
 	Fd() uintptr
 }
 
+// maxRepairs bounds the repairs a Writer remembers for Repairs; the log
+// and the side files keep every one.
+const maxRepairs = 16
+
 // Writer appends one JSON value per line, fsynced; it repairs a torn tail at
 // Open and after any failed or short write, before the next append. It is
 // safe for concurrent use.
@@ -60,13 +68,58 @@ type Writer struct {
 	mu   sync.Mutex
 	f    file
 	path string
+	log  *slog.Logger
+	now  func() time.Time
+
+	repairs []Repair // guarded by mu once Open has returned
 }
 
-// Open opens (creating it 0600, and its directory 0700, as needed) the file
-// at path for appending, and cuts off a torn last line: bytes after the last
-// newline are a record whose write never completed, so it was never
-// acknowledged to anyone.
-func Open(path string) (*Writer, error) {
+// Options are Open's optional settings.
+type Options struct {
+	// Log receives a warning for every repair (nil: discarded; the caller
+	// still sees each one in Repairs).
+	Log *slog.Logger
+	// Now stamps repairs and names side files (nil: time.Now).
+	Now func() time.Time
+}
+
+// Repair is one repair of a tail left without its newline: either the tail
+// was a complete record and got its newline (nothing removed), or it was
+// not a record and its bytes were moved to SideFile before being cut off.
+// Nothing is ever dropped.
+type Repair struct {
+	Time      time.Time
+	Path      string // the journal
+	Offset    int64  // where the tail began
+	Bytes     int64  // the tail's length
+	Completed bool   // the tail was a whole record: it got its newline
+	SideFile  string // where the removed bytes went ("" when Completed)
+}
+
+// String is the repair as a warning a person can act on.
+func (r Repair) String() string {
+	if r.Completed {
+		return fmt.Sprintf("%s: the last record (byte %d) had no newline, left by a crash; its newline was added, nothing removed", r.Path, r.Offset)
+	}
+	return fmt.Sprintf("%s: %d byte(s) at byte %d were not a whole record (a write torn by a crash); moved to %s", r.Path, r.Bytes, r.Offset, r.SideFile)
+}
+
+// Open opens the file at path with default Options; see OpenWith.
+func Open(path string) (*Writer, error) { return OpenWith(path, Options{}) }
+
+// OpenWith opens (creating it 0600, and its directory 0700, as needed) the
+// file at path for appending, and repairs a last line left without its
+// newline: a complete record gets its newline; anything else is a record
+// whose write never completed (never acknowledged to anyone), and is moved
+// to a side file next to the journal, with a warning in o.Log and in
+// Repairs.
+func OpenWith(path string, o Options) (*Writer, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
@@ -74,7 +127,7 @@ func Open(path string) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{f: f, path: path}
+	w := &Writer{f: f, path: path, log: o.Log, now: o.Now}
 	unlock := w.lock()
 	_, err = w.repair()
 	unlock()
@@ -87,6 +140,15 @@ func Open(path string) (*Writer, error) {
 
 // Path is the file's path.
 func (w *Writer) Path() string { return w.path }
+
+// Repairs are the repairs made since Open (the last 16), oldest first, for
+// a caller to show (a status bar): each names the side file that holds
+// what was removed.
+func (w *Writer) Repairs() []Repair {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]Repair(nil), w.repairs...)
+}
 
 // Append writes v as one line (json.Marshal and a newline) with a single
 // write, and fsyncs. On any failure — marshalling, a short or failed write,
@@ -154,9 +216,11 @@ func (w *Writer) lock() (unlock func()) {
 	return func() { _ = syscall.Flock(fd, syscall.LOCK_UN) }
 }
 
-// repair cuts the file back to just after its last newline when it does not
-// end with one, and returns the size of the (repaired) file: where the next
-// line starts.
+// repair makes the file end with a newline when it does not, and returns
+// the size of the (repaired) file: where the next line starts. A tail that
+// is one complete JSON value (a crash after the write, before its newline
+// reached the disk) gets its newline; any other tail is copied to a side
+// file, synced, and only then cut off. Callers hold w.mu or own w alone.
 func (w *Writer) repair() (int64, error) {
 	st, err := w.f.Stat()
 	if err != nil {
@@ -177,10 +241,86 @@ func (w *Writer) repair() (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := w.f.Truncate(good); err != nil {
+	r := Repair{Time: w.now(), Path: w.path, Offset: good, Bytes: size - good}
+	complete, err := wholeRecord(w.f, good, size)
+	if err != nil {
 		return 0, err
 	}
-	return good, w.f.Sync()
+	if complete {
+		r.Completed = true
+		if _, err := w.f.Write([]byte{'\n'}); err != nil {
+			return 0, err
+		}
+		size++
+	} else {
+		if r.SideFile, err = w.saveTail(good, size, r.Time); err != nil {
+			return 0, fmt.Errorf("saving the %d torn byte(s) before cutting them off (nothing was cut): %w", size-good, err)
+		}
+		if err := w.f.Truncate(good); err != nil {
+			return 0, err
+		}
+		size = good
+	}
+	if err := w.f.Sync(); err != nil {
+		return 0, err
+	}
+	w.log.Warn("journal repaired", "path", r.Path, "offset", r.Offset, "bytes", r.Bytes, "completed", r.Completed, "side_file", r.SideFile)
+	if len(w.repairs) == maxRepairs {
+		w.repairs = w.repairs[1:]
+	}
+	w.repairs = append(w.repairs, r)
+	return size, nil
+}
+
+// wholeRecord reports whether bytes [start, end) of r, the tail after the
+// last newline, are one complete JSON value, or only blanks (a newline
+// ends them without losing anything). A tail longer than MaxLine is no
+// record of ours.
+func wholeRecord(r io.ReaderAt, start, end int64) (bool, error) {
+	if end-start > MaxLine {
+		return false, nil
+	}
+	b := make([]byte, end-start)
+	if _, err := r.ReadAt(b, start); err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	body := bytes.TrimSpace(b)
+	return len(body) == 0 || json.Valid(body), nil
+}
+
+// saveTail copies bytes [start, end) of the journal to a new side file,
+// <path>.damaged-<time>, 0600, fsynced, and returns its path.
+func (w *Writer) saveTail(start, end int64, at time.Time) (string, error) {
+	base := w.path + ".damaged-" + at.UTC().Format("20060102T150405.000000000Z")
+	var side *os.File
+	var name string
+	for i := 0; side == nil; i++ {
+		name = base
+		if i > 0 {
+			name = fmt.Sprintf("%s-%d", base, i)
+		}
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		switch {
+		case err == nil:
+			side = f
+		case errors.Is(err, os.ErrExist) && i < 100:
+			continue
+		default:
+			return "", err
+		}
+	}
+	_, err := io.Copy(side, io.NewSectionReader(w.f, start, end-start))
+	if err == nil {
+		err = side.Sync()
+	}
+	if cerr := side.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(name)
+		return "", err
+	}
+	return name, nil
 }
 
 // lastNewline returns the offset just past the last '\n' before size, 0
@@ -218,8 +358,10 @@ func (d Damage) String() string {
 // Read calls fn for every decodable line, with its 1-based line number and
 // raw JSON bytes (valid only during the call), and returns the lines that
 // could not be decoded: not JSON (two records glued together, a torn
-// write), longer than MaxLine, a last line without its newline, or a line
-// fn refused by returning an error. Blank lines are skipped. fn returning
+// write), longer than MaxLine, a last line without its newline that is not
+// a whole record, or a line fn refused by returning an error. A whole
+// record missing only its newline (a crash between the two) is delivered,
+// as Open's repair keeps it. Blank lines are skipped. fn returning
 // ErrStop ends the read early. The error is for the file as a whole (it
 // cannot be opened or read).
 func Read(path string, fn func(line int, raw []byte) error) ([]Damage, error) {
@@ -246,7 +388,7 @@ func Read(path string, fn func(line int, raw []byte) error) ([]Damage, error) {
 		switch {
 		case tooLong:
 			damage(fmt.Errorf("line longer than %d bytes", MaxLine))
-		case !terminated:
+		case !terminated && (len(body) == 0 || !json.Valid(body)):
 			damage(errTorn)
 		case len(body) == 0:
 			// blank: nothing lost

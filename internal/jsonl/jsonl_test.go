@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"flightdeck/internal/sanitize"
 	"flightdeck/internal/testsrv"
@@ -91,6 +93,59 @@ func TestOpenRepairsTornTail(t *testing.T) {
 	got, dmg = readAll(t, path)
 	if len(got) != 2 || got[1].N != 2 || len(dmg) != 0 {
 		t.Fatalf("after repair: %+v %v", got, dmg)
+	}
+	// What was cut off is kept in a side file, and said.
+	reps := w.Repairs()
+	if len(reps) != 1 || reps[0].Completed || reps[0].Offset != 25 || reps[0].Bytes != 17 {
+		t.Fatalf("repairs %+v", reps)
+	}
+	side, err := os.ReadFile(reps[0].SideFile)
+	if err != nil || string(side) != `{"n":1,"phase":"o` {
+		t.Fatalf("side file %q: %q, %v", reps[0].SideFile, side, err)
+	}
+	if !strings.HasPrefix(reps[0].SideFile, path+".damaged-") || !strings.Contains(reps[0].String(), reps[0].SideFile) {
+		t.Errorf("side file %q, warning %q", reps[0].SideFile, reps[0])
+	}
+	if st, err := os.Stat(reps[0].SideFile); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("side file mode: %v %v", st, err)
+	}
+}
+
+// TestOpenKeepsCompleteLastRecord is issue 16.11: a crash after a record's
+// write but before its newline leaves a complete record at the end of the
+// file; repair must give it its newline, not cut it off, and say so in the
+// log and in Repairs.
+func TestOpenKeepsCompleteLastRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	os.WriteFile(path, []byte(`{"n":1,"phase":"intent"}`+"\n"+`{"n":1,"phase":"outcome"}`), 0o600)
+	// A reader, before any repair, delivers it too.
+	if got, dmg := readAll(t, path); len(got) != 2 || got[1] != (rec{N: 1, Phase: "outcome"}) || len(dmg) != 0 {
+		t.Fatalf("before repair: %+v, damage %v", got, dmg)
+	}
+	var logged bytes.Buffer
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	w, err := OpenWith(path, Options{Log: slog.New(slog.NewTextHandler(&logged, nil)), Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Append(rec{N: 2, Phase: "intent"}); err != nil {
+		t.Fatal(err)
+	}
+	got, dmg := readAll(t, path)
+	want := []rec{{N: 1, Phase: "intent"}, {N: 1, Phase: "outcome"}, {N: 2, Phase: "intent"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) || len(dmg) != 0 {
+		t.Fatalf("records %+v (want %+v), damage %v", got, want, dmg)
+	}
+	reps := w.Repairs()
+	if len(reps) != 1 || !reps[0].Completed || reps[0].SideFile != "" || reps[0].Offset != 25 || !reps[0].Time.Equal(at) {
+		t.Fatalf("repairs %+v", reps)
+	}
+	if !strings.Contains(logged.String(), "level=WARN") || !strings.Contains(logged.String(), "completed=true") {
+		t.Errorf("log: %q", logged.String())
+	}
+	if side, _ := filepath.Glob(path + ".damaged-*"); len(side) != 0 {
+		t.Errorf("side files for a complete record: %v", side)
 	}
 }
 
@@ -178,6 +233,19 @@ func TestFailedWritesNeverGlue(t *testing.T) {
 			}
 			if ff.truncations == 0 {
 				t.Error("nothing was cut back")
+			}
+			// Where the cut-back failed, the next append's repair moved the
+			// half-written bytes to a side file rather than dropping them.
+			reps := w.Repairs()
+			if c.name == "write and cut-back both fail" {
+				if len(reps) != 1 || reps[0].Completed || reps[0].SideFile == "" {
+					t.Fatalf("repairs %+v", reps)
+				}
+				if side, err := os.ReadFile(reps[0].SideFile); err != nil || !strings.HasPrefix(string(side), `{"n":1,"phase":"outcome"`) {
+					t.Errorf("side file: %q, %v", side, err)
+				}
+			} else if len(reps) != 0 {
+				t.Errorf("repairs after a clean cut-back: %+v", reps)
 			}
 		})
 	}
@@ -311,13 +379,15 @@ func TestReadReportsDamage(t *testing.T) {
 // FuzzRead feeds the reader torn and glued journals (and whatever the fuzzer
 // makes of them): every non-blank line is either delivered as valid JSON or
 // reported as damage, with a truthful line number and offset and a safe
-// excerpt; and after Open repairs the file, a new record always reads back
-// whole and every line delivered before is still delivered.
+// excerpt; and after Open repairs the file, nothing is lost (what it cut
+// off is in a side file), a new record always reads back whole and every
+// line delivered before is still delivered.
 func FuzzRead(f *testing.F) {
 	a := `{"time":"2026-01-02T03:04:05Z","phase":"intent","plan_id":"p-1"}`
 	b := `{"time":"2026-01-02T03:04:06Z","phase":"outcome","plan_id":"p-1","outcome":"ok"}`
 	f.Add([]byte(a + "\n" + b + "\n"))
 	f.Add([]byte(a + "\n" + b[:30]))                  // torn tail
+	f.Add([]byte(a + "\n" + b))                       // whole last record, no newline
 	f.Add([]byte(a + "\n" + b[:30] + a + "\n"))       // torn outcome, next intent glued on
 	f.Add([]byte(a + b + "\n"))                       // glued whole records
 	f.Add([]byte("\n\n" + a + "\r\n" + "\x00\xff\n")) // blanks, CRLF, binary
@@ -368,6 +438,23 @@ func FuzzRead(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Nothing is lost: the repaired file plus what went to a side
+		// file is the original, with at most a newline added.
+		repaired, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var moved []byte
+		for _, r := range w.Repairs() {
+			b, err := os.ReadFile(r.SideFile)
+			if !r.Completed && err != nil {
+				t.Fatal(err)
+			}
+			moved = append(moved, b...)
+		}
+		if whole := append(bytes.Clone(repaired), moved...); !bytes.Equal(whole, data) && !bytes.Equal(whole, append(bytes.Clone(data), '\n')) {
+			t.Fatalf("repair lost bytes:\noriginal %q\nkept     %q\nmoved    %q", data, repaired, moved)
+		}
 		if err := w.Append(rec{N: 7, Phase: "intent"}); err != nil {
 			t.Fatal(err)
 		}
@@ -380,6 +467,8 @@ func FuzzRead(f *testing.F) {
 		if len(after) == 0 || after[len(after)-1] != `{"n":7,"phase":"intent"}` {
 			t.Fatalf("the new record did not read back whole: %q (damage %v)", after, dmg2)
 		}
+		// Every line delivered before (a whole last record without its
+		// newline too) is delivered after, and nothing else.
 		if fmt.Sprint(after[:len(after)-1]) != fmt.Sprint(delivered) {
 			t.Fatalf("repair changed what was delivered:\nbefore %q\nafter  %q", delivered, after[:len(after)-1])
 		}

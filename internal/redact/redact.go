@@ -36,10 +36,14 @@ func SecretKey(name string) bool {
 	return false
 }
 
-// URL returns raw with the password of its userinfo and the values of
-// secret query (and fragment) parameters replaced by Mask. It works on URLs
-// net/url cannot parse, and returns anything without a scheme:// unchanged
-// but for secret key=value pairs.
+// URL returns raw with its secrets replaced by Mask: the password of its
+// userinfo (and the user too when it is a credential, such as an AWS access
+// key ID or a token), the values of secret query parameters, a password
+// inside a libpq options parameter (options=-c password=…), and the whole
+// fragment, which a server never sees and so can only hold something meant
+// for someone else (an OAuth token). It works on URLs net/url cannot parse,
+// and returns anything without a scheme:// unchanged but for secret
+// key=value pairs.
 func URL(raw string) string {
 	out, _ := URLSecrets(raw)
 	return out
@@ -47,7 +51,19 @@ func URL(raw string) string {
 
 // URLSecrets is URL, also returning the secrets it masked (raw and
 // percent-decoded spellings), so messages that quote them can be scrubbed.
-func URLSecrets(raw string) (string, []string) {
+func URLSecrets(raw string) (string, []string) { return urlSecrets(raw, true) }
+
+// Link is URL for a link a person is meant to follow (an alert's runbook
+// URL): the same secrets are masked, but a fragment is kept when it is a
+// plain anchor (#section), and only its secret key=value pairs are masked.
+func Link(raw string) string {
+	out, _ := urlSecrets(raw, false)
+	return out
+}
+
+// urlSecrets masks raw; wholeFragment masks any fragment whole, otherwise
+// only the secret parameters in it.
+func urlSecrets(raw string, wholeFragment bool) (string, []string) {
 	var secrets []string
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
@@ -61,32 +77,86 @@ func URLSecrets(raw string) (string, []string) {
 		head = head[:i]
 	}
 	if at := strings.LastIndexByte(head, '@'); at >= 0 && !pathAt(head[:at]) {
-		userinfo := rest[:at]
-		if user, pw, ok := strings.Cut(userinfo, ":"); ok {
+		user, pw, hasPassword := strings.Cut(rest[:at], ":")
+		if Credential(user) {
+			secrets = appendSecret(secrets, user)
+			user = Mask
+		}
+		if hasPassword {
 			secrets = appendSecret(secrets, pw)
-			rest = user + ":" + Mask + rest[at:]
+			user += ":" + Mask
+		}
+		rest = user + rest[at:]
+	}
+	// Query parameters, then the fragment, masked whole.
+	var query, fragment string
+	if i := strings.IndexByte(rest, '#'); i >= 0 {
+		rest, fragment = rest[:i], rest[i+1:]
+		switch {
+		case fragment == "":
+			fragment = "#"
+		case wholeFragment:
+			secrets = appendSecret(secrets, fragment)
+			fragment = "#" + Mask
+		default:
+			fragment = "#" + maskParams(fragment, "&", &secrets)
 		}
 	}
-	// Query and fragment parameters.
-	var tail string
-	if i := strings.IndexAny(rest, "?#"); i >= 0 {
-		rest, tail = rest[:i], rest[i:]
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
+		rest, query = rest[:i], "?"+maskParams(rest[i+1:], "&", &secrets)
 	}
-	var b strings.Builder
-	for tail != "" {
-		sep := tail[0]
-		body := tail[1:]
-		next := ""
-		if sep == '?' {
-			if j := strings.IndexByte(body, '#'); j >= 0 {
-				body, next = body[:j], body[j:]
-			}
+	return scheme + "://" + rest + query + fragment, secrets
+}
+
+// Credential reports whether a URL's user name is itself a secret rather
+// than a name: an AWS access key ID (AKIA…, ASIA…), a token with a
+// well-known prefix (ghp_, glpat-, xoxb-, sk-, …), or a long opaque
+// string of letters and digits such as an API key. A person's or a
+// service's user name is none of these.
+func Credential(user string) bool {
+	if dec, err := url.PathUnescape(user); err == nil {
+		user = dec
+	}
+	if len(user) >= 16 && len(user) <= 128 && awsKeyID(user) {
+		return true
+	}
+	for _, p := range []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xoxb-", "xoxp-", "xoxa-", "sk-", "AIza", "ya29."} {
+		if strings.HasPrefix(user, p) {
+			return true
 		}
-		b.WriteByte(sep)
-		b.WriteString(maskParams(body, "&", &secrets))
-		tail = next
 	}
-	return scheme + "://" + rest + b.String(), secrets
+	if len(user) < 32 {
+		return false
+	}
+	letters, digits := false, false
+	for _, c := range user {
+		switch {
+		case c >= '0' && c <= '9':
+			digits = true
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+			letters = true
+		case strings.ContainsRune("-_+/=.", c):
+		default:
+			return false
+		}
+	}
+	return letters && digits
+}
+
+// awsKeyID reports whether s is shaped like an AWS access key ID: a known
+// four-letter prefix, then upper-case letters and digits.
+func awsKeyID(s string) bool {
+	switch s[:4] {
+	case "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA", "ASCA":
+	default:
+		return false
+	}
+	for _, c := range s[4:] {
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // pathAt reports whether the text before an '@' is a host followed by a
@@ -100,7 +170,7 @@ func pathAt(before string) bool {
 }
 
 // maskParams masks the values of secret keys in sep-separated key=value
-// pairs (a query string).
+// pairs (a query string), and secrets inside a libpq options value.
 func maskParams(s, sep string, secrets *[]string) string {
 	if !strings.Contains(s, "=") {
 		return s
@@ -108,16 +178,74 @@ func maskParams(s, sep string, secrets *[]string) string {
 	params := strings.Split(s, sep)
 	for i, p := range params {
 		k, v, ok := strings.Cut(p, "=")
+		if !ok {
+			continue
+		}
 		key, err := url.QueryUnescape(k)
 		if err != nil {
 			key = k
 		}
-		if ok && SecretKey(key) {
+		switch {
+		case SecretKey(key):
 			*secrets = appendSecret(*secrets, v)
 			params[i] = k + "=" + Mask
+		case isOptions(key):
+			val, err := url.QueryUnescape(v)
+			if err != nil {
+				// Options that do not decode cannot be read for secrets.
+				*secrets = appendSecret(*secrets, v)
+				params[i] = k + "=" + Mask
+				continue
+			}
+			if masked, found := maskOptions(val); len(found) > 0 {
+				*secrets = append(*secrets, found...)
+				*secrets = appendSecret(*secrets, v)
+				params[i] = k + "=" + url.PathEscape(masked)
+			}
 		}
 	}
 	return strings.Join(params, sep)
+}
+
+// isOptions reports whether a conninfo key is libpq's options: command-line
+// options sent to the server (-c name=value), where a secret setting may
+// hide.
+func isOptions(key string) bool { return strings.EqualFold(strings.TrimSpace(key), "options") }
+
+// maskOptions masks the value of every secret setting in a libpq options
+// value: "-c name=value", "-cname=value" or "--name=value", separated by
+// unescaped whitespace (a backslash escapes the next character). It returns
+// the masked options and the secrets it found.
+func maskOptions(opts string) (string, []string) {
+	var b strings.Builder
+	var secrets []string
+	i := 0
+	for i < len(opts) {
+		if isSpace(opts[i]) {
+			b.WriteByte(opts[i])
+			i++
+			continue
+		}
+		start := i
+		for i < len(opts) && !isSpace(opts[i]) {
+			if opts[i] == '\\' && i+1 < len(opts) {
+				i++
+			}
+			i++
+		}
+		tok := opts[start:i]
+		name, val, ok := strings.Cut(tok, "=")
+		name = strings.TrimPrefix(strings.TrimPrefix(name, "--"), "-c")
+		if ok && SecretKey(name) {
+			secrets = appendSecret(secrets, val)
+			if unesc := strings.ReplaceAll(val, "\\", ""); unesc != val {
+				secrets = appendSecret(secrets, unesc)
+			}
+			tok = tok[:len(tok)-len(val)] + Mask
+		}
+		b.WriteString(tok)
+	}
+	return b.String(), secrets
 }
 
 // appendSecret records a secret in its raw and decoded spellings.
@@ -216,11 +344,16 @@ func maskKeyValue(dsn string) (string, []string) {
 				i++
 			}
 		}
-		if SecretKey(key) {
+		switch masked, found := maskOptions(val.String()); {
+		case SecretKey(key):
 			secrets = appendSecret(secrets, val.String())
 			secrets = appendSecret(secrets, dsn[vs:i])
 			b.WriteString(Mask)
-		} else {
+		case isOptions(key) && len(found) > 0:
+			secrets = append(secrets, found...)
+			secrets = appendSecret(secrets, dsn[vs:i])
+			b.WriteString(quoteConninfo(masked))
+		default:
 			b.WriteString(dsn[vs:i])
 		}
 	}
@@ -228,7 +361,8 @@ func maskKeyValue(dsn string) (string, []string) {
 }
 
 // maskRest handles a conninfo string that does not parse: everything from
-// the first secret key on is replaced, and the raw tail is a secret.
+// the first secret key (or options, which may hold one) on is replaced, and
+// the raw tail is a secret.
 func maskRest(dsn string, secrets []string) (string, []string) {
 	cut := -1
 	for i := range len(dsn) {
@@ -239,7 +373,7 @@ func maskRest(dsn string, secrets []string) (string, []string) {
 		for end < len(dsn) && dsn[end] != '=' && !isSpace(dsn[end]) {
 			end++
 		}
-		if SecretKey(dsn[i:end]) {
+		if SecretKey(dsn[i:end]) || isOptions(dsn[i:end]) {
 			cut = i
 			break
 		}
@@ -254,6 +388,11 @@ func maskRest(dsn string, secrets []string) (string, []string) {
 		secrets = appendSecret(secrets, strings.Trim(v, "'"))
 	}
 	return dsn[:cut] + Mask, secrets
+}
+
+// quoteConninfo is v as a single-quoted conninfo value.
+func quoteConninfo(v string) string {
+	return "'" + strings.NewReplacer("\\", "\\\\", "'", "\\'").Replace(v) + "'"
 }
 
 func isSpace(c byte) bool {

@@ -16,7 +16,15 @@ func TestDSN(t *testing.T) {
 		{"postgresql://u:p%40ss@h1:5432,h2:5433/app?sslmode=require&password=x2", "postgresql://u:xxxxx@h1:5432,h2:5433/app?sslmode=require&password=xxxxx", "p@ss"},
 		{"postgres://u:a:b@c@host/db", "postgres://u:xxxxx@host/db", "a:b@c"},
 		{"postgres://flightdeck@db/app", "postgres://flightdeck@db/app", ""},
-		{"postgres://db/app?sslpassword=k3y#frag", "postgres://db/app?sslpassword=xxxxx#frag", "k3y"},
+		{"postgres://db/app?sslpassword=k3y#frag", "postgres://db/app?sslpassword=xxxxx#xxxxx", "k3y"},
+		// Issue 16.8: a password inside libpq's options, in both forms.
+		{"host=db options='-c password=hunter2 -c statement_timeout=5s'", "host=db options='-c password=xxxxx -c statement_timeout=5s'", "hunter2"},
+		{"host=db options='-capp.secret=s3cr3t --search_path=x'", "host=db options='-capp.secret=xxxxx --search_path=x'", "s3cr3t"},
+		{`host=db options='--password=h\\ u2' user=fd`, `host=db options='--password=xxxxx' user=fd`, "h u2"},
+		{"host=db options='-c statement_timeout=5s'", "host=db options='-c statement_timeout=5s'", ""},
+		{"postgres://u@db/app?options=-c%20password%3Dhunter2&sslmode=require", "postgres://u@db/app?options=-c%20password=xxxxx&sslmode=require", "hunter2"},
+		{"postgres://u@db/app?options=-c+password%3Dhunter2", "postgres://u@db/app?options=-c%20password=xxxxx", "hunter2"},
+		{"postgres://u@db/app?options=-c%20search_path%3Dx", "postgres://u@db/app?options=-c%20search_path%3Dx", ""},
 		{"postgres://u:pw@h/db?sslpassword=topsecret&sslmode=verify-full", "postgres://u:xxxxx@h/db?sslpassword=xxxxx&sslmode=verify-full", "topsecret"},
 		{"host=db user=fd password=hunter2 dbname=app", "host=db user=fd password=xxxxx dbname=app", "hunter2"},
 		{"host=db sslpassword=k3yp4ss sslkey=/etc/fd.key", "host=db sslpassword=xxxxx sslkey=/etc/fd.key", "k3yp4ss"},
@@ -44,7 +52,19 @@ func TestURL(t *testing.T) {
 		{"http://admin:hunter2@prom:9090", "http://admin:xxxxx@prom:9090", "hunter2"},
 		{"https://prom:9090/prefix?token=abc123&x=1", "https://prom:9090/prefix?token=xxxxx&x=1", "abc123"},
 		{"https://am/?access_token=t0k&api_key=k3y&key=g00g&secret=s3c&Password=pw1", "https://am/?access_token=xxxxx&api_key=xxxxx&key=xxxxx&secret=xxxxx&Password=xxxxx", "t0k"},
-		{"https://idp/cb#access_token=frag7&state=1", "https://idp/cb#access_token=xxxxx&state=1", "frag7"},
+		{"https://idp/cb#access_token=frag7&state=1", "https://idp/cb#xxxxx", "frag7"},
+		// Issue 16.8: a fragment is never sent to a server: masked whole.
+		{"https://h/x#s3cretfrag", "https://h/x#xxxxx", "s3cretfrag"},
+		{"https://h/x?a=1#", "https://h/x?a=1#", ""},
+		{"https://h/x#frag?token=t0k", "https://h/x#xxxxx", "t0k"},
+		// Issue 16.8: an AWS endpoint with an access key pair and a
+		// session token: the key ID is a credential, not a user name.
+		{"http://AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI%2FK7MDENG%2FbPxRfiCYEXAMPLEKEY@moto:5000/?X-Amz-Security-Token=FwoGZXIvYXdzEBYaD&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260101",
+			"http://xxxxx:xxxxx@moto:5000/?X-Amz-Security-Token=xxxxx&X-Amz-Credential=xxxxx", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+		{"http://AKIAIOSFODNN7EXAMPLE:x@moto:5000", "http://xxxxx:xxxxx@moto:5000", "AKIAIOSFODNN7EXAMPLE"},
+		{"https://ghp_16C7e42F292c6912E7710c838347Ae178B4a@github.com/o/r", "https://xxxxx@github.com/o/r", "ghp_16C7e42F292c6912E7710c838347Ae178B4a"},
+		{"https://0123456789abcdef0123456789abcdef01@h/", "https://xxxxx@h/", "0123456789abcdef0123456789abcdef01"},
+		{"postgres://flightdeck_readonly_user@db/app", "postgres://flightdeck_readonly_user@db/app", ""},
 		{"http://u:pw@[::1", "http://u:xxxxx@[::1", "pw"},                 // does not parse
 		{"http://u:p/w@host:9090/x", "http://u:xxxxx@host:9090/x", "p/w"}, // '/' in the password
 		{"http://host/users/@me", "http://host/users/@me", ""},            // '@' in the path
@@ -68,6 +88,21 @@ func TestURL(t *testing.T) {
 			if !found {
 				t.Errorf("URLSecrets(%q) = %q: misses %q", c.in, secrets, c.secret)
 			}
+		}
+	}
+}
+
+// TestLink: a link for a person keeps its anchor, and masks what URL does.
+func TestLink(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://wiki/runbooks/db#connection-exhaustion":    "https://wiki/runbooks/db#connection-exhaustion",
+		"https://idp/cb#access_token=frag7&state=1":         "https://idp/cb#access_token=xxxxx&state=1",
+		"https://u:hunter2@wiki/rb?token=t0k#step-2":        "https://u:xxxxx@wiki/rb?token=xxxxx#step-2",
+		"https://AKIAIOSFODNN7EXAMPLE:x@wiki/rb":            "https://xxxxx:xxxxx@wiki/rb",
+		"https://wiki/rb?options=-c%20password%3Dhunter2#a": "https://wiki/rb?options=-c%20password=xxxxx#a",
+	} {
+		if got := Link(in); got != want {
+			t.Errorf("Link(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -129,7 +164,7 @@ func FuzzDSN(f *testing.F) {
 	f.Add(" password='a\\'b'")
 	f.Add("#x@y")
 	f.Fuzz(func(t *testing.T, extra string) {
-		if strings.Contains(extra, "secret1") {
+		if strings.Contains(strings.ToLower(extra), "secret1") {
 			return // the property is about the known secret
 		}
 		for _, dsn := range []string{
@@ -137,6 +172,9 @@ func FuzzDSN(f *testing.F) {
 			"host=db sslpassword='secret1' " + extra,
 			"postgres://u:secret1@h/db" + extra,
 			"postgres://h/db?sslpassword=secret1" + extra,
+			"host=db options='-c password=secret1' " + extra,
+			"host=db options='-cpassword=secret1" + extra,
+			"postgres://h/db?options=-c%20password%3Dsecret1" + extra,
 		} {
 			if got := DSN(dsn); strings.Contains(got, "secret1") {
 				t.Fatalf("DSN(%q) = %q leaks", dsn, got)
@@ -145,6 +183,8 @@ func FuzzDSN(f *testing.F) {
 		for _, u := range []string{
 			"http://u:secret1@" + extra,
 			"https://h/?token=secret1&" + extra,
+			"https://h/#secret1" + extra,
+			"http://AKIAABCDEFGHIJKLMNOP:secret1@" + extra,
 		} {
 			if got := URL(u); strings.Contains(got, "secret1") {
 				t.Fatalf("URL(%q) = %q leaks", u, got)

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 
+	"flightdeck/internal/redact"
 	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
 )
@@ -50,7 +51,7 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 		wg.Go(func() { results[i] = s.readRegion(ctx, cfg, r) })
 	}
 	wg.Wait()
-	set := &sources.AWSSet{CredentialSource: sanitize.Text(creds.Source), Endpoint: sanitize.Text(s.opts.EndpointURL)}
+	set := &sources.AWSSet{CredentialSource: sanitize.Text(creds.Source), Endpoint: sanitize.Text(redact.URL(s.opts.EndpointURL))}
 	var errs []error
 	ok := false
 	for _, res := range results {

@@ -433,3 +433,36 @@ func TestNewRefusesBadRegions(t *testing.T) {
 		t.Errorf("unconfigured region: %v", err)
 	}
 }
+
+// TestEndpointShownMasked is issue 16.8: an endpoint_url holding an access
+// key pair and a session token reaches the AWS pane's title (AWSSet.Endpoint,
+// shown to every session) with every secret masked, and the calls still go
+// to that endpoint.
+func TestEndpointShownMasked(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, region, op string, attempt int) {
+		switch op {
+		case "DescribeServices":
+			writeJSON(w, http.StatusOK, noServices)
+		case "DescribeDBClusters":
+			writeXML(w, http.StatusOK, noClusters)
+		default:
+			writeXML(w, http.StatusOK, noInstances)
+		}
+	})
+	host := strings.TrimPrefix(f.URL, "http://")
+	ep := "http://AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI%2FK7MDENG@" + host + "/?X-Amz-Security-Token=FwoGZXIvYXdzEBY#s3cretfrag"
+	s := fakeSource(t, ep, 5*time.Second)
+	p, err := s.Fetch(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := p.(*sources.AWSSet).Endpoint
+	for _, secret := range []string{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI", "FwoGZXIvYXdzEBY", "s3cretfrag"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("endpoint shown as %q: %s in clear", got, secret)
+		}
+	}
+	if !strings.Contains(got, host) || f.count("us-east-1", "DescribeDBInstances") == 0 {
+		t.Errorf("endpoint shown as %q; %d calls reached it", got, f.count("us-east-1", "DescribeDBInstances"))
+	}
+}

@@ -11,8 +11,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -98,6 +100,14 @@ func New(o Options) (*Source, error) {
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: o.Context}
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 	cfg, err := cc.ClientConfig()
+	if _, serr := os.Stat(o.Kubeconfig); o.Kubeconfig != "" && errors.Is(serr, fs.ErrNotExist) {
+		err = clientcmd.ErrEmptyConfig // the file named in the config is missing: say so the same way
+	}
+	if clientcmd.IsEmptyConfig(err) {
+		// client-go's own advice (KUBERNETES_MASTER) is for kubectl of
+		// old; say where we looked and what sets a kubeconfig.
+		return nil, noKubeconfig(rules.GetLoadingPrecedence(), o.Kubeconfig != "")
+	}
 	if err != nil {
 		// The message quotes names from the kubeconfig (a context that
 		// does not exist): outside text, like the file itself.
@@ -128,6 +138,40 @@ func New(o Options) (*Source, error) {
 	// the Rollouts title.
 	s.context = sanitize.Text(ctxName)
 	return s, nil
+}
+
+// noKubeconfig explains an empty kubeconfig: the paths tried (the one
+// configured, $KUBECONFIG's list, or the default ~/.kube/config), what was
+// wrong with each, and what sets one. Paths come from the environment and
+// the config: outside text.
+func noKubeconfig(tried []string, explicit bool) error {
+	var where string
+	switch {
+	case explicit:
+		where = "kubernetes.kubeconfig names"
+	case os.Getenv(clientcmd.RecommendedConfigPathEnvVar) != "":
+		where = "$KUBECONFIG names"
+	default:
+		where = "$KUBECONFIG is unset, so tried the default"
+	}
+	var paths []string
+	for _, p := range tried {
+		state := "has no cluster or context"
+		if st, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			state = "does not exist"
+		} else if err != nil {
+			state = "unreadable"
+		} else if st.IsDir() {
+			state = "is a directory"
+		}
+		paths = append(paths, sanitize.Text(p)+" ("+state+")")
+	}
+	if len(paths) == 0 {
+		paths = []string{"no path"}
+	}
+	return fmt.Errorf("no kubeconfig found: %s %s, and flightdeck is not running inside a cluster; "+
+		"set kubernetes.kubeconfig in flightdeck's config (or $KUBECONFIG) to a kubeconfig file, or remove the kubernetes: section",
+		where, strings.Join(paths, ", "))
 }
 
 // NewForConfig builds a Source from a rest.Config (tests, embedding). The

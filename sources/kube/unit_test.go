@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"flightdeck/sources"
 )
@@ -348,5 +349,46 @@ func TestNewFollowsKubeconfigLoadingRules(t *testing.T) {
 	t.Setenv("KUBECONFIG", path)
 	if _, err := New(Options{Context: "nope"}); err == nil {
 		t.Error("unknown context accepted")
+	}
+}
+
+// TestNoKubeconfigSaysWhereItLooked is issue 17.15: with no kubeconfig,
+// client-go advises setting KUBERNETES_MASTER; the error instead names each
+// path tried, what was wrong with it, and the config key that sets one.
+func TestNoKubeconfigSaysWhereItLooked(t *testing.T) {
+	t.Setenv("KUBERNETES_SERVICE_HOST", "") // not in a cluster
+	home := clientcmd.RecommendedHomeFile   // fixed when client-go loads
+	empty := filepath.Join(t.TempDir(), "empty.yaml")
+	os.WriteFile(empty, []byte("apiVersion: v1\nkind: Config\n"), 0o600)
+	missing := filepath.Join(t.TempDir(), "missing")
+	for _, tc := range []struct {
+		name, env, explicit string
+		want                []string
+	}{
+		{"default", "", "", []string{"$KUBECONFIG is unset, so tried the default " + home + " (does not exist)"}},
+		{"KUBECONFIG", missing + string(os.PathListSeparator) + empty, "",
+			[]string{"$KUBECONFIG names " + missing + " (does not exist), " + empty + " (has no cluster or context)"}},
+		{"config key, missing", "", missing, []string{"kubernetes.kubeconfig names " + missing + " (does not exist)"}},
+		{"config key, empty", "", empty, []string{"kubernetes.kubeconfig names " + empty + " (has no cluster or context)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := os.Stat(home); tc.env == "" && tc.explicit == "" && err == nil {
+				t.Skipf("%s exists on this machine", home)
+			}
+			t.Setenv("KUBECONFIG", tc.env)
+			_, err := New(Options{Kubeconfig: tc.explicit})
+			if err == nil {
+				t.Fatal("no error without a kubeconfig")
+			}
+			msg := err.Error()
+			for _, want := range append(tc.want, "not running inside a cluster", "set kubernetes.kubeconfig in flightdeck's config") {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q:\n%s", want, msg)
+				}
+			}
+			if strings.Contains(msg, "KUBERNETES_MASTER") {
+				t.Errorf("client-go's advice leaked: %s", msg)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"flightdeck/internal/redact"
 	"flightdeck/ops"
 	"flightdeck/sources"
 	"flightdeck/themes"
@@ -145,7 +146,7 @@ func (p *Pane) alertDetail(a *sources.Alert, w int) []string {
 		out = append(out, kit.Wrap(a.Description, w)...)
 	}
 	if a.RunbookURL != "" {
-		out = append(out, "", th.Paints.Accent.Render("runbook: "+a.RunbookURL))
+		out = append(out, "", th.Paints.Accent.Render("runbook: "+redact.Link(a.RunbookURL)))
 	}
 	out = append(out, "", th.Paints.Muted.Render("labels:"))
 	for _, l := range a.Labels {

@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"flightdeck/internal/redact"
 	"flightdeck/ops"
 	"flightdeck/runbook"
 	"flightdeck/sources"
@@ -187,7 +188,11 @@ func opensOn(b *runbook.Runbook) string {
 		parts = append(parts, "labels "+ops.FormatMatchers(b.OpensOn.Matchers))
 	}
 	if len(b.OpensOn.RunbookURLs) > 0 {
-		parts = append(parts, "runbook_url "+strings.Join(b.OpensOn.RunbookURLs, ", "))
+		links := make([]string, len(b.OpensOn.RunbookURLs))
+		for i, u := range b.OpensOn.RunbookURLs {
+			links[i] = redact.Link(u)
+		}
+		parts = append(parts, "runbook_url "+strings.Join(links, ", "))
 	}
 	if len(parts) == 0 {
 		return "no alert (start it from this list)"

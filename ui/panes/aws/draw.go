@@ -457,7 +457,7 @@ func (p *Pane) instanceDetail(in *sources.RDSInstance, w int) []string {
 	}
 	out = append(out, cpu, conns)
 	if d, ok := in.Lag(); ok {
-		out = append(out, p.paint(in.LagHealth(), "replica lag "+lagText(d))+" (warning ≥ 1m, critical ≥ the 1h RPO)")
+		out = append(out, p.paint(in.LagHealth(), "replica lag "+lagText(d))+" (warning ≥ "+kit.Age(sources.ReplicaLagWarn)+", critical ≥ the "+kit.Age(sources.ReplicaLagCritical)+" RPO)")
 	}
 	if !in.MetricsAt.IsZero() {
 		out = append(out, th.Paints.Muted.Render("CloudWatch figures at "+in.MetricsAt.UTC().Format("15:04")+" UTC ("+kit.Age(now.Sub(in.MetricsAt))+" ago)"))

@@ -160,6 +160,14 @@ func queryText(b *sources.Backend, ell string) string {
 	return q
 }
 
+// A transaction open (or a query running) longer than slowRunning is drawn
+// as a warning, longer than longRunning as critical; idle in transaction is
+// a warning at any age.
+const (
+	slowRunning = time.Minute
+	longRunning = 5 * time.Minute
+)
+
 func (p *Pane) row(v *feedView, b *sources.Backend, cols []column, now time.Time, selected, dim bool) string {
 	th := p.Env.Theme
 	ell := th.Ellipsis
@@ -195,9 +203,9 @@ func (p *Pane) row(v *feedView, b *sources.Backend, cols []column, now time.Time
 		st, whole = th.Paints.Selected, true
 	case dim:
 		st, whole = th.Paints.Dim, true
-	case (idleTx || b.State == "active") && age > 5*time.Minute:
+	case (idleTx || b.State == "active") && age > longRunning:
 		st = th.Paints.Crit
-	case idleTx || b.State == "active" && age > time.Minute:
+	case idleTx || b.State == "active" && age > slowRunning:
 		st = th.Paints.Warn
 	case v.tags[keyOf(b)]:
 		st = th.Paints.Tagged

@@ -143,9 +143,9 @@ func (p *Pane) gauge(v *feedView, w int) string {
 	}
 	st := th.Paints.OK
 	switch {
-	case ratio >= 0.95:
+	case ratio >= sources.DBConnectionsCriticalRatio:
 		st = th.Paints.Crit
-	case ratio >= 0.80:
+	case ratio >= sources.DBConnectionsWarnRatio:
 		st = th.Paints.Warn
 	}
 	const barW = 10

@@ -94,7 +94,7 @@ func TestSharedPrefix(t *testing.T) {
 		{[]string{"only-one"}, ""},
 		{[]string{"a.b.c", "a.b.d"}, "a.b."},
 	} {
-		if got := sharedPrefix(c.names); got != c.want {
+		if got := kit.SharedPrefix(c.names); got != c.want {
 			t.Errorf("sharedPrefix(%q) = %q, want %q", c.names, got, c.want)
 		}
 	}

@@ -79,23 +79,3 @@ func TestNamesStayDistinctWhenNarrow(t *testing.T) {
 		t.Errorf("filtered row %q", out[3])
 	}
 }
-
-// TestSharedPrefix: only a prefix that ends at a word boundary and leaves
-// every name something is dropped.
-func TestSharedPrefix(t *testing.T) {
-	for _, c := range []struct {
-		names []string
-		want  string
-	}{
-		{[]string{"nudgecampaign-api", "nudgecampaign-worker", "nudgecampaign-web"}, "nudgecampaign-"},
-		{[]string{"checkout-api-eu", "checkout-api-us"}, "checkout-api-"},
-		{[]string{"api", "app"}, ""},
-		{[]string{"nudge", "nudge-api"}, ""},
-		{[]string{"only-one"}, ""},
-		{[]string{"a.b.c", "a.b.d"}, "a.b."},
-	} {
-		if got := kit.SharedPrefix(c.names); got != c.want {
-			t.Errorf("sharedPrefix(%q) = %q, want %q", c.names, got, c.want)
-		}
-	}
-}

@@ -240,11 +240,15 @@ func (t *Table) used() int {
 	return n
 }
 
-// Header is the column titles at the last Fit's widths, in paint.
+// Header is the column titles at the last Fit's widths, in paint; a
+// title too wide for its column is cut at its end, whatever the column's Cut.
 func (t *Table) Header(paint themes.Paint) string {
 	cells := t.Cells()
 	for i, c := range t.Cols {
 		cells[i].Text = c.Title
+		if w := t.widths[i]; w > 0 && Width(c.Title) > w {
+			cells[i].Text = Fit(c.Title, w, t.ell) // titles keep their start
+		}
 	}
 	return t.line(cells, &paint, nil)
 }

@@ -30,7 +30,7 @@ const nameRoom = 40
 func newTable() kit.Table {
 	return kit.Table{
 		Cols: []kit.Col{
-			rName:     {Title: "DEPLOYMENT", W: 14},
+			rName:     {Title: "DEPLOYMENT", W: 14, Cut: kit.KeepEnds},
 			rReady:    {Title: "READY", W: 7, Gap: 1, Right: true},
 			rUpdated:  {Title: "UPD", Roomy: 5, Right: true},
 			rAvail:    {Title: "AVAIL", Roomy: 6, Right: true},
@@ -87,14 +87,15 @@ func (p *Pane) Draw(focused bool) []string {
 	sh.Head = []string{t.Header(th.Paints.Muted)}
 	sh.Rows = func(body []string, from, to int, dim bool) []string {
 		for i := from; i < to; i++ {
-			body = append(body, p.row(&set.Deployments[p.index[i]], nameW, drop, focused && i == p.Cursor.Pos, dim))
+			p.row(&set.Deployments[p.index[i]], nameW, drop, focused && i == p.Cursor.Pos, dim)
 		}
-		return body
+		return t.Lines(body)
 	}
 	return p.DrawSheet(focused, sh)
 }
 
-func (p *Pane) row(d *sources.Deployment, nameW int, drop string, selected, dim bool) string {
+// row adds a deployment's row to the table (drawn by Lines).
+func (p *Pane) row(d *sources.Deployment, nameW int, drop string, selected, dim bool) {
 	th := p.Env.Theme
 	state := string(d.State)
 	if d.Paused {
@@ -102,7 +103,9 @@ func (p *Pane) row(d *sources.Deployment, nameW int, drop string, selected, dim 
 	}
 	t := &p.table
 	c := t.Cells()
-	c[rName].Text = p.label(d, nameW, drop, th.Ellipsis)
+	// Two long names that differ only in their middle can read alike once
+	// cut: then each shows a tag of its UID.
+	c[rName] = kit.Cell{Text: p.label(d, nameW, drop, th.Ellipsis), Tell: kit.Tell(d.UID)}
 	c[rReady].Text = fmt.Sprintf("%d/%d", d.Ready, d.Replicas)
 	c[rUpdated].Text = strconv.Itoa(int(d.Updated))
 	c[rAvail].Text = strconv.Itoa(int(d.Available))
@@ -125,11 +128,12 @@ func (p *Pane) row(d *sources.Deployment, nameW int, drop string, selected, dim 
 	}
 	switch {
 	case selected:
-		return t.Row(c, &th.Paints.Selected, nil)
+		t.Add(c, &th.Paints.Selected, nil)
 	case dim:
-		return t.Row(c, &th.Paints.Dim, nil)
+		t.Add(c, &th.Paints.Dim, nil)
+	default:
+		t.Add(c, nil, base)
 	}
-	return t.Row(c, nil, base)
 }
 
 func (p *Pane) detailLines(d *sources.Deployment, w int, focused bool) []string {

@@ -81,7 +81,7 @@ func newTables() (alerts, silences kit.Table) {
 
 // Draw renders the block; only visible rows are formatted.
 func (p *Pane) Draw(focused bool) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	toggle := kit.KeyName(p.Env.Keys.Alerts.Silences)
 	set := p.set()
 	sh := kit.Sheet{Ready: set != nil}
@@ -124,7 +124,7 @@ func (p *Pane) Draw(focused bool) []string {
 }
 
 func (p *Pane) silenceRow(sil *sources.Silence, selected, dim bool) string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	t := &p.silTable
 	c := t.Cells()
 	c[sID].Text = sil.ID
@@ -143,7 +143,7 @@ func (p *Pane) silenceRow(sil *sources.Silence, selected, dim bool) string {
 
 // row is a group's header line across the row, or one alert in the table.
 func (p *Pane) row(r row, w int, selected, dim bool) string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	g := p.groups[r.group]
 	paint := &th.Paints.Base
 	var line string
@@ -182,7 +182,7 @@ func (p *Pane) row(r row, w int, selected, dim bool) string {
 }
 
 func (p *Pane) alertDetail(a *sources.Alert, w int) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	now := p.Env.Now()
 	out := []string{
 		th.Paints.Bold.Render(a.Name) + "  " + p.sevStyle(a.Severity, false).Render(a.Severity) + "  " + string(a.State) +
@@ -223,7 +223,7 @@ func (p *Pane) alertDetail(a *sources.Alert, w int) []string {
 }
 
 func (p *Pane) silenceDetail(s *sources.Silence, w int) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	out := []string{
 		th.Paints.Bold.Render("silence "+s.ID) + "  " + s.State,
 		"matchers: " + ops.FormatMatchers(s.Matchers),

@@ -163,7 +163,7 @@ func (p *Pane) Rebuild() {
 		return
 	}
 	now := p.Env.Now()
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	for _, r := range e.regions {
 		for _, in := range r.instances {
 			p.rds = append(p.rds, instance{RDSInstance: in, stale: r.rds.err != ""})
@@ -391,7 +391,7 @@ func (p *Pane) Summary() string {
 	if !ok || p.estate() == nil {
 		return head
 	}
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	out := head + fmt.Sprintf("  %d DB instances  %d services", len(p.rds), len(p.ecs))
 	if len(p.worst) == 0 {
 		return out + "  " + th.Paints.OK.Render("all healthy")

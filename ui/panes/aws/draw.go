@@ -146,7 +146,7 @@ func (p *Pane) title() string {
 
 // Draw renders the block; only visible rows are formatted.
 func (p *Pane) Draw(focused bool) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	k := p.Env.Keys
 	inner := p.W - 2
 	sh := kit.Sheet{Title: p.title(), Ready: p.estate() != nil, Above: p.notes, Visible: p.Visible(), N: len(p.index),
@@ -339,7 +339,7 @@ func (p *Pane) detailLines(w int) []string {
 }
 
 func (p *Pane) instanceDetail(in *sources.RDSInstance, w int) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	now := p.Env.Now()
 	out := []string{th.Paints.Bold.Render(in.ID) + "  " + in.Region + "  " + strings.TrimSpace(in.Engine+" "+in.EngineVersion) + "  " + in.Class + "  " +
 		p.paint(in.StatusHealth(), in.Status)}
@@ -401,7 +401,7 @@ func (p *Pane) instanceDetail(in *sources.RDSInstance, w int) []string {
 }
 
 func (p *Pane) serviceDetail(s *sources.ECSService, w int) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	now := p.Env.Now()
 	h, why := s.Health()
 	head := th.Paints.Bold.Render(s.Name) + "  cluster " + s.Cluster + "  " + s.Region + "  " + p.paint(h, s.Status)

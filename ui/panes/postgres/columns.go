@@ -143,7 +143,7 @@ const (
 )
 
 func (p *Pane) row(v *feedView, b *sources.Backend, now time.Time, selected, dim bool) string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	ell := th.Ellipsis
 	age := now.Sub(b.Since())
 	if b.Since().IsZero() {

@@ -94,7 +94,7 @@ func (p *Pane) Summary() string {
 
 // Draw renders the block; only visible rows are formatted.
 func (p *Pane) Draw(focused bool) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	inner := p.W - 2
 	v := p.view()
 	sh := kit.Sheet{Title: p.title(), Ready: v != nil && v.act != nil, OwnFilter: true, Visible: p.Visible()}
@@ -128,7 +128,7 @@ func (p *Pane) Draw(focused bool) []string {
 // gauge is the connections used against usable, the states, and the
 // oldest transaction and longest idle-in-transaction.
 func (p *Pane) gauge(v *feedView, w int) string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	a := v.act
 	u := a.Usable()
 	ratio := 0.0
@@ -169,7 +169,7 @@ func (p *Pane) gauge(v *feedView, w int) string {
 // infoLine is the prompt being typed, or the sort, filter, tags, blockers
 // and which backends are shown.
 func (p *Pane) infoLine(v *feedView) string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	if p.Prompt.Editing() {
 		return th.Paints.Accent.Render(p.Prompt.View())
 	}

@@ -49,7 +49,7 @@ func newTable() kit.Table {
 
 // Draw renders the block; only visible rows are formatted.
 func (p *Pane) Draw(focused bool) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	k := p.Env.Keys
 	ell := th.Ellipsis
 	inner := p.W - 2
@@ -96,7 +96,7 @@ func (p *Pane) Draw(focused bool) []string {
 
 // row adds a deployment's row to the table (drawn by Lines).
 func (p *Pane) row(d *sources.Deployment, nameW int, drop string, selected, dim bool) {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	state := string(d.State)
 	if d.Paused {
 		state = string(sources.RolloutPaused)
@@ -137,7 +137,7 @@ func (p *Pane) row(d *sources.Deployment, nameW int, drop string, selected, dim 
 }
 
 func (p *Pane) detailLines(d *sources.Deployment, w int, focused bool) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	ell := th.Ellipsis
 	now := p.Env.Now()
 	out := []string{

@@ -153,7 +153,7 @@ func newTable() kit.Table {
 
 // Draw renders the block; only visible rows are formatted.
 func (p *Pane) Draw(focused bool) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	set := p.set()
 	sh := kit.Sheet{Ready: set != nil, N: len(p.index), Empty: th.Paints.Muted.Render("no SLOs")}
 	if x := p.selected(); x != nil {
@@ -173,7 +173,7 @@ func (p *Pane) Draw(focused bool) []string {
 }
 
 func (p *Pane) row(x *sources.SLOStatus, selected, dim bool) string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	t := &p.table
 	c := t.Cells()
 	c[cName].Text = x.Name
@@ -199,7 +199,7 @@ func (p *Pane) row(x *sources.SLOStatus, selected, dim bool) string {
 }
 
 func (p *Pane) detailLines(x *sources.SLOStatus, w int) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	out := []string{
 		th.Paints.Bold.Render(x.Name) + "  " + p.levelStyle(x.Level).Render(strings.ToUpper(x.Level.String())),
 	}

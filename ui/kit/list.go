@@ -60,7 +60,8 @@ type Rows interface {
 	// that fit.
 	Rebuild()
 	// Draw draws the pane's whole block (frame included) at the List's
-	// size. It runs only when something changed since the last draw.
+	// size, by List.DrawSheet with the pane's parts. It runs only when
+	// something changed since the last draw.
 	Draw(focused bool) []string
 }
 

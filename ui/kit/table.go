@@ -43,11 +43,11 @@ type Col struct {
 type StepKind uint8
 
 const (
-	// Show shows a column if it fits at its width. The Show steps are
-	// the order in which columns give way: once one does not fit, it and
-	// every later Show step's column stay hidden, so a column is never
-	// shown while one ranked before it is not. A column no Show step
-	// names is always shown.
+	// Show shows a column if it fits at its width; one that does not fit
+	// gives way, and a narrower one ranked after it may still show (see
+	// Table.InOrder). The Show steps rank the columns: the earlier a
+	// column's step, the longer it stays. A column no Show step names is
+	// always shown.
 	Show StepKind = iota
 	// Grow widens a column towards its text (Table.Want), at most to To.
 	// A name column whose text cannot fit even with everything left drops
@@ -86,12 +86,17 @@ type Cell struct {
 type Table struct {
 	Cols  []Col
 	Steps []Step
-	// Fill is the column that takes the width left after the steps (-1:
-	// none, the row ends where its columns end).
+	// Fill is the column that takes the width left after the steps; -1
+	// (say so: 0 is the first column) for none, the row ends where its
+	// columns end.
 	Fill int
 	// RoomyAt is the width from which the columns take their Roomy widths
 	// and the gaps widen by Spread (0: never).
 	RoomyAt, Spread int
+	// InOrder makes the columns give way strictly in their Show steps'
+	// order: once one does not fit, every later one stays hidden too, so a
+	// column is never shown while one ranked before it is not.
+	InOrder bool
 	// Want is the widest text of each column (Grow's target), measured in
 	// Rebuild; nil or 0: the column does not grow.
 	Want []int
@@ -173,7 +178,7 @@ func (t *Table) Fit(w int, ell string) {
 			}
 			add := cw + t.gapIf(c)
 			if giveWay || used+add > w {
-				giveWay = true
+				giveWay = t.InOrder
 				t.widths[c] = 0
 				continue
 			}

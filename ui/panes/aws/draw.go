@@ -44,7 +44,8 @@ const (
 // roomyAt is the width from which the columns sit two cells apart.
 const roomyAt = 120
 
-// The steps rank the columns: the essential ones (the grade, the name,
+// The steps rank the columns (each shows if it fits, in this order): the
+// essential ones (the grade, the name,
 // status, CPU, role, lag, connections; for a service its counts, rollout
 // and task definition) show first and widen to their text before any
 // other shows at all — a whole role ("replica of nudgecampaign-prod
@@ -68,6 +69,7 @@ func newTables() (rds, ecs kit.Table) {
 			rConns:   {Title: "CONNS", W: 9, Gap: 1, Right: true},
 		},
 		Steps: []kit.Step{
+			{Kind: kit.Show, Col: rMark}, {Kind: kit.Show, Col: rID},
 			{Kind: kit.Show, Col: rStatus}, {Kind: kit.Show, Col: rCPU}, {Kind: kit.Show, Col: rRole}, {Kind: kit.Show, Col: rLag}, {Kind: kit.Show, Col: rConns},
 			{Kind: kit.Grow, Col: rID, To: 30}, {Kind: kit.Grow, Col: rStatus, To: 14}, {Kind: kit.Grow, Col: rRole, To: 44},
 			{Kind: kit.Show, Col: rEngine}, {Kind: kit.Show, Col: rRegion}, {Kind: kit.Show, Col: rClass}, {Kind: kit.Show, Col: rMultiAZ},
@@ -88,6 +90,7 @@ func newTables() (rds, ecs kit.Table) {
 			eEvent:    {Title: "LAST EVENT", W: 12, Gap: 1},
 		},
 		Steps: []kit.Step{
+			{Kind: kit.Show, Col: eMark}, {Kind: kit.Show, Col: eService}, {Kind: kit.Show, Col: eDesired}, {Kind: kit.Show, Col: eRunning},
 			{Kind: kit.Show, Col: eRollout}, {Kind: kit.Show, Col: eTaskDef}, {Kind: kit.Show, Col: ePending},
 			{Kind: kit.Grow, Col: eService, To: 40}, {Kind: kit.Grow, Col: eTaskDef, To: 30},
 			{Kind: kit.Show, Col: eEvent}, {Kind: kit.Show, Col: eDeployed}, {Kind: kit.Show, Col: eRegion},

@@ -96,7 +96,7 @@ var (
 )
 
 func newTable() kit.Table {
-	return kit.Table{Cols: columns, Fill: colQuery, Want: make([]int, len(columns))}
+	return kit.Table{Cols: columns, Fill: colQuery, InOrder: true, Want: make([]int, len(columns))}
 }
 
 // fit lays the table out in w cells for names as wide as user and app.

@@ -23,8 +23,10 @@ const (
 	rDeployed
 )
 
-// nameRoom is the width the name column takes in a roomy pane, names
+// nameRoom is the width the name column takes when there is room, names
 // shorter or not, so the columns keep their place while a filter is typed.
+// A narrow pane (under 76 cells) never reaches it: there the names take
+// all but DEPLOYED's 17 cells.
 const nameRoom = 40
 
 func newTable() kit.Table {
@@ -67,10 +69,6 @@ func (p *Pane) Draw(focused bool) []string {
 		return p.DrawSheet(focused, sh)
 	}
 	t := &p.table
-	t.Steps[2].To = nameRoom
-	if inner < t.RoomyAt {
-		t.Steps[2].To = inner // a narrow pane gives the names all but DEPLOYED's 17
-	}
 	t.Fit(inner, ell)
 	nameW, drop := t.Width(rName), t.Trimmed(rName)
 	title := "DEPLOYMENT"

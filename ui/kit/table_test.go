@@ -44,7 +44,7 @@ func TestTableFit(t *testing.T) {
 		{27, []int{9, 5, 6, 0, 4}},   // NAME grows as far as there is room
 		{25, []int{10, 0, 6, 0, 7}},  // A gives way first
 		{20, []int{8, 0, 6, 0, 4}},   // no room to grow
-		{13, []int{8, 0, 0, 0, 4}},   // B too: once one gives way, later ones stay hidden
+		{13, []int{8, 0, 0, 0, 4}},   // B too
 	} {
 		tb := testTable()
 		tb.Fit(c.w, "…")
@@ -57,12 +57,18 @@ func TestTableFit(t *testing.T) {
 			}
 		}
 	}
-	// A hidden column earlier in the steps keeps a later one hidden.
+	// A column too wide gives way alone: a narrower one ranked after it
+	// still shows; InOrder keeps it hidden too.
 	tb := testTable()
 	tb.Cols[1].W = 30
 	tb.Fit(30, "…")
+	if got := shown(&tb); got[1] != 0 || got[3] != 4 || got[2] != 6 {
+		t.Errorf("give-way: %v", got)
+	}
+	tb.InOrder = true
+	tb.Fit(30, "…")
 	if got := shown(&tb); got[1] != 0 || got[3] != 0 || got[2] != 6 {
-		t.Errorf("strict give-way: %v", got)
+		t.Errorf("in-order give-way: %v", got)
 	}
 }
 

@@ -68,14 +68,15 @@ type Step struct {
 	To   int
 }
 
-// Cell is one cell of a row: its text, its paint (nil: the row's), and a
-// Tell that tells the row apart from another whose cell would read the
-// same on screen (a short tail of the row's raw identity); Tell shows only
-// then.
+// Cell is one cell of a row: its text, its paint (nil: the row's), and
+// the row's raw identity (an ARN, a UID) where the text is a name that
+// may read alike on two rows. It never shows as it is: when two rows'
+// cells would read the same on screen, each shows a short tag of its ID
+// (Tell) after the text.
 type Cell struct {
 	Text  string
 	Paint *themes.Paint
-	Tell  string
+	ID    string
 }
 
 // Table lays columns out in a width and draws rows in it. A pane keeps one
@@ -270,7 +271,7 @@ func (t *Table) Cells() []Cell {
 
 // Row draws one row at the last Fit's widths: the whole line in whole's
 // paint when it is not nil (the selection, stale data), else each cell in
-// its own paint over the row's base paint (nil: none). No Tell shows: use
+// its own paint over the row's base paint (nil: none). No tag shows: use
 // Add and Lines for rows that may collide.
 func (t *Table) Row(cells []Cell, whole, base *themes.Paint) string {
 	if whole != nil {
@@ -289,10 +290,11 @@ func (t *Table) Add(cells []Cell, whole, base *themes.Paint) {
 }
 
 // Lines draws the rows collected by Add onto out. Cells of one column that
-// would read the same on two rows, where a Tell is given, show the Tell
-// after the text, cut by the column's Cut: rows whose display names
-// collide are told apart on screen. When their Tells are alike too, the
-// rows are numbered in screen order.
+// would read the same on two rows, where an ID is given, show the tag of
+// their ID (Tell) after the text, cut by the column's Cut: rows whose
+// display names collide are told apart on screen. Rows whose IDs are alike
+// too are numbered in screen order. The tags are made only then, so a
+// screen without collisions costs nothing more.
 func (t *Table) Lines(out []string) []string {
 	n := len(t.Cols)
 	rows := len(t.paints) / 2
@@ -307,7 +309,7 @@ func (t *Table) Lines(out []string) []string {
 	return out
 }
 
-// tell adds the Tell to col's cells that read alike on screen.
+// tell tags col's cells that read alike on screen.
 func (t *Table) tell(col, rows int) {
 	n, w := len(t.Cols), t.widths[col]
 	if w <= 0 {
@@ -315,7 +317,7 @@ func (t *Table) tell(col, rows int) {
 	}
 	given := false
 	for r := 0; r < rows && !given; r++ {
-		given = t.rows[r*n+col].Tell != ""
+		given = t.rows[r*n+col].ID != ""
 	}
 	if !given {
 		return
@@ -332,7 +334,7 @@ func (t *Table) tell(col, rows int) {
 				continue
 			}
 			clash = true
-			if t.rows[o*n+col].Tell == cell.Tell {
+			if t.rows[o*n+col].ID == cell.ID {
 				twin = true
 				if o < r {
 					ord++
@@ -342,7 +344,7 @@ func (t *Table) tell(col, rows int) {
 		if !clash {
 			continue
 		}
-		tell := cell.Tell
+		tell := Tell(cell.ID)
 		if twin || tell == "" {
 			tell = strings.TrimSpace(tell + " " + strconv.Itoa(ord))
 		}
@@ -464,8 +466,8 @@ func TrimName(name, prefix, ell string) string {
 	return ell + strings.TrimPrefix(name, prefix)
 }
 
-// Tell is a short, printable tag of a raw identity (an ARN, a UID) for
-// Cell.Tell: "#" and four hex digits of its hash. Two rows whose names
+// Tell is the short, printable tag of a raw identity (an ARN, a UID) that
+// Lines shows for Cell.ID: "#" and four hex digits of its hash. Two rows whose names
 // read alike differ here whenever their identities differ, even when the
 // identities differ only in characters sanitizing removed.
 func Tell(identity string) string {

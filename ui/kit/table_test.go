@@ -150,24 +150,24 @@ func TestSharedPrefix(t *testing.T) {
 }
 
 // TestTableTellsCollisionsApart: rows whose cells read alike on screen
-// (the same text, or texts cut to the same) show their Tell; rows that
-// differ show none; rows whose Tells are alike too are numbered.
+// (the same text, or texts cut to the same) show the tag of their ID;
+// rows that differ show none; rows whose IDs are alike too are numbered.
 func TestTableTellsCollisionsApart(t *testing.T) {
 	tb := Table{Cols: []Col{{W: 16, Cut: KeepTail}, {W: 3, Gap: 1}}, Fill: -1}
 	tb.Fit(20, "…")
-	add := func(name, tell string) {
+	add := func(name, id string) {
 		c := tb.Cells()
-		c[0] = Cell{Text: name, Tell: tell}
+		c[0] = Cell{Text: name, ID: id}
 		c[1].Text = "x"
 		tb.Add(c, nil, nil)
 	}
-	add("prod/svc", Tell("arn:1"))
-	add("prod/svc", Tell("arn:2"))
-	add("prod/other", Tell("arn:3"))
-	add("a-very-long-prefix/cut-api", Tell("arn:4")) // both cut to the same tail
-	add("another-long-prefix/cut-api", Tell("arn:5"))
-	add("twin", "#same")
-	add("twin", "#same")
+	add("prod/svc", "arn:1")
+	add("prod/svc", "arn:2")
+	add("prod/other", "arn:3")
+	add("a-very-long-prefix/cut-api", "arn:4") // both cut to the same tail
+	add("another-long-prefix/cut-api", "arn:5")
+	add("twin", "same")
+	add("twin", "same")
 	lines := tb.Lines(nil)
 	want := []string{
 		"prod/svc " + Tell("arn:1") + "   x  ",
@@ -175,8 +175,8 @@ func TestTableTellsCollisionsApart(t *testing.T) {
 		"prod/other       x  ",
 		"…x/cut-api " + Tell("arn:4") + " x  ",
 		"…x/cut-api " + Tell("arn:5") + " x  ",
-		"twin #same 1     x  ",
-		"twin #same 2     x  ",
+		"twin " + Tell("same") + " 1     x  ",
+		"twin " + Tell("same") + " 2     x  ",
 	}
 	for i := range want {
 		if i >= len(lines) || lines[i] != want[i] {
@@ -218,7 +218,7 @@ func BenchmarkTableLines(b *testing.B) {
 	for b.Loop() {
 		for i := 0; i < 50; i++ {
 			c := tb.Cells()
-			c[0] = Cell{Text: "service-name", Tell: "#abcd"}
+			c[0] = Cell{Text: "service-name", ID: "arn:aws:ecs:us-east-1:111122223333:service/prod/service-name"}
 			c[1].Text, c[2].Text, c[3].Text, c[4].Text = "aa", "bb", "cc", "the rest of the row"
 			tb.Add(c, nil, nil)
 		}

@@ -374,4 +374,15 @@ func TestCollidingNamesAreToldApart(t *testing.T) {
 			t.Errorf("%d columns: a row without a twin is tagged:\n%s", w, out)
 		}
 	}
+	// Identities that read alike too (an ARN sanitized like the name):
+	// the rows are numbered in screen order.
+	set.ECS[1].ARN = set.ECS[0].ARN
+	p := New(kit.Slot{Env: uitest.Env(), Key: "5"})
+	p.SetSize(200, 16)
+	p.SetSnapshot(uitest.Snap("aws", sources.KindAWS, set, 0))
+	out := screen(p)
+	tag := kit.Tell(set.ECS[0].ARN)
+	if !strings.Contains(out, "production/api "+tag+" 1") || !strings.Contains(out, "production/api "+tag+" 2") {
+		t.Errorf("twins not numbered:\n%s", out)
+	}
 }

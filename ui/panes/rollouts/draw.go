@@ -103,7 +103,7 @@ func (p *Pane) row(d *sources.Deployment, nameW int, drop string, selected, dim 
 	c := t.Cells()
 	// Two long names that differ only in their middle can read alike once
 	// cut: then each shows a tag of its UID.
-	c[rName] = kit.Cell{Text: p.label(d, nameW, drop, th.Ellipsis), Tell: kit.Tell(d.UID)}
+	c[rName] = kit.Cell{Text: p.label(d, nameW, drop, th.Ellipsis), ID: d.UID}
 	c[rReady].Text = fmt.Sprintf("%d/%d", d.Ready, d.Replicas)
 	c[rUpdated].Text = strconv.Itoa(int(d.Updated))
 	c[rAvail].Text = strconv.Itoa(int(d.Available))

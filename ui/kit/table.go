@@ -177,13 +177,12 @@ func (t *Table) Fit(w int, ell string) {
 				t.widths[c] = 0
 				continue
 			}
-			add := cw + t.gapIf(c)
-			if giveWay || used+add > w {
+			t.widths[c] = cw
+			if giveWay || t.used() > w {
 				giveWay = t.InOrder
 				t.widths[c] = 0
 				continue
 			}
-			t.widths[c] = cw
 			used = t.used()
 		case Grow, Pad:
 			if t.widths[c] <= 0 {
@@ -217,17 +216,6 @@ func (t *Table) Fit(w int, ell string) {
 	if f := t.Fill; f >= 0 && t.widths[f] > 0 {
 		t.widths[f] = max(1, t.widths[f]+w-t.used())
 	}
-}
-
-// gapIf is the gap col would add if it were shown now: none when no shown
-// column comes before it.
-func (t *Table) gapIf(col int) int {
-	for i := 0; i < col; i++ {
-		if t.widths[i] > 0 {
-			return t.gaps[col]
-		}
-	}
-	return 0
 }
 
 // used is the width of the shown columns and their gaps.

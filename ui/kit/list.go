@@ -60,7 +60,8 @@ type Rows interface {
 	// that fit.
 	Rebuild()
 	// Draw draws the pane's whole block (frame included) at the List's
-	// size. It runs only when something changed since the last draw.
+	// size, by List.DrawSheet with the pane's parts. It runs only when
+	// something changed since the last draw.
 	Draw(focused bool) []string
 }
 
@@ -329,4 +330,89 @@ func (l *List) ContentHeight() int {
 	}
 	notice, _, _ := l.Notice()
 	return n + len(notice)
+}
+
+// Sheet is what a pane supplies to DrawSheet: its parts of the block. The
+// List draws the rest the same way for every pane: the feed's notice, the
+// detail view scrolled under it, the filter line, the window of rows that
+// fit, the empty text, the position and the frame.
+type Sheet struct {
+	// Title is the frame title ("": FrameTitle).
+	Title string
+	// Notice replaces the feed's notice lines when it is not nil.
+	Notice []string
+	// Ready is whether there is data to draw rows of; without it the
+	// block shows only the notice.
+	Ready bool
+	// Detail is the open detail view's lines for a body w cells wide, nil
+	// when the pane has no detail to show now; DetailFooter is its footer
+	// ("": back); Unscrolled leaves the scrolling to the pane.
+	Detail       func(w int) []string
+	DetailFooter string
+	Unscrolled   bool
+	// Above are the lines over the rows (figures, region errors), then
+	// the filter line unless OwnFilter (the pane shows the prompt in
+	// Above), then the column titles Head.
+	Above     []string
+	OwnFilter bool
+	Head      []string
+	// N is the number of rows; Visible how many fit (0: the lines left
+	// under Head).
+	N, Visible int
+	// Rows appends the lines of rows [from, to) to body; dim says the
+	// data is stale.
+	Rows func(body []string, from, to int, dim bool) []string
+	// Empty is the line shown when there are no rows, painted.
+	Empty string
+	// Footer follows the position ("3/12") in the bottom border.
+	Footer string
+}
+
+// DrawSheet draws the pane's block from its parts (see Sheet): the frame
+// at the List's size around the notice, then either the detail view or
+// the rows that fit. Only the visible rows are formatted.
+func (l *List) DrawSheet(focused bool, s Sheet) []string {
+	notice, dim, has := l.Notice()
+	if s.Notice != nil {
+		notice = s.Notice
+	}
+	body := notice
+	footer := ""
+	inner := l.W - 2
+	switch {
+	case !has || !s.Ready:
+	case l.Detail && s.Detail != nil:
+		lines := s.Detail(inner)
+		if !s.Unscrolled {
+			lines = l.Scrolled(lines)
+		}
+		body = append(body, lines...)
+		footer = s.DetailFooter
+		if footer == "" {
+			footer = KeyName(l.Env.Keys.List.Back) + " back"
+		}
+	default:
+		body = append(body, s.Above...)
+		if !s.OwnFilter {
+			body = append(body, l.FilterLine()...)
+		}
+		body = append(body, s.Head...)
+		h := s.Visible
+		if h <= 0 {
+			h = l.H - 2 - len(body)
+		}
+		from, to := l.Window(s.N, h)
+		if s.Rows != nil {
+			body = s.Rows(body, from, to, dim)
+		}
+		if s.N == 0 && s.Empty != "" {
+			body = append(body, s.Empty)
+		}
+		footer = l.Position(s.N) + s.Footer
+	}
+	title := s.Title
+	if title == "" {
+		title = l.FrameTitle()
+	}
+	return Frame(l.Env.Theme, title, footer, focused, l.W, l.H, body)
 }

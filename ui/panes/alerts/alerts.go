@@ -46,11 +46,14 @@ type Pane struct {
 	counts map[sources.AlertState]int
 	// rollouts are for the detail's correlation (correlate.go).
 	rollouts kit.Rollouts
+	// alertTable and silTable lay out the two lists.
+	alertTable, silTable kit.Table
 }
 
 // New builds the pane in its slot.
 func New(s kit.Slot) *Pane {
 	p := &Pane{}
+	p.alertTable, p.silTable = newTables()
 	p.Init(s, kit.Meta{Title: "Alerts", Kind: sources.KindAlerts, Reads: []sources.Kind{sources.KindRollouts}, Noun: "alerts", Help: s.Env.Keys.Alerts.FullHelp()}, p)
 	return p
 }

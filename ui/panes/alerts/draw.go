@@ -44,80 +44,134 @@ func (p *Pane) Summary() string {
 	return out
 }
 
+// Columns of the alerts table (the group headers span the row) and of the
+// silences table; the summary and the matchers take what is left.
+const (
+	aIndent = iota
+	aState
+	aSeverity
+	aAge
+	aSummary
+)
+
+const (
+	sID = iota
+	sState
+	sEnds
+	sBy
+	sMatchers
+)
+
+func newTables() (alerts, silences kit.Table) {
+	alerts = kit.Table{Fill: aSummary, Cols: []kit.Col{
+		aIndent:   {W: 2},
+		aState:    {Title: "STATE", W: 10},
+		aSeverity: {Title: "SEVERITY", W: 9},
+		aAge:      {Title: "AGE", W: 5, Right: true},
+		aSummary:  {Title: "SUMMARY", W: 1, Gap: 2},
+	}}
+	silences = kit.Table{Fill: sMatchers, Cols: []kit.Col{
+		sID:       {Title: "ID", W: 10},
+		sState:    {Title: "STATE", W: 8, Gap: 1},
+		sEnds:     {Title: "ENDS", W: 8, Gap: 1, Right: true},
+		sBy:       {Title: "BY", W: 12, Gap: 1},
+		sMatchers: {Title: "MATCHERS / COMMENT", W: 1, Gap: 1},
+	}}
+	return alerts, silences
+}
+
 // Draw renders the block; only visible rows are formatted.
 func (p *Pane) Draw(focused bool) []string {
-	th := p.Env.Theme
-	ell := th.Ellipsis
-	inner := p.W - 2
-	notice, dim, has := p.Notice()
-	body := notice
-	title := p.FrameTitle()
-	footer := ""
+	th := &p.Env.Theme
 	toggle := kit.KeyName(p.Env.Keys.Alerts.Silences)
 	set := p.set()
-	switch {
-	case !has || set == nil:
-	case p.Detail:
-		if sil := p.selectedSilence(); sil != nil {
-			body = append(body, p.Scrolled(p.silenceDetail(sil, inner))...)
-		} else if a, _ := p.selectedAlert(); a != nil {
-			body = append(body, p.Scrolled(p.alertDetail(a, inner))...)
-		}
-		footer = kit.KeyName(p.Env.Keys.List.Back) + " back"
-	case p.silences:
-		title += " · silences"
-		body = append(body, p.FilterLine()...)
-		body = append(body, th.Paints.Muted.Render(kit.Fit("ID", 10, ell)+" "+kit.Fit("STATE", 8, ell)+" "+kit.Fit("ENDS", 8, ell)+" "+kit.Fit("BY", 12, ell)+" MATCHERS / COMMENT"))
-		from, to := p.Window(len(p.sidx), p.H-2-len(body))
-		for i := from; i < to; i++ {
-			sil := &set.Silences[p.sidx[i]]
-			ends := kit.Age(sil.EndsAt.Sub(p.Env.Now()))
-			line := kit.Fit(sil.ID, 10, ell) + " " + kit.Fit(sil.State, 8, ell) + " " + kit.FitRight("in "+ends, 8, ell) + " " + kit.Fit(sil.CreatedBy, 12, ell) + " " + ops.FormatMatchers(sil.Matchers) + " " + sil.Comment
-			line = kit.Fit(line, inner, ell)
-			switch {
-			case focused && i == p.Cursor.Pos:
-				line = th.Paints.Selected.Render(line)
-			case dim || sil.State == "expired":
-				line = th.Paints.Dim.Render(line)
+	sh := kit.Sheet{Ready: set != nil}
+	if sil := p.selectedSilence(); sil != nil {
+		sh.Detail = func(w int) []string { return p.silenceDetail(sil, w) }
+	} else if a, _ := p.selectedAlert(); a != nil {
+		sh.Detail = func(w int) []string { return p.alertDetail(a, w) }
+	}
+	if set == nil {
+		return p.DrawSheet(focused, sh)
+	}
+	inner := p.W - 2
+	if p.silences {
+		t := &p.silTable
+		t.Fit(inner, th.Ellipsis)
+		sh.Title = p.FrameTitle() + " · silences"
+		sh.Head = []string{t.Header(th.Paints.Muted)}
+		sh.N, sh.Empty = len(p.sidx), th.Paints.Muted.Render("no silences")
+		sh.Footer = "  " + toggle + ": alerts"
+		sh.Rows = func(body []string, from, to int, dim bool) []string {
+			for i := from; i < to; i++ {
+				body = append(body, p.silenceRow(&set.Silences[p.sidx[i]], focused && i == p.Cursor.Pos, dim))
 			}
-			body = append(body, line)
+			return body
 		}
-		if len(p.sidx) == 0 {
-			body = append(body, th.Paints.Muted.Render("no silences"))
-		}
-		footer = p.Position(len(p.sidx)) + "  " + toggle + ": alerts"
-	default:
-		body = append(body, p.FilterLine()...)
-		body = append(body, th.Paints.Muted.Render("  "+kit.Fit("STATE", 10, ell)+kit.Fit("SEVERITY", 9, ell)+kit.FitRight("AGE", 5, ell)+"  SUMMARY"))
-		from, to := p.Window(len(p.rows), p.H-2-len(body))
+		return p.DrawSheet(focused, sh)
+	}
+	t := &p.alertTable
+	t.Fit(inner, th.Ellipsis)
+	sh.Head = []string{t.Header(th.Paints.Muted)}
+	sh.N, sh.Empty = len(p.rows), th.Paints.OK.Render("no alerts")
+	sh.Footer = fmt.Sprintf("  %s: silences (%d)", toggle, len(set.Silences))
+	sh.Rows = func(body []string, from, to int, dim bool) []string {
 		for i := from; i < to; i++ {
 			body = append(body, p.row(p.rows[i], inner, focused && i == p.Cursor.Pos, dim))
 		}
-		if len(p.rows) == 0 {
-			body = append(body, th.Paints.OK.Render("no alerts"))
-		}
-		footer = p.Position(len(p.rows)) + fmt.Sprintf("  %s: silences (%d)", toggle, len(set.Silences))
+		return body
 	}
-	return kit.Frame(th, title, footer, focused, p.W, p.H, body)
+	return p.DrawSheet(focused, sh)
 }
 
+func (p *Pane) silenceRow(sil *sources.Silence, selected, dim bool) string {
+	th := &p.Env.Theme
+	t := &p.silTable
+	c := t.Cells()
+	c[sID].Text = sil.ID
+	c[sState].Text = sil.State
+	c[sEnds].Text = "in " + kit.Age(sil.EndsAt.Sub(p.Env.Now()))
+	c[sBy].Text = sil.CreatedBy
+	c[sMatchers].Text = ops.FormatMatchers(sil.Matchers) + " " + sil.Comment
+	switch {
+	case selected:
+		return t.Row(c, &th.Paints.Selected, nil)
+	case dim || sil.State == "expired":
+		return t.Row(c, &th.Paints.Dim, nil)
+	}
+	return t.Row(c, nil, nil)
+}
+
+// row is a group's header line across the row, or one alert in the table.
 func (p *Pane) row(r row, w int, selected, dim bool) string {
-	th := p.Env.Theme
-	ell := th.Ellipsis
+	th := &p.Env.Theme
 	g := p.groups[r.group]
+	paint := &th.Paints.Base
 	var line string
-	st := th.Paints.Base
 	if r.alert < 0 {
-		line = kit.Fit(g.header, w, ell)
-		st = p.sevStyle(g.alerts[0].Severity, true)
+		st := p.sevStyle(g.alerts[0].Severity, true)
+		paint, line = &st, kit.Fit(g.header, w, th.Ellipsis)
 	} else {
 		a := g.alerts[r.alert]
-		line = kit.Fit("  "+kit.Fit(string(a.State), 10, ell)+kit.Fit(a.Severity, 9, ell)+kit.FitRight(kit.Age(p.Env.Now().Sub(a.StartsAt)), 5, ell)+"  "+a.Summary, w, ell)
 		if a.State == sources.AlertFiring {
-			st = p.sevStyle(a.Severity, false)
+			st := p.sevStyle(a.Severity, false)
+			paint = &st
 		} else {
-			st = th.Paints.Muted
+			paint = &th.Paints.Muted
 		}
+		switch {
+		case selected:
+			paint = &th.Paints.Selected
+		case dim:
+			paint = &th.Paints.Dim
+		}
+		t := &p.alertTable
+		c := t.Cells()
+		c[aState].Text = string(a.State)
+		c[aSeverity].Text = a.Severity
+		c[aAge].Text = kit.Age(p.Env.Now().Sub(a.StartsAt))
+		c[aSummary].Text = a.Summary
+		return t.Row(c, paint, nil)
 	}
 	switch {
 	case selected:
@@ -125,11 +179,11 @@ func (p *Pane) row(r row, w int, selected, dim bool) string {
 	case dim:
 		return th.Paints.Dim.Render(line)
 	}
-	return st.Render(line)
+	return paint.Render(line)
 }
 
 func (p *Pane) alertDetail(a *sources.Alert, w int) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	now := p.Env.Now()
 	out := []string{
 		th.Paints.Bold.Render(a.Name) + "  " + p.sevStyle(a.Severity, false).Render(a.Severity) + "  " + string(a.State) +
@@ -170,7 +224,7 @@ func (p *Pane) alertDetail(a *sources.Alert, w int) []string {
 }
 
 func (p *Pane) silenceDetail(s *sources.Silence, w int) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	out := []string{
 		th.Paints.Bold.Render("silence "+s.ID) + "  " + s.State,
 		"matchers: " + ops.FormatMatchers(s.Matchers),

@@ -64,9 +64,10 @@ type Pane struct {
 	notes []string
 	// worst are the summary's findings, most urgent first.
 	worst []finding
-	// rdsWant and ecsWant are the longest text of each flexible column,
-	// measured in Rebuild so Draw never scans every row.
-	rdsWant, ecsWant []int
+	// rdsT and ecsT lay the two tables out; their Want is the longest
+	// text of each flexible column, measured in Rebuild so Draw never
+	// scans every row.
+	rdsT, ecsT kit.Table
 }
 
 // finding is one graded problem for the summary line.
@@ -78,6 +79,7 @@ type finding struct {
 // New builds the pane in its slot.
 func New(s kit.Slot) *Pane {
 	p := &Pane{estates: map[string]*estate{}}
+	p.rdsT, p.ecsT = newTables()
 	p.Init(s, kit.Meta{Title: "AWS", Kind: sources.KindAWS, Noun: "aws"}, p)
 	k := p.keys()
 	p.Meta.Help = [][]key.Binding{{k.desired, k.redeploy, k.rollback}}
@@ -161,7 +163,7 @@ func (p *Pane) Rebuild() {
 		return
 	}
 	now := p.Env.Now()
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	for _, r := range e.regions {
 		for _, in := range r.instances {
 			p.rds = append(p.rds, instance{RDSInstance: in, stale: r.rds.err != ""})
@@ -224,20 +226,20 @@ func (p *Pane) Rebuild() {
 
 // measure finds the longest text of each flexible column.
 func (p *Pane) measure() {
-	p.rdsWant, p.ecsWant = make([]int, len(rdsCols)), make([]int, len(ecsCols))
+	clear(p.rdsT.Want)
+	clear(p.ecsT.Want)
 	longest := func(w []int, i int, s string) { w[i] = max(w[i], kit.Width(s)) }
 	for i := range p.rds {
 		in := &p.rds[i]
-		longest(p.rdsWant, rID, in.ID)
-		longest(p.rdsWant, rEngine, in.Engine+" "+in.EngineVersion)
-		longest(p.rdsWant, rStatus, in.Status)
-		longest(p.rdsWant, rRole, in.RoleText())
+		longest(p.rdsT.Want, rID, in.ID)
+		longest(p.rdsT.Want, rEngine, in.Engine+" "+in.EngineVersion)
+		longest(p.rdsT.Want, rStatus, in.Status)
+		longest(p.rdsT.Want, rRole, in.RoleText())
 	}
 	for i := range p.ecs {
 		s := &p.ecs[i]
-		longest(p.ecsWant, eService, s.Cluster+"/"+s.Name)
-		longest(p.ecsWant, eTaskDef, s.TaskDefinition.String())
-		p.ecsWant[eEvent] = 1 << 10 // the last column takes what is left
+		longest(p.ecsT.Want, eService, s.Cluster+"/"+s.Name)
+		longest(p.ecsT.Want, eTaskDef, s.TaskDefinition.String())
 	}
 }
 
@@ -389,7 +391,7 @@ func (p *Pane) Summary() string {
 	if !ok || p.estate() == nil {
 		return head
 	}
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	out := head + fmt.Sprintf("  %d DB instances  %d services", len(p.rds), len(p.ecs))
 	if len(p.worst) == 0 {
 		return out + "  " + th.Paints.OK.Render("all healthy")

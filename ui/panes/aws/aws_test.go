@@ -343,3 +343,46 @@ func BenchmarkViewLargeEstate(b *testing.B) {
 		p.View(true)
 	}
 }
+
+// Issue 16 item 10: a service named "svc" plus escape and bidi characters
+// displays as the plain "svc" next to it once sanitized. The two rows must
+// not read alike: each shows a tag of its own ARN, and the tags differ.
+func TestCollidingNamesAreToldApart(t *testing.T) {
+	set := uitest.AWS()
+	evil := set.ECS[0]
+	evil.ARN += "\u202e\x1b[31m" // the raw identity keeps what sanitizing took from the name
+	set.ECS = append(set.ECS[:1], append([]sources.ECSService{evil}, set.ECS[1:]...)...)
+	for _, w := range []int{200, 80} {
+		p := New(kit.Slot{Env: uitest.Env(), Key: "5"})
+		p.SetSize(w, 16)
+		p.SetSnapshot(uitest.Snap("aws", sources.KindAWS, set, 0))
+		var rows []string
+		for _, l := range strings.Split(screen(p), "\n") {
+			if strings.Contains(l, "production/api") {
+				rows = append(rows, l)
+			}
+		}
+		if len(rows) != 2 {
+			t.Fatalf("%d columns: want the two api rows, got %q", w, rows)
+		}
+		a, b := kit.Tell(set.ECS[0].ARN), kit.Tell(evil.ARN)
+		if a == b || !strings.Contains(rows[0], a) || !strings.Contains(rows[1], b) {
+			t.Errorf("%d columns: the rows are not told apart by %s and %s:\n%s\n%s", w, a, b, rows[0], rows[1])
+		}
+		// The worker, which collides with nothing, shows no tag.
+		if out := screen(p); strings.Contains(out, kit.Tell(set.ECS[2].ARN)) {
+			t.Errorf("%d columns: a row without a twin is tagged:\n%s", w, out)
+		}
+	}
+	// Identities that read alike too (an ARN sanitized like the name):
+	// the rows are numbered in screen order.
+	set.ECS[1].ARN = set.ECS[0].ARN
+	p := New(kit.Slot{Env: uitest.Env(), Key: "5"})
+	p.SetSize(200, 16)
+	p.SetSnapshot(uitest.Snap("aws", sources.KindAWS, set, 0))
+	out := screen(p)
+	tag := kit.Tell(set.ECS[0].ARN)
+	if !strings.Contains(out, "production/api "+tag+" 1") || !strings.Contains(out, "production/api "+tag+" 2") {
+		t.Errorf("twins not numbered:\n%s", out)
+	}
+}

@@ -7,21 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/x/ansi"
-
 	"flightdeck/sources"
 	"flightdeck/themes"
 	"flightdeck/ui/kit"
 )
-
-// col is a table column: its title, its width (min, and max when it takes
-// spare room) and its priority (lower is kept longer in a narrow pane).
-type col struct {
-	title  string
-	w, max int
-	prio   int
-	right  bool
-}
 
 // RDS columns, in display order.
 const (
@@ -38,20 +27,6 @@ const (
 	rConns
 )
 
-var rdsCols = []col{
-	rMark:    {title: "", w: 2},
-	rID:      {title: "DB INSTANCE", w: 18, max: 30},
-	rRegion:  {title: "REGION", w: 10, prio: 6},
-	rEngine:  {title: "ENGINE", w: 13, max: 24, prio: 5},
-	rClass:   {title: "CLASS", w: 14, prio: 7},
-	rStatus:  {title: "STATUS", w: 10, max: 14, prio: 1},
-	rMultiAZ: {title: "MULTI-AZ", w: 8, prio: 8},
-	rRole:    {title: "ROLE", w: 16, max: 44, prio: 2},
-	rLag:     {title: "LAG", w: 7, prio: 3, right: true},
-	rCPU:     {title: "CPU", w: 5, prio: 1, right: true},
-	rConns:   {title: "CONNS", w: 9, prio: 4, right: true},
-}
-
 // ECS columns, in display order.
 const (
 	eMark = iota
@@ -66,124 +41,62 @@ const (
 	eEvent
 )
 
-var ecsCols = []col{
-	eMark:     {title: "", w: 2},
-	eService:  {title: "SERVICE", w: 24, max: 40},
-	eRegion:   {title: "REGION", w: 10, prio: 7},
-	eDesired:  {title: "DES", w: 4, right: true},
-	eRunning:  {title: "RUN", w: 4, right: true},
-	ePending:  {title: "PEND", w: 5, prio: 2, right: true},
-	eRollout:  {title: "ROLLOUT", w: 11, prio: 1},
-	eTaskDef:  {title: "TASK DEFINITION", w: 18, max: 30, prio: 1},
-	eDeployed: {title: "DEPLOYED", w: 9, prio: 6},
-	eEvent:    {title: "LAST EVENT", w: 12, max: 1 << 10, prio: 5},
-}
+// roomyAt is the width from which the columns sit two cells apart.
+const roomyAt = 120
 
-// essential is the lowest priority whose columns are widened to their
-// content before any column of a lower priority is shown at all: a whole
-// role ("replica of nudgecampaign-prod (us-east-1)") is worth more than the
-// engine or the class.
-const essential = 4
-
-// widths picks the columns that fit in w cells and sizes them: the
-// essential ones (priority ≤ essential) first, each widened to the longest
-// text it holds (want, capped by its max); then the others, by priority,
-// with whatever is left. 0 drops a column.
-func widths(cols []col, w, gap int, want []int) []int {
-	out := make([]int, len(cols))
-	used := -gap
-	include := func(lo, hi int) {
-		for prio := lo; prio <= hi; prio++ {
-			for i, c := range cols {
-				if c.prio == prio && used+gap+c.w <= w {
-					out[i] = c.w
-					used += gap + c.w
-				}
-			}
-		}
+// The steps rank the columns (each shows if it fits, in this order): the
+// essential ones (the grade, the name,
+// status, CPU, role, lag, connections; for a service its counts, rollout
+// and task definition) show first and widen to their text before any
+// other shows at all — a whole role ("replica of nudgecampaign-prod
+// (us-east-1)") is worth more than the engine or the class; then engine,
+// region, class and Multi-AZ (a service's last event, deploy age and
+// region), in the order they give way. A service's last event takes what
+// is left.
+func newTables() (rds, ecs kit.Table) {
+	rds = kit.Table{Fill: -1, RoomyAt: roomyAt, Spread: 1, Want: make([]int, rConns+1),
+		Cols: []kit.Col{
+			rMark:    {W: 2},
+			rID:      {Title: "DB INSTANCE", W: 18, Gap: 1},
+			rRegion:  {Title: "REGION", W: 10, Gap: 1},
+			rEngine:  {Title: "ENGINE", W: 13, Gap: 1},
+			rClass:   {Title: "CLASS", W: 14, Gap: 1},
+			rStatus:  {Title: "STATUS", W: 10, Gap: 1},
+			rMultiAZ: {Title: "MULTI-AZ", W: 8, Gap: 1},
+			rRole:    {Title: "ROLE", W: 16, Gap: 1},
+			rLag:     {Title: "LAG", W: 7, Gap: 1, Right: true},
+			rCPU:     {Title: "CPU", W: 5, Gap: 1, Right: true},
+			rConns:   {Title: "CONNS", W: 9, Gap: 1, Right: true},
+		},
+		Steps: []kit.Step{
+			{Kind: kit.Show, Col: rMark}, {Kind: kit.Show, Col: rID},
+			{Kind: kit.Show, Col: rStatus}, {Kind: kit.Show, Col: rCPU}, {Kind: kit.Show, Col: rRole}, {Kind: kit.Show, Col: rLag}, {Kind: kit.Show, Col: rConns},
+			{Kind: kit.Grow, Col: rID, To: 30}, {Kind: kit.Grow, Col: rStatus, To: 14}, {Kind: kit.Grow, Col: rRole, To: 44},
+			{Kind: kit.Show, Col: rEngine}, {Kind: kit.Show, Col: rRegion}, {Kind: kit.Show, Col: rClass}, {Kind: kit.Show, Col: rMultiAZ},
+			{Kind: kit.Grow, Col: rEngine, To: 24},
+		},
 	}
-	widen := func(lo, hi int) {
-		for prio := lo; prio <= hi; prio++ {
-			for i, c := range cols {
-				if c.prio != prio || out[i] == 0 || used >= w {
-					continue
-				}
-				top := min(c.max, max(c.w, want[i]))
-				if add := min(top-out[i], w-used); add > 0 {
-					out[i] += add
-					used += add
-				}
-			}
-		}
+	ecs = kit.Table{Fill: eEvent, RoomyAt: roomyAt, Spread: 1, Want: make([]int, eEvent+1),
+		Cols: []kit.Col{
+			eMark:     {W: 2},
+			eService:  {Title: "SERVICE", W: 24, Gap: 1, Cut: kit.KeepTail},
+			eRegion:   {Title: "REGION", W: 10, Gap: 1},
+			eDesired:  {Title: "DES", W: 4, Gap: 1, Right: true},
+			eRunning:  {Title: "RUN", W: 4, Gap: 1, Right: true},
+			ePending:  {Title: "PEND", W: 5, Gap: 1, Right: true},
+			eRollout:  {Title: "ROLLOUT", W: 11, Gap: 1},
+			eTaskDef:  {Title: "TASK DEFINITION", W: 18, Gap: 1, Cut: kit.KeepTail},
+			eDeployed: {Title: "DEPLOYED", W: 9, Gap: 1},
+			eEvent:    {Title: "LAST EVENT", W: 12, Gap: 1},
+		},
+		Steps: []kit.Step{
+			{Kind: kit.Show, Col: eMark}, {Kind: kit.Show, Col: eService}, {Kind: kit.Show, Col: eDesired}, {Kind: kit.Show, Col: eRunning},
+			{Kind: kit.Show, Col: eRollout}, {Kind: kit.Show, Col: eTaskDef}, {Kind: kit.Show, Col: ePending},
+			{Kind: kit.Grow, Col: eService, To: 40}, {Kind: kit.Grow, Col: eTaskDef, To: 30},
+			{Kind: kit.Show, Col: eEvent}, {Kind: kit.Show, Col: eDeployed}, {Kind: kit.Show, Col: eRegion},
+		},
 	}
-	include(0, essential)
-	widen(0, essential)
-	include(essential+1, 8)
-	widen(essential+1, 8)
-	return out
-}
-
-// fitEnd fits s in w cells by cutting its front: a task definition keeps
-// its revision, a cluster/service label its service.
-func fitEnd(s string, w int, ell string) string {
-	sw := kit.Width(s)
-	if sw <= w {
-		return s
-	}
-	if w <= kit.Width(ell) {
-		return kit.Fit(s, w, ell)
-	}
-	return ell + ansi.TruncateLeft(s, sw-(w-kit.Width(ell)), "")
-}
-
-// cell is one cell's text and paint; end cells are cut at the front.
-type cell struct {
-	text  string
-	paint *themes.Paint
-	end   bool
-}
-
-// line joins the cells at their widths: painted cell by cell, or the
-// whole line in one paint when it is selected or dimmed.
-func (p *Pane) line(cols []col, ws []int, cells []cell, gap int, whole *themes.Paint) string {
-	ell := p.Env.Theme.Ellipsis
-	var b strings.Builder
-	first := true
-	for i, c := range cols {
-		if ws[i] == 0 {
-			continue
-		}
-		if !first {
-			b.WriteString(kit.Spaces(gap))
-		}
-		first = false
-		var text string
-		switch {
-		case c.right:
-			text = kit.FitRight(cells[i].text, ws[i], ell)
-		case cells[i].end:
-			text = kit.Fit(fitEnd(cells[i].text, ws[i], ell), ws[i], ell)
-		default:
-			text = kit.Fit(cells[i].text, ws[i], ell)
-		}
-		if whole == nil && cells[i].paint != nil {
-			text = cells[i].paint.Render(text)
-		}
-		b.WriteString(text)
-	}
-	if whole != nil {
-		return whole.Render(b.String())
-	}
-	return b.String()
-}
-
-func (p *Pane) header(cols []col, ws []int, gap int) string {
-	cells := make([]cell, len(cols))
-	for i, c := range cols {
-		cells[i].text = c.title
-	}
-	muted := p.Env.Theme.Paints.Muted
-	return p.line(cols, ws, cells, gap, &muted)
+	return rds, ecs
 }
 
 // gradePaint is how a grade looks; ok and unknown stay plain.
@@ -236,66 +149,70 @@ func (p *Pane) title() string {
 
 // Draw renders the block; only visible rows are formatted.
 func (p *Pane) Draw(focused bool) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	k := p.Env.Keys
 	inner := p.W - 2
-	notice, dim, has := p.Notice()
-	body := notice
-	footer := ""
+	sh := kit.Sheet{Title: p.title(), Ready: p.estate() != nil, Above: p.notes, Visible: p.Visible(), N: len(p.index),
+		DetailFooter: kit.KeyName(k.List.Down) + "/" + kit.KeyName(k.List.Up) + " scroll  " + kit.KeyName(k.List.Back) + " back  " +
+			kit.KeyName(k.Global.Actions) + " actions"}
 	if s, ok := p.Feeds.Current(); ok && s.Data == nil && s.Err != nil {
 		// No data at all (no credentials, say): the whole reason, wrapped,
 		// names the credential chain that was tried.
-		body = nil
+		sh.Notice = []string{}
 		for _, l := range kit.Wrap(s.Source+": "+s.Err.Error(), inner) {
-			body = append(body, th.Paints.Error.Render(l))
+			sh.Notice = append(sh.Notice, th.Paints.Error.Render(l))
 		}
 	}
-	switch {
-	case !has || p.estate() == nil:
-	case p.Detail && len(p.index) > 0:
-		body = append(body, p.Scrolled(p.detailLines(inner))...)
-		footer = kit.KeyName(k.List.Down) + "/" + kit.KeyName(k.List.Up) + " scroll  " + kit.KeyName(k.List.Back) + " back  " +
-			kit.KeyName(k.Global.Actions) + " actions"
-	default:
-		body = append(body, p.notes...)
-		body = append(body, p.FilterLine()...)
-		gap := 1
-		if inner >= 120 {
-			gap = 2
-		}
-		rw, ew := widths(rdsCols, inner, gap, p.rdsWant), widths(ecsCols, inner, gap, p.ecsWant)
-		from, to := p.Window(len(p.index), p.Visible())
+	if !sh.Ready {
+		return p.DrawSheet(focused, sh)
+	}
+	if len(p.index) > 0 {
+		sh.Detail = p.detailLines
+	}
+	sh.Empty = "no RDS instances or ECS services configured"
+	if p.Filter != "" {
+		sh.Empty = "nothing matches the filter"
+	}
+	sh.Empty = th.Paints.Muted.Render(sh.Empty)
+	p.rdsT.Fit(inner, th.Ellipsis)
+	p.ecsT.Fit(inner, th.Ellipsis)
+	sh.Rows = func(body []string, from, to int, dim bool) []string {
 		now := p.Env.Now()
 		var last section = -1
 		for i := from; i < to; i++ {
 			it := p.index[i]
 			if it.sec != last {
+				body = p.flush(body, last)
 				if it.sec == secRDS {
-					body = append(body, p.header(rdsCols, rw, gap))
+					body = append(body, p.rdsT.Header(th.Paints.Muted))
 				} else {
-					body = append(body, p.header(ecsCols, ew, gap))
+					body = append(body, p.ecsT.Header(th.Paints.Muted))
 				}
 				last = it.sec
 			}
 			sel := focused && i == p.Cursor.Pos
 			if it.sec == secRDS {
 				in := &p.rds[it.i]
-				body = append(body, p.rdsRow(in, rw, gap, sel, dim || in.stale))
+				p.rdsRow(in, sel, dim || in.stale)
 			} else {
 				s := &p.ecs[it.i]
-				body = append(body, p.ecsRow(s, ew, gap, sel, dim || s.stale, now))
+				p.ecsRow(s, sel, dim || s.stale, now)
 			}
 		}
-		if len(p.index) == 0 {
-			msg := "no RDS instances or ECS services configured"
-			if p.Filter != "" {
-				msg = "nothing matches the filter"
-			}
-			body = append(body, th.Paints.Muted.Render(msg))
-		}
-		footer = p.Position(len(p.index))
+		return p.flush(body, last)
 	}
-	return kit.Frame(th, p.title(), footer, focused, p.W, p.H, body)
+	return p.DrawSheet(focused, sh)
+}
+
+// flush draws the rows of sec's table collected so far.
+func (p *Pane) flush(body []string, sec section) []string {
+	switch sec {
+	case secRDS:
+		return p.rdsT.Lines(body)
+	case secECS:
+		return p.ecsT.Lines(body)
+	}
+	return body
 }
 
 func (p *Pane) rowPaint(selected, dim bool) *themes.Paint {
@@ -309,37 +226,48 @@ func (p *Pane) rowPaint(selected, dim bool) *themes.Paint {
 	return nil
 }
 
-func (p *Pane) rdsRow(in *instance, ws []int, gap int, selected, dim bool) string {
-	h, _ := in.Health()
-	cells := make([]cell, len(rdsCols))
-	cells[rMark] = cell{text: p.mark(h), paint: p.gradePaint(h)}
-	cells[rID] = cell{text: in.ID}
-	cells[rRegion] = cell{text: in.Region}
-	cells[rEngine] = cell{text: strings.TrimSpace(in.Engine + " " + in.EngineVersion)}
-	cells[rClass] = cell{text: in.Class}
-	cells[rStatus] = cell{text: in.Status, paint: p.gradePaint(in.StatusHealth())}
-	cells[rMultiAZ] = cell{text: yesNo(in.MultiAZ)}
-	cells[rRole] = cell{text: in.RoleText()}
-	if d, ok := in.Lag(); ok {
-		cells[rLag] = cell{text: lagText(d), paint: p.gradePaint(in.LagHealth())}
-	} else {
-		cells[rLag] = cell{text: "-"}
+// identity is what tells two rows apart whose names read alike: the ARN
+// AWS gave, else the region-qualified name.
+func identity(arn, key string) string {
+	if arn != "" {
+		return arn
 	}
-	cells[rCPU] = cell{text: percent(in.CPUPercent), paint: p.gradePaint(in.CPUHealth())}
-	cells[rConns] = cell{text: connsText(in.RDSInstance), paint: p.gradePaint(in.ConnectionsHealth())}
-	return p.line(rdsCols, ws, cells, gap, p.rowPaint(selected, dim))
+	return key
 }
 
-func (p *Pane) ecsRow(s *service, ws []int, gap int, selected, dim bool, now time.Time) string {
+func (p *Pane) rdsRow(in *instance, selected, dim bool) {
+	h, _ := in.Health()
+	t := &p.rdsT
+	c := t.Cells()
+	c[rMark] = kit.Cell{Text: p.mark(h), Paint: p.gradePaint(h)}
+	c[rID] = kit.Cell{Text: in.ID, ID: identity(in.ARN, in.Region+"/"+in.ID)}
+	c[rRegion].Text = in.Region
+	c[rEngine].Text = strings.TrimSpace(in.Engine + " " + in.EngineVersion)
+	c[rClass].Text = in.Class
+	c[rStatus] = kit.Cell{Text: in.Status, Paint: p.gradePaint(in.StatusHealth())}
+	c[rMultiAZ].Text = yesNo(in.MultiAZ)
+	c[rRole].Text = in.RoleText()
+	if d, ok := in.Lag(); ok {
+		c[rLag] = kit.Cell{Text: lagText(d), Paint: p.gradePaint(in.LagHealth())}
+	} else {
+		c[rLag].Text = "-"
+	}
+	c[rCPU] = kit.Cell{Text: percent(in.CPUPercent), Paint: p.gradePaint(in.CPUHealth())}
+	c[rConns] = kit.Cell{Text: connsText(in.RDSInstance), Paint: p.gradePaint(in.ConnectionsHealth())}
+	t.Add(c, p.rowPaint(selected, dim), nil)
+}
+
+func (p *Pane) ecsRow(s *service, selected, dim bool, now time.Time) {
 	h, _ := s.Health()
 	paint := p.gradePaint(h)
-	cells := make([]cell, len(ecsCols))
-	cells[eMark] = cell{text: p.mark(h), paint: paint}
-	cells[eService] = cell{text: s.Cluster + "/" + s.Name, end: true}
-	cells[eRegion] = cell{text: s.Region}
-	cells[eDesired] = cell{text: strconv.Itoa(int(s.Desired))}
-	cells[eRunning] = cell{text: strconv.Itoa(int(s.Running)), paint: paint}
-	cells[ePending] = cell{text: strconv.Itoa(int(s.Pending))}
+	t := &p.ecsT
+	c := t.Cells()
+	c[eMark] = kit.Cell{Text: p.mark(h), Paint: paint}
+	c[eService] = kit.Cell{Text: s.Cluster + "/" + s.Name, ID: identity(s.ARN, s.Key())}
+	c[eRegion].Text = s.Region
+	c[eDesired].Text = strconv.Itoa(int(s.Desired))
+	c[eRunning] = kit.Cell{Text: strconv.Itoa(int(s.Running)), Paint: paint}
+	c[ePending].Text = strconv.Itoa(int(s.Pending))
 	st := string(s.Rollout.RolloutState)
 	if st == "" {
 		st = "-"
@@ -354,16 +282,16 @@ func (p *Pane) ecsRow(s *service, ws []int, gap int, selected, dim bool, now tim
 	if len(s.Deployments) > 1 {
 		st += fmt.Sprintf(" (%d)", len(s.Deployments))
 	}
-	cells[eRollout] = cell{text: st, paint: stPaint}
-	cells[eTaskDef] = cell{text: s.TaskDefinition.String(), end: true}
+	c[eRollout] = kit.Cell{Text: st, Paint: stPaint}
+	c[eTaskDef].Text = s.TaskDefinition.String()
 	if !s.Rollout.CreatedAt.IsZero() {
-		cells[eDeployed] = cell{text: kit.Age(now.Sub(s.Rollout.CreatedAt)) + " ago"}
+		c[eDeployed].Text = kit.Age(now.Sub(s.Rollout.CreatedAt)) + " ago"
 	}
 	if len(s.Events) > 0 {
 		ev := s.Events[0]
-		cells[eEvent] = cell{text: kit.Age(now.Sub(ev.At)) + " " + strings.TrimPrefix(ev.Message, "(service "+s.Name+") ")}
+		c[eEvent].Text = kit.Age(now.Sub(ev.At)) + " " + strings.TrimPrefix(ev.Message, "(service "+s.Name+") ")
 	}
-	return p.line(ecsCols, ws, cells, gap, p.rowPaint(selected, dim))
+	t.Add(c, p.rowPaint(selected, dim), nil)
 }
 
 func yesNo(b bool) string {
@@ -414,7 +342,7 @@ func (p *Pane) detailLines(w int) []string {
 }
 
 func (p *Pane) instanceDetail(in *sources.RDSInstance, w int) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	now := p.Env.Now()
 	out := []string{th.Paints.Bold.Render(in.ID) + "  " + in.Region + "  " + strings.TrimSpace(in.Engine+" "+in.EngineVersion) + "  " + in.Class + "  " +
 		p.paint(in.StatusHealth(), in.Status)}
@@ -457,7 +385,7 @@ func (p *Pane) instanceDetail(in *sources.RDSInstance, w int) []string {
 	}
 	out = append(out, cpu, conns)
 	if d, ok := in.Lag(); ok {
-		out = append(out, p.paint(in.LagHealth(), "replica lag "+lagText(d))+" (warning ≥ 1m, critical ≥ the 1h RPO)")
+		out = append(out, p.paint(in.LagHealth(), "replica lag "+lagText(d))+" (warning ≥ "+kit.Age(sources.ReplicaLagWarn)+", critical ≥ the "+kit.Age(sources.ReplicaLagCritical)+" RPO)")
 	}
 	if !in.MetricsAt.IsZero() {
 		out = append(out, th.Paints.Muted.Render("CloudWatch figures at "+in.MetricsAt.UTC().Format("15:04")+" UTC ("+kit.Age(now.Sub(in.MetricsAt))+" ago)"))
@@ -476,7 +404,7 @@ func (p *Pane) instanceDetail(in *sources.RDSInstance, w int) []string {
 }
 
 func (p *Pane) serviceDetail(s *sources.ECSService, w int) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	now := p.Env.Now()
 	h, why := s.Health()
 	head := th.Paints.Bold.Render(s.Name) + "  cluster " + s.Cluster + "  " + s.Region + "  " + p.paint(h, s.Status)

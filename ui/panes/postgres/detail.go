@@ -13,7 +13,7 @@ import (
 // detailLines is the enter view: every field, the whole query and the
 // blocking tree the backend belongs to.
 func (p *Pane) detailLines(v *feedView, w int) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	b := p.selected()
 	if b == nil {
 		return nil
@@ -60,7 +60,7 @@ func (p *Pane) detailLines(v *feedView, w int) []string {
 }
 
 func (p *Pane) treeLines(v *feedView, pid int32, now time.Time) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	byPID := make(map[int32]*sources.Backend, len(v.act.Backends))
 	for i := range v.act.Backends {
 		byPID[v.act.Backends[i].PID] = &v.act.Backends[i]

@@ -94,47 +94,41 @@ func (p *Pane) Summary() string {
 
 // Draw renders the block; only visible rows are formatted.
 func (p *Pane) Draw(focused bool) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	inner := p.W - 2
 	v := p.view()
-	notice, dim, has := p.Notice()
-	var body []string
-	footer := ""
-	switch {
-	case !has || v == nil || v.act == nil:
-		body = notice
-	case p.Detail:
-		body = p.Scrolled(append(notice, p.detailLines(v, inner)...))
-		footer = kit.KeyName(p.Env.Keys.List.Back) + " back"
-	default:
-		body = append(body, notice...)
-		body = append(body, p.gauge(v, inner))
-		if p.showHolders() {
-			body = append(body, th.Paints.Muted.Render(kit.Fit(v.holders, inner, th.Ellipsis)))
-		}
-		body = append(body, p.infoLine(v))
-		if !v.act.CanSeeAll {
-			body = append(body, th.Paints.Warn.Render("role lacks pg_monitor: other roles' queries show <insufficient privilege>"))
-		}
-		cols := layout(inner, v.want)
-		body = append(body, th.Paints.Muted.Render(header(cols, th.Ellipsis)))
-		now := p.refNow(v)
-		from, to := p.Window(len(v.index), p.Visible())
-		for i := from; i < to; i++ {
-			body = append(body, p.row(v, &v.act.Backends[v.index[i]], cols, now, focused && i == p.Cursor.Pos, dim))
-		}
-		if len(v.index) == 0 {
-			body = append(body, th.Paints.Muted.Render("no backends match"))
-		}
-		footer = p.Position(len(v.index))
+	sh := kit.Sheet{Title: p.title(), Ready: v != nil && v.act != nil, OwnFilter: true, Visible: p.Visible()}
+	if !sh.Ready {
+		return p.DrawSheet(focused, sh)
 	}
-	return kit.Frame(th, p.title(), footer, focused, p.W, p.H, body)
+	if p.selected() != nil {
+		sh.Detail = func(w int) []string { return p.detailLines(v, w) }
+	}
+	sh.Above = append(sh.Above, p.gauge(v, inner))
+	if p.showHolders() {
+		sh.Above = append(sh.Above, th.Paints.Muted.Render(kit.Fit(v.holders, inner, th.Ellipsis)))
+	}
+	sh.Above = append(sh.Above, p.infoLine(v))
+	if !v.act.CanSeeAll {
+		sh.Above = append(sh.Above, th.Paints.Warn.Render("role lacks pg_monitor: other roles' queries show <insufficient privilege>"))
+	}
+	fit(&p.table, inner, v.userW, v.appW, th.Ellipsis)
+	sh.Head = []string{p.table.Header(th.Paints.Muted)}
+	sh.N, sh.Empty = len(v.index), th.Paints.Muted.Render("no backends match")
+	now := p.refNow(v)
+	sh.Rows = func(body []string, from, to int, dim bool) []string {
+		for i := from; i < to; i++ {
+			body = append(body, p.row(v, &v.act.Backends[v.index[i]], now, focused && i == p.Cursor.Pos, dim))
+		}
+		return body
+	}
+	return p.DrawSheet(focused, sh)
 }
 
 // gauge is the connections used against usable, the states, and the
 // oldest transaction and longest idle-in-transaction.
 func (p *Pane) gauge(v *feedView, w int) string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	a := v.act
 	u := a.Usable()
 	ratio := 0.0
@@ -143,9 +137,9 @@ func (p *Pane) gauge(v *feedView, w int) string {
 	}
 	st := th.Paints.OK
 	switch {
-	case ratio >= 0.95:
+	case ratio >= sources.DBConnectionsCriticalRatio:
 		st = th.Paints.Crit
-	case ratio >= 0.80:
+	case ratio >= sources.DBConnectionsWarnRatio:
 		st = th.Paints.Warn
 	}
 	const barW = 10
@@ -175,7 +169,7 @@ func (p *Pane) gauge(v *feedView, w int) string {
 // infoLine is the prompt being typed, or the sort, filter, tags, blockers
 // and which backends are shown.
 func (p *Pane) infoLine(v *feedView) string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	if p.Prompt.Editing() {
 		return th.Paints.Accent.Render(p.Prompt.View())
 	}

@@ -47,9 +47,9 @@ type feedView struct {
 	// refreshes, re-sorts and source switches.
 	sel    bkey
 	hasSel bool
-	// want is how wide the user and app columns would like to be for this
-	// snapshot's names (capped), so a wide pane shows them whole.
-	want map[col]int
+	// userW and appW are how wide the user and app columns would like to
+	// be for this snapshot's names (capped), so a wide pane shows them whole.
+	userW, appW int
 	// holders says who holds the connections (top applications, users and
 	// databases), made once per snapshot: the runbook's first question.
 	holders string
@@ -64,11 +64,13 @@ type Pane struct {
 	// filter is the List's Filter parsed; parsed is the text it came from.
 	filter sources.BackendFilter
 	parsed string
+	// table lays the backends out (columns.go).
+	table kit.Table
 }
 
 // New builds the pane in its slot.
 func New(s kit.Slot) *Pane {
-	p := &Pane{views: map[string]*feedView{}}
+	p := &Pane{views: map[string]*feedView{}, table: newTable()}
 	p.Init(s, kit.Meta{Title: "Postgres", Kind: sources.KindPostgres, Noun: "postgres", Help: s.Env.Keys.Postgres.FullHelp()}, p)
 	return p
 }
@@ -107,7 +109,7 @@ func (p *Pane) SetSnapshot(s sources.Snapshot) {
 		return
 	}
 	v.act = act
-	v.want = nameWidths(act.Backends)
+	v.userW, v.appW = nameWidths(act.Backends)
 	v.holders = holdersLine(act)
 	v.blocking = act.Blockers()
 	v.roots = map[int32]bool{}

@@ -9,100 +9,133 @@ import (
 	"flightdeck/ui/kit"
 )
 
+// Columns of the deployments table. A roomy pane (76 cells or more) adds
+// the updated and available counts; a narrow one (the grid's unfocused
+// side) drops them before it cuts the deployment name: READY already says
+// whether the pods are there.
+const (
+	rName = iota
+	rReady
+	rUpdated
+	rAvail
+	rState
+	rRev
+	rDeployed
+)
+
+// nameRoom is the width the name column takes when there is room, names
+// shorter or not, so the columns keep their place while a filter is typed.
+// A narrow pane (under 76 cells) never reaches it: there the names take
+// all but DEPLOYED's 17 cells.
+const nameRoom = 40
+
+func newTable() kit.Table {
+	return kit.Table{
+		Cols: []kit.Col{
+			rName:     {Title: "DEPLOYMENT", W: 14, Cut: kit.KeepEnds},
+			rReady:    {Title: "READY", W: 7, Gap: 1, Right: true},
+			rUpdated:  {Title: "UPD", Roomy: 5, Right: true},
+			rAvail:    {Title: "AVAIL", Roomy: 6, Right: true},
+			rState:    {Title: "STATE", W: 11, Gap: 2},
+			rRev:      {Title: "REV", W: 5, Right: true},
+			rDeployed: {Title: "DEPLOYED", W: 8, Gap: 2},
+		},
+		// The names take what they need, down to eight cells of DEPLOYED
+		// (a name too long even then drops the prefix all names share);
+		// DEPLOYED keeps 17 before the name column takes its room.
+		Steps: []kit.Step{{Kind: kit.Grow, Col: rName}, {Kind: kit.Pad, Col: rDeployed, To: 17}, {Kind: kit.Pad, Col: rName, To: nameRoom}},
+		Fill:  rDeployed, RoomyAt: 76,
+		Want: make([]int, rDeployed+1),
+	}
+}
+
 // Draw renders the block; only visible rows are formatted.
 func (p *Pane) Draw(focused bool) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	k := p.Env.Keys
 	ell := th.Ellipsis
 	inner := p.W - 2
-	notice, dim, has := p.Notice()
-	body := notice
-	title := p.FrameTitle()
 	set := p.set()
+	sh := kit.Sheet{Ready: set != nil, N: len(p.index), Empty: th.Paints.Muted.Render("no deployments"), Unscrolled: true,
+		DetailFooter: kit.KeyName(k.List.Down) + "/" + kit.KeyName(k.List.Up) + " revision  " +
+			kit.KeyName(k.List.Details) + ": choose for undo  " + kit.KeyName(k.List.Back) + " back"}
 	if set != nil && set.Context != "" {
-		title += " · " + set.Context
+		sh.Title = p.FrameTitle() + " · " + set.Context
 	}
-	footer := ""
-	switch {
-	case !has || set == nil:
-	case p.Detail && p.selected() != nil:
-		body = append(body, p.detailLines(p.selected(), inner, focused)...)
-		footer = kit.KeyName(k.List.Down) + "/" + kit.KeyName(k.List.Up) + " revision  " +
-			kit.KeyName(k.List.Details) + ": choose for undo  " + kit.KeyName(k.List.Back) + " back"
-	default:
-		body = append(body, p.FilterLine()...)
-		// A narrow pane (the grid's unfocused side) drops UPD and AVAIL
-		// before it cuts the deployment name: READY already says whether
-		// the pods are there.
-		counts := inner >= 76
-		nameW, drop := p.nameColumn(inner, counts)
-		nameHdr := "DEPLOYMENT"
-		if p.oneNS != "" {
-			nameHdr += " (" + p.oneNS + ")"
+	if d := p.selected(); d != nil {
+		sh.Detail = func(w int) []string { return p.detailLines(d, w, focused) }
+	}
+	if set == nil {
+		return p.DrawSheet(focused, sh)
+	}
+	t := &p.table
+	t.Fit(inner, ell)
+	nameW, drop := t.Width(rName), t.Trimmed(rName)
+	title := "DEPLOYMENT"
+	if p.oneNS != "" {
+		title += " (" + p.oneNS + ")"
+	}
+	if drop != "" { // the column title says what every row leaves out
+		title = p.oneNS + "/" + drop + ell
+		if kit.Width(title) > nameW {
+			title = kit.CutMiddle(drop+ell, nameW, ell)
 		}
-		if drop != "" { // the column title says what every row leaves out
-			nameHdr = p.oneNS + "/" + drop + ell
-			if kit.Width(nameHdr) > nameW {
-				nameHdr = kit.CutMiddle(drop+ell, nameW, ell)
-			}
-		}
-		hdr := kit.Fit(nameHdr, nameW, ell) + " " + kit.FitRight("READY", 7, ell)
-		if counts {
-			hdr += kit.FitRight("UPD", 5, ell) + kit.FitRight("AVAIL", 6, ell)
-		}
-		body = append(body, th.Paints.Muted.Render(hdr+"  "+kit.Fit("STATE", 11, ell)+kit.FitRight("REV", 5, ell)+"  DEPLOYED"))
-		from, to := p.Window(len(p.index), p.H-2-len(body))
+	}
+	t.Cols[rName].Title = title
+	sh.Head = []string{t.Header(th.Paints.Muted)}
+	sh.Rows = func(body []string, from, to int, dim bool) []string {
 		for i := from; i < to; i++ {
-			body = append(body, p.row(&set.Deployments[p.index[i]], nameW, drop, counts, inner, focused && i == p.Cursor.Pos, dim))
+			p.row(&set.Deployments[p.index[i]], nameW, drop, focused && i == p.Cursor.Pos, dim)
 		}
-		if len(p.index) == 0 {
-			body = append(body, th.Paints.Muted.Render("no deployments"))
-		}
-		footer = p.Position(len(p.index))
+		return t.Lines(body)
 	}
-	return kit.Frame(th, title, footer, focused, p.W, p.H, body)
+	return p.DrawSheet(focused, sh)
 }
 
-func (p *Pane) row(d *sources.Deployment, nameW int, drop string, counts bool, w int, selected, dim bool) string {
-	th := p.Env.Theme
-	ell := th.Ellipsis
+// row adds a deployment's row to the table (drawn by Lines).
+func (p *Pane) row(d *sources.Deployment, nameW int, drop string, selected, dim bool) {
+	th := &p.Env.Theme
 	state := string(d.State)
 	if d.Paused {
 		state = string(sources.RolloutPaused)
 	}
-	line := kit.Fit(p.label(d, nameW, drop, ell), nameW, ell) + " " + kit.FitRight(fmt.Sprintf("%d/%d", d.Ready, d.Replicas), 7, ell)
-	if counts {
-		line += kit.FitRight(strconv.Itoa(int(d.Updated)), 5, ell) + kit.FitRight(strconv.Itoa(int(d.Available)), 6, ell)
-	}
-	line += "  " + kit.Fit(state, 11, ell) + kit.FitRight(strconv.FormatInt(d.Revision, 10), 5, ell) + "  "
-	ago := ""
-	recent := false
+	t := &p.table
+	c := t.Cells()
+	// Two long names that differ only in their middle can read alike once
+	// cut: then each shows a tag of its UID.
+	c[rName] = kit.Cell{Text: p.label(d, nameW, drop, th.Ellipsis), ID: d.UID}
+	c[rReady].Text = fmt.Sprintf("%d/%d", d.Ready, d.Replicas)
+	c[rUpdated].Text = strconv.Itoa(int(d.Updated))
+	c[rAvail].Text = strconv.Itoa(int(d.Available))
+	c[rState].Text = state
+	c[rRev].Text = strconv.FormatInt(d.Revision, 10)
+	c[rDeployed].Paint = &th.Paints.Muted
 	if !d.RolledOutAt.IsZero() {
 		age := p.Env.Now().Sub(d.RolledOutAt)
-		ago = kit.Age(age) + " ago"
-		recent = age < recentRollout
+		c[rDeployed].Text = kit.Age(age) + " ago"
+		if age < recentRollout {
+			c[rDeployed].Paint = &th.Paints.Recent
+		}
 	}
-	rest := kit.Fit(ago, max(0, w-kit.Width(line)), ell)
-	stateSt := th.Paints.Base
+	base := &th.Paints.Base
 	switch d.State {
 	case sources.RolloutStalled:
-		stateSt = th.Paints.Crit
+		base = &th.Paints.Crit
 	case sources.RolloutProgressing:
-		stateSt = th.Paints.Warn
+		base = &th.Paints.Warn
 	}
 	switch {
 	case selected:
-		return th.Paints.Selected.Render(line + rest)
+		t.Add(c, &th.Paints.Selected, nil)
 	case dim:
-		return th.Paints.Dim.Render(line + rest)
-	case recent:
-		return stateSt.Render(line) + th.Paints.Recent.Render(rest)
+		t.Add(c, &th.Paints.Dim, nil)
+	default:
+		t.Add(c, nil, base)
 	}
-	return stateSt.Render(line) + th.Paints.Muted.Render(rest)
 }
 
 func (p *Pane) detailLines(d *sources.Deployment, w int, focused bool) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	ell := th.Ellipsis
 	now := p.Env.Now()
 	out := []string{

@@ -41,15 +41,15 @@ type Pane struct {
 	// ("nudgecampaign-"), when there is one namespace; a pane too narrow
 	// for the names drops it from the rows and says it once in the column
 	// title. Made over the whole set, so rows keep their shape while a
-	// filter is typed. widest and widestRest are the widest row labels in
-	// full and without the prefix (an ellipsis in its place).
-	prefix             string
-	widest, widestRest int
+	// filter is typed.
+	prefix string
+	// table lays the deployments out (draw.go).
+	table kit.Table
 }
 
 // New builds the pane in its slot.
 func New(s kit.Slot) *Pane {
-	p := &Pane{undoTo: map[string]int64{}}
+	p := &Pane{undoTo: map[string]int64{}, table: newTable()}
 	p.Init(s, kit.Meta{Title: "Rollouts", Kind: sources.KindRollouts, Noun: "rollouts", Help: s.Env.Keys.Rollouts.FullHelp()}, p)
 	return p
 }
@@ -102,71 +102,29 @@ func (p *Pane) Rebuild() {
 	p.Cursor.Clamp(len(p.index), p.Visible())
 }
 
-// measure finds the shared prefix and the widest labels (see Pane.prefix).
+// measure finds the shared prefix and the widest labels, in full and
+// without the prefix (an ellipsis in its place), for the name column.
 func (p *Pane) measure(set *sources.RolloutSet) {
-	p.prefix, p.widest, p.widestRest = "", 0, 0
+	p.prefix = ""
+	widest, rest := 0, 0
 	if p.oneNS == "" {
 		for i := range set.Deployments {
-			p.widest = max(p.widest, kit.Width(set.Deployments[i].Key()))
+			widest = max(widest, kit.Width(set.Deployments[i].Key()))
 		}
-		return
-	}
-	names := make([]string, len(set.Deployments))
-	for i := range set.Deployments {
-		names[i] = set.Deployments[i].Name
-		p.widest = max(p.widest, kit.Width(names[i]))
-	}
-	p.prefix = sharedPrefix(names)
-	ell := kit.Width(p.Env.Theme.Ellipsis)
-	for _, n := range names {
-		p.widestRest = max(p.widestRest, ell+kit.Width(n)-kit.Width(p.prefix))
-	}
-}
-
-// sharedPrefix is the start all names share, cut back to its last word
-// separator (- . _) so the rest of each name is whole words, and only when
-// every name keeps something after it and there are two names or more.
-func sharedPrefix(names []string) string {
-	if len(names) < 2 {
-		return ""
-	}
-	pre := names[0]
-	for _, n := range names[1:] {
-		i := 0
-		for i < len(pre) && i < len(n) && pre[i] == n[i] {
-			i++
+	} else {
+		names := make([]string, len(set.Deployments))
+		for i := range set.Deployments {
+			names[i] = set.Deployments[i].Name
+			widest = max(widest, kit.Width(names[i]))
 		}
-		pre = pre[:i]
-	}
-	pre = pre[:strings.LastIndexAny(pre, "-._")+1]
-	for _, n := range names {
-		if len(n) == len(pre) {
-			return ""
+		p.prefix = kit.SharedPrefix(names)
+		ell := kit.Width(p.Env.Theme.Ellipsis)
+		for _, n := range names {
+			rest = max(rest, ell+kit.Width(n)-kit.Width(p.prefix))
 		}
 	}
-	return pre
-}
-
-// nameColumn is the deployment column's width for rows inner cells wide,
-// and the prefix the rows drop ("" for none). The column takes what the
-// names need, between its share of the row and what leaves DEPLOYED eight
-// cells; names that still do not fit drop the prefix they all share, and
-// what remains too long is cut in the middle (label), so each row keeps
-// what tells it apart.
-func (p *Pane) nameColumn(inner int, counts bool) (w int, drop string) {
-	fixed := 1 + 7 + 2 + 11 + 5 + 2 // READY, STATE, REV and the gaps
-	base := max(14, inner-fixed-17)
-	if counts {
-		fixed += 5 + 6 // UPD, AVAIL
-		base = min(40, max(14, inner-fixed-17))
-	}
-	room := max(base, inner-fixed-len("DEPLOYED"))
-	need := p.widest
-	if need > room && p.prefix != "" {
-		drop = p.prefix
-		need = max(p.widestRest, kit.Width(p.prefix+p.Env.Theme.Ellipsis))
-	}
-	return max(base, min(need, room)), drop
+	p.table.Want[rName] = widest
+	p.table.Names(rName, p.prefix, rest)
 }
 
 // label is the deployment's name for a row w cells wide: the bare name
@@ -176,11 +134,7 @@ func (p *Pane) nameColumn(inner int, counts bool) (w int, drop string) {
 // still too long is cut in the middle: its end is what differs.
 func (p *Pane) label(d *sources.Deployment, w int, drop, ell string) string {
 	if p.oneNS != "" {
-		name := d.Name
-		if drop != "" {
-			name = ell + strings.TrimPrefix(name, drop)
-		}
-		return kit.CutMiddle(name, w, ell)
+		return kit.CutMiddle(kit.TrimName(d.Name, drop, ell), w, ell)
 	}
 	key := d.Key()
 	if kit.Width(key) <= w {

@@ -80,22 +80,27 @@ func TestNamesStayDistinctWhenNarrow(t *testing.T) {
 	}
 }
 
-// TestSharedPrefix: only a prefix that ends at a word boundary and leaves
-// every name something is dropped.
-func TestSharedPrefix(t *testing.T) {
-	for _, c := range []struct {
-		names []string
-		want  string
-	}{
-		{[]string{"nudgecampaign-api", "nudgecampaign-worker", "nudgecampaign-web"}, "nudgecampaign-"},
-		{[]string{"checkout-api-eu", "checkout-api-us"}, "checkout-api-"},
-		{[]string{"api", "app"}, ""},
-		{[]string{"nudge", "nudge-api"}, ""},
-		{[]string{"only-one"}, ""},
-		{[]string{"a.b.c", "a.b.d"}, "a.b."},
-	} {
-		if got := sharedPrefix(c.names); got != c.want {
-			t.Errorf("sharedPrefix(%q) = %q, want %q", c.names, got, c.want)
+// Two long names that differ only in their middle read alike once a narrow
+// pane cuts them: each row then shows a tag of its deployment's UID.
+func TestCutNamesThatCollideAreToldApart(t *testing.T) {
+	set := uitest.Rollouts()
+	set.Deployments[0].Name = "checkout-eu-west-1-payments-api"
+	set.Deployments[1].Name = "checkout-us-east-2-payments-api"
+	p := New(kit.Slot{Env: uitest.Env(), Key: "4"})
+	p.SetSize(40, 10)
+	p.SetSnapshot(uitest.Snap("kube", sources.KindRollouts, set, 0))
+	out := ansi.Strip(strings.Join(p.View(false), "\n"))
+	for _, d := range set.Deployments[:2] {
+		if !strings.Contains(out, kit.Tell(d.UID)) {
+			t.Errorf("no tag %s for %s:\n%s", kit.Tell(d.UID), d.Name, out)
 		}
+	}
+	if strings.Contains(out, kit.Tell(set.Deployments[2].UID)) {
+		t.Errorf("nudge-web collides with nothing but is tagged:\n%s", out)
+	}
+	// Wide enough for the whole names: no tags.
+	p.SetSize(120, 10)
+	if out := ansi.Strip(strings.Join(p.View(false), "\n")); strings.Contains(out, "#") {
+		t.Errorf("whole names are tagged:\n%s", out)
 	}
 }

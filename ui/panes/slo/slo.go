@@ -26,11 +26,12 @@ type Pane struct {
 	index []int // rows: indexes into the set's SLOs that pass the filter
 	// rollouts are for the detail's correlation (correlate.go).
 	rollouts kit.Rollouts
+	table    kit.Table
 }
 
 // New builds the pane in its slot.
 func New(s kit.Slot) *Pane {
-	p := &Pane{}
+	p := &Pane{table: newTable()}
 	p.Init(s, kit.Meta{Title: "SLOs", Kind: sources.KindSLO, Reads: []sources.Kind{sources.KindRollouts}, Noun: "SLOs"}, p)
 	return p
 }
@@ -120,69 +121,84 @@ func (p *Pane) Summary() string {
 	return out
 }
 
+// Columns of the table. A roomy pane (100 cells or more) shows the
+// objective and spaces the burn columns; a narrow one drops the objective
+// and tightens them: the burn rates and the verdict are what an on-call
+// reads first. The burn trend takes what is left.
+const (
+	cName = iota
+	cObj
+	cSLI
+	cBudget
+	cBurn  // four columns, one per window
+	cLevel = cBurn + 4
+	cSpark = cLevel + 1
+)
+
+func newTable() kit.Table {
+	cols := []kit.Col{
+		cName:   {Title: "NAME", W: 16, Roomy: 20},
+		cObj:    {Title: "OBJ", Roomy: 8, Right: true},
+		cSLI:    {Title: "SLI", W: 9, Right: true},
+		cBudget: {Title: "BUDGET", W: 12, Right: true},
+		cLevel:  {Title: "LEVEL", W: 7, Gap: 1},
+		cSpark:  {Title: "BURN TREND", W: 1, Gap: 1},
+	}
+	for i, w := range []string{"5m", "1h", "6h", "3d"} {
+		cols[cBurn+i] = kit.Col{Title: w, W: 6, Roomy: 7, Right: true}
+	}
+	return kit.Table{Cols: cols, Fill: cSpark, RoomyAt: 100}
+}
+
 // Draw renders the block; only visible rows are formatted.
 func (p *Pane) Draw(focused bool) []string {
-	th := p.Env.Theme
-	ell := th.Ellipsis
-	inner := p.W - 2
-	notice, dim, has := p.Notice()
-	body := notice
-	footer := ""
+	th := &p.Env.Theme
 	set := p.set()
-	switch {
-	case !has || set == nil:
-	case p.Detail && p.selected() != nil:
-		body = append(body, p.Scrolled(p.detailLines(p.selected(), inner))...)
-		footer = "esc back"
-	default:
-		body = append(body, p.FilterLine()...)
-		// Narrow panes drop the objective and tighten the burn columns: the
-		// burn rates and the verdict are what an on-call reads first.
-		nameW, objW, burnW := 20, 8, 7
-		if inner < 100 {
-			nameW, objW, burnW = 16, 0, 6
-		}
-		fixed := nameW + objW + 9 + 12 + 4*burnW + 8
-		sparkW := max(0, inner-fixed-1)
-		hdr := kit.Fit("NAME", nameW, ell) + kit.FitRight("OBJ", objW, ell) + kit.FitRight("SLI", 9, ell) + kit.FitRight("BUDGET", 12, ell)
-		for _, w := range []string{"5m", "1h", "6h", "3d"} {
-			hdr += kit.FitRight(w, burnW, ell)
-		}
-		hdr += " " + kit.Fit("LEVEL", 7, ell) + " " + kit.Fit("BURN TREND", sparkW, ell)
-		body = append(body, th.Paints.Muted.Render(hdr))
-		from, to := p.Window(len(p.index), p.H-2-len(body))
-		for i := from; i < to; i++ {
-			x := &set.SLOs[p.index[i]]
-			line := kit.Fit(x.Name, nameW, ell) + kit.FitRight(kit.Pct(x.Objective, 2), objW, ell) + kit.FitRight(kit.Pct(x.SLI, 3), 9, ell) +
-				kit.FitRight(kit.Pct(x.BudgetLeft, 0)+" "+kit.BudgetTime(x.BudgetLeftTime), 12, ell)
-			for _, w := range windows {
-				line += kit.FitRight(sources.FormatBurn(x.BurnRate(w)), burnW, ell)
-			}
-			lvl := kit.Fit(x.Level.String(), 7, ell)
-			spark := kit.Fit(kit.Sparkline(x.Spark, sparkW, th.Spark), sparkW, ell)
-			if x.Err != "" {
-				spark = kit.Fit("ERR "+x.Err, sparkW, ell)
-			}
-			switch {
-			case focused && i == p.Cursor.Pos:
-				line = th.Paints.Selected.Render(line + " " + lvl + " " + spark)
-			case dim:
-				line = th.Paints.Dim.Render(line + " " + lvl + " " + spark)
-			default:
-				line = th.Paints.Base.Render(line) + " " + p.levelStyle(x.Level).Render(lvl) + " " + th.Paints.Accent.Render(spark)
-			}
-			body = append(body, line)
-		}
-		if len(p.index) == 0 {
-			body = append(body, th.Paints.Muted.Render("no SLOs"))
-		}
-		footer = p.Position(len(p.index))
+	sh := kit.Sheet{Ready: set != nil, N: len(p.index), Empty: th.Paints.Muted.Render("no SLOs")}
+	if x := p.selected(); x != nil {
+		sh.Detail = func(w int) []string { return p.detailLines(x, w) }
 	}
-	return kit.Frame(th, p.FrameTitle(), footer, focused, p.W, p.H, body)
+	if set != nil {
+		p.table.Fit(p.W-2, th.Ellipsis)
+		sh.Head = []string{p.table.Header(th.Paints.Muted)}
+		sh.Rows = func(body []string, from, to int, dim bool) []string {
+			for i := from; i < to; i++ {
+				body = append(body, p.row(&set.SLOs[p.index[i]], focused && i == p.Cursor.Pos, dim))
+			}
+			return body
+		}
+	}
+	return p.DrawSheet(focused, sh)
+}
+
+func (p *Pane) row(x *sources.SLOStatus, selected, dim bool) string {
+	th := &p.Env.Theme
+	t := &p.table
+	c := t.Cells()
+	c[cName].Text = x.Name
+	c[cObj].Text = kit.Pct(x.Objective, 2)
+	c[cSLI].Text = kit.Pct(x.SLI, 3)
+	c[cBudget].Text = kit.Pct(x.BudgetLeft, 0) + " " + kit.BudgetTime(x.BudgetLeftTime)
+	for i, w := range windows {
+		c[cBurn+i].Text = sources.FormatBurn(x.BurnRate(w))
+	}
+	level := p.levelStyle(x.Level)
+	c[cLevel] = kit.Cell{Text: x.Level.String(), Paint: &level}
+	c[cSpark] = kit.Cell{Text: kit.Sparkline(x.Spark, t.Width(cSpark), th.Spark), Paint: &th.Paints.Accent}
+	if x.Err != "" {
+		c[cSpark].Text = "ERR " + x.Err
+	}
+	switch {
+	case selected:
+		return t.Row(c, &th.Paints.Selected, nil)
+	case dim:
+		return t.Row(c, &th.Paints.Dim, nil)
+	}
+	return t.Row(c, nil, &th.Paints.Base)
 }
 
 func (p *Pane) detailLines(x *sources.SLOStatus, w int) []string {
-	th := p.Env.Theme
+	th := &p.Env.Theme
 	out := []string{
 		th.Paints.Bold.Render(x.Name) + "  " + p.levelStyle(x.Level).Render(strings.ToUpper(x.Level.String())),
 	}

@@ -27,7 +27,7 @@ type Together struct {
 	Announcer *together.Announcer
 	// Follow is where a session that can act publishes its view (focused
 	// pane, selection, confirm dialog) and where a follower reads it.
-	Follow *together.Follow
+	Follow *together.Views
 	// SessionID is this session in Presence and Follow; Name is its user,
 	// announced with its actions.
 	SessionID, Name string
@@ -49,7 +49,7 @@ type shared struct {
 
 // following is a session mirroring a leader.
 type following struct {
-	sub  *together.Following
+	sub  *together.Watching
 	name string
 	view together.View
 	// unhook stops the session's end from closing sub (it is closed then,
@@ -74,7 +74,7 @@ type followMsg struct{ m together.Member }
 
 // leaderMsg is the followed leader's newest view, or why there is none.
 type leaderMsg struct {
-	sub  *together.Following
+	sub  *together.Watching
 	view together.View
 	err  error
 }
@@ -129,7 +129,7 @@ func (m Model) newsCmd() tea.Cmd {
 	}
 }
 
-func leaderCmd(ctx context.Context, sub *together.Following) tea.Cmd {
+func leaderCmd(ctx context.Context, sub *together.Watching) tea.Cmd {
 	return func() tea.Msg {
 		v, err := sub.Next(ctx)
 		return leaderMsg{sub: sub, view: v, err: err}

@@ -378,9 +378,9 @@ func TestRebootWithFailoverAndClusterFailover(t *testing.T) {
 	}
 }
 
-// After the result the cockpit follows the effect with the source's
+// After the result the cockpit waits for the effect with the source's
 // waiter, bounded by Config.Waits.
-func TestFollowUsesTheWaiters(t *testing.T) {
+func TestEffectWaitUsesTheWaiters(t *testing.T) {
 	r := newAWSRig(t, func(c *Config) {
 		c.Waits = Waits{ServicesStable: 3 * time.Minute, DBAvailable: 7 * time.Minute, DBSettle: -1}
 	})
@@ -388,7 +388,7 @@ func TestFollowUsesTheWaiters(t *testing.T) {
 	if !res.OK {
 		t.Fatal(res.Err)
 	}
-	f, ok := r.ex.Follow(p)
+	f, ok := r.ex.EffectWait(p)
 	if !ok || f.What != "services stable: api in nudgecampaign-dr" || f.Limit != 3*time.Minute {
 		t.Fatalf("follow %+v %v", f, ok)
 	}
@@ -402,7 +402,7 @@ func TestFollowUsesTheWaiters(t *testing.T) {
 	if !res.OK {
 		t.Fatal(res.Err)
 	}
-	f, _ = r.ex.Follow(p)
+	f, _ = r.ex.EffectWait(p)
 	r.aws.FailWaits(errors.New("wait for nudgecampaign-dr-db available in us-west-2: not available within 7m0s (last status modifying)"))
 	if err := f.Wait(context.Background()); err == nil || f.What != "nudgecampaign-dr-db available" {
 		t.Errorf("%q: %v", f.What, err)
@@ -412,8 +412,8 @@ func TestFollowUsesTheWaiters(t *testing.T) {
 		t.Errorf("waits %q, want %q", got, want)
 	}
 	// Actions that take effect at once have nothing to follow.
-	if _, ok := r.ex.Follow(Plan{Action: Cancel}); ok {
-		t.Error("cancel has a Follow")
+	if _, ok := r.ex.EffectWait(Plan{Action: Cancel}); ok {
+		t.Error("cancel has an EffectWait")
 	}
 }
 

@@ -271,15 +271,15 @@ func (h ecsHandler) Act(ctx context.Context, env Env, p Plan) ([]string, error) 
 	return []string{detail}, nil
 }
 
-// Follow waits for the service to be stable again: one deployment, every
-// desired task running.
-func (h ecsHandler) Follow(env Env, p Plan) (Follow, bool) {
+// EffectWait waits for the service to be stable again: one deployment,
+// every desired task running.
+func (h ecsHandler) EffectWait(env Env, p Plan) (EffectWait, bool) {
 	ctl, s, err := h.bind(env, p)
 	if err != nil {
-		return Follow{}, false
+		return EffectWait{}, false
 	}
 	limit := env.Waits.ServicesStable
-	return Follow{
+	return EffectWait{
 		What:  "services stable: " + s.Name + " in " + s.Cluster,
 		Limit: limit,
 		Wait: func(ctx context.Context) error {

@@ -78,7 +78,7 @@ type Env struct {
 	Now func() time.Time
 	// Caps are the capabilities of every source; see Capability.
 	Caps Capabilities
-	// Waits bound a Follower's waits.
+	// Waits bound an EffectWaiter's waits.
 	Waits Waits
 }
 

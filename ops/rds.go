@@ -253,24 +253,24 @@ func (h rdsHandler) Act(ctx context.Context, env Env, p Plan) ([]string, error) 
 	return []string{detail}, nil
 }
 
-// Follow waits for the instance (or cluster) to be available again.
-func (h rdsHandler) Follow(env Env, p Plan) (Follow, bool) {
+// EffectWait waits for the instance (or cluster) to be available again.
+func (h rdsHandler) EffectWait(env Env, p Plan) (EffectWait, bool) {
 	ctl, subj, err := h.bind(env, p)
 	if err != nil {
-		return Follow{}, false
+		return EffectWait{}, false
 	}
 	settle, limit := max(0, env.Waits.DBSettle), env.Waits.DBAvailable
 	switch s := subj.(type) {
 	case sources.RDSCluster:
-		return Follow{What: "cluster " + s.ID + " available", Limit: limit, Wait: func(ctx context.Context) error {
+		return EffectWait{What: "cluster " + s.ID + " available", Limit: limit, Wait: func(ctx context.Context) error {
 			return ctl.WaitDBClusterAvailable(ctx, s.Region, s.ID, settle, limit)
 		}}, true
 	case sources.RDSInstance:
-		return Follow{What: s.ID + " available", Limit: limit, Wait: func(ctx context.Context) error {
+		return EffectWait{What: s.ID + " available", Limit: limit, Wait: func(ctx context.Context) error {
 			return ctl.WaitDBInstanceAvailable(ctx, s.Region, s.ID, settle, limit)
 		}}, true
 	}
-	return Follow{}, false
+	return EffectWait{}, false
 }
 
 // instanceIdentity pins an instance: same instance (creation time), same

@@ -71,7 +71,7 @@ func TestAWSDesiredCountAndItsEffect(t *testing.T) {
 		t.Error("the status line does not say what is awaited")
 	}
 	m, cmd, msg = step(t, m, cmd)
-	if _, ok := msg.(FollowedMsg); !ok || cmd != nil {
+	if _, ok := msg.(EffectWaitDoneMsg); !ok || cmd != nil {
 		t.Fatalf("follow ended with %T", msg)
 	}
 	if !strings.Contains(m.status, "0 → 4: services stable: api in nudgecampaign-dr after ") || m.statusBad {

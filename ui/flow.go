@@ -152,9 +152,9 @@ func (m Model) execute(p ops.Plan, typed, origin string) (Model, tea.Cmd) {
 
 // onResult reports the outcome and asks the hub to poll the source now, so
 // the pane shows the effect. An action whose effect takes minutes (an ECS
-// deployment, an RDS reboot) is then followed: a Cmd runs the source's
+// deployment, an RDS reboot) is then awaited: a Cmd runs the source's
 // waiter and keeps asking the hub for fresh data while it waits, and the
-// status line says what is awaited until FollowedMsg.
+// status line says what is awaited until EffectWaitDoneMsg.
 func (m Model) onResult(msg ResultMsg) (Model, tea.Cmd) {
 	m.pending = ""
 	r := msg.Result
@@ -164,9 +164,9 @@ func (m Model) onResult(msg ResultMsg) (Model, tea.Cmd) {
 	}
 	m.setStatus(sum, !r.OK)
 	if r.OK && m.o.Executor != nil {
-		if f, ok := m.o.Executor.Follow(r.Plan); ok {
+		if f, ok := m.o.Executor.EffectWait(r.Plan); ok {
 			m.setStatus("waiting for "+f.What+"… · "+sum, false)
-			return m, followCmd(m.ctx, r.Plan, f, m.o.Refresh)
+			return m, effectWaitCmd(m.ctx, r.Plan, f, m.o.Refresh)
 		}
 	}
 	if m.o.Refresh == nil || r.Plan.Source == "" {
@@ -176,15 +176,15 @@ func (m Model) onResult(msg ResultMsg) (Model, tea.Cmd) {
 	return m, func() tea.Msg { refresh(src); return nil }
 }
 
-// followRefresh is how often the source is polled while an action's
+// effectWaitRefresh is how often the source is polled while an action's
 // effect is awaited: the pane shows tasks starting and statuses changing
 // as they happen, not at the source's usual interval.
-const followRefresh = 2 * time.Second
+const effectWaitRefresh = 2 * time.Second
 
-// followCmd waits for f in a Cmd, refreshing p's source now and every
-// followRefresh until the wait ends (bounded by f.Limit; the session's
+// effectWaitCmd waits for f in a Cmd, refreshing p's source now and every
+// effectWaitRefresh until the wait ends (bounded by f.Limit; the session's
 // end cancels it).
-func followCmd(ctx context.Context, p ops.Plan, f ops.Follow, refresh func(string)) tea.Cmd {
+func effectWaitCmd(ctx context.Context, p ops.Plan, f ops.EffectWait, refresh func(string)) tea.Cmd {
 	poll := func() {
 		if refresh != nil && p.Source != "" {
 			refresh(p.Source)
@@ -194,7 +194,7 @@ func followCmd(ctx context.Context, p ops.Plan, f ops.Follow, refresh func(strin
 		start := time.Now()
 		done := make(chan error, 1)
 		go func() { done <- f.Wait(ctx) }()
-		t := time.NewTicker(followRefresh)
+		t := time.NewTicker(effectWaitRefresh)
 		defer t.Stop()
 		poll()
 		for {
@@ -204,7 +204,7 @@ func followCmd(ctx context.Context, p ops.Plan, f ops.Follow, refresh func(strin
 				if ctx.Err() != nil {
 					return nil // the session ended
 				}
-				return FollowedMsg{Plan: p, What: f.What, Took: time.Since(start), Err: err}
+				return EffectWaitDoneMsg{Plan: p, What: f.What, Took: time.Since(start), Err: err}
 			case <-t.C:
 				poll()
 			}
@@ -212,9 +212,9 @@ func followCmd(ctx context.Context, p ops.Plan, f ops.Follow, refresh func(strin
 	}
 }
 
-// onFollowed says how the awaited effect turned out: the latest news, so
-// it replaces whatever the status line said.
-func (m Model) onFollowed(msg FollowedMsg) Model {
+// onEffectWaitDone says how the awaited effect turned out: the latest news,
+// so it replaces whatever the status line said.
+func (m Model) onEffectWaitDone(msg EffectWaitDoneMsg) Model {
 	if msg.Err != nil {
 		m.setStatus(msg.Plan.Title+": done, but "+msg.Err.Error(), true)
 		return m

@@ -60,10 +60,10 @@ type ResultMsg struct {
 	Origin string // the RequestMsg's
 }
 
-// FollowedMsg ends the wait for an action's effect (ops.Follow) that the
-// root started after its result: Err says what was last seen when the
+// EffectWaitDoneMsg ends the wait for an action's effect (ops.EffectWait)
+// that the root started after its result: Err says what was last seen when the
 // effect did not come within the wait's limit.
-type FollowedMsg struct {
+type EffectWaitDoneMsg struct {
 	Plan ops.Plan
 	What string
 	Took time.Duration

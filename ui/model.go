@@ -306,8 +306,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case ResultMsg:
 		mm, cmd := m.onResult(msg)
 		return mm, tea.Batch(cmd, m.announce(msg))
-	case FollowedMsg:
-		return m.onFollowed(msg), nil
+	case EffectWaitDoneMsg:
+		return m.onEffectWaitDone(msg), nil
 	case PushViewMsg:
 		return m.pushView(msg.View), nil
 	case PopViewMsg:

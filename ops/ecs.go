@@ -21,7 +21,9 @@ const (
 	RollbackTaskDef Kind = "rollback_task_definition"
 )
 
-// ECSController is what the ECS actions need from an AWS source.
+// ECSController is what the ECS actions need from an AWS source. service
+// is always the service's raw ARN (sources.ECSService.RawARN), never its
+// sanitized name: two services whose names sanitize alike stay apart.
 type ECSController interface {
 	// DescribeService reads the service as it is now (for the re-check).
 	DescribeService(ctx context.Context, region, cluster, service string) (sources.ECSService, error)
@@ -77,9 +79,10 @@ func (p Policy) DesiredBounds(s sources.ECSService, override bool) (lo, hi int32
 	return lo, hi, why
 }
 
-// ecsHandler acts on one ECS service. A target is pinned by its task
-// definition, desired count, status and creation time: any of them changing
-// means someone else acted (or the service was recreated) since the plan.
+// ecsHandler acts on one ECS service, named by its raw ARN. A target is
+// pinned by that ARN, its task definition, desired count, status and
+// creation time: any of them changing means someone else acted (or the
+// service was recreated) since the plan.
 type ecsHandler struct{}
 
 func (ecsHandler) Area() sources.Kind { return sources.KindAWS }
@@ -93,6 +96,9 @@ func (ecsHandler) Check(pol Policy, req Request, scope CheckScope) error {
 	s := req.ECSService
 	if s == nil {
 		return refuse(ErrInvalid, "no ECS service selected")
+	}
+	if s.RawARN == "" {
+		return refuse(ErrInvalid, fmt.Sprintf("service %s has no ARN to act on", s.Name))
 	}
 	if s.Status != "" && s.Status != "ACTIVE" {
 		return refuse(ErrInvalid, fmt.Sprintf("service %s is %s", s.Name, s.Status))
@@ -158,6 +164,7 @@ func (ecsHandler) Plan(ctx context.Context, env Env, req Request, p *Plan) error
 	p.Phrase = s.Name
 	var sn seen
 	sn.head(s.Key())
+	sn.add("arn", rawText(s.RawARN))
 	sn.add("task_definition", s.TaskDefinition.String())
 	sn.add("desired", strconv.Itoa(int(s.Desired)))
 	sn.add("running", strconv.Itoa(int(s.Running)))
@@ -196,7 +203,7 @@ func (ecsHandler) Plan(ctx context.Context, env Env, req Request, p *Plan) error
 		p.Title = fmt.Sprintf("Roll back %s to %s", where, to)
 		p.Preview = []string{fmt.Sprintf("task definition %s → %s", s.TaskDefinition, to), "like: " + cli + " --task-definition " + to}
 		sn.add("to_task_definition", to)
-		diff, err := ctl.PreviewRollback(ctx, s.Region, s.Cluster, s.Name, to)
+		diff, err := ctl.PreviewRollback(ctx, s.Region, s.Cluster, s.RawARN, to)
 		if err != nil {
 			return fmt.Errorf("preview: %w", err)
 		}
@@ -218,18 +225,7 @@ func rolloutText(s sources.ECSService) string {
 // bind is what a plan acts with and on: the source's controller and the
 // service as the plan saw it.
 func (ecsHandler) bind(env Env, p Plan) (ECSController, sources.ECSService, error) {
-	ctl, err := Capability[ECSController](env, "act on ECS services")
-	if err != nil {
-		return nil, sources.ECSService{}, err
-	}
-	if len(p.Targets) != 1 {
-		return nil, sources.ECSService{}, refuse(ErrTampered, "an ECS plan acts on exactly one service")
-	}
-	s, ok := p.Targets[0].Subject.(sources.ECSService)
-	if !ok {
-		return nil, s, refuse(ErrTampered, p.Targets[0].ID+" is not an ECS service")
-	}
-	return ctl, s, nil
+	return bindOne[ECSController, sources.ECSService](env, p, "act on ECS services", "ECS service")
 }
 
 func (h ecsHandler) Recheck(ctx context.Context, env Env, p Plan) error {
@@ -238,11 +234,11 @@ func (h ecsHandler) Recheck(ctx context.Context, env Env, p Plan) error {
 		return err
 	}
 	// Policy sees what the plan resolved ("previous" became a revision).
-	if err := h.Check(env.Policy, Request{Action: p.Action, Source: p.Source, ECSService: &s, Params: p.Params}, WholeRequest); err != nil {
-		return err
+	check := func() error {
+		return h.Check(env.Policy, Request{Action: p.Action, Source: p.Source, ECSService: &s, Params: p.Params}, WholeRequest)
 	}
-	return recheckIdentity(s.Key(), p.Targets[0].Identity, func() (sources.ECSService, error) {
-		return ctl.DescribeService(ctx, s.Region, s.Cluster, s.Name)
+	return recheckOne(p, s.Key(), check, func() (sources.ECSService, error) {
+		return ctl.DescribeService(ctx, s.Region, s.Cluster, s.RawARN)
 	}, serviceIdentity)
 }
 
@@ -254,13 +250,13 @@ func (h ecsHandler) Act(ctx context.Context, env Env, p Plan) ([]string, error) 
 	var detail string
 	switch p.Action {
 	case SetDesiredCount:
-		err = ctl.SetDesiredCount(ctx, s.Region, s.Cluster, s.Name, p.Params.Desired)
+		err = ctl.SetDesiredCount(ctx, s.Region, s.Cluster, s.RawARN, p.Params.Desired)
 		detail = fmt.Sprintf("%s desired count %d → %d", s.Key(), s.Desired, p.Params.Desired)
 	case ForceDeployment:
-		err = ctl.ForceNewDeployment(ctx, s.Region, s.Cluster, s.Name)
+		err = ctl.ForceNewDeployment(ctx, s.Region, s.Cluster, s.RawARN)
 		detail = s.Key() + " new deployment of " + s.TaskDefinition.String() + " started"
 	case RollbackTaskDef:
-		err = ctl.RollbackTaskDefinition(ctx, s.Region, s.Cluster, s.Name, p.Params.TaskDefinition)
+		err = ctl.RollbackTaskDefinition(ctx, s.Region, s.Cluster, s.RawARN, p.Params.TaskDefinition)
 		detail = fmt.Sprintf("%s rolled back %s → %s", s.Key(), s.TaskDefinition, p.Params.TaskDefinition)
 	default:
 		return nil, refuse(ErrInvalid, fmt.Sprintf("ECS cannot %s", p.Action))
@@ -283,15 +279,15 @@ func (h ecsHandler) EffectWait(env Env, p Plan) (EffectWait, bool) {
 		What:  "services stable: " + s.Name + " in " + s.Cluster,
 		Limit: limit,
 		Wait: func(ctx context.Context) error {
-			return ctl.WaitServicesStable(ctx, s.Region, s.Cluster, []string{s.Name}, limit)
+			return ctl.WaitServicesStable(ctx, s.Region, s.Cluster, []string{s.RawARN}, limit)
 		},
 	}, true
 }
 
-// serviceIdentity pins a service: same service object, same task
+// serviceIdentity pins a service: same service (its raw ARN), same task
 // definition, same desired count, same status.
 func serviceIdentity(s sources.ECSService) string {
-	id := fmt.Sprintf("task_definition=%s desired=%d status=%s", s.TaskDefinition, s.Desired, s.Status)
+	id := fmt.Sprintf("arn=%s task_definition=%s desired=%d status=%s", rawText(s.RawARN), s.TaskDefinition, s.Desired, s.Status)
 	if !s.CreatedAt.IsZero() {
 		id += " created=" + s.CreatedAt.UTC().Format(time.RFC3339)
 	}

@@ -190,8 +190,12 @@ const (
 
 // RDSInstance is one DB instance with its latest CloudWatch figures.
 type RDSInstance struct {
-	Region        string
-	ID            string
+	Region string
+	ID     string
+	// RawID is the identifier exactly as RDS gave it, not sanitized: what
+	// actions and their re-checks name the instance by (ID is sanitized for
+	// display, and two identifiers may then look alike). Never render it.
+	RawID         string
 	ARN           string
 	Engine        string // postgres, aurora-postgresql, mysql, …
 	EngineVersion string
@@ -412,8 +416,11 @@ func (i RDSInstance) PromoteRefusal() string {
 
 // RDSCluster is an Aurora DB cluster.
 type RDSCluster struct {
-	Region         string
-	ID             string
+	Region string
+	ID     string
+	// RawID is the identifier exactly as RDS gave it, not sanitized: what
+	// a failover names the cluster by. Never render it.
+	RawID          string
 	ARN            string
 	Engine         string
 	EngineVersion  string
@@ -565,10 +572,16 @@ type DesiredBounds struct {
 
 // ECSService is one ECS service.
 type ECSService struct {
-	Region     string
-	Cluster    string // cluster name
-	Name       string
-	ARN        string
+	Region  string
+	Cluster string // cluster name
+	Name    string
+	ARN     string
+	// RawARN is the service's ARN exactly as ECS gave it, not sanitized:
+	// the identity actions and their re-checks name the service by. Name
+	// and ARN are sanitized for display, so two services (an emulator
+	// accepts control characters in names) may look alike; RawARN never
+	// does. Never render it.
+	RawARN     string
 	Status     string // ACTIVE, DRAINING, INACTIVE
 	LaunchType string
 	Desired    int32

@@ -432,3 +432,22 @@ func TestAWSActionsNeedTheCapability(t *testing.T) {
 		t.Errorf("read-only: %v", err)
 	}
 }
+
+// A service or instance whose source gave no raw identifier is never acted
+// on by its display name, which two targets may share.
+func TestNoRawIdentityNoPlan(t *testing.T) {
+	r := newAWSRig(t, nil)
+	s := drAPI(r, t)
+	s.RawARN = ""
+	if _, err := r.ex.Plan(context.Background(), Request{Action: ForceDeployment, Source: "aws", ECSService: s}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("ECS plan without a raw ARN: %v, want ErrInvalid", err)
+	}
+	in := r.instance(t, "us-east-1", "nudgecampaign-prod")
+	in.RawID = ""
+	if _, err := r.ex.Plan(context.Background(), Request{Action: RebootDB, Source: "aws", RDSInstance: in}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("RDS plan without a raw identifier: %v, want ErrInvalid", err)
+	}
+	if got := r.aws.Calls(); len(got) != 0 {
+		t.Errorf("calls %v", got)
+	}
+}

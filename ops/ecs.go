@@ -97,9 +97,6 @@ func (ecsHandler) Check(pol Policy, req Request, scope CheckScope) error {
 	if s == nil {
 		return refuse(ErrInvalid, "no ECS service selected")
 	}
-	if s.RawARN == "" {
-		return refuse(ErrInvalid, fmt.Sprintf("service %s has no ARN to act on", s.Name))
-	}
 	if s.Status != "" && s.Status != "ACTIVE" {
 		return refuse(ErrInvalid, fmt.Sprintf("service %s is %s", s.Name, s.Status))
 	}
@@ -158,6 +155,11 @@ func (ecsHandler) Plan(ctx context.Context, env Env, req Request, p *Plan) error
 		return err
 	}
 	s := *req.ECSService
+	if s.RawARN == "" {
+		// A source that gives no raw ARN cannot be acted on: the name is
+		// display text, and two services may share it.
+		return refuse(ErrInvalid, fmt.Sprintf("service %s has no ARN to act on", s.Name))
+	}
 	where := s.Name + " (" + s.Cluster + ", " + s.Region + ")"
 	t := Target{ID: s.Key(), Identity: serviceIdentity(s), Subject: s,
 		Detail: fmt.Sprintf("%s  %s  desired %d running %d pending %d  %s", s.Key(), s.TaskDefinition, s.Desired, s.Running, s.Pending, rolloutText(s))}

@@ -67,8 +67,6 @@ func (rdsHandler) Check(_ Policy, req Request, _ CheckScope) error {
 			return refuse(ErrInvalid, in.ID+" is not in an Aurora cluster")
 		case c == nil:
 			return refuse(ErrInvalid, "no Aurora cluster selected")
-		case c.RawID == "":
-			return refuse(ErrInvalid, "cluster "+c.ID+" has no identifier to act on")
 		}
 		if r := c.FailoverRefusal(req.Params.FailoverTarget); r != "" {
 			return refuse(ErrInvalid, r)
@@ -77,9 +75,6 @@ func (rdsHandler) Check(_ Policy, req Request, _ CheckScope) error {
 	}
 	if in == nil {
 		return refuse(ErrInvalid, "no RDS instance selected")
-	}
-	if in.RawID == "" {
-		return refuse(ErrInvalid, in.ID+" has no identifier to act on")
 	}
 	var r string
 	switch req.Action {
@@ -100,10 +95,18 @@ func (h rdsHandler) Plan(_ context.Context, env Env, req Request, p *Plan) error
 	if _, err := Capability[RDSController](env, "act on RDS"); err != nil {
 		return err
 	}
+	// A source that gives no raw identifier cannot be acted on: ID is
+	// display text.
 	if req.Action == FailoverCluster {
+		if req.RDSCluster.RawID == "" {
+			return refuse(ErrInvalid, "cluster "+req.RDSCluster.ID+" has no identifier to act on")
+		}
 		return h.planCluster(*req.RDSCluster, req.Params.FailoverTarget, p)
 	}
 	in := *req.RDSInstance
+	if in.RawID == "" {
+		return refuse(ErrInvalid, in.ID+" has no identifier to act on")
+	}
 	where := in.ID + " (" + in.Region + ")"
 	t := Target{ID: in.Key(), Identity: instanceIdentity(in), Subject: in,
 		Detail: fmt.Sprintf("%s  %s %s  %s  %s  Multi-AZ %s", in.Key(), in.Engine, in.EngineVersion, in.Class, in.Status, yesNo(in.MultiAZ))}

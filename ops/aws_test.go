@@ -153,10 +153,11 @@ func TestDesiredCountBounds(t *testing.T) {
 	if lo, hi, why := pol.DesiredBounds(api, false); lo != 2 || hi != 10 || why != "min 2 from config, max 10 from config" {
 		t.Errorf("bounds of api: %d–%d (%s)", lo, hi, why)
 	}
-	// From zero there is no relative change to measure.
+	// From zero there is no relative change to measure: only the
+	// scale_max_replicas ceiling holds.
 	dr := *drAPI(r, t)
 	dr.Bounds = sources.DesiredBounds{}
-	if lo, hi, _ := pol.DesiredBounds(dr, false); lo != 0 || hi < 5000 {
+	if lo, hi, _ := pol.DesiredBounds(dr, false); lo != 0 || hi != DefaultScaleMaxReplicas {
 		t.Errorf("bounds from zero: %d–%d", lo, hi)
 	}
 	// The menu asks before the count is known: the target alone passes.

@@ -3,7 +3,6 @@ package ops
 import (
 	"context"
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 
@@ -46,12 +45,13 @@ type ECSController interface {
 // max from config (the manual's Terraform min_count/max_count) where
 // configured, scale_max_change around the current count (ScaleBounds)
 // where not. With override the scale_max_change ends open up; configured
-// ends never do. It is the one statement of that rule: the desired-count
-// form shows it and the ECS handler enforces it.
+// ends never do, and nothing goes above the scale_max_replicas ceiling
+// (Policy.ScaleCeiling). It is the one statement of that rule: the
+// desired-count form shows it and the ECS handler enforces it.
 func (p Policy) DesiredBounds(s sources.ECSService, override bool) (lo, hi int32, why string) {
 	lo, hi = p.ScaleBounds(s.Desired)
 	if override {
-		lo, hi = 0, math.MaxInt32
+		lo, hi = 0, p.ScaleCeiling(s.Desired)
 	}
 	var from []string
 	if s.Bounds.HasMin {
@@ -61,6 +61,10 @@ func (p Policy) DesiredBounds(s sources.ECSService, override bool) (lo, hi int32
 	if s.Bounds.HasMax {
 		hi = s.Bounds.Max
 		from = append(from, "max "+strconv.Itoa(int(hi))+" from config")
+		if c := p.ScaleCeiling(s.Desired); hi > c {
+			hi = c
+			from[len(from)-1] = "max " + strconv.Itoa(int(hi)) + " from scale_max_replicas"
+		}
 	}
 	if (!s.Bounds.HasMin || !s.Bounds.HasMax) && !override && p.ScaleMaxChange > 0 && s.Desired > 0 {
 		from = append(from, fmt.Sprintf("scale_max_change ±%.0f%%", p.ScaleMaxChange*100))
@@ -128,6 +132,9 @@ func checkDesired(pol Policy, s sources.ECSService, params Params) error {
 			return refuse(ErrInvalid, r)
 		}
 		return refuse(ErrPolicy, r)
+	}
+	if err := pol.CheckScaleCeiling(s.Name, s.Desired, n); err != nil {
+		return err
 	}
 	if lo, hi, why := pol.DesiredBounds(s, params.Override); n < lo || n > hi {
 		return refuse(ErrPolicy, fmt.Sprintf("%s %d→%d is outside %d–%d (%s)", s.Name, s.Desired, n, lo, hi, why))

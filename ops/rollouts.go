@@ -91,6 +91,9 @@ func checkScale(pol Policy, d sources.Deployment, params Params) error {
 	if to == 0 && protected(pol.ProtectedNamespaces, d.Namespace) {
 		return refuse(ErrPolicy, fmt.Sprintf("namespace %s is protected: never scaled to zero", d.Namespace))
 	}
+	if err := pol.CheckScaleCeiling(d.Key(), from, to); err != nil {
+		return err
+	}
 	if params.Override {
 		return nil
 	}

@@ -190,7 +190,7 @@ func bindOne[C, S any](env Env, p Plan, can, noun string) (C, S, error) {
 	}
 	subject, ok := p.Targets[0].Subject.(S)
 	if !ok {
-		return ctl, subject, refuse(ErrTampered, p.Targets[0].ID+" is not a "+noun)
+		return ctl, subject, refuse(ErrTampered, fmt.Sprintf("%s acts on one %s; %s is not one", p.Action.Title(), noun, p.Targets[0].ID))
 	}
 	return ctl, subject, nil
 }

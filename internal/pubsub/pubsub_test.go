@@ -206,3 +206,27 @@ func TestConcurrentPublishSubscribeClose(t *testing.T) {
 	<-pubDone
 	b.Close(nil)
 }
+
+// BenchmarkPublish: one publication to 100 subscribers that never read
+// (the worst case: every one keeps a value), per delivery.
+func BenchmarkPublish(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		d    Delivery[int]
+	}{
+		{"latest", Latest[int]()},
+		{"per-key", LatestPerKey(func(v int) int { return v % 8 })},
+		{"queue32", Queue[int](32)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			br := New(c.d)
+			for range 100 {
+				br.Subscribe()
+			}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				br.Publish(i)
+			}
+		})
+	}
+}

@@ -182,7 +182,14 @@ func (ecsHandler) Plan(ctx context.Context, env Env, req Request, p *Plan) error
 	sn.add("deployment", s.Rollout.ID)
 	sn.add("rollout", string(s.Rollout.RolloutState))
 	sn.time("created_at", s.CreatedAt)
-	cli := fmt.Sprintf("aws ecs update-service --region %s --cluster %s --service %s", s.Region, s.Cluster, s.Name)
+	// The command names what the plan acts on: the name where it is the
+	// raw one, else the raw ARN, escaped — a sanitized lookalike name
+	// would name another service.
+	service := s.Name
+	if s.RawName() != s.Name {
+		service = rawText(s.RawARN)
+	}
+	cli := fmt.Sprintf("aws ecs update-service --region %s --cluster %s --service %s", s.Region, s.Cluster, service)
 	switch req.Action {
 	case SetDesiredCount:
 		n := req.Params.Desired

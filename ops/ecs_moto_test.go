@@ -105,6 +105,12 @@ func TestECSActionsHitTheSelectedServiceWhenNamesLookAlike(t *testing.T) {
 			t.Fatalf("%s: %v", req.Action, r.Err)
 		}
 	}
+	// The confirmation tells the two apart: its command names the raw ARN.
+	p, err := ex.Plan(ctx, Request{Action: ForceDeployment, Source: "aws", ECSService: evil})
+	if err != nil || !strings.Contains(strings.Join(p.Preview, "\n"), `--service "arn:aws:ecs:`+region+`:`) ||
+		!strings.Contains(strings.Join(p.Preview, "\n"), `svc\x1b[2K\u202e"`) {
+		t.Errorf("preview %q (%v): want the escaped raw ARN in the command", p.Preview, err)
+	}
 	run(Request{Action: ForceDeployment, Source: "aws", ECSService: evil})
 	run(Request{Action: SetDesiredCount, Source: "aws", ECSService: evil, Params: Params{Desired: 3}})
 

@@ -127,7 +127,7 @@ func (h rdsHandler) Plan(_ context.Context, env Env, req Request, p *Plan) error
 		sn.add("replica_lag", lag.Round(time.Second).String())
 	}
 	sn.time("created_at", in.CreatedAt)
-	cli := "aws rds %s --region " + in.Region + " --db-instance-identifier " + in.ID
+	cli := "aws rds %s --region " + in.Region + " --db-instance-identifier " + rawText(in.RawID)
 	switch req.Action {
 	case RebootDB:
 		p.Title = "Reboot " + where
@@ -167,7 +167,7 @@ func (rdsHandler) planCluster(c sources.RDSCluster, target string, p *Plan) erro
 	if to == "" {
 		to = "a reader RDS chooses (" + strings.Join(c.Readers(), ", ") + ")"
 	}
-	cli := "aws rds failover-db-cluster --region " + c.Region + " --db-cluster-identifier " + c.ID
+	cli := "aws rds failover-db-cluster --region " + c.Region + " --db-cluster-identifier " + rawText(c.RawID)
 	if target != "" {
 		cli += " --target-db-instance-identifier " + target
 	}

@@ -71,7 +71,7 @@ type World struct {
 type shared struct {
 	presence  *together.Presence
 	announcer *together.Announcer
-	follow    *together.Follow
+	follow    *together.Views
 }
 
 type wireOptions struct {
@@ -167,9 +167,9 @@ func (w *World) Close() {
 // announced to all, and an observer can follow an operator. flightdeck
 // serve calls it once and hands the same registries to the SSH server,
 // which joins and leaves sessions; the local terminal, alone, does not.
-func (w *World) ShareSessions() (*together.Presence, *together.Announcer, *together.Follow) {
+func (w *World) ShareSessions() (*together.Presence, *together.Announcer, *together.Views) {
 	if w.shared == nil {
-		w.shared = &shared{presence: together.NewPresence(), announcer: together.NewAnnouncer(), follow: together.NewFollow()}
+		w.shared = &shared{presence: together.NewPresence(), announcer: together.NewAnnouncer(), follow: together.NewViews()}
 	}
 	return w.shared.presence, w.shared.announcer, w.shared.follow
 }

@@ -145,6 +145,9 @@ type Policy struct {
 	SilenceMax          Duration `yaml:"silence_max"`
 	SilenceMaxAlerts    int      `yaml:"silence_max_alerts"`
 	ScaleMaxChange      float64  `yaml:"scale_max_change"`
+	// ScaleMaxReplicas is the ceiling of any replica or desired count,
+	// which override never lifts; unset takes ops.DefaultScaleMaxReplicas.
+	ScaleMaxReplicas int `yaml:"scale_max_replicas,omitempty"`
 }
 
 // File is the path the config was loaded from ("" for defaults).

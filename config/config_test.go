@@ -58,6 +58,8 @@ func TestErrorsNameFieldAndLine(t *testing.T) {
 		{"syntax", "policy:\n  max_targets: [\n", "c.yaml:2: YAML syntax:"},
 		{"scalar for list", "kubernetes:\n  namespaces: production\n", "c.yaml:2: kubernetes.namespaces: expected a list such as [production]"},
 		{"not mapping", "- a\n- b\n", "c.yaml:1: the config must be a mapping"},
+		{"negative replica ceiling", "policy:\n  scale_max_replicas: -1\n", "c.yaml:2: policy.scale_max_replicas: must be a replica count from 1 to 2147483647"},
+		{"replica ceiling past int32", "policy:\n  scale_max_replicas: 3000000000\n", "c.yaml:2: policy.scale_max_replicas: must be a replica count"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,5 +159,16 @@ func TestParseDuration(t *testing.T) {
 		if _, err := duration.Parse(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// The replica ceiling is read as given; unset stays 0 (ops's default).
+func TestScaleMaxReplicas(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("policy:\n  scale_max_replicas: 50\n"))
+	if err != nil || c.Policy.ScaleMaxReplicas != 50 {
+		t.Fatalf("scale_max_replicas: 50 → %v, %v", c.Policy.ScaleMaxReplicas, err)
+	}
+	if c, err := Parse("c.yaml", []byte("theme: dark\n")); err != nil || c.Policy.ScaleMaxReplicas != 0 {
+		t.Fatalf("unset → %v, %v", c.Policy.ScaleMaxReplicas, err)
 	}
 }

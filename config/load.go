@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -604,6 +605,9 @@ func (c *Config) validate() Errors {
 	addErr(c.checkInt("policy.silence_max_alerts", pol.SilenceMaxAlerts, 1, MaxSilenceAlerts))
 	if !(pol.ScaleMaxChange > 0 && pol.ScaleMaxChange <= 10) {
 		add("policy.scale_max_change", "must be a fraction such as 0.5 (±50%%), got %v", pol.ScaleMaxChange)
+	}
+	if pol.ScaleMaxReplicas < 0 || pol.ScaleMaxReplicas > math.MaxInt32 {
+		add("policy.scale_max_replicas", "must be a replica count from 1 to %d, got %d", math.MaxInt32, pol.ScaleMaxReplicas)
 	}
 	if !contains(themes, c.Theme) {
 		add("theme", "unknown theme %q (one of %s)", c.Theme, strings.Join(themes, ", "))

@@ -9,7 +9,8 @@
 // Each area's actions live in one Handler (backends.go, rollouts.go,
 // silences.go, ecs.go, rds.go), registered by Kind; the Executor keeps the
 // walls they share. A handler whose effect takes minutes (ECS, RDS) is also
-// a Follower: the cockpit watches the effect through Executor.Follow.
+// an EffectWaiter: the cockpit waits for the effect through
+// Executor.EffectWait.
 package ops
 
 import (

@@ -153,10 +153,11 @@ func TestDesiredCountBounds(t *testing.T) {
 	if lo, hi, why := pol.DesiredBounds(api, false); lo != 2 || hi != 10 || why != "min 2 from config, max 10 from config" {
 		t.Errorf("bounds of api: %d–%d (%s)", lo, hi, why)
 	}
-	// From zero there is no relative change to measure.
+	// From zero there is no relative change to measure: only the
+	// scale_max_replicas ceiling holds.
 	dr := *drAPI(r, t)
 	dr.Bounds = sources.DesiredBounds{}
-	if lo, hi, _ := pol.DesiredBounds(dr, false); lo != 0 || hi < 5000 {
+	if lo, hi, _ := pol.DesiredBounds(dr, false); lo != 0 || hi != DefaultScaleMaxReplicas {
 		t.Errorf("bounds from zero: %d–%d", lo, hi)
 	}
 	// The menu asks before the count is known: the target alone passes.
@@ -378,9 +379,9 @@ func TestRebootWithFailoverAndClusterFailover(t *testing.T) {
 	}
 }
 
-// After the result the cockpit follows the effect with the source's
+// After the result the cockpit waits for the effect with the source's
 // waiter, bounded by Config.Waits.
-func TestFollowUsesTheWaiters(t *testing.T) {
+func TestEffectWaitUsesTheWaiters(t *testing.T) {
 	r := newAWSRig(t, func(c *Config) {
 		c.Waits = Waits{ServicesStable: 3 * time.Minute, DBAvailable: 7 * time.Minute, DBSettle: -1}
 	})
@@ -388,7 +389,7 @@ func TestFollowUsesTheWaiters(t *testing.T) {
 	if !res.OK {
 		t.Fatal(res.Err)
 	}
-	f, ok := r.ex.Follow(p)
+	f, ok := r.ex.EffectWait(p)
 	if !ok || f.What != "services stable: api in nudgecampaign-dr" || f.Limit != 3*time.Minute {
 		t.Fatalf("follow %+v %v", f, ok)
 	}
@@ -402,7 +403,7 @@ func TestFollowUsesTheWaiters(t *testing.T) {
 	if !res.OK {
 		t.Fatal(res.Err)
 	}
-	f, _ = r.ex.Follow(p)
+	f, _ = r.ex.EffectWait(p)
 	r.aws.FailWaits(errors.New("wait for nudgecampaign-dr-db available in us-west-2: not available within 7m0s (last status modifying)"))
 	if err := f.Wait(context.Background()); err == nil || f.What != "nudgecampaign-dr-db available" {
 		t.Errorf("%q: %v", f.What, err)
@@ -412,8 +413,8 @@ func TestFollowUsesTheWaiters(t *testing.T) {
 		t.Errorf("waits %q, want %q", got, want)
 	}
 	// Actions that take effect at once have nothing to follow.
-	if _, ok := r.ex.Follow(Plan{Action: Cancel}); ok {
-		t.Error("cancel has a Follow")
+	if _, ok := r.ex.EffectWait(Plan{Action: Cancel}); ok {
+		t.Error("cancel has an EffectWait")
 	}
 }
 
@@ -430,5 +431,24 @@ func TestAWSActionsNeedTheCapability(t *testing.T) {
 	ro := newAWSRig(t, func(c *Config) { c.ReadOnly = true })
 	if _, err := ro.ex.Plan(context.Background(), Request{Action: RebootDB, Source: "aws", RDSInstance: ro.instance(t, "us-east-1", "nudgecampaign-prod")}); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("read-only: %v", err)
+	}
+}
+
+// A service or instance whose source gave no raw identifier is never acted
+// on by its display name, which two targets may share.
+func TestNoRawIdentityNoPlan(t *testing.T) {
+	r := newAWSRig(t, nil)
+	s := drAPI(r, t)
+	s.RawARN = ""
+	if _, err := r.ex.Plan(context.Background(), Request{Action: ForceDeployment, Source: "aws", ECSService: s}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("ECS plan without a raw ARN: %v, want ErrInvalid", err)
+	}
+	in := r.instance(t, "us-east-1", "nudgecampaign-prod")
+	in.RawID = ""
+	if _, err := r.ex.Plan(context.Background(), Request{Action: RebootDB, Source: "aws", RDSInstance: in}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("RDS plan without a raw identifier: %v, want ErrInvalid", err)
+	}
+	if got := r.aws.Calls(); len(got) != 0 {
+		t.Errorf("calls %v", got)
 	}
 }

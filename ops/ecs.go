@@ -3,7 +3,6 @@ package ops
 import (
 	"context"
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 
@@ -21,7 +20,9 @@ const (
 	RollbackTaskDef Kind = "rollback_task_definition"
 )
 
-// ECSController is what the ECS actions need from an AWS source.
+// ECSController is what the ECS actions need from an AWS source. service
+// is always the service's raw ARN (sources.ECSService.RawARN), never its
+// sanitized name: two services whose names sanitize alike stay apart.
 type ECSController interface {
 	// DescribeService reads the service as it is now (for the re-check).
 	DescribeService(ctx context.Context, region, cluster, service string) (sources.ECSService, error)
@@ -44,12 +45,13 @@ type ECSController interface {
 // max from config (the manual's Terraform min_count/max_count) where
 // configured, scale_max_change around the current count (ScaleBounds)
 // where not. With override the scale_max_change ends open up; configured
-// ends never do. It is the one statement of that rule: the desired-count
-// form shows it and the ECS handler enforces it.
+// ends never do, and nothing goes above the scale_max_replicas ceiling
+// (Policy.ScaleCeiling). It is the one statement of that rule: the
+// desired-count form shows it and the ECS handler enforces it.
 func (p Policy) DesiredBounds(s sources.ECSService, override bool) (lo, hi int32, why string) {
 	lo, hi = p.ScaleBounds(s.Desired)
 	if override {
-		lo, hi = 0, math.MaxInt32
+		lo, hi = 0, p.ScaleCeiling(s.Desired)
 	}
 	var from []string
 	if s.Bounds.HasMin {
@@ -59,6 +61,10 @@ func (p Policy) DesiredBounds(s sources.ECSService, override bool) (lo, hi int32
 	if s.Bounds.HasMax {
 		hi = s.Bounds.Max
 		from = append(from, "max "+strconv.Itoa(int(hi))+" from config")
+		if c := p.ScaleCeiling(s.Desired); hi > c {
+			hi = c
+			from[len(from)-1] = "max " + strconv.Itoa(int(hi)) + " from scale_max_replicas"
+		}
 	}
 	if (!s.Bounds.HasMin || !s.Bounds.HasMax) && !override && p.ScaleMaxChange > 0 && s.Desired > 0 {
 		from = append(from, fmt.Sprintf("scale_max_change ±%.0f%%", p.ScaleMaxChange*100))
@@ -77,9 +83,10 @@ func (p Policy) DesiredBounds(s sources.ECSService, override bool) (lo, hi int32
 	return lo, hi, why
 }
 
-// ecsHandler acts on one ECS service. A target is pinned by its task
-// definition, desired count, status and creation time: any of them changing
-// means someone else acted (or the service was recreated) since the plan.
+// ecsHandler acts on one ECS service, named by its raw ARN. A target is
+// pinned by that ARN, its task definition, desired count, status and
+// creation time: any of them changing means someone else acted (or the
+// service was recreated) since the plan.
 type ecsHandler struct{}
 
 func (ecsHandler) Area() sources.Kind { return sources.KindAWS }
@@ -126,6 +133,9 @@ func checkDesired(pol Policy, s sources.ECSService, params Params) error {
 		}
 		return refuse(ErrPolicy, r)
 	}
+	if err := pol.CheckScaleCeiling(s.Name, s.Desired, n); err != nil {
+		return err
+	}
 	if lo, hi, why := pol.DesiredBounds(s, params.Override); n < lo || n > hi {
 		return refuse(ErrPolicy, fmt.Sprintf("%s %d→%d is outside %d–%d (%s)", s.Name, s.Desired, n, lo, hi, why))
 	}
@@ -152,12 +162,18 @@ func (ecsHandler) Plan(ctx context.Context, env Env, req Request, p *Plan) error
 		return err
 	}
 	s := *req.ECSService
+	if s.RawARN == "" {
+		// A source that gives no raw ARN cannot be acted on: the name is
+		// display text, and two services may share it.
+		return refuse(ErrInvalid, fmt.Sprintf("service %s has no ARN to act on", s.Name))
+	}
 	where := s.Name + " (" + s.Cluster + ", " + s.Region + ")"
 	t := Target{ID: s.Key(), Identity: serviceIdentity(s), Subject: s,
 		Detail: fmt.Sprintf("%s  %s  desired %d running %d pending %d  %s", s.Key(), s.TaskDefinition, s.Desired, s.Running, s.Pending, rolloutText(s))}
 	p.Phrase = s.Name
 	var sn seen
 	sn.head(s.Key())
+	sn.add("arn", rawText(s.RawARN))
 	sn.add("task_definition", s.TaskDefinition.String())
 	sn.add("desired", strconv.Itoa(int(s.Desired)))
 	sn.add("running", strconv.Itoa(int(s.Running)))
@@ -166,7 +182,14 @@ func (ecsHandler) Plan(ctx context.Context, env Env, req Request, p *Plan) error
 	sn.add("deployment", s.Rollout.ID)
 	sn.add("rollout", string(s.Rollout.RolloutState))
 	sn.time("created_at", s.CreatedAt)
-	cli := fmt.Sprintf("aws ecs update-service --region %s --cluster %s --service %s", s.Region, s.Cluster, s.Name)
+	// The command names what the plan acts on: the name where it is the
+	// raw one, else the raw ARN, escaped — a sanitized lookalike name
+	// would name another service.
+	service := s.Name
+	if s.RawName() != s.Name {
+		service = rawText(s.RawARN)
+	}
+	cli := fmt.Sprintf("aws ecs update-service --region %s --cluster %s --service %s", s.Region, s.Cluster, service)
 	switch req.Action {
 	case SetDesiredCount:
 		n := req.Params.Desired
@@ -196,7 +219,7 @@ func (ecsHandler) Plan(ctx context.Context, env Env, req Request, p *Plan) error
 		p.Title = fmt.Sprintf("Roll back %s to %s", where, to)
 		p.Preview = []string{fmt.Sprintf("task definition %s → %s", s.TaskDefinition, to), "like: " + cli + " --task-definition " + to}
 		sn.add("to_task_definition", to)
-		diff, err := ctl.PreviewRollback(ctx, s.Region, s.Cluster, s.Name, to)
+		diff, err := ctl.PreviewRollback(ctx, s.Region, s.Cluster, s.RawARN, to)
 		if err != nil {
 			return fmt.Errorf("preview: %w", err)
 		}
@@ -218,18 +241,7 @@ func rolloutText(s sources.ECSService) string {
 // bind is what a plan acts with and on: the source's controller and the
 // service as the plan saw it.
 func (ecsHandler) bind(env Env, p Plan) (ECSController, sources.ECSService, error) {
-	ctl, err := Capability[ECSController](env, "act on ECS services")
-	if err != nil {
-		return nil, sources.ECSService{}, err
-	}
-	if len(p.Targets) != 1 {
-		return nil, sources.ECSService{}, refuse(ErrTampered, "an ECS plan acts on exactly one service")
-	}
-	s, ok := p.Targets[0].Subject.(sources.ECSService)
-	if !ok {
-		return nil, s, refuse(ErrTampered, p.Targets[0].ID+" is not an ECS service")
-	}
-	return ctl, s, nil
+	return bindOne[ECSController, sources.ECSService](env, p, "act on ECS services", "ECS service")
 }
 
 func (h ecsHandler) Recheck(ctx context.Context, env Env, p Plan) error {
@@ -238,11 +250,11 @@ func (h ecsHandler) Recheck(ctx context.Context, env Env, p Plan) error {
 		return err
 	}
 	// Policy sees what the plan resolved ("previous" became a revision).
-	if err := h.Check(env.Policy, Request{Action: p.Action, Source: p.Source, ECSService: &s, Params: p.Params}, WholeRequest); err != nil {
-		return err
+	check := func() error {
+		return h.Check(env.Policy, Request{Action: p.Action, Source: p.Source, ECSService: &s, Params: p.Params}, WholeRequest)
 	}
-	return recheckIdentity(s.Key(), p.Targets[0].Identity, func() (sources.ECSService, error) {
-		return ctl.DescribeService(ctx, s.Region, s.Cluster, s.Name)
+	return recheckOne(p, s.Key(), check, func() (sources.ECSService, error) {
+		return ctl.DescribeService(ctx, s.Region, s.Cluster, s.RawARN)
 	}, serviceIdentity)
 }
 
@@ -254,13 +266,13 @@ func (h ecsHandler) Act(ctx context.Context, env Env, p Plan) ([]string, error) 
 	var detail string
 	switch p.Action {
 	case SetDesiredCount:
-		err = ctl.SetDesiredCount(ctx, s.Region, s.Cluster, s.Name, p.Params.Desired)
+		err = ctl.SetDesiredCount(ctx, s.Region, s.Cluster, s.RawARN, p.Params.Desired)
 		detail = fmt.Sprintf("%s desired count %d → %d", s.Key(), s.Desired, p.Params.Desired)
 	case ForceDeployment:
-		err = ctl.ForceNewDeployment(ctx, s.Region, s.Cluster, s.Name)
+		err = ctl.ForceNewDeployment(ctx, s.Region, s.Cluster, s.RawARN)
 		detail = s.Key() + " new deployment of " + s.TaskDefinition.String() + " started"
 	case RollbackTaskDef:
-		err = ctl.RollbackTaskDefinition(ctx, s.Region, s.Cluster, s.Name, p.Params.TaskDefinition)
+		err = ctl.RollbackTaskDefinition(ctx, s.Region, s.Cluster, s.RawARN, p.Params.TaskDefinition)
 		detail = fmt.Sprintf("%s rolled back %s → %s", s.Key(), s.TaskDefinition, p.Params.TaskDefinition)
 	default:
 		return nil, refuse(ErrInvalid, fmt.Sprintf("ECS cannot %s", p.Action))
@@ -271,27 +283,27 @@ func (h ecsHandler) Act(ctx context.Context, env Env, p Plan) ([]string, error) 
 	return []string{detail}, nil
 }
 
-// Follow waits for the service to be stable again: one deployment, every
-// desired task running.
-func (h ecsHandler) Follow(env Env, p Plan) (Follow, bool) {
+// EffectWait waits for the service to be stable again: one deployment,
+// every desired task running.
+func (h ecsHandler) EffectWait(env Env, p Plan) (EffectWait, bool) {
 	ctl, s, err := h.bind(env, p)
 	if err != nil {
-		return Follow{}, false
+		return EffectWait{}, false
 	}
 	limit := env.Waits.ServicesStable
-	return Follow{
+	return EffectWait{
 		What:  "services stable: " + s.Name + " in " + s.Cluster,
 		Limit: limit,
 		Wait: func(ctx context.Context) error {
-			return ctl.WaitServicesStable(ctx, s.Region, s.Cluster, []string{s.Name}, limit)
+			return ctl.WaitServicesStable(ctx, s.Region, s.Cluster, []string{s.RawARN}, limit)
 		},
 	}, true
 }
 
-// serviceIdentity pins a service: same service object, same task
+// serviceIdentity pins a service: same service (its raw ARN), same task
 // definition, same desired count, same status.
 func serviceIdentity(s sources.ECSService) string {
-	id := fmt.Sprintf("task_definition=%s desired=%d status=%s", s.TaskDefinition, s.Desired, s.Status)
+	id := fmt.Sprintf("arn=%s task_definition=%s desired=%d status=%s", rawText(s.RawARN), s.TaskDefinition, s.Desired, s.Status)
 	if !s.CreatedAt.IsZero() {
 		id += " created=" + s.CreatedAt.UTC().Format(time.RFC3339)
 	}

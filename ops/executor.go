@@ -25,7 +25,7 @@ type Config struct {
 	ReadOnly bool
 	Log      *slog.Logger
 	Now      func() time.Time
-	// Waits bound how long an action's effect is watched (Follow); zero
+	// Waits bound how long an action's effect is awaited (EffectWait); zero
 	// fields take DefaultWaits.
 	Waits Waits
 }

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -78,7 +79,7 @@ type Env struct {
 	Now func() time.Time
 	// Caps are the capabilities of every source; see Capability.
 	Caps Capabilities
-	// Waits bound a Follower's waits.
+	// Waits bound an EffectWaiter's waits.
 	Waits Waits
 }
 
@@ -170,17 +171,61 @@ func specOf(k Kind) (registered, bool) {
 	return r, ok
 }
 
-// recheckIdentity is the re-check every single-target handler makes before
-// it acts: read the target as it is now (a failed read is ErrRecheck — the
-// target could not be checked, not that it changed) and compare its
-// identity with the one the plan pinned (ErrTargetChanged when they differ).
-func recheckIdentity[T any](key, want string, read func() (T, error), identity func(T) string) error {
+// bindOne is what a single-target plan (a rollout, an ECS service, an RDS
+// instance or cluster) acts with and on: its source's capability C (can
+// says for what, in the refusal) and its one target's Subject as the plan
+// saw it, which must be an S (noun names it in the refusal). Every
+// single-target handler's Recheck, Act and EffectWait bind through it, so a
+// plan altered to hold two targets or another kind of subject is refused
+// the same way everywhere.
+func bindOne[C, S any](env Env, p Plan, can, noun string) (C, S, error) {
+	var ctl C
+	var subject S
+	ctl, err := Capability[C](env, can)
+	if err != nil {
+		return ctl, subject, err
+	}
+	if len(p.Targets) != 1 {
+		return ctl, subject, refuse(ErrTampered, fmt.Sprintf("%s acts on exactly one %s", p.Action.Title(), noun))
+	}
+	subject, ok := p.Targets[0].Subject.(S)
+	if !ok {
+		return ctl, subject, refuse(ErrTampered, fmt.Sprintf("%s acts on one %s; %s is not one", p.Action.Title(), noun, p.Targets[0].ID))
+	}
+	return ctl, subject, nil
+}
+
+// recheckOne is the re-check every single-target handler makes before it
+// acts: policy again on what the plan resolved (check), then the target
+// read as it is now, by its raw identity (a failed read is ErrRecheck — the
+// target could not be checked, not that it changed), must still have the
+// identity the plan pinned (ErrTargetChanged when it differs). key names
+// the target in the refusal.
+func recheckOne[T any](p Plan, key string, check func() error, read func() (T, error), identity func(T) string) error {
+	if err := check(); err != nil {
+		return err
+	}
 	cur, err := read()
 	if err != nil {
 		return refuse(ErrRecheck, "reading "+key+": "+err.Error())
 	}
+	want := p.Targets[0].Identity
 	if got := identity(cur); got != want {
 		return refuse(ErrTargetChanged, fmt.Sprintf("%s changed: was %s, now %s", key, want, got))
 	}
 	return nil
+}
+
+// rawText shows a raw identifier (an ARN, an RDS identifier, exactly as the
+// upstream gave it) safely in an identity, a Seen line or a refusal:
+// unchanged when it is plain printable ASCII, else Go-quoted with every
+// control, bidi and non-ASCII character escaped. Unlike sanitizing, this
+// keeps two identifiers that differ only in such characters apart.
+func rawText(v string) string {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c <= ' ' || c >= 0x7f || c == '"' || c == '\\' {
+			return strconv.QuoteToASCII(v)
+		}
+	}
+	return v
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -24,11 +26,21 @@ type Policy struct {
 	// ScaleMaxChange is the largest relative replica change allowed without
 	// override (0.5 = ±50%).
 	ScaleMaxChange float64
+	// ScaleMaxReplicas is the absolute ceiling of a replica or desired
+	// count: override lifts ScaleMaxChange, never this. Scaling down from
+	// above it is allowed.
+	ScaleMaxReplicas int32
 	// MaxPlanAge is how long a plan stays valid.
 	MaxPlanAge time.Duration
 	// LowRiskSilence is the longest silence confirmed with y/N.
 	LowRiskSilence time.Duration
 }
+
+// DefaultScaleMaxReplicas is the replica ceiling when config sets none:
+// ten times the largest fleet the manual runs (api, max_count 10), so a
+// typo or a runaway runbook (100000 with override) cannot scale to
+// thousands; a bigger estate raises policy.scale_max_replicas.
+const DefaultScaleMaxReplicas = 100
 
 // DefaultPolicy is the policy when config says nothing.
 func DefaultPolicy() Policy {
@@ -38,6 +50,7 @@ func DefaultPolicy() Policy {
 		SilenceMax:       4 * time.Hour,
 		SilenceMaxAlerts: 10,
 		ScaleMaxChange:   0.5,
+		ScaleMaxReplicas: DefaultScaleMaxReplicas,
 		MaxPlanAge:       30 * time.Second,
 		LowRiskSilence:   time.Hour,
 	}
@@ -63,6 +76,9 @@ func (p Policy) WithDefaults() Policy {
 	if p.ScaleMaxChange == 0 {
 		p.ScaleMaxChange = def.ScaleMaxChange
 	}
+	if p.ScaleMaxReplicas == 0 {
+		p.ScaleMaxReplicas = def.ScaleMaxReplicas
+	}
 	if p.MaxPlanAge == 0 {
 		p.MaxPlanAge = def.MaxPlanAge
 	}
@@ -74,13 +90,15 @@ func (p Policy) WithDefaults() Policy {
 
 // ScaleBounds is the replica range a deployment at current replicas may be
 // scaled to without override: within ScaleMaxChange of current, rounded
-// inwards. It is the one rounding of scale_max_change; the scale form shows
-// it and the rollouts handler enforces it. Without a limit (ScaleMaxChange ≤
-// 0) or from zero replicas (no relative change to measure) any count is
+// inwards, and never above the ceiling (ScaleCeiling). It is the one
+// rounding of scale_max_change; the scale form shows it and the rollouts
+// handler enforces it. Without a limit (ScaleMaxChange ≤ 0) or from zero
+// replicas (no relative change to measure) any count up to the ceiling is
 // allowed.
 func (p Policy) ScaleBounds(current int32) (lo, hi int32) {
+	ceiling := p.ScaleCeiling(current)
 	if p.ScaleMaxChange <= 0 || current <= 0 {
-		return 0, math.MaxInt32
+		return 0, ceiling
 	}
 	// The epsilon keeps an exact boundary (10 ± 30% = 7 and 13) inside the
 	// range despite 10*0.7 being 7.000000000000001 in floating point.
@@ -88,7 +106,40 @@ func (p Policy) ScaleBounds(current int32) (lo, hi int32) {
 	from := float64(current)
 	l := math.Ceil(from*(1-p.ScaleMaxChange) - eps)
 	h := math.Floor(from*(1+p.ScaleMaxChange) + eps)
-	return int32(max(l, 0)), int32(min(h, math.MaxInt32))
+	return int32(max(l, 0)), int32(min(h, float64(ceiling)))
+}
+
+// ScaleCeiling is the highest count a target at current may be set to,
+// override or not: ScaleMaxReplicas, or current itself when it is already
+// above (scaling down from there is allowed). No ceiling (≤ 0) is
+// MaxInt32.
+func (p Policy) ScaleCeiling(current int32) int32 {
+	if p.ScaleMaxReplicas <= 0 {
+		return math.MaxInt32
+	}
+	return max(p.ScaleMaxReplicas, current)
+}
+
+// CheckScaleCeiling refuses setting what (a deployment, a service) from
+// current to n above ScaleCeiling, with the reason; override does not
+// lift it. The rollouts and ECS handlers both apply it.
+func (p Policy) CheckScaleCeiling(what string, current, n int32) error {
+	if c := p.ScaleCeiling(current); n > c {
+		return refuse(ErrPolicy, fmt.Sprintf("%s %d→%d is above scale_max_replicas %d, which override does not lift", what, current, n, c))
+	}
+	return nil
+}
+
+// ParseCount reads a replica or task count an operator typed: a whole
+// number from 0 to MaxInt32, never truncated. It is the one bounds check
+// of a typed count (what names the field in the error); the scale and the
+// desired-count forms both use it. Policy limits come after, in Check.
+func ParseCount(what, s string) (int32, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 32)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s: want a whole number from 0 to %d", what, math.MaxInt32)
+	}
+	return int32(n), nil
 }
 
 // Check applies the policy to a request through its kind's handler. It is

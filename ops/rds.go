@@ -24,7 +24,9 @@ const (
 	FailoverCluster Kind = "failover_db_cluster"
 )
 
-// RDSController is what the RDS actions need from an AWS source.
+// RDSController is what the RDS actions need from an AWS source. id and
+// clusterID are always raw identifiers (RDSInstance.RawID, RDSCluster.RawID),
+// never the sanitized ones shown.
 type RDSController interface {
 	// DescribeDBInstance reads the instance as it is now (for the re-check).
 	DescribeDBInstance(ctx context.Context, region, id string) (sources.RDSInstance, error)
@@ -93,16 +95,27 @@ func (h rdsHandler) Plan(_ context.Context, env Env, req Request, p *Plan) error
 	if _, err := Capability[RDSController](env, "act on RDS"); err != nil {
 		return err
 	}
+	// A source that gives no raw identifier cannot be acted on: ID is
+	// display text.
 	if req.Action == FailoverCluster {
+		if req.RDSCluster.RawID == "" {
+			return refuse(ErrInvalid, "cluster "+req.RDSCluster.ID+" has no identifier to act on")
+		}
 		return h.planCluster(*req.RDSCluster, req.Params.FailoverTarget, p)
 	}
 	in := *req.RDSInstance
+	if in.RawID == "" {
+		return refuse(ErrInvalid, in.ID+" has no identifier to act on")
+	}
 	where := in.ID + " (" + in.Region + ")"
 	t := Target{ID: in.Key(), Identity: instanceIdentity(in), Subject: in,
 		Detail: fmt.Sprintf("%s  %s %s  %s  %s  Multi-AZ %s", in.Key(), in.Engine, in.EngineVersion, in.Class, in.Status, yesNo(in.MultiAZ))}
 	p.Phrase = in.ID
 	var sn seen
 	sn.head(in.Key())
+	if in.RawID != in.ID {
+		sn.add("raw_id", rawText(in.RawID))
+	}
 	sn.add("status", in.Status)
 	sn.add("role", in.RoleText())
 	sn.add("engine", in.Engine+" "+in.EngineVersion)
@@ -114,7 +127,7 @@ func (h rdsHandler) Plan(_ context.Context, env Env, req Request, p *Plan) error
 		sn.add("replica_lag", lag.Round(time.Second).String())
 	}
 	sn.time("created_at", in.CreatedAt)
-	cli := "aws rds %s --region " + in.Region + " --db-instance-identifier " + in.ID
+	cli := "aws rds %s --region " + in.Region + " --db-instance-identifier " + rawText(in.RawID)
 	switch req.Action {
 	case RebootDB:
 		p.Title = "Reboot " + where
@@ -154,7 +167,7 @@ func (rdsHandler) planCluster(c sources.RDSCluster, target string, p *Plan) erro
 	if to == "" {
 		to = "a reader RDS chooses (" + strings.Join(c.Readers(), ", ") + ")"
 	}
-	cli := "aws rds failover-db-cluster --region " + c.Region + " --db-cluster-identifier " + c.ID
+	cli := "aws rds failover-db-cluster --region " + c.Region + " --db-cluster-identifier " + rawText(c.RawID)
 	if target != "" {
 		cli += " --target-db-instance-identifier " + target
 	}
@@ -162,6 +175,9 @@ func (rdsHandler) planCluster(c sources.RDSCluster, target string, p *Plan) erro
 		"like: " + cli}
 	var sn seen
 	sn.head(c.Key())
+	if c.RawID != c.ID {
+		sn.add("raw_id", rawText(c.RawID))
+	}
 	sn.add("status", c.Status)
 	sn.add("writer", c.Writer())
 	sn.add("readers", strings.Join(c.Readers(), ","))
@@ -174,24 +190,12 @@ func (rdsHandler) planCluster(c sources.RDSCluster, target string, p *Plan) erro
 // bind is what a plan acts with and on: the source's controller and the
 // instance or cluster as the plan saw it.
 func (rdsHandler) bind(env Env, p Plan) (RDSController, any, error) {
-	ctl, err := Capability[RDSController](env, "act on RDS")
-	if err != nil {
-		return nil, nil, err
+	if p.Action == FailoverCluster {
+		ctl, c, err := bindOne[RDSController, sources.RDSCluster](env, p, "act on RDS", "Aurora cluster")
+		return ctl, c, err
 	}
-	if len(p.Targets) != 1 {
-		return nil, nil, refuse(ErrTampered, "an RDS plan acts on exactly one instance or cluster")
-	}
-	switch s := p.Targets[0].Subject.(type) {
-	case sources.RDSInstance:
-		if p.Action != FailoverCluster {
-			return ctl, s, nil
-		}
-	case sources.RDSCluster:
-		if p.Action == FailoverCluster {
-			return ctl, s, nil
-		}
-	}
-	return nil, nil, refuse(ErrTampered, p.Targets[0].ID+" is not what "+string(p.Action)+" acts on")
+	ctl, in, err := bindOne[RDSController, sources.RDSInstance](env, p, "act on RDS", "RDS instance")
+	return ctl, in, err
 }
 
 func (h rdsHandler) Recheck(ctx context.Context, env Env, p Plan) error {
@@ -199,21 +203,20 @@ func (h rdsHandler) Recheck(ctx context.Context, env Env, p Plan) error {
 	if err != nil {
 		return err
 	}
-	want := p.Targets[0].Identity
 	switch s := subj.(type) {
 	case sources.RDSInstance:
-		if err := h.Check(env.Policy, Request{Action: p.Action, Source: p.Source, RDSInstance: &s, Params: p.Params}, WholeRequest); err != nil {
-			return err
+		check := func() error {
+			return h.Check(env.Policy, Request{Action: p.Action, Source: p.Source, RDSInstance: &s, Params: p.Params}, WholeRequest)
 		}
-		return recheckIdentity(s.Key(), want, func() (sources.RDSInstance, error) {
-			return ctl.DescribeDBInstance(ctx, s.Region, s.ID)
+		return recheckOne(p, s.Key(), check, func() (sources.RDSInstance, error) {
+			return ctl.DescribeDBInstance(ctx, s.Region, s.RawID)
 		}, instanceIdentity)
 	case sources.RDSCluster:
-		if err := h.Check(env.Policy, Request{Action: p.Action, Source: p.Source, RDSCluster: &s, Params: p.Params}, WholeRequest); err != nil {
-			return err
+		check := func() error {
+			return h.Check(env.Policy, Request{Action: p.Action, Source: p.Source, RDSCluster: &s, Params: p.Params}, WholeRequest)
 		}
-		return recheckIdentity(s.Key(), want, func() (sources.RDSCluster, error) {
-			return ctl.DescribeDBCluster(ctx, s.Region, s.ID)
+		return recheckOne(p, s.Key(), check, func() (sources.RDSCluster, error) {
+			return ctl.DescribeDBCluster(ctx, s.Region, s.RawID)
 		}, clusterIdentity)
 	}
 	return nil
@@ -227,7 +230,7 @@ func (h rdsHandler) Act(ctx context.Context, env Env, p Plan) ([]string, error) 
 	var detail string
 	switch s := subj.(type) {
 	case sources.RDSCluster:
-		err = ctl.FailoverDBCluster(ctx, s.Region, s.ID, p.Params.FailoverTarget)
+		err = ctl.FailoverDBCluster(ctx, s.Region, s.RawID, p.Params.FailoverTarget)
 		detail = s.Key() + " failing over from writer " + s.Writer()
 		if p.Params.FailoverTarget != "" {
 			detail += " to " + p.Params.FailoverTarget
@@ -235,13 +238,13 @@ func (h rdsHandler) Act(ctx context.Context, env Env, p Plan) ([]string, error) 
 	case sources.RDSInstance:
 		switch p.Action {
 		case RebootDB:
-			err = ctl.RebootDBInstance(ctx, s.Region, s.ID, false)
+			err = ctl.RebootDBInstance(ctx, s.Region, s.RawID, false)
 			detail = s.Key() + " rebooting"
 		case RebootDBFailover:
-			err = ctl.RebootDBInstance(ctx, s.Region, s.ID, true)
+			err = ctl.RebootDBInstance(ctx, s.Region, s.RawID, true)
 			detail = s.Key() + " rebooting with failover"
 		case PromoteReplica:
-			err = ctl.PromoteReadReplica(ctx, s.Region, s.ID)
+			err = ctl.PromoteReadReplica(ctx, s.Region, s.RawID)
 			detail = s.Key() + " promoted: no longer a replica of " + s.ReplicaOf.String()
 		default:
 			return nil, refuse(ErrInvalid, fmt.Sprintf("RDS cannot %s", p.Action))
@@ -253,24 +256,24 @@ func (h rdsHandler) Act(ctx context.Context, env Env, p Plan) ([]string, error) 
 	return []string{detail}, nil
 }
 
-// Follow waits for the instance (or cluster) to be available again.
-func (h rdsHandler) Follow(env Env, p Plan) (Follow, bool) {
+// EffectWait waits for the instance (or cluster) to be available again.
+func (h rdsHandler) EffectWait(env Env, p Plan) (EffectWait, bool) {
 	ctl, subj, err := h.bind(env, p)
 	if err != nil {
-		return Follow{}, false
+		return EffectWait{}, false
 	}
 	settle, limit := max(0, env.Waits.DBSettle), env.Waits.DBAvailable
 	switch s := subj.(type) {
 	case sources.RDSCluster:
-		return Follow{What: "cluster " + s.ID + " available", Limit: limit, Wait: func(ctx context.Context) error {
-			return ctl.WaitDBClusterAvailable(ctx, s.Region, s.ID, settle, limit)
+		return EffectWait{What: "cluster " + s.ID + " available", Limit: limit, Wait: func(ctx context.Context) error {
+			return ctl.WaitDBClusterAvailable(ctx, s.Region, s.RawID, settle, limit)
 		}}, true
 	case sources.RDSInstance:
-		return Follow{What: s.ID + " available", Limit: limit, Wait: func(ctx context.Context) error {
-			return ctl.WaitDBInstanceAvailable(ctx, s.Region, s.ID, settle, limit)
+		return EffectWait{What: s.ID + " available", Limit: limit, Wait: func(ctx context.Context) error {
+			return ctl.WaitDBInstanceAvailable(ctx, s.Region, s.RawID, settle, limit)
 		}}, true
 	}
-	return Follow{}, false
+	return EffectWait{}, false
 }
 
 // instanceIdentity pins an instance: same instance (creation time), same

@@ -91,6 +91,9 @@ func checkScale(pol Policy, d sources.Deployment, params Params) error {
 	if to == 0 && protected(pol.ProtectedNamespaces, d.Namespace) {
 		return refuse(ErrPolicy, fmt.Sprintf("namespace %s is protected: never scaled to zero", d.Namespace))
 	}
+	if err := pol.CheckScaleCeiling(d.Key(), from, to); err != nil {
+		return err
+	}
 	if params.Override {
 		return nil
 	}
@@ -188,18 +191,7 @@ func previousRevision(d sources.Deployment) int64 {
 // bind is what a plan acts with and on: its source's controller and the
 // deployment as the plan saw it.
 func (rolloutsHandler) bind(env Env, p Plan) (RolloutController, sources.Deployment, error) {
-	ctl, err := Capability[RolloutController](env, "act on rollouts")
-	if err != nil {
-		return nil, sources.Deployment{}, err
-	}
-	if len(p.Targets) != 1 {
-		return nil, sources.Deployment{}, refuse(ErrTampered, "a rollout plan acts on exactly one deployment")
-	}
-	d, ok := p.Targets[0].Subject.(sources.Deployment)
-	if !ok {
-		return nil, d, refuse(ErrTampered, p.Targets[0].ID+" is not a deployment")
-	}
-	return ctl, d, nil
+	return bindOne[RolloutController, sources.Deployment](env, p, "act on rollouts", "deployment")
 }
 
 func (h rolloutsHandler) Recheck(ctx context.Context, env Env, p Plan) error {
@@ -208,10 +200,12 @@ func (h rolloutsHandler) Recheck(ctx context.Context, env Env, p Plan) error {
 		return err
 	}
 	// Policy sees what the plan resolved ("previous" became a number).
-	if err := h.Check(env.Policy, Request{Action: p.Action, Source: p.Source, Deployment: &d, Params: p.Params}, WholeRequest); err != nil {
-		return err
+	check := func() error {
+		return h.Check(env.Policy, Request{Action: p.Action, Source: p.Source, Deployment: &d, Params: p.Params}, WholeRequest)
 	}
-	return recheckIdentity(d.Key(), p.Targets[0].Identity, func() (sources.Deployment, error) {
+	// A deployment's name is a DNS label the API server validated, so it
+	// is its raw name; the UID in its identity pins the object.
+	return recheckOne(p, d.Key(), check, func() (sources.Deployment, error) {
 		return ctl.GetDeployment(ctx, d.Namespace, d.Name)
 	}, deploymentIdentity)
 }

@@ -130,7 +130,7 @@ type Options struct {
 	// removes it as a Follow leader when it ends.
 	Presence  *together.Presence
 	Announcer *together.Announcer
-	Follow    *together.Follow
+	Follow    *together.Views
 	// Log receives connection, session and refusal records; nil discards.
 	Log *slog.Logger
 }
@@ -188,7 +188,7 @@ func New(o Options, f SessionFactory) (*Server, error) {
 		o.Announcer = together.NewAnnouncer()
 	}
 	if o.Follow == nil {
-		o.Follow = together.NewFollow()
+		o.Follow = together.NewViews()
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -283,7 +283,7 @@ func (s *Server) Presence() *together.Presence { return s.opts.Presence }
 func (s *Server) Announcer() *together.Announcer { return s.opts.Announcer }
 
 // Follow lets a session mirror another's view.
-func (s *Server) Follow() *together.Follow { return s.opts.Follow }
+func (s *Server) Follow() *together.Views { return s.opts.Follow }
 
 // Sessions is how many sessions are connected now.
 func (s *Server) Sessions() int {

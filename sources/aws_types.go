@@ -100,34 +100,48 @@ type AWSSet struct {
 
 func (*AWSSet) payloadKind() Kind { return KindAWS }
 
-// Instance finds an RDS instance by region and identifier.
+// Instance finds an RDS instance by region and identifier. The identifier
+// (from config or a runbook) is compared with the raw one where the source
+// gave it, so an instance whose identifier only sanitizes to id is not it.
 func (s *AWSSet) Instance(region, id string) (RDSInstance, bool) {
 	for _, i := range s.RDS {
-		if i.Region == region && i.ID == id {
+		if i.Region == region && rawOr(i.RawID, i.ID) == id {
 			return i, true
 		}
 	}
 	return RDSInstance{}, false
 }
 
-// Cluster finds an Aurora cluster by region and identifier.
+// Cluster finds an Aurora cluster by region and identifier, raw where
+// known, like Instance.
 func (s *AWSSet) Cluster(region, id string) (RDSCluster, bool) {
 	for _, c := range s.Clusters {
-		if c.Region == region && c.ID == id {
+		if c.Region == region && rawOr(c.RawID, c.ID) == id {
 			return c, true
 		}
 	}
 	return RDSCluster{}, false
 }
 
-// Service finds an ECS service by region, cluster and name.
+// Service finds an ECS service by region, cluster and name. The name is
+// compared with the one in the raw ARN where the source gave it, so of a
+// plain svc and a svc plus escape characters (both shown as svc) only the
+// plain one is "svc".
 func (s *AWSSet) Service(region, cluster, name string) (ECSService, bool) {
 	for _, e := range s.ECS {
-		if e.Region == region && e.Cluster == cluster && e.Name == name {
+		if e.Region == region && e.Cluster == cluster && e.RawName() == name {
 			return e, true
 		}
 	}
 	return ECSService{}, false
+}
+
+// rawOr is raw, or shown when the source gave no raw value.
+func rawOr(raw, shown string) string {
+	if raw != "" {
+		return raw
+	}
+	return shown
 }
 
 // AWSRegion is one region of an AWSSet and what went wrong reading it.
@@ -190,8 +204,12 @@ const (
 
 // RDSInstance is one DB instance with its latest CloudWatch figures.
 type RDSInstance struct {
-	Region        string
-	ID            string
+	Region string
+	ID     string
+	// RawID is the identifier exactly as RDS gave it, not sanitized: what
+	// actions and their re-checks name the instance by (ID is sanitized for
+	// display, and two identifiers may then look alike). Never render it.
+	RawID         string
 	ARN           string
 	Engine        string // postgres, aurora-postgresql, mysql, …
 	EngineVersion string
@@ -412,8 +430,11 @@ func (i RDSInstance) PromoteRefusal() string {
 
 // RDSCluster is an Aurora DB cluster.
 type RDSCluster struct {
-	Region         string
-	ID             string
+	Region string
+	ID     string
+	// RawID is the identifier exactly as RDS gave it, not sanitized: what
+	// a failover names the cluster by. Never render it.
+	RawID          string
 	ARN            string
 	Engine         string
 	EngineVersion  string
@@ -565,10 +586,16 @@ type DesiredBounds struct {
 
 // ECSService is one ECS service.
 type ECSService struct {
-	Region     string
-	Cluster    string // cluster name
-	Name       string
-	ARN        string
+	Region  string
+	Cluster string // cluster name
+	Name    string
+	ARN     string
+	// RawARN is the service's ARN exactly as ECS gave it, not sanitized:
+	// the identity actions and their re-checks name the service by. Name
+	// and ARN are sanitized for display, so two services (an emulator
+	// accepts control characters in names) may look alike; RawARN never
+	// does. Never render it.
+	RawARN     string
 	Status     string // ACTIVE, DRAINING, INACTIVE
 	LaunchType string
 	Desired    int32
@@ -595,8 +622,19 @@ type ECSService struct {
 	CreatedAt time.Time
 }
 
-// Key is region/cluster/name, unique within an AWSSet.
+// Key is region/cluster/name: what the service is called on screen. Names
+// are sanitized, so two services' Keys may be equal; RawARN never is.
 func (s ECSService) Key() string { return s.Region + "/" + s.Cluster + "/" + s.Name }
+
+// RawName is the service name in RawARN (the last path element), as ECS
+// knows it: for matching a name from config or a runbook, never for
+// display. Without a RawARN it is Name.
+func (s ECSService) RawName() string {
+	if s.RawARN == "" {
+		return s.Name
+	}
+	return s.RawARN[strings.LastIndexByte(s.RawARN, '/')+1:]
+}
 
 // Steady is the SDK waiter's "services stable": one deployment and as many
 // tasks running as desired.

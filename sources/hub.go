@@ -2,11 +2,14 @@ package sources
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"sort"
 	"sync"
 	"time"
+
+	"flightdeck/internal/pubsub"
 )
 
 // PollOptions say how the Hub polls one source.
@@ -33,17 +36,20 @@ func (o PollOptions) withDefaults() PollOptions {
 }
 
 // Hub polls each source in its own goroutine and keeps its latest snapshot.
-// Subscribers get latest-value semantics: a subscriber that is slow to read
-// misses intermediate snapshots but never blocks a poller, and any number of
-// subscribers cost the upstreams the same as one.
+// Subscribers get latest-value semantics per source (a pubsub.Broker with
+// LatestPerKey): a subscriber that is slow to read misses intermediate
+// snapshots but never blocks a poller, and any number of subscribers cost
+// the upstreams the same as one.
 type Hub struct {
 	log *slog.Logger
 	now func() time.Time
 
+	// mu orders every change of latest with its publication, so a new
+	// subscriber is primed with exactly the snapshots published before it.
 	mu      sync.Mutex
 	entries []*hubEntry
 	latest  map[string]Snapshot
-	subs    map[*Subscription]struct{}
+	fanout  *pubsub.Broker[Snapshot]
 	started bool
 	wg      sync.WaitGroup
 }
@@ -59,7 +65,8 @@ func NewHub(log *slog.Logger) *Hub {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Hub{log: log, now: time.Now, latest: map[string]Snapshot{}, subs: map[*Subscription]struct{}{}}
+	return &Hub{log: log, now: time.Now, latest: map[string]Snapshot{},
+		fanout: pubsub.New(pubsub.LatestPerKey(func(s Snapshot) string { return s.Source }))}
 }
 
 // Add registers a source. It must be called before Start.
@@ -103,9 +110,7 @@ func (h *Hub) Start(ctx context.Context) {
 		s.PollingSince = now
 		s.Seq++
 		h.latest[e.src.Name()] = s
-		for sub := range h.subs {
-			sub.offer(s)
-		}
+		h.fanout.Publish(s)
 	}
 	h.mu.Unlock()
 	for _, e := range entries {
@@ -211,9 +216,7 @@ func (h *Hub) record(src Source, interval time.Duration, data Payload, err error
 		s.Err, s.ErrAt, s.Stale = nil, time.Time{}, false
 	}
 	h.latest[src.Name()] = s
-	for sub := range h.subs {
-		sub.offer(s)
-	}
+	h.fanout.Publish(s)
 }
 
 // Latest returns the current snapshot of every source, sorted by name.
@@ -231,82 +234,38 @@ func (h *Hub) Latest() []Snapshot {
 // Subscribe returns a subscription primed with every source's current
 // snapshot. Close it when done.
 func (h *Hub) Subscribe() *Subscription {
-	sub := &Subscription{hub: h, pending: map[string]Snapshot{}, notify: make(chan struct{}, 1)}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	prime := make([]Snapshot, 0, len(h.latest))
 	for _, s := range h.latest {
-		sub.offer(s)
+		prime = append(prime, s)
 	}
-	h.subs[sub] = struct{}{}
-	return sub
+	return &Subscription{sub: h.fanout.Subscribe(prime...)}
 }
 
 // Subscription receives the latest snapshot of each source. Only the newest
 // snapshot per source is kept until read.
 type Subscription struct {
-	hub     *Hub
-	mu      sync.Mutex
-	pending map[string]Snapshot
-	notify  chan struct{}
-	closed  bool
-}
-
-func (s *Subscription) offer(snap Snapshot) {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
-	s.pending[snap.Source] = snap
-	s.mu.Unlock()
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
+	sub *pubsub.Subscription[Snapshot]
 }
 
 // Next blocks until at least one source has a snapshot the subscriber has not
 // read, and returns all of them (sorted by source name). It returns ctx's
 // error when ctx ends, and ErrClosed after Close.
 func (s *Subscription) Next(ctx context.Context) ([]Snapshot, error) {
-	for {
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			return nil, ErrClosed
-		}
-		if len(s.pending) > 0 {
-			out := make([]Snapshot, 0, len(s.pending))
-			for _, snap := range s.pending {
-				out = append(out, snap)
-			}
-			clear(s.pending)
-			s.mu.Unlock()
-			sort.Slice(out, func(i, j int) bool { return out[i].Source < out[j].Source })
-			return out, nil
-		}
-		s.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-s.notify:
-		}
+	out, err := s.sub.Next(ctx)
+	if errors.Is(err, pubsub.ErrClosed) {
+		return nil, ErrClosed
 	}
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Source < out[j].Source })
+	return out, nil
 }
 
 // Close detaches the subscription from the Hub; a blocked Next returns ErrClosed.
-func (s *Subscription) Close() {
-	s.hub.mu.Lock()
-	delete(s.hub.subs, s)
-	s.hub.mu.Unlock()
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
-}
+func (s *Subscription) Close() { s.sub.Close() }
 
 // ErrClosed is returned by Next after Close.
 const ErrClosed = hubError("subscription closed")

@@ -2,9 +2,10 @@ package together
 
 import (
 	"context"
-	"sync"
 	"time"
 	"unicode/utf8"
+
+	"flightdeck/internal/pubsub"
 )
 
 // Announcement is one line every session shows in its status bar:
@@ -36,15 +37,13 @@ const (
 
 // Announcer broadcasts announcements to every subscribed session.
 type Announcer struct {
-	now func() time.Time
-
-	mu   sync.Mutex
-	subs map[*Announcements]struct{}
+	now    func() time.Time
+	fanout *pubsub.Broker[Announcement]
 }
 
 // NewAnnouncer returns an Announcer with no subscribers.
 func NewAnnouncer() *Announcer {
-	return &Announcer{now: time.Now, subs: map[*Announcements]struct{}{}}
+	return &Announcer{now: time.Now, fanout: pubsub.New(pubsub.Queue[Announcement](AnnouncementBuffer))}
 }
 
 // Announce hands a to every current subscriber. It never blocks: a
@@ -55,92 +54,34 @@ func (a *Announcer) Announce(an Announcement) {
 		an.At = a.now()
 	}
 	an.Text = truncate(an.Text, MaxAnnouncementText)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for s := range a.subs {
-		s.offer(an)
-	}
+	a.fanout.Publish(an)
 }
 
 // Subscribe returns a subscription that receives every announcement made
 // after this call.
 func (a *Announcer) Subscribe() *Announcements {
-	s := &Announcements{a: a, notify: make(chan struct{}, 1), done: make(chan struct{})}
-	a.mu.Lock()
-	a.subs[s] = struct{}{}
-	a.mu.Unlock()
-	return s
+	return &Announcements{sub: a.fanout.Subscribe()}
 }
 
 // Announcements is one session's queue of unread announcements.
 type Announcements struct {
-	a      *Announcer
-	notify chan struct{}
-	done   chan struct{}
-	once   sync.Once
-
-	mu      sync.Mutex
-	queue   []Announcement
-	dropped uint64
-}
-
-func (s *Announcements) offer(an Announcement) {
-	s.mu.Lock()
-	if len(s.queue) == AnnouncementBuffer {
-		copy(s.queue, s.queue[1:])
-		s.queue = s.queue[:len(s.queue)-1]
-		s.dropped++
-	}
-	s.queue = append(s.queue, an)
-	s.mu.Unlock()
-	signal(s.notify)
+	sub *pubsub.Subscription[Announcement]
 }
 
 // Next blocks until there is at least one unread announcement and returns
 // all of them, oldest first. It returns ctx's error when ctx ends and
 // ErrClosed after Close.
 func (s *Announcements) Next(ctx context.Context) ([]Announcement, error) {
-	for {
-		select {
-		case <-s.done:
-			return nil, ErrClosed
-		default:
-		}
-		s.mu.Lock()
-		if len(s.queue) > 0 {
-			out := s.queue
-			s.queue = nil
-			s.mu.Unlock()
-			return out, nil
-		}
-		s.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-s.done:
-			return nil, ErrClosed
-		case <-s.notify:
-		}
-	}
+	out, err := s.sub.Next(ctx)
+	return out, closedAs(err)
 }
 
 // Dropped is how many announcements this subscriber lost by falling
 // AnnouncementBuffer behind.
-func (s *Announcements) Dropped() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.dropped
-}
+func (s *Announcements) Dropped() uint64 { return s.sub.Dropped() }
 
 // Close detaches the subscription; a blocked Next returns ErrClosed.
-func (s *Announcements) Close() {
-	s.once.Do(func() {
-		s.a.mu.Lock()
-		delete(s.a.subs, s)
-		s.a.mu.Unlock()
-		close(s.done)
-	})
-}
+func (s *Announcements) Close() { s.sub.Close() }
 
 func truncate(s string, max int) string {
 	if len(s) <= max {

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"flightdeck/internal/pubsub"
 )
 
 // Member is one connected session.
@@ -25,14 +27,16 @@ type Member struct {
 type Presence struct {
 	now func() time.Time
 
+	// mu orders each change of members with its publication, so a new
+	// Roster is primed with exactly the list published before it.
 	mu      sync.Mutex
 	members map[string]Member
-	subs    map[*Roster]struct{}
+	fanout  *pubsub.Broker[[]Member]
 }
 
 // NewPresence returns an empty Presence.
 func NewPresence() *Presence {
-	return &Presence{now: time.Now, members: map[string]Member{}, subs: map[*Roster]struct{}{}}
+	return &Presence{now: time.Now, members: map[string]Member{}, fanout: pubsub.New(pubsub.Latest[[]Member]())}
 }
 
 // Join adds m (Since defaults to now) and tells every subscriber. The
@@ -44,7 +48,7 @@ func (p *Presence) Join(m Member) (leave func()) {
 	}
 	p.mu.Lock()
 	p.members[m.ID] = m
-	p.notifyLocked()
+	p.fanout.Publish(p.listLocked())
 	p.mu.Unlock()
 	var once sync.Once
 	return func() {
@@ -52,27 +56,27 @@ func (p *Presence) Join(m Member) (leave func()) {
 			p.mu.Lock()
 			if cur, ok := p.members[m.ID]; ok && cur == m {
 				delete(p.members, m.ID)
-				p.notifyLocked()
+				p.fanout.Publish(p.listLocked())
 			}
 			p.mu.Unlock()
 		})
 	}
 }
 
-func (p *Presence) notifyLocked() {
-	for r := range p.subs {
-		signal(r.notify)
-	}
-}
-
 // Members lists who is connected, longest-connected first (ties by ID).
 func (p *Presence) Members() []Member {
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.listLocked()
+}
+
+// listLocked is a fresh sorted list of the members: each publication is
+// its own slice, never changed afterwards, so subscribers may share it.
+func (p *Presence) listLocked() []Member {
 	out := make([]Member, 0, len(p.members))
 	for _, m := range p.members {
 		out = append(out, m)
 	}
-	p.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].Since.Equal(out[j].Since) {
 			return out[i].Since.Before(out[j].Since)
@@ -85,48 +89,27 @@ func (p *Presence) Members() []Member {
 // Subscribe returns a Roster whose first Next returns the current members
 // at once and whose later Nexts return them again after each change.
 func (p *Presence) Subscribe() *Roster {
-	r := &Roster{p: p, notify: make(chan struct{}, 1), done: make(chan struct{})}
-	r.notify <- struct{}{}
 	p.mu.Lock()
-	p.subs[r] = struct{}{}
-	p.mu.Unlock()
-	return r
+	defer p.mu.Unlock()
+	return &Roster{sub: p.fanout.Subscribe(p.listLocked())}
 }
 
 // Roster follows Presence with latest-value semantics: changes that happen
 // while nobody reads coalesce into one Next with the newest list.
 type Roster struct {
-	p      *Presence
-	notify chan struct{}
-	done   chan struct{}
-	once   sync.Once
+	sub *pubsub.Subscription[[]Member]
 }
 
 // Next blocks until the members changed since the last Next (the first call
 // returns at once) and returns them all. It returns ctx's error when ctx
 // ends and ErrClosed after Close.
 func (r *Roster) Next(ctx context.Context) ([]Member, error) {
-	select {
-	case <-r.done:
-		return nil, ErrClosed
-	default:
+	lists, err := r.sub.Next(ctx)
+	if err != nil {
+		return nil, closedAs(err)
 	}
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-r.done:
-		return nil, ErrClosed
-	case <-r.notify:
-		return r.p.Members(), nil
-	}
+	return append([]Member(nil), lists[len(lists)-1]...), nil
 }
 
 // Close detaches the Roster; a blocked Next returns ErrClosed.
-func (r *Roster) Close() {
-	r.once.Do(func() {
-		r.p.mu.Lock()
-		delete(r.p.subs, r)
-		r.p.mu.Unlock()
-		close(r.done)
-	})
-}
+func (r *Roster) Close() { r.sub.Close() }

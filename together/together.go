@@ -1,17 +1,20 @@
 // Package together is what the sessions on one flightdeck share besides the
 // data: who is connected (Presence), what was just done (Announcer), and
-// where an operator is looking (Follow), so an observer can pair with them.
+// where each session is looking (Views), so an observer can watch an
+// operator's screen and pair with them.
 //
 // It sits below both serve (which joins and leaves sessions) and ui (which
-// shows them), so neither has to import the other. Every type here follows
-// the Hub's rule: a subscriber that reads slowly misses or coalesces
-// updates but never blocks whoever publishes, and memory per subscriber is
-// bounded.
+// shows them), so neither has to import the other. Every type here fans out
+// through one internal/pubsub Broker, under the Hub's rule: a subscriber
+// that reads slowly misses or coalesces updates but never blocks whoever
+// publishes, and memory per subscriber is bounded.
 package together
 
 import (
 	"errors"
 	"fmt"
+
+	"flightdeck/internal/pubsub"
 )
 
 // ErrClosed is returned by Next after the subscription was closed.
@@ -52,11 +55,11 @@ func ParseRole(s string) (Role, error) {
 	return Observer, fmt.Errorf("unknown role %q (operator or observer)", s)
 }
 
-// signal wakes a waiter without ever blocking: notify has capacity 1, so
-// any number of signals before the waiter reads coalesce into one.
-func signal(notify chan struct{}) {
-	select {
-	case notify <- struct{}{}:
-	default:
+// closedAs is err with the broker's own ErrClosed reported as this
+// package's, which callers compare against.
+func closedAs(err error) error {
+	if errors.Is(err, pubsub.ErrClosed) {
+		return ErrClosed
 	}
+	return err
 }

@@ -184,9 +184,9 @@ func TestAnnouncementsClose(t *testing.T) {
 	a.Announce(Announcement{Text: "nobody listens"})
 }
 
-func TestFollowMirrorsLatestView(t *testing.T) {
+func TestViewsMirrorLatestView(t *testing.T) {
 	ctx := ctxT(t)
-	f := NewFollow()
+	f := NewViews()
 	if _, err := f.Subscribe("op1"); !errors.Is(err, ErrNoLeader) {
 		t.Fatalf("following a session that published nothing: %v", err)
 	}
@@ -199,21 +199,21 @@ func TestFollowMirrorsLatestView(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if s.Leader() != "op1" || f.Followers("op1") != 1 {
-		t.Fatalf("leader %q followers %d", s.Leader(), f.Followers("op1"))
+	if s.Leader() != "op1" || f.Watchers("op1") != 1 {
+		t.Fatalf("leader %q followers %d", s.Leader(), f.Watchers("op1"))
 	}
 	v, err := s.Next(ctx)
 	if err != nil || v.Focus != "Postgres" || v.Place.Row != 2 || v.Place.Extra != "11595" || v.Dialog[0] != "Terminate backend 11595" {
 		t.Fatalf("first Next = %+v, %v", v, err)
 	}
-	v.Dialog[1] = "mutated by the follower"
+	v.Dialog[1] = "mutated by the watcher"
 	nextTimesOut(t, s.Next)
 
 	// An unchanged View wakes nobody.
 	f.Publish("op1", View{Focus: "Postgres", Place: Place{Filter: "blocking", Row: 2, Extra: "11595"}, Dialog: []string{"Terminate backend 11595", "pg_terminate_backend(11595)"}})
 	nextTimesOut(t, s.Next)
 
-	// A slow follower gets only the newest of many changes.
+	// A slow watcher gets only the newest of many changes.
 	for i := range 100 {
 		f.Publish("op1", View{Focus: "Postgres", Place: Place{Row: i}})
 	}
@@ -224,8 +224,8 @@ func TestFollowMirrorsLatestView(t *testing.T) {
 	nextTimesOut(t, s.Next)
 }
 
-func TestFollowBoundsTheDialog(t *testing.T) {
-	f := NewFollow()
+func TestViewsBoundTheDialog(t *testing.T) {
+	f := NewViews()
 	long := make([]string, MaxDialogLines+10)
 	for i := range long {
 		long[i] = strings.Repeat("x", MaxDialogLine+100)
@@ -244,9 +244,9 @@ func TestFollowBoundsTheDialog(t *testing.T) {
 	}
 }
 
-func TestFollowStopsWhenLeaderLeaves(t *testing.T) {
+func TestWatchingStopsWhenLeaderLeaves(t *testing.T) {
 	ctx := ctxT(t)
-	f := NewFollow()
+	f := NewViews()
 	f.Publish("op1", View{Focus: "alerts"})
 	s, _ := f.Subscribe("op1")
 	_, _ = s.Next(ctx)
@@ -263,13 +263,13 @@ func TestFollowStopsWhenLeaderLeaves(t *testing.T) {
 	f.Leave("op1")
 }
 
-func TestFollowingCloseDetaches(t *testing.T) {
-	f := NewFollow()
+func TestWatchingCloseDetaches(t *testing.T) {
+	f := NewViews()
 	f.Publish("op1", View{Focus: "alerts"})
 	s, _ := f.Subscribe("op1")
 	s.Close()
-	if f.Followers("op1") != 0 {
-		t.Fatal("closed follower still counted")
+	if f.Watchers("op1") != 0 {
+		t.Fatal("closed watcher still counted")
 	}
 	if _, err := s.Next(ctxT(t)); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Next after Close = %v", err)
@@ -279,7 +279,7 @@ func TestFollowingCloseDetaches(t *testing.T) {
 // TestConcurrentUse runs every registry from many goroutines at once; with
 // -race it proves the locking, and the deadline proves nobody blocks.
 func TestConcurrentUse(t *testing.T) {
-	p, a, f := NewPresence(), NewAnnouncer(), NewFollow()
+	p, a, f := NewPresence(), NewAnnouncer(), NewViews()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for i := range 8 {

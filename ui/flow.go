@@ -132,7 +132,7 @@ func (m Model) onResult(msg ResultMsg) (Model, tea.Cmd) {
 	}
 	m.setStatus(sum, !r.OK)
 	if r.OK && m.o.Actions.Executor != nil {
-		if f, ok := m.o.Actions.Executor.Follow(r.Plan); ok {
+		if f, ok := m.o.Actions.Executor.EffectWait(r.Plan); ok {
 			m.setStatus("waiting for "+f.What+"… · "+sum, false)
 			return m, effectWaitCmd(m.ctx, r.Plan, f, m.o.Data.Refresh)
 		}
@@ -152,7 +152,7 @@ const effectWaitRefresh = 2 * time.Second
 // effectWaitCmd waits for f in a Cmd, refreshing p's source now and every
 // effectWaitRefresh until the wait ends (bounded by f.Limit; the session's
 // end cancels it).
-func effectWaitCmd(ctx context.Context, p ops.Plan, f ops.Follow, refresh func(string)) tea.Cmd {
+func effectWaitCmd(ctx context.Context, p ops.Plan, f ops.EffectWait, refresh func(string)) tea.Cmd {
 	poll := func() {
 		if refresh != nil && p.Source != "" {
 			refresh(p.Source)

@@ -37,7 +37,7 @@ type (
 	View = kit.View
 )
 
-// EffectWaitDoneMsg ends the wait for an action's effect (ops.Follow)
+// EffectWaitDoneMsg ends the wait for an action's effect (ops.EffectWait)
 // that the root started after its result: Err says what was last seen
 // when the effect did not come within the wait's limit.
 type EffectWaitDoneMsg struct {

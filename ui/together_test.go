@@ -20,11 +20,11 @@ import (
 type room struct {
 	p *together.Presence
 	a *together.Announcer
-	f *together.Follow
+	f *together.Views
 }
 
 func newRoom() *room {
-	return &room{p: together.NewPresence(), a: together.NewAnnouncer(), f: together.NewFollow()}
+	return &room{p: together.NewPresence(), a: together.NewAnnouncer(), f: together.NewViews()}
 }
 
 // join adds a session (an operator when e has an Executor) and returns its
@@ -277,12 +277,12 @@ func TestFollowingEndsWithTheSession(t *testing.T) {
 	be.opts.Context = ctx
 	bob = roster(t, New(be.opts))
 	bob, _ = press(bob, "f")
-	if !crewOf(bob).Watching() || r.f.Followers("a1") != 1 {
+	if !crewOf(bob).Watching() || r.f.Watchers("a1") != 1 {
 		t.Fatalf("not following: %q", bob.status)
 	}
 	cancel()
 	deadline := time.Now().Add(5 * time.Second)
-	for r.f.Followers("a1") != 0 {
+	for r.f.Watchers("a1") != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the ended session still follows")
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -136,6 +137,7 @@ func (f *FakeAWS) Waits() []string {
 func (f *FakeAWS) DescribeService(_ context.Context, region, cluster, name string) (sources.ECSService, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	name = f.serviceName(region, cluster, name)
 	if f.readErr != nil {
 		return sources.ECSService{}, f.readErr
 	}
@@ -144,6 +146,21 @@ func (f *FakeAWS) DescribeService(_ context.Context, region, cluster, name strin
 		return s, fmt.Errorf("ecs:DescribeServices in %s: service %s not found in cluster %s", region, name, cluster)
 	}
 	return s, nil
+}
+
+// serviceName is the name of the service that ECS would find as svc in
+// region's cluster: svc itself, or the name of the service whose raw ARN it
+// is (the handler names services by ARN). f.mu is held.
+func (f *FakeAWS) serviceName(region, cluster, svc string) string {
+	if !strings.HasPrefix(svc, "arn:") {
+		return svc
+	}
+	for _, s := range f.services {
+		if s.Region == region && s.Cluster == cluster && s.RawARN == svc {
+			return s.Name
+		}
+	}
+	return svc
 }
 
 // service records call and returns the write error, or the service to
@@ -177,6 +194,7 @@ func (f *FakeAWS) deploy(s *sources.ECSService, td sources.TaskDef) {
 func (f *FakeAWS) SetDesiredCount(_ context.Context, region, cluster, name string, n int32) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	name = f.serviceName(region, cluster, name)
 	s, err := f.service(fmt.Sprintf("desired %s/%s/%s %d", region, cluster, name, n), region, cluster, name)
 	if err != nil {
 		return err
@@ -190,6 +208,7 @@ func (f *FakeAWS) SetDesiredCount(_ context.Context, region, cluster, name strin
 func (f *FakeAWS) ForceNewDeployment(_ context.Context, region, cluster, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	name = f.serviceName(region, cluster, name)
 	s, err := f.service("force-deployment "+region+"/"+cluster+"/"+name, region, cluster, name)
 	if err != nil {
 		return err
@@ -203,6 +222,7 @@ func (f *FakeAWS) ForceNewDeployment(_ context.Context, region, cluster, name st
 func (f *FakeAWS) PreviewRollback(_ context.Context, region, cluster, name, to string) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	name = f.serviceName(region, cluster, name)
 	if f.readErr != nil {
 		return nil, f.readErr
 	}
@@ -217,6 +237,7 @@ func (f *FakeAWS) PreviewRollback(_ context.Context, region, cluster, name, to s
 func (f *FakeAWS) RollbackTaskDefinition(_ context.Context, region, cluster, name, to string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	name = f.serviceName(region, cluster, name)
 	s, err := f.service("rollback "+region+"/"+cluster+"/"+name+" "+to, region, cluster, name)
 	if err != nil {
 		return err
@@ -236,6 +257,10 @@ func (f *FakeAWS) RollbackTaskDefinition(_ context.Context, region, cluster, nam
 func (f *FakeAWS) WaitServicesStable(_ context.Context, region, cluster string, names []string, maxWait time.Duration) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	names = slices.Clone(names)
+	for i, n := range names {
+		names[i] = f.serviceName(region, cluster, n)
+	}
 	f.waits = append(f.waits, fmt.Sprintf("stable %s/%s %v %s", region, cluster, names, maxWait))
 	if f.waitErr != nil {
 		return f.waitErr

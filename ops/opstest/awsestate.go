@@ -22,7 +22,7 @@ func AWSEstate(now time.Time) *sources.AWSSet {
 		return "arn:aws:rds:" + region + ":111122223333:" + kind + ":" + id
 	}
 	inst := func(region, id, class, engine string) sources.RDSInstance {
-		return sources.RDSInstance{Region: region, ID: id, ARN: arn(region, "db", id), Engine: engine, EngineVersion: "14.9",
+		return sources.RDSInstance{Region: region, ID: id, RawID: id, ARN: arn(region, "db", id), Engine: engine, EngineVersion: "14.9",
 			Class: class, Status: "available", Endpoint: id + ".c9akciq32." + region + ".rds.amazonaws.com:5432",
 			CPUPercent: 22, Connections: 14, ReplicaLag: math.NaN(), MetricsAt: now.Truncate(time.Minute), MaxConnections: 1802,
 			CreatedAt: ago(200 * 24 * time.Hour)}
@@ -56,6 +56,7 @@ func AWSEstate(now time.Time) *sources.AWSSet {
 		}
 		return sources.ECSService{Region: region, Cluster: cluster, Name: name,
 			ARN:    "arn:aws:ecs:" + region + ":111122223333:service/" + cluster + "/" + name,
+			RawARN: "arn:aws:ecs:" + region + ":111122223333:service/" + cluster + "/" + name,
 			Status: "ACTIVE", LaunchType: "FARGATE", Desired: desired, Running: running, Pending: desired - running,
 			TaskDefinition: td(region, family, rev), Rollout: d, Deployments: []sources.ECSDeployment{d},
 			PreviousTaskDefinition: td(region, family, rev-1), Bounds: b, Protected: protected, CreatedAt: ago(300 * 24 * time.Hour),
@@ -75,7 +76,7 @@ func AWSEstate(now time.Time) *sources.AWSSet {
 	return &sources.AWSSet{
 		Regions: []sources.AWSRegion{{Name: "us-east-1"}, {Name: "us-west-2"}},
 		RDS:     []sources.RDSInstance{a1, a2, prod, dr},
-		Clusters: []sources.RDSCluster{{Region: "us-east-1", ID: "nudgecampaign-analytics", ARN: arn("us-east-1", "cluster", "nudgecampaign-analytics"),
+		Clusters: []sources.RDSCluster{{Region: "us-east-1", ID: "nudgecampaign-analytics", RawID: "nudgecampaign-analytics", ARN: arn("us-east-1", "cluster", "nudgecampaign-analytics"),
 			Engine: "aurora-postgresql", EngineVersion: "14.9", Status: "available", MultiAZ: true,
 			Endpoint:       "nudgecampaign-analytics.cluster-c9akciq32.us-east-1.rds.amazonaws.com",
 			ReaderEndpoint: "nudgecampaign-analytics.cluster-ro-c9akciq32.us-east-1.rds.amazonaws.com",

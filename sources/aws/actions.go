@@ -234,7 +234,8 @@ func envNames(c *ecstypes.ContainerDefinition) []string {
 
 // DescribeService reads the service as it is now, for the Executor's
 // target re-check: the same fields as a snapshot, previous revision
-// included.
+// included. Like every ECS action here, service may be a name or an ARN;
+// ops always passes the raw ARN, which no sanitized lookalike shares.
 func (s *Source) DescribeService(ctx context.Context, region, cluster, service string) (sources.ECSService, error) {
 	ctx, cancel, c, r, err := s.act(ctx, region)
 	defer cancel()
@@ -249,7 +250,7 @@ func (s *Source) DescribeService(ctx context.Context, region, cluster, service s
 		return sources.ECSService{}, err
 	}
 	if len(svcs) == 0 {
-		msg := fmt.Sprintf("service %s not found in cluster %s", service, cluster)
+		msg := fmt.Sprintf("service %s not found in cluster %s", san(arnName(service)), san(cluster))
 		if len(warns) > 0 {
 			msg = warns[0]
 		}

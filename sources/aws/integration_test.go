@@ -104,6 +104,10 @@ func TestMoto(t *testing.T) {
 		if !ok || api.Desired != 4 || api.TaskDefinition.String() != "nudgecampaign-api:3" || api.Status != "ACTIVE" {
 			t.Fatalf("api = %+v", api)
 		}
+		// Actions name targets by what AWS gave, raw (issue 16.10).
+		if !strings.HasSuffix(api.RawARN, ":service/nudgecampaign-production/api") || prod.RawID != "nudgecampaign-prod" || cl.RawID != "nudgecampaign-analytics" {
+			t.Errorf("raw identities: api %q, prod %q, cluster %q", api.RawARN, prod.RawID, cl.RawID)
+		}
 		if api.PreviousTaskDefinition.String() != "nudgecampaign-api:2" {
 			t.Errorf("api previous revision = %q, want nudgecampaign-api:2 (never the canary family)", api.PreviousTaskDefinition)
 		}

@@ -275,6 +275,7 @@ func convertInstance(region string, in rdstypes.DBInstance, clusters []sources.R
 	out := sources.RDSInstance{
 		Region:        region,
 		ID:            san(aws.ToString(in.DBInstanceIdentifier)),
+		RawID:         aws.ToString(in.DBInstanceIdentifier),
 		ARN:           san(aws.ToString(in.DBInstanceArn)),
 		Engine:        san(aws.ToString(in.Engine)),
 		EngineVersion: san(aws.ToString(in.EngineVersion)),
@@ -324,6 +325,7 @@ func convertCluster(region string, c rdstypes.DBCluster) sources.RDSCluster {
 	out := sources.RDSCluster{
 		Region:         region,
 		ID:             san(aws.ToString(c.DBClusterIdentifier)),
+		RawID:          aws.ToString(c.DBClusterIdentifier),
 		ARN:            san(aws.ToString(c.DBClusterArn)),
 		Engine:         san(aws.ToString(c.Engine)),
 		EngineVersion:  san(aws.ToString(c.EngineVersion)),
@@ -497,6 +499,7 @@ func convertService(r Region, sv ecstypes.Service) sources.ECSService {
 		Cluster:        san(r.ECSCluster),
 		Name:           san(aws.ToString(sv.ServiceName)),
 		ARN:            san(aws.ToString(sv.ServiceArn)),
+		RawARN:         aws.ToString(sv.ServiceArn),
 		Status:         san(aws.ToString(sv.Status)),
 		LaunchType:     san(string(sv.LaunchType)),
 		Desired:        sv.DesiredCount,
@@ -506,8 +509,10 @@ func convertService(r Region, sv ecstypes.Service) sources.ECSService {
 		Protected:      r.Protected,
 		CreatedAt:      aws.ToTime(sv.CreatedAt),
 	}
+	// Configured bounds belong to the service of that exact name, not to
+	// one whose name only sanitizes to it.
 	for _, c := range r.Services {
-		if c.Name == e.Name {
+		if c.Name == aws.ToString(sv.ServiceName) {
 			e.Bounds = c.Bounds
 		}
 	}

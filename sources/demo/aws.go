@@ -303,7 +303,7 @@ func (s *AWSSource) figures(in *demoInstance) (cpu, conns, lag float64) {
 
 func (s *AWSSource) snapshotInstance(in *demoInstance) sources.RDSInstance {
 	out := sources.RDSInstance{
-		Region: in.region, ID: in.id, ARN: "arn:aws:rds:" + in.region + ":111122223333:db:" + in.id,
+		Region: in.region, ID: in.id, RawID: in.id, ARN: "arn:aws:rds:" + in.region + ":111122223333:db:" + in.id,
 		Engine: in.engine, EngineVersion: in.version, Class: in.class, Status: in.status, MultiAZ: in.multiAZ,
 		AZ: in.az, SecondaryAZ: in.secondaryAZ, ClusterID: in.clusterID, ReplicaOf: in.replicaOf,
 		Replicas: slices.Clone(in.replicas), CreatedAt: in.created,
@@ -324,7 +324,7 @@ func (s *AWSSource) snapshotInstance(in *demoInstance) sources.RDSInstance {
 }
 
 func (s *AWSSource) snapshotCluster(c *demoCluster) sources.RDSCluster {
-	out := sources.RDSCluster{Region: c.region, ID: c.id, ARN: "arn:aws:rds:" + c.region + ":111122223333:cluster:" + c.id,
+	out := sources.RDSCluster{Region: c.region, ID: c.id, RawID: c.id, ARN: "arn:aws:rds:" + c.region + ":111122223333:cluster:" + c.id,
 		Engine: "aurora-postgresql", EngineVersion: "14.9", Status: c.status, MultiAZ: true,
 		Endpoint:       c.id + ".cluster-c9akciq32." + c.region + ".rds.amazonaws.com",
 		ReaderEndpoint: c.id + ".cluster-ro-c9akciq32." + c.region + ".rds.amazonaws.com"}
@@ -342,7 +342,8 @@ func (s *AWSSource) snapshotService(sv *demoService) sources.ECSService {
 	running := max(0, sv.running-sv.down)
 	out := sources.ECSService{
 		Region: sv.region, Cluster: sv.cluster, Name: sv.name,
-		ARN:    "arn:aws:ecs:" + sv.region + ":111122223333:service/" + sv.cluster + "/" + sv.name,
+		ARN:    serviceARN(sv),
+		RawARN: serviceARN(sv),
 		Status: "ACTIVE", LaunchType: "FARGATE", Desired: sv.desired, Running: running,
 		Pending:        max(0, sv.desired-running),
 		TaskDefinition: td(sv.revision), Events: slices.Clone(sv.events), Bounds: sv.bounds, Protected: sv.protected,
@@ -440,6 +441,11 @@ func (s *AWSSource) cluster(region, id string) *demoCluster {
 	return nil
 }
 
+// serviceARN is the demo service's ARN, as ECS would give it.
+func serviceARN(sv *demoService) string {
+	return "arn:aws:ecs:" + sv.region + ":111122223333:service/" + sv.cluster + "/" + sv.name
+}
+
 func (s *AWSSource) service(region, cluster, name string) (*demoService, error) {
 	if err := checkRegion(region); err != nil {
 		return nil, err
@@ -448,7 +454,8 @@ func (s *AWSSource) service(region, cluster, name string) (*demoService, error) 
 		return nil, fmt.Errorf("ecs in %s: ECS cluster %q is not configured in %s", region, cluster, region)
 	}
 	for _, sv := range s.services {
-		if sv.region == region && sv.cluster == cluster && sv.name == name {
+		// ECS finds a service by name or ARN; ops names it by ARN.
+		if sv.region == region && sv.cluster == cluster && (sv.name == name || serviceARN(sv) == name) {
 			return sv, nil
 		}
 	}
@@ -721,7 +728,7 @@ func (s *AWSSource) WaitServicesStable(ctx context.Context, region, cluster stri
 			if !e.Steady() {
 				all = false
 			}
-			seen = append(seen, fmt.Sprintf("%s: %d of %d running, %d deployment(s)", name, e.Running, e.Desired, len(e.Deployments)))
+			seen = append(seen, fmt.Sprintf("%s: %d of %d running, %d deployment(s)", sv.name, e.Running, e.Desired, len(e.Deployments)))
 		}
 		return all, fmt.Sprint(seen), nil
 	})

@@ -353,11 +353,11 @@ func (p *Pane) desiredForm(req ops.Request) kit.Form {
 	f := kit.Form{
 		Fields: []kit.Field{{Label: "desired count"}, {Label: "override scale_max_change (yes/no)", Value: "no"}},
 		Submit: func(vs []string) (ops.Request, error) {
-			n, err := strconv.Atoi(strings.TrimSpace(vs[0]))
-			if err != nil || n < 0 || n > math.MaxInt32 {
-				return req, fmt.Errorf("desired count: want a whole number ≥ 0")
+			n, err := ops.ParseCount("desired count", vs[0])
+			if err != nil {
+				return req, err
 			}
-			req.Params.Desired = int32(n)
+			req.Params.Desired = n
 			ov := strings.ToLower(strings.TrimSpace(vs[1]))
 			req.Params.Override = ov == "yes" || ov == "y"
 			return req, nil

@@ -350,7 +350,9 @@ func BenchmarkViewLargeEstate(b *testing.B) {
 func TestCollidingNamesAreToldApart(t *testing.T) {
 	set := uitest.AWS()
 	evil := set.ECS[0]
-	evil.ARN += "\u202e\x1b[31m" // the raw identity keeps what sanitizing took from the name
+	// The raw identity keeps what sanitizing took from the name; the
+	// display (ARN, Name) reads exactly like the plain service's.
+	evil.RawARN = evil.ARN + "\u202e\x1b[31m"
 	set.ECS = append(set.ECS[:1], append([]sources.ECSService{evil}, set.ECS[1:]...)...)
 	for _, w := range []int{200, 80} {
 		p := New(kit.Slot{Env: uitest.Env(), Key: "5"})
@@ -365,7 +367,7 @@ func TestCollidingNamesAreToldApart(t *testing.T) {
 		if len(rows) != 2 {
 			t.Fatalf("%d columns: want the two api rows, got %q", w, rows)
 		}
-		a, b := kit.Tell(set.ECS[0].ARN), kit.Tell(evil.ARN)
+		a, b := kit.Tell(set.ECS[0].ARN), kit.Tell(evil.RawARN)
 		if a == b || !strings.Contains(rows[0], a) || !strings.Contains(rows[1], b) {
 			t.Errorf("%d columns: the rows are not told apart by %s and %s:\n%s\n%s", w, a, b, rows[0], rows[1])
 		}
@@ -376,7 +378,7 @@ func TestCollidingNamesAreToldApart(t *testing.T) {
 	}
 	// Identities that read alike too (an ARN sanitized like the name):
 	// the rows are numbered in screen order.
-	set.ECS[1].ARN = set.ECS[0].ARN
+	set.ECS[0].RawARN, set.ECS[1].RawARN = set.ECS[0].ARN, set.ECS[0].ARN
 	p := New(kit.Slot{Env: uitest.Env(), Key: "5"})
 	p.SetSize(200, 16)
 	p.SetSnapshot(uitest.Snap("aws", sources.KindAWS, set, 0))

@@ -226,11 +226,12 @@ func (p *Pane) rowPaint(selected, dim bool) *themes.Paint {
 	return nil
 }
 
-// identity is what tells two rows apart whose names read alike: the ARN
-// AWS gave, else the region-qualified name.
-func identity(arn, key string) string {
-	if arn != "" {
-		return arn
+// identity is what tells two rows apart whose names read alike: the raw
+// identifier AWS gave (never shown; only hashed into a tag by kit.Tell),
+// else the region-qualified name.
+func identity(raw, key string) string {
+	if raw != "" {
+		return raw
 	}
 	return key
 }
@@ -240,7 +241,7 @@ func (p *Pane) rdsRow(in *instance, selected, dim bool) {
 	t := &p.rdsT
 	c := t.Cells()
 	c[rMark] = kit.Cell{Text: p.mark(h), Paint: p.gradePaint(h)}
-	c[rID] = kit.Cell{Text: in.ID, ID: identity(in.ARN, in.Region+"/"+in.ID)}
+	c[rID] = kit.Cell{Text: in.ID, ID: identity(in.RawID, in.Region+"/"+in.ID)}
 	c[rRegion].Text = in.Region
 	c[rEngine].Text = strings.TrimSpace(in.Engine + " " + in.EngineVersion)
 	c[rClass].Text = in.Class
@@ -263,7 +264,7 @@ func (p *Pane) ecsRow(s *service, selected, dim bool, now time.Time) {
 	t := &p.ecsT
 	c := t.Cells()
 	c[eMark] = kit.Cell{Text: p.mark(h), Paint: paint}
-	c[eService] = kit.Cell{Text: s.Cluster + "/" + s.Name, ID: identity(s.ARN, s.Key())}
+	c[eService] = kit.Cell{Text: s.Cluster + "/" + s.Name, ID: identity(s.RawARN, s.Key())}
 	c[eRegion].Text = s.Region
 	c[eDesired].Text = strconv.Itoa(int(s.Desired))
 	c[eRunning] = kit.Cell{Text: strconv.Itoa(int(s.Running)), Paint: paint}

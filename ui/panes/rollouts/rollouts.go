@@ -243,11 +243,11 @@ func (p *Pane) scaleForm(req ops.Request) kit.Form {
 	f := kit.Form{
 		Fields: []kit.Field{{Label: "replicas"}, {Label: "override scale_max_change (yes/no)", Value: "no"}},
 		Submit: func(vs []string) (ops.Request, error) {
-			n, err := strconv.Atoi(strings.TrimSpace(vs[0]))
-			if err != nil || n < 0 {
-				return req, fmt.Errorf("replicas: want a whole number ≥ 0")
+			n, err := ops.ParseCount("replicas", vs[0])
+			if err != nil {
+				return req, err
 			}
-			req.Params.Replicas = int32(n)
+			req.Params.Replicas = n
 			ov := strings.ToLower(strings.TrimSpace(vs[1]))
 			req.Params.Override = ov == "yes" || ov == "y"
 			return req, nil

@@ -31,7 +31,7 @@ type Together struct {
 	Announcer *together.Announcer
 	// Views is where a session that can act publishes its view (focused
 	// pane, selection, confirm dialog) and where a watcher reads it.
-	Views *together.Follow
+	Views *together.Views
 	// SessionID is this session in Presence and Views; Name is its user,
 	// announced with its actions.
 	SessionID, Name string
@@ -57,7 +57,7 @@ type Feature struct {
 
 // watching is a session mirroring a leader.
 type watching struct {
-	sub  *together.Following
+	sub  *together.Watching
 	name string
 	view together.View
 	// unhook stops the session's end from closing sub (it is closed then,
@@ -82,7 +82,7 @@ type watchMsg struct{ m together.Member }
 
 // LeaderMsg is the watched leader's newest view, or why there is none.
 type LeaderMsg struct {
-	sub  *together.Following
+	sub  *together.Watching
 	view together.View
 	// Err ends the watch: the leader left, or the subscription closed.
 	Err error
@@ -143,7 +143,7 @@ func (f *Feature) NewsCmd() tea.Cmd {
 	}
 }
 
-func leaderCmd(ctx context.Context, sub *together.Following) tea.Cmd {
+func leaderCmd(ctx context.Context, sub *together.Watching) tea.Cmd {
 	return func() tea.Msg {
 		v, err := sub.Next(ctx)
 		return LeaderMsg{sub: sub, view: v, Err: err}

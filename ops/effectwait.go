@@ -5,20 +5,20 @@ import (
 	"time"
 )
 
-// Follower is a Handler whose actions take effect over minutes rather than
-// at once (an ECS deployment, an RDS reboot or promotion): after a
-// successful Execute the cockpit watches the effect through it, so the
+// EffectWaiter is a Handler whose actions take effect over minutes rather
+// than at once (an ECS deployment, an RDS reboot or promotion): after a
+// successful Execute the cockpit waits for the effect through it, so the
 // operator sees "waiting for services stable…" until AWS says so instead of
 // guessing from the next poll.
-type Follower interface {
-	// Follow says what to wait for after p succeeded, and how; false when
-	// there is nothing to wait for.
-	Follow(env Env, p Plan) (Follow, bool)
+type EffectWaiter interface {
+	// EffectWait says what to wait for after p succeeded, and how; false
+	// when there is nothing to wait for.
+	EffectWait(env Env, p Plan) (EffectWait, bool)
 }
 
-// Follow is the wait for one action's effect. Wait does I/O and blocks (at
+// EffectWait is the wait for one action's effect. Wait does I/O and blocks (at
 // most Limit, plus the cost of reading credentials): run it in a tea.Cmd.
-type Follow struct {
+type EffectWait struct {
 	// What is waited for, for the status line: "services stable: api in
 	// nudgecampaign-dr", "nudgecampaign-dr-db available".
 	What string
@@ -69,17 +69,17 @@ func (w Waits) withDefaults() Waits {
 	return w
 }
 
-// Follow is how to watch the effect of a plan that succeeded, when its
-// handler has one to watch (Follower). It does no I/O; the returned Wait
-// does.
-func (e *Executor) Follow(p Plan) (Follow, bool) {
+// EffectWait is how to wait for the effect of a plan that succeeded, when
+// its handler has one to wait for (EffectWaiter). It does no I/O; the
+// returned Wait does.
+func (e *Executor) EffectWait(p Plan) (EffectWait, bool) {
 	h, err := handlerFor(p.Action)
 	if err != nil {
-		return Follow{}, false
+		return EffectWait{}, false
 	}
-	f, ok := h.(Follower)
+	w, ok := h.(EffectWaiter)
 	if !ok || e.cfg.ReadOnly {
-		return Follow{}, false
+		return EffectWait{}, false
 	}
-	return f.Follow(e.env(p.Source), p)
+	return w.EffectWait(e.env(p.Source), p)
 }

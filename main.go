@@ -2,8 +2,9 @@
 // alerts, PostgreSQL activity and Kubernetes rollouts on one screen, with
 // guarded, audited actions.
 //
-// main only parses flags and wires config → world (sources, hub, ops) →
-// session → ui.
+// main only parses flags, runs subcommands and chooses exit codes: config →
+// world.Build (sources, hub, ops) → session → ui. The world itself is
+// package world.
 package main
 
 import (
@@ -21,9 +22,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"flightdeck/config"
-	"flightdeck/runbook"
 	"flightdeck/termcap"
 	"flightdeck/ui"
+	"flightdeck/world"
 )
 
 // version is set by the Makefile from git describe.
@@ -144,22 +145,22 @@ Flags:
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	world, err := wire(ctx, cfg, wireOptions{demo: f.demo, readOnly: f.readOnly, log: log})
+	w, err := world.Build(ctx, cfg, world.Options{Demo: f.demo, ReadOnly: f.readOnly, Log: log})
 	if err != nil {
 		return &exitError{code: 1, msg: "flightdeck: " + err.Error()}
 	}
-	defer world.Close()
-	session, err := world.NewSession(world.LocalSession(ctx, os.Environ()))
+	defer w.Close()
+	session, err := w.NewSession(w.LocalSession(ctx, os.Environ()))
 	if err != nil {
 		return &exitError{code: 1, msg: "flightdeck: " + err.Error()}
 	}
 
-	world.Start(ctx)
-	p := tea.NewProgram(ui.New(session), tea.WithContext(ctx), tea.WithFPS(ui.FPS),
+	w.Start()
+	p := tea.NewProgram(ui.New(session.Options()), tea.WithContext(ctx), tea.WithFPS(ui.FPS),
 		tea.WithColorProfile(termcap.Detect(os.Stdout, os.Environ())))
 	_, err = p.Run()
 	stop()
-	world.Wait()
+	w.Wait()
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("terminal: %w", err)
 	}
@@ -181,7 +182,7 @@ func loadConfig(explicit string, demo bool) (*config.Config, error) {
 	if err != nil {
 		return nil, &exitError{code: 1, msg: err.Error()}
 	}
-	if err := checkKeys(cfg); err != nil {
+	if err := world.CheckKeys(cfg); err != nil {
 		return nil, &exitError{code: 1, msg: err.Error()}
 	}
 	if demo {
@@ -218,13 +219,7 @@ func runConfig(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg, err := config.Load(path)
 	if err == nil {
-		err = checkKeys(cfg)
-	}
-	if err == nil {
-		_, err = runbook.LoadAll(cfg.Runbooks)
-	}
-	if err == nil {
-		err = checkSources(cfg, func(w error) { fmt.Fprintln(stderr, "warning:", w) })
+		err = world.Check(cfg, func(w error) { fmt.Fprintln(stderr, "warning:", w) })
 	}
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}

@@ -9,13 +9,10 @@ import (
 	"syscall"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	gossh "golang.org/x/crypto/ssh"
 
 	"flightdeck/config"
-	"flightdeck/serve"
-	"flightdeck/together"
-	"flightdeck/ui"
+	"flightdeck/world"
 )
 
 // shutdownGrace is how long sessions get to say goodbye on SIGTERM.
@@ -67,34 +64,20 @@ Flags:
 	// goodbye.
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	defer stopHub()
-	world, err := wire(hubCtx, cfg, wireOptions{demo: f.demo, log: log})
+	w, err := world.Build(hubCtx, cfg, world.Options{Demo: f.demo, Log: log})
 	if err != nil {
 		return &exitError{code: 1, msg: "flightdeck serve: " + err.Error()}
 	}
-	defer world.Close()
+	defer w.Close()
 
-	presence, announcer, follow := world.ShareSessions()
-	srv, err := serve.New(serve.Options{
-		Listen:           sc.Listen,
-		HostKeyPath:      sc.HostKeyPath,
-		Users:            serveUsers(sc),
-		MaxSessions:      sc.MaxSessions,
-		RateLimit:        serve.RateLimit{PerSecond: sc.RateLimit.PerSecond, Burst: sc.RateLimit.Burst},
-		IdleTimeout:      sc.IdleTimeout.D(),
-		MaxSessionLength: sc.MaxSessionLength.D(),
-		TrueColor:        sc.TrueColor,
-		Presence:         presence,
-		Announcer:        announcer,
-		Follow:           follow,
-		Log:              log,
-	}, &cockpits{world: world})
+	srv, err := w.Server(sc, log)
 	if err != nil {
 		return &exitError{code: 1, msg: "flightdeck " + err.Error()}
 	}
-	world.Start(hubCtx)
+	w.Start()
 	if err := srv.Start(); err != nil {
 		stopHub()
-		world.Wait()
+		w.Wait()
 		return &exitError{code: 1, msg: "flightdeck " + err.Error()}
 	}
 	fmt.Fprintf(stdout, "flightdeck serve: listening on %s (host key %s); ssh -p PORT HOST to connect\n",
@@ -106,25 +89,11 @@ Flags:
 	defer cancel()
 	err = srv.Shutdown(sctx)
 	stopHub()
-	world.Wait()
+	w.Wait()
 	if err != nil {
 		log.Warn("shutdown", "err", err.Error())
 	}
 	return nil
-}
-
-// serveUsers turns the config's users into serve's.
-func serveUsers(sc *config.Serve) []serve.User {
-	users := make([]serve.User, 0, len(sc.Users))
-	for _, u := range sc.Users {
-		role, _ := together.ParseRole(u.Role) // config checked it; anything else is an observer
-		su := serve.User{Name: u.Name, Role: role}
-		for _, k := range u.AuthorizedKeys {
-			su.Keys = append(su.Keys, k.Key)
-		}
-		users = append(users, su)
-	}
-	return users
 }
 
 // serveLog writes to the --log file, else to stderr: here no UI owns the
@@ -134,31 +103,4 @@ func serveLog(path string, stderr io.Writer) (*slog.Logger, func(), error) {
 		return openLog(path)
 	}
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})), func() {}, nil
-}
-
-// cockpits makes each session's cockpit on the one World: its own hub
-// subscription, colours from the client's environment, and for operators an
-// Executor journaling under the session's identity. Observers get no
-// Executor at all: the role is decided here, below the UI.
-type cockpits struct{ world *World }
-
-func (c *cockpits) NewSession(ctx context.Context, info serve.SessionInfo) (tea.Model, error) {
-	environ := append([]string(nil), info.Environ...)
-	if info.Term != "" {
-		environ = append(environ, "TERM="+info.Term)
-	}
-	o, err := c.world.NewSession(SessionInfo{
-		Context:     ctx,
-		ID:          info.ID,
-		User:        info.User,
-		Fingerprint: info.Fingerprint,
-		Addr:        info.Addr,
-		Identity:    info.Identity,
-		ReadOnly:    !info.Role.CanAct(),
-		Environ:     environ,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return ui.New(o), nil
 }

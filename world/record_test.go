@@ -1,4 +1,4 @@
-package main
+package world
 
 import (
 	"context"
@@ -20,14 +20,15 @@ import (
 func TestTimelineRecorderRunsWithTheWorld(t *testing.T) {
 	t.Setenv("FLIGHTDECK_DEMO_SPEED", "20") // the deploy in under two seconds
 	for _, readOnly := range []bool{false, true} {
-		w, audit := demoWorld(t, readOnly, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		w, audit := demoWorldIn(ctx, t, readOnly, nil)
 		events := filepath.Join(filepath.Dir(audit), "events-demo.jsonl")
 		if w.eventsPath != events || w.auditPath != audit {
 			t.Fatalf("journals %s, %s", w.auditPath, w.eventsPath)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		w.Start(ctx)
-		opts, err := w.NewSession(SessionInfo{Context: ctx, User: "alice"})
+		w.Start()
+		// A session given no context of its own lives as long as the world.
+		opts, err := w.NewSession(SessionInfo{User: "alice"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +37,7 @@ func TestTimelineRecorderRunsWithTheWorld(t *testing.T) {
 		deadline := time.Now().Add(30 * time.Second)
 		var lines []string
 		for time.Now().Before(deadline) {
-			if lines, err = opts.Timeline(ctx); err != nil {
+			if lines, err = opts.Journals.Timeline(ctx); err != nil {
 				t.Fatal(err)
 			}
 			if strings.Contains(strings.Join(lines, "\n"), "revision 42") {
@@ -48,10 +49,10 @@ func TestTimelineRecorderRunsWithTheWorld(t *testing.T) {
 		if !strings.Contains(all, "flight recorder started") || !strings.Contains(all, "revision 42") {
 			t.Fatalf("read-only %v: timeline\n%s", readOnly, all)
 		}
-		if opts.RecorderErr == nil {
+		if opts.Journals.RecorderErr == nil {
 			t.Fatal("no recorder health for the status bar")
 		}
-		if err := opts.RecorderErr(); err != nil {
+		if err := opts.Journals.RecorderErr(); err != nil {
 			t.Fatalf("recorder error: %v", err)
 		}
 		cancel()
@@ -77,7 +78,7 @@ func TestTimelineRecorderOffSaysWhy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := opts.RecorderErr(); err == nil || !strings.Contains(err.Error(), "off: event journal") {
+	if err := opts.Journals.RecorderErr(); err == nil || !strings.Contains(err.Error(), "off: event journal") {
 		t.Fatalf("recorder error %v", err)
 	}
 }
@@ -112,29 +113,29 @@ func TestRunbookResumedAfterRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(opts.Runs) != 1 || opts.Runs[0].ID() != run.ID() || opts.Runs[0].Next() != 0 {
-		t.Fatalf("resumed %d runs", len(opts.Runs))
+	if len(opts.Actions.Runs) != 1 || opts.Actions.Runs[0].ID() != run.ID() || opts.Actions.Runs[0].Next() != 0 {
+		t.Fatalf("resumed %d runs", len(opts.Actions.Runs))
 	}
-	if s := opts.Runs[0].Steps(now)[1]; s.State != runbook.Acknowledged {
+	if s := opts.Actions.Runs[0].Steps(now)[1]; s.State != runbook.Acknowledged {
 		t.Errorf("resumed note %s", s.State)
 	}
-	if len(opts.Notices) != 1 || !strings.Contains(opts.Notices[0], fmt.Sprintf("1 damaged line(s), the first at line %d; runs resumed from the rest", len(recs)+1)) {
-		t.Errorf("notices %q", opts.Notices)
+	if len(opts.Journals.Notices) != 1 || !strings.Contains(opts.Journals.Notices[0], fmt.Sprintf("1 damaged line(s), the first at line %d; runs resumed from the rest", len(recs)+1)) {
+		t.Errorf("notices %q", opts.Journals.Notices)
 	}
-	if opts.RunJournal == nil {
+	if opts.Actions.RunJournal == nil {
 		t.Error("an operator session has no run journal")
 	}
 	// alice started it; the session continues it under its own identity.
-	if rec := opts.Runs[0].Skip(0, "seen", now); opts.Runs[0].Operator() != "alice@laptop" || rec[0].Operator != "alice" {
-		t.Errorf("continued run: started by %q, step by %q", opts.Runs[0].Operator(), rec[0].Operator)
+	if rec := opts.Actions.Runs[0].Skip(0, "seen", now); opts.Actions.Runs[0].Operator() != "alice@laptop" || rec[0].Operator != "alice" {
+		t.Errorf("continued run: started by %q, step by %q", opts.Actions.Runs[0].Operator(), rec[0].Operator)
 	}
 	// A read-only session follows the runs but records nothing.
 	ro, err := w2.NewSession(SessionInfo{User: "bob", ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ro.RunJournal != nil || len(ro.Runs) != 1 {
-		t.Errorf("read-only session: journal %v, %d runs", ro.RunJournal, len(ro.Runs))
+	if ro.Actions.RunJournal != nil || len(ro.Actions.Runs) != 1 {
+		t.Errorf("read-only session: journal %v, %d runs", ro.Actions.RunJournal, len(ro.Actions.Runs))
 	}
 }
 
@@ -145,9 +146,9 @@ func TestRunbookBrokenIsAStartupError(t *testing.T) {
 	cfg := config.Default()
 	cfg.Audit.Path = filepath.Join(t.TempDir(), "audit.jsonl")
 	cfg.Runbooks = []string{dir}
-	_, err := wire(context.Background(), cfg, wireOptions{demo: true})
+	_, err := Build(context.Background(), cfg, Options{Demo: true})
 	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "bad.yaml")+":4") {
-		t.Fatalf("wire: %v", err)
+		t.Fatalf("Build: %v", err)
 	}
 	if _, err := os.Stat(cfg.Audit.Path); !os.IsNotExist(err) {
 		t.Errorf("a failed start opened the journal: %v", err)

@@ -22,6 +22,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"flightdeck/config"
+	"flightdeck/internal/stderrlog"
 	"flightdeck/termcap"
 	"flightdeck/ui"
 	"flightdeck/world"
@@ -86,14 +87,10 @@ func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "config" {
-		return runConfig(args[1:], stdout, stderr)
-	}
-	if len(args) > 0 && args[0] == "serve" {
-		return runServe(args[1:], stdout, stderr)
-	}
-	if len(args) > 0 && args[0] == "timeline" {
-		return runTimeline(args[1:], stdout, stderr)
+	subcommands := map[string]func(args []string, stdout, stderr io.Writer) error{
+		"config": runConfig, "serve": runServe, "timeline": runTimeline}
+	if len(args) > 0 && subcommands[args[0]] != nil {
+		return subcommands[args[0]](args[1:], stdout, stderr)
 	}
 	var f flags
 	fs := newFlagSet("flightdeck", &f, stderr)
@@ -137,7 +134,7 @@ Flags:
 	if f.theme != "" {
 		cfg.Theme = f.theme
 	}
-	log, closeLog, err := openLog(f.logFile)
+	log, closeLog, err := openLog(f.logFile, nil)
 	if err != nil {
 		return err
 	}
@@ -232,13 +229,27 @@ func runConfig(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func openLog(path string) (*slog.Logger, func(), error) {
-	if path == "" {
-		return slog.New(slog.DiscardHandler), func() {}, nil
+// openLog opens the log: the --log file; else, given stderr (serve, where
+// no UI owns the terminal and under systemd stderr is the journal), a text
+// log there; else nowhere. Unless the log is stderr itself, whatever is
+// written to fd 2 (libraries, credential helpers, exec plugins) goes to
+// the log, sanitized, until close: only the UI writes to its terminal.
+func openLog(path string, stderr io.Writer) (*slog.Logger, func(), error) {
+	if path == "" && stderr != nil {
+		return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})), func() {}, nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	log, closeFile := slog.New(slog.DiscardHandler), func() {}
+	if path != "" {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, nil, &exitError{code: 1, msg: "flightdeck: --log: " + err.Error()}
+		}
+		log, closeFile = slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), func() { f.Close() }
+	}
+	capture, err := stderrlog.Start(log)
 	if err != nil {
-		return nil, nil, &exitError{code: 1, msg: "flightdeck: --log: " + err.Error()}
+		closeFile()
+		return nil, nil, &exitError{code: 1, msg: "flightdeck: " + err.Error()}
 	}
-	return slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), func() { f.Close() }, nil
+	return log, func() { capture.Stop(); closeFile() }, nil
 }

@@ -4,19 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os/signal"
 	"syscall"
-	"time"
-
-	gossh "golang.org/x/crypto/ssh"
 
 	"flightdeck/config"
 	"flightdeck/world"
 )
-
-// shutdownGrace is how long sessions get to say goodbye on SIGTERM.
-const shutdownGrace = 5 * time.Second
 
 // runServe is `flightdeck serve`: one world (hub, capabilities, journal)
 // and an SSH server giving each session its own cockpit on it.
@@ -52,7 +45,7 @@ Flags:
 	if listen != "" {
 		sc.Listen = listen
 	}
-	log, closeLog, err := serveLog(f.logFile, stderr)
+	log, closeLog, err := openLog(f.logFile, stderr)
 	if err != nil {
 		return err
 	}
@@ -60,47 +53,19 @@ Flags:
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	// The hub outlives the signal: sessions keep their data while they say
-	// goodbye.
-	hubCtx, stopHub := context.WithCancel(context.Background())
-	defer stopHub()
-	w, err := world.Build(hubCtx, cfg, world.Options{Demo: f.demo, Log: log})
+	context.AfterFunc(ctx, stop) // a second signal ends the process at once
+	// The world outlives the signal: Serve lets sessions say goodbye with
+	// their data, then stops it.
+	w, err := world.Build(context.Background(), cfg, world.Options{Demo: f.demo, Log: log})
 	if err != nil {
 		return &exitError{code: 1, msg: "flightdeck serve: " + err.Error()}
 	}
 	defer w.Close()
-
-	srv, err := w.Server(sc, log)
+	err = w.Serve(ctx, sc, log, func(addr, hostKey string) {
+		fmt.Fprintf(stdout, "flightdeck serve: listening on %s (host key %s); ssh -p PORT HOST to connect\n", addr, hostKey)
+	})
 	if err != nil {
 		return &exitError{code: 1, msg: "flightdeck " + err.Error()}
-	}
-	w.Start()
-	if err := srv.Start(); err != nil {
-		stopHub()
-		w.Wait()
-		return &exitError{code: 1, msg: "flightdeck " + err.Error()}
-	}
-	fmt.Fprintf(stdout, "flightdeck serve: listening on %s (host key %s); ssh -p PORT HOST to connect\n",
-		srv.Addr(), gossh.FingerprintSHA256(srv.HostKey()))
-
-	<-ctx.Done()
-	stop()
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	err = srv.Shutdown(sctx)
-	stopHub()
-	w.Wait()
-	if err != nil {
-		log.Warn("shutdown", "err", err.Error())
 	}
 	return nil
-}
-
-// serveLog writes to the --log file, else to stderr: here no UI owns the
-// terminal, and under systemd stderr is the journal.
-func serveLog(path string, stderr io.Writer) (*slog.Logger, func(), error) {
-	if path != "" {
-		return openLog(path)
-	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})), func() {}, nil
 }

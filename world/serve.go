@@ -3,8 +3,10 @@ package world
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
+	gossh "golang.org/x/crypto/ssh"
 
 	"flightdeck/config"
 	"flightdeck/serve"
@@ -12,11 +14,40 @@ import (
 	"flightdeck/ui"
 )
 
-// Server is the serve adapter: an SSH server, configured by the serve:
-// section, whose every session is a cockpit on this one world; it shares
-// the world's sessions (ShareSessions) first. The caller starts the world
-// and the server, and shuts the server down before the world ends.
-func (w *World) Server(sc *config.Serve, log *slog.Logger) (*serve.Server, error) {
+// shutdownGrace is how long sessions get to say goodbye when serving ends.
+const shutdownGrace = 5 * time.Second
+
+// Serve is flightdeck serve on this world: an SSH server, configured by the
+// serve: section, whose every session is a cockpit on the world. It starts
+// polling and the server, calls listening with the address and the host
+// key's fingerprint once connections are accepted, and when ctx ends
+// (SIGTERM) gives the sessions shutdownGrace to say goodbye, their data
+// still flowing, before the world stops polling. Errors are serve's, fit
+// to show.
+func (w *World) Serve(ctx context.Context, sc *config.Serve, log *slog.Logger, listening func(addr, hostKey string)) error {
+	srv, err := w.server(sc, log)
+	if err != nil {
+		return err
+	}
+	w.Start()
+	defer w.Wait()
+	defer w.stop()
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	listening(srv.Addr().String(), gossh.FingerprintSHA256(srv.HostKey()))
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown", "err", err.Error())
+	}
+	return nil
+}
+
+// server makes the SSH server for the serve: section, sharing the world's
+// sessions (ShareSessions) first.
+func (w *World) server(sc *config.Serve, log *slog.Logger) (*serve.Server, error) {
 	presence, announcer, follow := w.ShareSessions()
 	return serve.New(serve.Options{
 		Listen:           sc.Listen,

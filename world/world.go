@@ -43,10 +43,11 @@ import (
 // terminal is one session on it; flightdeck serve makes one per SSH
 // connection.
 type World struct {
-	// ctx is Build's: the world lives until it ends. Polling and
+	// ctx is Build's, or ends sooner by stop (Serve, Close): polling and
 	// recording stop then, and a session given no context of its own ends
 	// with it.
 	ctx       context.Context
+	stop      context.CancelFunc
 	hub       *sources.Hub
 	caps      ops.Capabilities
 	journal   *ops.Journal // nil in a read-only world: no session may act
@@ -109,7 +110,8 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (*World, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	w := &World{ctx: ctx, hub: sources.NewHub(o.Log), caps: ops.Capabilities{}, log: o.Log,
+	ctx, stop := context.WithCancel(ctx)
+	w := &World{ctx: ctx, stop: stop, hub: sources.NewHub(o.Log), caps: ops.Capabilities{}, log: o.Log,
 		environment: cfg.Environment, production: cfg.IsProduction(), operator: cfg.Operator,
 		theme: cfg.Theme, ascii: cfg.ASCII, demo: o.Demo, readOnly: o.ReadOnly}
 	if o.Demo {
@@ -177,9 +179,13 @@ func (w *World) Start() {
 // Wait blocks until the pollers have stopped (after Build's context ended).
 func (w *World) Wait() { w.hub.Wait() }
 
-// Close releases what the world opened (connections, the journal), last
-// opened first. Call it after every session has ended.
+// Close ends the world's context and releases what it opened
+// (connections, the journal), last opened first. Call it after every
+// session has ended.
 func (w *World) Close() {
+	if w.stop != nil { // nil in checkSources' world, which never runs
+		w.stop()
+	}
 	for i := len(w.closers) - 1; i >= 0; i-- {
 		w.closers[i]()
 	}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	tea "charm.land/bubbletea/v2"
@@ -158,6 +159,9 @@ Flags:
 	_, err = p.Run()
 	stop()
 	w.Wait()
+	if errors.Is(err, tea.ErrProgramPanic) { // its trace went to stderr, that is to the log
+		return &exitError{code: 1, msg: "flightdeck: the cockpit crashed:\n" + strings.Join(closeLog(), "\n")}
+	}
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("terminal: %w", err)
 	}
@@ -233,10 +237,11 @@ func runConfig(args []string, stdout, stderr io.Writer) error {
 // no UI owns the terminal and under systemd stderr is the journal), a text
 // log there; else nowhere. Unless the log is stderr itself, whatever is
 // written to fd 2 (libraries, credential helpers, exec plugins) goes to
-// the log, sanitized, until close: only the UI writes to its terminal.
-func openLog(path string, stderr io.Writer) (*slog.Logger, func(), error) {
+// the log, sanitized, until closeLog, which returns the last lines written
+// (stderrlog.Capture.Tail): only the UI writes to its terminal.
+func openLog(path string, stderr io.Writer) (log *slog.Logger, closeLog func() []string, err error) {
 	if path == "" && stderr != nil {
-		return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})), func() {}, nil
+		return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})), func() []string { return nil }, nil
 	}
 	log, closeFile := slog.New(slog.DiscardHandler), func() {}
 	if path != "" {
@@ -251,5 +256,6 @@ func openLog(path string, stderr io.Writer) (*slog.Logger, func(), error) {
 		closeFile()
 		return nil, nil, &exitError{code: 1, msg: "flightdeck: " + err.Error()}
 	}
-	return log, func() { capture.Stop(); closeFile() }, nil
+	var once sync.Once
+	return log, func() []string { once.Do(func() { capture.Stop(); closeFile() }); return capture.Tail() }, nil
 }

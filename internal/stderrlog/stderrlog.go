@@ -32,6 +32,8 @@ const (
 	// MaxLinesPerSecond is how many lines a second are logged; the rest
 	// are counted, and the count is logged.
 	MaxLinesPerSecond = 50
+	// TailLines is how many of the last lines Tail keeps.
+	TailLines = 60
 	// stopWait is how long Stop waits for the last lines: a child that
 	// still runs holds the pipe open, and quitting does not wait for it.
 	stopWait = time.Second
@@ -42,6 +44,7 @@ type Capture struct {
 	saved *os.File // what fd 2 was, restored by Stop
 	r     *os.File // the pipe's read end
 	done  chan struct{}
+	tail  []string // the last TailLines lines, sanitized; read after done
 }
 
 // Start points fd 2 at a pipe and copies each line written to it to log
@@ -74,7 +77,7 @@ func Start(log *slog.Logger) (*Capture, error) {
 }
 
 // Stop points fd 2 back at what it was and waits, a little, for the lines
-// written before to reach the log.
+// written before to reach the log. Call it once.
 func (c *Capture) Stop() {
 	_ = unix.Dup2(int(c.saved.Fd()), 2) // closes our write end of the pipe
 	_ = debug.SetCrashOutput(nil, debug.CrashOptions{})
@@ -87,13 +90,27 @@ func (c *Capture) Stop() {
 	c.saved.Close()
 }
 
-func (c *Capture) copy(log *slog.Logger) {
-	defer close(c.done)
-	copyLines(c.r, log, time.Now)
+// Tail is the last TailLines lines written, sanitized, oldest first: after
+// Stop, what a crash of the UI left (bubbletea writes a panic's trace to
+// stderr) can be said on the terminal again, which is no longer the UI's.
+func (c *Capture) Tail() []string {
+	<-c.done
+	return append([]string(nil), c.tail...)
 }
 
-// copyLines logs each line read from r until it ends.
-func copyLines(r io.Reader, log *slog.Logger, now func() time.Time) {
+func (c *Capture) copy(log *slog.Logger) {
+	defer close(c.done)
+	copyLines(c.r, log, time.Now, func(text string) {
+		if len(c.tail) == TailLines {
+			c.tail = append(c.tail[:0], c.tail[1:]...)
+		}
+		c.tail = append(c.tail, text)
+	})
+}
+
+// copyLines logs each line read from r until it ends, and hands it to keep
+// whether the log took it or not.
+func copyLines(r io.Reader, log *slog.Logger, now func() time.Time, keep func(text string)) {
 	br := bufio.NewReaderSize(r, 4096)
 	var line []byte
 	total := 0
@@ -107,15 +124,18 @@ func copyLines(r io.Reader, log *slog.Logger, now func() time.Time) {
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue // the same line goes on
 		}
-		if total > 0 && lim.allow() {
+		if total > 0 {
 			size := total // the line's length without its newline
 			if len(chunk) > 0 && chunk[len(chunk)-1] == '\n' {
 				size--
 			}
 			text := sanitize.Text(strings.TrimRight(string(line), "\r\n"))
-			if cut := size - min(size, MaxLine); cut > 0 {
+			keep(text)
+			switch cut := size - min(size, MaxLine); {
+			case !lim.allow(): // counted, and said when the second is over
+			case cut > 0:
 				log.Warn("stderr", "text", text, "cut_bytes", cut)
-			} else if text != "" {
+			case text != "":
 				log.Warn("stderr", "text", text)
 			}
 		}

@@ -76,6 +76,9 @@ func TestCaptureTakesChildAndOwnStderr(t *testing.T) {
 	}
 	c.Stop()
 	fmt.Fprintln(os.Stderr, "after stop")
+	if tail := c.Tail(); strings.Join(tail, "|") != "own: helper says    done|child: helper says    done" {
+		t.Errorf("tail %q", tail)
+	}
 	keep()
 
 	var texts []string
@@ -119,7 +122,7 @@ func redirectFD2(t *testing.T, f *os.File) func() {
 func TestLinesAreBounded(t *testing.T) {
 	rec, log := newLog()
 	long := strings.Repeat("a", MaxLine-3) + "\x1b]52;c;" + strings.Repeat("Q", 10000) + "\a tail\n"
-	copyLines(strings.NewReader(long+"short\n"+"no newline at the end"), log, time.Now)
+	copyLines(strings.NewReader(long+"short\n"+"no newline at the end"), log, time.Now, func(string) {})
 	rs := rec.all(t)
 	if len(rs) != 3 {
 		t.Fatalf("%d records: %v", len(rs), rs)
@@ -141,12 +144,38 @@ func TestLinesPerSecondAreBounded(t *testing.T) {
 	for range 3 * MaxLinesPerSecond {
 		in.WriteString("flood\n")
 	}
-	copyLines(strings.NewReader(in.String()), log, func() time.Time { return clock })
+	var kept int
+	copyLines(strings.NewReader(in.String()), log, func() time.Time { return clock }, func(string) { kept++ })
 	rs := rec.all(t)
 	if len(rs) != MaxLinesPerSecond+1 {
 		t.Fatalf("%d records", len(rs))
 	}
 	if last := rs[len(rs)-1]; last["msg"] != "stderr lines dropped" || last["lines"].(float64) != 2*MaxLinesPerSecond {
 		t.Errorf("last record %v", last)
+	}
+	if kept != 3*MaxLinesPerSecond {
+		t.Errorf("%d lines kept for the tail", kept)
+	}
+}
+
+// TestTailKeepsTheLastLines: what a crash wrote last is there to say again
+// after Stop, bounded.
+func TestTailKeepsTheLastLines(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for i := range TailLines + 10 {
+			fmt.Fprintf(w, "line %d\n", i)
+		}
+		w.Close()
+	}()
+	_, log := newLog()
+	c := &Capture{r: r, done: make(chan struct{})}
+	c.copy(log)
+	tail := c.Tail()
+	if len(tail) != TailLines || tail[0] != "line 10" || tail[TailLines-1] != fmt.Sprintf("line %d", TailLines+9) {
+		t.Errorf("tail %q", tail)
 	}
 }

@@ -2,8 +2,9 @@
 // alerts, PostgreSQL activity and Kubernetes rollouts on one screen, with
 // guarded, audited actions.
 //
-// main only parses flags and wires config → world (sources, hub, ops) →
-// session → ui.
+// main only parses flags, runs subcommands and chooses exit codes: config →
+// world.Build (sources, hub, ops) → session → ui. The world itself is
+// package world.
 package main
 
 import (
@@ -16,14 +17,16 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	tea "charm.land/bubbletea/v2"
 
 	"flightdeck/config"
-	"flightdeck/runbook"
+	"flightdeck/internal/stderrlog"
 	"flightdeck/termcap"
 	"flightdeck/ui"
+	"flightdeck/world"
 )
 
 // version is set by the Makefile from git describe.
@@ -85,14 +88,10 @@ func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "config" {
-		return runConfig(args[1:], stdout, stderr)
-	}
-	if len(args) > 0 && args[0] == "serve" {
-		return runServe(args[1:], stdout, stderr)
-	}
-	if len(args) > 0 && args[0] == "timeline" {
-		return runTimeline(args[1:], stdout, stderr)
+	subcommands := map[string]func(args []string, stdout, stderr io.Writer) error{
+		"config": runConfig, "serve": runServe, "timeline": runTimeline}
+	if len(args) > 0 && subcommands[args[0]] != nil {
+		return subcommands[args[0]](args[1:], stdout, stderr)
 	}
 	var f flags
 	fs := newFlagSet("flightdeck", &f, stderr)
@@ -136,7 +135,7 @@ Flags:
 	if f.theme != "" {
 		cfg.Theme = f.theme
 	}
-	log, closeLog, err := openLog(f.logFile)
+	log, closeLog, err := openLog(f.logFile, nil)
 	if err != nil {
 		return err
 	}
@@ -144,22 +143,25 @@ Flags:
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	world, err := wire(ctx, cfg, wireOptions{demo: f.demo, readOnly: f.readOnly, log: log})
+	w, err := world.Build(ctx, cfg, world.Options{Demo: f.demo, ReadOnly: f.readOnly, Log: log})
 	if err != nil {
 		return &exitError{code: 1, msg: "flightdeck: " + err.Error()}
 	}
-	defer world.Close()
-	session, err := world.NewSession(world.LocalSession(ctx, os.Environ()))
+	defer w.Close()
+	session, err := w.NewSession(w.LocalSession(ctx, os.Environ()))
 	if err != nil {
 		return &exitError{code: 1, msg: "flightdeck: " + err.Error()}
 	}
 
-	world.Start(ctx)
-	p := tea.NewProgram(ui.New(session), tea.WithContext(ctx), tea.WithFPS(ui.FPS),
+	w.Start()
+	p := tea.NewProgram(ui.New(session.Options()), tea.WithContext(ctx), tea.WithFPS(ui.FPS),
 		tea.WithColorProfile(termcap.Detect(os.Stdout, os.Environ())))
 	_, err = p.Run()
 	stop()
-	world.Wait()
+	w.Wait()
+	if errors.Is(err, tea.ErrProgramPanic) { // its trace went to stderr, that is to the log
+		return &exitError{code: 1, msg: "flightdeck: the cockpit crashed:\n" + strings.Join(closeLog(), "\n")}
+	}
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("terminal: %w", err)
 	}
@@ -181,7 +183,7 @@ func loadConfig(explicit string, demo bool) (*config.Config, error) {
 	if err != nil {
 		return nil, &exitError{code: 1, msg: err.Error()}
 	}
-	if err := checkKeys(cfg); err != nil {
+	if err := world.CheckKeys(cfg); err != nil {
 		return nil, &exitError{code: 1, msg: err.Error()}
 	}
 	if demo {
@@ -218,13 +220,7 @@ func runConfig(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg, err := config.Load(path)
 	if err == nil {
-		err = checkKeys(cfg)
-	}
-	if err == nil {
-		_, err = runbook.LoadAll(cfg.Runbooks)
-	}
-	if err == nil {
-		err = checkSources(cfg, func(w error) { fmt.Fprintln(stderr, "warning:", w) })
+		err = world.Check(cfg, func(w error) { fmt.Fprintln(stderr, "warning:", w) })
 	}
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}
@@ -237,13 +233,29 @@ func runConfig(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func openLog(path string) (*slog.Logger, func(), error) {
-	if path == "" {
-		return slog.New(slog.DiscardHandler), func() {}, nil
+// openLog opens the log: the --log file; else, given stderr (serve, where
+// no UI owns the terminal and under systemd stderr is the journal), a text
+// log there; else nowhere. Unless the log is stderr itself, whatever is
+// written to fd 2 (libraries, credential helpers, exec plugins) goes to
+// the log, sanitized, until closeLog, which returns the last lines written
+// (stderrlog.Capture.Tail): only the UI writes to its terminal.
+func openLog(path string, stderr io.Writer) (log *slog.Logger, closeLog func() []string, err error) {
+	if path == "" && stderr != nil {
+		return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})), func() []string { return nil }, nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	log, closeFile := slog.New(slog.DiscardHandler), func() {}
+	if path != "" {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, nil, &exitError{code: 1, msg: "flightdeck: --log: " + err.Error()}
+		}
+		log, closeFile = slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), func() { f.Close() }
+	}
+	capture, err := stderrlog.Start(log)
 	if err != nil {
-		return nil, nil, &exitError{code: 1, msg: "flightdeck: --log: " + err.Error()}
+		closeFile()
+		return nil, nil, &exitError{code: 1, msg: "flightdeck: " + err.Error()}
 	}
-	return slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), func() { f.Close() }, nil
+	var once sync.Once
+	return log, func() []string { once.Do(func() { capture.Stop(); closeFile() }); return capture.Tail() }, nil
 }

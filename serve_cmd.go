@@ -4,22 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os/signal"
 	"syscall"
-	"time"
-
-	tea "charm.land/bubbletea/v2"
-	gossh "golang.org/x/crypto/ssh"
 
 	"flightdeck/config"
-	"flightdeck/serve"
-	"flightdeck/together"
-	"flightdeck/ui"
+	"flightdeck/world"
 )
-
-// shutdownGrace is how long sessions get to say goodbye on SIGTERM.
-const shutdownGrace = 5 * time.Second
 
 // runServe is `flightdeck serve`: one world (hub, capabilities, journal)
 // and an SSH server giving each session its own cockpit on it.
@@ -55,7 +45,7 @@ Flags:
 	if listen != "" {
 		sc.Listen = listen
 	}
-	log, closeLog, err := serveLog(f.logFile, stderr)
+	log, closeLog, err := openLog(f.logFile, stderr)
 	if err != nil {
 		return err
 	}
@@ -63,102 +53,19 @@ Flags:
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	// The hub outlives the signal: sessions keep their data while they say
-	// goodbye.
-	hubCtx, stopHub := context.WithCancel(context.Background())
-	defer stopHub()
-	world, err := wire(hubCtx, cfg, wireOptions{demo: f.demo, log: log})
+	context.AfterFunc(ctx, stop) // a second signal ends the process at once
+	// The world outlives the signal: Serve lets sessions say goodbye with
+	// their data, then stops it.
+	w, err := world.Build(context.Background(), cfg, world.Options{Demo: f.demo, Log: log})
 	if err != nil {
 		return &exitError{code: 1, msg: "flightdeck serve: " + err.Error()}
 	}
-	defer world.Close()
-
-	presence, announcer, follow := world.ShareSessions()
-	srv, err := serve.New(serve.Options{
-		Listen:           sc.Listen,
-		HostKeyPath:      sc.HostKeyPath,
-		Users:            serveUsers(sc),
-		MaxSessions:      sc.MaxSessions,
-		RateLimit:        serve.RateLimit{PerSecond: sc.RateLimit.PerSecond, Burst: sc.RateLimit.Burst},
-		IdleTimeout:      sc.IdleTimeout.D(),
-		MaxSessionLength: sc.MaxSessionLength.D(),
-		TrueColor:        sc.TrueColor,
-		Presence:         presence,
-		Announcer:        announcer,
-		Follow:           follow,
-		Log:              log,
-	}, &cockpits{world: world})
-	if err != nil {
-		return &exitError{code: 1, msg: "flightdeck " + err.Error()}
-	}
-	world.Start(hubCtx)
-	if err := srv.Start(); err != nil {
-		stopHub()
-		world.Wait()
-		return &exitError{code: 1, msg: "flightdeck " + err.Error()}
-	}
-	fmt.Fprintf(stdout, "flightdeck serve: listening on %s (host key %s); ssh -p PORT HOST to connect\n",
-		srv.Addr(), gossh.FingerprintSHA256(srv.HostKey()))
-
-	<-ctx.Done()
-	stop()
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	err = srv.Shutdown(sctx)
-	stopHub()
-	world.Wait()
-	if err != nil {
-		log.Warn("shutdown", "err", err.Error())
-	}
-	return nil
-}
-
-// serveUsers turns the config's users into serve's.
-func serveUsers(sc *config.Serve) []serve.User {
-	users := make([]serve.User, 0, len(sc.Users))
-	for _, u := range sc.Users {
-		role, _ := together.ParseRole(u.Role) // config checked it; anything else is an observer
-		su := serve.User{Name: u.Name, Role: role}
-		for _, k := range u.AuthorizedKeys {
-			su.Keys = append(su.Keys, k.Key)
-		}
-		users = append(users, su)
-	}
-	return users
-}
-
-// serveLog writes to the --log file, else to stderr: here no UI owns the
-// terminal, and under systemd stderr is the journal.
-func serveLog(path string, stderr io.Writer) (*slog.Logger, func(), error) {
-	if path != "" {
-		return openLog(path)
-	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})), func() {}, nil
-}
-
-// cockpits makes each session's cockpit on the one World: its own hub
-// subscription, colours from the client's environment, and for operators an
-// Executor journaling under the session's identity. Observers get no
-// Executor at all: the role is decided here, below the UI.
-type cockpits struct{ world *World }
-
-func (c *cockpits) NewSession(ctx context.Context, info serve.SessionInfo) (tea.Model, error) {
-	environ := append([]string(nil), info.Environ...)
-	if info.Term != "" {
-		environ = append(environ, "TERM="+info.Term)
-	}
-	o, err := c.world.NewSession(SessionInfo{
-		Context:     ctx,
-		ID:          info.ID,
-		User:        info.User,
-		Fingerprint: info.Fingerprint,
-		Addr:        info.Addr,
-		Identity:    info.Identity,
-		ReadOnly:    !info.Role.CanAct(),
-		Environ:     environ,
+	defer w.Close()
+	err = w.Serve(ctx, sc, log, func(addr, hostKey string) {
+		fmt.Fprintf(stdout, "flightdeck serve: listening on %s (host key %s); ssh -p PORT HOST to connect\n", addr, hostKey)
 	})
 	if err != nil {
-		return nil, err
+		return &exitError{code: 1, msg: "flightdeck " + err.Error()}
 	}
-	return ui.New(o), nil
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"flightdeck/config"
 	"flightdeck/record"
+	"flightdeck/world"
 )
 
 // runTimeline is `flightdeck timeline`: the incident from the event journal
@@ -58,7 +59,7 @@ Flags:
 	} else if !errors.Is(err, config.ErrNotFound) {
 		return &exitError{code: 1, msg: "flightdeck timeline: " + err.Error()}
 	}
-	auditPath, eventsPath := journalPaths(cfg, f.demo)
+	auditPath, eventsPath := world.JournalPaths(cfg, f.demo)
 	tl, err := record.Build(record.TimelineOptions{EventsPath: eventsPath, AuditPath: auditPath, Since: from, Until: to})
 	if err != nil {
 		return &exitError{code: 1, msg: "flightdeck timeline: " + err.Error()}

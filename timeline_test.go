@@ -15,6 +15,7 @@ import (
 	"flightdeck/record"
 	"flightdeck/sources"
 	"flightdeck/sources/demo"
+	"flightdeck/world"
 )
 
 // feed hands the recorder one batch of snapshots per Next, like a Hub
@@ -50,7 +51,7 @@ func playDemo(t *testing.T) (audit, events string) {
 	t.Setenv("XDG_STATE_HOME", state)
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("FLIGHTDECK_CONFIG", "")
-	audit, events = journalPaths(config.Default(), true)
+	audit, events = world.JournalPaths(config.Default(), true)
 	if audit != filepath.Join(state, "flightdeck", "audit-demo.jsonl") || events != filepath.Join(state, "flightdeck", "events-demo.jsonl") {
 		t.Fatalf("demo journals at %s and %s", audit, events)
 	}

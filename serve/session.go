@@ -241,7 +241,7 @@ func (s *Server) register(sess ssh.Session, u *User, fp string, pty ssh.Pty) (*s
 		ID: id, User: u.Name, Role: u.Role, Fingerprint: fp, Addr: addr,
 		Term: term, Environ: env, Width: width, Height: height,
 		ColorProfile: colorProfile(env, term, s.opts.TrueColor),
-		Identity:     fmt.Sprintf("%s (%s) from %s, session %s", u.Name, fp, addr, id),
+		Identity:     together.Actor{Name: u.Name, Fingerprint: fp, Addr: addr, Session: id}.String(),
 		Since:        now,
 	}
 	ctx, cancel := context.WithCancel(sess.Context())

@@ -30,7 +30,7 @@ var ErrNoCursor = errors.New("flightdeck needs a terminal with cursor addressing
 // SSH client's terminal is often unknown to the server). The error wraps
 // ErrNoCursor and says what to do.
 func Check(environ []string) error {
-	term := lookup(environ, "TERM")
+	term := Lookup(environ, "TERM")
 	dumb := term == "dumb"
 	if !dumb {
 		if ti := entry(term); ti != nil && len(ti.Strings[terminfo.CursorAddress]) == 0 {
@@ -66,10 +66,10 @@ func Detect(out io.Writer, environ []string) colorprofile.Profile {
 // entry of TERM has no colours, unless the environment insists on colours
 // (COLORTERM, CLICOLOR_FORCE): the user knows their terminal better.
 func capped(p colorprofile.Profile, environ []string) colorprofile.Profile {
-	if p <= colorprofile.ASCII || lookup(environ, "COLORTERM") != "" || truthy(lookup(environ, "CLICOLOR_FORCE")) {
+	if p <= colorprofile.ASCII || Lookup(environ, "COLORTERM") != "" || truthy(Lookup(environ, "CLICOLOR_FORCE")) {
 		return p
 	}
-	if ti := entry(lookup(environ, "TERM")); ti != nil && ti.Num(terminfo.MaxColors) < 8 {
+	if ti := entry(Lookup(environ, "TERM")); ti != nil && ti.Num(terminfo.MaxColors) < 8 {
 		return colorprofile.ASCII
 	}
 	return p
@@ -107,9 +107,9 @@ func safeName(s string) bool {
 
 func truthy(s string) bool { return s != "" && s != "0" && !strings.EqualFold(s, "false") }
 
-// lookup is key's value in environ ("KEY=value"; the last wins, as in
+// Lookup is key's value in environ ("KEY=value"; the last wins, as in
 // os/exec), "" when absent.
-func lookup(environ []string, key string) string {
+func Lookup(environ []string, key string) string {
 	v := ""
 	for _, kv := range environ {
 		if k, val, ok := strings.Cut(kv, "="); ok && k == key {

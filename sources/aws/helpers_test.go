@@ -13,7 +13,7 @@ import (
 	"flightdeck/sources"
 )
 
-// A source; the ops capability interfaces (ops.ECSController, ops.RDSController) are asserted in main's wire.go: this package never imports ops, not even in tests.
+// A source; the ops capability interfaces (ops.ECSController, ops.RDSController) are asserted in world/backends.go: this package never imports ops, not even in tests.
 var _ sources.Source = (*Source)(nil)
 
 var bg = context.Background()

@@ -12,7 +12,7 @@ import (
 	"flightdeck/sources"
 )
 
-// A source; the ops capability interfaces are asserted in main's wire.go.
+// A source; the ops capability interfaces are asserted in world/backends.go.
 var _ sources.Source = (*AWSSource)(nil)
 
 func awsAt(t *testing.T, w *World) *sources.AWSSet {

@@ -1,4 +1,4 @@
-package main
+package world
 
 import (
 	"strings"
@@ -11,7 +11,7 @@ import (
 )
 
 func TestAWSOptionsFromExampleConfig(t *testing.T) {
-	cfg, err := config.Load("testdata/config/example.yaml")
+	cfg, err := config.Load("../testdata/config/example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestAWSOptionsFromExampleConfig(t *testing.T) {
 // The live aws: section is an ops capability under its source name: the
 // ECS and RDS handlers act through it.
 func TestAWSSourceIsACapability(t *testing.T) {
-	cfg, err := config.Load("testdata/config/example.yaml")
+	cfg, err := config.Load("../testdata/config/example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestAWSSourceIsACapability(t *testing.T) {
 // demo estate and lands in the demo journal.
 func TestDemoWorldFailoverThroughASession(t *testing.T) {
 	w, journal := demoWorld(t, false, nil)
-	opts, err := w.NewSession(SessionInfo{Context: t.Context(), User: "oncall"})
+	s, err := w.NewSession(SessionInfo{Context: t.Context(), User: "oncall"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,11 +79,11 @@ func TestDemoWorldFailoverThroughASession(t *testing.T) {
 		{ops.Request{Action: ops.PromoteReplica, Source: "aws", RDSInstance: &dr}, "nudgecampaign-dr-db"},
 		{ops.Request{Action: ops.SetDesiredCount, Source: "aws", ECSService: &api, Params: ops.Params{Desired: 4}}, "api"},
 	} {
-		p, err := opts.Actions.Executor.Plan(t.Context(), c.req)
+		p, err := s.Actions.Executor.Plan(t.Context(), c.req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res := opts.Actions.Executor.Execute(t.Context(), p, c.phrase); !res.OK {
+		if res := s.Actions.Executor.Execute(t.Context(), p, c.phrase); !res.OK {
 			t.Fatalf("%s: %v", p.Title, res.Err)
 		}
 	}

@@ -1,9 +1,10 @@
-package main
+package world
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,11 +13,17 @@ import (
 	"flightdeck/ops"
 	"flightdeck/ops/opstest"
 	"flightdeck/sources"
-	"flightdeck/ui"
 )
 
-// demoWorld wires the built-in demo incident with its journal in a temp dir.
+// demoWorld builds the built-in demo incident with its journal in a temp
+// dir, living as long as the test.
 func demoWorld(t *testing.T, readOnly bool, mut func(*config.Config)) (*World, string) {
+	t.Helper()
+	return demoWorldIn(t.Context(), t, readOnly, mut)
+}
+
+// demoWorldIn is demoWorld living until ctx ends.
+func demoWorldIn(ctx context.Context, t *testing.T, readOnly bool, mut func(*config.Config)) (*World, string) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Environment = "demo"
@@ -24,7 +31,7 @@ func demoWorld(t *testing.T, readOnly bool, mut func(*config.Config)) (*World, s
 	if mut != nil {
 		mut(cfg)
 	}
-	w, err := wire(context.Background(), cfg, wireOptions{demo: true, readOnly: readOnly})
+	w, err := Build(ctx, cfg, Options{Demo: true, ReadOnly: readOnly})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +71,11 @@ func TestTwoSessionsOnOneWorld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if observer.Actions.Executor != nil || !observer.Identity.ReadOnly || observer.Identity.Operator != "bob (SHA256:bobkey, ssh from 10.0.0.7:40022)" {
-		t.Fatalf("observer options: executor %v read-only %v operator %q", observer.Actions.Executor, observer.Identity.ReadOnly, observer.Identity.Operator)
+	if observer.Actions.Executor != nil || !observer.Identity.ReadOnly || observer.Identity.Actor != "bob (SHA256:bobkey) from 10.0.0.7:40022" {
+		t.Fatalf("observer session: executor %v read-only %v actor %q", observer.Actions.Executor, observer.Identity.ReadOnly, observer.Identity.Actor)
+	}
+	if o := observer.Options(); o.Actions.Executor != nil || !o.Identity.ReadOnly || o.Identity.Operator != observer.Identity.Actor {
+		t.Fatalf("observer options: executor %v read-only %v operator %q", o.Actions.Executor, o.Identity.ReadOnly, o.Identity.Operator)
 	}
 	alice, err := w.NewSession(SessionInfo{Context: ctx, User: "alice", Fingerprint: "SHA256:alicekey", Addr: "10.0.0.5:53122"})
 	if err != nil {
@@ -75,11 +85,12 @@ func TestTwoSessionsOnOneWorld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if alice.Actions.Executor == nil || local.Actions.Executor == nil || alice.Actions.Executor == local.Actions.Executor {
+	aliceEx, localEx := alice.Actions.Executor, local.Actions.Executor
+	if aliceEx == nil || localEx == nil || aliceEx == localEx {
 		t.Fatal("each operator session needs an Executor of its own")
 	}
-	if alice.Actions.Executor.Operator() != alice.Identity.Operator || local.Actions.Executor.Operator() != ops.LocalOperator() {
-		t.Fatalf("executor operators %q %q", alice.Actions.Executor.Operator(), local.Actions.Executor.Operator())
+	if aliceEx.Operator() != alice.Identity.Actor || localEx.Operator() != ops.LocalOperator() {
+		t.Fatalf("executor operators %q %q", aliceEx.Operator(), localEx.Operator())
 	}
 
 	src, deps := deployments(t, w)
@@ -91,7 +102,7 @@ func TestTwoSessionsOnOneWorld(t *testing.T) {
 		d := deps[i%len(deps)]
 		return ops.Request{Action: ops.Restart, Source: src, Deployment: &d}
 	}
-	if n := opstest.UniquePlanIDs(t, []*ops.Executor{alice.Actions.Executor, local.Actions.Executor}, 40, restart); n != 80 {
+	if n := opstest.UniquePlanIDs(t, []*ops.Executor{aliceEx, localEx}, 40, restart); n != 80 {
 		t.Fatalf("%d distinct plan ids, want 80", n)
 	}
 
@@ -106,8 +117,8 @@ func TestTwoSessionsOnOneWorld(t *testing.T) {
 			t.Fatalf("restart %s: %+v", d.Key(), res)
 		}
 	}
-	act(alice.Actions.Executor, deps[0])
-	act(local.Actions.Executor, deps[1])
+	act(aliceEx, deps[0])
+	act(localEx, deps[1])
 	recs, err := ops.ReadJournal(journal)
 	if err != nil {
 		t.Fatal(err)
@@ -117,8 +128,8 @@ func TestTwoSessionsOnOneWorld(t *testing.T) {
 		byOperator[r.Operator] = append(byOperator[r.Operator], r.Phase+" "+strings.Join(r.Targets, ","))
 	}
 	want := map[string][]string{
-		alice.Identity.Operator: {"intent " + deps[0].Key(), "outcome " + deps[0].Key()},
-		ops.LocalOperator():     {"intent " + deps[1].Key(), "outcome " + deps[1].Key()},
+		alice.Identity.Actor: {"intent " + deps[0].Key(), "outcome " + deps[0].Key()},
+		ops.LocalOperator():  {"intent " + deps[1].Key(), "outcome " + deps[1].Key()},
 	}
 	if fmt.Sprint(byOperator) != fmt.Sprint(want) {
 		t.Fatalf("journal by operator = %v\nwant %v", byOperator, want)
@@ -129,12 +140,12 @@ func TestTwoSessionsOnOneWorld(t *testing.T) {
 // whatever the session asked for, and opens no journal.
 func TestReadOnlyWorldGivesNoExecutor(t *testing.T) {
 	w, _ := demoWorld(t, true, nil)
-	opts, err := w.NewSession(SessionInfo{User: "alice"})
+	s, err := w.NewSession(SessionInfo{User: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opts.Actions.Executor != nil || !opts.Identity.ReadOnly || w.journal != nil {
-		t.Fatalf("read-only world: executor %v read-only %v journal %v", opts.Actions.Executor, opts.Identity.ReadOnly, w.journal)
+	if s.Actions.Executor != nil || !s.Identity.ReadOnly || w.journal != nil || s.Actions.RunJournal != nil {
+		t.Fatalf("read-only world: executor %v read-only %v journal %v run journal %v", s.Actions.Executor, s.Identity.ReadOnly, w.journal, s.Actions.RunJournal)
 	}
 }
 
@@ -146,7 +157,7 @@ func TestLocalSessionIdentity(t *testing.T) {
 		want    string
 	}{
 		{nil, me},
-		{[]string{"SSH_CLIENT=10.1.2.3 51000 22"}, me + " (ssh from 10.1.2.3)"},
+		{[]string{"SSH_CLIENT=10.1.2.3 51000 22"}, me + " from 10.1.2.3"},
 		{[]string{"SSH_CLIENT="}, me},
 	}
 	for _, c := range cases {
@@ -161,9 +172,9 @@ func TestLocalSessionIdentity(t *testing.T) {
 	}
 	// config's operator names the local session.
 	named, _ := demoWorld(t, false, func(c *config.Config) { c.Operator = "oncall-db" })
-	opts, err := named.NewSession(named.LocalSession(context.Background(), []string{"SSH_CLIENT=10.1.2.3 51000 22"}))
-	if err != nil || opts.Identity.Operator != "oncall-db" || opts.Actions.Executor.Operator() != "oncall-db" {
-		t.Fatalf("configured operator: %q %v", opts.Identity.Operator, err)
+	s, err := named.NewSession(named.LocalSession(context.Background(), []string{"SSH_CLIENT=10.1.2.3 51000 22"}))
+	if err != nil || s.Identity.Actor != "oncall-db" || s.Actions.Executor.Operator() != "oncall-db" {
+		t.Fatalf("configured operator: %+v %v", s.Identity, err)
 	}
 }
 
@@ -176,16 +187,16 @@ func TestSessionColoursFromItsOwnEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if colour.Look.Theme.NoColor {
+	if colour.Screen.Theme.NoColor {
 		t.Error("a colour terminal got NO_COLOR from the process")
 	}
 	t.Setenv("NO_COLOR", "")
 	for _, env := range [][]string{{"TERM=xterm-256color", "NO_COLOR=1"}, {"TERM=dumb"}, {"TERM=vt100"}, nil} {
-		opts, err := w.NewSession(SessionInfo{User: "a", Environ: env})
+		s, err := w.NewSession(SessionInfo{User: "a", Environ: env})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !opts.Look.Theme.NoColor {
+		if !s.Screen.Theme.NoColor {
 			t.Errorf("environ %q: colours on", env)
 		}
 	}
@@ -196,21 +207,21 @@ func TestSessionColoursFromItsOwnEnvironment(t *testing.T) {
 func TestSessionEndsItsSubscription(t *testing.T) {
 	w, _ := demoWorld(t, false, func(c *config.Config) { c.Environment = "production" })
 	ctx, cancel := context.WithCancel(context.Background())
-	opts, err := w.NewSession(SessionInfo{Context: ctx, User: "a"})
+	s, err := w.NewSession(SessionInfo{Context: ctx, User: "a"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !opts.Identity.Production || opts.Context != ctx {
-		t.Fatalf("production %v, context passed %v", opts.Identity.Production, opts.Context == ctx)
+	if !s.Screen.Production || s.Context != ctx {
+		t.Fatalf("production %v, context passed %v", s.Screen.Production, s.Context == ctx)
 	}
 	// The subscription starts primed with every source's state; drain it.
-	if _, err := opts.Data.Updates.Next(context.Background()); err != nil {
+	if _, err := s.Data.Updates.Next(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
 	// Next waits on its own (never-ending) context: only the session's end
 	// can release it.
-	if _, err := opts.Data.Updates.Next(context.Background()); !errors.Is(err, sources.ErrClosed) {
+	if _, err := s.Data.Updates.Next(context.Background()); !errors.Is(err, sources.ErrClosed) {
 		t.Fatalf("Next after the session ended: %v", err)
 	}
 }
@@ -238,10 +249,10 @@ func TestServedSessionsShareTogether(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
-		opts     ui.Options
+		s        *Session
 		id, name string
 	}{{alice, "s1", "alice"}, {bob, "s2", "bob"}} {
-		tg := c.opts.Together
+		tg := c.s.Together
 		if tg == nil || tg.Presence != p || tg.Announcer != a || tg.Views != f || tg.SessionID != c.id || tg.Name != c.name {
 			t.Errorf("%s: Together = %+v", c.name, tg)
 		}
@@ -249,5 +260,38 @@ func TestServedSessionsShareTogether(t *testing.T) {
 	local, err := w.NewSession(w.LocalSession(context.Background(), nil))
 	if err != nil || local.Together != nil {
 		t.Fatalf("the local terminal's session is shared: %+v %v", local.Together, err)
+	}
+}
+
+// TestBuildUsesItsContext: a world asked for after its context ended (a
+// SIGTERM during startup) is not built and opens no journal; a session
+// given no context of its own ends with the world's.
+func TestBuildUsesItsContext(t *testing.T) {
+	cfg := config.Default()
+	cfg.Audit.Path = filepath.Join(t.TempDir(), "audit.jsonl")
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	if w, err := Build(ended, cfg, Options{Demo: true}); !errors.Is(err, context.Canceled) || w != nil {
+		t.Fatalf("Build on an ended context: %v, %v", w, err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(cfg.Audit.Path), "audit-demo.jsonl")); !os.IsNotExist(err) {
+		t.Errorf("a build that was not wanted opened the journal: %v", err)
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	w, _ := demoWorldIn(ctx, t, false, nil)
+	s, err := w.NewSession(SessionInfo{User: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Data.Updates.Next(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if s.Context.Err() == nil {
+		t.Fatal("a session without a context did not end with the world")
+	}
+	if _, err := s.Data.Updates.Next(context.Background()); !errors.Is(err, sources.ErrClosed) {
+		t.Fatalf("Next after the world ended: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package world
 
 import (
 	"context"
@@ -445,7 +445,7 @@ func TestAWSCockpitAgainstMoto(t *testing.T) {
 	})
 
 	t.Run("a role without the action permissions: AWS's reason, sent once", func(t *testing.T) {
-		read, err := os.ReadFile("sources/aws/testdata/iam-read.json")
+		read, err := os.ReadFile("../sources/aws/testdata/iam-read.json")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,16 +1,14 @@
-package main
+package world
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
-	"sort"
 	"strconv"
 	"time"
 
 	"flightdeck/config"
-	"flightdeck/keymap"
 	"flightdeck/ops"
 	"flightdeck/sources"
 	"flightdeck/sources/alertmanager"
@@ -19,7 +17,6 @@ import (
 	"flightdeck/sources/kube"
 	"flightdeck/sources/postgres"
 	"flightdeck/sources/prom"
-	"flightdeck/themes"
 )
 
 // Every backend must satisfy the capability interfaces ops declares.
@@ -130,38 +127,6 @@ func policyFrom(cfg *config.Config) ops.Policy {
 		ScaleMaxChange:      cfg.Policy.ScaleMaxChange,
 		ScaleMaxReplicas:    int32(cfg.Policy.ScaleMaxReplicas), // config bounds it to int32
 	}.WithDefaults()
-}
-
-// checkKeys validates key overrides one name at a time so the error can
-// point at the line of the offending name.
-func checkKeys(cfg *config.Config) error {
-	names := make([]string, 0, len(cfg.Keys))
-	for name := range cfg.Keys {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		km := keymap.DefaultKeyMap()
-		if err := keymap.ApplyOverrides(&km, map[string][]string{name: cfg.Keys[name]}); err != nil {
-			return cfg.Errorf("keys."+name, "%v", err)
-		}
-	}
-	if err := keyConflicts(cfg); err != nil {
-		return err
-	}
-	if _, err := themes.ForEnv(cfg.Theme, nil); err != nil {
-		return cfg.Errorf("theme", "%v", err)
-	}
-	return nil
-}
-
-// checkSources constructs (without connecting) every configured source, so
-// config check catches what only a backend can judge (templates, DSNs).
-// Problems outside the file (no kubeconfig on this machine) are warnings.
-func checkSources(cfg *config.Config, warn func(error)) error {
-	w := &World{hub: sources.NewHub(nil), caps: ops.Capabilities{}, log: slog.New(slog.DiscardHandler)}
-	defer w.Close()
-	return w.addLiveSources(cfg, warn)
 }
 
 const demoInterval = 1e9 // 1s: the demo moves fast

@@ -1,4 +1,4 @@
-package main
+package world
 
 import (
 	"context"
@@ -21,14 +21,15 @@ import (
 func TestTimelineRecorderRunsWithTheWorld(t *testing.T) {
 	t.Setenv("FLIGHTDECK_DEMO_SPEED", "20") // the deploy in under two seconds
 	for _, readOnly := range []bool{false, true} {
-		w, audit := demoWorld(t, readOnly, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		w, audit := demoWorldIn(ctx, t, readOnly, nil)
 		events := filepath.Join(filepath.Dir(audit), "events-demo.jsonl")
 		if w.eventsPath != events || w.auditPath != audit {
 			t.Fatalf("journals %s, %s", w.auditPath, w.eventsPath)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		w.Start(ctx)
-		opts, err := w.NewSession(SessionInfo{Context: ctx, User: "alice"})
+		w.Start()
+		// A session given no context of its own lives as long as the world.
+		opts, err := w.NewSession(SessionInfo{User: "alice"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,29 +114,29 @@ func TestRunbookResumedAfterRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(opts.Runbooks.Runs) != 1 || opts.Runbooks.Runs[0].ID() != run.ID() || opts.Runbooks.Runs[0].Next() != 0 {
-		t.Fatalf("resumed %d runs", len(opts.Runbooks.Runs))
+	if len(opts.Actions.Runs) != 1 || opts.Actions.Runs[0].ID() != run.ID() || opts.Actions.Runs[0].Next() != 0 {
+		t.Fatalf("resumed %d runs", len(opts.Actions.Runs))
 	}
-	if s := opts.Runbooks.Runs[0].Steps(now)[1]; s.State != runbook.Acknowledged {
+	if s := opts.Actions.Runs[0].Steps(now)[1]; s.State != runbook.Acknowledged {
 		t.Errorf("resumed note %s", s.State)
 	}
 	if len(opts.Journals.Notices) != 1 || !strings.Contains(opts.Journals.Notices[0], fmt.Sprintf("1 damaged line(s), the first at line %d; runs resumed from the rest", len(recs)+1)) {
 		t.Errorf("notices %q", opts.Journals.Notices)
 	}
-	if opts.Runbooks.Journal == nil {
+	if opts.Actions.RunJournal == nil {
 		t.Error("an operator session has no run journal")
 	}
 	// alice started it; the session continues it under its own identity.
-	if rec := opts.Runbooks.Runs[0].Skip(0, "seen", now); opts.Runbooks.Runs[0].Operator() != "alice@laptop" || rec[0].Operator != "alice" {
-		t.Errorf("continued run: started by %q, step by %q", opts.Runbooks.Runs[0].Operator(), rec[0].Operator)
+	if rec := opts.Actions.Runs[0].Skip(0, "seen", now); opts.Actions.Runs[0].Operator() != "alice@laptop" || rec[0].Operator != "alice" {
+		t.Errorf("continued run: started by %q, step by %q", opts.Actions.Runs[0].Operator(), rec[0].Operator)
 	}
 	// A read-only session follows the runs but records nothing.
 	ro, err := w2.NewSession(SessionInfo{User: "bob", ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ro.Runbooks.Journal != nil || len(ro.Runbooks.Runs) != 1 {
-		t.Errorf("read-only session: journal %v, %d runs", ro.Runbooks.Journal, len(ro.Runbooks.Runs))
+	if ro.Actions.RunJournal != nil || len(ro.Actions.Runs) != 1 {
+		t.Errorf("read-only session: journal %v, %d runs", ro.Actions.RunJournal, len(ro.Actions.Runs))
 	}
 }
 
@@ -146,9 +147,9 @@ func TestRunbookBrokenIsAStartupError(t *testing.T) {
 	cfg := config.Default()
 	cfg.Audit.Path = filepath.Join(t.TempDir(), "audit.jsonl")
 	cfg.Runbooks = []string{dir}
-	_, err := wire(context.Background(), cfg, wireOptions{demo: true})
+	_, err := Build(context.Background(), cfg, Options{Demo: true})
 	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "bad.yaml")+":4") {
-		t.Fatalf("wire: %v", err)
+		t.Fatalf("Build: %v", err)
 	}
 	if _, err := os.Stat(cfg.Audit.Path); !os.IsNotExist(err) {
 		t.Errorf("a failed start opened the journal: %v", err)
@@ -170,14 +171,14 @@ func TestJournalRepairInStatusBar(t *testing.T) {
 	if err != nil || len(recs) == 0 || recs[0].PlanID != "p-1" {
 		t.Fatalf("the complete last record was not kept: %+v, %v", recs, err)
 	}
-	opts, err := w.NewSession(SessionInfo{User: "alice"})
+	s, err := w.NewSession(SessionInfo{User: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	notices := strings.Join(opts.Journals.Notices, "\n")
+	notices := strings.Join(s.Journals.Notices, "\n")
 	side, _ := filepath.Glob(record.EventsPath(audit) + ".damaged-*")
 	if len(side) != 1 || !strings.Contains(notices, "audit journal repaired") || !strings.Contains(notices, "newline was added") ||
 		!strings.Contains(notices, "event journal repaired") || !strings.Contains(notices, side[0]) {
-		t.Errorf("side files %v, notices %q", side, opts.Journals.Notices)
+		t.Errorf("side files %v, notices %q", side, s.Journals.Notices)
 	}
 }

@@ -1,4 +1,18 @@
-package main
+// Package world is what one flightdeck process builds once and every
+// cockpit on it shares, and how one person's cockpit is made on it.
+//
+// Build maps the config onto backends (sources on a Hub, the capabilities
+// the ops handlers act through), opens the audit journal and the flight
+// recorder, loads the runbooks and fills in the policy and the keymap.
+// NewSession then gives one person their cockpit: their identity, what
+// they may act with (an Executor of their own, or none), their data (a Hub
+// subscription), the journals they read, and, under flightdeck serve, the
+// registries shared with the other sessions. Server is the serve adapter:
+// an SSH server whose every session is a NewSession on the same World.
+//
+// Only package main imports world; world imports the packages below it
+// (serve, ui, runbook, record, ops, sources/*, config) and none imports it.
+package world
 
 import (
 	"context"
@@ -21,6 +35,7 @@ import (
 	"flightdeck/together"
 	"flightdeck/ui"
 	"flightdeck/ui/views/crew"
+	"flightdeck/ui/views/runbooks"
 )
 
 // World is what one flightdeck process builds once and every session
@@ -30,6 +45,11 @@ import (
 // terminal is one session on it; flightdeck serve makes one per SSH
 // connection.
 type World struct {
+	// ctx is Build's, or ends sooner by stop (Serve, Close): polling and
+	// recording stop then, and a session given no context of its own ends
+	// with it.
+	ctx       context.Context
+	stop      context.CancelFunc
 	hub       *sources.Hub
 	caps      ops.Capabilities
 	journal   *ops.Journal // nil in a read-only world: no session may act
@@ -47,10 +67,10 @@ type World struct {
 	demo        bool
 	readOnly    bool
 
-	// shared is what sessions share besides the data, once
+	// registries is what sessions share besides the data, once
 	// ShareSessions made it; nil for the one local session.
-	shared *shared
-	// The flight recorder (world_record.go) writes beside the journal;
+	registries *sessionRegistries
+	// The flight recorder (record.go) writes beside the journal;
 	// recorder is nil, and recorderErr says why, when it could not open.
 	eventsPath  string
 	recorder    *record.Recorder
@@ -59,37 +79,49 @@ type World struct {
 	// repaired says what opening the journals repaired (a side file
 	// keeps what was cut off); every session's status bar shows it.
 	repaired []string
-
 	// timelines is the loaded timeline every session's `t` shares.
 	timelines *record.Timelines
 
 	closers []func()
 }
 
-// shared is the world's registries of its sessions: who is connected, what
-// they did, where each operator is looking.
-type shared struct {
+// sessionRegistries are the world's registries of its sessions: who is
+// connected, what they did, where each operator is looking.
+type sessionRegistries struct {
 	presence  *together.Presence
 	announcer *together.Announcer
 	follow    *together.Views
 }
 
-type wireOptions struct {
-	demo, readOnly bool
-	log            *slog.Logger
+// Options are how the command line asks for the world.
+type Options struct {
+	// Demo builds the built-in demo incident instead of the configured
+	// backends, with its own journals (JournalPaths).
+	Demo bool
+	// ReadOnly opens no journal and gives no session an Executor.
+	ReadOnly bool
+	// Log receives the world's records (sources, actions, the recorder);
+	// nil discards them.
+	Log *slog.Logger
 }
 
-// wire builds the world from the config: sources and the hub (or the demo
+// Build makes the world from the config: sources and the hub (or the demo
 // incident), capabilities, the journal (unless read-only), policy, keymap.
-// Nothing connects here; Start begins polling.
-func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) {
-	if o.log == nil {
-		o.log = slog.New(slog.DiscardHandler)
+// Nothing connects here; Start begins polling. ctx is the world's
+// lifetime: polling and recording run until it ends, and a build that
+// finds it ended stops and says why (a SIGTERM during startup).
+func Build(ctx context.Context, cfg *config.Config, o Options) (*World, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	w := &World{hub: sources.NewHub(o.log), caps: ops.Capabilities{}, log: o.log,
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	ctx, stop := context.WithCancel(ctx)
+	w := &World{ctx: ctx, stop: stop, hub: sources.NewHub(o.Log), caps: ops.Capabilities{}, log: o.Log,
 		environment: cfg.Environment, production: cfg.IsProduction(), operator: cfg.Operator,
-		theme: cfg.Theme, ascii: cfg.ASCII, demo: o.demo, readOnly: o.readOnly}
-	if o.demo {
+		theme: cfg.Theme, ascii: cfg.ASCII, demo: o.Demo, readOnly: o.ReadOnly}
+	if o.Demo {
 		d := demo.NewWorld(demo.Options{Speed: demoSpeed()})
 		for _, s := range d.Sources() {
 			w.hub.Add(s, sources.PollOptions{Interval: demoInterval})
@@ -98,7 +130,7 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 		w.caps[d.Rollouts().Name()] = d.Rollouts()
 		w.caps[d.Alerts().Name()] = d.Alerts()
 		w.caps[d.AWS().Name()] = d.AWS()
-	} else if err := w.addLiveSources(cfg, func(err error) { o.log.Warn("source unavailable", "err", err) }); err != nil {
+	} else if err := w.addLiveSources(cfg, func(err error) { o.Log.Warn("source unavailable", "err", err) }); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -107,7 +139,7 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 	w.keys = keymap.DefaultKeyMap()
 	if err := keymap.ApplyOverrides(&w.keys, cfg.Keys); err != nil {
 		w.Close()
-		return nil, err // checkKeys already named the line at load time
+		return nil, err // CheckKeys already named the line at load time
 	}
 	if _, err := themes.ForEnv(cfg.Theme, nil); err != nil {
 		w.Close()
@@ -115,8 +147,8 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 	}
 	w.policy = policyFrom(cfg)
 	// Demo actions and events go to their own journals so they never mix
-	// with a real incident's timeline (journalPaths says where).
-	w.auditPath, w.eventsPath = journalPaths(cfg, o.demo)
+	// with a real incident's timeline (JournalPaths says where).
+	w.auditPath, w.eventsPath = JournalPaths(cfg, o.Demo)
 	w.timelines = record.NewTimelines(0, 0)
 	// A broken runbook stops startup as a broken config does (config
 	// check names its file, line and step).
@@ -126,7 +158,13 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 		return nil, err
 	}
 	w.runbooks = books
-	if !o.readOnly {
+	// Sources are constructed and the runbooks read; the journals are
+	// opened next, and only when the world is still wanted.
+	if err := ctx.Err(); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if !o.ReadOnly {
 		j, err := ops.OpenJournal(w.auditPath)
 		if err != nil {
 			w.Close()
@@ -143,19 +181,23 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 	return w, nil
 }
 
-// Start begins polling every source, and the flight recorder; it returns
-// at once.
-func (w *World) Start(ctx context.Context) {
-	w.hub.Start(ctx)
-	w.startRecorder(ctx)
+// Start begins polling every source, and the flight recorder, until
+// Build's context ends; it returns at once.
+func (w *World) Start() {
+	w.hub.Start(w.ctx)
+	w.startRecorder(w.ctx)
 }
 
-// Wait blocks until the pollers have stopped (after Start's ctx ended).
+// Wait blocks until the pollers have stopped (after Build's context ended).
 func (w *World) Wait() { w.hub.Wait() }
 
-// Close releases what the world opened (connections, the journal), last
-// opened first. Call it after every session has ended.
+// Close ends the world's context and releases what it opened
+// (connections, the journal), last opened first. Call it after every
+// session has ended.
 func (w *World) Close() {
+	if w.stop != nil { // nil in checkSources' world, which never runs
+		w.stop()
+	}
 	for i := len(w.closers) - 1; i >= 0; i-- {
 		w.closers[i]()
 	}
@@ -168,10 +210,10 @@ func (w *World) Close() {
 // serve calls it once and hands the same registries to the SSH server,
 // which joins and leaves sessions; the local terminal, alone, does not.
 func (w *World) ShareSessions() (*together.Presence, *together.Announcer, *together.Views) {
-	if w.shared == nil {
-		w.shared = &shared{presence: together.NewPresence(), announcer: together.NewAnnouncer(), follow: together.NewViews()}
+	if w.registries == nil {
+		w.registries = &sessionRegistries{presence: together.NewPresence(), announcer: together.NewAnnouncer(), follow: together.NewViews()}
 	}
-	return w.shared.presence, w.shared.announcer, w.shared.follow
+	return w.registries.presence, w.registries.announcer, w.registries.follow
 }
 
 // SessionInfo is who one cockpit is for and what its terminal says.
@@ -180,7 +222,7 @@ type SessionInfo struct {
 	// ID); "" for the local terminal.
 	ID string
 	// Context ends when the session does; its subscription to the hub is
-	// released then. nil means context.Background().
+	// released then. nil means the world's (Build's) context.
 	Context context.Context
 	// User is who: user@host at the local terminal, the configured name of
 	// an SSH key.
@@ -202,27 +244,14 @@ type SessionInfo struct {
 	Environ []string
 }
 
-// identity is who the journal says acted: "alice (SHA256:…, ssh from
-// 10.0.0.5:53122)", "oncall@bastion (ssh from 10.0.0.5)", "oncall@laptop".
+// identity is who the journal says acted, in the one form every session
+// writes (together.Actor): "alice (SHA256:…) from 10.0.0.5:53122, session
+// 7f3a09c1", "oncall@bastion from 10.0.0.5", "oncall@laptop".
 func (s SessionInfo) identity() string {
 	if s.Identity != "" {
 		return s.Identity
 	}
-	who := s.User
-	if who == "" {
-		who = "unknown"
-	}
-	var where []string
-	if s.Fingerprint != "" {
-		where = append(where, s.Fingerprint)
-	}
-	if s.Addr != "" {
-		where = append(where, "ssh from "+s.Addr)
-	}
-	if len(where) == 0 {
-		return who
-	}
-	return who + " (" + strings.Join(where, ", ") + ")"
+	return together.Actor{Name: s.User, Fingerprint: s.Fingerprint, Addr: s.Addr, Session: s.ID}.String()
 }
 
 // LocalSession describes the person at this process's terminal: the OS
@@ -230,7 +259,7 @@ func (s SessionInfo) identity() string {
 // ($SSH_CLIENT in environ), or config's operator when it names one.
 func (w *World) LocalSession(ctx context.Context, environ []string) SessionInfo {
 	info := SessionInfo{Context: ctx, User: ops.LocalOperator(), Environ: environ, ReadOnly: w.readOnly}
-	if c := strings.Fields(lookupEnv(environ, "SSH_CLIENT")); len(c) > 0 {
+	if c := strings.Fields(termcap.Lookup(environ, "SSH_CLIENT")); len(c) > 0 {
 		info.Addr = c[0]
 	}
 	if w.operator != "" {
@@ -242,20 +271,20 @@ func (w *World) LocalSession(ctx context.Context, environ []string) SessionInfo 
 // errNoJournal is an operator session asked of a world built read-only.
 var errNoJournal = errors.New("this flightdeck runs read-only: no session may act")
 
-// NewSession builds one cockpit's options on the world: its identity, an
-// Executor of its own (journaling under that identity, sharing the world's
-// handlers, capabilities and journal) unless it is read-only, colours from
-// its own environment, and a hub subscription that ends with its context.
-// Pass the result to ui.New.
-func (w *World) NewSession(info SessionInfo) (ui.Options, error) {
+// NewSession builds one cockpit on the world: its identity, an Executor of
+// its own (journaling under that identity, sharing the world's handlers,
+// capabilities and journal) unless it is read-only, colours from its own
+// environment, and a hub subscription that ends with its context. Pass
+// its Options to ui.New.
+func (w *World) NewSession(info SessionInfo) (*Session, error) {
 	ctx := info.Context
 	if ctx == nil {
-		ctx = context.Background()
+		ctx = w.ctx
 	}
-	getenv := func(k string) string { return lookupEnv(info.Environ, k) }
+	getenv := func(k string) string { return termcap.Lookup(info.Environ, k) }
 	theme, err := themes.ForEnv(w.theme, getenv)
 	if err != nil {
-		return ui.Options{}, err
+		return nil, err
 	}
 	// A terminal that shows no colour (TERM unset or dumb, a vt100,
 	// NO_COLOR) would lose the selection and the criticality drawn in
@@ -271,7 +300,7 @@ func (w *World) NewSession(info SessionInfo) (ui.Options, error) {
 	var ex *ops.Executor
 	if !readOnly {
 		if w.journal == nil {
-			return ui.Options{}, errNoJournal
+			return nil, errNoJournal
 		}
 		ex = ops.NewExecutor(ops.Config{
 			Environment: w.environment,
@@ -286,32 +315,36 @@ func (w *World) NewSession(info SessionInfo) (ui.Options, error) {
 	sub := w.hub.Subscribe()
 	context.AfterFunc(ctx, sub.Close)
 	var tg *crew.Together
-	if w.shared != nil && info.ID != "" {
-		tg = &crew.Together{Presence: w.shared.presence, Announcer: w.shared.announcer, Views: w.shared.follow,
+	if w.registries != nil && info.ID != "" {
+		tg = &crew.Together{Presence: w.registries.presence, Announcer: w.registries.announcer, Views: w.registries.follow,
 			SessionID: info.ID, Name: info.User}
 	}
-	o := ui.Options{
+	s := &Session{
 		Context:  ctx,
+		Identity: Identity{ID: info.ID, User: info.User, Actor: identity, ReadOnly: readOnly},
+		Actions:  Actions{Executor: ex, Policy: w.policy},
+		Data:     Data{Updates: sub, Refresh: w.hub.Refresh},
+		Journals: Journals{AuditPath: w.auditPath},
 		Together: tg,
-		Identity: ui.Identity{Environment: w.environment, Production: w.production, Operator: identity,
-			ReadOnly: readOnly, Demo: w.demo},
-		Actions:  ui.Actions{Executor: ex, Policy: w.policy},
-		Data:     ui.Data{Updates: sub, Refresh: w.hub.Refresh, Panes: w.panes},
-		Look:     ui.Look{KeyMap: w.keys, Theme: theme},
-		Journals: ui.Journals{AuditPath: w.auditPath},
+		Screen: Screen{Environment: w.environment, Production: w.production, Demo: w.demo,
+			KeyMap: w.keys, Theme: theme, Panes: w.panes},
 	}
-	w.sessionRunbooks(&o, ex != nil, identity)
-	return o, nil
+	w.sessionRunbooks(s)
+	return s, nil
 }
 
-// lookupEnv is the value of key in environ ("KEY=value" entries; the last
-// wins, as in os/exec), "" when absent.
-func lookupEnv(environ []string, key string) string {
-	v := ""
-	for _, kv := range environ {
-		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
-			v = val
-		}
+// Options is the session as ui.New takes it.
+func (s *Session) Options() ui.Options {
+	return ui.Options{
+		Context:  s.Context,
+		Together: s.Together,
+		Identity: ui.Identity{Environment: s.Screen.Environment, Production: s.Screen.Production,
+			Operator: s.Identity.Actor, ReadOnly: s.Identity.ReadOnly, Demo: s.Screen.Demo},
+		Actions: ui.Actions{Executor: s.Actions.Executor, Policy: s.Actions.Policy},
+		Data:    ui.Data{Updates: s.Data.Updates, Refresh: s.Data.Refresh, Panes: s.Screen.Panes},
+		Look:    ui.Look{KeyMap: s.Screen.KeyMap, Theme: s.Screen.Theme},
+		Journals: ui.Journals{AuditPath: s.Journals.AuditPath, Timeline: s.Journals.Timeline,
+			RecorderErr: s.Journals.RecorderErr, Burns: s.Journals.Burns, Notices: s.Journals.Notices},
+		Runbooks: runbooks.Options{Set: s.Actions.Runbooks, Runs: s.Actions.Runs, Journal: s.Actions.RunJournal},
 	}
-	return v
 }

@@ -1,4 +1,4 @@
-package main
+package world
 
 import (
 	"context"
@@ -26,12 +26,12 @@ func TestPaneSetupFromConfig(t *testing.T) {
 	cfg := config.Default()
 	cfg.Postgres = []config.Postgres{{Name: "main", DSN: "postgres://flightdeck@127.0.0.1:1/app", Interval: config.Duration(2e9), Timeout: config.Duration(1e9)}}
 	cfg.HidePanes = []string{"aws"}
-	w, err := wire(context.Background(), cfg, wireOptions{readOnly: true})
+	w, err := Build(context.Background(), cfg, Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	o, err := w.NewSession(SessionInfo{ReadOnly: true})
+	s, err := w.NewSession(SessionInfo{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,25 +41,25 @@ func TestPaneSetupFromConfig(t *testing.T) {
 		sources.KindRollouts: "add kubernetes: to the config",
 		sources.KindAWS:      "add aws: to the config",
 	}
-	if len(o.Data.Panes.Unconfigured) != len(want) {
-		t.Errorf("unconfigured %v", o.Data.Panes.Unconfigured)
+	if len(s.Screen.Panes.Unconfigured) != len(want) {
+		t.Errorf("unconfigured %v", s.Screen.Panes.Unconfigured)
 	}
 	for k, how := range want {
-		if o.Data.Panes.Unconfigured[k] != how {
-			t.Errorf("%s: %q, want %q", k, o.Data.Panes.Unconfigured[k], how)
+		if s.Screen.Panes.Unconfigured[k] != how {
+			t.Errorf("%s: %q, want %q", k, s.Screen.Panes.Unconfigured[k], how)
 		}
 	}
-	if len(o.Data.Panes.Hidden) != 1 || o.Data.Panes.Hidden[0] != sources.KindAWS {
-		t.Errorf("hidden %v", o.Data.Panes.Hidden)
+	if len(s.Screen.Panes.Hidden) != 1 || s.Screen.Panes.Hidden[0] != sources.KindAWS {
+		t.Errorf("hidden %v", s.Screen.Panes.Hidden)
 	}
-	m, _ := ui.New(o).Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	m, _ := ui.New(s.Options()).Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 	out := ansi.Strip(m.(ui.Model).Render())
 	if !strings.Contains(out, "not configured: add kubernetes: to the config") || strings.Contains(out, "waiting for rollouts") {
 		t.Errorf("rollouts pane:\n%s", out)
 	}
 
 	demo, _ := demoWorld(t, true, nil)
-	if o, _ := demo.NewSession(SessionInfo{ReadOnly: true}); o.Data.Panes.Unconfigured != nil {
-		t.Errorf("demo: unconfigured %v", o.Data.Panes.Unconfigured)
+	if s, _ := demo.NewSession(SessionInfo{ReadOnly: true}); s.Screen.Panes.Unconfigured != nil {
+		t.Errorf("demo: unconfigured %v", s.Screen.Panes.Unconfigured)
 	}
 }

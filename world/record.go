@@ -1,4 +1,4 @@
-package main
+package world
 
 import (
 	"context"
@@ -12,14 +12,13 @@ import (
 	"flightdeck/ops"
 	"flightdeck/record"
 	"flightdeck/runbook"
-	"flightdeck/ui"
 )
 
-// journalPaths are the audit journal and, beside it, the event journal:
+// JournalPaths are the audit journal and, beside it, the event journal:
 // the one place that says where they are, for the world and for
 // `flightdeck timeline`. Demo runs have their own pair so they never mix
 // with a real incident's timeline.
-func journalPaths(cfg *config.Config, demo bool) (audit, events string) {
+func JournalPaths(cfg *config.Config, demo bool) (audit, events string) {
 	audit = cfg.Audit.Path
 	if demo {
 		audit = filepath.Join(filepath.Dir(audit), "audit-demo.jsonl")
@@ -89,36 +88,36 @@ func (w *World) timeline(ctx context.Context) ([]string, error) {
 // identity), the journal to record runs in when it may act, the timeline
 // and the recorder's health. What could not be read is said in the status
 // bar, never skipped silently.
-func (w *World) sessionRunbooks(o *ui.Options, canAct bool, identity string) {
-	o.Runbooks.Set = w.runbooks
-	o.Journals.Timeline = w.timeline
-	o.Journals.RecorderErr = w.recorderStatus
+func (w *World) sessionRunbooks(s *Session) {
+	s.Actions.Runbooks = w.runbooks
+	s.Journals.Timeline = w.timeline
+	s.Journals.RecorderErr = w.recorderStatus
 	if w.recorder != nil {
-		o.Journals.Burns = w.recorder // burn starts as the recorder saw them, for every session alike
+		s.Journals.Burns = w.recorder // burn starts as the recorder saw them, for every session alike
 	}
-	o.Journals.Notices = append(o.Journals.Notices, w.repaired...)
-	if canAct && w.journal != nil {
-		o.Runbooks.Journal = w.journal
+	s.Journals.Notices = append(s.Journals.Notices, w.repaired...)
+	if s.Actions.Executor != nil && w.journal != nil {
+		s.Actions.RunJournal = w.journal
 	}
 	recs, err := ops.ReadJournal(w.auditPath)
 	var damage *ops.DamageError
 	switch {
 	case errors.As(err, &damage):
 		// Keep what could be read; say where the damage is.
-		o.Journals.Notices = append(o.Journals.Notices, fmt.Sprintf("audit journal %s: %d damaged line(s), the first at line %d; runs resumed from the rest",
+		s.Journals.Notices = append(s.Journals.Notices, fmt.Sprintf("audit journal %s: %d damaged line(s), the first at line %d; runs resumed from the rest",
 			damage.Path, len(damage.Lines), damage.Lines[0].Line))
 	case errors.Is(err, fs.ErrNotExist):
 		return // no journal yet: nothing was ever run
 	case err != nil:
-		o.Journals.Notices = append(o.Journals.Notices, "runs not resumed: "+err.Error())
+		s.Journals.Notices = append(s.Journals.Notices, "runs not resumed: "+err.Error())
 		return
 	}
 	runs, err := runbook.Resume(recs, w.runbooks, w.policy)
 	if err != nil {
-		o.Journals.Notices = append(o.Journals.Notices, "runs not resumed: "+err.Error())
+		s.Journals.Notices = append(s.Journals.Notices, "runs not resumed: "+err.Error())
 	}
 	for _, r := range runs {
-		r.ContinueAs(identity)
+		r.ContinueAs(s.Identity.Actor)
 	}
-	o.Runbooks.Runs = runs
+	s.Actions.Runs = runs
 }

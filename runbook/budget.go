@@ -108,11 +108,16 @@ func (b *budget) clock() {
 	}
 }
 
-// alloc charges a string (or list) of n bytes before it is built.
+// alloc charges a string of n bytes before it is built.
 func (b *budget) alloc(n int) {
 	if n > maxString || n < 0 {
 		panic(&overBudget{fmt.Sprintf("a string of more than %d bytes", maxString)})
 	}
+	b.charge(n)
+}
+
+// charge counts n bytes of what an evaluation builds (strings, lists).
+func (b *budget) charge(n int) {
 	b.bytes += n
 	if b.bytes > maxExprBytes {
 		panic(&overBudget{fmt.Sprintf("more than %d KiB of strings", maxExprBytes>>10)})
@@ -283,7 +288,7 @@ func (e *Env) bindBudget(b *budget) {
 		if sep == "" {
 			k = utf8.RuneCountInString(s)
 		}
-		b.alloc(16 * k) // a string header each
+		b.charge(16 * k) // a string header each
 		return strings.Split(s, sep)
 	}
 	e.String = func(v any) string {
@@ -328,7 +333,7 @@ func mapPart(b *budget, fn string, m any, keys bool) []any {
 	if v.Kind() != reflect.Map {
 		panic(fmt.Errorf("%s: %T is not a map", fn, m))
 	}
-	b.alloc(16 * v.Len())
+	b.charge(16 * v.Len())
 	out := make([]any, 0, v.Len())
 	it := v.MapRange()
 	for it.Next() {

@@ -39,6 +39,8 @@ type Runbook struct {
 	// File is where the runbook was loaded from ("builtin/x.yaml" for the
 	// shipped ones).
 	File string
+
+	nameLine int // where name: is, for a duplicate's error
 }
 
 // OpensOn says which alerts a runbook is for. An alert opens it when its

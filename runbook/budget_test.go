@@ -231,11 +231,20 @@ func TestEvaluateOffTheCallersGoroutine(t *testing.T) {
 	if recs := other.Apply(obs, t0); recs != nil || other.Steps(t0)[0].Live != Unknown {
 		t.Error("applied another run's observation")
 	}
+	// Evaluations may overlap: one prepared earlier and back later is
+	// dropped.
+	early := r.Prepare(snaps, t0.Add(2*time.Second))
+	late := r.Prepare([]sources.Snapshot{pgSnap(t0, 10)}, t0.Add(2*time.Second))
+	r.Apply(late.Evaluate(context.Background()), t0.Add(2*time.Second))
+	r.Apply(early.Evaluate(context.Background()), t0.Add(2*time.Second))
+	if s := r.Steps(t0)[0]; s.Live != False {
+		t.Errorf("an older evaluation was applied over a newer one: %s", s.Live)
+	}
 	// A context already over evaluates nothing: the verdicts stay.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r.Apply(r.Prepare(nil, t0.Add(3*time.Second)).Evaluate(ctx), t0.Add(3*time.Second))
-	if s := r.Steps(t0)[0]; s.Live != True {
+	if s := r.Steps(t0)[0]; s.Live != False {
 		t.Errorf("a cancelled evaluation changed the check: %s %q", s.Live, s.Why)
 	}
 }

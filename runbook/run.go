@@ -100,6 +100,10 @@ type Run struct {
 
 	steps []stepRun
 	world *world // the latest Observe's snapshots
+
+	// prepared numbers the evaluations Prepare made; applied is the latest
+	// Apply took: an older one coming back later is not applied over it.
+	prepared, applied uint64
 }
 
 // Start opens a run of rb. alert is the alert that opened it, nil when the
@@ -202,6 +206,7 @@ func (r *Run) Snapshots() []sources.Snapshot { return r.world.snaps }
 // then takes the result back into the run. It is used once.
 type Evaluation struct {
 	run    *Run // only to check Apply gets its own run's; Evaluate never reads it
+	seq    uint64
 	book   *Runbook
 	alert  *sources.Alert
 	policy ops.Policy
@@ -223,6 +228,7 @@ type stepInput struct {
 // Observation is what Evaluate found, for Apply.
 type Observation struct {
 	run   *Run
+	seq   uint64
 	world *world
 	steps []stepResult
 }
@@ -250,7 +256,8 @@ const maxEvalTime = 5 * time.Second
 // source's latest snapshot). It does no evaluation: call it from Update,
 // and Evaluate wherever the work may take its time.
 func (r *Run) Prepare(snaps []sources.Snapshot, now time.Time) *Evaluation {
-	e := &Evaluation{run: r, book: r.book, alert: r.alert, policy: r.policy, world: newWorld(snaps, now),
+	r.prepared++
+	e := &Evaluation{run: r, seq: r.prepared, book: r.book, alert: r.alert, policy: r.policy, world: newWorld(snaps, now),
 		steps: make([]stepInput, len(r.steps))}
 	for i := range r.steps {
 		s := &r.steps[i]
@@ -270,7 +277,7 @@ func (r *Run) Prepare(snaps []sources.Snapshot, now time.Time) *Evaluation {
 // stops at ctx's end (or after maxEvalTime). It reads only what Prepare
 // copied: call it on any goroutine, once.
 func (e *Evaluation) Evaluate(ctx context.Context) *Observation {
-	o := &Observation{run: e.run, world: e.world, steps: make([]stepResult, len(e.steps))}
+	o := &Observation{run: e.run, seq: e.seq, world: e.world, steps: make([]stepResult, len(e.steps))}
 	env := e.world.env(e.alert)
 	b := env.budget
 	b.until = time.Now().Add(maxEvalTime)
@@ -317,11 +324,14 @@ func (e *Evaluation) Evaluate(ctx context.Context) *Observation {
 // Apply takes an Observation of this run back into it (from Update): the
 // steps' live verdicts and values, a verify passing or running out of
 // time, a step over budget failing. A step that changed since Prepare (it
-// was done, armed, answered) keeps its state: the next evaluation covers it.
+// was done, armed, answered) keeps its state: the next evaluation covers
+// it. Evaluations may overlap: one prepared before the latest applied is
+// dropped.
 func (r *Run) Apply(o *Observation, now time.Time) []ops.Record {
-	if o == nil || o.run != r {
+	if o == nil || o.run != r || o.seq <= r.applied {
 		return nil
 	}
+	r.applied = o.seq
 	r.world = o.world
 	var recs []ops.Record
 	for i := range r.book.Steps {

@@ -181,9 +181,8 @@ func (m Model) startRun(msg startRunMsg) (Model, tea.Cmd) {
 	r, recs := runbook.Start(msg.book, msg.alert, m.o.Operator, m.env.Policy, now)
 	rv := m.newRunView(r)
 	m = m.pushView(rv) // feeds it every source's latest snapshot
-	recs = append(recs, rv.observe(now)...)
 	rv.say(fmt.Sprintf("started %s", msg.book.Title), false)
-	return m, rv.write(recs)
+	return m, tea.Batch(rv.write(recs), rv.evaluate(now, false))
 }
 
 // sameAlert: a run opened by an alert is that alert's (by name and

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -25,7 +26,7 @@ import (
 // and learns the outcome from the flow's answers, a note is acknowledged),
 // skips with a reason, and writes the run's records through the session's
 // journal queue. The run itself (runbook.Run) is a pure state machine; this
-// view only calls it from Update.
+// view only calls it from Update, and evaluates its expressions in a Cmd.
 type runView struct {
 	env *kit.Env
 	run *runbook.Run
@@ -41,6 +42,8 @@ type runView struct {
 	snaps map[string]sources.Snapshot
 	order []string
 	dirty bool
+	// inflight counts the evaluations handed to Cmds and not back yet.
+	inflight int
 
 	// cursor is the selected step; follow keeps it on the next step.
 	cursor int
@@ -86,16 +89,29 @@ func (v *runView) SetSnapshot(s sources.Snapshot) {
 	v.cache.Touch()
 }
 
-// observe gives the run every source's latest snapshot.
-func (v *runView) observe(now time.Time) []ops.Record {
+// evaluatedMsg is a run's evaluation, made in a Cmd, for the view that
+// asked for it.
+type evaluatedMsg struct {
+	view *runView
+	obs  *runbook.Observation
+}
+
+// evaluate evaluates the run on every source's latest snapshot in a Cmd:
+// the expressions are budgeted, but Update never waits on them. New
+// snapshots always start one (the run drops an older evaluation that comes
+// back later); a tick only when none is out.
+func (v *runView) evaluate(now time.Time, tick bool) tea.Cmd {
+	if tick && v.inflight > 0 {
+		return nil
+	}
 	snaps := make([]sources.Snapshot, 0, len(v.order))
 	for _, n := range v.order {
 		snaps = append(snaps, v.snaps[n])
 	}
 	v.dirty = false
-	recs := v.run.Observe(snaps, now)
-	v.followNext()
-	return recs
+	v.inflight++
+	ev := v.run.Prepare(snaps, now)
+	return func() tea.Msg { return evaluatedMsg{view: v, obs: ev.Evaluate(context.Background())} }
 }
 
 // write queues the run's records for the journal (nothing in read-only).
@@ -118,14 +134,16 @@ func (v *runView) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case SnapshotsMsg:
 		if v.dirty {
-			return v.write(v.observe(now))
+			return v.evaluate(now, false)
 		}
 	case TickMsg:
-		switch {
-		case v.dirty:
-			return v.write(v.observe(now))
-		case v.run.Waiting():
-			recs := v.run.Tick(now)
+		if v.dirty || v.run.Waiting() {
+			return v.evaluate(now, true)
+		}
+	case evaluatedMsg:
+		if msg.view == v {
+			v.inflight--
+			recs := v.run.Apply(msg.obs, now)
 			v.followNext()
 			return v.write(recs)
 		}

@@ -136,9 +136,12 @@ const (
 // Builtins of expr replaced by Env functions of the same name that charge
 // the budget for what they build, and builtins left out: nothing in a
 // runbook needs them and each builds as much as its input allows, uncounted.
+// now, date and timezone go too: a time.Time's methods (Format) build
+// strings the budget cannot see, and a runbook reads ages, not clocks.
 var (
 	replacedBuiltins = []string{"repeat", "join", "replace", "upper", "lower", "split", "string", "keys", "values"}
-	droppedBuiltins  = []string{"splitAfter", "toJSON", "fromJSON", "toBase64", "fromBase64", "toPairs", "fromPairs", "uniq"}
+	droppedBuiltins  = []string{"splitAfter", "toJSON", "fromJSON", "toBase64", "fromBase64", "toPairs", "fromPairs", "uniq",
+		"now", "date", "timezone"}
 )
 
 // exprOptions are the compile options every runbook expression gets.
@@ -473,6 +476,11 @@ func (c *costCheck) cost(n ast.Node, vars map[string]float64) float64 {
 			if s := c.size(x, vars); s > maxExprValues {
 				c.fail(x, "range of %.0f values: at most %d", s, maxExprValues)
 			}
+		}
+		if r, ok := x.Right.(*ast.BinaryNode); ok && x.Operator == "in" && r.Operator == ".." {
+			// x in a..b compares x with a and b: no list is built (and
+			// when one is, for a float x, the VM's budget counts it).
+			return c.cost(x.Left, vars) + c.cost(r.Left, vars) + c.cost(r.Right, vars)
 		}
 	case *ast.CallNode:
 		c.literalCall(x)

@@ -272,7 +272,9 @@ func TestBoundedFunctions(t *testing.T) {
 		{`len(map(1..1000, {split(repeat("a,", 4000), ",")}))`, "over budget: more than 1024 KiB of strings"},
 		{`sprintf(pg.source + "%*d", 100000, 1)`, "over budget: sprintf: a width or precision from the arguments (*)"},
 		{`sprintf(pg.source + "%.100000f", 1.0)`, "over budget: sprintf: width or precision 100000 is more than 64"},
+		{`pg.connections in 1..10000000`, "true"},
 		{`toJSON(pg)`, "compile: unknown name toJSON"},
+		{`now().Format("2006")`, "compile: unknown name now"},
 	}
 	for _, c := range cases {
 		prog, _, err := compileValue(c.src)

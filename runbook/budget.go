@@ -120,7 +120,7 @@ func (b *budget) alloc(n int) {
 func (b *budget) charge(n int) {
 	b.bytes += n
 	if b.bytes > maxExprBytes {
-		panic(&overBudget{fmt.Sprintf("more than %d KiB of strings", maxExprBytes>>10)})
+		panic(&overBudget{fmt.Sprintf("more than %d KiB of strings and lists", maxExprBytes>>10)})
 	}
 	b.clock()
 }
@@ -309,7 +309,18 @@ func (e *Env) bindBudget(b *budget) {
 	}
 	e.Keys = func(m any) []any { return mapPart(b, "keys", m, true) }
 	e.Values = func(m any) []any { return mapPart(b, "values", m, false) }
+	if sel := e.PG.Select; sel != nil {
+		// A fresh list each call: kept by a map() over many, it counts.
+		e.PG.Select = func(filter string) []Backend {
+			out := sel(filter)
+			b.charge(len(out) * int(backendSize))
+			return out
+		}
+	}
 }
+
+// backendSize is what one Backend of pg.select's list costs.
+var backendSize = reflect.TypeOf(Backend{}).Size()
 
 // stringsOf reads a list of strings for join.
 func stringsOf(fn string, v any) []string {

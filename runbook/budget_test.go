@@ -253,7 +253,11 @@ func TestEvaluateOffTheCallersGoroutine(t *testing.T) {
 // bytes a string and maxExprBytes an evaluation, and the + on strings too;
 // sprintf's widths are bounded; what they build within bounds is as before.
 func TestBoundedFunctions(t *testing.T) {
-	w := newWorld([]sources.Snapshot{pgSnap(t0, 90)}, t0)
+	var bs []sources.Backend
+	for pid := range int32(10) {
+		bs = append(bs, backend(100+pid, "app", "active", time.Minute, t0))
+	}
+	w := newWorld([]sources.Snapshot{pgSnap(t0, 90, bs...)}, t0)
 	cases := []struct{ src, want string }{
 		{`upper("ab") + lower("CD")`, "ABcd"},
 		{`join(["a", "b"], ", ") + join(["c"])`, "a, bc"},
@@ -261,18 +265,19 @@ func TestBoundedFunctions(t *testing.T) {
 		{`replace("a.b.c", ".", "::")`, "a::b::c"},
 		{`repeat("ab", 3)`, "ababab"},
 		{`string(42) + string(1.5) + string(true)`, "421.5true"},
-		{`len(keys(pg.by_state)) + len(values({"a": 1}))`, "1"},
+		{`len(keys(pg.by_state)) + len(values({"a": 1}))`, "2"},
 		{`sprintf("%05.1f|%-4d|%[1]v", 3.14159, 7)`, "003.1|7   |3.14159"},
 		{`sprintf("%d%%", 5)`, "5%"},
 		{`repeat(pg.source, pg.connections * 1000)`, "over budget: a string of more than 16384 bytes"},
 		{`repeat("x", pg.connections * 100000000000000000)`, "over budget: a string of more than 16384 bytes"},
 		{`replace(repeat("a", 5000), "", repeat("b", 100))`, "over budget: a string of more than 16384 bytes"},
 		{`join(map(1..2000, {repeat("x", 10)}), ",")`, "over budget: a string of more than 16384 bytes"},
-		{`len(map(1..1000, {repeat("y", 2000) + pg.source}))`, "over budget: more than 1024 KiB of strings"},
-		{`len(map(1..1000, {split(repeat("a,", 4000), ",")}))`, "over budget: more than 1024 KiB of strings"},
+		{`len(map(1..1000, {repeat("y", 2000) + pg.source}))`, "over budget: more than 1024 KiB of strings and lists"},
+		{`len(map(1..1000, {split(repeat("a,", 4000), ",")}))`, "over budget: more than 1024 KiB of strings and lists"},
 		{`sprintf(pg.source + "%*d", 100000, 1)`, "over budget: sprintf: a width or precision from the arguments (*)"},
 		{`sprintf(pg.source + "%.100000f", 1.0)`, "over budget: sprintf: width or precision 100000 is more than 64"},
 		{`pg.connections in 1..10000000`, "true"},
+		{`len(map(1..50000, {pg.select("")}))`, "over budget: more than 1024 KiB of strings and lists"},
 		{`toJSON(pg)`, "compile: unknown name toJSON"},
 		{`now().Format("2006")`, "compile: unknown name now"},
 	}

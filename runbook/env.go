@@ -385,7 +385,6 @@ func (w *world) env(opener *sources.Alert) Env {
 		Pct: func(r float64) string { return pct(r) },
 		Dur: func(d time.Duration) string { return shortDur(d) },
 	}
-	e.bindBudget(&budget{})
 	if w.pg != nil {
 		e.PG = pgEnv(w.pg, w.pgSnap.Source, w.now)
 	}
@@ -456,5 +455,6 @@ func (w *world) env(opener *sources.Alert) Env {
 		panic(&missing{fmt.Sprintf("no deployment %s", key)})
 	}
 	e.AWS = awsEnv(w.aws, w.awsSnap.Source)
+	e.bindBudget(&budget{}) // last: it wraps what builds lists, too
 	return e
 }

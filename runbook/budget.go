@@ -38,10 +38,12 @@ const (
 	// them in one evaluation.
 	maxString    = 16 << 10
 	maxExprBytes = 1 << 20
-	// maxExprTime bounds one evaluation in time, whatever it does: a
-	// backstop behind the counts, generous so that a loaded machine does
-	// not fail a sound expression.
-	maxExprTime = 500 * time.Millisecond
+	// maxExprTime bounds one evaluation in time, whatever it does, and
+	// maxStepTime all of a step's (its condition and value lines): a
+	// backstop behind the counts, generous (a sound expression takes
+	// microseconds) so that a loaded machine does not fail one.
+	maxExprTime = 100 * time.Millisecond
+	maxStepTime = 250 * time.Millisecond
 	// maxFormatWidth bounds a sprintf width or precision (%08.3f): a value
 	// line needs a few columns, not a million.
 	maxFormatWidth = 64
@@ -63,7 +65,9 @@ const vmMemoryExceeded = "memory budget exceeded"
 // goroutine.
 type budget struct {
 	steps, bytes int
-	deadline     time.Time
+	// deadline is the expression's, stepDeadline its step's (zero outside
+	// Evaluate).
+	deadline, stepDeadline time.Time
 	// until is when the whole evaluation (every expression of a run) must
 	// end; zero for no bound beyond each expression's own.
 	until time.Time
@@ -86,13 +90,19 @@ func (b *budget) start() {
 	b.deadline = time.Now().Add(maxExprTime)
 }
 
+// startStep gives the next step's expressions their allowance together.
+func (b *budget) startStep() {
+	b.over, b.cut = "", false
+	b.stepDeadline = time.Now().Add(maxStepTime)
+}
+
 // step counts one predicate iteration.
 func (b *budget) step() {
 	b.steps++
 	if b.steps > maxExprSteps {
 		panic(&overBudget{fmt.Sprintf("more than %d steps (predicate iterations)", maxExprSteps)})
 	}
-	if b.steps%16 == 0 {
+	if b.steps%4 == 0 {
 		b.clock()
 	}
 }
@@ -105,6 +115,9 @@ func (b *budget) clock() {
 	}
 	if now.After(b.deadline) {
 		panic(&overBudget{fmt.Sprintf("took more than %s", maxExprTime)})
+	}
+	if !b.stepDeadline.IsZero() && now.After(b.stepDeadline) {
+		panic(&overBudget{fmt.Sprintf("the step's expressions took more than %s", maxStepTime)})
 	}
 }
 
@@ -315,6 +328,14 @@ func (e *Env) bindBudget(b *budget) {
 			out := sel(filter)
 			b.charge(len(out) * int(backendSize))
 			return out
+		}
+	}
+	if count := e.PG.Count; count != nil {
+		// A walk over every backend each call: the clock is read after it.
+		e.PG.Count = func(filter string) int {
+			n := count(filter)
+			b.clock()
+			return n
 		}
 	}
 }

@@ -335,3 +335,24 @@ func TestDuplicateNameHasLine(t *testing.T) {
 		t.Errorf("big: %v", err)
 	}
 }
+
+// Work the counts do not see (each step calls a function over every
+// backend) is bounded by the clock: the expression is over budget in about
+// maxExprTime, where it would run for seconds.
+func TestTimeBudget(t *testing.T) {
+	var bs []sources.Backend
+	for pid := range int32(5000) {
+		bs = append(bs, backend(100+pid, "app", "active", time.Minute, t0))
+	}
+	w := newWorld([]sources.Snapshot{pgSnap(t0, 90, bs...)}, t0)
+	prog, _, err := compileValue(`all(1..90000, {pg.count("state:active") >= 0})`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var why string
+	took, alloc := measure(func() { _, why = eval(prog, w.env(nil)) })
+	t.Logf("%s, %.1f MiB allocated: %s", took, float64(alloc)/(1<<20), why)
+	if !strings.HasPrefix(why, "over budget: took more than 100ms") {
+		t.Errorf("got %q", why)
+	}
+}

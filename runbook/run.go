@@ -250,7 +250,7 @@ type stepResult struct {
 
 // maxEvalTime bounds one Evaluate of every step when the caller's context
 // has no earlier deadline: the steps not reached keep their last verdicts.
-const maxEvalTime = 5 * time.Second
+const maxEvalTime = 2 * time.Second
 
 // Prepare makes the evaluation of every step on snaps at now (pass every
 // source's latest snapshot). It does no evaluation: call it from Update,
@@ -290,7 +290,7 @@ func (e *Evaluation) Evaluate(ctx context.Context) *Observation {
 		if in.skip || ctx.Err() != nil || !time.Now().Before(b.until) {
 			continue
 		}
-		b.over, b.cut = "", false
+		b.startStep()
 		switch st.Kind {
 		case Check:
 			res.live, res.liveWhy, res.values = evalCond(st.cond, st.Show, e.world, e.alert, &env, time.Time{})

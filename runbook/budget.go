@@ -40,10 +40,11 @@ const (
 	maxExprBytes = 1 << 20
 	// maxExprTime bounds one evaluation in time, whatever it does, and
 	// maxStepTime all of a step's (its condition and value lines): a
-	// backstop behind the counts, generous (a sound expression takes
-	// microseconds) so that a loaded machine does not fail one.
-	maxExprTime = 100 * time.Millisecond
-	maxStepTime = 250 * time.Millisecond
+	// backstop behind the counts (100,000 steps take about 10 ms), generous
+	// (a sound expression takes microseconds) so that a loaded machine, or
+	// a process descheduled mid-expression, does not fail a sound one.
+	maxExprTime = time.Second
+	maxStepTime = 2 * time.Second
 	// maxFormatWidth bounds a sprintf width or precision (%08.3f): a value
 	// line needs a few columns, not a million.
 	maxFormatWidth = 64

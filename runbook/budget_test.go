@@ -138,8 +138,14 @@ func TestBudgetFailsTheStep(t *testing.T) {
 		t.Errorf("records %s", got)
 	}
 	steps := r.Steps(t0)
+	// The nested check runs out of steps, or (slowed down by -race on a
+	// loaded machine) of time first.
+	if s := steps[0]; s.State != Failed || !strings.HasPrefix(s.Reason, "over budget: more than 100000 steps (predicate iterations) (let r = 1..(pg.connections") &&
+		!strings.HasPrefix(s.Reason, "over budget: took more than 1s (let r = 1..(pg.connections") {
+		t.Errorf("step 1: %s %q", s.State, s.Reason)
+	}
 	for i, want := range []string{
-		"over budget: more than 100000 steps (predicate iterations) (let r = 1..(pg.connections",
+		"",
 		"over budget: sprintf: width or precision 999999 is more than 64 (sprintf(lower(",
 		"over budget: sprintf: width or precision 999999 is more than 64 (sprintf(lower(",
 		"over budget: sprintf: width or precision 999999 is more than 64 (sprintf(lower(",
@@ -147,6 +153,9 @@ func TestBudgetFailsTheStep(t *testing.T) {
 		// A verify over budget could never pass: it fails at once.
 		"over budget: more than 100000 values in its lists and maps (len(1..(pg.connections * 10000)) > 0)",
 	} {
+		if i == 0 {
+			continue
+		}
 		if steps[i].State != Failed || !strings.HasPrefix(steps[i].Reason, want) {
 			t.Errorf("step %d: %s %q, want failed %q", i+1, steps[i].State, steps[i].Reason, want)
 		}
@@ -352,7 +361,7 @@ func TestTimeBudget(t *testing.T) {
 	var why string
 	took, alloc := measure(func() { _, why = eval(prog, w.env(nil)) })
 	t.Logf("%s, %.1f MiB allocated: %s", took, float64(alloc)/(1<<20), why)
-	if !strings.HasPrefix(why, "over budget: took more than 100ms") {
+	if !strings.HasPrefix(why, "over budget: took more than 1s") {
 		t.Errorf("got %q", why)
 	}
 }

@@ -250,7 +250,7 @@ type stepResult struct {
 
 // maxEvalTime bounds one Evaluate of every step when the caller's context
 // has no earlier deadline: the steps not reached keep their last verdicts.
-const maxEvalTime = 2 * time.Second
+const maxEvalTime = 5 * time.Second
 
 // Prepare makes the evaluation of every step on snaps at now (pass every
 // source's latest snapshot). It does no evaluation: call it from Update,

@@ -427,7 +427,9 @@ func checkFormat(format string) error {
 // run-time budget bounds it.
 func checkCost(src string, root ast.Node) error {
 	c := costCheck{src: []rune(src)}
-	c.cost(root, nil)
+	if total := c.cost(root, nil); total > maxExprSteps {
+		c.fail(root, "may take %.0f steps (predicate iterations) in all: at most %d", total, maxExprSteps)
+	}
 	if c.err != nil {
 		return c.err
 	}

@@ -286,6 +286,7 @@ func TestBoundedFunctions(t *testing.T) {
 		{`sprintf(pg.source + "%*d", 100000, 1)`, "over budget: sprintf: a width or precision from the arguments (*)"},
 		{`sprintf(pg.source + "%.100000f", 1.0)`, "over budget: sprintf: width or precision 100000 is more than 64"},
 		{`pg.connections in 1..10000000`, "true"},
+		{`len(map(1..60000, {#})) + len(map(1..60000, {#}))`, "compile: may take 120000 steps (predicate iterations) in all: at most 100000"},
 		{`len(map(1..50000, {pg.select("")}))`, "over budget: more than 1024 KiB of strings and lists"},
 		{`toJSON(pg)`, "compile: unknown name toJSON"},
 		{`now().Format("2006")`, "compile: unknown name now"},

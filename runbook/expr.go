@@ -154,6 +154,9 @@ func exprErr(err error) error {
 			msg += fmt.Sprintf(" (column %d)", fe.Column+1)
 		}
 	}
+	if strings.Contains(msg, "exceeds maximum allowed nodes") {
+		return &exprError{msg: fmt.Sprintf("expression too large: more than %d parts (names, operators, literals); split it into steps", maxExprNodes), line: line}
+	}
 	if m := noField.FindStringSubmatch(msg); m != nil {
 		if t, ok := envTypes[m[1]]; ok {
 			msg = strings.Replace(msg, m[0], fmt.Sprintf("%s has no field %s", t.name, m[2]), 1) +

@@ -355,7 +355,7 @@ func TestTimeBudget(t *testing.T) {
 		bs = append(bs, backend(100+pid, "app", "active", time.Minute, t0))
 	}
 	w := newWorld([]sources.Snapshot{pgSnap(t0, 90, bs...)}, t0)
-	prog, _, err := compileValue(`all(1..90000, {pg.count("state:active") >= 0})`)
+	prog, _, err := compileValue(`all(1..90000, {pg.count("state:idle") >= 0})`)
 	if err != nil {
 		t.Fatal(err)
 	}

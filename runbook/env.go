@@ -48,9 +48,32 @@ type Env struct {
 	// Sprintf, Pct and Dur format values for show: lines:
 	// sprintf("%d/%d", pg.connections, pg.usable), pct(pg.ratio) = "95%",
 	// dur(rollout("production/api").deployed_ago) = "4m12s".
+	// sprintf's widths and precisions are bounded (maxFormatWidth).
 	Sprintf func(format string, args ...any) string `expr:"sprintf"`
 	Pct     func(ratio float64) string              `expr:"pct"`
 	Dur     func(d time.Duration) string            `expr:"dur"`
+
+	// Repeat, Join, Replace, Upper, Lower, Split, String, Keys and Values
+	// stand in for expr's builtins of those names: what they build counts
+	// against the expression's budget (see budget.go).
+	Repeat  func(s string, n int) string            `expr:"repeat"`
+	Join    func(parts any, sep ...string) string   `expr:"join"`
+	Replace func(s, old, replacement string) string `expr:"replace"`
+	Upper   func(s string) string                   `expr:"upper"`
+	Lower   func(s string) string                   `expr:"lower"`
+	Split   func(s, sep string) []string            `expr:"split"`
+	String  func(v any) string                      `expr:"string"`
+	Keys    func(m any) []any                       `expr:"keys"`
+	Values  func(m any) []any                       `expr:"values"`
+
+	// Step, Cat and Add are where the compiler routes an expression's
+	// predicate iterations and string joins (budgetPatch): they charge the
+	// budget. Expressions do not name them.
+	Step func() bool              `expr:"__step"`
+	Cat  func(a, b string) string `expr:"__cat"`
+	Add  func(a, b any) any       `expr:"__add"`
+
+	budget *budget
 }
 
 // PG is a Postgres snapshot as expressions see it.
@@ -359,9 +382,8 @@ func (w *world) staleFor(n need) []string {
 // env builds the expression environment; opener is the run's alert.
 func (w *world) env(opener *sources.Alert) Env {
 	e := Env{
-		Sprintf: func(format string, args ...any) string { return fmt.Sprintf(format, args...) },
-		Pct:     func(r float64) string { return pct(r) },
-		Dur:     func(d time.Duration) string { return shortDur(d) },
+		Pct: func(r float64) string { return pct(r) },
+		Dur: func(d time.Duration) string { return shortDur(d) },
 	}
 	if w.pg != nil {
 		e.PG = pgEnv(w.pg, w.pgSnap.Source, w.now)
@@ -433,5 +455,6 @@ func (w *world) env(opener *sources.Alert) Env {
 		panic(&missing{fmt.Sprintf("no deployment %s", key)})
 	}
 	e.AWS = awsEnv(w.aws, w.awsSnap.Source)
+	e.bindBudget(&budget{}) // last: it wraps what builds lists, too
 	return e
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -117,7 +118,7 @@ func compile(src string, asBool bool) (*vm.Program, ast.Node, error) {
 	if len(src) > maxExprLen {
 		return nil, nil, &exprError{msg: fmt.Sprintf("expression longer than %d characters", maxExprLen), line: 1}
 	}
-	tree, err := parser.Parse(src)
+	tree, err := parser.ParseWithConfig(src, parseConfig())
 	if err != nil {
 		return nil, nil, exprErr(err)
 	}
@@ -127,11 +128,10 @@ func compile(src string, asBool bool) (*vm.Program, ast.Node, error) {
 	if err := checkFilterLiterals(tree.Node); err != nil {
 		return nil, nil, err
 	}
-	opts := []expr.Option{expr.Env(Env{})}
-	if asBool {
-		opts = append(opts, expr.AsBool())
+	if err := checkCost(src, tree.Node); err != nil {
+		return nil, nil, err
 	}
-	prog, err := expr.Compile(src, opts...)
+	prog, err := expr.Compile(src, exprOptions(asBool)...)
 	if err != nil {
 		return nil, nil, exprErr(err)
 	}
@@ -153,6 +153,9 @@ func exprErr(err error) error {
 		if fe.Column >= 0 {
 			msg += fmt.Sprintf(" (column %d)", fe.Column+1)
 		}
+	}
+	if strings.Contains(msg, "exceeds maximum allowed nodes") {
+		return &exprError{msg: fmt.Sprintf("expression too large: more than %d parts (names, operators, literals); split it into steps", maxExprNodes), line: line}
 	}
 	if m := noField.FindStringSubmatch(msg); m != nil {
 		if t, ok := envTypes[m[1]]; ok {
@@ -185,7 +188,7 @@ var envTypes = map[string]struct {
 func exprNames(t reflect.Type) []string {
 	var out []string
 	for i := 0; i < t.NumField(); i++ {
-		if n := t.Field(i).Tag.Get("expr"); n != "" {
+		if n := t.Field(i).Tag.Get("expr"); n != "" && !strings.HasPrefix(n, "__") {
 			out = append(out, n)
 		}
 	}
@@ -370,22 +373,50 @@ func rootedInEnv(n ast.Node) bool {
 
 // ---------------------------------------------------------------- evaluation
 
-// eval runs a compiled program; a missing name or source is reported as
-// unknown with the reason.
+// eval runs a compiled program within its budget; a missing name or source
+// is reported as unknown with the reason. An expression over budget is
+// unknown too, and env's budget remembers why (the step fails with it).
 func eval(prog *vm.Program, env Env) (v any, unknown string) {
-	out, err := expr.Run(prog, env)
+	b := env.budget
+	if b == nil { // an Env not built by world.env: give it one
+		b = &budget{}
+		env.bindBudget(b)
+	}
+	b.start()
+	machine := vm.VM{MemoryBudget: maxExprValues}
+	out, err := machine.Run(prog, env)
 	if err != nil {
-		var m *missing
-		if errors.As(err, &m) {
-			return nil, m.what
-		}
+		var ob *overBudget
 		var fe *file.Error
-		if errors.As(err, &fe) {
+		var m *missing
+		switch {
+		case errors.As(err, new(cutShort)):
+			return nil, cutShort{}.Error()
+		case errors.As(err, &ob):
+			return nil, b.exceeded(prog, ob.why)
+		case errors.As(err, &fe) && fe.Message == vmMemoryExceeded:
+			return nil, b.exceeded(prog, fmt.Sprintf("more than %d values in its lists and maps", maxExprValues))
+		case errors.As(err, &m):
+			return nil, m.what
+		case fe != nil:
 			return nil, "error: " + fe.Message
 		}
 		return nil, "error: " + err.Error()
 	}
 	return out, ""
+}
+
+// exceeded records that prog went over budget for why, and says so.
+func (b *budget) exceeded(prog *vm.Program, why string) string {
+	src := strings.Join(strings.Fields(prog.Source().String()), " ")
+	if len(src) > 60 {
+		src = src[:57] + "…"
+	}
+	msg := fmt.Sprintf("over budget: %s (%s)", why, src)
+	if b.over == "" {
+		b.over = msg
+	}
+	return msg
 }
 
 // evalCond evaluates c in w for a run opened by opener, with the values
@@ -434,7 +465,20 @@ func evalShows(shows []Shown, w *world, opener *sources.Alert, env *Env) []Value
 			vals = append(vals, Value{Label: s.Label, Text: "unknown (" + why + ")"})
 			continue
 		}
-		vals = append(vals, Value{Label: s.Label, Text: sanitize.Text(formatValue(v))})
+		vals = append(vals, Value{Label: s.Label, Text: valueText(v)})
 	}
 	return vals
+}
+
+// valueText is a value as one bounded, sanitized line.
+func valueText(v any) string {
+	t := sanitize.Text(formatValue(v))
+	if len(t) > maxValueText {
+		cut := maxValueText
+		for cut > 0 && !utf8.RuneStart(t[cut]) {
+			cut--
+		}
+		t = t[:cut] + "…"
+	}
+	return t
 }

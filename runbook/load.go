@@ -69,7 +69,7 @@ func LoadAll(dirs []string) (*Set, error) {
 	}
 	set := NewSet(books...)
 	var errs Errors
-	from := map[string]string{}
+	from := map[string]*Runbook{}
 	for _, dir := range dirs {
 		if strings.TrimSpace(dir) == "" {
 			errs = append(errs, &Error{File: "runbooks", Msg: "empty directory name"})
@@ -79,10 +79,11 @@ func LoadAll(dirs []string) (*Set, error) {
 		errs = appendErr(errs, err)
 		for _, b := range bs {
 			if prev, ok := from[b.Name]; ok {
-				errs = append(errs, &Error{File: b.File, Field: "name", Msg: fmt.Sprintf("runbook %q is also defined in %s", b.Name, prev)})
+				errs = append(errs, &Error{File: b.File, Line: b.nameLine, Field: "name",
+					Msg: fmt.Sprintf("runbook %q is also defined in %s:%d", b.Name, prev.File, prev.nameLine)})
 				continue
 			}
-			from[b.Name] = b.File
+			from[b.Name] = b
 			set.byName[b.Name] = b
 		}
 	}
@@ -140,12 +141,14 @@ func LoadFile(path string) (*Runbook, error) {
 // used in errors.
 func Load(name string, data []byte) (*Runbook, error) {
 	if len(data) > maxFileSize {
-		return nil, &Error{File: name, Msg: fmt.Sprintf("file larger than %d KiB", maxFileSize>>10)}
+		// The line where the file crosses the limit.
+		line := 1 + bytes.Count(data[:maxFileSize], []byte{'\n'})
+		return nil, &Error{File: name, Line: line, Msg: fmt.Sprintf("file larger than %d KiB", maxFileSize>>10)}
 	}
 	var doc yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: name, Msg: "empty file: a runbook needs name, title and steps"}
+			return nil, &Error{File: name, Line: 1, Msg: "empty file: a runbook needs name, title and steps"}
 		}
 		return nil, syntaxError(name, err)
 	}

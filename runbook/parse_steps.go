@@ -26,7 +26,7 @@ func (p *fileParser) runbook(root *yaml.Node) *Runbook {
 	}
 	m := p.mapping(root, "", topKeys)
 	if e, ok := m["name"]; ok {
-		b.Name = p.str(e, "name")
+		b.Name, b.nameLine = p.str(e, "name"), e.val.Line
 		if b.Name != "" && !nameRE.MatchString(b.Name) {
 			p.errAt(e.val, "name", "use lowercase letters, digits, - . _ (at most 64), got %q", b.Name)
 		}

@@ -5,10 +5,13 @@
 //
 // Runbooks are YAML files, one per file, validated strictly (file:line:
 // step: field: problem) and compiled once at load: every expression is
-// checked against the typed environment Env. A Run is a pure, clock-injected
-// state machine over one runbook: it never does I/O and never calls the
-// Executor; its methods return the journal records the caller writes, and
-// Resume rebuilds open runs from those records after a restart.
+// checked against the typed environment Env, and budgeted (budget.go): an
+// expression over budget fails its step, never the run or the caller. A Run
+// is a pure, clock-injected state machine over one runbook: it never does
+// I/O and never calls the Executor; its methods return the journal records
+// the caller writes, and Resume rebuilds open runs from those records after
+// a restart. Evaluating its expressions is split off (Prepare, Evaluate,
+// Apply) so that a UI runs it in a tea.Cmd and never waits on it.
 package runbook
 
 import (
@@ -39,6 +42,8 @@ type Runbook struct {
 	// File is where the runbook was loaded from ("builtin/x.yaml" for the
 	// shipped ones).
 	File string
+
+	nameLine int // where name: is, for a duplicate's error
 }
 
 // OpensOn says which alerts a runbook is for. An alert opens it when its

@@ -1,6 +1,7 @@
 package runbooks
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -35,6 +36,9 @@ type RunView struct {
 	snaps map[string]sources.Snapshot
 	order []string
 	dirty bool
+	// inflight counts evaluations handed to a Cmd and not yet applied: a
+	// tick does not start another while one runs (runbook.Evaluation).
+	inflight int
 
 	// cursor is the selected step; tracking keeps it on the next step.
 	cursor   int
@@ -94,16 +98,28 @@ func (v *RunView) SetSnapshot(s sources.Snapshot) {
 	v.cache.Touch()
 }
 
-// observe gives the run every source's latest snapshot.
-func (v *RunView) observe(now time.Time) []ops.Record {
+// evaluatedMsg brings back an evaluation made off the UI goroutine.
+type evaluatedMsg struct {
+	view *RunView
+	obs  *runbook.Observation
+}
+
+// evaluate hands the run's expressions, over every source's latest
+// snapshot, to a Cmd: an expression costs at most its budget, and never
+// the UI's time (Prepare copies what Evaluate reads; Apply, back in
+// Update, takes the result). A tick starts none while one is in flight.
+func (v *RunView) evaluate(now time.Time, tick bool) tea.Cmd {
+	if tick && v.inflight > 0 {
+		return nil
+	}
 	snaps := make([]sources.Snapshot, 0, len(v.order))
 	for _, n := range v.order {
 		snaps = append(snaps, v.snaps[n])
 	}
 	v.dirty = false
-	recs := v.run.Observe(snaps, now)
-	v.trackNext()
-	return recs
+	v.inflight++
+	ev := v.run.Prepare(snaps, now)
+	return func() tea.Msg { return evaluatedMsg{view: v, obs: ev.Evaluate(context.Background())} }
 }
 
 // write queues the run's records for the journal (nothing in read-only).
@@ -126,12 +142,19 @@ func (v *RunView) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case kit.SnapshotsMsg:
 		if v.dirty {
-			return v.write(v.observe(now))
+			return v.evaluate(now, false)
+		}
+	case evaluatedMsg:
+		if msg.view == v {
+			v.inflight--
+			recs := v.run.Apply(msg.obs, now)
+			v.trackNext()
+			return v.write(recs)
 		}
 	case kit.TickMsg:
 		switch {
 		case v.dirty:
-			return v.write(v.observe(now))
+			return v.evaluate(now, true)
 		case v.run.Waiting():
 			recs := v.run.Tick(now)
 			v.trackNext()

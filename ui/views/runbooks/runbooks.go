@@ -156,9 +156,8 @@ func (f *Feature) startRun(s kit.Screen, msg startRunMsg) tea.Cmd {
 	r, recs := runbook.Start(msg.book, msg.alert, f.operator, f.env.Policy, now)
 	rv := f.newRunView(r)
 	s.Push(rv) // feeds it every source's latest snapshot
-	recs = append(recs, rv.observe(now)...)
 	rv.say(fmt.Sprintf("started %s", msg.book.Title), false)
-	return rv.write(recs)
+	return tea.Batch(rv.write(recs), rv.evaluate(now, false))
 }
 
 // sameAlert: a run opened by an alert is that alert's (by name and

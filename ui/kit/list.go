@@ -49,12 +49,11 @@ func (c *Cursor) Scroll(n, h int) (from, to int) {
 		}
 		return k
 	}
-	o := min(c.Offset, c.Pos)
+	// Clamp left the offset at most n-h and the cursor at or under it;
+	// the markers may take the cursor's line, at most two rows further.
+	o := c.Offset
 	for c.Pos >= o+shown(o) {
 		o++
-	}
-	for o > 0 && o-1+shown(o-1) >= n {
-		o-- // the rows above fit too: show them rather than blank lines
 	}
 	c.Offset = o
 	return o, o + shown(o)

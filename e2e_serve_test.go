@@ -358,7 +358,7 @@ func TestServeKeysOnlyAndHostKeyKept(t *testing.T) {
 	fx.stop()
 	fx.start()
 	code, stderr = fx.runSSH("alice", "-T", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes")
-	if code != 1 || !strings.Contains(stderr, "flightdeck serve needs a terminal") {
+	if code != 1 || !strings.Contains(stderr, "flightdeck serve: needs a terminal") {
 		t.Fatalf("after restart: exit %d, stderr %q", code, stderr)
 	}
 	again, _ := os.ReadFile(fx.hostKey + ".pub")

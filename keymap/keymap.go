@@ -50,6 +50,9 @@ type List struct {
 	Details key.Binding
 	Filter  key.Binding
 	Back    key.Binding
+	// Pause freezes the focused pane's rows while you read them; pressed
+	// again, the latest data comes in.
+	Pause key.Binding
 }
 
 // Postgres keys act on pg_stat_activity rows.
@@ -157,6 +160,7 @@ func DefaultKeyMap() KeyMap {
 			Details: b("details", "enter"),
 			Filter:  b("filter", "/"),
 			Back:    b("back/clear", "esc"),
+			Pause:   b("pause/resume", "z"),
 		},
 		Postgres: Postgres{
 			Sort:      b("sort", "s"),
@@ -221,6 +225,7 @@ func (km *KeyMap) bindings() map[string]*key.Binding {
 		"details":         &km.List.Details,
 		"filter":          &km.List.Filter,
 		"back":            &km.List.Back,
+		"pause":           &km.List.Pause,
 		"sort":            &km.Postgres.Sort,
 		"tag":             &km.Postgres.Tag,
 		"toggle_system":   &km.Postgres.System,
@@ -325,7 +330,7 @@ func (l List) ShortHelp() []key.Binding {
 
 // FullHelp is the movement section of the help overlay.
 func (l List) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{l.Up, l.Down, l.Top, l.Bottom, l.PageUp, l.PageDn}, {l.Details, l.Filter, l.Back}}
+	return [][]key.Binding{{l.Up, l.Down, l.Top, l.Bottom, l.PageUp, l.PageDn}, {l.Details, l.Filter, l.Back, l.Pause}}
 }
 
 // ShortHelp is the Postgres pane's help line.

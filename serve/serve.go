@@ -38,6 +38,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -271,6 +273,29 @@ func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.addr
+}
+
+// SSHCommand is the command that reaches the server where it listens, for
+// its start message: "ssh -p 2222 bastion". A wildcard address (0.0.0.0,
+// ::) is named by the machine's host name, and the port flag is left out
+// on 22; "" before Start.
+func (s *Server) SSHCommand() string {
+	a, ok := s.Addr().(*net.TCPAddr)
+	if !ok {
+		return ""
+	}
+	host := a.IP.String()
+	if a.IP == nil || a.IP.IsUnspecified() {
+		host = "localhost"
+		if h, err := os.Hostname(); err == nil && h != "" {
+			host = h
+		}
+	}
+	cmd := "ssh "
+	if a.Port != 22 {
+		cmd += "-p " + strconv.Itoa(a.Port) + " "
+	}
+	return cmd + host
 }
 
 // HostKey is the server's public host key, for known_hosts and logs.

@@ -518,7 +518,7 @@ func TestNoPtyRefused(t *testing.T) {
 	if code := c.wait(10 * time.Second); code != 1 {
 		t.Errorf("exit status %d", code)
 	}
-	if !strings.Contains(c.errb.String(), ptyRequired) {
+	if c.errb.String() != "flightdeck serve: needs a terminal: connect with ssh -t (your client asked for none)\n" {
 		t.Errorf("stderr %q", c.errb.String())
 	}
 	if len(fx.factory.sessions()) != 0 {
@@ -536,8 +536,40 @@ func TestCommandRefused(t *testing.T) {
 	sess, _ := conn.NewSession()
 	out, err := sess.CombinedOutput("cat /etc/passwd")
 	var ee *gossh.ExitError
-	if !errors.As(err, &ee) || ee.ExitStatus() != 1 || !strings.Contains(string(out), "runs no commands") {
+	// Said once, the program named once (issue 17.10: it was doubled).
+	if !errors.As(err, &ee) || ee.ExitStatus() != 1 || string(out) != "flightdeck serve: runs no commands: connect with ssh -t and no command\n" {
 		t.Fatalf("err %v, out %q", err, out)
+	}
+}
+
+// TestSSHCommand: the start message can name the real port and host
+// (issue 17.10: it said "ssh -p PORT HOST").
+func TestSSHCommand(t *testing.T) {
+	fx := start(t, nil)
+	port := fx.srv.Addr().(*net.TCPAddr).Port
+	if got, want := fx.srv.SSHCommand(), fmt.Sprintf("ssh -p %d 127.0.0.1", port); got != want {
+		t.Errorf("SSHCommand = %q, want %q", got, want)
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	for _, c := range []struct {
+		addr net.Addr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 2222}, "ssh -p 2222 " + host},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 22}, "ssh " + host},
+		{&net.TCPAddr{Port: 2222}, "ssh -p 2222 " + host},
+		{&net.TCPAddr{IP: net.ParseIP("10.0.3.4"), Port: 22}, "ssh 10.0.3.4"},
+	} {
+		s := &Server{addr: c.addr}
+		if got := s.SSHCommand(); got != c.want {
+			t.Errorf("listening on %v: %q, want %q", c.addr, got, c.want)
+		}
+	}
+	if got := (&Server{}).SSHCommand(); got != "" {
+		t.Errorf("before Start: %q", got)
 	}
 }
 

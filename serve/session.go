@@ -109,7 +109,7 @@ func boundEnviron(env []string) []string {
 const (
 	goodbyeFor  = time.Second
 	killAfter   = 5 * time.Second
-	ptyRequired = "flightdeck serve needs a terminal: connect with ssh -t (your client asked for none)"
+	ptyRequired = "needs a terminal: connect with ssh -t (your client asked for none)"
 )
 
 // session is one SSH session's state on the server.
@@ -161,7 +161,7 @@ func (s *Server) sessionMiddleware(next ssh.Handler) ssh.Handler {
 			return
 		}
 		if cmd := sess.RawCommand(); cmd != "" {
-			s.refuse(sess, "flightdeck serve runs no commands: connect with ssh -t and no command", "command", "user", u.Name)
+			s.refuse(sess, "runs no commands: connect with ssh -t and no command", "command", "user", u.Name)
 			return
 		}
 		pty, _, ok := sess.Pty()
@@ -201,7 +201,8 @@ func (s *Server) sessionMiddleware(next ssh.Handler) ssh.Handler {
 	}
 }
 
-// refuse tells the client why, on stderr, and ends the session with exit
+// refuse tells the client why, on stderr after "flightdeck serve: " (so
+// msg does not name the program again), and ends the session with exit
 // status 1.
 func (s *Server) refuse(sess ssh.Session, msg, why string, attrs ...any) {
 	fmt.Fprintf(sess.Stderr(), "flightdeck serve: %s\n", msg)

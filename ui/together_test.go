@@ -164,12 +164,13 @@ func TestObserverFollowsOperatorIntoTheConfirmDialog(t *testing.T) {
 	alice := r.join(t, ae, "a1", "alice", 0)
 	bob := roster(t, r.join(t, newEnv(t, true), "b1", "bob", time.Minute))
 
-	// Alice goes to Postgres, filters, sorts by state, moves down a row.
+	// Alice goes to Postgres, filters, sorts by state, moves down a row:
+	// the second row of the new order (no row was picked before the sort).
 	alice, _ = press(alice, "3", "/")
 	alice = typeText(alice, "state:!idle")
 	alice, _ = press(alice, "enter", "s", "j")
 	want := alice.panes[alice.focus].(crew.Placed).Place()
-	if want.Filter != "state:!idle" || !strings.HasPrefix(want.Extra, "1 false 4711 ") {
+	if want.Filter != "state:!idle" || !strings.HasPrefix(want.Extra, "1 false 4713 ") {
 		t.Fatalf("alice's place %+v", want)
 	}
 

@@ -27,6 +27,38 @@ func (c *Cursor) Clamp(n, h int) {
 	c.Offset = max(0, min(c.Offset, n-h))
 }
 
+// Scroll keeps the cursor on a row and that row among the rows shown in h
+// lines, where a line says how many rows are hidden above ("↑ 3 more")
+// when the first row shown is not the first, and one says how many are
+// hidden below likewise. It scrolls as little as that needs, so the
+// selection never jumps, and leaves no blank line under the last row. The
+// rows shown are [from, to); with fewer than three lines there is no room
+// for the marker lines and every line is a row.
+func (c *Cursor) Scroll(n, h int) (from, to int) {
+	c.Clamp(n, h)
+	if n <= h || h < 3 {
+		return c.Offset, min(n, c.Offset+max(h, 1))
+	}
+	shown := func(o int) int { // rows that fit from o, the markers drawn
+		k := h
+		if o > 0 {
+			k--
+		}
+		if o+k < n {
+			k--
+		}
+		return k
+	}
+	// Clamp left the offset at most n-h and the cursor at or under it;
+	// the markers may take the cursor's line, at most two rows further.
+	o := c.Offset
+	for c.Pos >= o+shown(o) {
+		o++
+	}
+	c.Offset = o
+	return o, o + shown(o)
+}
+
 // Move handles the movement keys; it reports whether msg was one.
 func (c *Cursor) Move(msg tea.KeyPressMsg, km keymap.List, n, h int) bool {
 	switch {
@@ -84,7 +116,8 @@ type Meta struct {
 
 // List is the base every list pane embeds: the feeds of its sources, a
 // cursor over rows, the "/" filter prompt, an enter-to-open detail view
-// (scrolled with the movement keys) and the cache of its last drawn block.
+// (scrolled with the movement keys), the pause that freezes its rows and
+// the cache of its last drawn block.
 // It gives the embedding pane Title, Kinds, FullHelp, SetSize, View,
 // CapturesKeys, SetSnapshot, SetFilter and a default Visible; the pane
 // supplies the rest of Rows and calls HandleKey for the keys every pane
@@ -103,10 +136,22 @@ type List struct {
 	// DetailOff how far it is scrolled.
 	Detail    bool
 	DetailOff int
+	// Picked is whether the person chose the selected row (moved to it,
+	// opened it, tagged it). Until then the selection is the top of the
+	// sort order, whatever the refreshes bring there; once picked, a pane
+	// that keeps its selection by identity follows that row. The top key
+	// and a new filter give the choice back to the sort order.
+	Picked bool
 	// W and H are the block's size, border included.
-	W, H  int
-	rows  Rows
-	cache Cache
+	W, H int
+	// paused freezes the rows (the pause key): the snapshots that arrive
+	// meanwhile wait in held, the latest of each source in the order they
+	// first came, and come in on resume.
+	paused    bool
+	held      map[string]sources.Snapshot
+	heldOrder []string
+	rows      Rows
+	cache     Cache
 }
 
 // Init binds the List to its slot and to the pane that supplies its rows.
@@ -174,17 +219,87 @@ func (l *List) View(focused bool) []string {
 	return l.cache.Block(l.Env, focused, l.W, l.H, l.rows.Draw)
 }
 
-// SetSnapshot keeps s as its source's latest data and rebuilds the rows.
+// SetSnapshot keeps s as its source's latest data and rebuilds the rows;
+// while the pane is paused s waits for the resume (Hold).
 func (l *List) SetSnapshot(s sources.Snapshot) {
+	if l.Hold(s) {
+		return
+	}
 	l.Touch()
 	l.Feeds.Set(s)
 	l.rows.Rebuild()
+}
+
+// Hold keeps s for the resume while the pane is paused, and reports
+// whether it did; a pane with its own SetSnapshot returns at once when it
+// did, so its rows stay as they were.
+func (l *List) Hold(s sources.Snapshot) bool {
+	if !l.paused {
+		return false
+	}
+	l.Touch() // the title says whether the live feed is late
+	if _, ok := l.held[s.Source]; !ok {
+		l.heldOrder = append(l.heldOrder, s.Source)
+	}
+	l.held[s.Source] = s
+	return true
+}
+
+// Paused reports whether the pane's rows are frozen.
+func (l *List) Paused() bool { return l.paused }
+
+// TogglePause freezes the rows, or lets the held snapshots in and the rows
+// move again; it reports false, doing nothing, when there are no rows to
+// freeze yet. The held snapshots go through the pane's own SetSnapshot,
+// so they are taken as if they had just arrived.
+func (l *List) TogglePause() bool {
+	l.Touch()
+	if !l.paused {
+		if s, ok := l.Feeds.Current(); !ok || s.Data == nil {
+			return false
+		}
+		l.paused, l.held, l.heldOrder = true, map[string]sources.Snapshot{}, nil
+		return true
+	}
+	l.paused = false
+	held, order := l.held, l.heldOrder
+	l.held, l.heldOrder = nil, nil
+	set, ok := l.rows.(interface{ SetSnapshot(sources.Snapshot) })
+	if !ok {
+		set = l
+	}
+	for _, name := range order {
+		set.SetSnapshot(held[name])
+	}
+	return true
+}
+
+// live is the shown source's latest snapshot: the shown one, or while
+// paused the newest held back.
+func (l *List) live() (sources.Snapshot, bool) {
+	if s, ok := l.held[l.Feeds.Name()]; ok {
+		return s, true
+	}
+	return l.Feeds.Current()
+}
+
+// pausedLabel is the title's " · paused 12s": how old the frozen rows'
+// data is; "" when the pane is not paused.
+func (l *List) pausedLabel() string {
+	if !l.paused {
+		return ""
+	}
+	s, _ := l.Feeds.Current()
+	return " · paused " + DataAge(l.Env.now, s)
 }
 
 // SetFilter puts a filter in force (from the prompt, or a runbook step
 // showing the pane) and rebuilds the rows.
 func (l *List) SetFilter(f string) {
 	l.Touch()
+	if f != l.Filter {
+		l.Picked = false // a new filter starts at its top
+	}
 	l.Filter = f
 	l.rows.Rebuild()
 }
@@ -194,16 +309,21 @@ func (l *List) SetFilter(f string) {
 // detail view the movement keys scroll it and back or details close it;
 // otherwise filter opens the prompt, back clears the filter, details opens
 // the detail view of a row, next/prev db switch the source, and the
-// movement keys move the cursor.
+// movement keys move the cursor (picking a row; top gives the selection
+// back to the sort order). Pause freezes or resumes the rows, in the
+// detail view too.
 func (l *List) HandleKey(msg tea.KeyPressMsg) bool {
 	l.Touch()
 	k := l.Env.Keys
 	if l.Prompt.Editing() {
 		if f := l.Prompt.Key(msg, k); f != l.Filter {
-			l.Filter = f
+			l.Filter, l.Picked = f, false
 			l.rows.Rebuild()
 		}
 		return true
+	}
+	if key.Matches(msg, k.List.Pause) {
+		return l.TogglePause()
 	}
 	if l.Detail {
 		switch {
@@ -229,7 +349,7 @@ func (l *List) HandleKey(msg tea.KeyPressMsg) bool {
 		}
 	case key.Matches(msg, k.List.Details):
 		if l.rows.Len() > 0 {
-			l.Detail, l.DetailOff = true, 0
+			l.Detail, l.DetailOff, l.Picked = true, 0, true
 		}
 	case key.Matches(msg, k.Postgres.NextDB):
 		if l.Feeds.Step(1) {
@@ -240,7 +360,10 @@ func (l *List) HandleKey(msg tea.KeyPressMsg) bool {
 			l.rows.Rebuild()
 		}
 	default:
-		return l.Cursor.Move(msg, k.List, l.rows.Len(), l.rows.Visible())
+		if !l.Cursor.Move(msg, k.List, l.rows.Len(), l.rows.Visible()) {
+			return false
+		}
+		l.Picked = !key.Matches(msg, k.List.Top)
 	}
 	return true
 }
@@ -255,13 +378,14 @@ func (l *List) Selected() int {
 }
 
 // FrameTitle is the frame title: focus key, the pane's name and the shown
-// feed's age ("3 Postgres · pg main 2s").
+// feed's age while it is late ("3 Postgres · pg main 2s"), and while the
+// rows are paused how old their data is ("· paused 40s").
 func (l *List) FrameTitle() string {
-	s, ok := l.Feeds.Current()
+	s, ok := l.live()
 	if _, off := l.unconfigured(); off && !ok {
 		return l.label() // nothing to be fresh or late: the body says why
 	}
-	return l.label() + " · " + FeedTitle(l.Env, s, ok)
+	return l.label() + " · " + FeedTitle(l.Env, s, ok) + l.pausedLabel()
 }
 
 // SummaryHead starts a one-line summary: focus key, name and feed age, or
@@ -272,7 +396,8 @@ func (l *List) SummaryHead() (head string, ok bool) {
 		n, _, _ := l.Notice()
 		return l.label() + "  " + n[0], false
 	}
-	return l.label() + "  " + FeedTitle(l.Env, s, has), true
+	live, _ := l.live()
+	return l.label() + "  " + FeedTitle(l.Env, live, has) + l.pausedLabel(), true
 }
 
 func (l *List) label() string {
@@ -295,11 +420,25 @@ func (l *List) FilterLine() []string {
 	return nil
 }
 
-// Window clamps the cursor to n rows shown h at a time and returns the
-// range of rows on screen.
-func (l *List) Window(n, h int) (from, to int) {
-	l.Cursor.Clamp(n, h)
-	return l.Cursor.Offset, min(n, l.Cursor.Offset+h)
+// Window keeps the cursor on one of n rows and in view in h lines (see
+// Cursor.Scroll) and returns the range of rows on screen; the rows hidden
+// above from and below to are told by a marker line each (Marker).
+func (l *List) Window(n, h int) (from, to int) { return l.Cursor.Scroll(n, h) }
+
+// Marker is the line that says n rows are hidden above (up) or below the
+// rows shown: "↑ 3 more".
+func (l *List) Marker(up bool, n int) string {
+	th := l.Env.Theme
+	arrow := "↓"
+	switch {
+	case up && th.ASCII:
+		arrow = "^"
+	case up:
+		arrow = "↑"
+	case th.ASCII:
+		arrow = "v"
+	}
+	return th.Paints.Muted.Render(Fit(fmt.Sprintf("  %s %d more", arrow, n), l.W-2, th.Ellipsis))
 }
 
 // Position is the footer's "3/12".
@@ -402,8 +541,14 @@ func (l *List) DrawSheet(focused bool, s Sheet) []string {
 			h = l.H - 2 - len(body)
 		}
 		from, to := l.Window(s.N, h)
+		if from > 0 {
+			body = append(body, l.Marker(true, from))
+		}
 		if s.Rows != nil {
 			body = s.Rows(body, from, to, dim)
+		}
+		if to < s.N {
+			body = append(body, l.Marker(false, s.N-to))
 		}
 		if s.N == 0 && s.Empty != "" {
 			body = append(body, s.Empty)

@@ -35,6 +35,7 @@ func (l *List) SetPlace(p together.Place) {
 	l.Feeds.show(p.Feed)
 	l.Filter = p.Filter
 	l.Cursor = Cursor{Pos: p.Row, Offset: p.Top}
+	l.Picked = p.Row > 0 // a leader on its first row may be on the top of its sort order
 	l.DetailOff = p.DetailOff
 	if k, ok := l.rows.(PlaceKeeper); ok {
 		k.SetPlaceExtra(p.Extra)

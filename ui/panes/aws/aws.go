@@ -112,6 +112,9 @@ func (p *Pane) ShortHelp() []key.Binding {
 // SetSnapshot merges a new payload region by region before the rows are
 // rebuilt, so a failing region keeps its last good rows.
 func (p *Pane) SetSnapshot(s sources.Snapshot) {
+	if p.Hold(s) {
+		return // paused: merged on resume
+	}
 	if set, ok := s.Data.(*sources.AWSSet); ok {
 		e := p.estates[s.Source]
 		if e == nil {

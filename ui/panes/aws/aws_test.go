@@ -53,7 +53,8 @@ func TestRowsAndGrades(t *testing.T) {
 		"writer of nudgecampaign-analytics",
 		"!   nudgecampaign-production/api     us-east-1      4     3      1  IN_PROGRESS  nudgecampaign-api:57",
 		"nudgecampaign-dr/api             us-west-2      0     0      0  COMPLETED    nudgecampaign-api:57",
-		"40s has started 1 tasks", // the api's newest event
+		"40s ago: service has started 1 tasks", // the api's newest event, its subject kept (issue 17.10)
+		"20m ago: service has reached a steady state.",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)

@@ -290,9 +290,20 @@ func (p *Pane) ecsRow(s *service, selected, dim bool, now time.Time) {
 	}
 	if len(s.Events) > 0 {
 		ev := s.Events[0]
-		c[eEvent].Text = kit.Age(now.Sub(ev.At)) + " " + strings.TrimPrefix(ev.Message, "(service "+s.Name+") ")
+		c[eEvent].Text = kit.Age(now.Sub(ev.At)) + " ago: " + eventText(ev.Message, s.Name)
 	}
 	t.Add(c, p.rowPaint(selected, dim), nil)
+}
+
+// eventText is an ECS service event on the service's own row: its
+// "(service name)" subject is the row's, so it reads "service has reached a
+// steady state." rather than repeating the name or losing the subject; an
+// event about something else keeps its own.
+func eventText(msg, service string) string {
+	if rest, ok := strings.CutPrefix(msg, "(service "+service+") "); ok {
+		return "service " + rest
+	}
+	return msg
 }
 
 func yesNo(b bool) string {

@@ -96,6 +96,9 @@ func (p *Pane) view() *feedView {
 
 // SetSnapshot takes a new snapshot of any Postgres source, shown or not.
 func (p *Pane) SetSnapshot(s sources.Snapshot) {
+	if p.Hold(s) {
+		return // paused: the rows stay as they are
+	}
 	p.Touch()
 	p.Feeds.Set(s)
 	v := p.views[s.Source]
@@ -212,11 +215,14 @@ func (p *Pane) rebuild(v *feedView) {
 	if v != p.view() {
 		return
 	}
-	if !v.hasSel {
-		p.Cursor = kit.Cursor{} // a source shown for the first time starts at the top
+	if !v.hasSel || !p.Picked {
+		// A source shown for the first time starts at the top, and until
+		// a row is picked the selection stays on the top of the sort order
+		// rather than following whichever backend was there.
+		p.Cursor = kit.Cursor{}
 	}
 	for i, j := range idx {
-		if v.hasSel && keyOf(&bs[j]) == v.sel {
+		if v.hasSel && p.Picked && keyOf(&bs[j]) == v.sel {
 			p.Cursor.Pos = i
 			break
 		}
@@ -329,6 +335,7 @@ func (p *Pane) ownKey(msg tea.KeyPressMsg) bool {
 			}
 			p.Cursor.Pos++
 			p.Cursor.Clamp(len(v.index), p.Visible())
+			p.Picked = true
 			p.remember()
 		}
 	case key.Matches(msg, k.ClearTags):

@@ -139,6 +139,10 @@ func (fx *serveFixture) start() {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The start line says how to connect, with the real port and host.
+	if want := fmt.Sprintf("connect with: ssh -p %d 127.0.0.1", fx.port); !strings.Contains(fx.out.String(), want) {
+		t.Errorf("start line does not say %q:\n%s", want, fx.out.String())
+	}
 }
 
 // stop sends SIGTERM, as systemd does, and waits for the process to exit.

@@ -61,8 +61,8 @@ Flags:
 		return &exitError{code: 1, msg: "flightdeck serve: " + err.Error()}
 	}
 	defer w.Close()
-	err = w.Serve(ctx, sc, log, func(addr, hostKey string) {
-		fmt.Fprintf(stdout, "flightdeck serve: listening on %s (host key %s); ssh -p PORT HOST to connect\n", addr, hostKey)
+	err = w.Serve(ctx, sc, log, func(addr, hostKey, connect string) {
+		fmt.Fprintf(stdout, "flightdeck serve: listening on %s (host key %s); connect with: %s\n", addr, hostKey, connect)
 	})
 	if err != nil {
 		return &exitError{code: 1, msg: "flightdeck " + err.Error()}

@@ -19,12 +19,13 @@ const shutdownGrace = 5 * time.Second
 
 // Serve is flightdeck serve on this world: an SSH server, configured by the
 // serve: section, whose every session is a cockpit on the world. It starts
-// polling and the server, calls listening with the address and the host
-// key's fingerprint once connections are accepted, and when ctx ends
+// polling and the server, calls listening with the address, the host
+// key's fingerprint and the ssh command that connects (serve.SSHCommand)
+// once connections are accepted, and when ctx ends
 // (SIGTERM) gives the sessions shutdownGrace to say goodbye, their data
 // still flowing, before the world stops polling. Errors are serve's, fit
 // to show.
-func (w *World) Serve(ctx context.Context, sc *config.Serve, log *slog.Logger, listening func(addr, hostKey string)) error {
+func (w *World) Serve(ctx context.Context, sc *config.Serve, log *slog.Logger, listening func(addr, hostKey, connect string)) error {
 	srv, err := w.server(sc, log)
 	if err != nil {
 		return err
@@ -35,7 +36,7 @@ func (w *World) Serve(ctx context.Context, sc *config.Serve, log *slog.Logger, l
 	if err := srv.Start(); err != nil {
 		return err
 	}
-	listening(srv.Addr().String(), gossh.FingerprintSHA256(srv.HostKey()))
+	listening(srv.Addr().String(), gossh.FingerprintSHA256(srv.HostKey()), srv.SSHCommand())
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()

@@ -3,6 +3,8 @@ package ui
 import (
 	"strings"
 
+	"charm.land/bubbles/v2/key"
+
 	"flightdeck/ui/kit"
 )
 
@@ -73,23 +75,46 @@ func (m Model) statusBar() []string {
 	switch {
 	case m.pending != "":
 		line2 = th.Paints.Accent.Render(" " + m.pending)
-	case m.status != "":
+	case m.statusNow() != "":
 		st := th.Paints.OK
 		if m.statusBad {
 			st = th.Paints.Error
 		}
 		line2 = st.Render(" " + m.status)
 	default:
-		bs := m.panes[m.focus].ShortHelp()
-		if v := m.shownView(); v != nil {
-			bs = v.ShortHelp()
-		}
-		var hs []string
-		for _, b := range bs {
-			hs = append(hs, th.Paints.HelpKey.Render(b.Help().Key)+" "+th.Paints.HelpDesc.Render(b.Help().Desc))
-		}
-		hs = append(hs, th.Paints.HelpKey.Render(m.env.Keys.Global.Help.Help().Key)+" "+th.Paints.HelpDesc.Render("help"))
-		line2 = " " + strings.Join(hs, "  ")
+		line2 = " " + strings.Join(m.hints(), "  ")
 	}
 	return []string{line1, kit.Fit(line2, m.w, th.Ellipsis)}
+}
+
+// hints are the key hints of what has the keyboard: the open dialog's
+// (its own, or submit and close), else the shown view's or the focused
+// pane's, and help.
+func (m Model) hints() []string {
+	th := m.env.Theme
+	k := m.env.Keys
+	var bs []key.Binding
+	switch d := m.topDialog(); {
+	case d != nil:
+		if h, ok := d.(kit.DialogHelp); ok {
+			bs = h.ShortHelp()
+		} else {
+			bs = []key.Binding{k.Dialog.Submit, k.Dialog.Close}
+		}
+	case m.shownView() != nil:
+		bs = m.shownView().ShortHelp()
+	default:
+		bs = m.panes[m.focus].ShortHelp()
+	}
+	var hs []string
+	for _, b := range bs {
+		if b.Help().Key == "" {
+			continue
+		}
+		hs = append(hs, th.Paints.HelpKey.Render(b.Help().Key)+" "+th.Paints.HelpDesc.Render(b.Help().Desc))
+	}
+	if m.topDialog() == nil {
+		hs = append(hs, th.Paints.HelpKey.Render(k.Global.Help.Help().Key)+" "+th.Paints.HelpDesc.Render("help"))
+	}
+	return hs
 }

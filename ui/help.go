@@ -25,6 +25,12 @@ func (d *helpDialog) Update(msg tea.KeyPressMsg) (kit.Dialog, tea.Cmd) {
 	return d, nil
 }
 
+// ShortHelp is the status bar's hints while the help is open.
+func (d *helpDialog) ShortHelp() []key.Binding {
+	k := d.env.Keys
+	return []key.Binding{kit.Hint(k.Global.Help, "close"), kit.Hint(k.Dialog.Close, "close")}
+}
+
 // Content is the help as written when it opened.
 func (d *helpDialog) Content() kit.DialogContent { return d.dc }
 

@@ -26,6 +26,14 @@ func (m Model) onKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	if len(m.dialogs) > 0 {
 		return m.dialogKey(msg)
 	}
+	if m.planning && !m.dropPlan && key.Matches(msg, k.Dialog.Close) {
+		// The confirm dialog is not open yet: cancelling must work now
+		// all the same, not land in the pane and leave the dialog to
+		// open under whatever is typed next.
+		m.dropPlan = true
+		m.pending = "cancelling…"
+		return m, nil
+	}
 	if v := m.shownView(); v != nil {
 		return m.viewKey(v, msg)
 	}

@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
 // KeyGuard is how long a new dialog that can confirm ignores its
-// confirming keys: a burst typed for the pane must not choose a menu
-// entry, submit a form or confirm a plan that popped up under it.
+// confirming keys and typed text: a burst typed for the pane must not
+// choose a menu entry, submit a form, confirm a plan or fill a phrase
+// that popped up under it. It never delays cancelling: a dialog's close
+// key works the moment it opens.
 const KeyGuard = 400 * time.Millisecond
 
 // Dialog is a modal component on the root's stack; the top one gets every
@@ -24,6 +27,19 @@ type Dialog interface {
 	// Content is what the dialog shows; the root frames it and fits it
 	// to the screen.
 	Content() DialogContent
+}
+
+// DialogHelp is a Dialog with its own key hints for the status bar while
+// it is open; a dialog without them shows the dialog keymap's submit and
+// close.
+type DialogHelp interface {
+	ShortHelp() []key.Binding
+}
+
+// Hint is a binding's keys described as what they do in one dialog ("enter
+// plan"): the keymap's keys, the dialog's words.
+func Hint(b key.Binding, desc string) key.Binding {
+	return key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(b.Help().Key, desc))
 }
 
 // Guarded reports whether a dialog opened at opened is still inside the

@@ -1,0 +1,130 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestEscCancelsAtOnce is issue 17 item 2: esc the moment a confirm opens
+// cancels it (the key guard holds back only confirming and typing), text
+// typed inside the guard does not reach the phrase, and esc while the plan
+// is still being made cancels it before its dialog can open.
+func TestEscCancelsAtOnce(t *testing.T) {
+	e := newEnv(t, false)
+	m := e.model(80, 24)
+	m, cmd := press(m, "3", "K")
+	m = runCmd(t, m, cmd)
+	if confirmOf(m) == nil {
+		t.Fatal("no confirm dialog")
+	}
+	// Inside the guard: typing and enter do nothing, esc cancels.
+	m = typeText(m, "123")
+	if v := confirmOf(m).edit.Value; v != "" {
+		t.Fatalf("typed inside the key guard reached the phrase: %q", v)
+	}
+	if _, c := press(m, "enter"); c != nil {
+		t.Fatal("enter inside the key guard answered")
+	}
+	m, cmd = press(m, "esc")
+	if confirmOf(m) != nil || cmd == nil {
+		t.Fatal("esc inside the key guard did not close the confirm dialog")
+	}
+	if _, ok := cmd().(CancelledMsg); !ok {
+		t.Fatal("esc did not answer CancelledMsg")
+	}
+
+	// esc while planning: the plan arrives after it and opens nothing.
+	m, cmd = press(m, "K")
+	if !strings.Contains(plain(m), "planning Terminate backend") {
+		t.Fatalf("no planning line:\n%s", plain(m))
+	}
+	m, _ = press(m, "esc")
+	m = runCmd(t, m, cmd)
+	if confirmOf(m) != nil {
+		t.Fatal("the confirm dialog opened after esc cancelled its planning")
+	}
+	if !strings.Contains(m.status, "cancelled") {
+		t.Errorf("status %q", m.status)
+	}
+	m = typeText(m, "123")
+	if len(m.dialogs) != 0 {
+		t.Fatal("a dialog is open")
+	}
+
+	// The low-risk dialog's no key cancels inside the guard too.
+	m, cmd = press(m, "j", "C")
+	m = runCmd(t, m, cmd)
+	if confirmOf(m) == nil {
+		t.Fatal("no low-risk confirm dialog")
+	}
+	m, _ = press(m, "y")
+	if confirmOf(m) == nil {
+		t.Fatal("y inside the key guard confirmed")
+	}
+	if m, _ = press(m, "n"); confirmOf(m) != nil {
+		t.Fatal("n inside the key guard did not cancel")
+	}
+
+	// A form: typing inside the guard is dropped, esc closes at once.
+	m, _ = press(m, "4", "S")
+	if formOf(m) == nil {
+		t.Fatal("no scale form")
+	}
+	m = typeText(m, "9")
+	if v := formOf(m).fields[0].Value; v != "6" {
+		t.Fatalf("typed inside the key guard reached the form: %q", v)
+	}
+	if m, _ = press(m, "esc"); formOf(m) != nil {
+		t.Fatal("esc inside the key guard did not close the form")
+	}
+}
+
+// TestStatusExpires is issue 17 item 3: a status message gives the line
+// back to the key hints after a few seconds (an error after longer), and
+// while a dialog is open the hints are the dialog's.
+func TestStatusExpires(t *testing.T) {
+	e := newEnv(t, false)
+	m := e.model(80, 24)
+	m, cmd := press(m, "3", "K")
+	m = runCmd(t, m, cmd)
+	hints := func(m Model) string {
+		lines := strings.Split(plain(m), "\n")
+		return lines[len(lines)-1]
+	}
+	if h := hints(m); !strings.Contains(h, "submit the phrase") || !strings.Contains(h, "esc cancel") || strings.Contains(h, "sort") {
+		t.Errorf("the confirm dialog's hints: %q", h)
+	}
+	m, cmd = press(m, "esc")
+	m = runCmd(t, m, cmd)
+	if h := hints(m); !strings.Contains(h, "Terminate backend 4711: cancelled") {
+		t.Fatalf("status line %q", h)
+	}
+	e.clk.Add(statusTTL)
+	m, _ = send1(m, TickMsg{})
+	if h := hints(m); strings.Contains(h, "cancelled") || !strings.Contains(h, "? help") || !strings.Contains(h, "K terminate") {
+		t.Fatalf("after %v the status line still says %q", statusTTL, h)
+	}
+
+	// An error stays longer.
+	m.setStatus("refused: something", true)
+	e.clk.Add(statusTTL)
+	m, _ = send1(m, TickMsg{})
+	if h := hints(m); !strings.Contains(h, "refused: something") {
+		t.Fatalf("an error gone after %v: %q", statusTTL, h)
+	}
+	e.clk.Add(statusBadTTL)
+	m, _ = send1(m, TickMsg{})
+	if h := hints(m); !strings.Contains(h, "? help") {
+		t.Fatalf("an error still there after %v: %q", statusBadTTL, h)
+	}
+
+	// The menu's and the help's hints while they are open.
+	m, _ = press(m, "a")
+	if h := hints(m); !strings.Contains(h, "enter choose") || strings.Contains(h, "K terminate") {
+		t.Errorf("the menu's hints: %q", h)
+	}
+	m, _ = press(m, "esc", "?")
+	if h := hints(m); !strings.Contains(h, "close") || strings.Contains(h, "K terminate") {
+		t.Errorf("the help's hints: %q", h)
+	}
+}

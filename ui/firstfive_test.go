@@ -3,6 +3,11 @@ package ui
 import (
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/x/exp/golden"
+
+	"flightdeck/runbook"
+	"flightdeck/ui/kit"
 )
 
 // TestEscCancelsAtOnce is issue 17 item 2: esc the moment a confirm opens
@@ -126,5 +131,55 @@ func TestStatusExpires(t *testing.T) {
 	m, _ = press(m, "esc", "?")
 	if h := hints(m); !strings.Contains(h, "close") || strings.Contains(h, "K terminate") {
 		t.Errorf("the help's hints: %q", h)
+	}
+}
+
+// failoverEnv is an operator's session whose only runbook is the shipped
+// Failover to DR, whose expressions and commands run over several lines.
+func failoverEnv(t *testing.T) *env {
+	t.Helper()
+	books, err := runbook.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range books {
+		if b.Name == "failover-to-dr" {
+			return runbookEnv(t, false, b)
+		}
+	}
+	t.Fatal("no failover-to-dr runbook")
+	return nil
+}
+
+// goldenModel compares m's screen with testdata/<test>.golden, for screens
+// reached by driving the model's Cmds in order (a runbook started from
+// its list), which the program's own loop would race with the next key.
+func goldenModel(t *testing.T, m Model) {
+	t.Helper()
+	golden.RequireEqual(t, []byte(plain(m)+"\n"))
+}
+
+// TestGoldenRunbookMultiLine is issue 17 item 6: a multi-line expression
+// (step 1) and a multi-line shell command (step 5) wrap inside the
+// runbook's box, indented under their text, at both reference sizes.
+func TestGoldenRunbookMultiLine(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {200, 60}} {
+		for _, c := range []struct {
+			name string
+			down int
+		}{{"expr", 0}, {"command", 4}} {
+			t.Run(c.name+"_"+itoa(sz[0])+"x"+itoa(sz[1]), func(t *testing.T) {
+				e := failoverEnv(t)
+				m := e.model(sz[0], sz[1])
+				m = e.key(t, m, "r")
+				e.clk.Add(kit.KeyGuard)
+				m = e.key(t, m, "enter")
+				for range c.down {
+					m = e.key(t, m, "j")
+				}
+				shownRun(t, m)
+				goldenModel(t, m)
+			})
+		}
 	}
 }

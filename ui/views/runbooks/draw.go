@@ -107,10 +107,10 @@ func (v *RunView) draw(bool) []string {
 	body = body[off:]
 	footer := fmt.Sprintf("step %d/%d", v.cursor+1, len(steps))
 	if off > 0 {
-		footer += fmt.Sprintf(" · %d lines above", off)
+		footer += " · " + nLines(off) + " above"
 	}
 	if more := len(body) - avail; more > 0 {
-		footer += fmt.Sprintf(" · %d below", more)
+		footer += " · " + nLines(more) + " below"
 	}
 	return kit.Frame(th, "Runbook · "+rb.Title, footer, true, w, h, append(head, body...))
 }
@@ -201,11 +201,11 @@ func (v *RunView) stepLines(s runbook.StepView, w int, selected bool) []string {
 	}
 	switch s.Kind {
 	case runbook.Check, runbook.Verify:
-		cond := th.Paints.Muted.Render("expr ") + s.Expr
+		now := ""
 		if live {
-			cond += "  now " + verdict(th, g, s.Live, s.Why)
+			now = "now " + verdict(th, g, s.Live, s.Why)
 		}
-		out = append(out, ind+kit.Fit(cond, dw, th.Ellipsis))
+		out = append(out, labelled(th, ind, dw, "expr ", s.Expr, th.Paints.Base, now)...)
 		if s.Kind == runbook.Verify {
 			switch s.State {
 			case runbook.Waiting:
@@ -222,23 +222,29 @@ func (v *RunView) stepLines(s runbook.StepView, w int, selected bool) []string {
 		}
 		add(th.Paints.Muted, target)
 	case runbook.Action:
-		what := th.Paints.Muted.Render("action ") + s.Action.Title()
+		out = append(out, labelled(th, ind, dw, "action ", s.Action.Title(), th.Paints.Base, "")...)
 		if s.Expr != "" {
-			what += th.Paints.Muted.Render("  when ") + s.Expr
+			now := ""
 			if live {
-				what += "  now " + verdict(th, g, s.Live, s.Why)
+				now = "now " + verdict(th, g, s.Live, s.Why)
 			}
+			out = append(out, labelled(th, ind, dw, "when ", s.Expr, th.Paints.Base, now)...)
 		}
-		out = append(out, ind+kit.Fit(what, dw, th.Ellipsis))
-		if s.PlanID != "" || s.Outcome != "" {
+		switch {
+		case s.PlanID != "":
 			add(th.Paints.Muted, strings.TrimSpace("plan "+s.PlanID+" "+s.Outcome))
+		case s.Outcome != "":
+			// Refused or cancelled before the Executor made a plan: there
+			// is no plan id to name.
+			add(th.Paints.Muted, s.Outcome+" before a plan was made")
 		}
 	case runbook.Note:
 		for _, l := range strings.Split(strings.TrimRight(s.Note, "\n"), "\n") {
 			add(th.Paints.Base, l)
 		}
 		if s.Command != "" {
-			out = append(out, ind+kit.Fit(th.Paints.Accent.Render("$ "+s.Command)+th.Paints.Muted.Render("   ("+kit.KeyName(v.env.Keys.Runbook.Copy)+" copies)"), dw, th.Ellipsis))
+			copyHint := th.Paints.Muted.Render("(" + kit.KeyName(v.env.Keys.Runbook.Copy) + " copies)")
+			out = append(out, labelled(th, ind, dw, "$ ", s.Command, th.Paints.Accent, copyHint)...)
 		}
 	}
 	for _, val := range s.Values {
@@ -262,4 +268,53 @@ func (v *RunView) stepLines(s runbook.StepView, w int, selected bool) []string {
 		add(st, "reason: "+s.Reason)
 	}
 	return out
+}
+
+// labelled is a possibly multi-line text (an expression, a shell command)
+// after a label ("expr ", "$ "), wrapped inside w cells and painted with
+// st: every line of the text starts under the text's first column, never
+// back at the box's edge, and a line too long for the box goes on two
+// columns further in. after (the verdict, the copy hint) follows the last
+// line when it fits, else takes a line of its own.
+func labelled(th themes.Theme, ind string, w int, label, text string, st themes.Paint, after string) []string {
+	lw := kit.Width(label)
+	tw := max(10, w-lw)
+	pad := kit.Spaces(lw)
+	var pieces []string
+	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		l = strings.TrimRight(l, " \t")
+		first := kit.Wrap(l, tw)[0]
+		pieces = append(pieces, first)
+		if rest := strings.TrimLeft(strings.TrimPrefix(l, first), " "); rest != "" && rest != l {
+			for _, p := range kit.Wrap(rest, tw-2) {
+				pieces = append(pieces, "  "+p) // a line the box cut, not one the author broke
+			}
+		}
+	}
+	out := make([]string, len(pieces))
+	for i, p := range pieces {
+		lead := pad
+		if i == 0 {
+			lead = th.Paints.Muted.Render(label)
+		}
+		out[i] = ind + lead + st.Render(p)
+	}
+	if after == "" {
+		return out
+	}
+	last := len(out) - 1
+	if kit.Width(pieces[last])+2+kit.Width(after) <= tw {
+		out[last] += "  " + after
+	} else {
+		out = append(out, ind+pad+after)
+	}
+	return out
+}
+
+// nLines is "1 line", "2 lines".
+func nLines(n int) string {
+	if n == 1 {
+		return "1 line"
+	}
+	return strconv.Itoa(n) + " lines"
 }

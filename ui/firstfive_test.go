@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -181,5 +182,31 @@ func TestGoldenRunbookMultiLine(t *testing.T) {
 				goldenModel(t, m)
 			})
 		}
+	}
+}
+
+// demoTimeline is what `t` shows in the demo, as record.Timeline.Lines
+// writes it: long entries among short ones.
+var demoTimeline = []string{
+	"2026-03-14 03:05:02 to 03:12:00 UTC, 6 entries.",
+	"03:05:02 +0s      kube       production/nudgecampaign-api revision 42 rollout started (revision 41 → 42): nudgecampaign/api:v5.0.0 — deploy v5.0.0: Node 20, new email template engine",
+	"03:08:41 +3m39s   am         DatabaseConnectionPoolExhausted resolved after 15s",
+	"03:08:42 +3m40s   pg main    connections back to 41/97 (42%) of usable on pg main",
+	"03:09:46 +4m44s   runbook    runbook “High Error Rate” step 1 “The availability error budget is burning” (check): ok [level page; burn 5m 20.7x, 1h 63.0x; budget left 13%] (root@vm)",
+	"03:12:00 +6m58s   runbook    runbook “High Error Rate” step 3 “Check recent deployments” (view): viewed (root@vm)",
+	"Note: the flight recorder was not running before 03:05:02",
+}
+
+// TestGoldenTimelineHanging is issue 17 item 9: an entry too long for the
+// screen continues under its text column, not at column 0.
+func TestGoldenTimelineHanging(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {200, 60}} {
+		t.Run(itoa(sz[0])+"x"+itoa(sz[1]), func(t *testing.T) {
+			e := newEnv(t, false)
+			e.opts.Journals.Timeline = func(context.Context) ([]string, error) { return demoTimeline, nil }
+			m := e.model(sz[0], sz[1])
+			m = e.key(t, m, "t")
+			goldenModel(t, m)
+		})
 	}
 }

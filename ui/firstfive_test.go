@@ -210,3 +210,55 @@ func TestGoldenTimelineHanging(t *testing.T) {
 		})
 	}
 }
+
+// TestUnboundKeysSaySo is issue 17 item 11: a key that does nothing
+// where it is pressed answers the same short line every time, which goes
+// by itself; the keys a pane or view lists say nothing of the kind.
+func TestUnboundKeysSaySo(t *testing.T) {
+	e := newEnv(t, false)
+	m := e.model(80, 24)
+	m, _ = press(m, "1")
+	for _, k := range []string{"u", "x", "K", ":", "f", "9"} {
+		m, _ = press(m, k)
+		if want := k + ": not a key here · ? lists the keys"; m.status != want || m.statusBad || len(m.dialogs) != 0 {
+			t.Errorf("%s on the SLOs pane: status %q (bad %v), %d dialogs", k, m.status, m.statusBad, len(m.dialogs))
+		}
+	}
+	e.clk.Add(statusKeyTTL)
+	m, _ = send1(m, TickMsg{})
+	if m.statusNow() != "" {
+		t.Errorf("the line stays: %q", m.statusNow())
+	}
+	m.status = ""
+	for _, k := range []string{"3", "s", "b", "]", "[", "space", "T", "j", "pgdown", "g", "G", "enter", "esc"} {
+		if m, _ = press(m, k); strings.Contains(m.status, "not a key here") {
+			t.Errorf("%s on the Postgres pane said %q", k, m.status)
+		}
+	}
+	// A view: the timeline's scrolling keys are its own.
+	e.opts.Journals.Timeline = func(context.Context) ([]string, error) { return demoTimeline, nil }
+	m = e.model(80, 24)
+	m = e.key(t, m, "t")
+	for _, k := range []string{"j", "k", "pgup", "pgdown", "g", "G"} {
+		if m, _ = press(m, k); strings.Contains(m.status, "not a key here") {
+			t.Errorf("%s in the timeline said %q", k, m.status)
+		}
+	}
+	if m, _ = press(m, "K"); m.status != "K: not a key here · ? lists the keys" {
+		t.Errorf("K in the timeline: %q", m.status)
+	}
+}
+
+// TestRefusalNamesNoEmptyTarget is issue 17 item 10: a direct key with
+// nothing selected is refused by the action's name, not "Terminate
+// backend ()".
+func TestRefusalNamesNoEmptyTarget(t *testing.T) {
+	e := newEnv(t, false)
+	m := e.model(80, 24)
+	m, _ = press(m, "3", "/")
+	m = typeText(m, "nothing-matches-this")
+	m, _ = press(m, "enter", "K")
+	if !strings.HasPrefix(m.status, "refused: Terminate backend: ") || strings.Contains(m.status, "()") {
+		t.Fatalf("status %q", m.status)
+	}
+}

@@ -55,8 +55,30 @@ func (m Model) onKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 				return m.choose(a)
 			}
 		}
+		if !bound(msg, p.FullHelp()) {
+			m = m.unbound(msg)
+		}
 	}
 	return m, p.HandleKey(msg)
+}
+
+// bound reports whether msg is one of the keys in groups.
+func bound(msg tea.KeyPressMsg, groups [][]key.Binding) bool {
+	for _, g := range groups {
+		if key.Matches(msg, g...) {
+			return true
+		}
+	}
+	return false
+}
+
+// unbound answers a key that does nothing where it was pressed (K over
+// the SLOs, f outside serve, :), always the same way: a short line that
+// goes by itself, not an error. The key still reaches the pane or view,
+// which may know it without listing it.
+func (m Model) unbound(msg tea.KeyPressMsg) Model {
+	m.setStatusFor(msg.String()+": not a key here · "+kit.KeyName(m.env.Keys.Global.Help)+" lists the keys", false, statusKeyTTL)
+	return m
 }
 
 // globalKey handles the keys that work over panes and views alike: quit,

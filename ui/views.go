@@ -62,6 +62,9 @@ func (m Model) viewKey(v View, msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		if key.Matches(msg, k.List.Back, k.Dialog.Close) {
 			return m.popView(), nil
 		}
+		if !bound(msg, v.FullHelp()) {
+			m = m.unbound(msg)
+		}
 	}
 	return m, v.Update(msg)
 }

@@ -28,7 +28,7 @@ func (v *RunView) runKey() key.Binding {
 // FullHelp is the view's section of the help overlay.
 func (v *RunView) FullHelp() [][]key.Binding {
 	k := v.env.Keys
-	return [][]key.Binding{{k.List.Up, k.List.Down, k.List.Top, k.List.Bottom}, {v.runKey(), k.Runbook.Skip, k.Runbook.Copy, k.List.Back}}
+	return [][]key.Binding{{k.List.Up, k.List.Down, k.List.Top, k.List.Bottom, k.List.PageUp, k.List.PageDn}, {v.runKey(), k.Runbook.Skip, k.Runbook.Copy, k.List.Back}}
 }
 
 // View draws the run: a head (runbook, who opened it, the session's

@@ -84,7 +84,10 @@ func (l *runList) ShortHelp() []key.Binding {
 }
 
 // FullHelp is the view's section of the help overlay.
-func (l *runList) FullHelp() [][]key.Binding { return [][]key.Binding{l.ShortHelp()} }
+func (l *runList) FullHelp() [][]key.Binding {
+	k := l.env.Keys
+	return [][]key.Binding{l.ShortHelp(), {k.List.Top, k.List.Bottom, k.List.PageUp, k.List.PageDn}}
+}
 
 // View draws the list.
 func (l *runList) View(w, h int) []string {

@@ -105,6 +105,10 @@ func (m Model) hints() []string {
 		bs = m.shownView().ShortHelp()
 	default:
 		bs = m.panes[m.focus].ShortHelp()
+		if m.returnTo != "" {
+			// Back to the run first: the way out of a view step.
+			bs = append([]key.Binding{kit.Hint(k.Global.Return, "back to "+m.returnView().Title())}, bs...)
+		}
 	}
 	var hs []string
 	for _, b := range bs {
@@ -117,4 +121,13 @@ func (m Model) hints() []string {
 		hs = append(hs, th.Paints.HelpKey.Render(k.Global.Help.Help().Key)+" "+th.Paints.HelpDesc.Render("help"))
 	}
 	return hs
+}
+
+// returnNote is what the pane a view step showed carries in its top
+// border: the key back to the view it left ("" when none).
+func (m Model) returnNote(i int) string {
+	if m.returnTo == "" || i != m.returnPane || m.shownView() != nil {
+		return ""
+	}
+	return " " + kit.KeyName(m.env.Keys.Global.Return) + " ↩ " + m.returnView().Title() + " "
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/exp/golden"
 
+	"flightdeck/keymap"
 	"flightdeck/runbook"
 	"flightdeck/ui/kit"
 )
@@ -260,5 +261,72 @@ func TestRefusalNamesNoEmptyTarget(t *testing.T) {
 	m, _ = press(m, "enter", "K")
 	if !strings.HasPrefix(m.status, "refused: Terminate backend: ") || strings.Contains(m.status, "()") {
 		t.Fatalf("status %q", m.status)
+	}
+}
+
+// viewStep walks the pile-up runbook from the Alerts pane to its view
+// step, which shows the Postgres pane.
+func viewStep(t *testing.T, e *env, w, h int) Model {
+	t.Helper()
+	m := e.model(w, h)
+	m = e.key(t, m, "2")
+	m = e.key(t, m, "r")
+	m = e.key(t, m, "enter") // the check
+	m = e.key(t, m, "enter") // the view step
+	if m.shownView() != nil {
+		t.Fatalf("the view step left the run on screen:\n%s", plain(m))
+	}
+	return m
+}
+
+// TestViewStepWayBack is issue 17 item 4: after a runbook's view step
+// the footer and the shown pane's title say how to return, and one key
+// (the keymap's return, backspace) does.
+func TestViewStepWayBack(t *testing.T) {
+	e := runbookEnv(t, false)
+	m := viewStep(t, e, 80, 24)
+	scr := plain(m)
+	lines := strings.Split(scr, "\n")
+	if h := lines[len(lines)-1]; !strings.HasPrefix(h, " backspace back to Runbook Lock pile-up") {
+		t.Errorf("footer %q", h)
+	}
+	if !strings.Contains(scr, "backspace ↩ Runbook Lock pile-up ─╮") {
+		t.Errorf("no way back in the pane's title:\n%s", scr)
+	}
+	m = e.key(t, m, "backspace")
+	if rv := shownRun(t, m); !strings.Contains(rv.Said(), "backspace comes back here") {
+		t.Errorf("the run said %q", rv.Said())
+	}
+	// Back on the panes by esc: the return key still goes back, but the
+	// view step's notes are gone.
+	m = e.key(t, m, "esc")
+	if strings.Contains(plain(m), "↩") {
+		t.Errorf("a way back shown after leaving by esc:\n%s", plain(m))
+	}
+	m = e.key(t, m, "backspace")
+	shownRun(t, m)
+	// Remapped.
+	e = runbookEnv(t, false)
+	if err := keymap.ApplyOverrides(&e.opts.Look.KeyMap, map[string][]string{"return": {"ctrl+o"}}); err != nil {
+		t.Fatal(err)
+	}
+	m = viewStep(t, e, 80, 24)
+	if !strings.Contains(plain(m), "ctrl+o ↩ Runbook") {
+		t.Errorf("the remapped key not shown:\n%s", plain(m))
+	}
+	if m = e.key(t, m, "backspace"); m.shownView() != nil {
+		t.Error("backspace still returns once remapped")
+	}
+	m = e.key(t, m, "ctrl+o")
+	shownRun(t, m)
+}
+
+// TestGoldenViewStep is item 4's screens: the pane a view step shows, at
+// both reference sizes.
+func TestGoldenViewStep(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {200, 60}} {
+		t.Run(itoa(sz[0])+"x"+itoa(sz[1]), func(t *testing.T) {
+			goldenModel(t, viewStep(t, runbookEnv(t, false), sz[0], sz[1]))
+		})
 	}
 }

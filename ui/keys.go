@@ -91,6 +91,8 @@ func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		return mm, cmd, true
 	case key.Matches(msg, k.Global.Help):
 		return m.pushDialog(m.newHelp()), nil, true
+	case key.Matches(msg, k.Global.Return) && m.shownView() == nil && len(m.views) > 0:
+		return m.returnToView(), nil, true
 	}
 	for _, f := range m.features {
 		if cmd, ok := f.Key(screen{&m}, msg); ok {
@@ -124,10 +126,32 @@ func (m Model) showPane(msg ShowPaneMsg) Model {
 		m.setStatus("no pane shows "+string(msg.Kind), true)
 		return m
 	}
+	if v := m.shownView(); v != nil {
+		m.returnTo, m.returnPane = v.ID(), owners[0]
+	}
 	m.viewOn = false
 	m = m.setFocus(owners[0])
 	if f, ok := m.panes[owners[0]].(Filterable); ok {
 		f.SetFilter(msg.Filter)
 	}
 	return m
+}
+
+// returnView is the view the return key goes back to: the one a view
+// step left, else the last one shown; nil when no view is kept.
+func (m Model) returnView() View {
+	for _, v := range m.views {
+		if v.ID() == m.returnTo {
+			return v
+		}
+	}
+	if n := len(m.views); n > 0 {
+		return m.views[n-1]
+	}
+	return nil
+}
+
+// returnToView shows the return key's view again, with its state.
+func (m Model) returnToView() Model {
+	return m.pushView(m.returnView())
 }

@@ -47,6 +47,11 @@ type Model struct {
 	dialogs []kit.Dialog // the top one, last, has the keyboard
 	views   []View       // kept views, the top one last
 	viewOn  bool         // the top view is shown instead of the panes
+	// returnTo is the view a ShowPaneMsg left (a runbook's view step) and
+	// returnPane the pane it showed: the footer and that pane's title say
+	// how to go back, until the operator does or the view closes.
+	returnTo   string
+	returnPane int
 	// features are what the global keys open, in the order they are
 	// offered keys and messages.
 	features []kit.Feature

@@ -222,7 +222,7 @@ func (v *RunView) do(i int, now time.Time) tea.Cmd {
 	var cmd tea.Cmd
 	switch d.Kind {
 	case runbook.DoFocus:
-		v.say(fmt.Sprintf("step %d: showing the %s pane", i+1, d.Pane), false)
+		v.say(fmt.Sprintf("step %d: showing the %s pane; %s comes back here", i+1, d.Pane, kit.KeyName(v.env.Keys.Global.Return)), false)
 		cmd = kit.Send(kit.ShowPaneMsg{Kind: d.Pane, Filter: d.Filter})
 	case runbook.DoRequest:
 		if !v.canAct {

@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 
+	"flightdeck/themes"
 	"flightdeck/ui/kit"
 )
 
@@ -31,13 +33,52 @@ func (m Model) header() string {
 		envS = th.Paints.HeaderProd.Render(" " + strings.ToUpper(env) + " ")
 	}
 	left := th.Paints.Header.Render(" flightdeck ") + " " + envS + " " + th.Paints.Bold.Render(mode)
+	var groups [][]string
 	for _, f := range m.features {
 		if n, ok := f.(kit.HeaderNoter); ok {
-			left += n.HeaderNote()
+			groups = append(groups, n.HeaderNotes()...)
 		}
 	}
 	right := m.env.Now().Format("15:04:05") + " "
-	return kit.Fit(left, m.w-kit.Width(right), th.Ellipsis) + right
+	room := m.w - kit.Width(right) - 1 // a space before the clock
+	return kit.Fit(left+headerNotes(groups, room-kit.Width(left), th.Paints.Muted), m.w-kit.Width(right), th.Ellipsis) + right
+}
+
+// headerNotes joins the features' note groups into at most w cells:
+// groups after two spaces, items after " · ". What does not fit goes as
+// whole items from the end, counted ("+3 more"), so a name is never cut
+// in half nor run into the clock.
+func headerNotes(groups [][]string, w int, muted themes.Paint) string {
+	type item struct {
+		text string
+		sep  string
+	}
+	var items []item
+	for _, g := range groups {
+		for j, it := range g {
+			sep := " · "
+			if j == 0 {
+				sep = "  "
+			}
+			items = append(items, item{it, sep})
+		}
+	}
+	line := func(n int) string {
+		var b strings.Builder
+		for _, it := range items[:n] {
+			b.WriteString(it.sep + it.text)
+		}
+		if n < len(items) {
+			b.WriteString("  " + muted.Render("+"+strconv.Itoa(len(items)-n)+" more"))
+		}
+		return b.String()
+	}
+	for n := len(items); n >= 0; n-- {
+		if s := line(n); kit.Width(s) <= w || n == 0 {
+			return s
+		}
+	}
+	return ""
 }
 
 // statusBar is every source's health (its name, and its data's age once

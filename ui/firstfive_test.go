@@ -4,7 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"flightdeck/keymap"
@@ -329,4 +331,39 @@ func TestGoldenViewStep(t *testing.T) {
 			goldenModel(t, viewStep(t, runbookEnv(t, false), sz[0], sz[1]))
 		})
 	}
+}
+
+// TestGoldenHeaderGivesWay is issue 17 item 8's header: with more people
+// connected than the line holds, whole names give way, counted, and the
+// clock stays clear.
+func TestGoldenHeaderGivesWay(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {200, 60}} {
+		t.Run(itoa(sz[0])+"x"+itoa(sz[1]), func(t *testing.T) {
+			r := newRoom()
+			bob := r.join(t, newEnv(t, true), "b1", "bob", 0)
+			for i, name := range []string{"alice", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "niaj", "olivia"} {
+				e := newEnv(t, i%3 == 2)
+				r.join(t, e, "x"+itoa(i), name, time.Duration(i+1)*time.Minute)
+			}
+			bob, _ = feed(bob, tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+			bob = roster(t, bob)
+			head := strings.SplitN(plain(bob), "\n", 2)[0]
+			if !strings.HasSuffix(head, " 03:12:00 ") || strings.Contains(head, "…") {
+				t.Errorf("header %q", head)
+			}
+			goldenModel(t, bob)
+		})
+	}
+}
+
+// TestGoldenHelpAndMenuWrap is issue 17 item 8's overlays: the help and
+// the action menu wrap what is wider than the dialog instead of cutting
+// it, at both reference sizes (80x24 is TestGoldenOverlays').
+func TestGoldenHelpAndMenuWrap(t *testing.T) {
+	t.Run("help_postgres_200x060", func(t *testing.T) {
+		runGolden(t, newEnv(t, false), 200, 60, withSnaps(keys("3", "?")...)...)
+	})
+	t.Run("menu_postgres_200x060", func(t *testing.T) {
+		runGolden(t, newEnv(t, false), 200, 60, withSnaps(keys("3", "a")...)...)
+	})
 }

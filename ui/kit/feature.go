@@ -48,11 +48,14 @@ type Settler interface {
 	Settled(s Screen)
 }
 
-// HeaderNoter is a Feature with a note for the header, after the mode
-// ("FOLLOWING alice", who is connected): already styled, each part led by
-// its two spaces; "" adds nothing.
+// HeaderNoter is a Feature with notes for the header, after the mode
+// ("FOLLOWING alice", who is connected): groups of items, already
+// styled, most important first. The root separates groups by two spaces
+// and a group's items by " · ", and when the line is too short drops
+// whole items from the end, saying how many ("+2 more"), never cutting
+// one in the middle or running into the clock.
 type HeaderNoter interface {
-	HeaderNote() string
+	HeaderNotes() [][]string
 }
 
 // Screen is the root as a feature sees it while it handles a key or a

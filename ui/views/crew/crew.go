@@ -10,7 +10,6 @@ package crew
 import (
 	"context"
 	"strconv"
-	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -250,12 +249,9 @@ func (f *Feature) picker(ls []together.Member) *kit.Pick {
 		}}
 }
 
-// people is the header's list of who is connected, by name and role, in
-// the order they came: "alice (operator) · bob (observer) ×2".
-func (f *Feature) people() string {
-	if len(f.members) == 0 {
-		return ""
-	}
+// people is who is connected, by name and role, in the order they came,
+// one item each: "alice (operator)", "bob (observer) ×2".
+func (f *Feature) people() []string {
 	type who struct {
 		name string
 		role together.Role
@@ -276,23 +272,26 @@ func (f *Feature) people() string {
 			parts[i] += " ×" + strconv.Itoa(n)
 		}
 	}
-	return strings.Join(parts, " · ")
+	return parts
 }
 
-// HeaderNote is the header's note: whom this session watches, with the
+// HeaderNotes are the header's notes: whom this session watches, with the
 // runbook they have open, then who is connected.
-func (f *Feature) HeaderNote() string {
+func (f *Feature) HeaderNotes() [][]string {
 	th := f.env.Theme
-	var out string
+	var out [][]string
 	if w := f.watch; w != nil {
 		s := "FOLLOWING " + w.name
 		if w.view.Runbook != "" {
 			s += " (in " + w.view.Runbook + ")"
 		}
-		out += "  " + th.Paints.Accent.Render(s)
+		out = append(out, []string{th.Paints.Accent.Render(s)})
 	}
-	if p := f.people(); p != "" {
-		out += "  " + th.Paints.Muted.Render(p)
+	if ps := f.people(); len(ps) > 0 {
+		for i, p := range ps {
+			ps[i] = th.Paints.Muted.Render(p)
+		}
+		out = append(out, ps)
 	}
 	return out
 }

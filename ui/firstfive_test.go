@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +13,10 @@ import (
 
 	"flightdeck/keymap"
 	"flightdeck/runbook"
+	"flightdeck/sources"
+	"flightdeck/ui/internal/uitest"
 	"flightdeck/ui/kit"
+	"flightdeck/ui/views/runbooks"
 )
 
 // TestEscCancelsAtOnce is issue 17 item 2: esc the moment a confirm opens
@@ -366,4 +371,76 @@ func TestGoldenHelpAndMenuWrap(t *testing.T) {
 	t.Run("menu_postgres_200x060", func(t *testing.T) {
 		runGolden(t, newEnv(t, false), 200, 60, withSnaps(keys("3", "a")...)...)
 	})
+}
+
+// walkPileUp walks the pile-up runbook to its end at w×h, as
+// TestRunbookWalkThrough does, and returns the model on the run's view.
+func walkPileUp(t *testing.T, e *env, w, h int) (Model, *runbooks.RunView) {
+	t.Helper()
+	m := e.model(w, h)
+	m = e.key(t, m, "2")
+	m = e.key(t, m, "r")
+	rv := shownRun(t, m)
+	m = e.key(t, m, "enter") // the check
+	m = e.key(t, m, "enter") // the view step
+	m = e.key(t, m, "backspace")
+	m = e.key(t, m, "enter") // the action
+	e.clk.Add(500 * time.Millisecond)
+	m = typeText(m, "4711")
+	m = e.key(t, m, "enter")
+	e.clk.Add(10 * time.Second) // data newer than the action
+	pg := uitest.PG()
+	pg.Backends = slices.DeleteFunc(pg.Backends, func(b sources.Backend) bool { return b.PID == 4711 })
+	for i := range pg.Backends {
+		pg.Backends[i].BlockedBy = nil
+	}
+	mm, cmd := m.Update(SnapshotsMsg{Snapshots: []sources.Snapshot{{Source: "pg main", Kind: sources.KindPostgres, Data: pg, FetchedAt: e.clk.Now()}}})
+	m = drive(t, mm.(Model), cmd)
+	m = e.key(t, m, "enter") // the note ends the run
+	if !rv.Run().Ended() {
+		t.Fatalf("the run did not end:\n%s", plain(m))
+	}
+	return m, rv
+}
+
+// TestRunCompletedSaysSo is issue 17 item 12's "a finished run says so":
+// the run's view leads with its end, the status bar says it, and the
+// runbook list keeps it under "Finished runs" instead of dropping it.
+func TestRunCompletedSaysSo(t *testing.T) {
+	e := runbookEnv(t, false)
+	m, _ := walkPileUp(t, e, 80, 24)
+	scr := plain(m)
+	for _, want := range []string{"✓ RUN COMPLETED at 03:12:10 UTC · 4 ok · 1 acknowledged", "Runbook Lock pile-up: completed at 03:12:10 UTC (4 ok, 1 acknowledged)"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("no %q:\n%s", want, scr)
+		}
+	}
+	m = e.key(t, m, "esc")
+	m = e.key(t, m, "1")
+	m = e.key(t, m, "r")
+	scr = plain(m)
+	if !strings.Contains(scr, "Finished runs (1)") || !strings.Contains(scr, "Lock pile-up · for HighErrorRate · completed") || strings.Contains(scr, "Open runs") {
+		t.Fatalf("the list:\n%s", scr)
+	}
+	m = e.key(t, m, "enter")
+	if rv := shownRun(t, m); !rv.Run().Ended() {
+		t.Fatal("enter on a finished run did not show it")
+	}
+}
+
+// planID is a plan's id on screen, with the padding after its line: it
+// counts plans in the process, so a golden masks it at a fixed width.
+var planID = regexp.MustCompile(`\d{8}T\d{6}-\d+-[0-9a-f]+ ok *`)
+
+// TestGoldenRunCompleted is the finished run's screen at both sizes.
+func TestGoldenRunCompleted(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {200, 60}} {
+		t.Run(itoa(sz[0])+"x"+itoa(sz[1]), func(t *testing.T) {
+			m, _ := walkPileUp(t, runbookEnv(t, false), sz[0], sz[1])
+			scr := planID.ReplaceAllStringFunc(plain(m), func(id string) string {
+				return "<plan id> ok" + strings.Repeat(" ", len(id)-len("<plan id> ok"))
+			})
+			golden.RequireEqual(t, []byte(scr+"\n"))
+		})
+	}
 }

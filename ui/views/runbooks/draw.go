@@ -48,6 +48,18 @@ func (v *RunView) draw(bool) []string {
 	steps := v.run.Steps(now)
 
 	var head []string
+	if at, ok := v.Completed(); ok {
+		// The first thing read: this run is over, and how it ended.
+		st, mark := th.Paints.OK, glyphsOf(th).ok
+		if v.ended.result != "completed" {
+			st, mark = th.Paints.Warn, "!"
+		}
+		banner := fmt.Sprintf("%s RUN %s at %s UTC", mark, strings.ToUpper(v.ended.result), at.UTC().Format("15:04:05"))
+		if len(v.ended.counts) > 0 {
+			banner += " · " + strings.Join(v.ended.counts, " · ")
+		}
+		head = append(head, st.Render(banner))
+	}
 	head = append(head, th.Paints.Bold.Render(rb.Title)+th.Paints.Muted.Render("  "+rb.Name+" · "+rb.File))
 	opened := "opened from the runbook list"
 	if a := v.run.Alert(); a != nil {

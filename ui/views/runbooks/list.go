@@ -24,9 +24,12 @@ type runList struct {
 	matched bool
 	books   []*runbook.Runbook
 	runs    []*RunView
-	cursor  int
-	cache   kit.Cache
-	w, h    int
+	// done are the runs that ended this session, kept to be read again:
+	// a run that completes says so here rather than vanishing.
+	done   []*RunView
+	cursor int
+	cache  kit.Cache
+	w, h   int
 }
 
 func newRunList(env *kit.Env, alert *sources.Alert, books []*runbook.Runbook, runs []*RunView) *runList {
@@ -51,7 +54,13 @@ func (l *runList) SetSnapshot(sources.Snapshot) {}
 // CapturesKeys: the list types no text.
 func (l *runList) CapturesKeys() bool { return false }
 
-func (l *runList) n() int { return len(l.runs) + len(l.books) }
+func (l *runList) n() int { return len(l.runs) + len(l.done) + len(l.books) }
+
+// withDone adds the runs that ended this session.
+func (l *runList) withDone(done []*RunView) *runList {
+	l.done = done
+	return l
+}
 
 // Update moves the cursor; enter shows the open run or starts the runbook.
 func (l *runList) Update(msg tea.Msg) tea.Cmd {
@@ -65,8 +74,10 @@ func (l *runList) Update(msg tea.Msg) tea.Cmd {
 		switch i := l.cursor; {
 		case i < len(l.runs):
 			return kit.Send(kit.PushViewMsg{View: l.runs[i]})
+		case i < len(l.runs)+len(l.done):
+			return kit.Send(kit.PushViewMsg{View: l.done[i-len(l.runs)]})
 		case i < l.n():
-			return kit.Send(startRunMsg{book: l.books[i-len(l.runs)], alert: l.alert})
+			return kit.Send(startRunMsg{book: l.books[i-len(l.runs)-len(l.done)], alert: l.alert})
 		}
 		return nil
 	}
@@ -135,6 +146,18 @@ func (l *runList) draw(bool) []string {
 			next = fmt.Sprintf("next: %d. %s", i+1, r.Runbook().Steps[i].Title)
 		}
 		rows = append(rows, row{r.Runbook().Title + " · " + by, fmt.Sprintf("started %s ago by %s · %s", kit.Age(now.Sub(r.StartedAt())), r.Operator(), next)})
+	}
+	if len(l.done) > 0 {
+		labels[len(rows)] = fmt.Sprintf("Finished runs (%d)", len(l.done))
+	}
+	for _, rv := range l.done {
+		r := rv.run
+		by := "from the list"
+		if a := r.Alert(); a != nil {
+			by = "for " + a.Name
+		}
+		rows = append(rows, row{r.Runbook().Title + " · " + by + " · " + th.Paints.OK.Render(rv.ended.result),
+			fmt.Sprintf("%s at %s UTC · started by %s", rv.ended.result, rv.ended.at.UTC().Format("15:04:05"), r.Operator())})
 	}
 	if len(l.books) > 0 {
 		name := "Runbooks"

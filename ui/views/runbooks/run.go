@@ -3,6 +3,7 @@ package runbooks
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -41,6 +42,14 @@ type RunView struct {
 	tracking bool
 	msg      string
 	msgBad   bool
+
+	// ended is the run's end as its run_end record said: when, how
+	// ("completed", "abandoned") and the count of steps by state.
+	ended struct {
+		at     time.Time
+		result string
+		counts []string
+	}
 
 	cache kit.Cache
 	w, h  int
@@ -107,7 +116,33 @@ func (v *RunView) observe(now time.Time) []ops.Record {
 }
 
 // write queues the run's records for the journal (nothing in read-only).
-func (v *RunView) write(recs []ops.Record) tea.Cmd { return v.queue.writeCmd(recs) }
+// The run's end, when among them, is also said in the status bar: the
+// operator may be on a pane when the last verify passes.
+func (v *RunView) write(recs []ops.Record) tea.Cmd {
+	cmd := v.queue.writeCmd(recs)
+	for _, r := range recs {
+		if r.Phase != ops.PhaseRunEnd || r.Run == nil || !v.ended.at.IsZero() {
+			continue
+		}
+		v.ended.at, v.ended.result, v.ended.counts = r.Time, r.Run.Result, r.Run.Values
+		v.cache.Touch()
+		return tea.Batch(cmd, kit.Send(kit.StatusMsg{Text: v.endText(), Bad: r.Run.Result != "completed"}))
+	}
+	return cmd
+}
+
+// Completed reports whether the run has ended, and when.
+func (v *RunView) Completed() (time.Time, bool) { return v.ended.at, !v.ended.at.IsZero() }
+
+// endText says how the run ended: "Runbook High Error Rate: completed at
+// 03:20:15 UTC (8 ok, 2 skipped)".
+func (v *RunView) endText() string {
+	s := "Runbook " + v.run.Runbook().Title + ": " + v.ended.result + " at " + v.ended.at.UTC().Format("15:04:05") + " UTC"
+	if len(v.ended.counts) > 0 {
+		s += " (" + strings.Join(v.ended.counts, ", ") + ")"
+	}
+	return s
+}
 
 func (v *RunView) say(s string, bad bool) { v.msg, v.msgBad = s, bad }
 

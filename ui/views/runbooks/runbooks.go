@@ -108,6 +108,20 @@ func openRuns(s kit.Screen) []*RunView {
 	return out
 }
 
+// doneRuns lists the kept views of runs that ended, most recent first.
+func doneRuns(s kit.Screen) []*RunView {
+	vs := s.Views()
+	var out []*RunView
+	for i := len(vs) - 1; i >= 0; i-- {
+		if rv, ok := vs[i].(*RunView); ok && rv.run.Ended() {
+			if _, ok := rv.Completed(); ok {
+				out = append(out, rv)
+			}
+		}
+	}
+	return out
+}
+
 // open is the runbook key: over the Alerts pane with an alert selected,
 // that alert's runbook (the only match starts or shows its run, several
 // are listed to pick from, none says how to add one); anywhere else the
@@ -120,7 +134,7 @@ func (f *Feature) open(s kit.Screen) tea.Cmd {
 		}
 	}
 	if alert == nil {
-		showList(s, newRunList(f.env, nil, f.o.Set.All(), openRuns(s)))
+		showList(s, newRunList(f.env, nil, f.o.Set.All(), openRuns(s)).withDone(doneRuns(s)))
 		return nil
 	}
 	books := f.o.Set.Match(*alert)

@@ -23,6 +23,13 @@ type View struct {
 	// Runbook names the runbook (or other full-screen view) the leader has
 	// open, "" for none.
 	Runbook string
+	// Screen is that full-screen view as the leader sees it, plain text
+	// (a follower shows it read-only); nil over the panes. Runs are the
+	// leader's open runbook runs, a line each (an observer's runbook list
+	// shows them). Publish keeps at most MaxScreenLines and MaxRuns lines
+	// of at most MaxDialogLine bytes.
+	Screen []string
+	Runs   []string
 }
 
 // Place is where a pane is: the shown source, the filter in force, the
@@ -37,33 +44,44 @@ type Place struct {
 	Extra        string
 }
 
-// Bounds on a published View's Dialog.
+// Bounds on a published View's Dialog, Screen and Runs.
 const (
 	MaxDialogLines = 64
 	MaxDialogLine  = 512
+	MaxScreenLines = 200
+	MaxRuns        = 16
 )
 
 // Equal reports whether v and o show the same thing.
 func (v View) Equal(o View) bool {
-	return v.Focus == o.Focus && v.Place == o.Place && v.Runbook == o.Runbook && slices.Equal(v.Dialog, o.Dialog)
+	return v.Focus == o.Focus && v.Place == o.Place && v.Runbook == o.Runbook && slices.Equal(v.Dialog, o.Dialog) &&
+		slices.Equal(v.Screen, o.Screen) && slices.Equal(v.Runs, o.Runs)
 }
 
 func (v View) clone() View {
-	v.Dialog = slices.Clone(v.Dialog)
+	v.Dialog, v.Screen, v.Runs = slices.Clone(v.Dialog), slices.Clone(v.Screen), slices.Clone(v.Runs)
 	return v
 }
 
-// bounded is a copy of v whose Dialog keeps the bounds.
+// bounded is a copy of v whose Dialog, Screen and Runs keep the bounds.
 func (v View) bounded() View {
-	if v.Dialog == nil {
-		return v
+	v.Dialog = boundLines(v.Dialog, MaxDialogLines)
+	v.Screen = boundLines(v.Screen, MaxScreenLines)
+	v.Runs = boundLines(v.Runs, MaxRuns)
+	return v
+}
+
+// boundLines is at most n of ls, each cut to MaxDialogLine bytes (nil
+// stays nil).
+func boundLines(ls []string, n int) []string {
+	if ls == nil {
+		return nil
 	}
-	d := make([]string, 0, min(len(v.Dialog), MaxDialogLines))
-	for _, l := range v.Dialog[:min(len(v.Dialog), MaxDialogLines)] {
+	d := make([]string, 0, min(len(ls), n))
+	for _, l := range ls[:min(len(ls), n)] {
 		d = append(d, truncate(l, MaxDialogLine))
 	}
-	v.Dialog = d
-	return v
+	return d
 }
 
 // Errors from Follow.
@@ -128,14 +146,18 @@ func (f *Follow) Leave(sessionID string) {
 // Subscribe starts following sessionID. The first Next returns its current
 // View at once. It fails with ErrNoLeader when that session has published
 // nothing (or has left).
-func (f *Follow) Subscribe(sessionID string) (*Following, error) {
+func (f *Follow) Subscribe(sessionID string) (*Following, error) { return f.SubscribeAs(sessionID, "") }
+
+// SubscribeAs is Subscribe by a follower named name, whom the leader can
+// then see following it (FollowerNames).
+func (f *Follow) SubscribeAs(sessionID, name string) (*Following, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	l := f.leaders[sessionID]
 	if l == nil {
 		return nil, ErrNoLeader
 	}
-	s := &Following{f: f, leaderID: sessionID, notify: make(chan struct{}, 1)}
+	s := &Following{f: f, leaderID: sessionID, name: name, notify: make(chan struct{}, 1)}
 	s.offer(l.view)
 	l.subs[s] = struct{}{}
 	return s, nil
@@ -151,10 +173,43 @@ func (f *Follow) Followers(sessionID string) int {
 	return 0
 }
 
+// FollowerNames are the names of the sessions following sessionID now
+// (SubscribeAs), sorted, one per session.
+func (f *Follow) FollowerNames(sessionID string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.leaders[sessionID]
+	if l == nil {
+		return nil
+	}
+	var out []string
+	for s := range l.subs {
+		if s.name != "" {
+			out = append(out, s.name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Peek is sessionID's latest View without following it (an observer's
+// runbook list reads the operators' open runs); ok is false when that
+// session has published nothing.
+func (f *Follow) Peek(sessionID string) (View, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.leaders[sessionID]
+	if l == nil {
+		return View{}, false
+	}
+	return l.view.clone(), true
+}
+
 // Following is one follower's view of one leader, latest value only.
 type Following struct {
 	f        *Follow
 	leaderID string
+	name     string // the follower's, for FollowerNames
 	notify   chan struct{}
 
 	mu      sync.Mutex

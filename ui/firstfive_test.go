@@ -444,3 +444,68 @@ func TestGoldenRunCompleted(t *testing.T) {
 		})
 	}
 }
+
+// TestObserverSeesTheOperatorsRun is issue 17 item 12: an observer's
+// runbook list shows the run an operator has open; enter follows them
+// and shows their run view as they see it, read-only; the operator's
+// header names who follows; any key stops following and takes the view
+// down.
+func TestObserverSeesTheOperatorsRun(t *testing.T) {
+	r := newRoom()
+	ae := runbookEnv(t, false)
+	alice := r.join(t, ae, "a1", "alice", 0)
+	be := runbookEnv(t, true)
+	bob := roster(t, r.join(t, be, "b1", "bob", time.Minute))
+
+	alice = ae.key(t, alice, "2")
+	alice = ae.key(t, alice, "r")
+	alice = ae.key(t, alice, "enter") // the check: the run moves on
+	shownRun(t, alice)
+
+	bob, _ = press(bob, "1", "r")
+	scr := plain(bob)
+	if !strings.Contains(scr, "Open in other sessions (1)") || !strings.Contains(scr, "alice: Lock pile-up · for HighErrorRate · 1/5 steps done · next: 2. See the blockers") {
+		t.Fatalf("bob's runbook list:\n%s", scr)
+	}
+	bob, cmd := press(bob, "enter")
+	for _, c := range cmd().(tea.BatchMsg) {
+		var next tea.Cmd
+		if bob, next = feed(bob, c()); next != nil {
+			cmd = next
+		}
+	}
+	bob, cmd = feed(bob, next(t, cmd)) // alice's view
+	scr = plain(bob)
+	for _, want := range []string{"FOLLOWING alice (in Runbook Lock pile-up)", "alice's Runbook Lock pile-up (read-only)",
+		"✓  1. check  Connections are high", "▶ ·  2. view   See the blockers", "any key stops following"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("bob's screen lacks %q:\n%s", want, scr)
+		}
+	}
+
+	alice, _ = feed(alice, TickMsg{})
+	if head := strings.SplitN(plain(alice), "\n", 2)[0]; !strings.Contains(head, "followed by bob") {
+		t.Errorf("alice's header %q", head)
+	}
+
+	// Alice goes back to the panes: bob's mirror of her run goes too.
+	alice = ae.key(t, alice, "esc")
+	bob, cmd = feed(bob, next(t, cmd))
+	if scr := plain(bob); strings.Contains(scr, "(read-only)") || !strings.Contains(scr, "FOLLOWING alice") {
+		t.Fatalf("bob still shows alice's run:\n%s", scr)
+	}
+	alice = ae.key(t, alice, "backspace") // the return key: her run again
+	shownRun(t, alice)
+	bob, _ = feed(bob, next(t, cmd))
+	if !strings.Contains(plain(bob), "alice's Runbook Lock pile-up (read-only)") {
+		t.Fatalf("bob does not see alice's run again:\n%s", plain(bob))
+	}
+	bob, _ = press(bob, "x")
+	if crewOf(bob).Watching() || strings.Contains(plain(bob), "(read-only)") {
+		t.Fatalf("after a key bob still follows:\n%s", plain(bob))
+	}
+	alice, _ = feed(alice, TickMsg{})
+	if head := strings.SplitN(plain(alice), "\n", 2)[0]; strings.Contains(head, "followed by") {
+		t.Errorf("alice's header after bob stopped: %q", head)
+	}
+}

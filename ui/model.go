@@ -102,11 +102,18 @@ func New(o Options) Model {
 		w: 80, h: 24, health: &health{snaps: map[string]sources.Snapshot{}}, rc: &renderCache{}}
 	m.addPanes(append(BuiltinPanes(), o.Data.ExtraPanes...))
 	canAct := o.Actions.Executor != nil
+	// The crew, when sharing a world, tells the runbook list the runs
+	// open in the other sessions.
+	c := crew.New(env, ctx, o.Together, canAct)
+	var shared kit.SharedRuns
+	if c != nil {
+		shared = c
+	}
 	m.features = []kit.Feature{
-		runbooks.New(env, o.Runbooks, o.Identity.Operator, canAct),
+		runbooks.New(env, o.Runbooks, o.Identity.Operator, canAct, shared),
 		timeline.New(env, ctx, o.Journals.Timeline),
 	}
-	if c := crew.New(env, ctx, o.Together, canAct); c != nil {
+	if c != nil {
 		m.features = append(m.features, c)
 	}
 	m.layout()

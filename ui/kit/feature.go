@@ -87,4 +87,20 @@ type Screen interface {
 	// Focus focuses the pane titled title, leaving any view, and returns
 	// it; nil (and nothing changes) when no pane has that title.
 	Focus(title string) any
+	// Size is the body's size, where a view is drawn.
+	Size() (w, h int)
+}
+
+// SharedRun is a runbook run open in another session (flightdeck serve):
+// whose it is, its line (runbook, alert, progress), and the Cmd that
+// follows that session to it (nil when this session cannot follow).
+type SharedRun struct {
+	Who, Line string
+	Follow    tea.Cmd
+}
+
+// SharedRuns is a Feature that knows the runs open in other sessions: the
+// runbook list shows them, so an observer finds the operator's run.
+type SharedRuns interface {
+	SharedRuns() []SharedRun
 }

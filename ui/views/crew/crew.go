@@ -10,6 +10,7 @@ package crew
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -52,6 +53,11 @@ type Feature struct {
 	havePublished bool
 
 	watch *watching // nil when not watching anyone
+	// mirror is the watched leader's full-screen view (a runbook run), shown
+	// read-only while they have one open; nil otherwise.
+	mirror *MirrorView
+	// followers are who follow this session, as of the last tick.
+	followers []string
 }
 
 // watching is a session mirroring a leader.
@@ -203,8 +209,37 @@ func (f *Feature) Update(s kit.Screen, msg tea.Msg) tea.Cmd {
 		return f.onLeader(s, msg)
 	case kit.ResultMsg:
 		return f.announce(msg)
+	case kit.TickMsg:
+		if f.o.Views != nil && f.canAct {
+			// Who follows this session: a lock and a map, once a second.
+			f.followers = f.o.Views.FollowerNames(f.o.SessionID)
+		}
 	}
 	return nil
+}
+
+// SharedRuns are the runbook runs the other operators have open, each
+// with the Cmd that follows its operator (nil when this session cannot
+// watch anyone).
+func (f *Feature) SharedRuns() []kit.SharedRun {
+	if f.o.Views == nil {
+		return nil
+	}
+	var out []kit.SharedRun
+	for _, mb := range f.leaders() {
+		v, ok := f.o.Views.Peek(mb.ID)
+		if !ok {
+			continue
+		}
+		for _, line := range v.Runs {
+			r := kit.SharedRun{Who: mb.Name, Line: line}
+			if f.canWatch() {
+				r.Follow = kit.Send(watchMsg{m: mb})
+			}
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // announce tells every other session how this session's action ended, in
@@ -286,6 +321,10 @@ func (f *Feature) HeaderNotes() [][]string {
 			s += " (in " + w.view.Runbook + ")"
 		}
 		out = append(out, []string{th.Paints.Accent.Render(s)})
+	}
+	if len(f.followers) > 0 {
+		// An operator must know who sees their screen.
+		out = append(out, []string{th.Paints.Accent.Render("followed by " + strings.Join(f.followers, ", "))})
 	}
 	if ps := f.people(); len(ps) > 0 {
 		for i, p := range ps {

@@ -26,7 +26,10 @@ type runList struct {
 	runs    []*RunView
 	// done are the runs that ended this session, kept to be read again:
 	// a run that completes says so here rather than vanishing.
-	done   []*RunView
+	done []*RunView
+	// others are the runs open in other sessions, listed after this
+	// session's: enter follows their operator.
+	others []kit.SharedRun
 	cursor int
 	cache  kit.Cache
 	w, h   int
@@ -54,7 +57,13 @@ func (l *runList) SetSnapshot(sources.Snapshot) {}
 // CapturesKeys: the list types no text.
 func (l *runList) CapturesKeys() bool { return false }
 
-func (l *runList) n() int { return len(l.runs) + len(l.done) + len(l.books) }
+func (l *runList) n() int { return len(l.runs) + len(l.others) + len(l.done) + len(l.books) }
+
+// withOthers adds the runs open in other sessions.
+func (l *runList) withOthers(others []kit.SharedRun) *runList {
+	l.others = others
+	return l
+}
 
 // withDone adds the runs that ended this session.
 func (l *runList) withDone(done []*RunView) *runList {
@@ -71,13 +80,23 @@ func (l *runList) Update(msg tea.Msg) tea.Cmd {
 	l.cache.Touch()
 	k := l.env.Keys
 	if key.Matches(km, k.List.Details) {
-		switch i := l.cursor; {
+		i := l.cursor
+		switch {
 		case i < len(l.runs):
 			return kit.Send(kit.PushViewMsg{View: l.runs[i]})
-		case i < len(l.runs)+len(l.done):
-			return kit.Send(kit.PushViewMsg{View: l.done[i-len(l.runs)]})
-		case i < l.n():
-			return kit.Send(startRunMsg{book: l.books[i-len(l.runs)-len(l.done)], alert: l.alert})
+		case i-len(l.runs) < len(l.others):
+			o := l.others[i-len(l.runs)]
+			if o.Follow == nil {
+				return kit.Send(kit.StatusMsg{Text: "this session cannot follow " + o.Who, Bad: true})
+			}
+			return tea.Batch(kit.Send(kit.CloseViewMsg{ID: listViewID}), o.Follow)
+		}
+		i -= len(l.runs) + len(l.others)
+		switch {
+		case i < len(l.done):
+			return kit.Send(kit.PushViewMsg{View: l.done[i]})
+		case i < len(l.done)+len(l.books):
+			return kit.Send(startRunMsg{book: l.books[i-len(l.done)], alert: l.alert})
 		}
 		return nil
 	}
@@ -146,6 +165,12 @@ func (l *runList) draw(bool) []string {
 			next = fmt.Sprintf("next: %d. %s", i+1, r.Runbook().Steps[i].Title)
 		}
 		rows = append(rows, row{r.Runbook().Title + " · " + by, fmt.Sprintf("started %s ago by %s · %s", kit.Age(now.Sub(r.StartedAt())), r.Operator(), next)})
+	}
+	if len(l.others) > 0 {
+		labels[len(rows)] = fmt.Sprintf("Open in other sessions (%d)", len(l.others))
+	}
+	for _, o := range l.others {
+		rows = append(rows, row{o.Who + ": " + o.Line, "enter follows " + o.Who + " (read-only); any key stops following"})
 	}
 	if len(l.done) > 0 {
 		labels[len(rows)] = fmt.Sprintf("Finished runs (%d)", len(l.done))

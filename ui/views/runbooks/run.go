@@ -83,6 +83,32 @@ func (v *RunView) stepOf(o kit.Origin) (int, bool) {
 	return so.step, true
 }
 
+// OpenRun is the run as one line for the others sharing the world
+// ("High Error Rate · for HighErrorRate · 3/10 steps done · next: 4. …"),
+// "" once it ended.
+func (v *RunView) OpenRun() string {
+	r := v.run
+	if r.Ended() {
+		return ""
+	}
+	s := r.Runbook().Title
+	if a := r.Alert(); a != nil {
+		s += " · for " + a.Name
+	}
+	done := 0
+	steps := v.run.Steps(v.env.Now())
+	for _, st := range steps {
+		if st.State.Finished() {
+			done++
+		}
+	}
+	s += fmt.Sprintf(" · %d/%d steps done", done, len(steps))
+	if i := r.Next(); i >= 0 {
+		s += fmt.Sprintf(" · next: %d. %s", i+1, r.Runbook().Steps[i].Title)
+	}
+	return s
+}
+
 // Run is the run the view walks.
 func (v *RunView) Run() *runbook.Run { return v.run }
 

@@ -57,12 +57,23 @@ type Feature struct {
 	canAct bool
 	// queue writes runs' records in order (shared by every run view).
 	queue *journalQueue
+	// shared are the runs open in other sessions (nil on its own).
+	shared kit.SharedRuns
 }
 
-// New is the runbook feature of a session: operator starts its runs, and
-// canAct says whether the session may act.
-func New(env *kit.Env, o Options, operator string, canAct bool) *Feature {
-	return &Feature{env: env, o: o, operator: operator, canAct: canAct, queue: &journalQueue{j: o.Journal}}
+// New is the runbook feature of a session: operator starts its runs,
+// canAct says whether the session may act, and shared (nil for a cockpit
+// on its own) lists the runs open in the other sessions.
+func New(env *kit.Env, o Options, operator string, canAct bool, shared kit.SharedRuns) *Feature {
+	return &Feature{env: env, o: o, operator: operator, canAct: canAct, queue: &journalQueue{j: o.Journal}, shared: shared}
+}
+
+// others are the runs open in other sessions.
+func (f *Feature) others() []kit.SharedRun {
+	if f.shared == nil {
+		return nil
+	}
+	return f.shared.SharedRuns()
 }
 
 // Start keeps a hidden view of every resumed run: it follows the
@@ -134,7 +145,7 @@ func (f *Feature) open(s kit.Screen) tea.Cmd {
 		}
 	}
 	if alert == nil {
-		showList(s, newRunList(f.env, nil, f.o.Set.All(), openRuns(s)).withDone(doneRuns(s)))
+		showList(s, newRunList(f.env, nil, f.o.Set.All(), openRuns(s)).withDone(doneRuns(s)).withOthers(f.others()))
 		return nil
 	}
 	books := f.o.Set.Match(*alert)

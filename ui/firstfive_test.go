@@ -509,3 +509,24 @@ func TestObserverSeesTheOperatorsRun(t *testing.T) {
 		t.Errorf("alice's header after bob stopped: %q", head)
 	}
 }
+
+// TestGoldenRunbookConfirm is issue 17 item 7: a confirm dialog over a
+// runbook run at 80x24 ended '╰╰──…──╯╯', the run's corners showing
+// beside the dialog's. Both reference sizes.
+func TestGoldenRunbookConfirm(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {200, 60}} {
+		t.Run(itoa(sz[0])+"x"+itoa(sz[1]), func(t *testing.T) {
+			e := runbookEnv(t, false)
+			m := viewStep(t, e, sz[0], sz[1])
+			m = e.key(t, m, "backspace")
+			m = e.key(t, m, "enter") // the action: its confirm dialog
+			if confirmOf(m) == nil {
+				t.Fatalf("no confirm dialog:\n%s", plain(m))
+			}
+			if scr := plain(m); strings.Contains(scr, "╰╰") || strings.Contains(scr, "╯╯") {
+				t.Errorf("borders overlap:\n%s", scr)
+			}
+			goldenModel(t, m)
+		})
+	}
+}

@@ -28,7 +28,8 @@ func (d *helpDialog) Update(msg tea.KeyPressMsg) (kit.Dialog, tea.Cmd) {
 // ShortHelp is the status bar's hints while the help is open.
 func (d *helpDialog) ShortHelp() []key.Binding {
 	k := d.env.Keys
-	return []key.Binding{kit.Hint(k.Global.Help, "close"), kit.Hint(k.Dialog.Close, "close")}
+	keys := append(append([]string(nil), k.Global.Help.Keys()...), k.Dialog.Close.Keys()...)
+	return []key.Binding{key.NewBinding(key.WithKeys(keys...), key.WithHelp(kit.KeyName(k.Global.Help)+"/"+kit.KeyName(k.Dialog.Close), "close"))}
 }
 
 // Content is the help as written when it opened.

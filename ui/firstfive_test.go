@@ -474,7 +474,11 @@ func TestObserverSeesTheOperatorsRun(t *testing.T) {
 			cmd = next
 		}
 	}
-	bob, cmd = feed(bob, next(t, cmd)) // alice's view
+	bob, cmd = feed(bob, next(t, cmd)) // alice's view: where she is
+	// Within a second (her tick) alice knows bob follows and publishes
+	// her run's screen too.
+	alice, _ = feed(alice, TickMsg{})
+	bob, cmd = feed(bob, next(t, cmd))
 	scr = plain(bob)
 	for _, want := range []string{"FOLLOWING alice (in Runbook Lock pile-up)", "alice's Runbook Lock pile-up (read-only)",
 		"✓  1. check  Connections are high", "▶ ·  2. view   See the blockers", "any key stops following"} {
@@ -483,7 +487,6 @@ func TestObserverSeesTheOperatorsRun(t *testing.T) {
 		}
 	}
 
-	alice, _ = feed(alice, TickMsg{})
 	if head := strings.SplitN(plain(alice), "\n", 2)[0]; !strings.Contains(head, "followed by bob") {
 		t.Errorf("alice's header %q", head)
 	}

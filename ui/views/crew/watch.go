@@ -122,7 +122,10 @@ func (f *Feature) Settled(s kit.Screen) {
 	if f.o.Views == nil || !f.canAct {
 		return
 	}
-	v := viewState(s)
+	// The full-screen view is drawn for the others only while someone
+	// follows (as of the last tick): a new follower gets it within a
+	// second, and a session nobody follows draws nothing extra.
+	v := viewState(s, len(f.followers) > 0)
 	if f.havePublished && v.Equal(f.published) {
 		return
 	}
@@ -130,8 +133,9 @@ func (f *Feature) Settled(s kit.Screen) {
 	f.o.Views.Publish(f.o.SessionID, v)
 }
 
-// viewState is what a watcher mirrors of this session now.
-func viewState(s kit.Screen) together.View {
+// viewState is what a watcher mirrors of this session now; screen: with
+// the shown view's lines.
+func viewState(s kit.Screen, screen bool) together.View {
 	var v together.View
 	p := s.Pane()
 	if t, ok := p.(titled); ok {
@@ -142,11 +146,12 @@ func viewState(s kit.Screen) together.View {
 	}
 	if sv := s.Shown(); sv != nil {
 		v.Runbook = sv.Title()
-		// What the leader reads, for a watcher to read too: drawn at the
-		// leader's size (the view keeps the block; this draws nothing new
-		// in a frame the screen draws anyway).
-		w, h := s.Size()
-		v.Screen = unframe(sv.View(w, h))
+		if screen {
+			// What the leader reads, for a watcher to read too: drawn at
+			// the leader's size (the view keeps the block for the frame).
+			w, h := s.Size()
+			v.Screen = unframe(sv.View(w, h))
+		}
 	}
 	for _, kv := range s.Views() {
 		if r, ok := kv.(OpenRun); ok {

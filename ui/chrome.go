@@ -170,5 +170,9 @@ func (m Model) returnNote(i int) string {
 	if m.returnTo == "" || i != m.returnPane || m.shownView() != nil {
 		return ""
 	}
-	return " " + kit.KeyName(m.env.Keys.Global.Return) + " ↩ " + m.returnView().Title() + " "
+	arrow := "↩"
+	if m.env.Theme.ASCII {
+		arrow = "<-"
+	}
+	return " " + kit.KeyName(m.env.Keys.Global.Return) + " " + arrow + " " + m.returnView().Title() + " "
 }

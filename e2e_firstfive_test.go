@@ -93,6 +93,7 @@ func TestFirstFiveFollowTheRun(t *testing.T) {
 	fx := newServeFixture(t)
 	fx.start()
 	op := fx.client("alice")
+	op.waitFor("alice's cockpit", contains("DEMO", "conns ")) // alice first: the header lists by arrival
 	obs := fx.client("bob")
 	for _, s := range []*tmuxSession{op, obs} {
 		s.waitFor("who is connected", contains("alice (operator) · bob (observer)"))

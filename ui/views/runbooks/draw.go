@@ -78,24 +78,25 @@ func (v *RunView) draw(bool) []string {
 	if v.run.Ended() {
 		progress = th.Paints.OK.Render("run ended: " + progress)
 	}
-	head = append(head, fmt.Sprintf("%s · started %s UTC by %s · %s", opened, v.run.StartedAt().UTC().Format("15:04:05"), v.run.Operator(), progress))
+	// Wrapped, not cut: the progress at its end is what the line is for.
+	head = append(head, kit.WrapHanging(fmt.Sprintf("%s · started %s UTC by %s · %s", opened, v.run.StartedAt().UTC().Format("15:04:05"), v.run.Operator(), progress), inner)...)
 	if rb.Description != "" {
 		for _, l := range kit.Wrap(strings.TrimSpace(rb.Description), inner) {
 			head = append(head, th.Paints.Muted.Render(l))
 		}
 	}
 	if len(rb.Symptoms) > 0 {
-		head = append(head, th.Paints.Muted.Render("symptoms: "+strings.Join(rb.Symptoms, " · ")))
+		head = append(head, kit.WrapHanging(th.Paints.Muted.Render("symptoms: "+strings.Join(rb.Symptoms, " · ")), inner)...)
 	}
 	if !v.canAct {
-		head = append(head, th.Paints.Warn.Render("read-only session: every action step is refused (no Executor); checks and verifies follow the live data; nothing is journaled"))
+		head = append(head, kit.WrapHanging(th.Paints.Warn.Render("read-only session: every action step is refused (no Executor); checks and verifies follow the live data; nothing is journaled"), inner)...)
 	}
 	if v.msg != "" {
 		st := th.Paints.Accent
 		if v.msgBad {
 			st = th.Paints.Error
 		}
-		head = append(head, st.Render(v.msg))
+		head = append(head, kit.WrapHanging(st.Render(v.msg), inner)...)
 	}
 	head = append(head, "")
 

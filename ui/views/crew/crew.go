@@ -324,13 +324,31 @@ func (f *Feature) HeaderNotes() [][]string {
 	}
 	if len(f.followers) > 0 {
 		// An operator must know who sees their screen.
-		out = append(out, []string{th.Paints.Accent.Render("followed by " + strings.Join(f.followers, ", "))})
+		out = append(out, []string{th.Paints.Accent.Render("followed by " + strings.Join(counted(f.followers), ", "))})
 	}
 	if ps := f.people(); len(ps) > 0 {
 		for i, p := range ps {
 			ps[i] = th.Paints.Muted.Render(p)
 		}
 		out = append(out, ps)
+	}
+	return out
+}
+
+// counted is sorted names with repeats folded: "bob ×2", "carol".
+func counted(names []string) []string {
+	var out []string
+	for i := 0; i < len(names); {
+		j := i
+		for j < len(names) && names[j] == names[i] {
+			j++
+		}
+		s := names[i]
+		if j-i > 1 {
+			s += " ×" + strconv.Itoa(j-i)
+		}
+		out = append(out, s)
+		i = j
 	}
 	return out
 }

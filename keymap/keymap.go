@@ -37,6 +37,9 @@ type Global struct {
 	// Follow mirrors an operator's cockpit (flightdeck serve): their
 	// focused pane, selection and confirm dialog; any key stops it.
 	Follow key.Binding
+	// Return goes back from the panes to the view left last (the runbook
+	// run whose view step showed a pane), with its state.
+	Return key.Binding
 }
 
 // List keys move the selection in any pane that shows rows.
@@ -149,6 +152,7 @@ func DefaultKeyMap() KeyMap {
 			Help:     b("help", "?"),
 			Quit:     b("quit", "q", "ctrl+c"),
 			Follow:   b("follow an operator", "f"),
+			Return:   b("back to the view", "backspace"),
 		},
 		List: List{
 			Up:      b("up", "k", "up"),
@@ -216,6 +220,7 @@ func (km *KeyMap) bindings() map[string]*key.Binding {
 		"help":            &km.Global.Help,
 		"quit":            &km.Global.Quit,
 		"follow":          &km.Global.Follow,
+		"return":          &km.Global.Return,
 		"up":              &km.List.Up,
 		"down":            &km.List.Down,
 		"top":             &km.List.Top,
@@ -320,7 +325,7 @@ func (g Global) ShortHelp() []key.Binding {
 // FullHelp is the global section of the help overlay. The focus keys are
 // not in it: the root lists them named after the panes it registered.
 func (g Global) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{g.NextPane, g.PrevPane, g.Actions, g.Help, g.Follow, g.Quit}, {g.Runbook, g.Timeline}}
+	return [][]key.Binding{{g.NextPane, g.PrevPane, g.Actions, g.Help, g.Follow, g.Quit}, {g.Runbook, g.Timeline, g.Return}}
 }
 
 // ShortHelp is the movement help line.

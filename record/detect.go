@@ -295,7 +295,9 @@ func nonEmpty(ss ...string) []string {
 	return out
 }
 
-// roundDuration renders a duration for people: 45s, 4m10s, 2h5m.
+// roundDuration renders a duration for people: 45s, 4m10s, 2h05m — the
+// cockpit's format (ui/kit.Dur), seconds and minutes padded, so a
+// timeline's offsets and the durations on screen read alike.
 func roundDuration(d time.Duration) string {
 	d = max(d, 0).Round(time.Second)
 	switch {
@@ -306,12 +308,12 @@ func roundDuration(d time.Duration) string {
 		if s == 0 {
 			return fmt.Sprintf("%dm", m)
 		}
-		return fmt.Sprintf("%dm%ds", m, s)
+		return fmt.Sprintf("%dm%02ds", m, s)
 	}
 	d = d.Round(time.Minute)
 	h, m := d/time.Hour, d%time.Hour/time.Minute
 	if m == 0 {
 		return fmt.Sprintf("%dh", h)
 	}
-	return fmt.Sprintf("%dh%dm", h, m)
+	return fmt.Sprintf("%dh%02dm", h, m)
 }

@@ -296,7 +296,7 @@ func TestEventDetails(t *testing.T) {
 		t.Errorf("connections event %+v", c)
 	}
 	evs = step(alerts(400))
-	if evs[0].Summary != "HighErrorRate resolved after 6m2s" {
+	if evs[0].Summary != "HighErrorRate resolved after 6m02s" {
 		t.Errorf("resolved %q", evs[0].Summary)
 	}
 

@@ -161,7 +161,7 @@ func TestTimelineJSON(t *testing.T) {
 		t.Fatalf("%d entries, %d damaged", len(got.Entries), len(got.Damaged))
 	}
 	e := got.Entries[3]
-	if e.Event == nil || e.Event.Subject != "HighErrorRate" || e.Event.Labels["service"] != "nudgecampaign-api" || e.Note == "" || e.Rel != "+1m4s" || e.Time.Sub(e.Time.Truncate(time.Second)) != 530*time.Millisecond {
+	if e.Event == nil || e.Event.Subject != "HighErrorRate" || e.Event.Labels["service"] != "nudgecampaign-api" || e.Note == "" || e.Rel != "+1m04s" || e.Time.Sub(e.Time.Truncate(time.Second)) != 530*time.Millisecond {
 		t.Errorf("entry 3: %+v", e)
 	}
 	if bytes.Contains(b.Bytes(), []byte(`\u001b`)) || bytes.Contains(b.Bytes(), []byte("\x1b")) {

@@ -25,6 +25,13 @@ type View struct {
 	// Runbook names the runbook (or other full-screen view) the leader has
 	// open, "" for none.
 	Runbook string
+	// Screen is that full-screen view as the leader sees it, plain text
+	// (a follower shows it read-only); nil over the panes. Runs are the
+	// leader's open runbook runs, a line each (an observer's runbook list
+	// shows them). Publish keeps at most MaxScreenLines and MaxRuns lines
+	// of at most MaxDialogLine bytes.
+	Screen []string
+	Runs   []string
 }
 
 // Place is where a pane is: the shown source, the filter in force, the
@@ -39,33 +46,44 @@ type Place struct {
 	Extra        string
 }
 
-// Bounds on a published View's Dialog.
+// Bounds on a published View's Dialog, Screen and Runs.
 const (
 	MaxDialogLines = 64
 	MaxDialogLine  = 512
+	MaxScreenLines = 200
+	MaxRuns        = 16
 )
 
 // Equal reports whether v and o show the same thing.
 func (v View) Equal(o View) bool {
-	return v.Focus == o.Focus && v.Place == o.Place && v.Runbook == o.Runbook && slices.Equal(v.Dialog, o.Dialog)
+	return v.Focus == o.Focus && v.Place == o.Place && v.Runbook == o.Runbook && slices.Equal(v.Dialog, o.Dialog) &&
+		slices.Equal(v.Screen, o.Screen) && slices.Equal(v.Runs, o.Runs)
 }
 
 func (v View) clone() View {
-	v.Dialog = slices.Clone(v.Dialog)
+	v.Dialog, v.Screen, v.Runs = slices.Clone(v.Dialog), slices.Clone(v.Screen), slices.Clone(v.Runs)
 	return v
 }
 
-// bounded is a copy of v whose Dialog keeps the bounds.
+// bounded is a copy of v whose Dialog, Screen and Runs keep the bounds.
 func (v View) bounded() View {
-	if v.Dialog == nil {
-		return v
+	v.Dialog = boundLines(v.Dialog, MaxDialogLines)
+	v.Screen = boundLines(v.Screen, MaxScreenLines)
+	v.Runs = boundLines(v.Runs, MaxRuns)
+	return v
+}
+
+// boundLines is at most n of ls, each cut to MaxDialogLine bytes (nil
+// stays nil).
+func boundLines(ls []string, n int) []string {
+	if ls == nil {
+		return nil
 	}
-	d := make([]string, 0, min(len(v.Dialog), MaxDialogLines))
-	for _, l := range v.Dialog[:min(len(v.Dialog), MaxDialogLines)] {
+	d := make([]string, 0, min(len(ls), n))
+	for _, l := range ls[:min(len(ls), n)] {
 		d = append(d, truncate(l, MaxDialogLine))
 	}
-	v.Dialog = d
-	return v
+	return d
 }
 
 // Errors from Views.
@@ -90,6 +108,8 @@ type Views struct {
 type leader struct {
 	view   View
 	fanout *pubsub.Broker[View]
+	// watchers are the open Watchings, for WatcherNames.
+	watchers map[*Watching]struct{}
 }
 
 // NewViews returns an empty Views.
@@ -104,7 +124,7 @@ func (f *Views) Publish(sessionID string, v View) {
 	defer f.mu.Unlock()
 	l := f.leaders[sessionID]
 	if l == nil {
-		l = &leader{fanout: pubsub.New(pubsub.Latest[View]())}
+		l = &leader{fanout: pubsub.New(pubsub.Latest[View]()), watchers: map[*Watching]struct{}{}}
 		f.leaders[sessionID] = l
 	}
 	v = v.bounded()
@@ -130,14 +150,20 @@ func (f *Views) Leave(sessionID string) {
 // Subscribe starts watching sessionID. The first Next returns its current
 // View at once. It fails with ErrNoLeader when that session has published
 // nothing (or has left).
-func (f *Views) Subscribe(sessionID string) (*Watching, error) {
+func (f *Views) Subscribe(sessionID string) (*Watching, error) { return f.SubscribeAs(sessionID, "") }
+
+// SubscribeAs is Subscribe by a watcher named name, whom the watched
+// session can then see watching it (WatcherNames).
+func (f *Views) SubscribeAs(sessionID, name string) (*Watching, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	l := f.leaders[sessionID]
 	if l == nil {
 		return nil, ErrNoLeader
 	}
-	return &Watching{leaderID: sessionID, sub: l.fanout.Subscribe(l.view)}, nil
+	w := &Watching{f: f, leaderID: sessionID, name: name, sub: l.fanout.Subscribe(l.view)}
+	l.watchers[w] = struct{}{}
+	return w, nil
 }
 
 // Watchers is how many sessions watch sessionID now.
@@ -150,9 +176,43 @@ func (f *Views) Watchers(sessionID string) int {
 	return 0
 }
 
+// WatcherNames are the names of the sessions watching sessionID now
+// (SubscribeAs), sorted, one per session.
+func (f *Views) WatcherNames(sessionID string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.leaders[sessionID]
+	if l == nil {
+		return nil
+	}
+	var out []string
+	for w := range l.watchers {
+		if w.name != "" {
+			out = append(out, w.name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Peek is sessionID's latest View without watching it (an observer's
+// runbook list reads the operators' open runs); ok is false when that
+// session has published nothing.
+func (f *Views) Peek(sessionID string) (View, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.leaders[sessionID]
+	if l == nil {
+		return View{}, false
+	}
+	return l.view.clone(), true
+}
+
 // Watching is one session watching another's View, latest value only.
 type Watching struct {
+	f        *Views
 	leaderID string
+	name     string // the watcher's, for WatcherNames
 	sub      *pubsub.Subscription[View]
 }
 
@@ -172,4 +232,11 @@ func (s *Watching) Next(ctx context.Context) (View, error) {
 }
 
 // Close stops watching; a blocked Next returns ErrClosed.
-func (s *Watching) Close() { s.sub.Close() }
+func (s *Watching) Close() {
+	s.f.mu.Lock()
+	if l := s.f.leaders[s.leaderID]; l != nil {
+		delete(l.watchers, s)
+	}
+	s.f.mu.Unlock()
+	s.sub.Close()
+}

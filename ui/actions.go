@@ -19,6 +19,16 @@ type entry struct {
 	reason string
 }
 
+// label is the entry's label, or its action's title when the label names
+// an empty target ("Terminate backend ()": nothing selected), which the
+// reason then says.
+func (e entry) label() string {
+	if strings.HasSuffix(e.Label, "()") {
+		return e.Kind.Title()
+	}
+	return e.Label
+}
+
 // entry builds a's request and collects why it is disabled.
 func (m Model) entry(a kit.Action) entry {
 	e := entry{Action: a, req: ops.Request{Action: a.Kind}}
@@ -67,7 +77,7 @@ func (m Model) choose(a kit.Action) (Model, tea.Cmd) {
 	}
 	e := m.entry(a)
 	if e.reason != "" {
-		m.setStatus("refused: "+e.Label+": "+e.reason, true)
+		m.setStatus("refused: "+e.label()+": "+e.reason, true)
 		return m, nil
 	}
 	if e.Form != nil {
@@ -107,7 +117,7 @@ func newMenu(env *kit.Env, title string, es []entry) *menuDialog {
 	k := env.Keys
 	items := make([]kit.PickItem, len(es))
 	for i, e := range es {
-		items[i] = kit.PickItem{Label: e.Label, Disabled: e.reason}
+		items[i] = kit.PickItem{Label: e.label(), Disabled: e.reason}
 	}
 	return &menuDialog{entries: es, Pick: &kit.Pick{Env: env, Title: title, Items: items, Opened: env.Exact(),
 		Hint:  kit.KeyName(k.Dialog.Submit) + " choose · " + kit.KeyName(k.Dialog.Close) + " close",

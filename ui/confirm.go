@@ -15,8 +15,10 @@ import (
 
 // confirmDialog shows a plan and asks for its confirmation: y/N with No
 // focused for low risk, the typed phrase for high risk. It answers with a
-// ConfirmedMsg (the plan and what was typed) or a CancelledMsg, and ignores
-// every key for kit.KeyGuard after it opens.
+// ConfirmedMsg (the plan and what was typed) or a CancelledMsg. For
+// kit.KeyGuard after it opens it ignores every key that confirms or types
+// (a burst meant for the pane must not land in the phrase); the keys that
+// cancel work at once.
 type confirmDialog struct {
 	env  *kit.Env
 	plan ops.Plan
@@ -32,17 +34,17 @@ type confirmDialog struct {
 // Update confirms, cancels, switches the focused button or edits the
 // phrase.
 func (d *confirmDialog) Update(msg tea.KeyPressMsg) (kit.Dialog, tea.Cmd) {
-	if kit.Guarded(d.env, d.opened) {
-		return d, nil
-	}
 	k := d.env.Keys
 	p := d.plan
 	confirm := func(typed string) (kit.Dialog, tea.Cmd) {
 		return nil, kit.Send(ConfirmedMsg{Plan: p, Typed: typed, Origin: d.origin})
 	}
 	cancel := func() (kit.Dialog, tea.Cmd) { return nil, kit.Send(CancelledMsg{What: p.Title, Origin: d.origin}) }
-	if key.Matches(msg, k.Dialog.Close) {
+	if key.Matches(msg, k.Dialog.Close) || (p.Risk == ops.Low && key.Matches(msg, k.Dialog.No)) {
 		return cancel()
+	}
+	if kit.Guarded(d.env, d.opened) {
+		return d, nil
 	}
 	if p.Risk == ops.Low {
 		switch {
@@ -70,6 +72,16 @@ func (d *confirmDialog) Update(msg tea.KeyPressMsg) (kit.Dialog, tea.Cmd) {
 	d.edit.Handle(msg)
 	d.err = ""
 	return d, nil
+}
+
+// ShortHelp is the status bar's hints while the dialog is open.
+func (d *confirmDialog) ShortHelp() []key.Binding {
+	k := d.env.Keys
+	if d.plan.Risk == ops.Low {
+		return []key.Binding{kit.Hint(k.Dialog.Yes, "yes"), kit.Hint(k.Dialog.No, "no"), kit.Hint(k.Dialog.Next, "switch"),
+			kit.Hint(k.Dialog.Submit, "choose"), kit.Hint(k.Dialog.Close, "cancel")}
+	}
+	return []key.Binding{kit.Hint(k.Dialog.Submit, "submit the phrase"), kit.Hint(k.Dialog.Close, "cancel")}
 }
 
 // Content is the plan: title, risk, targets, preview, dry run, then what

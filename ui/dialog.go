@@ -67,6 +67,12 @@ func (m Model) overlayBox() []string {
 	if maxH >= 12 {
 		maxH -= 2 // keep the header (environment, mode) and a status line in view
 	}
-	lines := dc.Lines(maxH-2, th.Ellipsis)
-	return kit.Frame(th, dc.Title, "", true, w, len(lines)+2, lines)
+	lines := dc.Lines(maxH-2, w-2, th.Ellipsis)
+	box := kit.Frame(th, dc.Title, "", true, w, len(lines)+2, lines)
+	// A blank column each side: a border under the box's edge (a pane's,
+	// the runbook's, a cut line's "…") read as part of it ("╰╰──╯╯").
+	for i, l := range box {
+		box[i] = " " + l + " "
+	}
+	return box
 }

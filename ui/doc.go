@@ -33,7 +33,8 @@
 //     the screen; the top one takes every key. They answer with typed
 //     messages: a form or a menu entry sends a RequestMsg, the confirm
 //     dialog a ConfirmedMsg or a CancelledMsg. Dialogs that can confirm
-//     ignore their confirming keys for kit.KeyGuard after they open.
+//     ignore their confirming keys and typed text for kit.KeyGuard after
+//     they open; their cancel keys work at once.
 //
 // # Actions
 //

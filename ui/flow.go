@@ -77,7 +77,8 @@ func (m Model) request(req ops.Request, origin kit.Origin) (Model, tea.Cmd) {
 		return m, nil
 	}
 	ex, ctx := m.o.Actions.Executor, m.ctx
-	m.pending = "planning " + req.Action.Title() + "…"
+	m.pending = "planning " + req.Action.Title() + "… (" + kit.KeyName(m.env.Keys.Dialog.Close) + " cancels)"
+	m.planning, m.dropPlan = true, false
 	m.status = ""
 	return m, func() tea.Msg {
 		c, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -90,6 +91,17 @@ func (m Model) request(req ops.Request, origin kit.Origin) (Model, tea.Cmd) {
 // onPlan opens the confirm dialog for a plan, or says why there is none.
 func (m Model) onPlan(msg PlanMsg) (Model, tea.Cmd) {
 	m.pending = ""
+	dropped := m.dropPlan
+	m.planning, m.dropPlan = false, false
+	if dropped && msg.Err == nil {
+		// Cancelled while it was being made: the answer is a cancel, also
+		// for an asker (a runbook step goes back to pending).
+		m.setStatus(msg.Plan.Title+": cancelled", false)
+		if msg.Origin != nil {
+			return m, kit.Send(CancelledMsg{What: msg.Plan.Title, Origin: msg.Origin})
+		}
+		return m, nil
+	}
 	if msg.Err != nil {
 		if ops.IsRefusal(msg.Err) {
 			m.setStatus("refused: "+msg.Err.Error(), true)

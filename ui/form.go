@@ -63,10 +63,19 @@ func (d *formDialog) Update(msg tea.KeyPressMsg) (kit.Dialog, tea.Cmd) {
 		}
 		return nil, kit.Send(RequestMsg{Request: req})
 	default:
+		if kit.Guarded(d.env, d.opened) {
+			return d, nil // typed for the pane, not for this form
+		}
 		d.fields[d.focus].Handle(msg)
 		d.err = ""
 	}
 	return d, nil
+}
+
+// ShortHelp is the status bar's hints while the form is open.
+func (d *formDialog) ShortHelp() []key.Binding {
+	k := d.env.Keys
+	return []key.Binding{kit.Hint(k.Dialog.Next, "next field"), kit.Hint(k.Dialog.Submit, "plan"), kit.Hint(k.Dialog.Close, "cancel")}
 }
 
 // Content is the action, its intro and the fields.

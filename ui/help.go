@@ -25,6 +25,13 @@ func (d *helpDialog) Update(msg tea.KeyPressMsg) (kit.Dialog, tea.Cmd) {
 	return d, nil
 }
 
+// ShortHelp is the status bar's hints while the help is open.
+func (d *helpDialog) ShortHelp() []key.Binding {
+	k := d.env.Keys
+	keys := append(append([]string(nil), k.Global.Help.Keys()...), k.Dialog.Close.Keys()...)
+	return []key.Binding{key.NewBinding(key.WithKeys(keys...), key.WithHelp(kit.KeyName(k.Global.Help)+"/"+kit.KeyName(k.Dialog.Close), "close"))}
+}
+
 // Content is the help as written when it opened.
 func (d *helpDialog) Content() kit.DialogContent { return d.dc }
 

@@ -26,6 +26,14 @@ func (m Model) onKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	if len(m.dialogs) > 0 {
 		return m.dialogKey(msg)
 	}
+	if m.planning && !m.dropPlan && key.Matches(msg, k.Dialog.Close) {
+		// The confirm dialog is not open yet: cancelling must work now
+		// all the same, not land in the pane and leave the dialog to
+		// open under whatever is typed next.
+		m.dropPlan = true
+		m.pending = "cancelling…"
+		return m, nil
+	}
 	if v := m.shownView(); v != nil {
 		return m.viewKey(v, msg)
 	}
@@ -47,8 +55,30 @@ func (m Model) onKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 				return m.choose(a)
 			}
 		}
+		if !bound(msg, p.FullHelp()) {
+			m = m.unbound(msg)
+		}
 	}
 	return m, p.HandleKey(msg)
+}
+
+// bound reports whether msg is one of the keys in groups.
+func bound(msg tea.KeyPressMsg, groups [][]key.Binding) bool {
+	for _, g := range groups {
+		if key.Matches(msg, g...) {
+			return true
+		}
+	}
+	return false
+}
+
+// unbound answers a key that does nothing where it was pressed (K over
+// the SLOs, f outside serve, :), always the same way: a short line that
+// goes by itself, not an error. The key still reaches the pane or view,
+// which may know it without listing it.
+func (m Model) unbound(msg tea.KeyPressMsg) Model {
+	m.setStatusFor(msg.String()+": not a key here · "+kit.KeyName(m.env.Keys.Global.Help)+" lists the keys", false, statusKeyTTL)
+	return m
 }
 
 // globalKey handles the keys that work over panes and views alike: quit,
@@ -61,6 +91,8 @@ func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		return mm, cmd, true
 	case key.Matches(msg, k.Global.Help):
 		return m.pushDialog(m.newHelp()), nil, true
+	case key.Matches(msg, k.Global.Return) && m.shownView() == nil && len(m.views) > 0:
+		return m.returnToView(), nil, true
 	}
 	for _, f := range m.features {
 		if cmd, ok := f.Key(screen{&m}, msg); ok {
@@ -94,10 +126,32 @@ func (m Model) showPane(msg ShowPaneMsg) Model {
 		m.setStatus("no pane shows "+string(msg.Kind), true)
 		return m
 	}
+	if v := m.shownView(); v != nil {
+		m.returnTo, m.returnPane = v.ID(), owners[0]
+	}
 	m.viewOn = false
 	m = m.setFocus(owners[0])
 	if f, ok := m.panes[owners[0]].(Filterable); ok {
 		f.SetFilter(msg.Filter)
 	}
 	return m
+}
+
+// returnView is the view the return key goes back to: the one a view
+// step left, else the last one shown; nil when no view is kept.
+func (m Model) returnView() View {
+	for _, v := range m.views {
+		if v.ID() == m.returnTo {
+			return v
+		}
+	}
+	if n := len(m.views); n > 0 {
+		return m.views[n-1]
+	}
+	return nil
+}
+
+// returnToView shows the return key's view again, with its state.
+func (m Model) returnToView() Model {
+	return m.pushView(m.returnView())
 }

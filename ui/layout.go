@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"flightdeck/ui/kit"
 )
@@ -237,9 +238,13 @@ func (m Model) Render() string {
 		body = append(body, m.panes[m.focus].View(true)...)
 	}
 	head, status := m.header(), m.statusBar()
+	note := m.returnNote(m.returnPane)
+	if note != "" {
+		body = m.noteInTitle(body, note)
+	}
 	// Dialogs and help sit over the whole screen, not the body: the body is
 	// three lines shorter, and a dialog cut there hid its own prompt.
-	if box := m.overlayBox(); box != nil || !rc.gridOK {
+	if box := m.overlayBox(); box != nil || !rc.gridOK || note != "" {
 		lines := make([]string, 0, len(body)+3)
 		lines = append(append(append(lines, head), body...), status...)
 		if len(lines) > m.h {
@@ -262,4 +267,36 @@ func (m Model) Render() string {
 		rc.out = head + "\n" + rc.bodyStr + "\n" + rc.status
 	}
 	return rc.out
+}
+
+// noteInTitle writes note into the right end of the top border of the
+// pane it belongs to (returnPane), on a copy of body: the grid's cached
+// body stays as the panes drew it. A pane not drawn whole (a summary
+// line), or too narrow to keep its own title readable, gets none.
+func (m Model) noteInTitle(body []string, note string) []string {
+	x, y, w := 0, -1, 0
+	if m.grid() {
+		top := 0
+		for _, row := range m.gridRows() {
+			left := 0
+			for _, i := range row {
+				if i == m.returnPane {
+					x, y, w = left, top, m.sizes[i].w
+				}
+				left += m.sizes[i].w
+			}
+			top += m.sizes[row[0]].h
+		}
+	} else if m.focus == m.returnPane {
+		x, y, w = 0, len(m.panes)-1, m.w
+	}
+	nw := kit.Width(note)
+	if y < 0 || y >= len(body) || w-nw < 24 {
+		return body
+	}
+	out := slices.Clone(body)
+	at := x + w - 2 - nw
+	line := out[y]
+	out[y] = ansi.Cut(line, 0, at) + "\x1b[m" + m.env.Theme.Paints.Accent.Render(note) + "\x1b[m" + ansi.Cut(line, at+nw, m.w)
+	return out
 }

@@ -47,14 +47,25 @@ type Model struct {
 	dialogs []kit.Dialog // the top one, last, has the keyboard
 	views   []View       // kept views, the top one last
 	viewOn  bool         // the top view is shown instead of the panes
+	// returnTo is the view a ShowPaneMsg left (a runbook's view step) and
+	// returnPane the pane it showed: the footer and that pane's title say
+	// how to go back, until the operator does or the view closes.
+	returnTo   string
+	returnPane int
 	// features are what the global keys open, in the order they are
 	// offered keys and messages.
 	features []kit.Feature
 
-	pending   string // action being planned or executed
-	status    string // last action result or refusal
-	statusBad bool
-	quitting  bool
+	pending string // action being planned or executed
+	// planning: a plan is being made; dropPlan: the operator cancelled it
+	// (esc) before its confirm dialog could open, so it must not open.
+	planning, dropPlan bool
+	status             string // last action result or refusal
+	statusBad          bool
+	// statusUntil is when the status gives the line back to the key
+	// hints (the zero time: it stays until replaced).
+	statusUntil time.Time
+	quitting    bool
 
 	recErr string // the flight recorder's write error, as of the last tick
 }
@@ -91,11 +102,18 @@ func New(o Options) Model {
 		w: 80, h: 24, health: &health{snaps: map[string]sources.Snapshot{}}, rc: &renderCache{}}
 	m.addPanes(append(BuiltinPanes(), o.Data.ExtraPanes...))
 	canAct := o.Actions.Executor != nil
+	// The crew, when sharing a world, tells the runbook list the runs
+	// open in the other sessions.
+	c := crew.New(env, ctx, o.Together, canAct)
+	var shared kit.SharedRuns
+	if c != nil {
+		shared = c
+	}
 	m.features = []kit.Feature{
-		runbooks.New(env, o.Runbooks, o.Identity.Operator, canAct),
+		runbooks.New(env, o.Runbooks, o.Identity.Operator, canAct, shared),
 		timeline.New(env, ctx, o.Journals.Timeline),
 	}
-	if c := crew.New(env, ctx, o.Together, canAct); c != nil {
+	if c != nil {
 		m.features = append(m.features, c)
 	}
 	m.layout()
@@ -105,7 +123,7 @@ func New(o Options) Model {
 		}
 	}
 	if len(o.Journals.Notices) > 0 {
-		m.setStatus(strings.Join(o.Journals.Notices, "; "), true)
+		m.setStatusFor(strings.Join(o.Journals.Notices, "; "), true, time.Minute)
 	}
 	return m
 }
@@ -172,7 +190,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case SnapshotsMsg:
 		if msg.Err != nil {
 			if m.ctx.Err() == nil {
-				m.setStatus("updates stopped: "+msg.Err.Error(), true)
+				m.setStatusFor("updates stopped: "+msg.Err.Error(), true, 0) // it stays true
 			}
 			break
 		}
@@ -230,7 +248,41 @@ func (m *Model) route(s sources.Snapshot) {
 	}
 }
 
-func (m *Model) setStatus(s string, bad bool) { m.status, m.statusBad = s, bad }
+// How long a status message stays before the key hints come back: an
+// error long enough to be read at 3 a.m., anything else a few seconds,
+// a key that does nothing (item 11) briefly.
+const (
+	statusTTL    = 6 * time.Second
+	statusBadTTL = 15 * time.Second
+	statusKeyTTL = 3 * time.Second
+)
+
+// setStatus puts a message in the status bar for statusTTL (statusBadTTL
+// when bad).
+func (m *Model) setStatus(s string, bad bool) {
+	ttl := statusTTL
+	if bad {
+		ttl = statusBadTTL
+	}
+	m.setStatusFor(s, bad, ttl)
+}
+
+// setStatusFor puts a message in the status bar for ttl (0: until
+// replaced).
+func (m *Model) setStatusFor(s string, bad bool, ttl time.Duration) {
+	m.status, m.statusBad, m.statusUntil = s, bad, time.Time{}
+	if ttl > 0 {
+		m.statusUntil = m.env.Exact().Add(ttl)
+	}
+}
+
+// statusNow is the status message still in force, "" once it expired.
+func (m Model) statusNow() string {
+	if m.status != "" && !m.statusUntil.IsZero() && !m.env.Exact().Before(m.statusUntil) {
+		return ""
+	}
+	return m.status
+}
 
 // recorderErr is the flight recorder's write error for the status bar.
 func (m Model) recorderErr() string {

@@ -21,6 +21,7 @@ func (s screen) PopDialog()              { *s.m = s.m.popDialog() }
 func (s screen) Push(v kit.View)         { *s.m = s.m.pushView(v) }
 func (s screen) Close(id string)         { *s.m = s.m.closeView(id) }
 func (s screen) Keep(v kit.View)         { s.m.views = append(slices.Clip(s.m.views), v) }
+func (s screen) Size() (int, int)        { return s.m.w, s.m.bodyH() }
 
 func (s screen) Focus(title string) any {
 	for i, p := range s.m.panes {

@@ -109,8 +109,10 @@ func TestSingleUserHasNoTogether(t *testing.T) {
 	if crewOf(m) != nil {
 		t.Fatal("a cockpit on its own waits on shared registries")
 	}
+	// f is no key alone: it says so, as any unbound key does (issue 17
+	// item 11), and does nothing else.
 	m2, cmd := press(m, "f")
-	if cmd != nil || m2.status != "" || len(m2.dialogs) != 0 {
+	if cmd != nil || m2.status != "f: not a key here · ? lists the keys" || len(m2.dialogs) != 0 {
 		t.Fatalf("f did something alone: status %q", m2.status)
 	}
 	m2, _ = press(m, "?")

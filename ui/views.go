@@ -32,6 +32,7 @@ func (m Model) pushView(v View) Model {
 		}
 	}
 	m.views, m.viewOn = append(views, v), true
+	m.returnTo = ""
 	return m
 }
 
@@ -44,6 +45,9 @@ func (m Model) popView() Model {
 // closeView forgets the view with id.
 func (m Model) closeView(id string) Model {
 	m.views = slices.DeleteFunc(slices.Clone(m.views), func(v View) bool { return v.ID() == id })
+	if m.returnTo == id {
+		m.returnTo = ""
+	}
 	if len(m.views) == 0 {
 		m.viewOn = false
 	}
@@ -61,6 +65,9 @@ func (m Model) viewKey(v View, msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		}
 		if key.Matches(msg, k.List.Back, k.Dialog.Close) {
 			return m.popView(), nil
+		}
+		if !bound(msg, v.FullHelp()) {
+			m = m.unbound(msg)
 		}
 	}
 	return m, v.Update(msg)

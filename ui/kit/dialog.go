@@ -2,14 +2,19 @@ package kit
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // KeyGuard is how long a new dialog that can confirm ignores its
-// confirming keys: a burst typed for the pane must not choose a menu
-// entry, submit a form or confirm a plan that popped up under it.
+// confirming keys and typed text: a burst typed for the pane must not
+// choose a menu entry, submit a form, confirm a plan or fill a phrase
+// that popped up under it. It never delays cancelling: a dialog's close
+// key works the moment it opens.
 const KeyGuard = 400 * time.Millisecond
 
 // Dialog is a modal component on the root's stack; the top one gets every
@@ -24,6 +29,19 @@ type Dialog interface {
 	// Content is what the dialog shows; the root frames it and fits it
 	// to the screen.
 	Content() DialogContent
+}
+
+// DialogHelp is a Dialog with its own key hints for the status bar while
+// it is open; a dialog without them shows the dialog keymap's submit and
+// close.
+type DialogHelp interface {
+	ShortHelp() []key.Binding
+}
+
+// Hint is a binding's keys described as what they do in one dialog ("enter
+// plan"): the keymap's keys, the dialog's words.
+func Hint(b key.Binding, desc string) key.Binding {
+	return key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(b.Help().Key, desc))
 }
 
 // Guarded reports whether a dialog opened at opened is still inside the
@@ -57,10 +75,32 @@ type DialogContent struct {
 	Focus  int
 }
 
-// Lines fits the content into at most h lines: sections shrink first
-// (the longest loses an item at a time), then sections go, then the head;
-// the tail is cut last, from its top.
-func (dc DialogContent) Lines(h int, ell string) []string {
+// Lines fits the content into at most h lines of w cells. A line wider
+// than w wraps, its continuation indented under its text, rather than
+// being cut: a reason or a key's description must be read whole. Then
+// sections shrink first (the longest loses an item at a time, an item
+// being all its wrapped lines), then sections go, then the head; the tail
+// is cut last, from its top.
+func (dc DialogContent) Lines(h, w int, ell string) []string {
+	wrapAll := func(ls []string) []string {
+		var out []string
+		for _, l := range ls {
+			out = append(out, WrapHanging(l, w)...)
+		}
+		return out
+	}
+	head, tail := wrapAll(dc.Head), wrapAll(dc.Tail)
+	items := make([][][]string, len(dc.Sections))
+	labels := make([][]string, len(dc.Sections))
+	for i, s := range dc.Sections {
+		if s.Label != "" {
+			labels[i] = WrapHanging(s.Label, w)
+		}
+		items[i] = make([][]string, len(s.Items))
+		for j, it := range s.Items {
+			items[i][j] = WrapHanging(it, w)
+		}
+	}
 	shown := make([]int, len(dc.Sections))
 	keep := make([]bool, len(dc.Sections))
 	for i, s := range dc.Sections {
@@ -70,21 +110,29 @@ func (dc DialogContent) Lines(h int, ell string) []string {
 		}
 		keep[i] = true
 	}
+	// from is the first item shown: 0, or around Focus in a window.
+	from := func(i int) int {
+		if dc.Window && shown[i] < len(items[i]) {
+			return min(max(0, dc.Focus-shown[i]/2), len(items[i])-shown[i])
+		}
+		return 0
+	}
 	secLines := func(i int) int {
 		if !keep[i] {
 			return 0
 		}
-		n := shown[i]
-		if dc.Sections[i].Label != "" {
-			n++
+		n := len(labels[i])
+		f := from(i)
+		for _, it := range items[i][f : f+shown[i]] {
+			n += len(it)
 		}
-		if shown[i] < len(dc.Sections[i].Items) {
+		if shown[i] < len(items[i]) {
 			n++
 		}
 		return n
 	}
 	total := func() int {
-		n := len(dc.Head) + len(dc.Tail)
+		n := len(head) + len(tail)
 		for i := range dc.Sections {
 			n += secLines(i)
 		}
@@ -106,32 +154,49 @@ func (dc DialogContent) Lines(h int, ell string) []string {
 		keep[i] = false
 	}
 	var out []string
-	head := dc.Head
 	if over := total() - h; over > 0 {
 		head = head[:max(0, len(head)-over)]
 	}
 	out = append(out, head...)
-	for i, s := range dc.Sections {
+	for i := range dc.Sections {
 		if !keep[i] {
 			continue
 		}
-		if s.Label != "" {
-			out = append(out, s.Label)
+		out = append(out, labels[i]...)
+		f := from(i)
+		for _, it := range items[i][f : f+shown[i]] {
+			out = append(out, it...)
 		}
-		from := 0
-		if dc.Window && shown[i] < len(s.Items) {
-			from = min(max(0, dc.Focus-shown[i]/2), len(s.Items)-shown[i])
-		}
-		out = append(out, s.Items[from:from+shown[i]]...)
-		if hidden := len(s.Items) - shown[i]; hidden > 0 {
+		if hidden := len(items[i]) - shown[i]; hidden > 0 {
 			out = append(out, fmt.Sprintf("  %s %d more", ell, hidden))
 		}
 	}
-	tail := dc.Tail
 	if over := len(out) + len(tail) - h; over > 0 {
 		tail = tail[min(over, len(tail)):]
 	}
 	return append(out, tail...)
+}
+
+// WrapHanging wraps a line (styled or not) to w cells; its continuation
+// lines start two cells further in than its own text does, so a wrapped
+// entry still reads as one. A line that fits is returned as it is.
+func WrapHanging(l string, w int) []string {
+	if w <= 0 || Width(l) <= w {
+		return []string{l}
+	}
+	lead := len(ansi.Strip(l)) - len(strings.TrimLeft(ansi.Strip(l), " "))
+	ind := min(lead+2, w/2)
+	parts := strings.Split(ansi.Wrap(l, w, ""), "\n")
+	if len(parts) == 1 {
+		return parts
+	}
+	rest := strings.TrimLeft(strings.Join(parts[1:], " "), " ")
+	out := []string{strings.TrimRight(parts[0], " ")}
+	pad := Spaces(ind)
+	for _, p := range strings.Split(ansi.Wrap(rest, w-ind, ""), "\n") {
+		out = append(out, pad+strings.TrimLeft(p, " "))
+	}
+	return out
 }
 
 // Width is the widest line of the content, the title included.

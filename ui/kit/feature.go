@@ -48,11 +48,14 @@ type Settler interface {
 	Settled(s Screen)
 }
 
-// HeaderNoter is a Feature with a note for the header, after the mode
-// ("FOLLOWING alice", who is connected): already styled, each part led by
-// its two spaces; "" adds nothing.
+// HeaderNoter is a Feature with notes for the header, after the mode
+// ("FOLLOWING alice", who is connected): groups of items, already
+// styled, most important first. The root separates groups by two spaces
+// and a group's items by " · ", and when the line is too short drops
+// whole items from the end, saying how many ("+2 more"), never cutting
+// one in the middle or running into the clock.
 type HeaderNoter interface {
-	HeaderNote() string
+	HeaderNotes() [][]string
 }
 
 // Screen is the root as a feature sees it while it handles a key or a
@@ -84,4 +87,20 @@ type Screen interface {
 	// Focus focuses the pane titled title, leaving any view, and returns
 	// it; nil (and nothing changes) when no pane has that title.
 	Focus(title string) any
+	// Size is the body's size, where a view is drawn.
+	Size() (w, h int)
+}
+
+// SharedRun is a runbook run open in another session (flightdeck serve):
+// whose it is, its line (runbook, alert, progress), and the Cmd that
+// follows that session to it (nil when this session cannot follow).
+type SharedRun struct {
+	Who, Line string
+	Follow    tea.Cmd
+}
+
+// SharedRuns is a Feature that knows the runs open in other sessions: the
+// runbook list shows them, so an observer finds the operator's run.
+type SharedRuns interface {
+	SharedRuns() []SharedRun
 }

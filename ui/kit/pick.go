@@ -67,6 +67,12 @@ func (p *Pick) Update(msg tea.KeyPressMsg) (Dialog, tea.Cmd) {
 	return p, nil
 }
 
+// ShortHelp is the status bar's hints while the list is open.
+func (p *Pick) ShortHelp() []key.Binding {
+	k := p.Env.Keys
+	return []key.Binding{k.List.Up, k.List.Down, Hint(k.Dialog.Submit, "choose"), Hint(k.Dialog.Close, "close")}
+}
+
 // Content is the items, the selected one highlighted and kept in view.
 func (p *Pick) Content() DialogContent {
 	th := p.Env.Theme

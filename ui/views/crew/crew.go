@@ -53,6 +53,11 @@ type Feature struct {
 	havePublished bool
 
 	watch *watching // nil when not watching anyone
+	// mirror is the watched leader's full-screen view (a runbook run), shown
+	// read-only while they have one open; nil otherwise.
+	mirror *MirrorView
+	// followers are who follow this session, as of the last tick.
+	followers []string
 }
 
 // watching is a session mirroring a leader.
@@ -204,8 +209,37 @@ func (f *Feature) Update(s kit.Screen, msg tea.Msg) tea.Cmd {
 		return f.onLeader(s, msg)
 	case kit.ResultMsg:
 		return f.announce(msg)
+	case kit.TickMsg:
+		if f.o.Views != nil && f.canAct {
+			// Who follows this session: a lock and a map, once a second.
+			f.followers = f.o.Views.WatcherNames(f.o.SessionID)
+		}
 	}
 	return nil
+}
+
+// SharedRuns are the runbook runs the other operators have open, each
+// with the Cmd that follows its operator (nil when this session cannot
+// watch anyone).
+func (f *Feature) SharedRuns() []kit.SharedRun {
+	if f.o.Views == nil {
+		return nil
+	}
+	var out []kit.SharedRun
+	for _, mb := range f.leaders() {
+		v, ok := f.o.Views.Peek(mb.ID)
+		if !ok {
+			continue
+		}
+		for _, line := range v.Runs {
+			r := kit.SharedRun{Who: mb.Name, Line: line}
+			if f.canWatch() {
+				r.Follow = kit.Send(watchMsg{m: mb})
+			}
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // announce tells every other session how this session's action ended, in
@@ -250,12 +284,9 @@ func (f *Feature) picker(ls []together.Member) *kit.Pick {
 		}}
 }
 
-// people is the header's list of who is connected, by name and role, in
-// the order they came: "alice (operator) · bob (observer) ×2".
-func (f *Feature) people() string {
-	if len(f.members) == 0 {
-		return ""
-	}
+// people is who is connected, by name and role, in the order they came,
+// one item each: "alice (operator)", "bob (observer) ×2".
+func (f *Feature) people() []string {
 	type who struct {
 		name string
 		role together.Role
@@ -276,23 +307,48 @@ func (f *Feature) people() string {
 			parts[i] += " ×" + strconv.Itoa(n)
 		}
 	}
-	return strings.Join(parts, " · ")
+	return parts
 }
 
-// HeaderNote is the header's note: whom this session watches, with the
+// HeaderNotes are the header's notes: whom this session watches, with the
 // runbook they have open, then who is connected.
-func (f *Feature) HeaderNote() string {
+func (f *Feature) HeaderNotes() [][]string {
 	th := f.env.Theme
-	var out string
+	var out [][]string
 	if w := f.watch; w != nil {
 		s := "FOLLOWING " + w.name
 		if w.view.Runbook != "" {
 			s += " (in " + w.view.Runbook + ")"
 		}
-		out += "  " + th.Paints.Accent.Render(s)
+		out = append(out, []string{th.Paints.Accent.Render(s)})
 	}
-	if p := f.people(); p != "" {
-		out += "  " + th.Paints.Muted.Render(p)
+	if len(f.followers) > 0 {
+		// An operator must know who sees their screen.
+		out = append(out, []string{th.Paints.Accent.Render("followed by " + strings.Join(counted(f.followers), ", "))})
+	}
+	if ps := f.people(); len(ps) > 0 {
+		for i, p := range ps {
+			ps[i] = th.Paints.Muted.Render(p)
+		}
+		out = append(out, ps)
+	}
+	return out
+}
+
+// counted is sorted names with repeats folded: "bob ×2", "carol".
+func counted(names []string) []string {
+	var out []string
+	for i := 0; i < len(names); {
+		j := i
+		for j < len(names) && names[j] == names[i] {
+			j++
+		}
+		s := names[i]
+		if j-i > 1 {
+			s += " ×" + strconv.Itoa(j-i)
+		}
+		out = append(out, s)
+		i = j
 	}
 	return out
 }

@@ -3,9 +3,14 @@ package crew
 import (
 	"context"
 	"errors"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"github.com/charmbracelet/x/ansi"
 
 	tea "charm.land/bubbletea/v2"
 
+	"flightdeck/sources"
 	"flightdeck/together"
 	"flightdeck/ui/kit"
 )
@@ -32,7 +37,7 @@ type titled interface {
 // in Update; the waiting is in leaderCmd.
 func (f *Feature) start(s kit.Screen, mb together.Member) tea.Cmd {
 	f.stop(s)
-	sub, err := f.o.Views.Subscribe(mb.ID)
+	sub, err := f.o.Views.SubscribeAs(mb.ID, f.o.Name)
 	if err != nil {
 		s.Status("cannot follow "+mb.Name+": they have not shown anything yet", true)
 		return nil
@@ -53,6 +58,7 @@ func (f *Feature) stop(s kit.Screen) {
 	w.sub.Close()
 	f.watch = nil
 	f.setMirror(s, nil)
+	f.showScreen(s, nil)
 	s.Status("stopped following "+w.name, false)
 }
 
@@ -73,8 +79,27 @@ func (f *Feature) onLeader(s kit.Screen, msg LeaderMsg) tea.Cmd {
 	if p, ok := s.Focus(msg.view.Focus).(Placed); ok {
 		p.SetPlace(msg.view.Place)
 	}
+	f.showScreen(s, msg.view.Screen)
 	f.setMirror(s, msg.view.Dialog)
 	return leaderCmd(f.ctx, w.sub)
+}
+
+// showScreen shows the leader's full-screen view (their runbook run)
+// read-only over this session's panes, or takes it down (lines nil).
+func (f *Feature) showScreen(s kit.Screen, lines []string) {
+	if lines == nil || f.watch == nil {
+		if f.mirror != nil {
+			s.Close(f.mirror.ID())
+			f.mirror = nil
+		}
+		return
+	}
+	if f.mirror == nil {
+		f.mirror = &MirrorView{env: f.env}
+	}
+	f.mirror.leader, f.mirror.title, f.mirror.lines = f.watch.name, f.watch.view.Runbook, lines
+	f.mirror.cache.Touch()
+	s.Push(f.mirror)
 }
 
 // setMirror shows the leader's confirm dialog read-only over this
@@ -97,7 +122,10 @@ func (f *Feature) Settled(s kit.Screen) {
 	if f.o.Views == nil || !f.canAct {
 		return
 	}
-	v := viewState(s)
+	// The full-screen view is drawn for the others only while someone
+	// follows (as of the last tick): a new follower gets it within a
+	// second, and a session nobody follows draws nothing extra.
+	v := viewState(s, len(f.followers) > 0)
 	if f.havePublished && v.Equal(f.published) {
 		return
 	}
@@ -105,8 +133,9 @@ func (f *Feature) Settled(s kit.Screen) {
 	f.o.Views.Publish(f.o.SessionID, v)
 }
 
-// viewState is what a watcher mirrors of this session now.
-func viewState(s kit.Screen) together.View {
+// viewState is what a watcher mirrors of this session now; screen: with
+// the shown view's lines.
+func viewState(s kit.Screen, screen bool) together.View {
 	var v together.View
 	p := s.Pane()
 	if t, ok := p.(titled); ok {
@@ -117,6 +146,19 @@ func viewState(s kit.Screen) together.View {
 	}
 	if sv := s.Shown(); sv != nil {
 		v.Runbook = sv.Title()
+		if screen {
+			// What the leader reads, for a watcher to read too: drawn at
+			// the leader's size (the view keeps the block for the frame).
+			w, h := s.Size()
+			v.Screen = unframe(sv.View(w, h))
+		}
+	}
+	for _, kv := range s.Views() {
+		if r, ok := kv.(OpenRun); ok {
+			if line := r.OpenRun(); line != "" {
+				v.Runs = append(v.Runs, line)
+			}
+		}
 	}
 	if pv, ok := s.Dialog().(Previewer); ok {
 		v.Dialog = pv.Preview()
@@ -149,4 +191,71 @@ func (d *MirrorDialog) Content() kit.DialogContent {
 	}
 	dc.Tail = []string{"", th.Paints.Muted.Render(d.leader + " confirms or cancels it; you cannot. Any key stops following.")}
 	return dc
+}
+
+// OpenRun is a kept view that is a runbook run: its line while it is open
+// ("" once ended), for the others' runbook lists.
+type OpenRun interface {
+	OpenRun() string
+}
+
+// unframe is a framed block as plain text, without its border: the title
+// and footer lines go, and each line's edge cells.
+func unframe(block []string) []string {
+	if len(block) < 2 {
+		return nil
+	}
+	out := make([]string, 0, len(block)-2)
+	for _, l := range block[1 : len(block)-1] {
+		r := []rune(ansi.Strip(l))
+		if len(r) >= 2 {
+			r = r[1 : len(r)-1]
+		}
+		out = append(out, strings.TrimRight(string(r), " "))
+	}
+	return out
+}
+
+// MirrorView is a watched leader's full-screen view (their runbook run),
+// as they see it and read-only: every key stops watching first.
+type MirrorView struct {
+	env           *kit.Env
+	leader, title string
+	lines         []string
+	cache         kit.Cache
+	w, h          int
+}
+
+// ID is fixed: one leader watched at a time.
+func (v *MirrorView) ID() string { return "crew:mirror" }
+
+// Title names the view in help.
+func (v *MirrorView) Title() string { return v.leader + "'s " + v.title + " (read-only)" }
+
+// SetSnapshot: the view is the leader's, not this session's data.
+func (v *MirrorView) SetSnapshot(sources.Snapshot) {}
+
+// Update: keys never reach it while watching; nothing else concerns it.
+func (v *MirrorView) Update(tea.Msg) tea.Cmd { return nil }
+
+// ShortHelp says the one thing a key does here.
+func (v *MirrorView) ShortHelp() []key.Binding {
+	return []key.Binding{key.NewBinding(key.WithKeys(), key.WithHelp("any key", "stops following "+v.leader))}
+}
+
+// FullHelp is ShortHelp.
+func (v *MirrorView) FullHelp() [][]key.Binding { return [][]key.Binding{v.ShortHelp()} }
+
+// CapturesKeys: the view types no text.
+func (v *MirrorView) CapturesKeys() bool { return false }
+
+// View draws the leader's lines in this session's frame.
+func (v *MirrorView) View(w, h int) []string {
+	v.w, v.h = w, h
+	return v.cache.Block(v.env, true, w, h, v.draw)
+}
+
+func (v *MirrorView) draw(bool) []string {
+	th := v.env.Theme
+	return kit.Frame(th, v.Title(), "read-only · any key stops following", true, v.w, v.h, v.lines)
 }

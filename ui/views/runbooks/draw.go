@@ -28,7 +28,7 @@ func (v *RunView) runKey() key.Binding {
 // FullHelp is the view's section of the help overlay.
 func (v *RunView) FullHelp() [][]key.Binding {
 	k := v.env.Keys
-	return [][]key.Binding{{k.List.Up, k.List.Down, k.List.Top, k.List.Bottom}, {v.runKey(), k.Runbook.Skip, k.Runbook.Copy, k.List.Back}}
+	return [][]key.Binding{{k.List.Up, k.List.Down, k.List.Top, k.List.Bottom, k.List.PageUp, k.List.PageDn}, {v.runKey(), k.Runbook.Skip, k.Runbook.Copy, k.List.Back}}
 }
 
 // View draws the run: a head (runbook, who opened it, the session's
@@ -48,6 +48,18 @@ func (v *RunView) draw(bool) []string {
 	steps := v.run.Steps(now)
 
 	var head []string
+	if at, ok := v.Completed(); ok {
+		// The first thing read: this run is over, and how it ended.
+		st, mark := th.Paints.OK, glyphsOf(th).ok
+		if v.ended.result != "completed" {
+			st, mark = th.Paints.Warn, "!"
+		}
+		banner := fmt.Sprintf("%s RUN %s at %s UTC", mark, strings.ToUpper(v.ended.result), at.UTC().Format("15:04:05"))
+		if len(v.ended.counts) > 0 {
+			banner += " · " + strings.Join(v.ended.counts, " · ")
+		}
+		head = append(head, st.Render(banner))
+	}
 	head = append(head, th.Paints.Bold.Render(rb.Title)+th.Paints.Muted.Render("  "+rb.Name+" · "+rb.File))
 	opened := "opened from the runbook list"
 	if a := v.run.Alert(); a != nil {
@@ -66,24 +78,25 @@ func (v *RunView) draw(bool) []string {
 	if v.run.Ended() {
 		progress = th.Paints.OK.Render("run ended: " + progress)
 	}
-	head = append(head, fmt.Sprintf("%s · started %s UTC by %s · %s", opened, v.run.StartedAt().UTC().Format("15:04:05"), v.run.Operator(), progress))
+	// Wrapped, not cut: the progress at its end is what the line is for.
+	head = append(head, kit.WrapHanging(fmt.Sprintf("%s · started %s UTC by %s · %s", opened, v.run.StartedAt().UTC().Format("15:04:05"), v.run.Operator(), progress), inner)...)
 	if rb.Description != "" {
 		for _, l := range kit.Wrap(strings.TrimSpace(rb.Description), inner) {
 			head = append(head, th.Paints.Muted.Render(l))
 		}
 	}
 	if len(rb.Symptoms) > 0 {
-		head = append(head, th.Paints.Muted.Render("symptoms: "+strings.Join(rb.Symptoms, " · ")))
+		head = append(head, kit.WrapHanging(th.Paints.Muted.Render("symptoms: "+strings.Join(rb.Symptoms, " · ")), inner)...)
 	}
 	if !v.canAct {
-		head = append(head, th.Paints.Warn.Render("read-only session: every action step is refused (no Executor); checks and verifies follow the live data; nothing is journaled"))
+		head = append(head, kit.WrapHanging(th.Paints.Warn.Render("read-only session: every action step is refused (no Executor); checks and verifies follow the live data; nothing is journaled"), inner)...)
 	}
 	if v.msg != "" {
 		st := th.Paints.Accent
 		if v.msgBad {
 			st = th.Paints.Error
 		}
-		head = append(head, st.Render(v.msg))
+		head = append(head, kit.WrapHanging(st.Render(v.msg), inner)...)
 	}
 	head = append(head, "")
 
@@ -107,10 +120,10 @@ func (v *RunView) draw(bool) []string {
 	body = body[off:]
 	footer := fmt.Sprintf("step %d/%d", v.cursor+1, len(steps))
 	if off > 0 {
-		footer += fmt.Sprintf(" · %d lines above", off)
+		footer += " · " + nLines(off) + " above"
 	}
 	if more := len(body) - avail; more > 0 {
-		footer += fmt.Sprintf(" · %d below", more)
+		footer += " · " + nLines(more) + " below"
 	}
 	return kit.Frame(th, "Runbook · "+rb.Title, footer, true, w, h, append(head, body...))
 }
@@ -201,11 +214,11 @@ func (v *RunView) stepLines(s runbook.StepView, w int, selected bool) []string {
 	}
 	switch s.Kind {
 	case runbook.Check, runbook.Verify:
-		cond := th.Paints.Muted.Render("expr ") + s.Expr
+		now := ""
 		if live {
-			cond += "  now " + verdict(th, g, s.Live, s.Why)
+			now = "now " + verdict(th, g, s.Live, s.Why)
 		}
-		out = append(out, ind+kit.Fit(cond, dw, th.Ellipsis))
+		out = append(out, labelled(th, ind, dw, "expr ", s.Expr, th.Paints.Base, now)...)
 		if s.Kind == runbook.Verify {
 			switch s.State {
 			case runbook.Waiting:
@@ -222,23 +235,29 @@ func (v *RunView) stepLines(s runbook.StepView, w int, selected bool) []string {
 		}
 		add(th.Paints.Muted, target)
 	case runbook.Action:
-		what := th.Paints.Muted.Render("action ") + s.Action.Title()
+		out = append(out, labelled(th, ind, dw, "action ", s.Action.Title(), th.Paints.Base, "")...)
 		if s.Expr != "" {
-			what += th.Paints.Muted.Render("  when ") + s.Expr
+			now := ""
 			if live {
-				what += "  now " + verdict(th, g, s.Live, s.Why)
+				now = "now " + verdict(th, g, s.Live, s.Why)
 			}
+			out = append(out, labelled(th, ind, dw, "when ", s.Expr, th.Paints.Base, now)...)
 		}
-		out = append(out, ind+kit.Fit(what, dw, th.Ellipsis))
-		if s.PlanID != "" || s.Outcome != "" {
+		switch {
+		case s.PlanID != "":
 			add(th.Paints.Muted, strings.TrimSpace("plan "+s.PlanID+" "+s.Outcome))
+		case s.Outcome != "":
+			// Refused or cancelled before the Executor made a plan: there
+			// is no plan id to name.
+			add(th.Paints.Muted, s.Outcome+" before a plan was made")
 		}
 	case runbook.Note:
 		for _, l := range strings.Split(strings.TrimRight(s.Note, "\n"), "\n") {
 			add(th.Paints.Base, l)
 		}
 		if s.Command != "" {
-			out = append(out, ind+kit.Fit(th.Paints.Accent.Render("$ "+s.Command)+th.Paints.Muted.Render("   ("+kit.KeyName(v.env.Keys.Runbook.Copy)+" copies)"), dw, th.Ellipsis))
+			copyHint := th.Paints.Muted.Render("(" + kit.KeyName(v.env.Keys.Runbook.Copy) + " copies)")
+			out = append(out, labelled(th, ind, dw, "$ ", s.Command, th.Paints.Accent, copyHint)...)
 		}
 	}
 	for _, val := range s.Values {
@@ -262,4 +281,53 @@ func (v *RunView) stepLines(s runbook.StepView, w int, selected bool) []string {
 		add(st, "reason: "+s.Reason)
 	}
 	return out
+}
+
+// labelled is a possibly multi-line text (an expression, a shell command)
+// after a label ("expr ", "$ "), wrapped inside w cells and painted with
+// st: every line of the text starts under the text's first column, never
+// back at the box's edge, and a line too long for the box goes on two
+// columns further in. after (the verdict, the copy hint) follows the last
+// line when it fits, else takes a line of its own.
+func labelled(th themes.Theme, ind string, w int, label, text string, st themes.Paint, after string) []string {
+	lw := kit.Width(label)
+	tw := max(10, w-lw)
+	pad := kit.Spaces(lw)
+	var pieces []string
+	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		l = strings.TrimRight(l, " \t")
+		first := kit.Wrap(l, tw)[0]
+		pieces = append(pieces, first)
+		if rest := strings.TrimLeft(strings.TrimPrefix(l, first), " "); rest != "" && rest != l {
+			for _, p := range kit.Wrap(rest, tw-2) {
+				pieces = append(pieces, "  "+p) // a line the box cut, not one the author broke
+			}
+		}
+	}
+	out := make([]string, len(pieces))
+	for i, p := range pieces {
+		lead := pad
+		if i == 0 {
+			lead = th.Paints.Muted.Render(label)
+		}
+		out[i] = ind + lead + st.Render(p)
+	}
+	if after == "" {
+		return out
+	}
+	last := len(out) - 1
+	if kit.Width(pieces[last])+2+kit.Width(after) <= tw {
+		out[last] += "  " + after
+	} else {
+		out = append(out, ind+pad+after)
+	}
+	return out
+}
+
+// nLines is "1 line", "2 lines".
+func nLines(n int) string {
+	if n == 1 {
+		return "1 line"
+	}
+	return strconv.Itoa(n) + " lines"
 }

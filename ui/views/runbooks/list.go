@@ -25,9 +25,15 @@ type runList struct {
 	matched bool
 	books   []*runbook.Runbook
 	runs    []*RunView
-	cursor  int
-	cache   kit.Cache
-	w, h    int
+	// done are the runs that ended this session, kept to be read again:
+	// a run that completes says so here rather than vanishing.
+	done []*RunView
+	// others are the runs open in other sessions, listed after this
+	// session's: enter follows their operator.
+	others []kit.SharedRun
+	cursor int
+	cache  kit.Cache
+	w, h   int
 }
 
 func newRunList(env *kit.Env, alert *sources.Alert, books []*runbook.Runbook, runs []*RunView) *runList {
@@ -52,7 +58,19 @@ func (l *runList) SetSnapshot(sources.Snapshot) {}
 // CapturesKeys: the list types no text.
 func (l *runList) CapturesKeys() bool { return false }
 
-func (l *runList) n() int { return len(l.runs) + len(l.books) }
+func (l *runList) n() int { return len(l.runs) + len(l.others) + len(l.done) + len(l.books) }
+
+// withOthers adds the runs open in other sessions.
+func (l *runList) withOthers(others []kit.SharedRun) *runList {
+	l.others = others
+	return l
+}
+
+// withDone adds the runs that ended this session.
+func (l *runList) withDone(done []*RunView) *runList {
+	l.done = done
+	return l
+}
 
 // Update moves the cursor; enter shows the open run or starts the runbook.
 func (l *runList) Update(msg tea.Msg) tea.Cmd {
@@ -63,11 +81,23 @@ func (l *runList) Update(msg tea.Msg) tea.Cmd {
 	l.cache.Touch()
 	k := l.env.Keys
 	if key.Matches(km, k.List.Details) {
-		switch i := l.cursor; {
+		i := l.cursor
+		switch {
 		case i < len(l.runs):
 			return kit.Send(kit.PushViewMsg{View: l.runs[i]})
-		case i < l.n():
-			return kit.Send(startRunMsg{book: l.books[i-len(l.runs)], alert: l.alert})
+		case i-len(l.runs) < len(l.others):
+			o := l.others[i-len(l.runs)]
+			if o.Follow == nil {
+				return kit.Send(kit.StatusMsg{Text: "this session cannot follow " + o.Who, Bad: true})
+			}
+			return tea.Batch(kit.Send(kit.CloseViewMsg{ID: listViewID}), o.Follow)
+		}
+		i -= len(l.runs) + len(l.others)
+		switch {
+		case i < len(l.done):
+			return kit.Send(kit.PushViewMsg{View: l.done[i]})
+		case i < len(l.done)+len(l.books):
+			return kit.Send(startRunMsg{book: l.books[i-len(l.done)], alert: l.alert})
 		}
 		return nil
 	}
@@ -85,7 +115,10 @@ func (l *runList) ShortHelp() []key.Binding {
 }
 
 // FullHelp is the view's section of the help overlay.
-func (l *runList) FullHelp() [][]key.Binding { return [][]key.Binding{l.ShortHelp()} }
+func (l *runList) FullHelp() [][]key.Binding {
+	k := l.env.Keys
+	return [][]key.Binding{l.ShortHelp(), {k.List.Top, k.List.Bottom, k.List.PageUp, k.List.PageDn}}
+}
 
 // View draws the list.
 func (l *runList) View(w, h int) []string {
@@ -133,6 +166,24 @@ func (l *runList) draw(bool) []string {
 			next = fmt.Sprintf("next: %d. %s", i+1, r.Runbook().Steps[i].Title)
 		}
 		rows = append(rows, row{r.Runbook().Title + " · " + by, fmt.Sprintf("started %s ago by %s · %s", kit.Age(now.Sub(r.StartedAt())), r.Operator(), next)})
+	}
+	if len(l.others) > 0 {
+		labels[len(rows)] = fmt.Sprintf("Open in other sessions (%d)", len(l.others))
+	}
+	for _, o := range l.others {
+		rows = append(rows, row{o.Who + ": " + o.Line, "enter follows " + o.Who + " (read-only); any key stops following"})
+	}
+	if len(l.done) > 0 {
+		labels[len(rows)] = fmt.Sprintf("Finished runs (%d)", len(l.done))
+	}
+	for _, rv := range l.done {
+		r := rv.run
+		by := "from the list"
+		if a := r.Alert(); a != nil {
+			by = "for " + a.Name
+		}
+		rows = append(rows, row{r.Runbook().Title + " · " + by + " · " + th.Paints.OK.Render(rv.ended.result),
+			fmt.Sprintf("%s at %s UTC · started by %s", rv.ended.result, rv.ended.at.UTC().Format("15:04:05"), r.Operator())})
 	}
 	if len(l.books) > 0 {
 		name := "Runbooks"

@@ -26,7 +26,7 @@ func TestStepOrigin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := New(uitest.Env(), Options{}, "test@host", true)
+	f := New(uitest.Env(), Options{}, "test@host", true, nil)
 	start := func(at time.Duration) *RunView {
 		r, _ := runbook.Start(rb, nil, "test@host", ops.DefaultPolicy(), uitest.T0.Add(at))
 		return f.newRunView(r)

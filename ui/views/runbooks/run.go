@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -46,6 +47,14 @@ type RunView struct {
 	msg      string
 	msgBad   bool
 
+	// ended is the run's end as its run_end record said: when, how
+	// ("completed", "abandoned") and the count of steps by state.
+	ended struct {
+		at     time.Time
+		result string
+		counts []string
+	}
+
 	cache kit.Cache
 	w, h  int
 }
@@ -76,6 +85,32 @@ func (v *RunView) stepOf(o kit.Origin) (int, bool) {
 		return 0, false
 	}
 	return so.step, true
+}
+
+// OpenRun is the run as one line for the others sharing the world
+// ("High Error Rate · for HighErrorRate · 3/10 steps done · next: 4. …"),
+// "" once it ended.
+func (v *RunView) OpenRun() string {
+	r := v.run
+	if r.Ended() {
+		return ""
+	}
+	s := r.Runbook().Title
+	if a := r.Alert(); a != nil {
+		s += " · for " + a.Name
+	}
+	done := 0
+	steps := v.run.Steps(v.env.Now())
+	for _, st := range steps {
+		if st.State.Finished() {
+			done++
+		}
+	}
+	s += fmt.Sprintf(" · %d/%d steps done", done, len(steps))
+	if i := r.Next(); i >= 0 {
+		s += fmt.Sprintf(" · next: %d. %s", i+1, r.Runbook().Steps[i].Title)
+	}
+	return s
 }
 
 // Run is the run the view walks.
@@ -123,7 +158,33 @@ func (v *RunView) evaluate(now time.Time, tick bool) tea.Cmd {
 }
 
 // write queues the run's records for the journal (nothing in read-only).
-func (v *RunView) write(recs []ops.Record) tea.Cmd { return v.queue.writeCmd(recs) }
+// The run's end, when among them, is also said in the status bar: the
+// operator may be on a pane when the last verify passes.
+func (v *RunView) write(recs []ops.Record) tea.Cmd {
+	cmd := v.queue.writeCmd(recs)
+	for _, r := range recs {
+		if r.Phase != ops.PhaseRunEnd || r.Run == nil || !v.ended.at.IsZero() {
+			continue
+		}
+		v.ended.at, v.ended.result, v.ended.counts = r.Time, r.Run.Result, r.Run.Values
+		v.cache.Touch()
+		return tea.Batch(cmd, kit.Send(kit.StatusMsg{Text: v.endText(), Bad: r.Run.Result != "completed"}))
+	}
+	return cmd
+}
+
+// Completed reports whether the run has ended, and when.
+func (v *RunView) Completed() (time.Time, bool) { return v.ended.at, !v.ended.at.IsZero() }
+
+// endText says how the run ended: "Runbook High Error Rate: completed at
+// 03:20:15 UTC (8 ok, 2 skipped)".
+func (v *RunView) endText() string {
+	s := "Runbook " + v.run.Runbook().Title + ": " + v.ended.result + " at " + v.ended.at.UTC().Format("15:04:05") + " UTC"
+	if len(v.ended.counts) > 0 {
+		s += " (" + strings.Join(v.ended.counts, ", ") + ")"
+	}
+	return s
+}
 
 func (v *RunView) say(s string, bad bool) { v.msg, v.msgBad = s, bad }
 
@@ -245,7 +306,7 @@ func (v *RunView) do(i int, now time.Time) tea.Cmd {
 	var cmd tea.Cmd
 	switch d.Kind {
 	case runbook.DoFocus:
-		v.say(fmt.Sprintf("step %d: showing the %s pane", i+1, d.Pane), false)
+		v.say(fmt.Sprintf("step %d: showing the %s pane; %s comes back here", i+1, d.Pane, kit.KeyName(v.env.Keys.Global.Return)), false)
 		cmd = kit.Send(kit.ShowPaneMsg{Kind: d.Pane, Filter: d.Filter})
 	case runbook.DoRequest:
 		if !v.canAct {

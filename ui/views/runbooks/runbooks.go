@@ -57,12 +57,23 @@ type Feature struct {
 	canAct bool
 	// queue writes runs' records in order (shared by every run view).
 	queue *journalQueue
+	// shared are the runs open in other sessions (nil on its own).
+	shared kit.SharedRuns
 }
 
-// New is the runbook feature of a session: operator starts its runs, and
-// canAct says whether the session may act.
-func New(env *kit.Env, o Options, operator string, canAct bool) *Feature {
-	return &Feature{env: env, o: o, operator: operator, canAct: canAct, queue: &journalQueue{j: o.Journal}}
+// New is the runbook feature of a session: operator starts its runs,
+// canAct says whether the session may act, and shared (nil for a cockpit
+// on its own) lists the runs open in the other sessions.
+func New(env *kit.Env, o Options, operator string, canAct bool, shared kit.SharedRuns) *Feature {
+	return &Feature{env: env, o: o, operator: operator, canAct: canAct, queue: &journalQueue{j: o.Journal}, shared: shared}
+}
+
+// others are the runs open in other sessions.
+func (f *Feature) others() []kit.SharedRun {
+	if f.shared == nil {
+		return nil
+	}
+	return f.shared.SharedRuns()
 }
 
 // Start keeps a hidden view of every resumed run: it follows the
@@ -108,6 +119,20 @@ func openRuns(s kit.Screen) []*RunView {
 	return out
 }
 
+// doneRuns lists the kept views of runs that ended, most recent first.
+func doneRuns(s kit.Screen) []*RunView {
+	vs := s.Views()
+	var out []*RunView
+	for i := len(vs) - 1; i >= 0; i-- {
+		if rv, ok := vs[i].(*RunView); ok && rv.run.Ended() {
+			if _, ok := rv.Completed(); ok {
+				out = append(out, rv)
+			}
+		}
+	}
+	return out
+}
+
 // open is the runbook key: over the Alerts pane with an alert selected,
 // that alert's runbook (the only match starts or shows its run, several
 // are listed to pick from, none says how to add one); anywhere else the
@@ -120,7 +145,7 @@ func (f *Feature) open(s kit.Screen) tea.Cmd {
 		}
 	}
 	if alert == nil {
-		showList(s, newRunList(f.env, nil, f.o.Set.All(), openRuns(s)))
+		showList(s, newRunList(f.env, nil, f.o.Set.All(), openRuns(s)).withDone(doneRuns(s)).withOthers(f.others()))
 		return nil
 	}
 	books := f.o.Set.Match(*alert)

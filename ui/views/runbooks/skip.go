@@ -47,9 +47,18 @@ func (d *SkipDialog) Update(msg tea.KeyPressMsg) (kit.Dialog, tea.Cmd) {
 		}
 		return nil, kit.Send(skipMsg{step: d.step, reason: reason})
 	}
+	if kit.Guarded(d.env, d.opened) {
+		return d, nil // typed before the dialog was seen
+	}
 	d.edit.Handle(msg)
 	d.err = ""
 	return d, nil
+}
+
+// ShortHelp is the status bar's hints while the dialog is open.
+func (d *SkipDialog) ShortHelp() []key.Binding {
+	k := d.env.Keys
+	return []key.Binding{kit.Hint(k.Dialog.Submit, "skip the step"), kit.Hint(k.Dialog.Close, "cancel")}
 }
 
 // Content is the step, the reason being typed and the keys.

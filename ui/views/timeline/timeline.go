@@ -9,6 +9,8 @@ package timeline
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -160,7 +162,7 @@ func (v *view) View(w, h int) []string {
 		// change.
 		v.wrapW, v.wrapped = w-2, nil
 		for _, l := range v.lines {
-			v.wrapped = append(v.wrapped, kit.Wrap(l, max(1, w-2))...)
+			v.wrapped = append(v.wrapped, hang(l, max(1, w-2))...)
 		}
 		v.cache.Touch()
 	}
@@ -188,4 +190,40 @@ func (v *view) draw(bool) []string {
 		footer = fmt.Sprintf("lines %d–%d of %d · %s", off+1, min(n, off+rows), n, footer)
 	}
 	return kit.Frame(th, "Incident timeline (UTC, newest last)", footer, true, v.w, v.h, body)
+}
+
+// entryTime is how a timeline entry starts: its time ("15:04:05", or
+// "01-02 15:04:05" when the timeline spans days). After it come the
+// offset and the source, padded to fixed columns (record.Timeline.Lines).
+var entryTime = regexp.MustCompile(`^(\d\d-\d\d )?\d\d:\d\d:\d\d `)
+
+// textCol is where an entry's text starts after its time: the offset
+// ("%-8s") and the source ("%-10s"), each with its space.
+const textCol = 1 + 8 + 1 + 10 + 1
+
+// hang wraps one timeline line to w cells; an entry's continuation lines
+// start under its text column, so the time, offset and source columns
+// stay clear down the screen. A screen too narrow for that wraps them
+// flush.
+func hang(l string, w int) []string {
+	m := entryTime.FindString(l)
+	ind := len(m) - 1 + textCol
+	if m == "" || w-ind < 20 || len(l) <= ind || strings.TrimSpace(l[:ind]) == "" {
+		return kit.Wrap(l, w)
+	}
+	out := kit.Wrap(l, w)
+	if len(out) == 1 {
+		return out
+	}
+	first := out[0]
+	rest := strings.TrimLeft(strings.TrimPrefix(l, first), " ")
+	if rest == l { // the wrap changed the text: keep it flush
+		return out
+	}
+	pad := kit.Spaces(ind)
+	out = []string{first}
+	for _, r := range kit.Wrap(rest, w-ind) {
+		out = append(out, pad+r)
+	}
+	return out
 }

@@ -23,6 +23,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"flightdeck/config"
+	"flightdeck/internal/cli"
 	"flightdeck/internal/stderrlog"
 	"flightdeck/termcap"
 	"flightdeck/ui"
@@ -63,63 +64,86 @@ type flags struct {
 	version  bool
 }
 
-func newFlagSet(name string, f *flags, stderr io.Writer) *flag.FlagSet {
+// newFlagSet is a command's flags with --config. Errors are worded by
+// parseFlags, help by cli.Command.Help: the flag package prints nothing.
+func newFlagSet(name string, f *flags) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&f.config, "config", "", "config file (default $FLIGHTDECK_CONFIG, then "+config.DefaultPath()+")")
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.StringVar(&f.config, "config", "", "config file `PATH` (default $FLIGHTDECK_CONFIG, then "+config.DefaultPath()+")")
 	return fs
 }
 
 // parseFlags parses a command's flags the one way every subcommand does:
-// --help prints usage and ends the command successfully (help=true), a bad
-// flag is exit status 2, and a stray argument is named with the command's
-// own --help.
-func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
+// --help prints its help on stdout and ends the command successfully
+// (help=true); a bad flag or a stray argument is exit status 2, named, with
+// the way to the command's help.
+func parseFlags(cmd cli.Command, fs *flag.FlagSet, args []string, stdout io.Writer) (help bool, err error) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			cmd.Flags = fs
+			cmd.Help(stdout)
 			return true, nil
 		}
-		return false, &exitError{code: 2}
+		return false, &exitError{code: 2, msg: fmt.Sprintf("%s: %v (see %s --help)", cmd.Name, err, cmd.Name)}
 	}
 	if fs.NArg() > 0 {
-		return false, &exitError{code: 2, msg: fmt.Sprintf("%s: unexpected argument %q (see %s --help)", fs.Name(), fs.Arg(0), fs.Name())}
+		return false, &exitError{code: 2, msg: fmt.Sprintf("%s: unexpected argument %q (see %s --help)", cmd.Name, fs.Arg(0), cmd.Name)}
 	}
 	return false, nil
 }
 
+// runHelp is `flightdeck help [COMMAND]`: that command's help on stdout.
+func runHelp(args []string, stdout, stderr io.Writer) error {
+	switch strings.Join(args, " ") {
+	case "":
+		return run([]string{"--help"}, stdout, stderr)
+	case "config check":
+		return runConfig([]string{"check", "--help"}, stdout, stderr)
+	case "help", "version":
+		map[string]cli.Command{"help": cli.Help, "version": cli.VersionCmd}[args[0]].Help(stdout)
+		return nil
+	}
+	if len(args) == 1 && subcommands[args[0]] != nil {
+		return subcommands[args[0]]([]string{"--help"}, stdout, stderr)
+	}
+	return &exitError{code: 2, msg: fmt.Sprintf("flightdeck help: no command %q (see flightdeck --help)", strings.Join(args, " "))}
+}
+
+// runVersion is `flightdeck version`.
+func runVersion(args []string, stdout, _ io.Writer) error {
+	fs := flag.NewFlagSet(cli.VersionCmd.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if help, err := parseFlags(cli.VersionCmd, fs, args, stdout); help || err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "flightdeck", cli.Version(version))
+	return nil
+}
+
+var subcommands map[string]func(args []string, stdout, stderr io.Writer) error
+
+func init() {
+	subcommands = map[string]func(args []string, stdout, stderr io.Writer) error{
+		"config": runConfig, "serve": runServe, "timeline": runTimeline, "help": runHelp, "version": runVersion}
+}
+
 func run(args []string, stdout, stderr io.Writer) error {
-	subcommands := map[string]func(args []string, stdout, stderr io.Writer) error{
-		"config": runConfig, "serve": runServe, "timeline": runTimeline}
 	if len(args) > 0 && subcommands[args[0]] != nil {
 		return subcommands[args[0]](args[1:], stdout, stderr)
 	}
 	var f flags
-	fs := newFlagSet("flightdeck", &f, stderr)
+	fs := newFlagSet("flightdeck", &f)
 	fs.BoolVar(&f.demo, "demo", false, "run on the built-in demo incident (no servers needed)")
 	fs.BoolVar(&f.readOnly, "read-only", false, "observe only: every action is refused")
-	fs.StringVar(&f.theme, "theme", "", "colour theme: dark, light, high-contrast (overrides config)")
-	fs.StringVar(&f.logFile, "log", "", "write logs to this file (the terminal belongs to the UI)")
+	fs.StringVar(&f.theme, "theme", "", "colour `NAME`: dark, light, high-contrast (overrides config)")
+	fs.StringVar(&f.logFile, "log", "", "write logs to this `FILE` (the terminal belongs to the UI)")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage:
-  flightdeck [--config PATH] [--demo] [--read-only] [--theme NAME] [--log FILE]
-  flightdeck serve [--config PATH] [--listen HOST:PORT] [--demo] [--log FILE]
-  flightdeck config check [--config PATH]
-  flightdeck timeline [--config PATH] [--demo] [--since 2h] [--until TIME] [--format md|json]
-  flightdeck --version
-
-serve runs an SSH server: a cockpit per SSH session on one poller, for the
-users and keys under serve.users (see flightdeck serve --help).
-
-Flags:
-`)
-		fs.PrintDefaults()
-	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := parseFlags(cli.Root, fs, args, stdout); help || err != nil {
 		return err
 	}
 	if f.version {
-		fmt.Fprintln(stdout, "flightdeck", version)
+		fmt.Fprintln(stdout, "flightdeck", cli.Version(version))
 		return nil
 	}
 
@@ -177,7 +201,7 @@ func loadConfig(explicit string, demo bool) (*config.Config, error) {
 			c.Environment = "demo"
 			return c, nil
 		}
-		return nil, &exitError{code: 1, msg: gettingStarted()}
+		return nil, &exitError{code: 1, msg: cli.GettingStarted(config.DefaultPath())}
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
@@ -192,26 +216,17 @@ func loadConfig(explicit string, demo bool) (*config.Config, error) {
 	return cfg, nil
 }
 
-func gettingStarted() string {
-	return strings.TrimSpace(fmt.Sprintf(`
-flightdeck: no config file found.
-
-  Try the built-in demo incident (no servers needed):
-      flightdeck --demo
-
-  Or write a config (see testdata/config/example.yaml in the source tree)
-  to %s, or pass --config PATH, or set FLIGHTDECK_CONFIG.
-  Check it with:
-      flightdeck config check --config PATH`, config.DefaultPath()))
-}
-
 func runConfig(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "-help") {
+		cli.Config.Help(stdout)
+		return nil
+	}
 	if len(args) == 0 || args[0] != "check" {
-		return &exitError{code: 2, msg: "usage: flightdeck config check [--config PATH]"}
+		return &exitError{code: 2, msg: "usage: flightdeck config check [--config PATH] (see flightdeck config --help)"}
 	}
 	var f flags
-	fs := newFlagSet("flightdeck config check", &f, stderr)
-	if help, err := parseFlags(fs, args[1:]); help || err != nil {
+	fs := newFlagSet(cli.ConfigCheck.Name, &f)
+	if help, err := parseFlags(cli.ConfigCheck, fs, args[1:], stdout); help || err != nil {
 		return err
 	}
 	path, err := config.Locate(f.config)

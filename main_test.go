@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -114,9 +115,60 @@ func TestDumbTerminalRefused(t *testing.T) {
 	}
 }
 
-func TestUsageMentionsServe(t *testing.T) {
-	_, errs, code := runCLI(t, "--help")
-	if code != 0 || !strings.Contains(errs, "flightdeck serve [--config PATH] [--listen HOST:PORT]") {
-		t.Fatalf("exit %d: %q", code, errs)
+// TestHelpAsAGoCLIUserExpects is issue 17 item 14: help on stdout with
+// exit 0 for every command and every way of asking, help and version
+// subcommands, --flag spelling, a description and an example per command,
+// the environment listed; bad input is exit 2 on stderr.
+func TestHelpAsAGoCLIUserExpects(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--help"}, []string{"Usage:\n  flightdeck [--config PATH]", "Commands:", "  serve ", "  timeline ", "config check",
+			"--read-only", "--log FILE", "Examples:", "Environment:", "FLIGHTDECK_CONFIG", "FLIGHTDECK_DEMO_SPEED"}},
+		{[]string{"-h"}, []string{"Usage:\n  flightdeck [--config PATH]"}},
+		{[]string{"help"}, []string{"Usage:\n  flightdeck [--config PATH]"}},
+		{[]string{"help", "serve"}, []string{"flightdeck serve [--config PATH] [--listen HOST:PORT]", "--listen HOST:PORT", "Examples:"}},
+		{[]string{"serve", "--help"}, []string{"flightdeck serve [--config PATH] [--listen HOST:PORT]"}},
+		{[]string{"help", "timeline"}, []string{"--since TIME", "--format FORMAT", "1.5d", "Examples:"}},
+		{[]string{"timeline", "-help"}, []string{"--until TIME"}},
+		{[]string{"config", "--help"}, []string{"flightdeck config check [--config PATH]", "Commands:\n  check"}},
+		{[]string{"help", "config", "check"}, []string{"file, line and field", "--config PATH"}},
+		{[]string{"config", "check", "--help"}, []string{"Usage:\n  flightdeck config check [--config PATH]", "Examples:"}},
+		{[]string{"help", "version"}, []string{"flightdeck --version"}},
+		{[]string{"version"}, []string{"flightdeck "}},
+	} {
+		out, errs, code := runCLI(t, c.args...)
+		if code != 0 || errs != "" {
+			t.Errorf("%q: exit %d, stderr %q", c.args, code, errs)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%q: stdout lacks %q:\n%s", c.args, w, out)
+			}
+		}
+		if singleDash.MatchString(out) || strings.Contains(out, "Usage of") {
+			t.Errorf("%q: single-dash flags or the flag package's own usage:\n%s", c.args, out)
+		}
+	}
+	for _, bad := range [][]string{{"--bogus"}, {"serve", "--bogus"}, {"help", "frobnicate"}, {"timeline", "stray"}, {"version", "x"}} {
+		out, errs, code := runCLI(t, bad...)
+		if code != 2 || out != "" || !strings.Contains(errs, "--help") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", bad, code, out, errs)
+		}
+	}
+}
+
+var singleDash = regexp.MustCompile(`\n  -[a-z]`)
+
+// A build from a git checkout says which commit it is, not "dev".
+func TestVersionFromTheBuild(t *testing.T) {
+	out, _, _ := runCLI(t, "--version")
+	if out == "flightdeck dev\n" {
+		t.Skip("test binary built without VCS stamping (go test does not stamp)")
+	}
+	if !strings.HasPrefix(out, "flightdeck ") {
+		t.Fatalf("%q", out)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"flightdeck/config"
+	"flightdeck/internal/cli"
 	"flightdeck/world"
 )
 
@@ -16,22 +17,11 @@ import (
 func runServe(args []string, stdout, stderr io.Writer) error {
 	var f flags
 	var listen string
-	fs := newFlagSet("flightdeck serve", &f, stderr)
-	fs.StringVar(&listen, "listen", "", "host:port to listen on (overrides serve.listen; default "+config.DefaultServeListen+")")
+	fs := newFlagSet(cli.Serve.Name, &f)
+	fs.StringVar(&listen, "listen", "", "`HOST:PORT` to listen on (overrides serve.listen; default "+config.DefaultServeListen+")")
 	fs.BoolVar(&f.demo, "demo", false, "serve the built-in demo incident (no servers needed)")
-	fs.StringVar(&f.logFile, "log", "", "write logs to this file (default: stderr)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage:
-  flightdeck serve [--config PATH] [--listen HOST:PORT] [--demo] [--log FILE]
-
-Serves a cockpit per SSH session to the users (and keys) listed under
-serve.users in the config. Connect with: ssh -p 2222 HOST
-
-Flags:
-`)
-		fs.PrintDefaults()
-	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	fs.StringVar(&f.logFile, "log", "", "write logs to this `FILE` (default: stderr)")
+	if help, err := parseFlags(cli.Serve, fs, args, stdout); help || err != nil {
 		return err
 	}
 	cfg, err := loadConfig(f.config, f.demo)

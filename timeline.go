@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"flightdeck/config"
+	"flightdeck/internal/cli"
 	"flightdeck/record"
 	"flightdeck/world"
 )
@@ -16,24 +17,12 @@ import (
 // Markdown for a postmortem or as JSON.
 func runTimeline(args []string, stdout, stderr io.Writer) error {
 	var f flags
-	fs := newFlagSet("flightdeck timeline", &f, stderr)
+	fs := newFlagSet(cli.Timeline.Name, &f)
 	fs.BoolVar(&f.demo, "demo", false, "the demo's journals (audit-demo.jsonl, events-demo.jsonl)")
-	since := fs.String("since", "", "from this time: a duration before now (2h, 1d) or RFC3339 (2026-03-14T03:00:00Z)")
-	until := fs.String("until", "", "up to this time, same forms as --since")
-	format := fs.String("format", "md", "md (Markdown for a postmortem) or json")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage:
-  flightdeck timeline [--config PATH] [--demo] [--since 2h] [--until TIME] [--format md|json]
-
-Prints the incident: the flight recorder's events (alerts, SLO levels,
-rollouts, blockers, connections, sources down), the actions taken and the
-runbook steps, with who did what, oldest first, times in UTC.
-
-Flags:
-`)
-		fs.PrintDefaults()
-	}
-	if help, err := parseFlags(fs, args); help || err != nil {
+	since := fs.String("since", "", "from this `TIME`: a duration before now (2h, 1.5d) or RFC3339 (2026-03-14T03:00:00Z)")
+	until := fs.String("until", "", "up to this `TIME`, same forms as --since")
+	format := fs.String("format", "md", "output `FORMAT`: md (Markdown for a postmortem) or json")
+	if help, err := parseFlags(cli.Timeline, fs, args, stdout); help || err != nil {
 		return err
 	}
 	if *format != "md" && *format != "json" {

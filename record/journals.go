@@ -182,7 +182,7 @@ func readJournal[T any](files []string, sp span, keep int, decode func([]byte) (
 	for _, h := range held {
 		v, err := decode(h.raw)
 		if err != nil {
-			res.damaged = append(res.damaged, damaged(h.path, []jsonl.Damage{{Line: h.line, Offset: h.offset, Text: excerpt(h.raw), Err: err}})...)
+			res.damaged = append(res.damaged, damaged(h.path, []jsonl.Damage{{Line: h.line, Offset: h.offset, Text: jsonl.Excerpt(h.raw), Err: err}})...)
 			if h.counted {
 				res.inRange--
 			}

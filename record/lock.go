@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"flightdeck/internal/jsonl"
 	"flightdeck/internal/sanitize"
 )
 
@@ -92,7 +93,7 @@ func firstRecordTime(path string) time.Time {
 	defer f.Close()
 	br := bufio.NewReaderSize(io.LimitReader(f, maxProbe), 64<<10)
 	for {
-		line, n, terminated, _, err := readLine(br)
+		line, n, terminated, _, err := jsonl.ReadLine(br)
 		if err != nil || n == 0 || !terminated {
 			return time.Time{}
 		}

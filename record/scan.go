@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"flightdeck/internal/jsonl"
-	"flightdeck/internal/sanitize"
 )
 
 // Reading a journal by time. Records are appended in time order, give or
@@ -125,7 +124,7 @@ func scanRange(path string, from, to time.Time, fn func(scanLine) error) (scanRe
 		lineNo = 1
 	}
 	for ; ; lineNo = nextLine(lineNo) {
-		line, n, terminated, tooLong, err := readLine(br)
+		line, n, terminated, tooLong, err := jsonl.ReadLine(br)
 		if err != nil {
 			return res, err
 		}
@@ -136,7 +135,7 @@ func scanRange(path string, from, to time.Time, fn func(scanLine) error) (scanRe
 		off += n
 		body := bytes.TrimSpace(line)
 		damage := func(e error) {
-			res.damage(jsonl.Damage{Line: lineNo, Offset: at, Text: excerpt(line), Err: e})
+			res.damage(jsonl.Damage{Line: lineNo, Offset: at, Text: jsonl.Excerpt(line), Err: e})
 		}
 		switch {
 		case tooLong:
@@ -155,7 +154,7 @@ func scanRange(path string, from, to time.Time, fn func(scanLine) error) (scanRe
 				// Out of range: not decoded, not kept.
 			case !json.Valid(body):
 				// Only lines in range pay for validation.
-				damage(notJSON(body))
+				damage(jsonl.DecodeError(body))
 			default:
 				if ferr := fn(scanLine{Raw: body, At: t, Line: lineNo, Offset: at}); ferr != nil {
 					damage(ferr)
@@ -204,13 +203,13 @@ func probe(f io.ReaderAt, off, limit int64) (start int64, at time.Time, ok bool,
 	br := bufio.NewReaderSize(io.NewSectionReader(f, off, end-off), 64<<10)
 	pos := off
 	// Skip the rest of the line off falls in: it may be a partial one.
-	_, n, terminated, _, err := readLine(br)
+	_, n, terminated, _, err := jsonl.ReadLine(br)
 	if err != nil || !terminated {
 		return 0, time.Time{}, false, err
 	}
 	pos += n
 	for {
-		line, n, terminated, tooLong, err := readLine(br)
+		line, n, terminated, tooLong, err := jsonl.ReadLine(br)
 		if err != nil || n == 0 || !terminated {
 			return 0, time.Time{}, false, err
 		}
@@ -221,51 +220,4 @@ func probe(f io.ReaderAt, off, limit int64) (start int64, at time.Time, ok bool,
 		}
 		pos += n
 	}
-}
-
-// readLine reads one line, keeping at most jsonl.MaxLine bytes of it. size
-// is the number of bytes consumed (0 at the end of the input).
-func readLine(br *bufio.Reader) (line []byte, size int64, terminated, tooLong bool, err error) {
-	for {
-		chunk, rerr := br.ReadSlice('\n')
-		if rerr == nil && line == nil {
-			// The whole line was in the buffer: no copy (the usual case).
-			return chunk[:len(chunk)-1], int64(len(chunk)), true, false, nil
-		}
-		size += int64(len(chunk))
-		if len(line)+len(chunk) <= jsonl.MaxLine {
-			line = append(line, chunk...)
-		} else {
-			tooLong = true
-		}
-		switch {
-		case rerr == nil:
-			return bytes.TrimSuffix(line, []byte{'\n'}), size, true, tooLong, nil
-		case errors.Is(rerr, bufio.ErrBufferFull):
-			continue
-		case errors.Is(rerr, io.EOF):
-			return line, size, false, tooLong, nil
-		default:
-			return nil, 0, false, false, rerr
-		}
-	}
-}
-
-// notJSON says why body is not one JSON value.
-func notJSON(body []byte) error {
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&v); err != nil {
-		return fmt.Errorf("not JSON: %w", err)
-	}
-	return fmt.Errorf("not one JSON value: more follows at byte %d (two records glued together?)", dec.InputOffset())
-}
-
-// excerpt is the start of a damaged line, safe for a terminal (bounded
-// again by damaged()).
-func excerpt(line []byte) string {
-	if len(line) > 480 {
-		line = line[:480]
-	}
-	return sanitize.Text(string(line))
 }

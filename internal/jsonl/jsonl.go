@@ -374,7 +374,7 @@ func Read(path string, fn func(line int, raw []byte) error) ([]Damage, error) {
 	var damages []Damage
 	var off int64
 	for n := 1; ; n++ {
-		line, size, terminated, tooLong, err := readLine(br)
+		line, size, terminated, tooLong, err := ReadLine(br)
 		if err != nil {
 			return damages, err
 		}
@@ -384,7 +384,7 @@ func Read(path string, fn func(line int, raw []byte) error) ([]Damage, error) {
 		start := off
 		off += size
 		body := bytes.TrimSpace(line)
-		damage := func(e error) { damages = append(damages, Damage{Line: n, Offset: start, Text: excerpt(line), Err: e}) }
+		damage := func(e error) { damages = append(damages, Damage{Line: n, Offset: start, Text: Excerpt(line), Err: e}) }
 		switch {
 		case tooLong:
 			damage(fmt.Errorf("line longer than %d bytes", MaxLine))
@@ -393,7 +393,7 @@ func Read(path string, fn func(line int, raw []byte) error) ([]Damage, error) {
 		case len(body) == 0:
 			// blank: nothing lost
 		case !json.Valid(body):
-			damage(decodeErr(body))
+			damage(DecodeError(body))
 		default:
 			if ferr := fn(n, body); ferr != nil {
 				if errors.Is(ferr, ErrStop) {
@@ -408,11 +408,18 @@ func Read(path string, fn func(line int, raw []byte) error) ([]Damage, error) {
 	}
 }
 
-// readLine reads one line, keeping at most MaxLine bytes of it. size is the
-// number of bytes consumed (0 at the end of the file).
-func readLine(br *bufio.Reader) (line []byte, size int64, terminated, tooLong bool, err error) {
+// ReadLine reads one line, keeping at most MaxLine bytes of it: what every
+// reader of a journal does, so a 10 GB line costs MaxLine. size is the
+// number of bytes consumed (0 at the end of the input); terminated is false
+// for a last line without its newline, tooLong when bytes were dropped.
+func ReadLine(br *bufio.Reader) (line []byte, size int64, terminated, tooLong bool, err error) {
 	for {
 		chunk, rerr := br.ReadSlice('\n')
+		if rerr == nil && line == nil {
+			// The whole line was in the buffer: no copy (the usual case).
+			// The slice is valid until the next read.
+			return chunk[:len(chunk)-1], int64(len(chunk)), true, false, nil
+		}
 		size += int64(len(chunk))
 		if len(line)+len(chunk) <= MaxLine {
 			line = append(line, chunk...)
@@ -432,8 +439,8 @@ func readLine(br *bufio.Reader) (line []byte, size int64, terminated, tooLong bo
 	}
 }
 
-// decodeErr says why body is not one JSON value.
-func decodeErr(body []byte) error {
+// DecodeError says why body is not one JSON value.
+func DecodeError(body []byte) error {
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&v); err != nil {
@@ -442,8 +449,9 @@ func decodeErr(body []byte) error {
 	return fmt.Errorf("not one JSON value: more follows at byte %d (two records glued together?)", dec.InputOffset())
 }
 
-// excerpt is the start of a damaged line, safe for a terminal.
-func excerpt(line []byte) string {
+// Excerpt is the start of a damaged line, safe for a terminal: what a
+// Damage shows of it.
+func Excerpt(line []byte) string {
 	if len(line) > 4*excerptLen {
 		line = line[:4*excerptLen]
 	}

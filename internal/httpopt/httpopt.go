@@ -165,8 +165,15 @@ func (t *ingest) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		resp.Header[k] = vs
 	}
-	resp.Body = &cappedBody{rc: resp.Body, left: t.limit, limit: t.limit, declared: resp.ContentLength}
+	CapBody(resp, t.limit)
 	return resp, nil
+}
+
+// CapBody makes resp's body read at most limit bytes, failing with
+// *TooLargeError past it (at once when Content-Length says so): every
+// backend that reads an HTTP answer bounds it this one way.
+func CapBody(resp *http.Response, limit int64) {
+	resp.Body = &cappedBody{rc: resp.Body, left: limit, limit: limit, declared: resp.ContentLength}
 }
 
 // TooLargeError is a response body over the Endpoint's MaxBody.

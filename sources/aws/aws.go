@@ -22,7 +22,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -39,6 +38,7 @@ import (
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
+	"flightdeck/internal/httpopt"
 	"flightdeck/sources"
 )
 
@@ -307,36 +307,9 @@ func (c boundedClient) Do(r *http.Request) (*http.Response, error) {
 	if err != nil || resp.Body == nil {
 		return resp, err
 	}
-	resp.Body = &limitedBody{rc: resp.Body, left: c.max}
+	httpopt.CapBody(resp, c.max)
 	return resp, nil
 }
-
-// errTooLarge ends a response body that passed the cap.
-var errTooLarge = fmt.Errorf("response larger than %d MiB", maxResponseBytes>>20)
-
-type limitedBody struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		// Exactly max bytes is fine; one more is not.
-		var one [1]byte
-		if n, err := b.rc.Read(one[:]); n == 0 && err != nil {
-			return 0, err
-		}
-		return 0, errTooLarge
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
-
-func (b *limitedBody) Close() error { return b.rc.Close() }
 
 // sdkLogger sends the SDK's log lines (retries, body discards) to the
 // source's logger.

@@ -16,6 +16,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"flightdeck/internal/errchain"
+	"flightdeck/internal/httpopt"
 	"flightdeck/internal/sanitize"
 	"flightdeck/sources"
 )
@@ -93,6 +94,7 @@ func (s *Source) classify(ctx context.Context, op, region string, err error) err
 	}
 	e := &Error{Op: op, Region: region, err: err}
 	var respErr *smithyhttp.ResponseError
+	var tooLarge *httpopt.TooLargeError
 	code, msg, isAPI := apiError(err)
 	switch {
 	case isAPI:
@@ -130,8 +132,8 @@ func (s *Source) classify(ctx context.Context, op, region string, err error) err
 	case errors.As(err, &respErr) && respErr.HTTPStatusCode() == 403:
 		e.Kind = sources.ErrAccessDenied
 		e.Message = "access denied (HTTP 403): " + oneLine(errchain.Root(err).Error())
-	case errors.Is(err, errTooLarge):
-		e.Message = errTooLarge.Error()
+	case errors.As(err, &tooLarge):
+		e.Message = tooLarge.Error()
 	default:
 		e.Message = transportText(err)
 	}

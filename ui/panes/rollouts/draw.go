@@ -82,7 +82,7 @@ func (p *Pane) row(d *sources.Deployment, nameW int, drop string, counts bool, w
 		ago = kit.Age(age) + " ago"
 		recent = age < recentRollout
 	}
-	rest := kit.Fit(ago, max(0, w-kit.Width(line)), ell)
+	rest := kit.Fit(warnCount(d)+ago, max(0, w-kit.Width(line)), ell)
 	stateSt := th.Paints.Base
 	switch d.State {
 	case sources.RolloutStalled:
@@ -171,5 +171,5 @@ func (p *Pane) detailLines(d *sources.Deployment, w int, focused bool) []string 
 		}
 		out = append(out, line)
 	}
-	return out
+	return append(out, p.evidenceLines(d, w)...)
 }

@@ -130,3 +130,33 @@ func TestSelectorOf(t *testing.T) {
 		t.Errorf("selector %q", got)
 	}
 }
+
+// A container's output as the kubelet streams it, hostile: escapes,
+// invalid UTF-8 and a 10 MB line between two ordinary ones. Each line
+// comes out sanitized and cut; the long one costs MaxLogLineBytes.
+func TestReadLogLinesSanitizesAndCuts(t *testing.T) {
+	ts := "2026-03-01T10:00:00.123456789Z "
+	in := ts + "first\n" +
+		ts + "\x1b]0;owned\x07\x1b[31mred\x1b[0m \xff" + strings.Repeat("A", 10<<20) + "\n" +
+		ts + "last\r\n" +
+		"no timestamp and no newline"
+	out := make(chan sources.LogLine, 8)
+	var last time.Time
+	n, err := readLogLines(t.Context(), strings.NewReader(in), streamKey{"api-1", "api"}, false, time.Time{}, &last, out)
+	if err != nil || n != 4 {
+		t.Fatalf("read %d lines, err %v", n, err)
+	}
+	close(out)
+	var got []sources.LogLine
+	for l := range out {
+		got = append(got, l)
+	}
+	want := time.Date(2026, 3, 1, 10, 0, 0, 123456789, time.UTC)
+	if got[0].Text != "first" || !got[0].At.Equal(want) || got[0].Pod != "api-1" || got[2].Text != "last" || got[3].Text != "no timestamp and no newline" {
+		t.Errorf("lines %+v", got)
+	}
+	long := got[1].Text
+	if strings.ContainsAny(long, "\x1b\x07") || !strings.HasPrefix(long, "red \ufffdAAA") || !strings.HasSuffix(long, "…") || len(long) > sources.MaxLogLineBytes+8 {
+		t.Errorf("long line: %d bytes, %q…%q", len(long), long[:20], long[len(long)-10:])
+	}
+}

@@ -85,3 +85,13 @@ func termination(t *sources.Termination) string {
 	}
 	return s
 }
+
+// LogQuery is the selected deployment's logs: its pods by its selector
+// (the log view's Target).
+func (p *Pane) LogQuery() (sources.LogQuery, bool) {
+	d := p.selected()
+	if d == nil || d.Selector == "" {
+		return sources.LogQuery{}, false
+	}
+	return sources.LogQuery{Source: p.Feeds.Name(), Namespace: d.Namespace, Selector: d.Selector, Target: d.Key()}, true
+}

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -255,6 +256,13 @@ func attachEvidence(set *sources.RolloutSet, rss []*rsInfo, pods []*podInfo, evs
 			i, ok = rsDep[k]
 		case "Pod":
 			i, ok = podDep[k]
+			if !ok {
+				// A pod already gone (OOMKilled and replaced, rolled
+				// out): its name is its ReplicaSet's and a suffix.
+				if cut := strings.LastIndexByte(k.name, '-'); cut > 0 {
+					i, ok = rsDep[nsName{k.ns, k.name[:cut]}]
+				}
+			}
 		}
 		if ok {
 			evsOf[i] = append(evsOf[i], e.ev)

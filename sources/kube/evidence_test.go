@@ -102,6 +102,7 @@ func TestAttachEvidenceFollowsOwnersAndBounds(t *testing.T) {
 		ev("ReplicaSet", "api-7d9f", "FailedCreate", 2*time.Minute, 1),
 		ev("Deployment", "api", "ProgressDeadlineExceeded", 3*time.Minute, 1),
 		ev("Pod", "someone-else", "FailedScheduling", 0, 1),
+		ev("Pod", "api-7d9f-gone1", "OOMKilling", 90*time.Second, 1), // a pod already replaced
 		ev("ReplicaSet", "worker-1", "FailedCreate", 0, 2),
 	}
 	for i := 0; i < sources.MaxWarnings; i++ {
@@ -113,11 +114,11 @@ func TestAttachEvidenceFollowsOwnersAndBounds(t *testing.T) {
 	if a.PodCount != sources.MaxPods+5 || len(a.Pods) != sources.MaxPods || a.Pods[0].Restarts != int32(sources.MaxPods+4) {
 		t.Errorf("pods: count %d kept %d first %+v", a.PodCount, len(a.Pods), a.Pods[0])
 	}
-	if len(a.Warnings) != sources.MaxWarnings || a.WarningCount != 9+1+1+sources.MaxWarnings {
+	if len(a.Warnings) != sources.MaxWarnings || a.WarningCount != 9+1+1+1+sources.MaxWarnings {
 		t.Fatalf("warnings: kept %d count %d", len(a.Warnings), a.WarningCount)
 	}
-	if a.Warnings[0].Reason != "BackOff" || a.Warnings[1].Reason != "FailedCreate" || a.Warnings[2].Reason != "ProgressDeadlineExceeded" {
-		t.Errorf("newest first: %+v", a.Warnings[:3])
+	if a.Warnings[0].Reason != "BackOff" || a.Warnings[1].Reason != "OOMKilling" || a.Warnings[2].Reason != "FailedCreate" || a.Warnings[3].Reason != "ProgressDeadlineExceeded" {
+		t.Errorf("newest first: %+v", a.Warnings[:4])
 	}
 	if w := set.Deployments[1].Evidence; w.WarningCount != 2 || w.PodCount != 0 {
 		t.Errorf("worker evidence %+v", w)

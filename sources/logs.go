@@ -26,10 +26,11 @@ type LogQuery struct {
 	// Source is the name of the source that reads them ("kube", "aws").
 	Source string
 	// Namespace and Selector choose Kubernetes pods (a Deployment's
-	// selector); Group and Prefix choose a CloudWatch Logs group and a
-	// stream prefix (an ECS service's awslogs configuration).
+	// selector).
 	Namespace, Selector string
-	Group, Prefix       string
+	// Region, Group and Prefix choose CloudWatch Logs streams: the group
+	// and the stream prefix of an ECS service's awslogs configuration.
+	Region, Group, Prefix string
 	// Target names what is read, for titles and journals
 	// ("production/nudgecampaign-api").
 	Target string

@@ -137,3 +137,52 @@ func TestDemoLogs(t *testing.T) {
 		t.Error("following brought no new lines")
 	}
 }
+
+// The AWS demo: an ECS task stopped with its reason in the last hour,
+// last night's Multi-AZ failover in RDS's events and a new one when the
+// operator reboots with failover, the health-check failure's stopped task,
+// and the service's logs.
+func TestDemoAWSEvidence(t *testing.T) {
+	w, c := newTestWorld(t)
+	at(c, 10)
+	set := awsAt(t, w)
+	api, _ := set.Service(awsPrimary, prodECS, "api")
+	var stopped []sources.ECSTask
+	for _, tk := range api.Tasks {
+		if tk.Stopped() {
+			stopped = append(stopped, tk)
+		}
+	}
+	if len(api.Tasks) != 5 || len(stopped) != 1 || stopped[0].StoppedReason != "Essential container in task exited" ||
+		!stopped[0].Containers[0].HasExit || stopped[0].Containers[0].ExitCode != 137 {
+		t.Fatalf("tasks %+v", api.Tasks)
+	}
+	if api.Logs.Group != "/ecs/nudgecampaign-api" {
+		t.Errorf("logs %+v", api.Logs)
+	}
+	prod := mustInstance(t, set, awsPrimary, prodDB)
+	if len(prod.Events) == 0 || !strings.Contains(prod.Events[len(prod.Events)-1].Message, "failover started") {
+		t.Errorf("RDS events %+v", prod.Events)
+	}
+	if err := w.AWS().RebootDBInstance(context.Background(), awsPrimary, prodDB, true); err != nil {
+		t.Fatal(err)
+	}
+	at(c, 10+rebootSecs+1)
+	prod = mustInstance(t, awsAt(t, w), awsPrimary, prodDB)
+	if prod.Events[0].Message != "DB instance restarted" || prod.Events[1].Message != "Multi-AZ instance failover completed." {
+		t.Errorf("after reboot with failover: %+v", prod.Events[:3])
+	}
+	at(c, healthCheckAt+1)
+	api, _ = awsAt(t, w).Service(awsPrimary, prodECS, "api")
+	if tk := api.Tasks[len(api.Tasks)-2]; tk.StoppedReason != "Task failed container health checks" {
+		t.Errorf("health-check task: %+v", api.Tasks)
+	}
+	var s sink
+	q := sources.LogQuery{Source: "aws", Region: api.Logs.Region, Group: api.Logs.Group, Prefix: api.Logs.Prefix, Tail: 20}
+	if err := w.AWS().ReadLogs(context.Background(), q, s.emit); err != nil {
+		t.Fatal(err)
+	}
+	if ls := s.lines(); len(ls) < 20 || countText(ls, " 500 ") == 0 {
+		t.Errorf("service logs: %d lines, %d errors", len(ls), countText(ls, " 500 "))
+	}
+}

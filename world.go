@@ -290,7 +290,7 @@ func (w *World) NewSession(info SessionInfo) (ui.Options, error) {
 		Journals: ui.Journals{AuditPath: w.auditPath},
 	}
 	w.sessionRunbooks(&o, ex != nil, identity)
-	o.Logs = w.sessionLogs()
+	o.Logs = w.sessionLogs(identity)
 	return o, nil
 }
 

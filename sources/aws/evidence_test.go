@@ -1,16 +1,8 @@
 package aws
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	neturl "net/url"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -32,7 +24,7 @@ import (
 // RDS's events, and the group's logs read and followed — against moto.
 func TestMotoEvidence(t *testing.T) {
 	m := testsrv.StartMoto(t)
-	url := taskCPUFix(t, m.URL)
+	url := testsrv.MotoTaskFix(t, m.URL)
 	ctx := context.Background()
 	must := func(_ any, err error) {
 		t.Helper()
@@ -171,38 +163,4 @@ func TestConvertTaskKeepsExitCodes(t *testing.T) {
 	if tk.Containers[1].HasExit {
 		t.Error("a container that did not exit has an exit code")
 	}
-}
-
-// taskCPUFix is a proxy in front of moto that answers a task's and its
-// containers' cpu as ECS does, a string: moto 5.2.1 sends a number, which
-// the SDK refuses to read ("expected string, got 0"). Only the task
-// operations' answers are touched (a container definition's cpu is a
-// number).
-func taskCPUFix(t *testing.T, target string) string {
-	t.Helper()
-	u, err := neturl.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cpu := regexp.MustCompile(`"cpu": ?(\d+)`)
-	p := httputil.NewSingleHostReverseProxy(u)
-	p.ModifyResponse = func(r *http.Response) error {
-		op := r.Request.Header.Get("X-Amz-Target")
-		if !strings.HasSuffix(op, ".RunTask") && !strings.HasSuffix(op, ".DescribeTasks") && !strings.HasSuffix(op, ".StopTask") {
-			return nil
-		}
-		b, err := io.ReadAll(r.Body)
-		r.Body.Close()
-		if err != nil {
-			return err
-		}
-		b = cpu.ReplaceAll(b, []byte(`"cpu": "$1"`))
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		r.ContentLength = int64(len(b))
-		r.Header.Set("Content-Length", strconv.Itoa(len(b)))
-		return nil
-	}
-	srv := httptest.NewServer(p)
-	t.Cleanup(srv.Close)
-	return srv.URL
 }

@@ -2,9 +2,9 @@ package logs
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"flightdeck/sources"
 )
@@ -18,21 +18,64 @@ const (
 	levelCrit        // panic, fatal, OOM
 )
 
-var (
-	critRE  = regexp.MustCompile(`(?i)\b(panic|fatal|oom|oomkilled|out of memory|outofmemory)`)
-	errorRE = regexp.MustCompile(`(?i)\berr(or)?\b|\b5\d\d\b|exception`)
-)
-
-// classify is a line's level: the level highlight of the view, and what
-// error-line counts count.
+// classify is a line's level: the level highlight of the view. It looks
+// for words, case-insensitively, without regular expressions: it runs on
+// every line that arrives (a thousand a second when following a busy
+// deployment).
 func classify(text string) level {
-	switch {
-	case critRE.MatchString(text):
-		return levelCrit
-	case errorRE.MatchString(text):
-		return levelError
+	lv := levelNone
+	for i := 0; i < len(text); {
+		c := text[i]
+		switch {
+		case isDigit(c):
+			j := i
+			for j < len(text) && isDigit(text[j]) {
+				j++
+			}
+			// A 5xx status: three digits alone ("took 503ms" is not one).
+			if j-i == 3 && c == '5' && (i == 0 || !isWord(text[i-1])) && (j == len(text) || !isWord(text[j])) {
+				lv = levelError
+			}
+			i = j
+		case isLetter(c):
+			j := i
+			for j < len(text) && isLetter(text[j]) {
+				j++
+			}
+			w := text[i:j]
+			switch {
+			case (i > 0 && isDigit(text[i-1])) || (j < len(text) && isDigit(text[j])):
+				// part of an identifier ("v5err2"), not a word
+			case foldIs(w, "panic"), foldIs(w, "fatal"), foldIs(w, "oom"), foldIs(w, "oomkilled"), foldIs(w, "outofmemory"):
+				return levelCrit
+			case foldIs(w, "memory") && i >= 7 && foldIs(text[i-7:i], "out of "):
+				return levelCrit
+			case foldIs(w, "error"), foldIs(w, "err"), foldIs(w, "exception"):
+				lv = levelError
+			}
+			i = j
+		default:
+			i++
+		}
 	}
-	return levelNone
+	return lv
+}
+
+func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+func isWord(c byte) bool   { return isDigit(c) || isLetter(c) || c == '_' }
+
+// foldIs is ASCII case-insensitive equality with a lower-case word.
+func foldIs(s, word string) bool {
+	if len(s) != len(word) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i]|0x20 != word[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // entry is a line as the view keeps it: the tag and level are made once,
@@ -86,18 +129,26 @@ type buffer struct {
 func (b *buffer) add(es []entry) {
 	appended := true
 	start := len(b.lines)
-	for _, e := range es {
-		n := len(b.lines)
-		if n == 0 || !e.At.Before(b.lines[n-1].At) {
-			b.lines = append(b.lines, e)
-			continue
+	n := len(b.lines)
+	switch {
+	case len(es) == 0:
+	case n == 0 || !es[0].At.Before(b.lines[n-1].At):
+		b.lines = append(b.lines, es...)
+	default:
+		// Late lines (a pod whose tail came in after the others'): the
+		// lines after the earliest of them are merged with the batch in
+		// one pass, lines already kept first among equal times.
+		i := sort.Search(n, func(i int) bool { return b.lines[i].At.After(es[0].At) })
+		tail := slices.Clone(b.lines[i:])
+		b.lines = b.lines[:i]
+		for len(tail) > 0 && len(es) > 0 {
+			if es[0].At.Before(tail[0].At) {
+				b.lines, es = append(b.lines, es[0]), es[1:]
+			} else {
+				b.lines, tail = append(b.lines, tail[0]), tail[1:]
+			}
 		}
-		// A late line (a pod whose tail came in after the others'): in
-		// its place by time, after lines of the same time.
-		i := sort.Search(n, func(i int) bool { return b.lines[i].At.After(e.At) })
-		b.lines = append(b.lines, entry{})
-		copy(b.lines[i+1:], b.lines[i:])
-		b.lines[i] = e
+		b.lines = append(append(b.lines, tail...), es...)
 		appended = false
 	}
 	// Trimming a quarter at a time keeps the copying amortized.
@@ -181,15 +232,3 @@ func newMatcher(f string) (*matcher, error) {
 }
 
 func (m *matcher) match(s string) bool { return m.re.MatchString(s) }
-
-// CountSince is how many of lines at or after since match m (nil: every
-// line) — the error-line count a runbook asks for.
-func countSince(lines []entry, since time.Time, lv level) int {
-	n := 0
-	for i := len(lines) - 1; i >= 0 && !lines[i].At.Before(since); i-- {
-		if lines[i].level >= lv {
-			n++
-		}
-	}
-	return n
-}

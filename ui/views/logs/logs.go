@@ -36,13 +36,6 @@ type Target interface {
 	LogQuery() (sources.LogQuery, bool)
 }
 
-// OpenMsg opens the log view on Query with Filter in force (a runbook
-// step's "logs" target).
-type OpenMsg struct {
-	Query  sources.LogQuery
-	Filter string
-}
-
 // PinMsg is a pinned excerpt of the log view, for the incident timeline:
 // what was read, the filter, and the lines on screen.
 type PinMsg struct {
@@ -70,6 +63,10 @@ type Feature struct {
 	ctx  context.Context
 	opts Options
 	cur  *view
+	// targets are the log queries of every deployment and ECS service in
+	// the latest snapshots, by key, for kit.ShowLogsMsg; bySource keeps
+	// each source's so one source's snapshot replaces only its own.
+	bySource map[string]map[string]sources.LogQuery
 }
 
 // New is the log feature of a session whose context is ctx.
@@ -97,12 +94,50 @@ func (f *Feature) Key(s kit.Screen, msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	return f.open(s, q, ""), true
 }
 
-// Update opens the view for an OpenMsg.
+// Update keeps the log targets of each snapshot and opens the view for a
+// kit.ShowLogsMsg.
 func (f *Feature) Update(s kit.Screen, msg tea.Msg) tea.Cmd {
-	if m, ok := msg.(OpenMsg); ok {
-		return f.open(s, m.Query, m.Filter)
+	switch m := msg.(type) {
+	case kit.SnapshotsMsg:
+		for _, snap := range m.Snapshots {
+			f.learn(snap)
+		}
+	case kit.ShowLogsMsg:
+		for _, src := range f.bySource {
+			if q, ok := src[m.Target]; ok {
+				return f.open(s, q, m.Filter)
+			}
+		}
+		s.Status("no logs for "+m.Target+": no deployment or ECS service of that name in the latest snapshots", true)
 	}
 	return nil
+}
+
+// learn takes the log targets of a snapshot with data.
+func (f *Feature) learn(snap sources.Snapshot) {
+	var qs map[string]sources.LogQuery
+	switch set := snap.Data.(type) {
+	case *sources.RolloutSet:
+		qs = make(map[string]sources.LogQuery, len(set.Deployments))
+		for _, d := range set.Deployments {
+			if d.Selector != "" {
+				qs[d.Key()] = sources.LogQuery{Source: snap.Source, Namespace: d.Namespace, Selector: d.Selector, Target: d.Key()}
+			}
+		}
+	case *sources.AWSSet:
+		qs = make(map[string]sources.LogQuery, len(set.ECS))
+		for _, sv := range set.ECS {
+			if sv.Logs.Group != "" {
+				qs[sv.Key()] = sources.LogQuery{Source: snap.Source, Region: sv.Logs.Region, Group: sv.Logs.Group, Prefix: sv.Logs.Prefix, Target: sv.Key()}
+			}
+		}
+	default:
+		return
+	}
+	if f.bySource == nil {
+		f.bySource = map[string]map[string]sources.LogQuery{}
+	}
+	f.bySource[snap.Source] = qs
 }
 
 func (f *Feature) open(s kit.Screen, q sources.LogQuery, filter string) tea.Cmd {
@@ -446,7 +481,7 @@ func (v *view) draw(bool) []string {
 			status += "  " + v.filterErr.Error()
 		}
 	case v.filter != "":
-		status += fmt.Sprintf(" · filter %q: %d of %d lines", v.filter, v.buf.count(), len(v.buf.lines))
+		status += fmt.Sprintf(" · filter %s: %d of %d lines", v.filter, v.buf.count(), len(v.buf.lines))
 	}
 	if len(v.notices) > 0 {
 		status += " · " + v.notices[len(v.notices)-1]

@@ -3,6 +3,7 @@ package logs
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -163,7 +164,7 @@ func TestFilterPauseAndPrevious(t *testing.T) {
 	}
 	v.Update(uitest.Key("enter"))
 	got := screen(v, 80, 6)
-	if v.buf.count() != 1 || !strings.Contains(got[2], "POST / 503") || !strings.Contains(got[1], "1 of 3 lines") {
+	if v.buf.count() != 1 || !strings.Contains(got[2], "POST / 503") || !strings.Contains(got[1], "filter / 5\\d\\d/: 1 of 3 lines") {
 		t.Fatalf("regex filter:\n%s", strings.Join(got, "\n"))
 	}
 	// Paused: new lines are held, the screen stays.
@@ -270,15 +271,11 @@ func BenchmarkFollowTenPods(b *testing.B) {
 	for n := 0; n < 100; n++ { // fill to the cap first
 		v.take(mk(n))
 	}
-	batches := make([]sources.LogBatch, 64)
-	for i := range batches {
-		batches[i] = mk(100 + i)
-	}
 	var frame time.Duration
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		v.take(batches[i%len(batches)])
+		v.take(mk(100 + i))
 		start := time.Now()
 		_ = v.View(160, 50)
 		frame += time.Since(start)
@@ -286,4 +283,39 @@ func BenchmarkFollowTenPods(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(frame.Nanoseconds())/float64(b.N), "ns/frame")
 	b.ReportMetric(float64(len(v.buf.lines)), "lines-kept")
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MiB")
+	runtime.KeepAlive(v)
+}
+
+// A runbook's logs step names a deployment or service by key; the feature
+// finds its pods' selector (or its log group) in the latest snapshots.
+func TestShowLogsResolvesTheTarget(t *testing.T) {
+	r := &fakeReader{batches: func(sources.LogQuery) []sources.LogBatch { return nil }}
+	f := New(uitest.Env(), context.Background(), Options{Readers: func(string) sources.LogReader { return r }})
+	s := &screenStub{}
+	f.Update(s, kit.SnapshotsMsg{Snapshots: []sources.Snapshot{
+		{Source: "kube", Kind: sources.KindRollouts, Data: &sources.RolloutSet{Deployments: []sources.Deployment{
+			{Namespace: "production", Name: "nudgecampaign-api", Selector: "app=nudgecampaign-api"}}}},
+		{Source: "aws", Kind: sources.KindAWS, Data: &sources.AWSSet{ECS: []sources.ECSService{
+			{Region: "us-east-1", Cluster: "nudgecampaign-production", Name: "api", Logs: sources.ECSLogs{Region: "us-east-1", Group: "/ecs/nudgecampaign-api", Prefix: "ecs"}}}}},
+	}})
+	cmd := f.Update(s, kit.ShowLogsMsg{Target: "production/nudgecampaign-api", Filter: "/ 5\\d\\d /"})
+	if cmd == nil || len(s.pushed) != 1 {
+		t.Fatalf("not opened: %q", s.status)
+	}
+	v := s.pushed[0].(*view)
+	if v.q.Selector != "app=nudgecampaign-api" || v.q.Source != "kube" || v.filter != "/ 5\\d\\d /" || v.buf.filter == nil {
+		t.Errorf("view %+v filter %q", v.q, v.filter)
+	}
+	f.Update(s, kit.ShowLogsMsg{Target: "us-east-1/nudgecampaign-production/api"})
+	if v := s.pushed[1].(*view); v.q.Group != "/ecs/nudgecampaign-api" || v.q.Source != "aws" {
+		t.Errorf("ECS view %+v", v.q)
+	}
+	v.stop()
+	if f.Update(s, kit.ShowLogsMsg{Target: "production/nope"}); !strings.Contains(s.status, "no logs for production/nope") {
+		t.Errorf("status %q", s.status)
+	}
 }

@@ -319,3 +319,28 @@ func TestShowLogsResolvesTheTarget(t *testing.T) {
 		t.Errorf("status %q", s.status)
 	}
 }
+
+// The pin key hands the lines on screen, with the target and filter, to
+// the recorder; without one it says so.
+func TestPinTheLinesOnScreen(t *testing.T) {
+	r := &fakeReader{batches: func(sources.LogQuery) []sources.LogBatch {
+		return []sources.LogBatch{{Lines: []sources.LogLine{line("api-1-a", 0, "GET / 200"), line("api-1-a", time.Second, "POST / 500 error")}}}
+	}}
+	var got PinMsg
+	f := New(uitest.Env(), context.Background(), Options{Readers: func(string) sources.LogReader { return r },
+		Pin: func(p PinMsg) tea.Cmd { got = p; return nil }})
+	s := &screenStub{pane: target{sources.LogQuery{Source: "kube", Namespace: "production", Selector: "app=api", Target: "production/api"}}}
+	cmd, _ := f.Key(s, uitest.Key("l"))
+	v := s.pushed[0].(*view)
+	take(t, v, cmd, 1)
+	screen(v, 80, 10)
+	v.Update(uitest.Key("P"))
+	if got.Target != "production/api" || len(got.Lines) != 2 || got.Lines[1] != "03:12:01.000 [1-a/api] POST / 500 error" || !got.At.Equal(uitest.T0) {
+		t.Errorf("pinned %+v", got)
+	}
+	v.pin = nil
+	if msg := v.Update(uitest.Key("P"))(); msg.(kit.StatusMsg).Text != "pin: this session has no flight recorder" {
+		t.Errorf("without a recorder: %+v", msg)
+	}
+	v.stop()
+}

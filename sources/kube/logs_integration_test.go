@@ -34,7 +34,7 @@ func newKwokEnv(t *testing.T) *kwokEnv {
 func (e *kwokEnv) runningPods(t *testing.T, app string, n int) []corev1.Pod {
 	t.Helper()
 	var pods []corev1.Pod
-	testsrv.WaitFor(t, 60*time.Second, func() (bool, string) {
+	testsrv.WaitFor(t, 3*time.Minute, func() (bool, string) {
 		pl, err := e.cs.CoreV1().Pods(e.ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=" + app})
 		if err != nil {
 			return false, err.Error()
@@ -199,14 +199,22 @@ func TestLogsThroughKwok(t *testing.T) {
 	if err := e.cs.CoreV1().Pods(e.ns).Delete(ctxT(t), b, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// The ReplicaSet controller makes a replacement, kwok runs it (a
+	// generous deadline: both are slow on a loaded machine).
 	var c string
-	testsrv.WaitFor(t, 60*time.Second, func() (bool, string) {
-		for _, p := range e.runningPods(t, "api", 2) {
-			if p.Name != a && p.Name != b {
+	testsrv.WaitFor(t, 3*time.Minute, func() (bool, string) {
+		pl, err := e.cs.CoreV1().Pods(e.ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=api"})
+		if err != nil {
+			return false, err.Error()
+		}
+		var seen []string
+		for _, p := range pl.Items {
+			seen = append(seen, p.Name+" "+string(p.Status.Phase))
+			if p.Name != a && p.Name != b && p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
 				c = p.Name
 			}
 		}
-		return c != "", "a replacement pod"
+		return c != "", fmt.Sprintf("a replacement pod running: %v\n%s", seen, e.kw.LogTail())
 	})
 	e.serveLogs(t, c)
 	e.write(t, c, false, time.Now(), "listening on :3000 (replacement)")

@@ -17,8 +17,8 @@ demo: build
 ## test: lint, then every test with -race against real PostgreSQL, Prometheus,
 ##       Alertmanager, a real kube-apiserver and moto (AWS), which the tests start themselves
 test: deps lint
-	@kdir=$$(scripts/kube-bins.sh) && \
-	FLIGHTDECK_REQUIRE_SERVERS=1 FLIGHTDECK_KUBE_BIN_DIR="$$kdir" \
+	@kdir=$$(scripts/kube-bins.sh) && kwok=$$(scripts/kwok-bin.sh) && \
+	FLIGHTDECK_REQUIRE_SERVERS=1 FLIGHTDECK_KUBE_BIN_DIR="$$kdir" FLIGHTDECK_KWOK_BIN="$$kwok" \
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 ## bench: View and source benchmarks (-benchmem), see README "Performance"

@@ -53,8 +53,16 @@ func TestDemoRunbooks(t *testing.T) {
 	s.waitFor("the burn check live", contains("The availability error budget is burning", "now ✓ true"))
 	s.keys("Enter")
 	s.waitFor("the check", contains("The availability error budget is burning: ✓"))
-	s.keys("Enter")
-	s.waitFor("the note acknowledged", contains("step 2 acknowledged: Check error logs"))
+	s.keys("Enter") // the logs step: the API's pods' logs in the cockpit, narrowed to the errors
+	s.waitFor("the bad deploy's errors in the log view", contains("Logs · production/nudgecampaign-api", "filter / 5\\d\\d |error|OOM|heap/", "error: "))
+	s.keys("Escape")
+	// esc then r at once would read as alt+r; r on the alert again opens
+	// its open run.
+	time.Sleep(300 * time.Millisecond)
+	s.keys("r")
+	s.waitFor("back in the run", contains("Runbook · High Error Rate", "2/11 steps done"))
+	s.keys("Enter") // whether the pods crash-loop yet depends on the moment: either verdict is recorded
+	s.waitFor("the crash-loop check", contains("3/11 steps done"))
 	s.keys("Enter") // the view step: the Rollouts pane, filtered
 	s.waitFor("the rollouts pane", func(scr string) bool {
 		return strings.Contains(scr, `filter "nudgecampaign-api"`) && !strings.Contains(scr, "Runbook ·")
@@ -62,25 +70,25 @@ func TestDemoRunbooks(t *testing.T) {
 	s.keys("r")
 	s.waitFor("the open run listed", contains("Open runs (1)", "High Error Rate · for HighErrorRate"))
 	s.keys("Enter")
-	s.waitFor("back in the run", contains("Runbook · High Error Rate", "3/10 steps done"))
+	s.waitFor("back in the run", contains("Runbook · High Error Rate", "4/11 steps done"))
 	s.keys("Enter")
 	s.waitFor("the deploy check", contains("A deploy went out in the last 30 minutes: ✓"))
 	s.keys("Enter")
 	if p := s.confirm(); p != "nudgecampaign-api" {
 		t.Fatalf("rollback phrase %q", p)
 	}
-	s.waitFor("the rollback", contains("step 5: Roll back production/nudgecampaign-api to revision 41: done"))
-	s.waitFor("the error rate falls", contains("✓  6. verify The error rate falls"))
+	s.waitFor("the rollback", contains("step 6: Roll back production/nudgecampaign-api to revision 41: done"))
+	s.waitFor("the error rate falls", contains("✓  7. verify The error rate falls"))
 	s.keys("s")
-	s.waitFor("the skip form", contains("Skip step 7: Scale up to 6 replicas if load-related"))
+	s.waitFor("the skip form", contains("Skip step 8: Scale up to 6 replicas if load-related"))
 	time.Sleep(500 * time.Millisecond)
 	s.text("not load-related")
 	s.keys("Enter")
-	s.waitFor("the skip", contains("reason: not load-related", "reason: nothing to verify: step 7 was skipped"))
+	s.waitFor("the skip", contains("reason: not load-related", "reason: nothing to verify: step 8 was skipped"))
 	s.keys("Enter")
-	s.waitFor("a note", contains("step 9 acknowledged"))
+	s.waitFor("a note", contains("step 10 acknowledged"))
 	s.keys("Enter")
-	s.waitFor("the run ended", contains("run ended: 10/10 steps done"))
+	s.waitFor("the run ended", contains("run ended: 11/11 steps done"))
 
 	// Database Connection Exhaustion: the rollback ended this loop's
 	// incident before the lock pile-up; the demo's next loop has one.
@@ -193,7 +201,7 @@ func TestDemoRunbooks(t *testing.T) {
 		"HighErrorRate firing (critical): High error rate detected — _HighErrorRate started",
 		"runbook “High Error Rate” started for HighErrorRate | "+me,
 		"undo production/nudgecampaign-api to revision 41 on kube: done | "+me,
-		"runbook “High Error Rate” step 7 “Scale up to 6 replicas if load-related” (action): skipped — not load-related",
+		"runbook “High Error Rate” step 8 “Scale up to 6 replicas if load-related” (action): skipped — not load-related",
 		"runbook “High Error Rate” ended: completed",
 		"DatabaseConnectionPoolExhausted firing",
 		"runbook “Database Connection Exhaustion” started for DatabaseConnectionPoolExhausted",

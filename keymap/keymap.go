@@ -75,6 +75,22 @@ type Rollouts struct {
 	Undo    key.Binding
 	Restart key.Binding
 	Scale   key.Binding
+	// Logs opens the log view of the selected deployment's pods.
+	Logs key.Binding
+}
+
+// Logs keys act in the log view, besides the list keys (scrolling) and
+// the filter key.
+type Logs struct {
+	// Pause stops the lines moving (they are kept and come in on resume).
+	Pause key.Binding
+	// Previous switches between the containers' current and previous
+	// instances (kubectl logs --previous).
+	Previous key.Binding
+	// Follow switches following new lines on and off.
+	Follow key.Binding
+	// Pin pins the lines on screen into the incident timeline.
+	Pin key.Binding
 }
 
 // Alerts keys act on alerts and silences.
@@ -112,6 +128,7 @@ type KeyMap struct {
 	Rollouts Rollouts
 	Alerts   Alerts
 	Runbook  Runbook
+	Logs     Logs
 	Dialog   Dialog
 }
 
@@ -180,11 +197,18 @@ func DefaultKeyMap() KeyMap {
 			Undo:    b("undo", "u"),
 			Restart: b("restart", "R"),
 			Scale:   b("scale", "S"),
+			Logs:    b("logs", "l"),
 		},
 		Alerts: Alerts{
 			Silence:  b("silence", "x"),
 			Expire:   b("expire silence", "E"),
 			Silences: b("alerts/silences", "v"),
+		},
+		Logs: Logs{
+			Pause:    b("pause", "space"),
+			Previous: b("previous container", "p"),
+			Follow:   b("follow on/off", "F"),
+			Pin:      b("pin to timeline", "P"),
 		},
 		Runbook: Runbook{
 			Skip: b("skip step", "s"),
@@ -242,6 +266,11 @@ func (km *KeyMap) bindings() map[string]*key.Binding {
 		"undo":            &km.Rollouts.Undo,
 		"restart":         &km.Rollouts.Restart,
 		"scale":           &km.Rollouts.Scale,
+		"logs":            &km.Rollouts.Logs,
+		"logs_pause":      &km.Logs.Pause,
+		"logs_previous":   &km.Logs.Previous,
+		"logs_follow":     &km.Logs.Follow,
+		"logs_pin":        &km.Logs.Pin,
 		"silence":         &km.Alerts.Silence,
 		"expire":          &km.Alerts.Expire,
 		"toggle_silences": &km.Alerts.Silences,
@@ -350,11 +379,19 @@ func (p Postgres) FullHelp() [][]key.Binding {
 
 // ShortHelp is the Rollouts pane's help line.
 func (r Rollouts) ShortHelp() []key.Binding {
-	return []key.Binding{r.Undo, r.Restart, r.Scale}
+	return []key.Binding{r.Undo, r.Restart, r.Scale, r.Logs}
 }
 
 // FullHelp is the Rollouts section of the help overlay.
 func (r Rollouts) FullHelp() [][]key.Binding { return [][]key.Binding{r.ShortHelp()} }
+
+// ShortHelp is the log view's own keys.
+func (l Logs) ShortHelp() []key.Binding {
+	return []key.Binding{l.Pause, l.Previous, l.Follow, l.Pin}
+}
+
+// FullHelp is the log view's section of the help overlay.
+func (l Logs) FullHelp() [][]key.Binding { return [][]key.Binding{l.ShortHelp()} }
 
 // ShortHelp is the Alerts pane's help line.
 func (a Alerts) ShortHelp() []key.Binding {

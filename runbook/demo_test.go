@@ -184,7 +184,7 @@ func TestDemoHighErrorRate(t *testing.T) {
 		}
 	}
 	got := strings.Join(phases(d.records()), " ")
-	want := "run_start run_step:check:ok run_step:note:acknowledged run_step:view:viewed run_step:check:ok " +
+	want := "run_start run_step:check:ok run_step:view:viewed run_step:check:ok run_step:view:viewed run_step:check:ok " +
 		"intent:undo: outcome:undo:ok run_step:action:ok run_step:verify:waiting run_step:verify:ok " +
 		"intent:scale: outcome:scale:ok run_step:action:ok run_step:verify:waiting run_step:verify:ok " +
 		"run_step:note:acknowledged run_step:note:acknowledged run_end:completed"

@@ -183,6 +183,12 @@ type Rollout struct {
 	Images      []string      `expr:"images"`
 	ChangeCause string        `expr:"change_cause"`
 	Paused      bool          `expr:"paused"`
+	// Warnings is how many warning events the deployment, its ReplicaSets
+	// and pods had recently (the sum of their counts); Restarts the sum of
+	// its pods' restarts; OOMKilled how many pods last ended OOMKilled.
+	Warnings  int `expr:"warnings"`
+	Restarts  int `expr:"restarts"`
+	OOMKilled int `expr:"oom_killed"`
 }
 
 // AWS is an AWS snapshot as expressions see it:

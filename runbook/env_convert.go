@@ -203,5 +203,12 @@ func rolloutEnv(d sources.Deployment, now time.Time) Rollout {
 	if !at.IsZero() {
 		r.DeployedAgo = nonNeg(now.Sub(at))
 	}
+	r.Warnings = d.Evidence.WarningCount
+	for _, p := range d.Evidence.Pods {
+		r.Restarts += int(p.Restarts)
+		if t := p.LastTermination; t != nil && t.Reason == "OOMKilled" {
+			r.OOMKilled++
+		}
+	}
 	return r
 }

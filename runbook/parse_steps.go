@@ -113,7 +113,7 @@ func parseMatcher(s string) (sources.Matcher, error) {
 var stepKeys = map[StepKind][]string{
 	Check:  {"expr", "show"},
 	Verify: {"expr", "within", "show"},
-	View:   {"pane", "filter"},
+	View:   {"pane", "filter", "target"},
 	Action: append([]string{"action", "when", "show", "source"}, templateKeys...),
 	Note:   {"text", "command"},
 }
@@ -244,7 +244,7 @@ func (p *fileParser) shows(e entry) []Shown {
 	return out
 }
 
-var panes = []string{string(sources.KindSLO), string(sources.KindAlerts), string(sources.KindPostgres), string(sources.KindRollouts)}
+var panes = []string{string(sources.KindSLO), string(sources.KindAlerts), string(sources.KindPostgres), string(sources.KindRollouts), string(LogsPane)}
 
 func (p *fileParser) view(s *Step, n *yaml.Node, raw map[string]entry) {
 	e, ok := raw["pane"]
@@ -258,6 +258,15 @@ func (p *fileParser) view(s *Step, n *yaml.Node, raw map[string]entry) {
 		return
 	}
 	s.Pane = sources.Kind(pane)
+	te, hasTarget := raw["target"]
+	switch {
+	case s.Pane == LogsPane && !hasTarget:
+		p.errAt(n, "target", "required for the logs view: a deployment (production/nudgecampaign-api) or an ECS service (us-east-1/nudgecampaign-production/api)")
+	case s.Pane == LogsPane:
+		s.Target = p.text(te, "target", maxTitle)
+	case hasTarget:
+		p.errAt(te.val, "target", "only the logs view takes a target")
+	}
 	if fe, ok := raw["filter"]; ok {
 		s.Filter = p.text(fe, "filter", maxTitle)
 		if s.Pane == sources.KindPostgres {

@@ -404,6 +404,8 @@ type Directive struct {
 	Message string
 	Pane    sources.Kind
 	Filter  string
+	// Target is the logs view's deployment or service (Pane LogsPane).
+	Target  string
 	Request ops.Request
 	// Targets previews the request: targets, backends left out and why.
 	Targets []string
@@ -447,7 +449,7 @@ func (r *Run) Do(i int, now time.Time) (Directive, []ops.Record) {
 			d.Message = st.Title + ": ✗"
 		}
 	case View:
-		d.Kind, d.Pane, d.Filter = DoFocus, st.Pane, st.Filter
+		d.Kind, d.Pane, d.Filter, d.Target = DoFocus, st.Pane, st.Filter, st.Target
 		recs = append(recs, r.finish(i, OK, resultViewed, "", nil, now))
 	case Action:
 		switch {
@@ -734,9 +736,10 @@ type StepView struct {
 	Within    time.Duration
 	Deadline  time.Time
 	Remaining time.Duration
-	// Pane and Filter are a view's.
+	// Pane and Filter are a view's; Target the logs view's.
 	Pane   sources.Kind
 	Filter string
+	Target string
 	// Action, PlanID and Outcome are an action's.
 	Action  ops.Kind
 	PlanID  string
@@ -756,7 +759,7 @@ func (r *Run) Steps(now time.Time) []StepView {
 		st, s := &r.book.Steps[i], &r.steps[i]
 		v := StepView{Index: i, Title: st.Title, Kind: st.Kind, State: s.state, Next: i == next,
 			Live: s.live, Why: s.liveWhy, Expr: st.Expr, Reason: s.reason, At: s.at,
-			Within: st.Within, Pane: st.Pane, Filter: st.Filter, Note: st.Text, Command: st.Command,
+			Within: st.Within, Pane: st.Pane, Filter: st.Filter, Target: st.Target, Note: st.Text, Command: st.Command,
 			PlanID: s.planID, Outcome: s.outcome}
 		v.Values = s.liveValues
 		if s.state.Finished() {

@@ -93,9 +93,12 @@ type Step struct {
 	Show []Shown
 
 	// Pane and Filter are a view's target (Filter for postgres is the
-	// sources.ParseBackendFilter language).
+	// sources.ParseBackendFilter language; for LogsPane the log view's
+	// filter: a substring, or a regex between slashes). Target is what the
+	// logs view shows: a deployment or an ECS service key.
 	Pane   sources.Kind
 	Filter string
+	Target string
 
 	// Act is an action's template.
 	Act *ActionTemplate
@@ -288,3 +291,7 @@ func normalURL(s string) string {
 	u.Path = strings.TrimRight(u.Path, "/")
 	return u.String()
 }
+
+// LogsPane is a view step's pane that is the log view (of Step.Target)
+// rather than a pane of the cockpit.
+const LogsPane sources.Kind = "logs"

@@ -238,6 +238,9 @@ type RDSInstance struct {
 	// a custom parameter group may differ. 0 when unknown.
 	MaxConnections int
 	CreatedAt      time.Time
+	// Events are RDS's events about the instance, newest first, at most
+	// MaxRDSEvents from the last RDSEventWindow.
+	Events []RDSEvent
 }
 
 // Ref is the instance's reference.
@@ -444,6 +447,8 @@ type RDSCluster struct {
 	ReaderEndpoint string
 	// Members are the cluster's instances, writer first.
 	Members []RDSClusterMember
+	// Events are RDS's events about the cluster (failovers), newest first.
+	Events []RDSEvent
 }
 
 // RDSClusterMember is one instance of an Aurora cluster.
@@ -620,6 +625,11 @@ type ECSService struct {
 	Bounds    DesiredBounds
 	Protected bool
 	CreatedAt time.Time
+	// Tasks are the service's tasks, running then recently stopped, at
+	// most MaxECSTasks of each.
+	Tasks []ECSTask
+	// Logs is where its containers log (zero when not awslogs).
+	Logs ECSLogs
 }
 
 // Key is region/cluster/name: what the service is called on screen. Names

@@ -347,6 +347,11 @@ type Deployment struct {
 	RolledOutAt time.Time
 	// History lists revisions newest first.
 	History []Revision
+	// Selector is the pod selector (matchLabels as key=value, comma
+	// separated), for reading the pods' logs.
+	Selector string
+	// Evidence is the pods' state and warning events (sources/kube).
+	Evidence Evidence
 }
 
 // Key is namespace/name.

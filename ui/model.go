@@ -13,6 +13,7 @@ import (
 	"flightdeck/themes"
 	"flightdeck/ui/kit"
 	"flightdeck/ui/views/crew"
+	"flightdeck/ui/views/logs"
 	"flightdeck/ui/views/runbooks"
 	"flightdeck/ui/views/timeline"
 )
@@ -112,6 +113,7 @@ func New(o Options) Model {
 	m.features = []kit.Feature{
 		runbooks.New(env, o.Runbooks, o.Identity.Operator, canAct, shared),
 		timeline.New(env, ctx, o.Journals.Timeline),
+		logs.New(env, ctx, o.Logs),
 	}
 	if c != nil {
 		m.features = append(m.features, c)

@@ -10,6 +10,7 @@ import (
 	"flightdeck/themes"
 	"flightdeck/ui/kit"
 	"flightdeck/ui/views/crew"
+	"flightdeck/ui/views/logs"
 	"flightdeck/ui/views/runbooks"
 	"flightdeck/ui/views/timeline"
 )
@@ -36,6 +37,9 @@ type Options struct {
 	Journals Journals
 	// Runbooks are what the runbook key opens, and the runs resumed.
 	Runbooks runbooks.Options
+	// Logs are what the logs key and runbook log steps read, and where a
+	// pinned excerpt goes.
+	Logs logs.Options
 	// Together shares this session with the others on the same world
 	// (flightdeck serve): who is connected, announcements, following. nil
 	// is a cockpit on its own.

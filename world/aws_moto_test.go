@@ -64,19 +64,6 @@ aws:
 	return cfg
 }
 
-// isolateAWS keeps the SDK away from the developer's AWS files and the
-// instance metadata service; keys, when given, are the environment's.
-func isolateAWS(t *testing.T, keyID, secret string) {
-	t.Helper()
-	dir := t.TempDir()
-	for k, v := range map[string]string{"AWS_CONFIG_FILE": filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "", "AWS_ACCESS_KEY_ID": keyID, "AWS_SECRET_ACCESS_KEY": secret,
-		"AWS_SESSION_TOKEN": "", "AWS_WEB_IDENTITY_TOKEN_FILE": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "",
-		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": ""} {
-		t.Setenv(k, v)
-	}
-}
-
 // cockpit is one session's ui.Model over a real AWS source polled by a
 // real hub, with a real Executor and journal unless read-only. Keys and
 // messages are fed to Update as Bubble Tea would; the clock is the test's,
@@ -252,7 +239,7 @@ func TestAWSCockpitAgainstMoto(t *testing.T) {
 	m := testsrv.StartMoto(t)
 	testsrv.BuildAWSEstate(t, m.URL)
 	rec := testsrv.NewAWSRecorder(t, m.URL)
-	isolateAWS(t, "testing", "testing")
+	testsrv.IsolateAWS(t, "testing", "testing")
 	cfg := awsConfig(t, rec.URL)
 	ecsEast, ecsWest := testsrv.AdminECS(m.URL, "us-east-1"), testsrv.AdminECS(m.URL, "us-west-2")
 	rdsEast, rdsWest := testsrv.AdminRDS(m.URL, "us-east-1"), testsrv.AdminRDS(m.URL, "us-west-2")
@@ -483,7 +470,7 @@ func TestAWSCockpitAgainstMoto(t *testing.T) {
 // Missing credentials show in the AWS pane, naming the chain that was
 // tried, and the cockpit goes on.
 func TestAWSMissingCredentialsInThePane(t *testing.T) {
-	isolateAWS(t, "", "")
+	testsrv.IsolateAWS(t, "", "")
 	cfg := awsConfig(t, "http://127.0.0.1:1")
 	o := awsOptions(cfg.AWS, nil)
 	src, err := awssrc.New(o)

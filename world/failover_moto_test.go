@@ -27,7 +27,7 @@ import (
 func TestFailoverRunbookAgainstMoto(t *testing.T) {
 	m := testsrv.StartMoto(t)
 	testsrv.BuildAWSEstate(t, m.URL)
-	isolateAWS(t, "", "")
+	testsrv.IsolateAWS(t, "", "")
 	cfg := awsConfig(t, m.URL)
 	o := awsOptions(cfg.AWS, nil)
 	o.Credentials, o.WaitPoll = testsrv.MotoAdminCreds, 200*time.Millisecond

@@ -57,6 +57,10 @@ func (w *World) startRecorder(ctx context.Context) {
 	sub := w.hub.Subscribe()
 	context.AfterFunc(ctx, sub.Close)
 	w.recorder.Start(ctx, sub)
+	// Evidence (warning events, stopped tasks …) on its own subscription.
+	evidence := w.hub.Subscribe()
+	context.AfterFunc(ctx, evidence.Close)
+	w.recorder.StartEvidence(ctx, evidence)
 }
 
 // recorderStatus is the recorder's latest write error, for the status bar.

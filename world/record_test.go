@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,8 +95,9 @@ func TestRunbookResumedAfterRestart(t *testing.T) {
 	}
 	now := time.Now()
 	run, recs := runbook.Start(rb, nil, "alice@laptop", w.policy, now)
-	_, more := run.Do(1, now) // the note
-	more = append(more, run.Ack(1, now)...)
+	note := slices.IndexFunc(rb.Steps, func(s runbook.Step) bool { return s.Kind == runbook.Note })
+	_, more := run.Do(note, now)
+	more = append(more, run.Ack(note, now)...)
 	recs = append(recs, more...)
 	if err := runbook.Write(w.journal, recs); err != nil {
 		t.Fatal(err)
@@ -117,7 +119,7 @@ func TestRunbookResumedAfterRestart(t *testing.T) {
 	if len(opts.Actions.Runs) != 1 || opts.Actions.Runs[0].ID() != run.ID() || opts.Actions.Runs[0].Next() != 0 {
 		t.Fatalf("resumed %d runs", len(opts.Actions.Runs))
 	}
-	if s := opts.Actions.Runs[0].Steps(now)[1]; s.State != runbook.Acknowledged {
+	if s := opts.Actions.Runs[0].Steps(now)[note]; s.State != runbook.Acknowledged {
 		t.Errorf("resumed note %s", s.State)
 	}
 	if len(opts.Journals.Notices) != 1 || !strings.Contains(opts.Journals.Notices[0], fmt.Sprintf("1 damaged line(s), the first at line %d; runs resumed from the rest", len(recs)+1)) {

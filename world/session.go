@@ -10,6 +10,7 @@ import (
 	"flightdeck/ui"
 	"flightdeck/ui/kit"
 	"flightdeck/ui/views/crew"
+	"flightdeck/ui/views/logs"
 )
 
 // Session is one person's cockpit on the world, grouped by concern: who it
@@ -34,6 +35,9 @@ type Session struct {
 	Together *crew.Together
 	// Screen is how the cockpit looks.
 	Screen Screen
+	// Logs is where the log view reads (the sources that read logs) and
+	// where an excerpt pinned from it goes (the flight recorder).
+	Logs logs.Options
 }
 
 // Identity is who a session is for.

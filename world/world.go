@@ -330,6 +330,7 @@ func (w *World) NewSession(info SessionInfo) (*Session, error) {
 			KeyMap: w.keys, Theme: theme, Panes: w.panes},
 	}
 	w.sessionRunbooks(s)
+	s.Logs = w.sessionLogs(s.Identity.Actor)
 	return s, nil
 }
 
@@ -346,5 +347,6 @@ func (s *Session) Options() ui.Options {
 		Journals: ui.Journals{AuditPath: s.Journals.AuditPath, Timeline: s.Journals.Timeline,
 			RecorderErr: s.Journals.RecorderErr, Burns: s.Journals.Burns, Notices: s.Journals.Notices},
 		Runbooks: runbooks.Options{Set: s.Actions.Runbooks, Runs: s.Actions.Runs, Journal: s.Actions.RunJournal},
+		Logs:     s.Logs,
 	}
 }

@@ -297,6 +297,9 @@ func (k *Kube) StartAPIServer() error {
 		"--disable-admission-plugins=ServiceAccount",
 		"--service-cluster-ip-range=10.96.0.0/24",
 		"--endpoint-reconciler-type=none",
+		// kwok's simulated node is reached at its InternalIP (loopback);
+		// its Hostname resolves nowhere.
+		"--kubelet-preferred-address-types=InternalIP",
 		// Fewer moving parts on a busy 2-core machine.
 		"--enable-priority-and-fairness=false",
 		"--v=1",

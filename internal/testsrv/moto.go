@@ -82,3 +82,17 @@ func (m *Moto) post(t testing.TB, path, body string) {
 		t.Fatalf("moto %s: %s: %s", path, resp.Status, b)
 	}
 }
+
+// IsolateAWS keeps the SDK away from the developer's AWS files and the
+// instance metadata service for the rest of t; keys, when given, are the
+// environment's.
+func IsolateAWS(t testing.TB, keyID, secret string) {
+	t.Helper()
+	dir := t.TempDir()
+	for k, v := range map[string]string{"AWS_CONFIG_FILE": filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "", "AWS_ACCESS_KEY_ID": keyID, "AWS_SECRET_ACCESS_KEY": secret,
+		"AWS_SESSION_TOKEN": "", "AWS_WEB_IDENTITY_TOKEN_FILE": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": ""} {
+		t.Setenv(k, v)
+	}
+}

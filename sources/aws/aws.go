@@ -33,6 +33,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/smithy-go/logging"
@@ -123,6 +124,9 @@ type Source struct {
 	// prev caches PreviousTaskDefinition by region and current task
 	// definition.
 	prev map[string]prevEntry
+	// logCfg caches each task definition's awslogs configuration by
+	// region and family:revision (a revision never changes).
+	logCfg map[string]sources.ECSLogs
 }
 
 type prevEntry struct {
@@ -135,6 +139,8 @@ type regionClients struct {
 	rds *rds.Client
 	ecs *ecs.Client
 	cw  *cloudwatch.Client
+	// logs reads CloudWatch Logs (evidence.go).
+	logs *cloudwatchlogs.Client
 }
 
 // New checks the options and returns a Source. Nothing is loaded or
@@ -155,7 +161,7 @@ func New(o Options) (*Source, error) {
 		seen[r.Name] = true
 	}
 	s := &Source{opts: o, name: o.Name, timeout: o.Timeout, poll: o.WaitPoll, log: o.Log, now: o.Now,
-		clients: map[string]*regionClients{}, prev: map[string]prevEntry{}}
+		clients: map[string]*regionClients{}, prev: map[string]prevEntry{}, logCfg: map[string]sources.ECSLogs{}}
 	if s.name == "" {
 		s.name = "aws"
 	}
@@ -264,6 +270,13 @@ func (s *Source) clientsFor(cfg aws.Config, region string) *regionClients {
 			}
 		}),
 		ecs: ecs.NewFromConfig(cfg, func(o *ecs.Options) {
+			o.Region = region
+			o.HTTPClient = bound(o.HTTPClient)
+			if ep != "" {
+				o.BaseEndpoint = aws.String(ep)
+			}
+		}),
+		logs: cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) {
 			o.Region = region
 			o.HTTPClient = bound(o.HTTPClient)
 			if ep != "" {

@@ -100,7 +100,9 @@ func (s *Source) readRegion(ctx context.Context, cfg aws.Config, r Region) regio
 				fail(&res.region.MetricsErr, err)
 			}
 		}
+		evWarns := s.addRDSEvents(ctx, c, r.Name, insts, clusters)
 		mu.Lock()
+		res.warnings = append(res.warnings, evWarns...)
 		res.instances, res.clusters, res.ok = insts, clusters, true
 		mu.Unlock()
 	})
@@ -486,6 +488,7 @@ func (s *Source) describeServices(ctx context.Context, c *regionClients, r Regio
 			warns = append(warns, err.Error())
 		}
 		e.PreviousTaskDefinition = prev
+		warns = append(warns, s.addTasks(ctx, c, r, &e)...)
 		out = append(out, e)
 	}
 	return out, warns, nil

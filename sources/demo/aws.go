@@ -70,6 +70,7 @@ type demoInstance struct {
 	busyUntil                          int64 // tick the current status ends, 0 if none
 	failover                           bool  // swap AZs when the reboot ends
 	created                            time.Time
+	events                             []sources.RDSEvent // newest first (aws_evidence.go)
 }
 
 type demoCluster struct {
@@ -79,6 +80,7 @@ type demoCluster struct {
 	status     string
 	busyUntil  int64
 	target     string // writer-to-be during a failover
+	events     []sources.RDSEvent
 }
 
 type demoService struct {
@@ -93,7 +95,8 @@ type demoService struct {
 	bounds                sources.DesiredBounds
 	protected             bool
 	created               time.Time
-	down                  int32 // tasks stopped by the script's health-check failure
+	down                  int32             // tasks stopped by the script's health-check failure
+	stopped               []sources.ECSTask // newest first (aws_evidence.go)
 }
 
 type demoDeployment struct {
@@ -184,6 +187,7 @@ func (s *AWSSource) init() {
 		mk(awsPrimary, prodECS, "worker", "nudgecampaign-worker", 23, 3, []int32{22, 23}, b(1, 6), true, 19.5),
 		mk(awsDR, drECS, "api", "nudgecampaign-api", 57, 0, []int32{55, 56, 57}, b(0, 10), false, 51.2),
 	}
+	s.seedEvidence(ago)
 }
 
 func (s *AWSSource) nextID(prefix string) string {
@@ -200,7 +204,9 @@ func (s *AWSSource) step(tick int64) {
 			in.busyUntil, in.status = 0, "available"
 			if in.failover {
 				in.az, in.secondaryAZ, in.failover = in.secondaryAZ, in.az, false
+				in.events = rdsEvent(in.events, now, in.id, "db-instance", "failover", "Multi-AZ instance failover completed.")
 			}
+			in.events = rdsEvent(in.events, now, in.id, "db-instance", "availability", "DB instance restarted")
 		}
 	}
 	for _, c := range s.clusters {
@@ -210,6 +216,7 @@ func (s *AWSSource) step(tick int64) {
 			c.writer = c.target
 			c.readers = slices.DeleteFunc(c.readers, func(r string) bool { return r == c.target })
 			c.readers = append(c.readers, old)
+			c.events = rdsEvent(c.events, now, c.id, "db-cluster", "failover", "Completed failover to DB instance: "+c.writer)
 			c.target = ""
 		}
 	}
@@ -222,6 +229,9 @@ func (s *AWSSource) step(tick int64) {
 			case healthCheckAt:
 				sv.down++
 				sv.event(now, fmt.Sprintf("(service api) (task %s) failed container health checks.", taskID(tick)))
+				sv.taskStopped(sources.ECSTask{ID: taskID(tick), LastStatus: "STOPPED", DesiredStatus: "STOPPED", StartedAt: sv.deployments[0].created,
+					StoppedAt: now, StopCode: "ServiceSchedulerInitiated", StoppedReason: "Task failed container health checks",
+					Containers: []sources.ECSContainer{{Name: "api", LastStatus: "STOPPED", ExitCode: 143, HasExit: true}}})
 			case healthCheckAt + healthCheckFor:
 				if sv.down > 0 {
 					sv.down--
@@ -308,6 +318,7 @@ func (s *AWSSource) snapshotInstance(in *demoInstance) sources.RDSInstance {
 		AZ: in.az, SecondaryAZ: in.secondaryAZ, ClusterID: in.clusterID, ReplicaOf: in.replicaOf,
 		Replicas: slices.Clone(in.replicas), CreatedAt: in.created,
 		Endpoint: in.id + ".c9akciq32.rds." + in.region + ".amazonaws.com:5432",
+		Events:   slices.Clone(in.events),
 	}
 	out.CPUPercent, out.Connections, out.ReplicaLag = s.figures(in)
 	out.MetricsAt = s.w.wall(s.w.tick).Truncate(time.Minute)
@@ -327,7 +338,7 @@ func (s *AWSSource) snapshotCluster(c *demoCluster) sources.RDSCluster {
 	out := sources.RDSCluster{Region: c.region, ID: c.id, RawID: c.id, ARN: "arn:aws:rds:" + c.region + ":111122223333:cluster:" + c.id,
 		Engine: "aurora-postgresql", EngineVersion: "14.9", Status: c.status, MultiAZ: true,
 		Endpoint:       c.id + ".cluster-c9akciq32." + c.region + ".rds.amazonaws.com",
-		ReaderEndpoint: c.id + ".cluster-ro-c9akciq32." + c.region + ".rds.amazonaws.com"}
+		ReaderEndpoint: c.id + ".cluster-ro-c9akciq32." + c.region + ".rds.amazonaws.com", Events: slices.Clone(c.events)}
 	out.Members = append(out.Members, sources.RDSClusterMember{ID: c.writer, Writer: true, PromotionTier: 1})
 	for _, r := range c.readers {
 		out.Members = append(out.Members, sources.RDSClusterMember{ID: r, PromotionTier: 1})
@@ -348,6 +359,7 @@ func (s *AWSSource) snapshotService(sv *demoService) sources.ECSService {
 		Pending:        max(0, sv.desired-running),
 		TaskDefinition: td(sv.revision), Events: slices.Clone(sv.events), Bounds: sv.bounds, Protected: sv.protected,
 		CreatedAt: sv.created,
+		Logs:      sources.ECSLogs{Region: sv.region, Group: "/ecs/" + sv.family, Prefix: "ecs"},
 	}
 	for i, d := range sv.deployments {
 		cd := sources.ECSDeployment{ID: d.id, TaskDefinition: td(d.revision), Desired: sv.desired, CreatedAt: d.created, UpdatedAt: d.updated}
@@ -365,6 +377,7 @@ func (s *AWSSource) snapshotService(sv *demoService) sources.ECSService {
 		cd.Pending = max(0, cd.Desired-cd.Running)
 		out.Deployments = append(out.Deployments, cd)
 	}
+	out.Tasks = s.tasks(sv, td, running)
 	for _, r := range slices.Backward(sv.active) {
 		if r < sv.revision {
 			out.PreviousTaskDefinition = td(r)
@@ -626,6 +639,11 @@ func (s *AWSSource) RebootDBInstance(ctx context.Context, region, id string, for
 		return fmt.Errorf("rds:RebootDBInstance in %s: InvalidParameterCombination: Reboot with failover is only supported for Multi-AZ instances.", region)
 	}
 	in.status, in.busyUntil, in.failover = "rebooting", s.w.tick+rebootSecs, forceFailover
+	msg := "DB instance shutdown"
+	if forceFailover {
+		msg = "Multi-AZ instance failover started."
+	}
+	in.events = rdsEvent(in.events, s.w.wall(s.w.tick), in.id, "db-instance", "availability", msg)
 	return nil
 }
 
@@ -677,6 +695,7 @@ func (s *AWSSource) FailoverDBCluster(ctx context.Context, region, clusterID, ta
 		target = c.readers[0]
 	}
 	c.status, c.busyUntil, c.target = "failing-over", s.w.tick+clusterFOSecs, target
+	c.events = rdsEvent(c.events, s.w.wall(s.w.tick), c.id, "db-cluster", "failover", "Started cross AZ failover to DB instance: "+target)
 	return nil
 }
 

@@ -51,6 +51,7 @@ type revision struct {
 type pod struct {
 	ip  string
 	rev *revision
+	up  int64 // the tick it became ready
 }
 
 type deployment struct {
@@ -107,7 +108,7 @@ func (w *World) initKube() {
 		}
 		d.cur = revs[len(revs)-1]
 		for range replicas {
-			d.curPods = append(d.curPods, pod{ip: w.podIP(d), rev: d.cur})
+			d.curPods = append(d.curPods, pod{ip: w.podIP(d), rev: d.cur, up: w.loopStart - 3600})
 		}
 		return d
 	}
@@ -123,6 +124,7 @@ func (w *World) initKube() {
 	web := func(image string) podTemplate {
 		return podTemplate{Container: "web", Image: image, Env: []string{"API_URL", "NODE_ENV"}, CPU: "250m", Memory: "512Mi"}
 	}
+	w.kevents = nil // events of the loop before are forgotten with it
 	restartedAt := ago(19.5).UTC().Format(time.RFC3339)
 	w.deps = []*deployment{
 		mk("nudgecampaign-api", "10.0.1", "nudgecampaign-api", 5, 3, "6f1c9a2e-4b7d-4c31-9e58-2d0b7a41c3f5", []*revision{
@@ -278,7 +280,7 @@ func (w *World) stepDeployment(d *deployment) {
 	}
 	changed := false
 	if int32(len(d.curPods)) < d.replicas && w.tick >= d.nextStep {
-		p := pod{ip: w.podIP(d), rev: d.cur}
+		p := pod{ip: w.podIP(d), rev: d.cur, up: w.tick}
 		d.curPods = append(d.curPods, p)
 		d.nextStep = w.tick + podStep
 		w.podUp(d, p.ip)
@@ -318,6 +320,8 @@ func (w *World) snapshotDeployment(d *deployment) sources.Deployment {
 		Revision:           d.cur.num,
 		Images:             []string{d.cur.tmpl.Image},
 		RolledOutAt:        laterOf(d.cur.created, d.rolledAt),
+		Selector:           "app=" + d.name,
+		Evidence:           w.evidenceOf(d),
 	}
 	rolling := cur < d.replicas && !d.paused
 	if rolling {

@@ -102,6 +102,8 @@ type World struct {
 
 	deps   []*deployment
 	nextIP map[string]int
+	// kevents are the warning events of this loop (evidence.go).
+	kevents []*kubeEvent
 
 	met       metrics
 	intensity float64 // 0..1: how badly the bad build is failing
@@ -231,6 +233,7 @@ func (w *World) step() {
 	for _, d := range w.deps {
 		w.stepDeployment(d)
 	}
+	w.stepEvidence()
 	w.stepIntensity()
 	w.stepPG(t)
 	w.stepMetrics()

@@ -85,6 +85,7 @@ func newDepInfo(d *appsv1.Deployment) *depInfo {
 		Paused:             d.Spec.Paused,
 		Revision:           revisionOf(&d.ObjectMeta),
 		Images:             imagesOf(&d.Spec.Template),
+		Selector:           selectorOf(d),
 	}
 	out.State, out.Message = rolloutStatus(d)
 	out.Message = sanitize.Text(out.Message) // condition messages come from controllers and webhooks
@@ -237,4 +238,17 @@ func rolloutStatus(d *appsv1.Deployment) (sources.RolloutState, string) {
 		return sources.RolloutProgressing, fmt.Sprintf("%d of %d updated replicas are available", st.AvailableReplicas, st.UpdatedReplicas)
 	}
 	return sources.RolloutComplete, "successfully rolled out"
+}
+
+// selectorOf is the Deployment's pod selector as a label selector string
+// ("app=api"), empty when it has none or it does not parse.
+func selectorOf(d *appsv1.Deployment) string {
+	if d.Spec.Selector == nil {
+		return ""
+	}
+	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
+	if err != nil {
+		return ""
+	}
+	return sanitize.Text(sel.String())
 }

@@ -257,13 +257,15 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 		}
 	}
 	s.refreshPermissions(ctx, nsOf(deps))
-	return s.snapshot(deps, rss), nil
+	pods, evs := s.fetchEvidence(ctx)
+	return s.snapshot(deps, rss, pods, evs), nil
 }
 
-// snapshot assembles the payload from cached infos plus the last known
-// permissions.
-func (s *Source) snapshot(deps []*depInfo, rss []*rsInfo) *sources.RolloutSet {
+// snapshot assembles the payload from cached infos (with the pods' and
+// events' evidence) plus the last known permissions.
+func (s *Source) snapshot(deps []*depInfo, rss []*rsInfo, pods []*podInfo, evs []*eventInfo) *sources.RolloutSet {
 	set := buildSet(deps, rss, s.revisedAt)
+	attachEvidence(set, rss, pods, evs)
 	set.Context = s.context
 	set.Protected = slices.Clone(s.opts.ProtectedNamespaces)
 	s.mu.Lock()

@@ -76,6 +76,15 @@ func (s *Source) Run(ctx context.Context, publish func(sources.Payload, error)) 
 	defer func() { cancel(); wg.Wait() }()
 	st := &runState{kick: make(chan struct{}, 1)}
 	pairs := s.informers(st)
+	evidence := s.evidenceInformers(st)
+	// Evidence informers run beside the others but are not waited for:
+	// without RBAC for pods or events they never sync (see evidence.go).
+	for _, e := range evidence {
+		for _, inf := range []cache.SharedIndexInformer{e.pods, e.events} {
+			wg.Add(1)
+			go func() { defer wg.Done(); inf.Run(ctx.Done()) }()
+		}
+	}
 
 	var synced []cache.InformerSynced
 	for _, p := range pairs {
@@ -176,7 +185,8 @@ func (s *Source) Run(ctx context.Context, publish func(sources.Payload, error)) 
 			health.Reset(healthInterval)
 		}
 		inError = false
-		publish(s.snapshot(deps, rss), nil)
+		pods, evs := cachedEvidence(evidence)
+		publish(s.snapshot(deps, rss, pods, evs), nil)
 	}
 }
 

@@ -411,6 +411,10 @@ func (p *Pane) instanceDetail(in *sources.RDSInstance, w int) []string {
 	if in.ARN != "" {
 		out = append(out, th.Paints.Muted.Render(in.ARN))
 	}
+	out = append(out, p.rdsEventLines(in.Events, "of "+in.ID)...)
+	if c := p.estate().cluster(in.Region, in.ClusterID); in.ClusterID != "" && c != nil {
+		out = append(out, p.rdsEventLines(c.Events, "of cluster "+c.ID)...)
+	}
 	out = append(out, "", th.Paints.Muted.Render(kit.KeyName(p.Env.Keys.Global.Actions)+": reboot, reboot with failover, promote read replica, fail over the Aurora cluster"))
 	return wrapAll(out, w)
 }
@@ -459,6 +463,7 @@ func (p *Pane) serviceDetail(s *sources.ECSService, w int) []string {
 	if len(s.Events) == 0 {
 		out = append(out, th.Paints.Muted.Render("no events"))
 	}
+	out = append(out, p.taskLines(s)...)
 	return wrapAll(out, w)
 }
 

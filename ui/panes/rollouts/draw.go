@@ -117,6 +117,9 @@ func (p *Pane) row(d *sources.Deployment, nameW int, drop string, selected, dim 
 			c[rDeployed].Paint = &th.Paints.Recent
 		}
 	}
+	// Warning events (BackOff, OOMKilling, …) count before the age: the
+	// detail lists them (evidence.go).
+	c[rDeployed].Text = warnCount(d) + c[rDeployed].Text
 	base := &th.Paints.Base
 	switch d.State {
 	case sources.RolloutStalled:
@@ -204,5 +207,5 @@ func (p *Pane) detailLines(d *sources.Deployment, w int, focused bool) []string 
 		}
 		out = append(out, line)
 	}
-	return out
+	return append(out, p.evidenceLines(d, w)...)
 }

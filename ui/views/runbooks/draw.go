@@ -230,6 +230,9 @@ func (v *RunView) stepLines(s runbook.StepView, w int, selected bool) []string {
 		}
 	case runbook.View:
 		target := "shows the " + string(s.Pane) + " pane"
+		if s.Pane == runbook.LogsPane {
+			target = "shows the logs of " + s.Target
+		}
 		if s.Filter != "" {
 			target += " filtered by " + strconv.Quote(s.Filter)
 		}

@@ -306,6 +306,11 @@ func (v *RunView) do(i int, now time.Time) tea.Cmd {
 	var cmd tea.Cmd
 	switch d.Kind {
 	case runbook.DoFocus:
+		if d.Pane == runbook.LogsPane {
+			v.say(fmt.Sprintf("step %d: showing the logs of %s", i+1, d.Target), false)
+			cmd = kit.Send(kit.ShowLogsMsg{Target: d.Target, Filter: d.Filter})
+			break
+		}
 		v.say(fmt.Sprintf("step %d: showing the %s pane; %s comes back here", i+1, d.Pane, kit.KeyName(v.env.Keys.Global.Return)), false)
 		cmd = kit.Send(kit.ShowPaneMsg{Kind: d.Pane, Filter: d.Filter})
 	case runbook.DoRequest:

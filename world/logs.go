@@ -1,0 +1,35 @@
+package world
+
+import (
+	"fmt"
+
+	tea "charm.land/bubbletea/v2"
+
+	"flightdeck/record"
+	"flightdeck/sources"
+	"flightdeck/ui/kit"
+	"flightdeck/ui/views/logs"
+)
+
+// sessionLogs is what a session's log view reads: the log reader of the
+// source a pane or runbook names, found among the world's capabilities
+// (the kube and AWS sources, the demo world), so a source that reads logs
+// needs no wiring of its own; and where an excerpt pinned by operator goes
+// (the flight recorder, when it runs).
+func (w *World) sessionLogs(operator string) logs.Options {
+	o := logs.Options{Readers: func(name string) sources.LogReader {
+		r, _ := w.caps[name].(sources.LogReader)
+		return r
+	}}
+	if rec := w.recorder; rec != nil {
+		o.Pin = func(p logs.PinMsg) tea.Cmd {
+			return func() tea.Msg {
+				if err := rec.Pin(record.Excerpt{Target: p.Target, Filter: p.Filter, Who: operator, At: p.At, Lines: p.Lines}); err != nil {
+					return kit.StatusMsg{Text: "pin: " + err.Error(), Bad: true}
+				}
+				return kit.StatusMsg{Text: fmt.Sprintf("pinned %d lines of %s to the timeline", len(p.Lines), p.Target)}
+			}
+		}
+	}
+	return o
+}

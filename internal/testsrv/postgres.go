@@ -277,8 +277,9 @@ func (p *Postgres) launchStandby() (*Postgres, error) {
 			return nil, err
 		}
 	}
+	// -c fast: the default spread checkpoint makes a test wait minutes.
 	if out, err := sb.command("pg_basebackup", "-D", sb.dataDir, "-h", p.Host, "-p", strconv.Itoa(p.Port),
-		"-U", p.Superuser, "-R", "-X", "stream", "--no-sync").CombinedOutput(); err != nil {
+		"-U", p.Superuser, "-R", "-X", "stream", "-c", "fast", "--no-sync").CombinedOutput(); err != nil {
 		sb.removeDir()
 		return nil, fmt.Errorf("pg_basebackup: %v\n%s", err, out)
 	}

@@ -346,7 +346,7 @@ func (p Postgres) ShortHelp() []key.Binding {
 
 // FullHelp is the Postgres section of the help overlay.
 func (p Postgres) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{p.View, p.Statement, p.Sort, p.Tag, p.ClearTags, p.System, p.PrevDB, p.NextDB}, {p.Cancel, p.Terminate}}
+	return [][]key.Binding{{p.Sort, p.Tag, p.ClearTags, p.System, p.PrevDB, p.NextDB}, {p.Cancel, p.Terminate, p.View, p.Statement}}
 }
 
 // ShortHelp is the Rollouts pane's help line.

@@ -299,3 +299,21 @@ func (w *Wants) Wanted(source string, view PGView, now time.Time) bool {
 	defer w.mu.Unlock()
 	return now.Before(w.m[source][view])
 }
+
+// Thresholds the views mark, in one place (the pane paints them, runbooks
+// may quote them).
+const (
+	// DeadTuplesMin is the manual's floor for a bloat worth a look
+	// (WHERE n_dead_tup > 1000).
+	DeadTuplesMin = 1000
+	// DeadRatioWarn and DeadRatioCrit are dead / (live + dead) past which
+	// a table wants a VACUUM.
+	DeadRatioWarn = 0.1
+	DeadRatioCrit = 0.2
+	// ReplicationLagWarnBytes is replay lag worth a warning: a promotion
+	// now would have this much WAL still to apply.
+	ReplicationLagWarnBytes = 16 << 20
+	// SlotRetainedCritBytes is WAL an inactive slot holds back past which
+	// the disk is at risk.
+	SlotRetainedCritBytes = 1 << 30
+)

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"context"
 	"hash/fnv"
 	"sort"
 	"strings"
@@ -184,7 +185,9 @@ func (w *World) pgViews(a *sources.PGActivity) *sources.PGViews {
 				Phase: "scanning heap", Done: min(done, 100), Total: 100})
 		}
 	}
-	return &sources.PGViews{Statements: st, Replication: rp, Tables: tb, Indexes: ix, Databases: db, Progress: pr}
+	v := &sources.PGViews{Statements: st, Replication: rp, Tables: tb, Indexes: ix, Databases: db, Progress: pr}
+	w.applyMaint(v)
+	return v
 }
 
 func isPileUp(q string) bool {
@@ -212,4 +215,130 @@ func lsn(n int64) string {
 		return string(b)
 	}
 	return format(uint32(uint64(n)>>32)) + "/" + format(uint32(n))
+}
+
+// pgMaint is what the operator's maintenance changed in the demo primary:
+// dropped slots stay dropped, a vacuumed table starts again from no dead
+// tuples. It resets with the loop, like everything the script made.
+type pgMaint struct {
+	dropped  map[string]bool
+	vacuumed map[uint32]time.Time
+	analyzed map[uint32]time.Time
+}
+
+// applyMaint makes the views show what maintenance did.
+func (w *World) applyMaint(v *sources.PGViews) {
+	m := &w.maint
+	if len(m.dropped) > 0 {
+		kept := v.Replication.Slots[:0:0]
+		for _, s := range v.Replication.Slots {
+			if !m.dropped[s.Name] {
+				kept = append(kept, s)
+			}
+		}
+		v.Replication.Slots = kept
+	}
+	for i := range v.Tables.Tables {
+		t := &v.Tables.Tables[i]
+		if at, ok := m.vacuumed[t.RelID]; ok {
+			t.LastVacuum, t.Dead = at, 0
+		}
+		if at, ok := m.analyzed[t.RelID]; ok {
+			t.LastAnalyze = at
+		}
+	}
+}
+
+// views is pgViews of the activity now, maintenance applied; w.mu held.
+func (w *World) views() *sources.PGViews {
+	a := &sources.PGActivity{Backends: w.rows(), ByDatabase: map[string]int{}}
+	return w.pgViews(a)
+}
+
+// LookupSlot reads a slot of the demo primary.
+func (s *PostgresSource) LookupSlot(ctx context.Context, name string) (sources.ReplicationSlot, bool, error) {
+	w := s.w
+	if err := w.lockSynced(ctx); err != nil {
+		return sources.ReplicationSlot{}, false, err
+	}
+	defer w.mu.Unlock()
+	for _, sl := range w.views().Replication.Slots {
+		if sl.Name == name {
+			return sl, true, nil
+		}
+	}
+	return sources.ReplicationSlot{}, false, nil
+}
+
+// DropInactiveSlot drops an inactive slot; its restart_lsn never moves in
+// the demo, so only activity and existence are checked.
+func (s *PostgresSource) DropInactiveSlot(ctx context.Context, name, _ string) (bool, error) {
+	w := s.w
+	if err := w.lockSynced(ctx); err != nil {
+		return false, err
+	}
+	defer w.mu.Unlock()
+	for _, sl := range w.views().Replication.Slots {
+		if sl.Name == name && !sl.Active {
+			if w.maint.dropped == nil {
+				w.maint.dropped = map[string]bool{}
+			}
+			w.maint.dropped[name] = true
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// LookupTable reads a table of the demo primary by oid.
+func (s *PostgresSource) LookupTable(ctx context.Context, relid uint32) (sources.TableStat, bool, error) {
+	w := s.w
+	if err := w.lockSynced(ctx); err != nil {
+		return sources.TableStat{}, false, err
+	}
+	defer w.mu.Unlock()
+	for _, t := range w.views().Tables.Tables {
+		if t.RelID == relid {
+			return t, true, nil
+		}
+	}
+	return sources.TableStat{}, false, nil
+}
+
+// MaintainTable "runs" ANALYZE or VACUUM (ANALYZE): the table's figures
+// change at once.
+func (s *PostgresSource) MaintainTable(ctx context.Context, relid uint32, schema, name string, vacuum bool) (string, error) {
+	w := s.w
+	if err := w.lockSynced(ctx); err != nil {
+		return "", err
+	}
+	defer w.mu.Unlock()
+	m := &w.maint
+	if m.vacuumed == nil {
+		m.vacuumed, m.analyzed = map[uint32]time.Time{}, map[uint32]time.Time{}
+	}
+	verb := "ANALYZE"
+	if vacuum {
+		verb = "VACUUM (ANALYZE)"
+		m.vacuumed[relid] = w.at()
+	}
+	m.analyzed[relid] = w.at()
+	return verb + " " + schema + "." + name + " done", nil
+}
+
+// CancelAutovacuum stops the demo's autovacuum worker pid if it is still
+// the one started at start.
+func (s *PostgresSource) CancelAutovacuum(ctx context.Context, pid int32, start time.Time) (bool, error) {
+	w := s.w
+	if err := w.lockSynced(ctx); err != nil {
+		return false, err
+	}
+	defer w.mu.Unlock()
+	for _, b := range w.backends {
+		if b.PID == pid && b.BackendStart.Equal(start) && b.BackendType == "autovacuum worker" {
+			w.terminate(b)
+			return true, nil
+		}
+	}
+	return false, nil
 }

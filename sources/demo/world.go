@@ -104,6 +104,7 @@ type World struct {
 	nextIP map[string]int
 
 	met       metrics
+	maint     pgMaint // what the operator's Postgres maintenance changed
 	intensity float64 // 0..1: how badly the bad build is failing
 
 	rules         []*rule
@@ -246,6 +247,7 @@ func (w *World) resetLoop(tick int64) {
 	w.intensity = 0
 	w.resolvedSince = -1
 	w.silences = nil
+	w.maint = pgMaint{}
 	w.root = nil
 	w.extrasSpawned = 0
 	w.backends = nil

@@ -420,6 +420,11 @@ func (p *Pane) Actions() []kit.Action {
 		out = append(out, kit.Action{Kind: kind, Label: kind.Title() + " (" + what + ")", Key: bind, Denied: denied[string(kind)],
 			Request: func() ops.Request { return ops.Request{Action: kind, Source: src, Backends: sel()} }})
 	}
+	if b != nil && b.BackendType == "autovacuum worker" {
+		av := *b
+		out = append(out, kit.Action{Kind: ops.CancelAutovacuum, Label: fmt.Sprintf("Cancel autovacuum worker %d", b.PID),
+			Request: func() ops.Request { return ops.Request{Action: ops.CancelAutovacuum, Source: src, Subject: av} }})
+	}
 	if v != nil && !p.filter.Empty() && len(v.index) > 0 {
 		out = append(out, kit.Action{Kind: ops.Terminate, Label: fmt.Sprintf("Terminate all %d matching filter", len(v.index)),
 			Denied: denied[string(ops.Terminate)],

@@ -689,8 +689,66 @@ func (p *Pane) jump() {
 
 // viewActions are what a view's selection offers: the statements view
 // cancels or terminates every backend running the selected statement, in
-// one bulk plan that policy caps like any other.
+// one bulk plan that policy caps like any other; a slot row drops the
+// slot, a table row runs ANALYZE or VACUUM (ANALYZE), an autovacuum row of
+// the progress view cancels the worker.
 func (p *Pane) viewActions() []kit.Action {
+	v := p.view()
+	vs := v.views()
+	i := p.Selected()
+	if vs == nil || i < 0 {
+		return nil
+	}
+	src := p.Feeds.Name()
+	subject := func(kind ops.Kind, label string, subj any) kit.Action {
+		return kit.Action{Kind: kind, Label: label,
+			Request: func() ops.Request { return ops.Request{Action: kind, Source: src, Subject: subj} }}
+	}
+	switch p.mode() {
+	case sources.PGViewStatements:
+		return p.statementActions()
+	case sources.PGViewReplication:
+		if i < len(v.rows.repl) && v.rows.repl[i].kind == 'l' {
+			s := vs.Replication.Slots[v.rows.repl[i].i]
+			a := subject(ops.DropSlot, "Drop replication slot "+s.Name, s)
+			if s.Active {
+				a.Denied = fmt.Sprintf("slot %s is active (pid %d)", s.Name, s.ActivePID)
+			}
+			return []kit.Action{a}
+		}
+	case sources.PGViewTables:
+		if i < len(v.rows.tabs) {
+			t := vs.Tables.Tables[v.rows.tabs[i]]
+			return []kit.Action{subject(ops.AnalyzeTable, "ANALYZE "+t.QualifiedName(), t),
+				subject(ops.VacuumTable, "VACUUM (ANALYZE) "+t.QualifiedName(), t)}
+		}
+	case sources.PGViewProgress:
+		if i < len(v.rows.prog) {
+			if b := p.autovacuum(vs.Progress.Ops[v.rows.prog[i]].PID); b != nil {
+				return []kit.Action{subject(ops.CancelAutovacuum, fmt.Sprintf("Cancel autovacuum worker %d", b.PID), *b)}
+			}
+		}
+	}
+	return nil
+}
+
+// autovacuum is the autovacuum worker pid as the latest activity saw it.
+func (p *Pane) autovacuum(pid int32) *sources.Backend {
+	v := p.view()
+	if v == nil || v.act == nil {
+		return nil
+	}
+	for i := range v.act.Backends {
+		if b := &v.act.Backends[i]; b.PID == pid && b.BackendType == "autovacuum worker" {
+			return b
+		}
+	}
+	return nil
+}
+
+// statementActions cancel or terminate the backends running the selected
+// statement.
+func (p *Pane) statementActions() []kit.Action {
 	s := p.selStatement()
 	if s == nil {
 		return nil

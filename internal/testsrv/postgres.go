@@ -149,6 +149,8 @@ type PGOptions struct {
 	// Logical sets wal_level = logical, so the server can publish and
 	// keep logical slots (replica, enough for streaming, is the default).
 	Logical bool
+	// Settings are more postgresql.conf lines ("pg_stat_statements.max = 10000").
+	Settings []string
 }
 
 // StartPostgresWith starts a private server configured by o for t and
@@ -169,6 +171,9 @@ func (o PGOptions) extraConf() string {
 	}
 	if o.Logical {
 		b.WriteString("wal_level = logical\n")
+	}
+	for _, l := range o.Settings {
+		b.WriteString(l + "\n")
 	}
 	return b.String()
 }

@@ -206,7 +206,8 @@ func preloaded(setting string) bool {
 // the schema pg_stat_statements lives in: the exec-time columns were
 // renamed in 13 (total_time → total_exec_time, mean_time → mean_exec_time,
 // max_time → max_exec_time). It reads the top statements by total and by
-// mean time, so both orders are right however many the server tracks.
+// mean time, so both orders are right however many the server tracks; the
+// pane orders them.
 func StatementsSQL(version int, schema string) string {
 	total, mean, maxT := "total_exec_time", "mean_exec_time", "max_exec_time"
 	if version < 130000 {
@@ -222,8 +223,7 @@ SELECT s.queryid, s.userid::int8, s.dbid::int8, r.rolname::text, d.datname::text
        s.total, s.mean, s.maxt, s.rows, s.shared_blks_hit, s.shared_blks_read,
        s.temp_blks_read, s.temp_blks_written, s.query, s.n, now()
   FROM s LEFT JOIN pg_roles r ON r.oid = s.userid LEFT JOIN pg_database d ON d.oid = s.dbid
- WHERE s.by_total <= %[5]d OR s.by_mean <= %[5]d
- ORDER BY s.total DESC`, total, mean, maxT, quoteIdent(schema), statementsPerRank, sources.StatementTextMax)
+ WHERE s.by_total <= %[5]d OR s.by_mean <= %[5]d`, total, mean, maxT, quoteIdent(schema), statementsPerRank, sources.StatementTextMax)
 }
 
 func (s *Source) readStatements(ctx context.Context, sess *session, st *sources.PGStatements) error {

@@ -146,6 +146,15 @@ func TestViewsAgainstServer(t *testing.T) {
 				t.Errorf("statement %v missing from the view", w)
 			}
 		}
+		// Text from outside is sanitized at ingestion: a comment with a
+		// terminal title sequence and a colour reaches the view inert.
+		mustExec(t, app, "SELECT 1 AS x /* \x1b]0;pwned\x07 \x1b[31mred */")
+		st = fetchViews(t, s).Statements
+		for _, r := range st.Statements {
+			if strings.ContainsAny(r.Query, "\x1b\x07") {
+				t.Errorf("raw control bytes in %q", r.Query)
+			}
+		}
 		// Rates come from two readings.
 		mustExec(t, app, "SELECT pg_sleep(0.12), count(*) FROM t")
 		time.Sleep(50 * time.Millisecond)
@@ -275,11 +284,12 @@ func testReplication(t *testing.T, pg *testsrv.Postgres, db string, setup *pgx.C
 			continue
 		}
 		// Both readings are of a paused replay: the byte lag is the same
-		// but for what the primary wrote in between (a running-xacts
-		// record every 15s, a few bytes).
+		// but for what the primary's WAL writer wrote in between (testsrv
+		// runs with synchronous_commit = off: the write position goes on
+		// after the INSERT returns).
 		var psqlLag int64
 		fmt.Sscan(want[i][1], &psqlLag)
-		if d := psqlLag - w.ReplayLagBytes; d < 0 || d > 1<<16 || w.ReplayLagBytes < 1000000 {
+		if d := psqlLag - w.ReplayLagBytes; d < 0 || d > 1<<20 || w.ReplayLagBytes < 1000000 {
 			t.Errorf("standby lag: view %+v, psql %v", w, want[i])
 		}
 	}
@@ -297,7 +307,7 @@ func testReplication(t *testing.T, pg *testsrv.Postgres, db string, setup *pgx.C
 	wantSlot := psqlRows(t, pg, "postgres", `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::int8 FROM pg_replication_slots WHERE slot_name = 'stale_slot'`)
 	var psqlKept int64
 	fmt.Sscan(wantSlot[0][0], &psqlKept)
-	if d := psqlKept - stale.RetainedBytes; d < 0 || d > 1<<16 {
+	if d := psqlKept - stale.RetainedBytes; d < 0 || d > 1<<20 {
 		t.Errorf("stale slot retains %d, psql %v", stale.RetainedBytes, wantSlot)
 	}
 

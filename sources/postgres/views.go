@@ -55,6 +55,8 @@ type viewState struct {
 	// this connection; "" means probe again.
 	pgss    string
 	pgssPID int32 // the connection pgss was found on
+	// texts are the statements' texts already read (see StatementsSQL).
+	texts map[stmtKey]string
 }
 
 type stmtKey struct {
@@ -207,7 +209,10 @@ func preloaded(setting string) bool {
 // renamed in 13 (total_time → total_exec_time, mean_time → mean_exec_time,
 // max_time → max_exec_time). It reads the top statements by total and by
 // mean time, so both orders are right however many the server tracks; the
-// pane orders them.
+// pane orders them. It reads no text (pg_stat_statements(false)): loading
+// every statement's text from the server's file is most of what the view
+// costs, and a statement's text never changes, so StatementTextsSQL reads
+// texts only for statements not seen before.
 func StatementsSQL(version int, schema string) string {
 	total, mean, maxT := "total_exec_time", "mean_exec_time", "max_exec_time"
 	if version < 130000 {
@@ -215,16 +220,26 @@ func StatementsSQL(version int, schema string) string {
 	}
 	return fmt.Sprintf(`WITH s AS (
   SELECT queryid, userid, dbid, calls, %[1]s AS total, %[2]s AS mean, %[3]s AS maxt, rows,
-         shared_blks_hit, shared_blks_read, temp_blks_read, temp_blks_written, left(query, %[6]d) AS query,
+         shared_blks_hit, shared_blks_read, temp_blks_read, temp_blks_written,
          rank() OVER (ORDER BY %[1]s DESC) AS by_total, rank() OVER (ORDER BY %[2]s DESC) AS by_mean,
          count(*) OVER () AS n
-    FROM %[4]s.pg_stat_statements)
+    FROM %[4]s.pg_stat_statements(false))
 SELECT s.queryid, s.userid::int8, s.dbid::int8, r.rolname::text, d.datname::text, s.calls,
        s.total, s.mean, s.maxt, s.rows, s.shared_blks_hit, s.shared_blks_read,
-       s.temp_blks_read, s.temp_blks_written, s.query, s.n, now()
+       s.temp_blks_read, s.temp_blks_written, s.n, now()
   FROM s LEFT JOIN pg_roles r ON r.oid = s.userid LEFT JOIN pg_database d ON d.oid = s.dbid
- WHERE s.by_total <= %[5]d OR s.by_mean <= %[5]d`, total, mean, maxT, quoteIdent(schema), statementsPerRank, sources.StatementTextMax)
+ WHERE s.by_total <= %[5]d OR s.by_mean <= %[5]d`, total, mean, maxT, quoteIdent(schema), statementsPerRank)
 }
+
+// StatementTextsSQL reads the texts of the statements whose queryid is in
+// $1, bounded.
+func StatementTextsSQL(schema string) string {
+	return fmt.Sprintf(`SELECT queryid, userid::int8, dbid::int8, left(query, %d)
+  FROM %s.pg_stat_statements(true) WHERE queryid = ANY($1)`, sources.StatementTextMax, quoteIdent(schema))
+}
+
+// textsMax bounds the statement texts kept between readings.
+const textsMax = 4 * statementsPerRank
 
 func (s *Source) readStatements(ctx context.Context, sess *session, st *sources.PGStatements) error {
 	vs := &s.views
@@ -243,38 +258,83 @@ func (s *Source) readStatements(ctx context.Context, sess *session, st *sources.
 			return nil
 		}
 		vs.pgss, vs.pgssPID = schema.String, sess.pid
+		// A new connection may see more (a GRANT pg_read_all_stats in
+		// between turns "<insufficient privilege>" into the text).
+		vs.texts = nil
 	}
 	rows, err := sess.conn.Query(ctx, StatementsSQL(sess.info.version, vs.pgss))
 	if err != nil {
 		return s.statementsErr(st, err)
 	}
-	defer rows.Close()
 	var (
 		r       sources.Statement
 		uid, db int64
 		user    pgtype.Text
 		dbname  pgtype.Text
-		query   pgtype.Text
 		n       int64
 		at      time.Time
 		qid     pgtype.Int8
 	)
 	for rows.Next() {
 		if err := rows.Scan(&qid, &uid, &db, &user, &dbname, &r.Calls, &r.TotalMs, &r.MeanMs, &r.MaxMs, &r.Rows,
-			&r.SharedHit, &r.SharedRead, &r.TempRead, &r.TempWritten, &query, &n, &at); err != nil {
+			&r.SharedHit, &r.SharedRead, &r.TempRead, &r.TempWritten, &n, &at); err != nil {
+			rows.Close()
 			return err
 		}
 		r.QueryID, r.UserID, r.DBID = qid.Int64, uint32(uid), uint32(db)
 		r.User, r.Database = text(user, 256), text(dbname, 256)
-		r.Query = text(query, sources.StatementTextMax)
 		st.Statements = append(st.Statements, r)
 		st.At = at
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return s.statementsErr(st, err)
 	}
 	st.Truncated = int(n) > len(st.Statements)
+	if err := s.statementTexts(ctx, sess, st); err != nil {
+		return s.statementsErr(st, err)
+	}
 	s.rates(st)
+	return nil
+}
+
+// statementTexts fills in the texts, reading from the server only those
+// of statements not seen before.
+func (s *Source) statementTexts(ctx context.Context, sess *session, st *sources.PGStatements) error {
+	vs := &s.views
+	if vs.texts == nil || len(vs.texts) > textsMax {
+		vs.texts = make(map[stmtKey]string, len(st.Statements))
+	}
+	var missing []int64
+	for i := range st.Statements {
+		r := &st.Statements[i]
+		if _, ok := vs.texts[stmtKey{r.QueryID, r.UserID, r.DBID}]; !ok {
+			missing = append(missing, r.QueryID)
+		}
+	}
+	if len(missing) > 0 {
+		rows, err := sess.conn.Query(ctx, StatementTextsSQL(vs.pgss), missing)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var qid, uid, db int64
+			var q pgtype.Text
+			if err := rows.Scan(&qid, &uid, &db, &q); err != nil {
+				rows.Close()
+				return err
+			}
+			vs.texts[stmtKey{qid, uint32(uid), uint32(db)}] = text(q, sources.StatementTextMax)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for i := range st.Statements {
+		r := &st.Statements[i]
+		r.Query = vs.texts[stmtKey{r.QueryID, r.UserID, r.DBID}]
+	}
 	return nil
 }
 

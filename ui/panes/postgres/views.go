@@ -274,6 +274,9 @@ func (p *Pane) drawView(focused bool, v *feedView) []string {
 	vs := v.views()
 	m, ok := p.meta(vs)
 	sh := kit.Sheet{Title: p.title(), Ready: true, OwnFilter: true, Visible: p.Visible()}
+	if st := p.selStatement(); st != nil {
+		sh.Detail = func(w int) []string { return p.statementDetail(st, w) }
+	}
 	sh.Above = []string{p.viewTabs(inner), p.viewInfo(v, m, ok)}
 	if m.Err != "" {
 		for i, l := range kit.Wrap(m.Err, inner) {
@@ -778,6 +781,38 @@ func (p *Pane) statementActions() []kit.Action {
 			Request: func() ops.Request {
 				return ops.Request{Action: kind, Source: src, Backends: p.running(s.QueryID)}
 			}})
+	}
+	return out
+}
+
+// statementDetail is the enter view of a statement: its figures, its whole
+// text and the backends running it now.
+func (p *Pane) statementDetail(s *sources.Statement, w int) []string {
+	th := &p.Env.Theme
+	field := func(k, val string) string { return th.Paints.Muted.Render(fmt.Sprintf("%-14s", k)) + val }
+	mean := ms(s.MeanMs)
+	if s.Slow() {
+		mean = th.Paints.Crit.Render(mean + fmt.Sprintf(" (over %.0f ms)", sources.SlowMeanMs))
+	}
+	out := []string{
+		th.Paints.Bold.Render(fmt.Sprintf("queryid %d  %s@%s", s.QueryID, s.User, s.Database)),
+		field("calls", fmt.Sprintf("%d (%s/s)", s.Calls, rate(s.CallsPerSec))),
+		field("mean", mean),
+		field("max", ms(s.MaxMs)),
+		field("total", ms(s.TotalMs)),
+		field("rows", strconv.FormatInt(s.Rows, 10)),
+		field("shared blks", fmt.Sprintf("hit %d read %d", s.SharedHit, s.SharedRead)),
+		field("temp blks", fmt.Sprintf("read %d written %d", s.TempRead, s.TempWritten)),
+		"", th.Paints.Muted.Render("query:"),
+	}
+	out = append(out, kit.Wrap(s.Query, max(10, w-2))...)
+	bs := p.running(s.QueryID)
+	out = append(out, "", th.Paints.Muted.Render(fmt.Sprintf("running now: %d backend(s)  (%s: activity filtered to them)",
+		len(bs), kit.KeyName(p.Env.Keys.Postgres.Statement))))
+	now := p.refNow(p.view())
+	for _, b := range bs {
+		out = append(out, kit.Fit(fmt.Sprintf("  pid %-7d %-12s %-16s %-8s %s", b.PID, b.User, b.Application,
+			kit.Dur(now.Sub(b.Since())), strings.Trim(b.WaitType+":"+b.WaitEvent, ":")), w, th.Ellipsis))
 	}
 	return out
 }

@@ -143,6 +143,12 @@ func TestStatementJumpAndBulk(t *testing.T) {
 			t.Errorf("pid %d runs another statement", x.PID)
 		}
 	}
+	press(p, "enter")
+	detail := ansi.Strip(strings.Join(p.Draw(true), "\n"))
+	if !strings.Contains(detail, fmt.Sprintf("queryid %d", s.QueryID)) || !strings.Contains(detail, fmt.Sprintf("pid %d", b.PID)) {
+		t.Errorf("statement detail lacks its figures or its backends:\n%s", detail)
+	}
+	press(p, "esc")
 	press(p, "Q")
 	if p.mode() != sources.PGViewActivity || p.Filter != fmt.Sprintf("qid:%d", s.QueryID) || len(pids(p)) < len(want) {
 		t.Fatalf("back to activity: view %s filter %q rows %v", p.mode(), p.Filter, pids(p))

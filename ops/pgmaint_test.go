@@ -278,3 +278,36 @@ func TestBulkCancelByStatement(t *testing.T) {
 		t.Errorf("journal lacks the statement text seen: %s", seen)
 	}
 }
+
+// Cancelling "an autovacuum worker" is refused for anything else, by the
+// policy check and by the server-side identity check alike.
+func TestCancelAutovacuumOnlyAutovacuum(t *testing.T) {
+	pg, src, ex, _ := pgServer(t)
+	conn := testsrv.Connect(t, pg.DSN("app_user", "postgres"), "api")
+	done := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _, err := conn.Exec(ctx, "SELECT pg_sleep(600)"); done <- err }()
+	t.Cleanup(func() { cancel(); <-done })
+	pid := int32(conn.PgConn().PID())
+	var b sources.Backend
+	testsrv.WaitFor(t, 10*time.Second, func() (bool, string) {
+		bs, err := src.LookupBackends(context.Background(), []int32{pid})
+		if err != nil || len(bs) != 1 || bs[0].State != "active" {
+			return false, fmt.Sprint(bs, err)
+		}
+		b = bs[0]
+		return true, ""
+	})
+	if _, err := ex.Plan(context.Background(), ops.Request{Action: ops.CancelAutovacuum, Source: src.Name(), Subject: b}); !errors.Is(err, ops.ErrPolicy) {
+		t.Fatalf("client backend planned as autovacuum: %v", err)
+	}
+	if ok, err := src.CancelAutovacuum(context.Background(), b.PID, b.BackendStart); ok || err != nil {
+		t.Fatalf("client backend cancelled as autovacuum: %v %v", ok, err)
+	}
+	select {
+	case err := <-done:
+		done <- err // for the cleanup
+		t.Fatalf("the query ended: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+}

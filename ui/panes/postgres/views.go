@@ -728,11 +728,22 @@ func (p *Pane) viewActions() []kit.Action {
 	case sources.PGViewProgress:
 		if i < len(v.rows.prog) {
 			if b := p.autovacuum(vs.Progress.Ops[v.rows.prog[i]].PID); b != nil {
-				return []kit.Action{subject(ops.CancelAutovacuum, fmt.Sprintf("Cancel autovacuum worker %d", b.PID), *b)}
+				a := subject(ops.CancelAutovacuum, fmt.Sprintf("Cancel autovacuum worker %d", b.PID), *b)
+				a.Denied = p.autovacuumIdle(b)
+				return []kit.Action{a}
 			}
 		}
 	}
 	return nil
+}
+
+// autovacuumIdle says why cancelling worker b would help nobody: no
+// backend waits on its lock ("" when some DDL does).
+func (p *Pane) autovacuumIdle(b *sources.Backend) string {
+	if v := p.view(); v != nil && v.blocking[b.PID] {
+		return ""
+	}
+	return fmt.Sprintf("autovacuum pid %d blocks nobody: let it finish its work", b.PID)
 }
 
 // autovacuum is the autovacuum worker pid as the latest activity saw it.

@@ -423,7 +423,7 @@ func (p *Pane) Actions() []kit.Action {
 	if b != nil && b.BackendType == "autovacuum worker" {
 		av := *b
 		out = append(out, kit.Action{Kind: ops.CancelAutovacuum, Label: fmt.Sprintf("Cancel autovacuum worker %d", b.PID),
-			Denied: p.autovacuumIdle(b),
+			Denied:  p.autovacuumIdle(b),
 			Request: func() ops.Request { return ops.Request{Action: ops.CancelAutovacuum, Source: src, Subject: av} }})
 	}
 	if v != nil && !p.filter.Empty() && len(v.index) > 0 {

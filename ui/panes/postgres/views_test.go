@@ -172,3 +172,18 @@ func TestViewError(t *testing.T) {
 		t.Fatalf("error not shown:\n%s", out)
 	}
 }
+
+// A follower sees the leader's view and order.
+func TestFollowView(t *testing.T) {
+	leader, follower := demoPane(t, 80, 18), demoPane(t, 80, 18)
+	showView(t, leader, sources.PGViewStatements)
+	press(leader, "s")
+	follower.SetPlaceExtra(leader.PlaceExtra())
+	if follower.mode() != sources.PGViewStatements || follower.stmtSort != leader.stmtSort {
+		t.Fatalf("follower shows %s sorted by %s", follower.mode(), stmtSorts[follower.stmtSort])
+	}
+	follower.SetPlaceExtra("0 false") // a leader of an older build
+	if follower.mode() != sources.PGViewStatements {
+		t.Fatal("an extra without views changed the view")
+	}
+}

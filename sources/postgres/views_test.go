@@ -229,6 +229,14 @@ func TestViewsAgainstServer(t *testing.T) {
 		}
 	})
 
+	t.Run("progress", func(t *testing.T) {
+		// Nothing runs: the view reads, empty, on every version's SQL.
+		s, _ := viewSource(t, pg, roleMonitor, db, sources.PGViewProgress)
+		if p := fetchViews(t, s).Progress; p == nil || p.Err != "" || p.At.IsZero() {
+			t.Fatalf("progress: %+v", p)
+		}
+	})
+
 	t.Run("replication", func(t *testing.T) {
 		testReplication(t, pg, db, setup)
 	})

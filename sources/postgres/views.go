@@ -78,6 +78,12 @@ func (s *Source) readViews(ctx context.Context, sess *session, act *sources.PGAc
 		if !s.wants.Wanted(s.name, v, now) || now.Sub(vs.readAt[v]) < s.every(v) {
 			continue
 		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < s.timeout {
+			// Not enough of the poll's time left for a whole statement:
+			// the rest wait for the next tick rather than cost this one
+			// its connection.
+			break
+		}
 		vs.readAt[v] = now
 		changed = true
 		vctx, cancel := context.WithTimeout(ctx, s.timeout)

@@ -339,3 +339,23 @@ func testReplication(t *testing.T, pg *testsrv.Postgres, db string, setup *pgx.C
 	})
 	mustExec(t, sbConn, "SELECT pg_wal_replay_resume()")
 }
+
+// A poll without time left for a view's statement reads activity and
+// leaves the view for the next tick, keeping its connection.
+func TestViewsWaitForTime(t *testing.T) {
+	pg := server(t)
+	db := newDB(t, pg)
+	s, _ := viewSource(t, pg, roleMonitor, db, sources.PGViewTables)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second) // < the source's 5s timeout
+	defer cancel()
+	p, err := s.Fetch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := p.(*sources.PGActivity).Views; v != nil {
+		t.Fatalf("a view read without the time for it: %+v", v)
+	}
+	if v := fetchViews(t, s); v.Tables == nil || v.Tables.Err != "" {
+		t.Fatalf("next tick with time: %+v", v.Tables)
+	}
+}

@@ -45,6 +45,28 @@ func TestDemoSlowDatabaseQueries(t *testing.T) {
 		!strings.Contains(fmt.Sprint(tables.Values), "email_deliveries") {
 		t.Errorf("tables check: %s (%s) %v", tables.State, tables.Reason, tables.Values)
 	}
+	// The recent mean is over 100 ms while the chain holds.
+	verify := stepIndex(t, rb, "Mean time falls")
+	d.do(stepIndex(t, rb, "The backends running them"))
+	d.do(stepIndex(t, rb, "Cancel queries"))
+	d.do(verify)
+	d.observe()
+	if v := d.view(verify); v.State != runbook.Waiting {
+		t.Fatalf("verify during the pile-up: %s (%s)", v.State, v.Reason)
+	}
+	// It passes once the chain is gone (the idle transaction times out).
+	for n := 0; d.view(verify).State == runbook.Waiting; n++ {
+		if n == 600 {
+			t.Fatalf("verify still waiting: %+v", d.view(verify))
+		}
+		d.observe()
+	}
+	if v := d.view(verify); v.State != runbook.OK {
+		t.Errorf("verify: %s (%s) %v", v.State, v.Reason, v.Values)
+	}
+	if r := d.results[stepIndex(t, rb, "Cancel queries")]; !r.OK && !r.Refused {
+		t.Errorf("cancel: %+v", r)
+	}
 }
 
 // pg.statement, pg.replication, pg.slot and pg.table on the demo, and

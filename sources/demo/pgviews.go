@@ -98,6 +98,9 @@ func (w *World) pgViews(a *sources.PGActivity) *sources.PGViews {
 			s.Calls += slow
 			s.MeanMs = s.TotalMs / float64(s.Calls)
 			s.MaxMs = max(s.MaxMs, float64(pile)*1000)
+			// Each waiter retries about once a second (its request
+			// times out and comes back), each retry spending its wait.
+			s.CallsPerSec = d.rate + float64(waiting[d.query])
 			s.MsPerSec = float64(waiting[d.query]) * 1000
 		}
 		s.Rows = s.Calls

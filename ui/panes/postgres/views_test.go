@@ -187,3 +187,49 @@ func TestFollowView(t *testing.T) {
 		t.Fatal("an extra without views changed the view")
 	}
 }
+
+// A view's row offers its maintenance: the stale slot can be dropped, an
+// active one cannot; a table offers ANALYZE and VACUUM (ANALYZE).
+func TestViewRowActions(t *testing.T) {
+	p := demoPane(t, 200, 54)
+	showView(t, p, sources.PGViewReplication)
+	byLabel := func() map[string]kit.Action {
+		m := map[string]kit.Action{}
+		for _, a := range p.Actions() {
+			m[a.Label] = a
+		}
+		return m
+	}
+	found := map[bool]bool{}
+	for i := 0; i < p.Len(); i++ {
+		p.Cursor.Pos = i
+		for label, a := range byLabel() {
+			if a.Kind != ops.DropSlot {
+				continue
+			}
+			slot := a.Request().Subject.(sources.ReplicationSlot)
+			if !strings.HasSuffix(label, slot.Name) || (a.Denied == "") != !slot.Active {
+				t.Errorf("%s: denied %q for %+v", label, a.Denied, slot)
+			}
+			found[slot.Active] = true
+		}
+	}
+	if !found[true] || !found[false] {
+		t.Fatalf("slots offered: %v", found)
+	}
+	showView(t, p, sources.PGViewTables)
+	p.Cursor.Pos = 0
+	acts := byLabel()
+	tab := p.view().views().Tables.Tables[p.view().rows.tabs[0]]
+	for _, kind := range []ops.Kind{ops.AnalyzeTable, ops.VacuumTable} {
+		ok := false
+		for _, a := range acts {
+			if a.Kind == kind && a.Denied == "" && a.Request().Subject.(sources.TableStat).RelID == tab.RelID {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Errorf("%s of %s not offered: %v", kind, tab.QualifiedName(), acts)
+		}
+	}
+}

@@ -68,21 +68,24 @@ func TestViewGoldens(t *testing.T) {
 }
 
 // The shown view is wanted from the source while it is shown; activity
-// wants nothing.
+// wants nothing. (A source name of its own: ViewWants is the process's.)
 func TestViewWanted(t *testing.T) {
-	p := demoPane(t, 80, 18)
-	now := time.Now()
-	if sources.ViewWants.Wanted("pg main", sources.PGViewStatements, now) {
-		t.Skip("another test wants statements already")
+	p := New(kit.Slot{Env: uitest.Env(), Key: "3"})
+	p.SetSize(80, 18)
+	snap := demoSnap(t)
+	snap.Source = "pg want-test"
+	p.SetSnapshot(snap)
+	if sources.ViewWants.Wanted("pg want-test", sources.PGViewStatements, time.Now()) {
+		t.Fatal("statements wanted while activity is shown")
 	}
 	showView(t, p, sources.PGViewStatements)
-	if !sources.ViewWants.Wanted("pg main", sources.PGViewStatements, time.Now()) {
+	if !sources.ViewWants.Wanted("pg want-test", sources.PGViewStatements, time.Now()) {
 		t.Fatal("statements shown but not wanted")
 	}
-	if sources.ViewWants.Wanted("pg main", sources.PGViewStatements, time.Now().Add(wantFor+time.Second)) {
+	if sources.ViewWants.Wanted("pg want-test", sources.PGViewStatements, time.Now().Add(wantFor+time.Second)) {
 		t.Fatal("a want outlives wantFor")
 	}
-	if sources.ViewWants.Wanted("pg main", sources.PGViewTables, time.Now()) {
+	if sources.ViewWants.Wanted("pg want-test", sources.PGViewTables, time.Now()) {
 		t.Fatal("tables wanted while statements are shown")
 	}
 }

@@ -671,8 +671,7 @@ func (p *Pane) jump() {
 		if b == nil || b.QueryID == 0 {
 			return
 		}
-		p.Filter, p.parsed = "", ""
-		p.filter = sources.BackendFilter{}
+		p.SetFilter("") // the statements view would filter by the backends' filter text
 		p.switchView(1)
 		for i, j := range v.rows.stmt {
 			if v.views().Statements.Statements[j].QueryID == b.QueryID {
@@ -686,7 +685,6 @@ func (p *Pane) jump() {
 	if s := p.selStatement(); s != nil && s.QueryID != 0 {
 		p.switchView(0)
 		p.SetFilter("qid:" + strconv.FormatInt(s.QueryID, 10))
-		p.Rebuild()
 	}
 }
 

@@ -99,7 +99,8 @@ func (s *Source) readViews(ctx context.Context, sess *session, act *sources.PGAc
 		if !serverSideOnly(humanize(ctx, "", err, s.timeout)) || sess.conn.IsClosed() {
 			return err
 		}
-		meta.Err = viewError(v, err)
+		// Rows read before the error are not the view: show the reason alone.
+		s.failView(v, sources.PGViewMeta{At: meta.At, Err: viewError(v, err)})
 	}
 	if changed || vs.pub == nil && hasAny(&vs.cur) {
 		c := vs.cur
@@ -115,6 +116,25 @@ func (s *Source) every(v sources.PGView) time.Duration {
 		return d
 	}
 	return viewEvery[v]
+}
+
+// failView replaces view v's reading with m alone.
+func (s *Source) failView(v sources.PGView, m sources.PGViewMeta) {
+	c := &s.views.cur
+	switch v {
+	case sources.PGViewStatements:
+		c.Statements = &sources.PGStatements{PGViewMeta: m}
+	case sources.PGViewReplication:
+		c.Replication = &sources.PGReplication{PGViewMeta: m}
+	case sources.PGViewTables:
+		c.Tables = &sources.PGTables{PGViewMeta: m}
+	case sources.PGViewIndexes:
+		c.Indexes = &sources.PGIndexes{PGViewMeta: m}
+	case sources.PGViewDatabases:
+		c.Databases = &sources.PGDatabases{PGViewMeta: m}
+	case sources.PGViewProgress:
+		c.Progress = &sources.PGProgress{PGViewMeta: m}
+	}
 }
 
 func hasAny(v *sources.PGViews) bool {

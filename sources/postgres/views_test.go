@@ -168,6 +168,18 @@ func TestViewsAgainstServer(t *testing.T) {
 		if !rated || st.Interval <= 0 {
 			t.Errorf("no per-second rate between two readings: interval %v", st.Interval)
 		}
+		// The extension dropped under the view: the reading fails with the
+		// server's reason and no rows, the next says what to run.
+		mustExec(t, setup, "DROP EXTENSION pg_stat_statements")
+		st = fetchViews(t, s).Statements
+		if st.Err == "" || len(st.Statements) != 0 {
+			t.Errorf("after DROP EXTENSION: %q, %d rows", st.Err, len(st.Statements))
+		}
+		st = fetchViews(t, s).Statements
+		if !strings.Contains(st.Err, "CREATE EXTENSION pg_stat_statements") || strings.Contains(st.Err, "shared_preload_libraries") {
+			t.Errorf("then: %q", st.Err)
+		}
+		mustExec(t, setup, "CREATE EXTENSION pg_stat_statements")
 	})
 
 	t.Run("tables and indexes", func(t *testing.T) {

@@ -236,3 +236,25 @@ func TestViewRowActions(t *testing.T) {
 		}
 	}
 }
+
+// A standby's replication view: its receiver with the replay paused and
+// behind, and a subscription on it.
+func TestStandbyGolden(t *testing.T) {
+	snap := demoSnap(t)
+	act := *snap.Data.(*sources.PGActivity)
+	views := *act.Views
+	views.Replication = &sources.PGReplication{PGViewMeta: sources.PGViewMeta{At: uitest.T0}, InRecovery: true,
+		CurrentLSN: "1A/9C000000",
+		Receiver: &sources.WalReceiver{Status: "streaming", SenderHost: "10.0.1.5", SenderPort: 5432, ReceivedLSN: "1A/9C000000",
+			ReplayLSN: "1A/80000000", ReplayLagBytes: 448 << 20, ReplayDelay: 95 * time.Second, ReplayPaused: true,
+			LastMsg: uitest.T0.Add(-time.Second)},
+		Subscriptions: []sources.PGSubscription{{Name: "analytics_sub", PID: 0, ReceivedLSN: "1A/7F000000", LatestEnd: "1A/7F000000",
+			Delay: 12 * time.Minute}}}
+	act.Views = &views
+	snap.Data = &act
+	p := New(kit.Slot{Env: uitest.Env(), Key: "3"})
+	p.SetSize(80, 18)
+	p.SetSnapshot(snap)
+	showView(t, p, sources.PGViewReplication)
+	golden.RequireEqual(t, []byte(ansi.Strip(strings.Join(p.Draw(true), "\n"))+"\n"))
+}

@@ -242,10 +242,37 @@ func TestViewsAgainstServer(t *testing.T) {
 	})
 
 	t.Run("progress", func(t *testing.T) {
-		// Nothing runs: the view reads, empty, on every version's SQL.
+		// Nothing runs: the view reads, empty.
 		s, _ := viewSource(t, pg, roleMonitor, db, sources.PGViewProgress)
-		if p := fetchViews(t, s).Progress; p == nil || p.Err != "" || p.At.IsZero() {
+		if p := fetchViews(t, s).Progress; p == nil || p.Err != "" || p.At.IsZero() || len(p.Ops) != 0 {
 			t.Fatalf("progress: %+v", p)
+		}
+		// CREATE INDEX CONCURRENTLY waits for a writer's open transaction
+		// in a phase of its own: the view shows it as psql does.
+		writer := testsrv.Connect(t, pg.DSN(pg.Superuser, db), "writer")
+		mustExec(t, writer, "BEGIN", "UPDATE t SET v = v + 1 WHERE id = 1")
+		builder := testsrv.Connect(t, pg.DSN(pg.Superuser, db), "builder")
+		done := make(chan error, 1)
+		go func() { _, err := builder.Exec(context.Background(), "CREATE INDEX CONCURRENTLY t_v ON t (v)"); done <- err }()
+		var op sources.ProgressOp
+		waitFor(t, "the index build in the progress view", func() (bool, string) {
+			p := fetchViews(t, s).Progress
+			for _, o := range p.Ops {
+				if o.PID == int32(builder.PgConn().PID()) && strings.HasPrefix(o.Phase, "waiting for writers") {
+					op = o
+					return true, ""
+				}
+			}
+			return false, fmt.Sprintf("%+v", p.Ops)
+		})
+		want := psqlRows(t, pg, db, fmt.Sprintf("SELECT command, phase, relid::regclass::text FROM pg_stat_progress_create_index WHERE pid = %d", op.PID))
+		if len(want) != 1 || op.Command != want[0][0] || op.Phase != want[0][1] || op.Relation != want[0][2] ||
+			op.Command != "CREATE INDEX CONCURRENTLY" {
+			t.Errorf("view %+v, psql %v", op, want)
+		}
+		mustExec(t, writer, "COMMIT")
+		if err := <-done; err != nil {
+			t.Fatal(err)
 		}
 	})
 

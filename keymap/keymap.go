@@ -68,6 +68,13 @@ type Postgres struct {
 	Cancel    key.Binding
 	Terminate key.Binding
 	ClearTags key.Binding
+	// View cycles the pane's views: activity, statements, replication,
+	// tables, indexes, databases, progress.
+	View key.Binding
+	// Statement jumps between a backend and its statement's figures
+	// (query_id, 14+): from activity to statements and back, filtered to
+	// the backends running it.
+	Statement key.Binding
 }
 
 // Rollouts keys act on deployments.
@@ -192,6 +199,8 @@ func DefaultKeyMap() KeyMap {
 			Cancel:    b("cancel query", "C"),
 			Terminate: b("terminate", "K"),
 			ClearTags: b("clear tags", "T"),
+			View:      b("next view", "v"),
+			Statement: b("backend ⇄ statement", "Q"),
 		},
 		Rollouts: Rollouts{
 			Undo:    b("undo", "u"),
@@ -263,6 +272,8 @@ func (km *KeyMap) bindings() map[string]*key.Binding {
 		"cancel":          &km.Postgres.Cancel,
 		"terminate":       &km.Postgres.Terminate,
 		"clear_tags":      &km.Postgres.ClearTags,
+		"pg_view":         &km.Postgres.View,
+		"pg_statement":    &km.Postgres.Statement,
 		"undo":            &km.Rollouts.Undo,
 		"restart":         &km.Rollouts.Restart,
 		"scale":           &km.Rollouts.Scale,
@@ -374,7 +385,7 @@ func (p Postgres) ShortHelp() []key.Binding {
 
 // FullHelp is the Postgres section of the help overlay.
 func (p Postgres) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{p.Sort, p.Tag, p.ClearTags, p.System, p.PrevDB, p.NextDB}, {p.Cancel, p.Terminate}}
+	return [][]key.Binding{{p.Sort, p.Tag, p.ClearTags, p.System, p.PrevDB, p.NextDB}, {p.Cancel, p.Terminate, p.View, p.Statement}}
 }
 
 // ShortHelp is the Rollouts pane's help line.

@@ -277,7 +277,7 @@ func TestDemoFailoverToDR(t *testing.T) {
 		t.Errorf("DR api after the run: desired %d running %d %v", api.Desired, api.Running, err)
 	}
 	got := strings.Join(phases(d.records()), " ")
-	want := "run_start run_step:check:ok run_step:check:ok " +
+	want := "run_start run_step:check:ok run_step:check:ok run_step:check:ok " +
 		"intent:promote_read_replica: outcome:promote_read_replica:ok run_step:action:ok run_step:verify:waiting run_step:verify:ok " +
 		"run_step:note:acknowledged " +
 		"intent:set_desired_count: outcome:set_desired_count:ok run_step:action:ok run_step:verify:waiting run_step:verify:ok " +

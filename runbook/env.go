@@ -106,6 +106,9 @@ type PG struct {
 	// Count is how many there are.
 	Select func(filter string) []Backend `expr:"select"`
 	Count  func(filter string) int       `expr:"count"`
+	// PGViews are the optional views (env_pg.go): pg.statement("…"),
+	// pg.replication("…"), pg.slot("…"), pg.table("…") and their lists.
+	PGViews
 }
 
 // Backend is one client backend as expressions see it.

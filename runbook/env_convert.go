@@ -122,6 +122,7 @@ func pgEnv(p *sources.PGActivity, source string, now time.Time) PG {
 		return out
 	}
 	g.Count = func(filter string) int { return len(p.Select(sources.ParseBackendFilter(filter))) }
+	g.PGViews = pgViewsEnv(p, source, now)
 	return g
 }
 

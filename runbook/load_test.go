@@ -169,7 +169,7 @@ func TestLoadAllDirectories(t *testing.T) {
 	if b := set.Get("high-error-rate"); b == nil || b.File != filepath.Join(dir, "mine.yaml") {
 		t.Errorf("override: %+v", b)
 	}
-	if set.Get("demo-book") == nil || set.Get("database-connection-exhaustion") == nil || len(set.All()) != 4 {
+	if set.Get("demo-book") == nil || set.Get("database-connection-exhaustion") == nil || len(set.All()) != 5 {
 		t.Errorf("set: %v", set.All())
 	}
 	// The same name twice in the directories is an error naming both.

@@ -59,3 +59,28 @@ awk '
 		if (ratio > 1 && ENVIRON["BENCH_PG_STRICT"] == "1") exit 2
 	}
 ' "$out"
+
+# The statements view against 5,000 statements (BenchmarkStatements): a tick
+# with the view shown, beside the manual's query (13+ column names) and a
+# read of every statement with its text.
+sout=$(mktemp)
+trap 'rm -f "$out" "$sout"' EXIT
+go test -run '^$' -bench '^BenchmarkStatements$' -benchmem -count "$count" -benchtime "$benchtime" ./sources/postgres/ | tee "$sout"
+awk '
+	/^BenchmarkStatements\// {
+		name = $1; sub(/-[0-9]+$/, "", name); sub(/^BenchmarkStatements\//, "", name)
+		for (i = 2; i < NF; i++) if ($(i+1) == "ns/op") { v[name] = v[name] " " $i }
+		for (i = 2; i < NF; i++) if ($(i+1) == "allocs/op") allocs[name] = $i
+	}
+	function median(s,   a, k, i, j, t) {
+		k = split(s, a, " ")
+		for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+	}
+	END {
+		if (!("manual-sql" in v)) exit 0
+		ref = median(v["manual-sql"])
+		printf "\n%-28s %12s %8s %s\n", "statements, 5,000 (median)", "ms/op", "allocs", "÷ manual query"
+		for (name in v) printf "%-28s %12.3f %8s %.2f\n", name, median(v[name]) / 1e6, allocs[name], median(v[name]) / ref
+	}
+' "$sout"

@@ -15,7 +15,8 @@ import (
 // case-insensitive substring; user:, app:, db:, state:, wait: narrow one
 // field and a leading ! negates (state:!idle); >10m or dur>10m keeps
 // backends older than that (see Backend.Since); blocking and blocked keep the
-// two sides of a lock pile-up; sort:KEY asks the view for an order and does
+// two sides of a lock pile-up; qid:N keeps the backends running the
+// statement whose pg_stat_statements queryid is N; sort:KEY asks the view for an order and does
 // not narrow.
 type BackendFilter struct {
 	text                []string
@@ -24,6 +25,8 @@ type BackendFilter struct {
 	// OlderThan keeps backends whose Since is more than this long ago.
 	OlderThan         time.Duration
 	blocking, blocked bool
+	// QueryID keeps backends whose QueryID it is (qid:N); 0 for any.
+	QueryID int64
 	// Sort is the sort:KEY token's key ("" when absent); the filter itself
 	// does not order rows.
 	Sort string
@@ -38,7 +41,7 @@ type fieldMatch struct {
 // Empty reports whether the filter keeps every backend.
 func (f BackendFilter) Empty() bool {
 	return len(f.text)+len(f.user)+len(f.app)+len(f.db)+len(f.wait)+len(f.state) == 0 &&
-		f.OlderThan == 0 && !f.blocking && !f.blocked
+		f.OlderThan == 0 && !f.blocking && !f.blocked && f.QueryID == 0
 }
 
 // stateAliases lets people type what they say out loud at 3 a.m.
@@ -92,6 +95,11 @@ func ParseBackendFilter(s string) BackendFilter {
 			case "sort":
 				f.Sort = fm.val
 				continue
+			case "qid":
+				if id, err := strconv.ParseInt(val, 10, 64); err == nil && id != 0 {
+					f.QueryID = id
+					continue
+				}
 			}
 		}
 		f.text = append(f.text, tok)
@@ -122,6 +130,9 @@ func (f BackendFilter) Match(b *Backend, age time.Duration, blocking, blocked bo
 		return false
 	}
 	if f.OlderThan > 0 && age <= f.OlderThan {
+		return false
+	}
+	if f.QueryID != 0 && b.QueryID != f.QueryID {
 		return false
 	}
 	for _, m := range f.user {

@@ -260,6 +260,9 @@ type PGActivity struct {
 	CanSeeAll bool
 	Denied    Denied
 	Now       time.Time // server's now() at the snapshot
+	// Views are the optional views (statements, replication, ...) as last
+	// read; nil when none was ever wanted. See PGViews and Wants.
+	Views *PGViews
 }
 
 func (*PGActivity) payloadKind() Kind { return KindPostgres }
@@ -289,6 +292,9 @@ type Backend struct {
 	Hidden    bool
 	BlockedBy []int32 // pg_blocking_pids, only for backends waiting on a lock
 	LeaderPID int32   // parallel worker's leader, 0 if none
+	// QueryID is pg_stat_activity.query_id (14+, with compute_query_id):
+	// the statement's pg_stat_statements queryid; 0 when unknown.
+	QueryID int64
 	// Self marks flightdeck's own connections; actions never target them.
 	Self bool
 }

@@ -23,6 +23,8 @@ import (
 var (
 	_ ops.BackendSignaler   = (*postgres.Source)(nil)
 	_ ops.BackendSignaler   = (*demo.PostgresSource)(nil)
+	_ ops.PGMaintainer      = (*postgres.Source)(nil)
+	_ ops.PGMaintainer      = (*demo.PostgresSource)(nil)
 	_ ops.RolloutController = (*kube.Source)(nil)
 	_ ops.RolloutController = (*demo.KubeSource)(nil)
 	_ ops.Silencer          = (*alertmanager.Source)(nil)

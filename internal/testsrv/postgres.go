@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -141,8 +142,45 @@ func versionOf(binDir string) float64 {
 	return v
 }
 
+// PGOptions ask for a server configured beyond the default.
+type PGOptions struct {
+	// Preload is shared_preload_libraries ("pg_stat_statements").
+	Preload []string
+	// Logical sets wal_level = logical, so the server can publish and
+	// keep logical slots (replica, enough for streaming, is the default).
+	Logical bool
+	// Settings are more postgresql.conf lines ("pg_stat_statements.max = 10000").
+	Settings []string
+}
+
+// StartPostgresWith starts a private server configured by o for t and
+// removes it when t ends.
+func StartPostgresWith(t testing.TB, o PGOptions) *Postgres {
+	t.Helper()
+	return start(t, func() (*Postgres, error) { return LaunchPostgresWith(o) })
+}
+
 // LaunchPostgres initialises and starts a server; the caller must Close it.
-func LaunchPostgres() (*Postgres, error) {
+func LaunchPostgres() (*Postgres, error) { return LaunchPostgresWith(PGOptions{}) }
+
+// extraConf is o's lines of postgresql.auto.conf.
+func (o PGOptions) extraConf() string {
+	var b strings.Builder
+	if len(o.Preload) > 0 {
+		fmt.Fprintf(&b, "shared_preload_libraries = '%s'\n", strings.Join(o.Preload, ","))
+	}
+	if o.Logical {
+		b.WriteString("wal_level = logical\n")
+	}
+	for _, l := range o.Settings {
+		b.WriteString(l + "\n")
+	}
+	return b.String()
+}
+
+// LaunchPostgresWith initialises and starts a server configured by o; the
+// caller must Close it.
+func LaunchPostgresWith(o PGOptions) (*Postgres, error) {
 	bin, err := PostgresBinDir()
 	if err != nil {
 		return nil, err
@@ -177,6 +215,8 @@ func LaunchPostgres() (*Postgres, error) {
 	}
 	hba := "# written by testsrv: loopback only\n" +
 		"local all all trust\n" +
+		"local replication all trust\n" +
+		"host replication all 127.0.0.1/32 trust\n" +
 		"host all +" + PasswordRole + " 127.0.0.1/32 scram-sha-256\n" +
 		"host all all 127.0.0.1/32 trust\n"
 	if err := p.writeFile(filepath.Join(p.dataDir, "pg_hba.conf"), hba); err != nil {
@@ -195,7 +235,7 @@ func LaunchPostgres() (*Postgres, error) {
 		conf := fmt.Sprintf("listen_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\n"+
 			"fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 700\n"+
 			"shared_buffers = 32MB\npassword_encryption = 'scram-sha-256'\nlogging_collector = off\n"+
-			"log_min_messages = warning\nautovacuum = off\n", port, p.sockDir)
+			"log_min_messages = warning\nautovacuum = off\n", port, p.sockDir) + o.extraConf()
 		if err := p.writeFile(filepath.Join(p.dataDir, "postgresql.auto.conf"), conf); err != nil {
 			p.removeDir()
 			return nil, err
@@ -213,6 +253,65 @@ func LaunchPostgres() (*Postgres, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// Standby makes a streaming standby of p (pg_basebackup -R, so it
+// follows p through primary_conninfo), starts it on its own port and
+// removes it when t ends.
+func (p *Postgres) Standby(t testing.TB) *Postgres {
+	t.Helper()
+	return start(t, func() (*Postgres, error) { return p.launchStandby() })
+}
+
+func (p *Postgres) launchStandby() (*Postgres, error) {
+	sb := &Postgres{Host: "127.0.0.1", BinDir: p.BinDir, Superuser: p.Superuser, cred: p.cred}
+	var err error
+	if sb.Dir, err = os.MkdirTemp("", "flightdeck-pg-standby-"); err != nil {
+		return nil, err
+	}
+	sb.dataDir = filepath.Join(sb.Dir, "data")
+	sb.sockDir = filepath.Join(sb.Dir, "sock")
+	sb.logPath = filepath.Join(sb.Dir, "server.log")
+	if err := os.Mkdir(sb.sockDir, 0o700); err != nil {
+		sb.removeDir()
+		return nil, err
+	}
+	if sb.cred != nil {
+		if err := chownTree(sb.Dir, sb.cred); err != nil {
+			sb.removeDir()
+			return nil, err
+		}
+	}
+	// -c fast: the default spread checkpoint makes a test wait minutes.
+	if out, err := sb.command("pg_basebackup", "-D", sb.dataDir, "-h", p.Host, "-p", strconv.Itoa(p.Port),
+		"-U", p.Superuser, "-R", "-X", "stream", "-c", "fast", "--no-sync").CombinedOutput(); err != nil {
+		sb.removeDir()
+		return nil, fmt.Errorf("pg_basebackup: %v\n%s", err, out)
+	}
+	auto := filepath.Join(sb.dataDir, "postgresql.auto.conf")
+	base, err := os.ReadFile(auto)
+	if err != nil {
+		sb.removeDir()
+		return nil, err
+	}
+	var lastErr error
+	for try := 0; try < 3; try++ {
+		if sb.Port, err = freePort(); err != nil {
+			sb.removeDir()
+			return nil, err
+		}
+		// Later lines win: the primary's port and socket are in base.
+		conf := string(base) + fmt.Sprintf("port = %d\nunix_socket_directories = '%s'\nhot_standby_feedback = off\n", sb.Port, sb.sockDir)
+		if err := sb.writeFile(auto, conf); err != nil {
+			sb.removeDir()
+			return nil, err
+		}
+		if lastErr = sb.start(); lastErr == nil {
+			return sb, nil
+		}
+	}
+	sb.removeDir()
+	return nil, lastErr
 }
 
 // start runs the postmaster in the foreground, under the package's process

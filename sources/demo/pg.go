@@ -530,6 +530,9 @@ func (w *World) rows() []sources.Backend {
 				r.BlockedBy = []int32{q[0].PID}
 			}
 		}
+		if r.IsClient() {
+			r.QueryID = queryID(r.Query)
+		}
 		out = append(out, r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
@@ -585,6 +588,7 @@ func (s *PostgresSource) Fetch(ctx context.Context) (sources.Payload, error) {
 			a.LongestIdleX = b
 		}
 	}
+	a.Views = w.pgViews(a)
 	return a, nil
 }
 

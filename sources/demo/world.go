@@ -106,6 +106,7 @@ type World struct {
 	kevents []*kubeEvent
 
 	met       metrics
+	maint     pgMaint // what the operator's Postgres maintenance changed
 	intensity float64 // 0..1: how badly the bad build is failing
 
 	rules         []*rule
@@ -249,6 +250,7 @@ func (w *World) resetLoop(tick int64) {
 	w.intensity = 0
 	w.resolvedSince = -1
 	w.silences = nil
+	w.maint = pgMaint{}
 	w.root = nil
 	w.extrasSpawned = 0
 	w.backends = nil

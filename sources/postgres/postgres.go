@@ -51,6 +51,9 @@ type Options struct {
 	Timeout time.Duration
 	// Log receives connection events; nil discards them.
 	Log *slog.Logger
+	// Wants says which optional views to read; nil is sources.ViewWants,
+	// the process's registry the panes and runbooks write.
+	Wants *sources.Wants
 }
 
 // Source polls one PostgreSQL server. It is safe for concurrent use: Fetch
@@ -76,6 +79,12 @@ type Source struct {
 
 	// lastRows sizes the next snapshot's slice.
 	lastRows atomic.Int64
+
+	// wants says which optional views are on screen; views is what was
+	// read of them (guarded by monMu).
+	wants     *sources.Wants
+	views     viewState
+	viewEvery map[sources.PGView]time.Duration // overrides for tests
 }
 
 // session is one open connection and what was learned about the server when
@@ -138,7 +147,12 @@ func New(opts Options) (*Source, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	wants := opts.Wants
+	if wants == nil {
+		wants = sources.ViewWants
+	}
 	return &Source{
+		wants:   wants,
 		name:    "pg " + opts.Name,
 		cfg:     cfg,
 		timeout: timeout,
@@ -270,6 +284,12 @@ func (s *Source) Fetch(ctx context.Context) (sources.Payload, error) {
 			s.log.Warn("dropping monitoring connection", "err", err)
 			s.dropMon()
 		}
+		return nil, err
+	}
+	if err := s.readViews(ctx, s.mon, act); err != nil {
+		err = humanize(ctx, "", err, limit)
+		s.log.Warn("dropping monitoring connection", "err", err)
+		s.dropMon()
 		return nil, err
 	}
 	return act, nil

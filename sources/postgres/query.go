@@ -50,12 +50,19 @@ func activityColumns(info serverInfo) string {
 	if info.version >= 130000 {
 		leader = "a.leader_pid"
 	}
+	// query_id (14+) is pg_stat_statements' queryid of the running
+	// statement, when compute_query_id is on (auto turns it on with the
+	// extension loaded): the link from a backend to its statement's figures.
+	queryID := "NULL::bigint"
+	if info.version >= 140000 {
+		queryID = "a.query_id"
+	}
 	return fmt.Sprintf(`a.pid, a.backend_start, a.backend_type, a.datname::text, a.usename::text, a.application_name,
        CASE WHEN a.client_port = -1 THEN 'local' ELSE host(a.client_addr) END,
        a.state, a.wait_event_type, a.wait_event, a.xact_start, a.query_start, a.state_change,
        a.query, octet_length(a.query) >= %d,
        CASE WHEN a.wait_event_type = 'Lock' THEN pg_blocking_pids(a.pid) END,
-       %s`, info.querySize-1, leader)
+       %s, %s`, info.querySize-1, leader, queryID)
 }
 
 // activityQuery is the one statement of a tick: every backend, then one
@@ -67,7 +74,7 @@ func activityQuery(info serverInfo) string {
        NULL::timestamptz AS now, NULL::int AS flags
   FROM pg_stat_activity a
 UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        now(),
        CASE WHEN pg_has_role('pg_read_all_stats', '%s') THEN %d ELSE 0 END
      | CASE WHEN pg_has_role('pg_signal_backend', 'USAGE') THEN %d ELSE 0 END
@@ -104,6 +111,7 @@ type rowScan struct {
 	truncated                          pgtype.Bool
 	blockedBy                          []int32
 	leader                             pgtype.Int4
+	queryID                            pgtype.Int8
 	now                                pgtype.Timestamptz
 	flags                              pgtype.Int4
 	dest                               []any
@@ -114,7 +122,7 @@ func (r *rowScan) targets() []any {
 	if r.dest == nil {
 		r.dest = []any{&r.pid, &r.backendStart, nil, nil, nil, nil,
 			nil, nil, nil, nil, &r.xactStart, &r.queryStart, &r.stateChange,
-			nil, &r.truncated, &r.blockedBy, &r.leader, &r.now, &r.flags}
+			nil, &r.truncated, &r.blockedBy, &r.leader, &r.queryID, &r.now, &r.flags}
 	}
 	return r.dest
 }
@@ -166,6 +174,7 @@ func (r *rowScan) backend(raw [][]byte, in *interner, own map[int32]bool) source
 		Query:          in.get(raw[colQuery]),
 		QueryTruncated: r.truncated.Valid && r.truncated.Bool,
 		LeaderPID:      r.leader.Int32,
+		QueryID:        r.queryID.Int64,
 		Self:           own[r.pid.Int32],
 	}
 	if !r.backendStart.Valid {

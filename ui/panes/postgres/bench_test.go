@@ -26,3 +26,24 @@ func BenchmarkDraw(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDrawStatements is one redraw of the statements view at 198×56
+// with 5,000 statements: only the rows that fit are formatted.
+func BenchmarkDrawStatements(b *testing.B) {
+	act := uitest.ManyBackends(100)
+	st := &sources.PGStatements{Statements: make([]sources.Statement, 5000)}
+	for i := range st.Statements {
+		st.Statements[i] = sources.Statement{QueryID: int64(i + 1), User: "app", Calls: int64(i * 7), MeanMs: float64(i%977) * 0.7,
+			TotalMs: float64(i) * 31, Query: fmt.Sprintf("SELECT id FROM s%d WHERE id IN ($1, $2, $3)", i)}
+	}
+	act.Views = &sources.PGViews{Statements: st}
+	p := New(kit.Slot{Env: uitest.Env(), Key: "3"})
+	p.SetSize(198, 56)
+	p.SetSnapshot(uitest.Snap("pg main", sources.KindPostgres, act, 0))
+	p.switchView(1)
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Touch()
+		p.View(true)
+	}
+}

@@ -38,6 +38,9 @@ func (p *Pane) detailLines(v *feedView, w int) []string {
 		field("wait", strings.Trim(b.WaitType+":"+b.WaitEvent, ":")),
 		field("blocked by", joinPIDs(b.BlockedBy)),
 	}
+	if b.QueryID != 0 {
+		out = append(out, field("queryid", fmt.Sprintf("%d  (%s: its statement's figures)", b.QueryID, kit.KeyName(p.Env.Keys.Postgres.Statement))))
+	}
 	if b.LeaderPID != 0 {
 		out = append(out, field("leader pid", strconv.Itoa(int(b.LeaderPID))))
 	}

@@ -101,6 +101,9 @@ func (p *Pane) Draw(focused bool) []string {
 	if !sh.Ready {
 		return p.DrawSheet(focused, sh)
 	}
+	if p.viewIdx != 0 {
+		return p.drawView(focused, v)
+	}
 	if p.selected() != nil {
 		sh.Detail = func(w int) []string { return p.detailLines(v, w) }
 	}

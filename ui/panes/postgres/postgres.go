@@ -53,6 +53,8 @@ type feedView struct {
 	// holders says who holds the connections (top applications, users and
 	// databases), made once per snapshot: the runbook's first question.
 	holders string
+	// rows are the optional views' rows in display order (views.go).
+	rows viewRows
 }
 
 // Pane shows the backends of one Postgres source at a time.
@@ -66,11 +68,18 @@ type Pane struct {
 	parsed string
 	// table lays the backends out (columns.go).
 	table kit.Table
+	// viewIdx is the view shown (sources.PGViewOrder), cursors each
+	// view's cursor while another is shown, stmtSort the statements'
+	// order, vtables the views' layouts (views.go).
+	viewIdx  int
+	cursors  []kit.Cursor
+	stmtSort int
+	vtables  map[sources.PGView]*kit.Table
 }
 
 // New builds the pane in its slot.
 func New(s kit.Slot) *Pane {
-	p := &Pane{views: map[string]*feedView{}, table: newTable()}
+	p := &Pane{views: map[string]*feedView{}, table: newTable(), cursors: make([]kit.Cursor, len(sources.PGViewOrder))}
 	p.Init(s, kit.Meta{Title: "Postgres", Kind: sources.KindPostgres, Noun: "postgres", Help: s.Env.Keys.Postgres.FullHelp()}, p)
 	return p
 }
@@ -107,11 +116,17 @@ func (p *Pane) SetSnapshot(s sources.Snapshot) {
 		p.views[s.Source] = v
 	}
 	v.snap = s
+	if s.Source == p.Feeds.Name() {
+		p.want()
+	}
 	act, _ := s.Data.(*sources.PGActivity)
 	if act == nil || act == v.act {
 		return
 	}
 	v.act = act
+	if act.Views != v.rows.from && v == p.view() {
+		defer p.rebuildViews(v)
+	}
 	v.userW, v.appW = nameWidths(act.Backends)
 	v.holders = holdersLine(act)
 	v.blocking = act.Blockers()
@@ -145,16 +160,24 @@ func (p *Pane) refNow(v *feedView) time.Time {
 	return p.Env.Now()
 }
 
-// Len is the number of backends shown.
+// Len is the number of rows shown: backends, or the shown view's rows.
 func (p *Pane) Len() int {
 	if v := p.view(); v != nil {
+		if p.viewIdx != 0 {
+			return p.viewLen(v)
+		}
 		return len(v.index)
 	}
 	return 0
 }
 
 // Visible is how many rows fit under the figures and column titles.
-func (p *Pane) Visible() int { return max(1, p.H-2-p.headerLines()) }
+func (p *Pane) Visible() int {
+	if p.viewIdx != 0 {
+		return max(1, p.H-2-p.viewHeaderLines())
+	}
+	return max(1, p.H-2-p.headerLines())
+}
 
 // Rebuild derives every source's rows again: the filter, the sort or the
 // shown source changed.
@@ -162,6 +185,9 @@ func (p *Pane) Rebuild() {
 	p.parse()
 	for _, v := range p.views {
 		p.rebuild(v)
+	}
+	if v := p.view(); v != nil && p.viewIdx != 0 {
+		p.rebuildViews(v)
 	}
 }
 
@@ -212,7 +238,7 @@ func (p *Pane) rebuild(v *feedView) {
 		return a.PID < b.PID
 	})
 	v.index = idx
-	if v != p.view() {
+	if v != p.view() || p.viewIdx != 0 {
 		return
 	}
 	if !v.hasSel || !p.Picked {
@@ -259,6 +285,9 @@ func cmpTime(a, b time.Time) int {
 
 // remember pins the selection of the shown source to its backend.
 func (p *Pane) remember() {
+	if p.viewIdx != 0 {
+		return
+	}
 	if v, b := p.view(), p.selected(); b != nil {
 		v.sel, v.hasSel = keyOf(b), true
 	}
@@ -266,7 +295,7 @@ func (p *Pane) remember() {
 
 func (p *Pane) selected() *sources.Backend {
 	v := p.view()
-	if i := p.Selected(); v != nil && v.act != nil && i >= 0 {
+	if i := p.Selected(); p.viewIdx == 0 && v != nil && v.act != nil && i >= 0 && i < len(v.index) {
 		return &v.act.Backends[v.index[i]]
 	}
 	return nil
@@ -306,7 +335,7 @@ func (p *Pane) HandleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if !p.CapturesKeys() && !p.Detail && p.ownKey(msg) {
 		return nil
 	}
-	if p.List.HandleKey(msg) {
+	if p.List.HandleKey(msg) && p.viewIdx == 0 {
 		p.remember()
 	}
 	return nil
@@ -317,6 +346,17 @@ func (p *Pane) ownKey(msg tea.KeyPressMsg) bool {
 	k := p.Env.Keys.Postgres
 	v := p.view()
 	switch {
+	case key.Matches(msg, k.View):
+		p.switchView((p.viewIdx + 1) % len(sources.PGViewOrder))
+	case key.Matches(msg, k.Statement):
+		p.jump()
+	case p.viewIdx != 0:
+		if key.Matches(msg, k.Sort) && p.mode() == sources.PGViewStatements {
+			p.stmtSort = (p.stmtSort + 1) % len(stmtSorts)
+			p.Rebuild()
+			break
+		}
+		return false
 	case key.Matches(msg, k.Sort):
 		p.sortKey = (p.sortKey + 1) % len(SortKeys)
 		p.Rebuild()
@@ -350,6 +390,9 @@ func (p *Pane) ownKey(msg tea.KeyPressMsg) bool {
 // Actions are cancel and terminate of the tagged backends (else the
 // selected one), and terminate of every backend the filter shows.
 func (p *Pane) Actions() []kit.Action {
+	if p.viewIdx != 0 {
+		return p.viewActions()
+	}
 	k := p.Env.Keys.Postgres
 	src := p.Feeds.Name()
 	v := p.view()
@@ -383,6 +426,12 @@ func (p *Pane) Actions() []kit.Action {
 		}
 		out = append(out, kit.Action{Kind: kind, Label: kind.Title() + " (" + what + ")", Key: bind, Denied: denied[string(kind)],
 			Request: func() ops.Request { return ops.Request{Action: kind, Source: src, Backends: sel()} }})
+	}
+	if b != nil && b.BackendType == "autovacuum worker" {
+		av := *b
+		out = append(out, kit.Action{Kind: ops.CancelAutovacuum, Label: fmt.Sprintf("Cancel autovacuum worker %d", b.PID),
+			Denied:  p.autovacuumIdle(b),
+			Request: func() ops.Request { return ops.Request{Action: ops.CancelAutovacuum, Source: src, Subject: av} }})
 	}
 	if v != nil && !p.filter.Empty() && len(v.index) > 0 {
 		out = append(out, kit.Action{Kind: ops.Terminate, Label: fmt.Sprintf("Terminate all %d matching filter", len(v.index)),

@@ -253,7 +253,10 @@ func TestViewsAgainstServer(t *testing.T) {
 		mustExec(t, writer, "BEGIN", "UPDATE t SET v = v + 1 WHERE id = 1")
 		builder := testsrv.Connect(t, pg.DSN(pg.Superuser, db), "builder")
 		done := make(chan error, 1)
-		go func() { _, err := builder.Exec(context.Background(), "CREATE INDEX CONCURRENTLY t_v ON t (v)"); done <- err }()
+		go func() {
+			_, err := builder.Exec(context.Background(), "CREATE INDEX CONCURRENTLY t_v ON t (v)")
+			done <- err
+		}()
 		var op sources.ProgressOp
 		waitFor(t, "the index build in the progress view", func() (bool, string) {
 			p := fetchViews(t, s).Progress

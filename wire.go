@@ -129,6 +129,7 @@ func policyFrom(cfg *config.Config) ops.Policy {
 		SilenceMaxAlerts:    cfg.Policy.SilenceMaxAlerts,
 		ScaleMaxChange:      cfg.Policy.ScaleMaxChange,
 		ScaleMaxReplicas:    int32(cfg.Policy.ScaleMaxReplicas), // config bounds it to int32
+		TwoPerson:           twoPersonFrom(cfg),
 	}.WithDefaults()
 }
 
@@ -147,6 +148,9 @@ func checkKeys(cfg *config.Config) error {
 		}
 	}
 	if err := keyConflicts(cfg); err != nil {
+		return err
+	}
+	if err := checkTwoPersonActions(cfg); err != nil {
 		return err
 	}
 	if _, err := themes.ForEnv(cfg.Theme, nil); err != nil {

@@ -30,6 +30,30 @@ type Record struct {
 	// Run is set on the records of a runbook run (phases run_start,
 	// run_step, run_end); see RunRecord.
 	Run *RunRecord `json:"run,omitempty"`
+	// CoSign is set on the records of the two-person rule (phases
+	// cosign_request, cosign_withdrawn, cosign_expired, and the intent
+	// and refusals of a co-signed plan).
+	CoSign *CoSignRecord `json:"cosign,omitempty"`
+	// Signers are both people who confirmed a co-signed plan, requester
+	// first, in its intent.
+	Signers []Signer `json:"signers,omitempty"`
+	// BreakGlass is the typed reason of a session started with
+	// --break-glass, on the intent of a plan it ran without a co-signer
+	// and on its break_glass record.
+	BreakGlass string `json:"break_glass,omitempty"`
+	// Session is set on the records of incident roles and notes (phases
+	// commander, note, break_glass): who, and what they said.
+	Session *SessionRecord `json:"session,omitempty"`
+}
+
+// SessionRecord is what the journal says of a session's own act that is
+// not an action: taking or handing over the commander role, a note on the
+// timeline, starting with break-glass.
+type SessionRecord struct {
+	Who  Signer `json:"who"`
+	Text string `json:"text,omitempty"`
+	// To is whom a commander handed over to.
+	To string `json:"to,omitempty"`
 }
 
 // Journal is the append-only audit log: one JSON object per line, each line

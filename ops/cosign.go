@@ -173,7 +173,7 @@ func (c *CoSigns) open(p Plan, who Signer, operator string, expiry time.Duration
 	r := &CoSignRequest{ID: "cs" + strconv.Itoa(c.seq), Plan: p, Requester: who, Operator: operator, At: now,
 		Expires: now.Add(expiry), State: CoSignPending}
 	rec := c.recordLocked(r, "cosign_request", now)
-	rec.Details = seenOf(p)
+	rec.Details = append([]string{fmt.Sprintf("%s asks a second operator to co-sign %s (%s, expires in %s)", who.Name, p.Title, r.ID, expiry)}, seenOf(p)...)
 	if err := c.journal.Append(rec); err != nil {
 		c.mu.Unlock()
 		return CoSignRequest{}, refuse(ErrAudit, err.Error())
@@ -225,6 +225,7 @@ func (c *CoSigns) closeLocked(r *CoSignRequest, state CoSignState, res Result, p
 	if phase != "" {
 		rec := c.recordLocked(r, phase, c.o.Now())
 		rec.Outcome, rec.Error = string(state), why
+		rec.Details = []string{r.Plan.Title + ": " + r.ID + " " + string(state) + ", nothing done"}
 		if err := c.journal.Append(rec); err != nil {
 			c.o.Log.Error("co-sign record not written", "request", r.ID, "phase", phase, "err", err)
 		}
@@ -350,6 +351,15 @@ func (e *Executor) executeCoSigned(ctx context.Context, r CoSignRequest, now tim
 	h, err := e.walls(ctx, p, p.Phrase, now, r.At)
 	if err != nil {
 		return e.refused(res, err)
+	}
+	// The co-signature is its own record, under the co-signer's identity,
+	// so the timeline says who co-signed, then what ran.
+	signed := e.record(p, now, "cosign_signed")
+	signed.Params = nil
+	signed.CoSign = &CoSignRecord{ID: r.ID, Requester: r.Requester, CoSigner: r.CoSigner, Expires: r.Expires}
+	signed.Details = []string{fmt.Sprintf("%s co-signs %s for %s (%s)", r.CoSigner.Name, p.Title, r.Requester.Name, r.ID)}
+	if err := e.cfg.Journal.Append(signed); err != nil {
+		return e.refused(res, refuse(ErrAudit, err.Error()))
 	}
 	rec := e.record(p, now, "intent")
 	rec.Operator = r.Operator

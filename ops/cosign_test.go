@@ -115,10 +115,13 @@ func TestCoSignByAnotherUserExecutesAndJournalsBoth(t *testing.T) {
 	if !got.OK || c.writes() != 1 {
 		t.Fatalf("carol's CoSign = %+v, writes %d", got, c.writes())
 	}
-	if ph := c.phases(t); ph != "cosign_request intent outcome" {
+	if ph := c.phases(t); ph != "cosign_request cosign_signed intent outcome" {
 		t.Fatalf("journal phases = %q", ph)
 	}
-	intent := c.records(t)[1]
+	if signed := c.records(t)[1]; !strings.HasPrefix(signed.Operator, "carol (SHA256:ccc") || !strings.Contains(signed.Details[0], "carol co-signs") {
+		t.Fatalf("co-signature record = %+v", signed)
+	}
+	intent := c.records(t)[2]
 	if len(intent.Signers) != 2 || intent.Signers[0] != (Signer{Name: "alice", Fingerprint: "SHA256:aaa", Addr: "10.0.0.5:5000"}) ||
 		intent.Signers[1] != (Signer{Name: "carol", Fingerprint: "SHA256:ccc", Addr: "10.0.0.7:7000"}) {
 		t.Fatalf("intent signers = %+v", intent.Signers)
@@ -318,5 +321,22 @@ func TestTwoPersonUncoveredActionRunsAlone(t *testing.T) {
 	}
 	if res := c.alice.Execute(context.Background(), p, p.Phrase); !res.OK {
 		t.Fatalf("uncovered action = %+v", res)
+	}
+}
+
+func TestJournalWatchSeesEveryAppendAfterItIsWritten(t *testing.T) {
+	c := newCrewRig(t, TwoPerson{Actions: []Kind{Terminate}})
+	var seen []string
+	c.j.Watch(func(r Record) {
+		seen = append(seen, r.Phase)
+		if n := len(c.records(t)); n != len(seen) {
+			t.Errorf("watcher saw record %d before it was on disk (%d there)", len(seen), n)
+		}
+	})
+	p := c.plan(t, c.alice, 4711)
+	res := c.alice.Execute(context.Background(), p, p.Phrase)
+	c.carol.CoSign(context.Background(), res.CoSign, p.Phrase)
+	if got := strings.Join(seen, " "); got != "cosign_request cosign_signed intent outcome" {
+		t.Fatalf("watched %q", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"strings"
+	"sync"
 	"time"
 
 	"flightdeck/internal/jsonl"
@@ -64,6 +65,19 @@ type SessionRecord struct {
 // record.
 type Journal struct {
 	w *jsonl.Writer
+
+	mu       sync.Mutex
+	watchers []func(Record)
+}
+
+// Watch calls fn with every record appended from now on, after it is on
+// disk, from the appending goroutine: fn must not block (notify's
+// Notifier.Notify queues). It is how notifications follow what the
+// journal says happened, one rule for every kind of record.
+func (j *Journal) Watch(fn func(Record)) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.watchers = append(j.watchers, fn)
 }
 
 // OpenJournal opens (creating as needed, with its directory) the journal at
@@ -91,6 +105,12 @@ func (j *Journal) Append(rec Record) error {
 			return fmt.Errorf("audit journal %s is closed", j.w.Path())
 		}
 		return fmt.Errorf("audit journal %s: %w", j.w.Path(), err)
+	}
+	j.mu.Lock()
+	watchers := j.watchers
+	j.mu.Unlock()
+	for _, fn := range watchers {
+		fn(rec)
 	}
 	return nil
 }

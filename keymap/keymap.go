@@ -37,6 +37,12 @@ type Global struct {
 	// Follow mirrors an operator's cockpit (flightdeck serve): their
 	// focused pane, selection and confirm dialog; any key stops it.
 	Follow key.Binding
+	// CoSign opens the co-sign requests waiting for a second operator
+	// (flightdeck serve); Note adds a one-line note to the timeline;
+	// Commander takes the incident commander role, or hands it over.
+	CoSign    key.Binding
+	Note      key.Binding
+	Commander key.Binding
 }
 
 // List keys move the selection in any pane that shows rows.
@@ -137,15 +143,18 @@ func DefaultKeyMap() KeyMap {
 	}
 	return KeyMap{
 		Global: Global{
-			Focus:    focus,
-			NextPane: b("next pane", "tab"),
-			PrevPane: b("prev pane", "shift+tab"),
-			Actions:  b("actions", "a"),
-			Runbook:  b("runbook", "r"),
-			Timeline: b("timeline", "t"),
-			Help:     b("help", "?"),
-			Quit:     b("quit", "q", "ctrl+c"),
-			Follow:   b("follow an operator", "f"),
+			Focus:     focus,
+			NextPane:  b("next pane", "tab"),
+			PrevPane:  b("prev pane", "shift+tab"),
+			Actions:   b("actions", "a"),
+			Runbook:   b("runbook", "r"),
+			Timeline:  b("timeline", "t"),
+			Help:      b("help", "?"),
+			Quit:      b("quit", "q", "ctrl+c"),
+			Follow:    b("follow an operator", "f"),
+			CoSign:    b("co-sign requests", "!"),
+			Note:      b("note on the timeline", "n"),
+			Commander: b("take/hand over command", "@"),
 		},
 		List: List{
 			Up:      b("up", "k", "up"),
@@ -212,6 +221,9 @@ func (km *KeyMap) bindings() map[string]*key.Binding {
 		"help":            &km.Global.Help,
 		"quit":            &km.Global.Quit,
 		"follow":          &km.Global.Follow,
+		"cosign":          &km.Global.CoSign,
+		"note":            &km.Global.Note,
+		"commander":       &km.Global.Commander,
 		"up":              &km.List.Up,
 		"down":            &km.List.Down,
 		"top":             &km.List.Top,
@@ -315,7 +327,7 @@ func (g Global) ShortHelp() []key.Binding {
 // FullHelp is the global section of the help overlay. The focus keys are
 // not in it: the root lists them named after the panes it registered.
 func (g Global) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{g.NextPane, g.PrevPane, g.Actions, g.Help, g.Follow, g.Quit}, {g.Runbook, g.Timeline}}
+	return [][]key.Binding{{g.NextPane, g.PrevPane, g.Actions, g.Help, g.Follow, g.Quit}, {g.Runbook, g.Timeline, g.CoSign, g.Note, g.Commander}}
 }
 
 // ShortHelp is the movement help line.

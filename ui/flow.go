@@ -113,8 +113,12 @@ func (m Model) execute(p ops.Plan, typed string, origin kit.Origin) (Model, tea.
 	m.status = ""
 	return m, func() tea.Msg {
 		c, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		return ResultMsg{Result: ex.Execute(c, p, typed), Origin: origin}
+		r := ex.Execute(c, p, typed)
+		cancel()
+		// A plan the two-person rule covers waits for its co-signer (every
+		// session's header shows the request); the asker, a runbook step
+		// included, learns how it ended.
+		return ResultMsg{Result: ex.AwaitCoSign(ctx, r), Origin: origin}
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"flightdeck/sources"
 	"flightdeck/themes"
 	"flightdeck/ui/kit"
+	"flightdeck/ui/views/cosign"
 	"flightdeck/ui/views/crew"
 	"flightdeck/ui/views/runbooks"
 	"flightdeck/ui/views/timeline"
@@ -96,6 +97,9 @@ func New(o Options) Model {
 		timeline.New(env, ctx, o.Journals.Timeline),
 	}
 	if c := crew.New(env, ctx, o.Together, canAct); c != nil {
+		m.features = append(m.features, c)
+	}
+	if c := cosign.New(env, ctx, o.CoSign, o.Actions.Executor); c != nil {
 		m.features = append(m.features, c)
 	}
 	m.layout()

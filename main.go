@@ -58,6 +58,9 @@ type flags struct {
 	theme    string
 	logFile  string
 	version  bool
+	// breakGlass lifts the two-person rule for the local session, with a
+	// typed reason (breakglass.go).
+	breakGlass bool
 }
 
 func newFlagSet(name string, f *flags, stderr io.Writer) *flag.FlagSet {
@@ -101,9 +104,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.theme, "theme", "", "colour theme: dark, light, high-contrast (overrides config)")
 	fs.StringVar(&f.logFile, "log", "", "write logs to this file (the terminal belongs to the UI)")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
+	fs.BoolVar(&f.breakGlass, "break-glass", false, "run two-person actions without a co-signer (asks for a reason; journaled, announced)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage:
-  flightdeck [--config PATH] [--demo] [--read-only] [--theme NAME] [--log FILE]
+  flightdeck [--config PATH] [--demo] [--read-only] [--theme NAME] [--log FILE] [--break-glass]
   flightdeck serve [--config PATH] [--listen HOST:PORT] [--demo] [--log FILE]
   flightdeck config check [--config PATH]
   flightdeck timeline [--config PATH] [--demo] [--since 2h] [--until TIME] [--format md|json]
@@ -149,7 +153,17 @@ Flags:
 		return &exitError{code: 1, msg: "flightdeck: " + err.Error()}
 	}
 	defer world.Close()
-	session, err := world.NewSession(world.LocalSession(ctx, os.Environ()))
+	local := world.LocalSession(ctx, os.Environ())
+	if f.breakGlass {
+		reason, err := askBreakGlass(os.Stdin, stderr)
+		if err == nil {
+			err = world.BreakGlass(local, reason)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	session, err := world.NewSession(local)
 	if err != nil {
 		return &exitError{code: 1, msg: "flightdeck: " + err.Error()}
 	}

@@ -62,6 +62,9 @@ type World struct {
 
 	// timelines is the loaded timeline every session's `t` shares.
 	timelines *record.Timelines
+	// team is notifications, roles and notes, the two-person rule's
+	// co-sign requests and break-glass (teamwork.go).
+	team teamwork
 
 	closers []func()
 }
@@ -139,6 +142,10 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 			w.repaired = append(w.repaired, "audit journal repaired: "+r.String())
 		}
 	}
+	if err := w.setupTeamwork(cfg); err != nil {
+		w.Close()
+		return nil, err
+	}
 	w.openRecorder(cfg.Record)
 	return w, nil
 }
@@ -148,6 +155,7 @@ func wire(_ context.Context, cfg *config.Config, o wireOptions) (*World, error) 
 func (w *World) Start(ctx context.Context) {
 	w.hub.Start(ctx)
 	w.startRecorder(ctx)
+	w.startTeamwork(ctx)
 }
 
 // Wait blocks until the pollers have stopped (after Start's ctx ended).
@@ -170,6 +178,7 @@ func (w *World) Close() {
 func (w *World) ShareSessions() (*together.Presence, *together.Announcer, *together.Views) {
 	if w.shared == nil {
 		w.shared = &shared{presence: together.NewPresence(), announcer: together.NewAnnouncer(), follow: together.NewViews()}
+		w.shareTeamwork()
 	}
 	return w.shared.presence, w.shared.announcer, w.shared.follow
 }
@@ -273,7 +282,7 @@ func (w *World) NewSession(info SessionInfo) (ui.Options, error) {
 		if w.journal == nil {
 			return ui.Options{}, errNoJournal
 		}
-		ex = ops.NewExecutor(ops.Config{
+		xc := ops.Config{
 			Environment: w.environment,
 			Production:  w.production,
 			Policy:      w.policy,
@@ -281,7 +290,9 @@ func (w *World) NewSession(info SessionInfo) (ui.Options, error) {
 			Journal:     w.journal,
 			Operator:    identity,
 			Log:         w.log.With("operator", identity),
-		})
+		}
+		w.teamExecutor(&xc, info)
+		ex = ops.NewExecutor(xc)
 	}
 	sub := w.hub.Subscribe()
 	context.AfterFunc(ctx, sub.Close)
@@ -299,6 +310,7 @@ func (w *World) NewSession(info SessionInfo) (ui.Options, error) {
 		Data:     ui.Data{Updates: sub, Refresh: w.hub.Refresh, Panes: w.panes},
 		Look:     ui.Look{KeyMap: w.keys, Theme: theme},
 		Journals: ui.Journals{AuditPath: w.auditPath},
+		CoSign:   w.teamSession(info, identity, readOnly),
 	}
 	w.sessionRunbooks(&o, ex != nil, identity)
 	return o, nil

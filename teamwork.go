@@ -33,11 +33,15 @@ type teamwork struct {
 	board    *together.CoSigns
 	// breakGlass is the reason typed at --break-glass.
 	breakGlass string
+	// news carries notification failures to every session's status bar,
+	// the local one included.
+	news *together.Announcer
 }
 
 // setupTeamwork builds the notifier from notify:, offers it to the notify
 // action, and makes the incident; the journal feeds the notification rules.
 func (w *World) setupTeamwork(cfg *config.Config) error {
+	w.team.news = together.NewAnnouncer()
 	if cfg.Notify != nil {
 		n, err := notifierFrom(cfg.Notify, cfg.AWS, w.log, w.notifyFailed)
 		if err != nil {
@@ -105,7 +109,7 @@ func (w *World) teamSession(info SessionInfo, identity string, readOnly bool) *c
 	if readOnly {
 		role = together.Observer
 	}
-	o := &cosign.Options{Board: w.team.board, Incident: w.team.incident, Signer: info.signer(), Identity: identity, Role: role}
+	o := &cosign.Options{Board: w.team.board, Incident: w.team.incident, News: w.team.news, Signer: info.signer(), Identity: identity, Role: role}
 	if w.shared != nil {
 		o.Presence = w.shared.presence
 	}
@@ -139,9 +143,7 @@ func (w *World) notifyFailed(f notify.Failure) {
 		_ = w.journal.Append(ops.Record{Time: time.Now(), Phase: "notify_failed", Operator: "flightdeck", Environment: w.environment,
 			Outcome: "failed", Error: f.String(), Details: []string{f.String()}})
 	}
-	if w.shared != nil {
-		w.shared.announcer.Announce(together.Announcement{From: "notify", Text: f.String(), Failed: true})
-	}
+	w.team.news.Announce(together.Announcement{From: "flightdeck", Text: f.String(), Failed: true})
 }
 
 // notifierFrom builds the sinks of notify:. An SNS sink's client takes

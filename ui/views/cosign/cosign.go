@@ -44,6 +44,9 @@ type Options struct {
 	// BreakGlass is the reason the session was started with --break-glass:
 	// the header says BREAK-GLASS.
 	BreakGlass string
+	// News are the world's own troubles every session must see (a
+	// notification that could not be delivered); nil hears none.
+	News *together.Announcer
 }
 
 // Feature is a session's part in co-signing, roles and notes.
@@ -59,7 +62,13 @@ type Feature struct {
 	state  together.IncidentState
 	roster *together.Roster
 	people []together.Member
+	news   *together.Announcements
 	snaps  map[string]sources.Snapshot
+}
+
+type newsMsg struct {
+	news []together.Announcement
+	err  error
 }
 
 type boardMsg struct {
@@ -112,11 +121,25 @@ func New(env *kit.Env, ctx context.Context, o *Options, ex *ops.Executor) *Featu
 		f.roster = o.Presence.Subscribe()
 		context.AfterFunc(ctx, f.roster.Close)
 	}
+	if o.News != nil {
+		f.news = o.News.Subscribe()
+		context.AfterFunc(ctx, f.news.Close)
+	}
 	return f
 }
 
 // Init waits for the board, the incident and who is connected.
-func (f *Feature) Init() tea.Cmd { return tea.Batch(f.boardCmd(), f.incidentCmd(), f.rosterCmd()) }
+func (f *Feature) Init() tea.Cmd {
+	return tea.Batch(f.boardCmd(), f.incidentCmd(), f.rosterCmd(), f.newsCmd())
+}
+
+func (f *Feature) newsCmd() tea.Cmd {
+	if f.news == nil {
+		return nil
+	}
+	n, ctx := f.news, f.ctx
+	return func() tea.Msg { ns, err := n.Next(ctx); return newsMsg{news: ns, err: err} }
+}
 
 func (f *Feature) boardCmd() tea.Cmd {
 	if f.board == nil {
@@ -167,6 +190,14 @@ func (f *Feature) Update(s kit.Screen, msg tea.Msg) tea.Cmd {
 		}
 		f.people = msg.members
 		return f.rosterCmd()
+	case newsMsg:
+		if msg.err != nil {
+			return nil
+		}
+		for _, a := range msg.news {
+			s.Status(a.String(), a.Failed)
+		}
+		return f.newsCmd()
 	case kit.SnapshotsMsg:
 		for _, sn := range msg.Snapshots {
 			f.snaps[sn.Source] = sn

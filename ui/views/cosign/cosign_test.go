@@ -307,3 +307,17 @@ func TestOffWithoutOptions(t *testing.T) {
 		t.Fatal("keys left on with nothing behind them")
 	}
 }
+
+func TestWorldNewsInTheStatusBar(t *testing.T) {
+	news := together.NewAnnouncer()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := New(uitest.Env(), ctx, &Options{News: news}, nil)
+	s := &screen{}
+	cmd := f.newsCmd()
+	news.Announce(together.Announcement{From: "flightdeck", Text: `notify incidents: "x" not delivered after 3 attempt(s)`, Failed: true})
+	f.Update(s, cmd())
+	if !s.bad || s.status != `flightdeck: notify incidents: "x" not delivered after 3 attempt(s)` {
+		t.Fatalf("status %q bad=%v", s.status, s.bad)
+	}
+}

@@ -240,3 +240,83 @@ func hasPhase(recs []ops.Record, phase string) bool {
 	}
 	return false
 }
+
+// TestLocalTwoPersonRefusedUnlessBreakGlass: the same promotion in a local
+// session (no serve, nobody to co-sign) is refused with the reason; started
+// with --break-glass, flightdeck asks for a reason, the header says
+// BREAK-GLASS, the promotion runs on one confirmation and the journal has
+// the reason, on its own record and on the promotion's intent.
+func TestLocalTwoPersonRefusedUnlessBreakGlass(t *testing.T) {
+	m := testsrv.StartMoto(t)
+	testsrv.BuildAWSEstate(t, m.URL)
+	isolateAWS(t, "testing", "testing")
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	local := func(name string) (cfg, journal string) {
+		journal = filepath.Join(dir, name+".jsonl")
+		cfg = filepath.Join(dir, name+".yaml")
+		src := "audit: {path: " + journal + "}\n" + strings.Replace(cosignSources(m.URL, "arn:aws:sns:us-east-1:123456789012:critical-alerts"), "    expiry: 10s\n", "", 1)
+		if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return cfg, journal
+	}
+	env := []string{"XDG_STATE_HOME=" + dir, "XDG_CONFIG_HOME=" + dir}
+	startRun := func(s *tmuxSession) {
+		t.Helper()
+		s.waitFor("the cockpit", contains("PRODUCTION", "nudgecampaign-dr-db"))
+		s.keys("r")
+		s.waitFor("the runbook list", contains("Runbooks (3)", "Failover to DR"))
+		s.keys("j", "Enter")
+		s.waitFor("the run", contains("Runbook · Failover to DR"))
+		s.keys("Enter")
+		s.waitFor("the first check", contains("The DR replica is replicating and available: ✓"))
+		s.keys("Enter")
+		s.waitFor("the lag check", contains("Replica lag is within the RPO (1h): ✓"))
+		s.keys("Enter")
+	}
+
+	cfg, journal := local("alone")
+	s := startTmux(t, env, bin, "--config", cfg)
+	startRun(s)
+	s.waitFor("the refusal with its reason", contains("needs a second operator to co-sign, and this session is on its own", "--break-glass"))
+	if strings.Contains(s.screen(), "to confirm") {
+		t.Fatal("a confirm dialog opened for an action nobody can co-sign")
+	}
+	recs, _ := ops.ReadJournal(journal)
+	for _, r := range recs {
+		if r.Action == ops.PromoteReplica && r.Phase == "intent" {
+			t.Fatalf("a lone promotion was attempted: %+v", r)
+		}
+	}
+
+	cfg, journal = local("glass")
+	g := startTmux(t, env, bin, "--config", cfg, "--break-glass")
+	g.waitFor("the reason prompt", contains("BREAK-GLASS", "Reason (one line):"))
+	g.text("serve on the bastion is down, primary lost")
+	g.keys("Enter")
+	g.waitFor("BREAK-GLASS in the header", contains("BREAK-GLASS", "PRODUCTION"))
+	startRun(g)
+	g.waitFor("the confirm dialog", contains("BREAK-GLASS, runs on your confirmation alone", "type nudgecampaign-dr-db to confirm"))
+	time.Sleep(500 * time.Millisecond)
+	g.text("nudgecampaign-dr-db")
+	g.keys("Enter")
+	g.waitFor("the promotion done", contains("step 3: Promote read replica", "done"))
+	recs, err := ops.ReadJournal(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const reason = "serve on the bastion is down, primary lost"
+	if recs[0].Phase != "break_glass" || recs[0].BreakGlass != reason {
+		t.Fatalf("first record = %+v", recs[0])
+	}
+	found := false
+	for _, r := range recs {
+		if r.Phase == "intent" && r.Action == ops.PromoteReplica {
+			found = r.BreakGlass == reason && len(r.Signers) == 0
+		}
+	}
+	if !found {
+		t.Fatalf("no break-glass intent of the promotion: %+v", recs)
+	}
+}

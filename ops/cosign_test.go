@@ -294,13 +294,20 @@ func TestCoSignRechecksTargetsAtExecution(t *testing.T) {
 func TestTwoPersonRefusedOnItsOwnUnlessBreakGlass(t *testing.T) {
 	tp := TwoPerson{Actions: []Kind{Terminate}}
 	local := newRig(t, func(cfg *Config) { cfg.Policy.TwoPerson = tp })
-	p := local.terminatePlan(t, 4711)
-	res := local.ex.Execute(context.Background(), p, p.Phrase)
-	if !res.Refused || !errors.Is(res.Err, ErrCoSign) || !strings.Contains(res.Err.Error(), "--break-glass") || local.writes() != 0 {
-		t.Fatalf("local two-person action = %+v", res)
+	_, err := local.ex.Plan(context.Background(), Request{Action: Terminate, Source: "pg main", Backends: []sources.Backend{local.live(t, 4711)}})
+	if !errors.Is(err, ErrCoSign) || !strings.Contains(err.Error(), "--break-glass") {
+		t.Fatalf("local two-person plan: %v", err)
 	}
+	// A plan made elsewhere (a session with a co-signer) is refused by the
+	// lonely Executor too: the rule is its own, not the plan's.
 	glass := newRig(t, func(cfg *Config) { cfg.Policy.TwoPerson = tp; cfg.BreakGlass = "bastion's serve is down" })
-	p = glass.terminatePlan(t, 4711)
+	p := glass.terminatePlan(t, 4711)
+	lonelyPol := DefaultPolicy()
+	lonelyPol.TwoPerson = tp
+	lonely := NewExecutor(Config{Policy: lonelyPol, Journal: local.j, Now: glass.clock.Now, Caps: Capabilities{"pg main": glass.pg}})
+	if res := lonely.Execute(context.Background(), p, p.Phrase); !res.Refused || !errors.Is(res.Err, ErrCoSign) || glass.writes() != 0 {
+		t.Fatalf("local two-person execute = %+v", res)
+	}
 	if !strings.Contains(strings.Join(p.Preview, "\n"), "BREAK-GLASS") {
 		t.Fatalf("preview = %q", p.Preview)
 	}

@@ -137,6 +137,10 @@ func (e *Executor) Plan(ctx context.Context, req Request) (Plan, error) {
 		p.Preview = append(p.Preview, "environment "+e.cfg.Environment+": high-risk confirmation")
 	}
 	if e.cfg.Policy.TwoPerson.Requires(p) {
+		if e.cfg.BreakGlass == "" && e.cfg.CoSigns == nil {
+			// Nobody could co-sign: say so now, not after the phrase.
+			return Plan{}, e.lonely(p)
+		}
 		// A co-signer types the phrase too: it must be a real one.
 		p.Risk, p.TwoPerson = High, true
 		if e.cfg.BreakGlass != "" {
@@ -178,13 +182,18 @@ func (e *Executor) Execute(ctx context.Context, p Plan, typed string) Result {
 		case e.cfg.BreakGlass != "":
 			rec.BreakGlass = e.cfg.BreakGlass
 		case e.cfg.CoSigns == nil:
-			return e.refused(res, refuse(ErrCoSign, p.Action.Title()+" needs a second operator to co-sign, and this session is on its own: run it under flightdeck serve, or start with --break-glass"))
+			return e.refused(res, e.lonely(p))
 		default:
 			return e.request(p, now)
 		}
 	}
 	rec.Details = seenOf(p)
 	return e.act(ctx, h, p, rec, res)
+}
+
+// lonely is the refusal of a two-person plan in a session on its own.
+func (e *Executor) lonely(p Plan) error {
+	return refuse(ErrCoSign, p.Action.Title()+" needs a second operator to co-sign, and this session is on its own: run it under flightdeck serve, or start with --break-glass")
 }
 
 // act journals the intent rec, has h carry out p, and journals the

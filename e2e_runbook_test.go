@@ -62,7 +62,7 @@ func TestDemoRunbooks(t *testing.T) {
 	s.keys("r")
 	s.waitFor("the open run listed", contains("Open runs (1)", "High Error Rate · for HighErrorRate"))
 	s.keys("Enter")
-	s.waitFor("back in the run", contains("Runbook · High Error Rate", "3/10 steps done"))
+	s.waitFor("back in the run", contains("Runbook · High Error Rate", "3/11 steps done"))
 	s.keys("Enter")
 	s.waitFor("the deploy check", contains("A deploy went out in the last 30 minutes: ✓"))
 	s.keys("Enter")
@@ -79,8 +79,13 @@ func TestDemoRunbooks(t *testing.T) {
 	s.waitFor("the skip", contains("reason: not load-related", "reason: nothing to verify: step 7 was skipped"))
 	s.keys("Enter")
 	s.waitFor("a note", contains("step 9 acknowledged"))
+	s.keys("Enter") // Post in #incidents: the demo's sink, confirmed y
+	s.waitFor("the notify step's confirm dialog", contains("Notify incidents", "Proceed?"))
+	time.Sleep(500 * time.Millisecond)
+	s.keys("y")
+	s.waitFor("the post", contains("step 10: Notify incidents: done"))
 	s.keys("Enter")
-	s.waitFor("the run ended", contains("run ended: 10/10 steps done"))
+	s.waitFor("the run ended", contains("run ended: 11/11 steps done"))
 
 	// Database Connection Exhaustion: the rollback ended this loop's
 	// incident before the lock pile-up; the demo's next loop has one.
@@ -158,7 +163,7 @@ func TestDemoRunbooks(t *testing.T) {
 		}
 	}
 	want := []string{
-		"run_start high-error-rate ", "undo ok", "run_end high-error-rate completed",
+		"run_start high-error-rate ", "undo ok", "notify ok", "run_end high-error-rate completed",
 		"run_start database-connection-exhaustion ", "terminate ok", "restart ok", "run_end database-connection-exhaustion completed",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

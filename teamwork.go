@@ -42,12 +42,23 @@ type teamwork struct {
 // action, and makes the incident; the journal feeds the notification rules.
 func (w *World) setupTeamwork(cfg *config.Config) error {
 	w.team.news = together.NewAnnouncer()
-	if cfg.Notify != nil {
+	switch {
+	case cfg.Notify != nil:
 		n, err := notifierFrom(cfg.Notify, cfg.AWS, w.log, w.notifyFailed)
 		if err != nil {
 			return err
 		}
 		w.team.notifier = n
+	case w.demo:
+		// The demo's runbooks post to #incidents and the critical-alerts
+		// topic: its sinks show what would be sent, in every session's
+		// status bar.
+		w.team.notifier = notify.New([]notify.Route{
+			{Sink: demoSink{name: "incidents", news: w.team.news}, Kinds: []notify.Kind{notify.Step}},
+			{Sink: demoSink{name: "critical-alerts", news: w.team.news}, Kinds: []notify.Kind{notify.Step}},
+		}, notify.Options{OnFailure: w.notifyFailed})
+	}
+	if n := w.team.notifier; n != nil {
 		w.caps[ops.NotifySource] = notifyCap{n: n, environment: w.environment}
 	}
 	var journal func(ops.Record) error
@@ -198,6 +209,20 @@ func notifierFrom(nc *config.Notify, ac *config.AWS, log interface{ Warn(string,
 		retries = -1 // notify's zero is its default
 	}
 	return notify.New(routes, notify.Options{Timeout: nc.Timeout.D(), Retries: retries, Queue: nc.Queue, OnFailure: onFailure}), nil
+}
+
+// demoSink is a notify sink of the demo incident: what would be sent is
+// said in every session's status bar instead.
+type demoSink struct {
+	name string
+	news *together.Announcer
+}
+
+func (d demoSink) Name() string { return d.name }
+
+func (d demoSink) Send(_ context.Context, e notify.Event) error {
+	d.news.Announce(together.Announcement{From: "demo " + d.name, Text: e.Line()})
+	return nil
 }
 
 // notifyCap is the notifier as the notify action sees it.

@@ -119,6 +119,7 @@ func TestServeFailoverToDRNeedsACoSigner(t *testing.T) {
 	}
 	// The promotion becomes a co-sign request every other session sees.
 	promote()
+	alice.waitFor("the request in alice's header too", contains("CO-SIGN? alice: Promote read replica"))
 	for _, s := range []*tmuxSession{carol, bob} {
 		s.waitFor("the request in the header and status bar", contains("CO-SIGN? alice: Promote read replica", "alice asks a second operator to co-sign Promote read replica"))
 	}

@@ -273,6 +273,12 @@ func (e *Executor) request(p Plan, now time.Time) Result {
 	return res
 }
 
+// AwaitsCoSigner reports whether Execute of p will open a co-sign request
+// rather than act: the UI says so while it waits.
+func (e *Executor) AwaitsCoSigner(p Plan) bool {
+	return e.cfg.Policy.TwoPerson.Requires(p) && e.cfg.BreakGlass == "" && e.cfg.CoSigns != nil
+}
+
 // signer is who this Executor acts for.
 func (e *Executor) signer() Signer {
 	if e.cfg.Signer.Name != "" {

@@ -103,6 +103,9 @@ func TestCoSignByAnotherUserExecutesAndJournalsBoth(t *testing.T) {
 	if !p.TwoPerson || !strings.Contains(strings.Join(p.Preview, "\n"), "two-person rule") {
 		t.Fatalf("plan does not say it needs a co-signer: %+v", p.Preview)
 	}
+	if !c.alice.AwaitsCoSigner(p) {
+		t.Fatal("AwaitsCoSigner = false for a covered plan with a registry")
+	}
 	res := c.alice.Execute(context.Background(), p, p.Phrase)
 	if !res.Pending || res.OK || res.CoSign == "" || c.writes() != 0 {
 		t.Fatalf("requester's Execute = %+v (writes %d); want a pending request and nothing done", res, c.writes())
@@ -310,6 +313,9 @@ func TestTwoPersonRefusedOnItsOwnUnlessBreakGlass(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(p.Preview, "\n"), "BREAK-GLASS") {
 		t.Fatalf("preview = %q", p.Preview)
+	}
+	if glass.ex.AwaitsCoSigner(p) {
+		t.Fatal("break-glass awaits a co-signer")
 	}
 	if res := glass.ex.Execute(context.Background(), p, p.Phrase); !res.OK {
 		t.Fatalf("break-glass = %+v", res)

@@ -110,6 +110,9 @@ func (m Model) execute(p ops.Plan, typed string, origin kit.Origin) (Model, tea.
 	}
 	ex, ctx := m.o.Actions.Executor, m.ctx
 	m.pending = "executing " + p.Title + "…"
+	if ex.AwaitsCoSigner(p) {
+		m.pending = p.Title + ": waiting for a second operator to co-sign…"
+	}
 	m.status = ""
 	return m, func() tea.Msg {
 		c, cancel := context.WithTimeout(ctx, 30*time.Second)

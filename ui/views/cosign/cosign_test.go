@@ -297,6 +297,38 @@ func TestNotesAndCommand(t *testing.T) {
 	}
 }
 
+func TestCommanderHandsOver(t *testing.T) {
+	w := newWorld(t)
+	presence := together.NewPresence()
+	presence.Join(together.Member{ID: "a", Name: "alice", Role: together.Operator})
+	presence.Join(together.Member{ID: "b", Name: "bob", Role: together.Observer})
+	presence.Join(together.Member{ID: "c", Name: "carol", Role: together.Operator, Addr: "10.0.0.7:1"})
+	alice := w.session(t, "alice", together.Operator)
+	alice.f.o.Presence = presence
+	alice.f.roster = presence.Subscribe()
+	alice.deliver(t, alice.f.rosterCmd()())
+	alice.deliver(t, alice.key(t, "@")())
+	alice.deliver(t, alice.f.incidentCmd()())
+	// As commander, @ offers the other operators only.
+	alice.key(t, "@")
+	alice.f.env.SetClock(uitest.T0.Add(time.Second))
+	c := content(alice.s.Dialog())
+	if !strings.Contains(c, "carol") || strings.Contains(c, "bob") || strings.Contains(c, "alice") {
+		t.Fatalf("hand-over picker:\n%s", c)
+	}
+	alice.deliver(t, alice.key(t, "enter")())
+	if alice.s.status != "command handed to carol" {
+		t.Fatalf("status %q", alice.s.status)
+	}
+	if st := w.incident.State(); st.Commander != "carol" {
+		t.Fatalf("commander = %q", st.Commander)
+	}
+	recs, _ := ops.ReadJournal(w.path)
+	if len(recs) != 2 || recs[1].Details[0] != "alice hands command to carol" || recs[1].Session.To != "carol" {
+		t.Fatalf("journal = %+v", recs)
+	}
+}
+
 func TestOffWithoutOptions(t *testing.T) {
 	env := uitest.Env()
 	if f := New(env, context.Background(), nil, nil); f != nil {

@@ -76,6 +76,9 @@ func (notifyHandler) Check(_ Policy, req Request, _ CheckScope) error {
 
 func (notifyHandler) Plan(_ context.Context, env Env, req Request, p *Plan) error {
 	n, _ := notificationOf(req)
+	if env.Caps[env.Source] == nil {
+		return refuse(ErrUnsupported, "no notify sinks are configured (notify.sinks in the config) to send to "+n.Sink)
+	}
 	nt, err := Capability[Notifier](env, "send notifications")
 	if err != nil {
 		return err

@@ -36,6 +36,11 @@ func TestNotifyActionIsPlannedConfirmedAndJournaled(t *testing.T) {
 	if _, err := r.ex.Plan(context.Background(), req); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "critical-alerts, incidents") {
 		t.Fatalf("unknown sink: %v", err)
 	}
+	// Without sinks the reason says what to configure.
+	bare := newRig(t, nil)
+	if _, err := bare.ex.Plan(context.Background(), Request{Action: Notify, Source: NotifySource, Subject: Notification{Sink: "incidents", Subject: "x"}}); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "notify.sinks") {
+		t.Fatalf("no sinks: %v", err)
+	}
 	// A failed delivery is a failed outcome.
 	nt.Fail(errors.New("sns publish: AccessDenied"))
 	req.Subject = Notification{Sink: "incidents", Subject: "x"}

@@ -60,9 +60,9 @@ func TestDemoRunbooks(t *testing.T) {
 	// its open run.
 	time.Sleep(300 * time.Millisecond)
 	s.keys("r")
-	s.waitFor("back in the run", contains("Runbook · High Error Rate", "2/11 steps done"))
+	s.waitFor("back in the run", contains("Runbook · High Error Rate", "2/12 steps done"))
 	s.keys("Enter") // whether the pods crash-loop yet depends on the moment: either verdict is recorded
-	s.waitFor("the crash-loop check", contains("3/11 steps done"))
+	s.waitFor("the crash-loop check", contains("3/12 steps done"))
 	s.keys("Enter") // the view step: the Rollouts pane, filtered
 	s.waitFor("the rollouts pane", func(scr string) bool {
 		return strings.Contains(scr, `filter "nudgecampaign-api"`) && !strings.Contains(scr, "Runbook ·")
@@ -70,7 +70,7 @@ func TestDemoRunbooks(t *testing.T) {
 	s.keys("r")
 	s.waitFor("the open run listed", contains("Open runs (1)", "High Error Rate · for HighErrorRate"))
 	s.keys("Enter")
-	s.waitFor("back in the run", contains("Runbook · High Error Rate", "4/11 steps done"))
+	s.waitFor("back in the run", contains("Runbook · High Error Rate", "4/12 steps done"))
 	s.keys("Enter")
 	s.waitFor("the deploy check", contains("A deploy went out in the last 30 minutes: ✓"))
 	s.keys("Enter")
@@ -87,8 +87,13 @@ func TestDemoRunbooks(t *testing.T) {
 	s.waitFor("the skip", contains("reason: not load-related", "reason: nothing to verify: step 8 was skipped"))
 	s.keys("Enter")
 	s.waitFor("a note", contains("step 10 acknowledged"))
+	s.keys("Enter") // Post in #incidents: the demo's sink, confirmed y
+	s.waitFor("the notify step's confirm dialog", contains("Notify incidents", "Proceed?"))
+	time.Sleep(500 * time.Millisecond)
+	s.keys("y")
+	s.waitFor("the post", contains("step 11: Notify incidents: done"))
 	s.keys("Enter")
-	s.waitFor("the run ended", contains("run ended: 11/11 steps done"))
+	s.waitFor("the run ended", contains("run ended: 12/12 steps done"))
 
 	// Database Connection Exhaustion: the rollback ended this loop's
 	// incident before the lock pile-up; the demo's next loop has one.
@@ -166,7 +171,7 @@ func TestDemoRunbooks(t *testing.T) {
 		}
 	}
 	want := []string{
-		"run_start high-error-rate ", "undo ok", "run_end high-error-rate completed",
+		"run_start high-error-rate ", "undo ok", "notify ok", "run_end high-error-rate completed",
 		"run_start database-connection-exhaustion ", "terminate ok", "restart ok", "run_end database-connection-exhaustion completed",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

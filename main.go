@@ -62,6 +62,9 @@ type flags struct {
 	theme    string
 	logFile  string
 	version  bool
+	// breakGlass lifts the two-person rule for the local session, with a
+	// typed reason (breakglass.go).
+	breakGlass bool
 }
 
 // newFlagSet is a command's flags with --config. Errors are worded by
@@ -139,6 +142,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.theme, "theme", "", "colour `NAME`: dark, light, high-contrast (overrides config)")
 	fs.StringVar(&f.logFile, "log", "", "write logs to this `FILE` (the terminal belongs to the UI)")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
+	fs.BoolVar(&f.breakGlass, "break-glass", false, "run two-person actions without a co-signer (asks for a reason; journaled, announced)")
 	if help, err := parseFlags(cli.Root, fs, args, stdout); help || err != nil {
 		return err
 	}
@@ -172,7 +176,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: 1, msg: "flightdeck: " + err.Error()}
 	}
 	defer w.Close()
-	session, err := w.NewSession(w.LocalSession(ctx, os.Environ()))
+	local := w.LocalSession(ctx, os.Environ())
+	if f.breakGlass {
+		reason, err := askBreakGlass(os.Stdin, stderr)
+		if err == nil {
+			err = w.BreakGlass(local, reason)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	session, err := w.NewSession(local)
 	if err != nil {
 		return &exitError{code: 1, msg: "flightdeck: " + err.Error()}
 	}

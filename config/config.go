@@ -41,6 +41,8 @@ type Config struct {
 	Runbooks []string `yaml:"runbooks,omitempty"`
 	// Record bounds the flight recorder's event journal (config/record.go).
 	Record *Record `yaml:"record,omitempty"`
+	// Notify sends what happens to webhooks and SNS (config/notify.go).
+	Notify *Notify `yaml:"notify,omitempty"`
 
 	file  string
 	lines map[string]int
@@ -148,6 +150,8 @@ type Policy struct {
 	// ScaleMaxReplicas is the ceiling of any replica or desired count,
 	// which override never lifts; unset takes ops.DefaultScaleMaxReplicas.
 	ScaleMaxReplicas int `yaml:"scale_max_replicas,omitempty"`
+	// TwoPerson is the two-person rule (config/twoperson.go).
+	TwoPerson *TwoPerson `yaml:"two_person,omitempty"`
 }
 
 // File is the path the config was loaded from ("" for defaults).

@@ -374,6 +374,7 @@ func (c *Config) sanitize() {
 		c.SLOs[i].Description = sanitize.Text(c.SLOs[i].Description)
 	}
 	sanitize.All(c.Policy.ProtectedRoles)
+	c.sanitizeTwoPerson()
 	sanitize.All(c.Policy.ProtectedApps)
 	sanitize.All(c.Policy.ProtectedNamespaces)
 }
@@ -616,6 +617,8 @@ func (c *Config) validate() Errors {
 	errs = append(errs, c.checkPanes()...)
 	errs = append(errs, c.loadServe()...)
 	errs = append(errs, c.checkRecord()...)
+	errs = append(errs, c.checkTwoPerson()...)
+	errs = append(errs, c.checkNotify()...)
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 	return errs
 }

@@ -15,7 +15,8 @@ const Mask = redact.Mask
 // Masked returns a copy of c with every secret replaced by Mask: DSN
 // passwords (URL and key=value forms, sslpassword too), passwords and
 // tokens in the Prometheus, Alertmanager and AWS endpoint URLs (userinfo,
-// query, fragment), bearer tokens and basic-auth passwords.
+// query, fragment), bearer tokens and basic-auth passwords, and webhook
+// URLs (all but scheme and host).
 func (c *Config) Masked() *Config {
 	m := *c
 	m.Postgres = append([]Postgres(nil), c.Postgres...)
@@ -39,6 +40,7 @@ func (c *Config) Masked() *Config {
 		a.EndpointURL = redact.URL(a.EndpointURL)
 		m.AWS = &a
 	}
+	m.Notify = c.Notify.masked()
 	return &m
 }
 

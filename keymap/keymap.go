@@ -40,6 +40,12 @@ type Global struct {
 	// Return goes back from the panes to the view left last (the runbook
 	// run whose view step showed a pane), with its state.
 	Return key.Binding
+	// CoSign opens the co-sign requests waiting for a second operator
+	// (flightdeck serve); Note adds a one-line note to the timeline;
+	// Commander takes the incident commander role, or hands it over.
+	CoSign    key.Binding
+	Note      key.Binding
+	Commander key.Binding
 }
 
 // List keys move the selection in any pane that shows rows.
@@ -167,16 +173,19 @@ func DefaultKeyMap() KeyMap {
 	}
 	return KeyMap{
 		Global: Global{
-			Focus:    focus,
-			NextPane: b("next pane", "tab"),
-			PrevPane: b("prev pane", "shift+tab"),
-			Actions:  b("actions", "a"),
-			Runbook:  b("runbook", "r"),
-			Timeline: b("timeline", "t"),
-			Help:     b("help", "?"),
-			Quit:     b("quit", "q", "ctrl+c"),
-			Follow:   b("follow an operator", "f"),
-			Return:   b("back to the view", "backspace"),
+			Focus:     focus,
+			NextPane:  b("next pane", "tab"),
+			PrevPane:  b("prev pane", "shift+tab"),
+			Actions:   b("actions", "a"),
+			Runbook:   b("runbook", "r"),
+			Timeline:  b("timeline", "t"),
+			Help:      b("help", "?"),
+			Quit:      b("quit", "q", "ctrl+c"),
+			Follow:    b("follow an operator", "f"),
+			CoSign:    b("co-sign requests", "!"),
+			Note:      b("note on the timeline", "n"),
+			Commander: b("take/hand over command", "@"),
+			Return:    b("back to the view", "backspace"),
 		},
 		List: List{
 			Up:      b("up", "k", "up"),
@@ -254,6 +263,9 @@ func (km *KeyMap) bindings() map[string]*key.Binding {
 		"quit":            &km.Global.Quit,
 		"follow":          &km.Global.Follow,
 		"return":          &km.Global.Return,
+		"cosign":          &km.Global.CoSign,
+		"note":            &km.Global.Note,
+		"commander":       &km.Global.Commander,
 		"up":              &km.List.Up,
 		"down":            &km.List.Down,
 		"top":             &km.List.Top,
@@ -365,7 +377,7 @@ func (g Global) ShortHelp() []key.Binding {
 // FullHelp is the global section of the help overlay. The focus keys are
 // not in it: the root lists them named after the panes it registered.
 func (g Global) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{g.NextPane, g.PrevPane, g.Actions, g.Help, g.Follow, g.Quit}, {g.Runbook, g.Timeline, g.Return}}
+	return [][]key.Binding{{g.NextPane, g.PrevPane, g.Actions, g.Help, g.Follow, g.Quit}, {g.Runbook, g.Timeline, g.Return, g.CoSign, g.Note, g.Commander}}
 }
 
 // ShortHelp is the movement help line.

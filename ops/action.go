@@ -159,6 +159,9 @@ type Plan struct {
 	Phrase      string    `json:"phrase"` // what confirmation must type; "y" for low risk
 	CreatedAt   time.Time `json:"created_at"`
 	Hash        string    `json:"hash"`
+	// TwoPerson says the policy's two-person rule covers the plan: a
+	// second operator must co-sign it before it runs.
+	TwoPerson bool `json:"two_person,omitempty"`
 }
 
 // IsBulk reports whether the plan touches more than one target.
@@ -170,7 +173,7 @@ func (p Plan) IsBulk() bool { return len(p.Targets) > 1 }
 // after it was made.
 func (p Plan) computeHash() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d\x00%s\x00", p.ID, p.Action, p.Source, p.Environment, p.Risk, p.Phrase)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d\x00%s\x00%t\x00", p.ID, p.Action, p.Source, p.Environment, p.Risk, p.Phrase, p.TwoPerson)
 	h.Write([]byte(p.CreatedAt.UTC().Format(time.RFC3339Nano)))
 	for _, t := range p.Targets {
 		fmt.Fprintf(h, "\x00%s\x00%s\x00%s\x00%T\x00", t.ID, t.Identity, t.Seen, t.Subject)

@@ -28,6 +28,19 @@ type Config struct {
 	// Waits bound how long an action's effect is awaited (EffectWait); zero
 	// fields take DefaultWaits.
 	Waits Waits
+	// Signer is who acts, as the two-person rule compares people: the
+	// user (every key of one user is one user), key fingerprint, address.
+	// Zero takes the name from Operator.
+	Signer Signer
+	// CoSigns is the world's registry of co-sign requests, shared by every
+	// operator's Executor: a plan the two-person rule covers waits there
+	// for a second operator. nil (a session on its own) refuses such a
+	// plan with the reason, unless BreakGlass.
+	CoSigns *CoSigns
+	// BreakGlass is the typed reason this session was started with
+	// --break-glass: a plan the two-person rule covers then runs on one
+	// confirmation, the reason written in its intent.
+	BreakGlass string
 }
 
 // Executor is the only way the cockpit changes the world. It keeps the walls
@@ -71,6 +84,11 @@ type Result struct {
 	Summary string
 	Err     error
 	Details []string // one per target
+	// Pending says the plan needs a co-signer and waits for one in the
+	// request CoSign (AwaitCoSign returns how it ended); nothing was done
+	// yet. CoSign also names the request of a co-signed execution.
+	Pending bool
+	CoSign  string
 }
 
 // env is what the handlers of this Executor's plans work with.
@@ -118,6 +136,19 @@ func (e *Executor) Plan(ctx context.Context, req Request) (Plan, error) {
 		p.Risk = High
 		p.Preview = append(p.Preview, "environment "+e.cfg.Environment+": high-risk confirmation")
 	}
+	if e.cfg.Policy.TwoPerson.Requires(p) {
+		if e.cfg.BreakGlass == "" && e.cfg.CoSigns == nil {
+			// Nobody could co-sign: say so now, not after the phrase.
+			return Plan{}, e.lonely(p)
+		}
+		// A co-signer types the phrase too: it must be a real one.
+		p.Risk, p.TwoPerson = High, true
+		if e.cfg.BreakGlass != "" {
+			p.Preview = append(p.Preview, "two-person rule: BREAK-GLASS, runs on your confirmation alone (journaled)")
+		} else {
+			p.Preview = append(p.Preview, twoPersonNote(e.cfg.Policy.TwoPerson))
+		}
+	}
 	switch {
 	case p.Risk == Low:
 		p.Phrase = "y"
@@ -139,12 +170,35 @@ func (e *Executor) Plan(ctx context.Context, req Request) (Plan, error) {
 func (e *Executor) Execute(ctx context.Context, p Plan, typed string) Result {
 	now := e.cfg.Now()
 	res := Result{Plan: p, At: now}
-	h, err := e.precheck(ctx, p, typed, now)
+	h, err := e.walls(ctx, p, typed, now, now)
 	if err != nil {
 		return e.refused(res, err)
 	}
 	rec := e.record(p, now, "intent")
+	// The rule is read from this Executor's policy, not from the plan's
+	// flag: a plan made elsewhere cannot opt out.
+	if e.cfg.Policy.TwoPerson.Requires(p) {
+		switch {
+		case e.cfg.BreakGlass != "":
+			rec.BreakGlass = e.cfg.BreakGlass
+		case e.cfg.CoSigns == nil:
+			return e.refused(res, e.lonely(p))
+		default:
+			return e.request(p, now)
+		}
+	}
 	rec.Details = seenOf(p)
+	return e.act(ctx, h, p, rec, res)
+}
+
+// lonely is the refusal of a two-person plan in a session on its own.
+func (e *Executor) lonely(p Plan) error {
+	return refuse(ErrCoSign, p.Action.Title()+" needs a second operator to co-sign, and this session is on its own: run it under flightdeck serve, or start with --break-glass")
+}
+
+// act journals the intent rec, has h carry out p, and journals the
+// outcome.
+func (e *Executor) act(ctx context.Context, h Handler, p Plan, rec Record, res Result) Result {
 	if err := e.cfg.Journal.Append(rec); err != nil {
 		return e.refused(res, refuse(ErrAudit, err.Error()))
 	}
@@ -204,16 +258,24 @@ func (e *Executor) refused(res Result, err error) Result {
 	if e.cfg.Journal != nil && !errors.Is(err, ErrAudit) {
 		rec := e.record(res.Plan, res.At, "refused")
 		rec.Params = nil
+		if res.CoSign != "" {
+			rec.CoSign = &CoSignRecord{ID: res.CoSign}
+			if s := e.signer(); s.Name != "" {
+				rec.Signers = []Signer{s}
+			}
+		}
 		rec.Outcome, rec.Error = "refused", err.Error()
 		_ = e.cfg.Journal.Append(rec)
 	}
 	return res
 }
 
-// precheck is every refusal path, in order from cheapest to the ones that
-// need I/O (the handler's re-check of its targets). It returns the handler
-// that will act.
-func (e *Executor) precheck(ctx context.Context, p Plan, typed string, now time.Time) (Handler, error) {
+// walls is every refusal path, in order from cheapest to the ones that
+// need I/O (the handler's re-check of its targets). The plan's age is
+// taken at confirmed (when its requester confirmed it: a co-signed plan
+// waited for its co-signer within the request's expiry since), the
+// targets are re-checked now. It returns the handler that will act.
+func (e *Executor) walls(ctx context.Context, p Plan, typed string, now, confirmed time.Time) (Handler, error) {
 	if e.cfg.ReadOnly {
 		return nil, refuse(ErrReadOnly, "actions are disabled")
 	}
@@ -235,7 +297,7 @@ func (e *Executor) precheck(ctx context.Context, p Plan, typed string, now time.
 		}
 		return nil, refuse(ErrConfirmation, "not confirmed")
 	}
-	if age := now.Sub(p.CreatedAt); age > e.cfg.Policy.MaxPlanAge || age < -time.Minute {
+	if age := confirmed.Sub(p.CreatedAt); age > e.cfg.Policy.MaxPlanAge || age < -time.Minute {
 		return nil, refuse(ErrStalePlan, fmt.Sprintf("plan is %s old (limit %s); plan again", age.Round(time.Second), e.cfg.Policy.MaxPlanAge))
 	}
 	if len(p.Targets) == 0 {

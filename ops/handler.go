@@ -99,7 +99,7 @@ func Capability[T any](env Env, what string) (T, error) {
 }
 
 // builtinHandlers are the areas every flightdeck has, in menu order.
-var builtinHandlers = []Handler{backendsHandler{}, rolloutsHandler{}, silencesHandler{}, ecsHandler{}, rdsHandler{}}
+var builtinHandlers = []Handler{backendsHandler{}, rolloutsHandler{}, silencesHandler{}, ecsHandler{}, rdsHandler{}, notifyHandler{}}
 
 func init() {
 	for _, h := range builtinHandlers {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"strings"
+	"sync"
 	"time"
 
 	"flightdeck/internal/jsonl"
@@ -30,6 +31,30 @@ type Record struct {
 	// Run is set on the records of a runbook run (phases run_start,
 	// run_step, run_end); see RunRecord.
 	Run *RunRecord `json:"run,omitempty"`
+	// CoSign is set on the records of the two-person rule (phases
+	// cosign_request, cosign_withdrawn, cosign_expired, and the intent
+	// and refusals of a co-signed plan).
+	CoSign *CoSignRecord `json:"cosign,omitempty"`
+	// Signers are both people who confirmed a co-signed plan, requester
+	// first, in its intent.
+	Signers []Signer `json:"signers,omitempty"`
+	// BreakGlass is the typed reason of a session started with
+	// --break-glass, on the intent of a plan it ran without a co-signer
+	// and on its break_glass record.
+	BreakGlass string `json:"break_glass,omitempty"`
+	// Session is set on the records of incident roles and notes (phases
+	// commander, note, break_glass): who, and what they said.
+	Session *SessionRecord `json:"session,omitempty"`
+}
+
+// SessionRecord is what the journal says of a session's own act that is
+// not an action: taking or handing over the commander role, a note on the
+// timeline, starting with break-glass.
+type SessionRecord struct {
+	Who  Signer `json:"who"`
+	Text string `json:"text,omitempty"`
+	// To is whom a commander handed over to.
+	To string `json:"to,omitempty"`
 }
 
 // Journal is the append-only audit log: one JSON object per line, each line
@@ -40,6 +65,19 @@ type Record struct {
 // record.
 type Journal struct {
 	w *jsonl.Writer
+
+	mu       sync.Mutex
+	watchers []func(Record)
+}
+
+// Watch calls fn with every record appended from now on, after it is on
+// disk, from the appending goroutine: fn must not block (notify's
+// Notifier.Notify queues). It is how notifications follow what the
+// journal says happened, one rule for every kind of record.
+func (j *Journal) Watch(fn func(Record)) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.watchers = append(j.watchers, fn)
 }
 
 // OpenJournal opens (creating as needed, with its directory) the journal at
@@ -67,6 +105,12 @@ func (j *Journal) Append(rec Record) error {
 			return fmt.Errorf("audit journal %s is closed", j.w.Path())
 		}
 		return fmt.Errorf("audit journal %s: %w", j.w.Path(), err)
+	}
+	j.mu.Lock()
+	watchers := j.watchers
+	j.mu.Unlock()
+	for _, fn := range watchers {
+		fn(rec)
 	}
 	return nil
 }

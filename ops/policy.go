@@ -34,6 +34,8 @@ type Policy struct {
 	MaxPlanAge time.Duration
 	// LowRiskSilence is the longest silence confirmed with y/N.
 	LowRiskSilence time.Duration
+	// TwoPerson names the plans a second operator must co-sign.
+	TwoPerson TwoPerson
 }
 
 // DefaultScaleMaxReplicas is the replica ceiling when config sets none:

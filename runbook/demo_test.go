@@ -23,7 +23,7 @@ func demoDriver(t *testing.T) (*driver, *demo.World) {
 	c := opstest.NewClock(time.Date(2026, 3, 14, 3, 7, 0, 0, time.UTC))
 	w := demo.NewWorld(demo.Options{Now: c.Now, Seed: 7, Speed: 20})
 	caps := ops.Capabilities{w.Postgres().Name(): w.Postgres(), w.Rollouts().Name(): w.Rollouts(), w.Alerts().Name(): w.Alerts(),
-		w.AWS().Name(): w.AWS()}
+		w.AWS().Name(): w.AWS(), ops.NotifySource: opstest.NewFakeNotifier("critical-alerts", "incidents")}
 	d := newDriver(t, c.Now, func() { c.Advance(100 * time.Millisecond) }, w.Sources(), caps, ops.DefaultPolicy())
 	return d, w
 }
@@ -187,7 +187,7 @@ func TestDemoHighErrorRate(t *testing.T) {
 	want := "run_start run_step:check:ok run_step:view:viewed run_step:check:ok run_step:view:viewed run_step:check:ok " +
 		"intent:undo: outcome:undo:ok run_step:action:ok run_step:verify:waiting run_step:verify:ok " +
 		"intent:scale: outcome:scale:ok run_step:action:ok run_step:verify:waiting run_step:verify:ok " +
-		"run_step:note:acknowledged run_step:note:acknowledged run_end:completed"
+		"run_step:note:acknowledged intent:notify: outcome:notify:ok run_step:action:ok run_step:note:acknowledged run_end:completed"
 	if got != want {
 		t.Errorf("journal:\n got %s\nwant %s", got, want)
 	}
@@ -281,7 +281,7 @@ func TestDemoFailoverToDR(t *testing.T) {
 		"intent:promote_read_replica: outcome:promote_read_replica:ok run_step:action:ok run_step:verify:waiting run_step:verify:ok " +
 		"run_step:note:acknowledged " +
 		"intent:set_desired_count: outcome:set_desired_count:ok run_step:action:ok run_step:verify:waiting run_step:verify:ok " +
-		"run_step:note:acknowledged run_step:note:acknowledged run_step:note:acknowledged run_end:completed"
+		"run_step:note:acknowledged run_step:note:acknowledged intent:notify: outcome:notify:ok run_step:action:ok run_step:note:acknowledged run_end:completed"
 	if got != want {
 		t.Errorf("journal:\n got %s\nwant %s", got, want)
 	}

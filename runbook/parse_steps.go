@@ -116,9 +116,11 @@ var stepKeys = map[StepKind][]string{
 	View:   {"pane", "filter", "target"},
 	Action: append([]string{"action", "when", "show", "source"}, templateKeys...),
 	Note:   {"text", "command"},
+	// A notify step becomes an action step (parse_notify.go).
+	NotifyStep: {"sink", "message", "text", "when"},
 }
 
-var stepKinds = []string{string(Check), string(View), string(Action), string(Verify), string(Note)}
+var stepKinds = []string{string(Check), string(View), string(Action), string(Verify), string(Note), string(NotifyStep)}
 
 func (p *fileParser) stepOf(n *yaml.Node) Step {
 	s := Step{Line: n.Line}
@@ -186,6 +188,8 @@ func (p *fileParser) stepOf(n *yaml.Node) Step {
 		p.view(&s, n, raw)
 	case Action:
 		p.action(&s, n, raw)
+	case NotifyStep:
+		p.notify(&s, n, raw)
 	case Note:
 		s.Text = p.text(raw["text"], "text", maxText)
 		s.Command = p.text(raw["command"], "command", maxText)

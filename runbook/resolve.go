@@ -45,6 +45,8 @@ func resolve(a *ActionTemplate, w *world, opener *sources.Alert, pol ops.Policy,
 	case ops.PromoteReplica, ops.RebootDB, ops.RebootDBFailover, ops.FailoverCluster,
 		ops.SetDesiredCount, ops.ForceDeployment, ops.RollbackTaskDef:
 		return resolveAWS(a, w, pol)
+	case ops.Notify:
+		return resolveNotify(a)
 	}
 	return resolution{unknown: fmt.Sprintf("action %q cannot be resolved", a.Kind)}
 }

@@ -166,6 +166,9 @@ type ActionTemplate struct {
 	// TaskDefinition is where a rollback goes (family:revision); "" is the
 	// previous ACTIVE revision.
 	TaskDefinition string
+
+	// Notification is what a notify step sends, and to which sink.
+	Notification *ops.Notification
 }
 
 // ServiceKey is region/cluster/service, as sources.ECSService.Key.

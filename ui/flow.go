@@ -122,11 +122,18 @@ func (m Model) execute(p ops.Plan, typed string, origin kit.Origin) (Model, tea.
 	}
 	ex, ctx := m.o.Actions.Executor, m.ctx
 	m.pending = "executing " + p.Title + "…"
+	if ex.AwaitsCoSigner(p) {
+		m.pending = p.Title + ": waiting for a second operator to co-sign…"
+	}
 	m.status = ""
 	return m, func() tea.Msg {
 		c, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		return ResultMsg{Result: ex.Execute(c, p, typed), Origin: origin}
+		r := ex.Execute(c, p, typed)
+		cancel()
+		// A plan the two-person rule covers waits for its co-signer (every
+		// session's header shows the request); the asker, a runbook step
+		// included, learns how it ended.
+		return ResultMsg{Result: ex.AwaitCoSign(ctx, r), Origin: origin}
 	}
 }
 

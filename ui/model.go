@@ -12,6 +12,7 @@ import (
 	"flightdeck/sources"
 	"flightdeck/themes"
 	"flightdeck/ui/kit"
+	"flightdeck/ui/views/cosign"
 	"flightdeck/ui/views/crew"
 	"flightdeck/ui/views/logs"
 	"flightdeck/ui/views/runbooks"
@@ -116,6 +117,9 @@ func New(o Options) Model {
 		logs.New(env, ctx, o.Logs),
 	}
 	if c != nil {
+		m.features = append(m.features, c)
+	}
+	if c := cosign.New(env, ctx, o.CoSign, o.Actions.Executor); c != nil {
 		m.features = append(m.features, c)
 	}
 	m.layout()

@@ -9,6 +9,7 @@ import (
 	"flightdeck/sources"
 	"flightdeck/themes"
 	"flightdeck/ui/kit"
+	"flightdeck/ui/views/cosign"
 	"flightdeck/ui/views/crew"
 	"flightdeck/ui/views/logs"
 	"flightdeck/ui/views/runbooks"
@@ -44,6 +45,9 @@ type Options struct {
 	// (flightdeck serve): who is connected, announcements, following. nil
 	// is a cockpit on its own.
 	Together *crew.Together
+	// CoSign shows the co-sign requests, who commands and the notes, and
+	// BREAK-GLASS (ui/views/cosign); nil turns its keys off.
+	CoSign *cosign.Options
 }
 
 // Identity is who this session is and where: the header and help say it.

@@ -290,9 +290,9 @@ func TestAWSCockpitAgainstMoto(t *testing.T) {
 	t.Run("desired count: DR api 0 → 4 (failover.sh step 3)", func(t *testing.T) {
 		c.show("dr/api")
 		c.act("S")
+		c.clock.Advance(time.Second) // the form's key guard holds typing too
 		c.keys("backspace")
 		c.typeText("4")
-		c.clock.Advance(time.Second) // the form's key guard
 		c.run(c.keys("enter"))
 		c.status(t, "Set desired count of api (nudgecampaign-dr, us-west-2) 0 → 4")
 		wait := c.confirm("api")

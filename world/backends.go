@@ -128,6 +128,7 @@ func policyFrom(cfg *config.Config) ops.Policy {
 		SilenceMaxAlerts:    cfg.Policy.SilenceMaxAlerts,
 		ScaleMaxChange:      cfg.Policy.ScaleMaxChange,
 		ScaleMaxReplicas:    int32(cfg.Policy.ScaleMaxReplicas), // config bounds it to int32
+		TwoPerson:           twoPersonFrom(cfg),
 	}.WithDefaults()
 }
 

@@ -68,6 +68,9 @@ func CheckKeys(cfg *config.Config) error {
 	if err := keyConflicts(cfg); err != nil {
 		return err
 	}
+	if err := checkTwoPersonActions(cfg); err != nil {
+		return err
+	}
 	if _, err := themes.ForEnv(cfg.Theme, nil); err != nil {
 		return cfg.Errorf("theme", "%v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"flightdeck/themes"
 	"flightdeck/ui"
 	"flightdeck/ui/kit"
+	"flightdeck/ui/views/cosign"
 	"flightdeck/ui/views/crew"
 	"flightdeck/ui/views/logs"
 )
@@ -38,6 +39,9 @@ type Session struct {
 	// Logs is where the log view reads (the sources that read logs) and
 	// where an excerpt pinned from it goes (the flight recorder).
 	Logs logs.Options
+	// CoSign is the two-person rule's side of the session: the co-sign
+	// requests board, roles and notes (nil when the world shares none).
+	CoSign *cosign.Options
 }
 
 // Identity is who a session is for.

@@ -81,6 +81,9 @@ type World struct {
 	repaired []string
 	// timelines is the loaded timeline every session's `t` shares.
 	timelines *record.Timelines
+	// team is notifications, roles and notes, the two-person rule's
+	// co-sign requests and break-glass (teamwork.go).
+	team teamwork
 
 	closers []func()
 }
@@ -177,6 +180,10 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (*World, error) {
 			w.repaired = append(w.repaired, "audit journal repaired: "+r.String())
 		}
 	}
+	if err := w.setupTeamwork(cfg); err != nil {
+		w.Close()
+		return nil, err
+	}
 	w.openRecorder(cfg.Record)
 	return w, nil
 }
@@ -186,6 +193,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (*World, error) {
 func (w *World) Start() {
 	w.hub.Start(w.ctx)
 	w.startRecorder(w.ctx)
+	w.startTeamwork(w.ctx)
 }
 
 // Wait blocks until the pollers have stopped (after Build's context ended).
@@ -212,6 +220,7 @@ func (w *World) Close() {
 func (w *World) ShareSessions() (*together.Presence, *together.Announcer, *together.Views) {
 	if w.registries == nil {
 		w.registries = &sessionRegistries{presence: together.NewPresence(), announcer: together.NewAnnouncer(), follow: together.NewViews()}
+		w.shareTeamwork()
 	}
 	return w.registries.presence, w.registries.announcer, w.registries.follow
 }
@@ -302,7 +311,7 @@ func (w *World) NewSession(info SessionInfo) (*Session, error) {
 		if w.journal == nil {
 			return nil, errNoJournal
 		}
-		ex = ops.NewExecutor(ops.Config{
+		xc := ops.Config{
 			Environment: w.environment,
 			Production:  w.production,
 			Policy:      w.policy,
@@ -310,7 +319,9 @@ func (w *World) NewSession(info SessionInfo) (*Session, error) {
 			Journal:     w.journal,
 			Operator:    identity,
 			Log:         w.log.With("operator", identity),
-		})
+		}
+		w.teamExecutor(&xc, info)
+		ex = ops.NewExecutor(xc)
 	}
 	sub := w.hub.Subscribe()
 	context.AfterFunc(ctx, sub.Close)
@@ -329,6 +340,7 @@ func (w *World) NewSession(info SessionInfo) (*Session, error) {
 		Screen: Screen{Environment: w.environment, Production: w.production, Demo: w.demo,
 			KeyMap: w.keys, Theme: theme, Panes: w.panes},
 	}
+	s.CoSign = w.teamSession(info, identity, readOnly)
 	w.sessionRunbooks(s)
 	s.Logs = w.sessionLogs(s.Identity.Actor)
 	return s, nil
@@ -348,5 +360,6 @@ func (s *Session) Options() ui.Options {
 			RecorderErr: s.Journals.RecorderErr, Burns: s.Journals.Burns, Notices: s.Journals.Notices},
 		Runbooks: runbooks.Options{Set: s.Actions.Runbooks, Runs: s.Actions.Runs, Journal: s.Actions.RunJournal},
 		Logs:     s.Logs,
+		CoSign:   s.CoSign,
 	}
 }

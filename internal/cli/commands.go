@@ -16,7 +16,7 @@ var Root = Command{
 	Name:    "flightdeck",
 	Summary: "a terminal incident cockpit",
 	Usage: []string{
-		"flightdeck [--config PATH] [--demo] [--read-only] [--theme NAME] [--log FILE]",
+		"flightdeck [--config PATH] [--demo] [--read-only] [--theme NAME] [--log FILE] [--break-glass]",
 		"flightdeck COMMAND [flags]",
 	},
 	About: `SLOs and error budgets, alerts, PostgreSQL activity (who blocks whom),

@@ -207,7 +207,7 @@ func rebase(entries []Entry) {
 }
 
 func eventEntry(e *Event, rollouts []sources.Rollout, window time.Duration) Entry {
-	en := Entry{Time: e.Time, Type: "event", Kind: string(e.Kind), Source: e.Source, What: e.Summary, Event: e}
+	en := Entry{Time: e.Time, Type: "event", Kind: string(e.Kind), Source: e.Source, What: e.Summary, Who: e.Actor, Event: e}
 	if en.Source == "" {
 		en.Source = "recorder"
 	}

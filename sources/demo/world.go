@@ -267,8 +267,10 @@ func (w *World) resetLoop(tick int64) {
 }
 
 // resetNote says what a restart of the script undid and kept, for the
-// status bar and the timeline.
-const resetNote = "what was done in the last run is undone (rollbacks, restarts, scaling, ended backends, AWS changes); silences are kept until they end"
+// status bar and the timeline: short, since the status bar is one line at
+// 80 columns. Undone are rollbacks, restarts, scaling, ended backends and
+// AWS changes; silences last until they end.
+const resetNote = "earlier actions undone, silences kept"
 
 // scripted is the run of the script the world is in, for every payload.
 // The caller holds w.mu.

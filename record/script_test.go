@@ -1,6 +1,7 @@
 package record
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -117,5 +118,43 @@ func TestTimelineAttributesRestart(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "revision 41 (back from 43) | demo |") {
 		t.Errorf("markdown does not name the demo:\n%s", b.String())
+	}
+}
+
+// A new revision right after someone's restart names it, so "revision 44
+// (was 43)" is not unexplained; one long after, one the demo made and one
+// of another deployment do not (issue 17 item 5).
+func TestTimelineNamesTheActionBehindARevision(t *testing.T) {
+	api := "production/nudgecampaign-api"
+	rev := func(s int, n int64, subject, actor string) Event {
+		return Event{Time: at(s), Kind: RolloutRevision, Source: "kube", Subject: subject, Actor: actor, Revision: n,
+			Summary: subject + " revision " + strconv.Itoa(int(n))}
+	}
+	records := []AuditRecord{
+		{Time: at(100), Phase: "intent", PlanID: "p1", Operator: "alice", Action: "restart", Source: "kube", Targets: []string{api}},
+		{Time: at(101), Phase: "outcome", PlanID: "p1", Operator: "alice", Action: "restart", Source: "kube", Targets: []string{api}, Outcome: "ok"},
+		{Time: at(200), Phase: "intent", PlanID: "p2", Operator: "bob", Action: "undo", Source: "kube", Targets: []string{api}},
+		{Time: at(201), Phase: "outcome", PlanID: "p2", Operator: "bob", Action: "undo", Source: "kube", Targets: []string{api}, Outcome: "failed", Error: "boom"},
+	}
+	events := []Event{
+		rev(103, 44, api, ""),
+		rev(104, 9, "production/nudgecampaign-web", ""),
+		rev(110, 45, api, ""), // a second revision: the restart made one
+		rev(202, 46, api, ""), // after bob's undo, which failed
+		rev(400, 47, api, ""),
+		rev(105, 41, api, ActorScript),
+	}
+	tl := Merge(events, records, TimelineOptions{})
+	notes := map[int64]string{}
+	for _, e := range tl.Entries {
+		if e.Event != nil {
+			notes[e.Event.Revision] = e.Note
+		}
+	}
+	want := map[int64]string{44: "3 s after restart by alice", 9: "", 45: "", 46: "", 47: "", 41: ""}
+	for n, w := range want {
+		if notes[n] != w {
+			t.Errorf("revision %d note %q, want %q", n, notes[n], w)
+		}
 	}
 }

@@ -252,11 +252,12 @@ func (w *World) step() {
 // in (an alert's fingerprint is the same in every run). Expired silences
 // go. Pids keep increasing so none is reused.
 func (w *World) resetLoop(tick int64) {
+	kept := slices.DeleteFunc(w.silences, func(s *silence) bool { return s.state(w.wall(tick)) == "expired" })
 	w.loopStart = tick
 	w.rng = rand.New(rand.NewPCG(uint64(w.seed), w.loop+1))
 	w.intensity = 0
 	w.resolvedSince = -1
-	w.silences = slices.DeleteFunc(w.silences, func(s *silence) bool { return s.state(w.wall(tick)) == "expired" })
+	w.silences = nil
 	w.root = nil
 	w.extrasSpawned = 0
 	w.backends = nil
@@ -264,6 +265,7 @@ func (w *World) resetLoop(tick int64) {
 	w.initPG()
 	w.initMetrics()
 	w.initAlerts()
+	w.silences = kept
 }
 
 // resetNote says what a restart of the script undid and kept, for the

@@ -114,7 +114,8 @@ func playDemo(t *testing.T) (audit, events string) {
 
 // After the demo, `flightdeck timeline --demo --since 1h` tells the
 // incident in order: the rollout, the alert, the burn (with the rollout
-// named), alice's rollback and what it did.
+// named), alice's rollback and what it did, and the demo starting over by
+// itself, attributed to demo (issue 17 item 5).
 func TestTimelineOfTheDemoIncident(t *testing.T) {
 	audit, events := playDemo(t)
 	out, errs, code := runCLI(t, "timeline", "--demo", "--since", "1h")
@@ -129,7 +130,12 @@ func TestTimelineOfTheDemoIncident(t *testing.T) {
 		"SLO availability ok → ticket",
 		"undo production/nudgecampaign-api to revision 41 on kube: done | alice@bastion |",
 		"production/nudgecampaign-api revision 43 (was 42)",
+		"s after undo by alice@bastion_", // the revision says whose undo made it
 		"HighErrorRate resolved",
+		// A calm minute after, the demo starts over by itself, and says so:
+		// what the restart undid is the demo's doing, not alice's.
+		"demo incident restarted (loop 2): earlier actions undone, silences kept | demo |",
+		"production/nudgecampaign-api revision 41 (back from 43): nudgecampaign/api:v5.0.0", " | demo |",
 		"flight recorder stopped",
 		"From events `" + events + "` and audit `" + audit + "`.",
 	}

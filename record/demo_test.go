@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -229,3 +230,45 @@ func TestDemoCorrelation(t *testing.T) {
 		t.Errorf("burn correlation %+v %v", c, ok)
 	}
 }
+
+// When the demo starts its incident over, the recording says so once,
+// with actor demo, and the revision going back to 41 is the demo's doing,
+// not a mystery (issue 17 item 5).
+func TestDemoRestartRecorded(t *testing.T) {
+	evs, path := recordDemo(t, 0, maxLoopSeconds+10)
+	restarts := 0
+	var revert *record.Event
+	for i, e := range evs {
+		switch {
+		case e.Kind == record.ScriptRestarted:
+			restarts++
+			if e.Actor != "demo" || e.Count != 2 || e.Since.IsZero() || e.Since.After(e.Time) ||
+				!strings.HasPrefix(e.Summary, "demo incident restarted (loop 2): ") {
+				t.Errorf("restart event %+v", e)
+			}
+		case e.Kind == record.RolloutRevision && e.Revision == 41:
+			revert = &evs[i]
+		}
+	}
+	if restarts != 1 || revert == nil || revert.Actor != "demo" || revert.PrevRevision != 43 {
+		logEvents(t, evs)
+		t.Fatalf("restarts %d, revert %+v", restarts, revert)
+	}
+	tl, err := record.Build(record.TimelineOptions{EventsPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range tl.Lines() {
+		if strings.Contains(l, "(demo)") {
+			got = append(got, l)
+		}
+	}
+	if len(got) < 2 || !strings.Contains(got[0], "demo incident restarted (loop 2)") {
+		t.Errorf("timeline lines by the demo: %q", got)
+	}
+}
+
+// maxLoopSeconds is the latest the demo's script starts over when nobody
+// acts (sources/demo: maxLoop).
+const maxLoopSeconds = 450

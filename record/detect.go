@@ -18,8 +18,14 @@ import (
 // condition already present then (an alert firing, an SLO paging, a blocker)
 // is reported once with AtStart set, and calm facts (an ok SLO, a complete
 // rollout) are not reported at all.
+//
+// A scripted world (the demo) that starts its incident over is a change
+// too: a ScriptRestarted event comes first, once for all its sources, and
+// every change a source shows in its first data of the new run carries
+// Actor "demo", so nobody mistakes a revision going back to 41 or a
+// blocker vanishing for something a person did.
 func Detect(prev, cur State) []Event {
-	var out []Event
+	out := detectRestart(prev, cur)
 	for _, name := range sortedKeys(cur.Sources) {
 		c := cur.Sources[name]
 		p := prev.Sources[name]
@@ -28,12 +34,54 @@ func Detect(prev, cur State) []Event {
 			continue
 		}
 		start := !p.HasData()
+		n := len(out)
 		out = append(out, detectAlerts(name, p.Alerts, c.Alerts, c.DataAt, start)...)
 		out = append(out, detectSLOs(name, p.SLOs, c.SLOs, c.DataAt, start)...)
 		out = append(out, detectRollouts(name, p.Deployments, c.Deployments, c.DataAt, start)...)
 		out = append(out, detectPG(name, p.PG, c.PG, c.DataAt, c.FirstData, start)...)
+		if restarted(p, c) {
+			for i := range out[n:] {
+				out[n+i].Actor = ActorScript
+			}
+		}
 	}
 	return out
+}
+
+// restarted reports whether a source's data moved to a later run of its
+// scripted world.
+func restarted(p, c SourceState) bool {
+	return p.HasData() && p.Loop > 0 && c.Loop > p.Loop
+}
+
+// detectRestart is the one ScriptRestarted event for a scripted world
+// whose sources moved to a later run: at the first of them to show it,
+// naming the run and what the restart undid. A recorder that starts
+// during a later run records no restart: it saw none.
+func detectRestart(prev, cur State) []Event {
+	var was, now uint64
+	for _, s := range prev.Sources {
+		if s.HasData() {
+			was = max(was, s.Loop)
+		}
+	}
+	var e *Event
+	for _, name := range sortedKeys(cur.Sources) {
+		c := cur.Sources[name]
+		if !restarted(prev.Sources[name], c) || c.Loop <= was || c.Loop < now {
+			continue
+		}
+		if c.Loop > now || c.DataAt.Before(e.Time) {
+			now = c.Loop
+			e = &Event{Time: c.DataAt, Kind: ScriptRestarted, Source: ActorScript, Subject: "demo incident",
+				Actor: ActorScript, Since: c.LoopSince, Count: int(min(c.Loop, 1<<31)),
+				Summary: bound(fmt.Sprintf("demo incident restarted (loop %d): %s", c.Loop, orDash(c.LoopReset)), maxSummary)}
+		}
+	}
+	if e == nil {
+		return nil
+	}
+	return []Event{*e}
 }
 
 func detectSource(name string, p, c SourceState) []Event {

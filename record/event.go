@@ -66,7 +66,16 @@ const (
 	// EventsDropped says how many events could not be written (a full or
 	// failing disk); the gap is visible instead of silent.
 	EventsDropped EventKind = "events_dropped"
+
+	// ScriptRestarted says a scripted world (the demo) started its
+	// incident over by itself; Count is the run it began (2 after the
+	// first restart). The changes the restart made carry Actor "demo".
+	ScriptRestarted EventKind = "script_restarted"
 )
+
+// ActorScript is the Actor of what a scripted world (the demo) did by
+// itself rather than anyone at a cockpit.
+const ActorScript = "demo"
 
 // Event is one line of the event journal. Text fields hold text that was
 // sanitized by the backend at ingestion and bounded here; readers sanitize
@@ -113,7 +122,12 @@ type Event struct {
 	Usable  int   `json:"usable,omitempty"` // max_connections - reserved
 
 	Error string `json:"error,omitempty"` // SourceDown
-	Count int    `json:"count,omitempty"` // EventsDropped, capped alert storms, Flapping
+	Count int    `json:"count,omitempty"` // EventsDropped, capped alert storms, Flapping, ScriptRestarted
+
+	// Actor is who caused the change when the recorder knows it:
+	// ActorScript for a scripted world's restart and what it undid; empty
+	// for what a backend reported (who acted is in the audit journal).
+	Actor string `json:"actor,omitempty"`
 
 	// Instance names the recorder that wrote RecorderStarted and
 	// RecorderStopped: two cockpits that recorded to one file one after

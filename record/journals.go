@@ -204,6 +204,7 @@ func cleanEvent(e Event) Event {
 	e.From, e.To = clean(e.From, 40), clean(e.To, 40)
 	e.Severity = clean(e.Severity, 40)
 	e.Error = clean(e.Error, maxSummary)
+	e.Actor = clean(e.Actor, maxLabelText)
 	if e.Labels != nil {
 		ls := make(map[string]string, min(len(e.Labels), maxLabels))
 		for _, k := range sortedKeys(e.Labels) {

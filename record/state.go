@@ -60,6 +60,13 @@ type SourceState struct {
 	Err    string
 	DownAt time.Time
 
+	// Loop is the run of a scripted world the data shows
+	// (sources.Script.Loop), 0 for a real backend; LoopSince is when
+	// that run began and LoopReset what its restart undid.
+	Loop      uint64
+	LoopSince time.Time
+	LoopReset string
+
 	Alerts      map[string]AlertFact  // by fingerprint
 	SLOs        map[string]SLOFact    // by name
 	Deployments map[string]DeployFact // by namespace/name
@@ -156,6 +163,10 @@ func Advance(prev State, snaps []sources.Snapshot, th Thresholds) State {
 }
 
 func foldData(cur *SourceState, old SourceState, data sources.Payload, th Thresholds) {
+	cur.Loop, cur.LoopSince, cur.LoopReset = 0, time.Time{}, ""
+	if s := sources.ScriptOf(data); s != nil {
+		cur.Loop, cur.LoopSince, cur.LoopReset = s.Loop, s.Since, bound(s.Reset, maxSummary)
+	}
 	switch d := data.(type) {
 	case *sources.AlertSet:
 		cur.Alerts = foldAlerts(d)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -181,7 +182,9 @@ func Merge(events []Event, records []AuditRecord, o TimelineOptions) *Timeline {
 	for i := range events {
 		all = append(all, eventEntry(&events[i], rollouts, o.CorrelationWindow))
 	}
-	all = append(all, auditEntries(records)...)
+	acts := auditEntries(records)
+	noteCauses(all, acts)
+	all = append(all, acts...)
 	sort.SliceStable(all, func(i, j int) bool { return all[i].Time.Before(all[j].Time) })
 	for _, e := range all {
 		if (!o.Since.IsZero() && e.Time.Before(o.Since)) || (!o.Until.IsZero() && e.Time.After(o.Until)) {
@@ -207,7 +210,7 @@ func rebase(entries []Entry) {
 }
 
 func eventEntry(e *Event, rollouts []sources.Rollout, window time.Duration) Entry {
-	en := Entry{Time: e.Time, Type: "event", Kind: string(e.Kind), Source: e.Source, What: e.Summary, Event: e}
+	en := Entry{Time: e.Time, Type: "event", Kind: string(e.Kind), Source: e.Source, What: e.Summary, Who: e.Actor, Event: e}
 	if en.Source == "" {
 		en.Source = "recorder"
 	}
@@ -225,6 +228,63 @@ func eventEntry(e *Event, rollouts []sources.Rollout, window time.Duration) Entr
 		en.Note = c.Text(what)
 	}
 	return en
+}
+
+// causeWindow is how long after an action on a deployment a new revision
+// of it is said to follow from it: the ReplicaSet is made within a second,
+// and seen by the next poll.
+const causeWindow = 30 * time.Second
+
+// revisionActions are the actions that make a deployment's revision
+// change.
+var revisionActions = map[string]bool{"undo": true, "restart": true}
+
+// noteCauses names, on a new revision nobody is known to have caused
+// (no Actor), the latest undo or restart of that deployment journaled
+// done within causeWindow before it: "revision 44 (was 43)" right after
+// someone's restart then says whose it was rather than look unexplained.
+// An action explains one revision, the first after it.
+func noteCauses(events, acts []Entry) {
+	used := map[*Entry]bool{}
+	order := make([]int, len(events))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return events[order[a]].Time.Before(events[order[b]].Time) })
+	for _, i := range order {
+		e := events[i].Event
+		if e == nil || e.Kind != RolloutRevision || e.Actor != "" || e.AtStart || events[i].Note != "" {
+			continue
+		}
+		var cause *Entry
+		for j := range acts {
+			a := &acts[j]
+			if used[a] || !revisionActions[a.Kind] || a.Time.After(e.Time) || e.Time.Sub(a.Time) > causeWindow || !actionDone(a) ||
+				!slices.Contains(a.Records[0].Targets, e.Subject) || (cause != nil && a.Time.Before(cause.Time)) {
+				continue
+			}
+			cause = a
+		}
+		if cause == nil {
+			continue
+		}
+		used[cause] = true
+		who := cause.Who
+		if who == "" {
+			who = "someone"
+		}
+		events[i].Note = fmt.Sprintf("%d s after %s by %s", e.Time.Sub(cause.Time).Round(time.Second)/time.Second, cause.Kind, who)
+	}
+}
+
+// actionDone reports whether an action entry's outcome was journaled ok.
+func actionDone(a *Entry) bool {
+	for _, r := range a.Records {
+		if r.Phase == "outcome" && r.Outcome == "ok" {
+			return true
+		}
+	}
+	return false
 }
 
 // levelOf reads an SLO level as events write it (SLOLevel.String).

@@ -83,6 +83,7 @@ const (
 // in Regions and the other regions' data is still shown. All text is
 // sanitized.
 type AWSSet struct {
+	Scripted // the demo's run; nil Script for a real backend
 	// Regions lists every region looked at, in config order (the first is
 	// the primary), with the errors of its reads.
 	Regions  []AWSRegion

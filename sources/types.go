@@ -44,6 +44,7 @@ var BurnWindows = []time.Duration{
 
 // SLOSet is the payload of an SLO source.
 type SLOSet struct {
+	Scripted // the demo's run; nil Script for a real backend
 	SLOs     []SLOStatus
 	Warnings []string // e.g. Prometheus warnings; sanitized
 	Queries  int      // queries issued for this snapshot
@@ -171,6 +172,7 @@ const (
 
 // AlertSet is the payload of an alert source.
 type AlertSet struct {
+	Scripted // the demo's run; nil Script for a real backend
 	// Origin is "alertmanager" or "prometheus" (rules API fallback).
 	Origin   string
 	Alerts   []Alert
@@ -236,6 +238,7 @@ type Silence struct {
 // PGActivity is the payload of a Postgres source: pg_stat_activity and the
 // figures around it, read in one round trip.
 type PGActivity struct {
+	Scripted          // the demo's run; nil Script for a real backend
 	ServerVersion int // server_version_num, e.g. 150004
 	// MaxConnections and ReservedConnections come from pg_settings;
 	// Usable = max_connections - superuser_reserved_connections.
@@ -320,6 +323,7 @@ const (
 
 // RolloutSet is the payload of a rollout source.
 type RolloutSet struct {
+	Scripted    // the demo's run; nil Script for a real backend
 	Context     string
 	Deployments []Deployment
 	// Denied maps a namespace to the actions refused there.

@@ -70,6 +70,10 @@ type Model struct {
 	quitting    bool
 
 	recErr string // the flight recorder's write error, as of the last tick
+
+	// scriptLoop is the latest run of a scripted world (the demo) seen in
+	// the data, 0 for real backends: a later one is said in the status bar.
+	scriptLoop uint64
 }
 
 // health is the status bar's record of every source, in first-seen order.
@@ -203,6 +207,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		for _, s := range msg.Snapshots {
 			m.route(s)
 		}
+		m.noteRestart(msg.Snapshots)
 		// Views learn the batch is complete (a run observes it whole).
 		cmds = append(m.toViews(msg), m.waitCmd())
 	case TickMsg:
@@ -251,6 +256,27 @@ func (m *Model) route(s sources.Snapshot) {
 	}
 	for _, v := range m.views {
 		v.SetSnapshot(s)
+	}
+}
+
+// scriptRestartTTL is how long the status bar says the demo started its
+// incident over: long enough to be read by someone looking at a pane.
+const scriptRestartTTL = 20 * time.Second
+
+// noteRestart says in the status bar when a scripted world (the demo)
+// starts its incident over by itself, and what that undid, so nobody
+// takes the undoing for something they did or a fault (issue 17 item 5).
+// The first run seen is not news.
+func (m *Model) noteRestart(snaps []sources.Snapshot) {
+	for _, s := range snaps {
+		sc := sources.ScriptOf(s.Data)
+		if sc == nil || sc.Loop <= m.scriptLoop {
+			continue
+		}
+		if m.scriptLoop > 0 {
+			m.setStatusFor(fmt.Sprintf("demo incident restarted (loop %d): %s", sc.Loop, sc.Reset), false, scriptRestartTTL)
+		}
+		m.scriptLoop = sc.Loop
 	}
 }
 

@@ -276,7 +276,7 @@ func (s *AlertSource) Fetch(ctx context.Context) (sources.Payload, error) {
 		return nil, err
 	}
 	defer w.mu.Unlock()
-	set := &sources.AlertSet{Origin: "alertmanager", Alerts: w.alerts()}
+	set := &sources.AlertSet{Scripted: w.scripted(), Origin: "alertmanager", Alerts: w.alerts()}
 	for _, si := range w.silences {
 		set.Silences = append(set.Silences, w.silenceCopy(si))
 	}

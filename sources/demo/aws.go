@@ -393,7 +393,7 @@ func (s *AWSSource) Fetch(ctx context.Context) (sources.Payload, error) {
 		return nil, err
 	}
 	defer s.w.mu.Unlock()
-	set := &sources.AWSSet{CredentialSource: "demo",
+	set := &sources.AWSSet{Scripted: s.w.scripted(), CredentialSource: "demo",
 		Regions: []sources.AWSRegion{{Name: awsPrimary}, {Name: awsDR}}}
 	for _, region := range []string{awsPrimary, awsDR} {
 		for _, in := range s.insts {

@@ -679,13 +679,68 @@ func TestFixedIncidentLoopsSooner(t *testing.T) {
 	for s := 81; s < 300; s++ {
 		at(c, s)
 		if findDep(t, kubeAt(t, w), "nudgecampaign-api").Revision == 41 {
-			if sil := alertsAt(t, w).Silences; len(sil) != 0 {
-				t.Errorf("silence %s survived the loop", id)
+			// A silence made for an hour lasts the hour: the restart
+			// keeps it, and it silences the alert when it fires again.
+			if sil := alertsAt(t, w).Silences; len(sil) != 1 || sil[0].ID != id || sil[0].State != "active" {
+				t.Fatalf("silence %s lost in the loop: %+v", id, sil)
 			}
-			return
+			for s2 := s + 1; s2 < s+120; s2++ {
+				at(c, s2)
+				if a := findAlert(alertsAt(t, w), "HighErrorRate"); a != nil && a.State != sources.AlertPending {
+					if a.State != sources.AlertSilenced || len(a.SilencedBy) != 1 || a.SilencedBy[0] != id {
+						t.Errorf("HighErrorRate in the next run: %s by %v, want silenced by %s", a.State, a.SilencedBy, id)
+					}
+					return
+				}
+			}
+			t.Fatal("HighErrorRate did not fire again in the next run")
 		}
 	}
 	t.Error("did not loop within a calm minute of the fix")
+}
+
+// An expired silence is not carried into the next run.
+func TestLoopDropsExpiredSilences(t *testing.T) {
+	w, c := newTestWorld(t)
+	at(c, 10)
+	if _, err := w.Alerts().CreateSilence(ctx, sources.Silence{Matchers: []sources.Matcher{{Name: "alertname", Value: "HighCPUUsage", IsEqual: true}},
+		EndsAt: c.Now().Add(time.Minute), CreatedBy: "me", Comment: "short"}); err != nil {
+		t.Fatal(err)
+	}
+	at(c, maxLoop+1)
+	if sil := alertsAt(t, w).Silences; len(sil) != 0 {
+		t.Errorf("expired silence kept by the loop: %+v", sil)
+	}
+}
+
+// Every payload says which run of the script it shows, so the recorder
+// and the cockpit can say the world started over by itself.
+func TestPayloadsSayTheRun(t *testing.T) {
+	w, c := newTestWorld(t)
+	runs := func() []*sources.Script {
+		var out []*sources.Script
+		for _, src := range w.Sources() {
+			p, err := src.Fetch(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, sources.ScriptOf(p))
+		}
+		return out
+	}
+	at(c, 5)
+	for i, r := range runs() {
+		if r == nil || r.Loop != 1 || !r.Since.Equal(epoch) || r.Reset == "" {
+			t.Fatalf("source %d in the first run: %+v", i, r)
+		}
+	}
+	at(c, maxLoop+3)
+	for i, r := range runs() {
+		// The script runs its course (300 s) before it can start over.
+		if r == nil || r.Loop != 2 || r.Since.Before(epoch.Add(autoRollbackAt*time.Second)) || r.Since.After(c.Now()) {
+			t.Fatalf("source %d after the loop: %+v", i, r)
+		}
+	}
 }
 
 func TestFreshPayloads(t *testing.T) {

@@ -378,7 +378,7 @@ func (s *KubeSource) Fetch(ctx context.Context) (sources.Payload, error) {
 		return nil, err
 	}
 	defer w.mu.Unlock()
-	set := &sources.RolloutSet{Context: "demo"}
+	set := &sources.RolloutSet{Scripted: w.scripted(), Context: "demo"}
 	for _, d := range w.deps {
 		set.Deployments = append(set.Deployments, w.snapshotDeployment(d))
 	}

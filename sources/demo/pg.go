@@ -558,6 +558,7 @@ func (s *PostgresSource) Fetch(ctx context.Context) (sources.Payload, error) {
 	}
 	defer w.mu.Unlock()
 	a := &sources.PGActivity{
+		Scripted:               w.scripted(),
 		ServerVersion:          160004,
 		MaxConnections:         maxConns,
 		ReservedConnections:    reservedConns,

@@ -142,6 +142,7 @@ func (s *SLOSource) Fetch(ctx context.Context) (sources.Payload, error) {
 	defer w.mu.Unlock()
 	const compressed = " — demo: metric time is compressed, 1 s = 1 min (5m window = 5 s, 1h = 1 min, 6h = 6 min)"
 	return &sources.SLOSet{
+		Scripted: w.scripted(),
 		SLOs: []sources.SLOStatus{
 			w.sloStatus("availability", "99.9% of API requests succeed (non-5xx), 30d"+compressed, 0.999, false),
 			w.sloStatus("latency", "95% of API requests complete in < 200 ms, 30d"+compressed, 0.95, true),

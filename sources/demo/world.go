@@ -28,7 +28,14 @@
 //	     if nobody did
 //	300  the pipeline rolls back to v5.0.0 (revision 43) if nobody did
 //	     then recovery; a calm minute after everything resolved (at the
-//	     latest at 450 s) the world starts over, calm, actions forgotten.
+//	     latest at 450 s) the world starts over, calm, actions forgotten
+//	     but silences kept until they end.
+//
+// Every payload says which run of the script it shows (sources.Script):
+// the recorder writes each restart, with actor "demo", and attributes the
+// changes it makes to it; the cockpit says in the status bar what the
+// restart undid. A learner can tell what they caused from what the script
+// did.
 //
 // Rolling the API back or restarting it also ends the root blocker: its
 // connection belongs to a pod that goes away.
@@ -41,6 +48,7 @@ package demo
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -243,8 +251,12 @@ func (w *World) step() {
 }
 
 // resetLoop puts the world back to calm at tick. Every action's effect is
-// forgotten; pids keep increasing so none is reused.
+// forgotten but the silences: someone who silenced an alert for an hour
+// expects it silenced for the hour, whichever run of the script it fires
+// in (an alert's fingerprint is the same in every run). Expired silences
+// go. Pids keep increasing so none is reused.
 func (w *World) resetLoop(tick int64) {
+	kept := slices.DeleteFunc(w.silences, func(s *silence) bool { return s.state(w.wall(tick)) == "expired" })
 	w.loopStart = tick
 	w.rng = rand.New(rand.NewPCG(uint64(w.seed), w.loop+1))
 	w.intensity = 0
@@ -258,6 +270,19 @@ func (w *World) resetLoop(tick int64) {
 	w.initPG()
 	w.initMetrics()
 	w.initAlerts()
+	w.silences = kept
+}
+
+// resetNote says what a restart of the script undid and kept, for the
+// status bar and the timeline: short, since the status bar is one line at
+// 80 columns. Undone are rollbacks, restarts, scaling, ended backends and
+// AWS changes; silences last until they end.
+const resetNote = "earlier actions undone, silences kept"
+
+// scripted is the run of the script the world is in, for every payload.
+// The caller holds w.mu.
+func (w *World) scripted() sources.Scripted {
+	return sources.Scripted{Script: &sources.Script{Loop: w.loop + 1, Since: w.wall(w.loopStart), Reset: resetNote}}
 }
 
 // stepIntensity moves the failure intensity towards the share of API pods

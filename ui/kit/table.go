@@ -27,6 +27,10 @@ const (
 // Col is one column of a Table.
 type Col struct {
 	Title string
+	// Short is the title a column too narrow for Title shows instead
+	// ("TREND" for "BURN TREND"), so a narrow pane's header reads as
+	// whole words rather than "BURN TR…"; "" for none.
+	Short string
 	// W is the column's width when it is shown, Roomy its width once the
 	// table is Table.RoomyAt wide or more (0: W). A column whose width is
 	// 0 is not shown: Roomy alone makes a column that only a roomy table
@@ -235,16 +239,27 @@ func (t *Table) used() int {
 }
 
 // Header is the column titles at the last Fit's widths, in paint; a
-// title too wide for its column is cut at its end, whatever the column's Cut.
+// title too wide for its column gives way to its Short form, and only one
+// too wide even so is cut at its end, whatever the column's Cut.
 func (t *Table) Header(paint themes.Paint) string {
 	cells := t.Cells()
-	for i, c := range t.Cols {
-		cells[i].Text = c.Title
-		if w := t.widths[i]; w > 0 && Width(c.Title) > w {
-			cells[i].Text = Fit(c.Title, w, t.ell) // titles keep their start
+	for i := range t.Cols {
+		cells[i].Text = t.Title(i)
+		if w := t.widths[i]; w > 0 && Width(cells[i].Text) > w {
+			cells[i].Text = Fit(cells[i].Text, w, t.ell) // titles keep their start
 		}
 	}
 	return t.line(cells, &paint, nil)
+}
+
+// Title is the title col's header shows at the last Fit's width: Title
+// when it fits, else Short when there is one.
+func (t *Table) Title(col int) string {
+	c := t.Cols[col]
+	if c.Short != "" && Width(c.Title) > t.widths[col] {
+		return c.Short
+	}
+	return c.Title
 }
 
 // Cells is a row's cells, cleared, to fill and pass to Row or Add; the

@@ -225,3 +225,32 @@ func BenchmarkTableLines(b *testing.B) {
 		out = tb.Lines(out[:0])
 	}
 }
+
+// A title too wide for its column shows its short form, whole, rather
+// than a cut word ("BURN TR…"); without one, or too wide even so, it is
+// cut at its end (issue 17 item 8).
+func TestTableHeaderShortTitles(t *testing.T) {
+	tb := Table{Cols: []Col{
+		{Title: "NAME", W: 6},
+		{Title: "BURN TREND", Short: "TREND", W: 1, Gap: 1},
+	}, Fill: 1}
+	for _, c := range []struct {
+		w    int
+		want string
+	}{
+		{20, "NAME   BURN TREND   "},
+		{15, "NAME   TREND   "},
+		{12, "NAME   TREND"},
+		{10, "NAME   TR…"},
+	} {
+		tb.Fit(c.w, "…")
+		if got := tb.Header(themes.Paint{}); got != c.want {
+			t.Errorf("width %d: header %q, want %q", c.w, got, c.want)
+		}
+	}
+	tb.Cols[1].Short = ""
+	tb.Fit(15, "…")
+	if got := tb.Header(themes.Paint{}); got != "NAME   BURN TR…" {
+		t.Errorf("no short form: header %q", got)
+	}
+}

@@ -71,17 +71,26 @@ func (p *Pane) Draw(focused bool) []string {
 	t := &p.table
 	t.Fit(inner, ell)
 	nameW, drop := t.Width(rName), t.Trimmed(rName)
-	title := "DEPLOYMENT"
+	title, short := "DEPLOYMENT", ""
 	if p.oneNS != "" {
-		title += " (" + p.oneNS + ")"
+		// The namespace every row shares, in the header when it fits
+		// there, else in the frame's title, rather than "DEPLOYMENT
+		// (productio…".
+		title, short = title+" ("+p.oneNS+")", title
+		if kit.Width(title) > nameW && drop == "" {
+			if sh.Title == "" {
+				sh.Title = p.FrameTitle()
+			}
+			sh.Title += " · ns " + p.oneNS
+		}
 	}
 	if drop != "" { // the column title says what every row leaves out
-		title = p.oneNS + "/" + drop + ell
+		title, short = p.oneNS+"/"+drop+ell, ""
 		if kit.Width(title) > nameW {
 			title = kit.CutMiddle(drop+ell, nameW, ell)
 		}
 	}
-	t.Cols[rName].Title = title
+	t.Cols[rName].Title, t.Cols[rName].Short = title, short
 	sh.Head = []string{t.Header(th.Paints.Muted)}
 	sh.Rows = func(body []string, from, to int, dim bool) []string {
 		for i := from; i < to; i++ {

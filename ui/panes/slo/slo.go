@@ -142,7 +142,7 @@ func newTable() kit.Table {
 		cSLI:    {Title: "SLI", W: 9, Right: true},
 		cBudget: {Title: "BUDGET", W: 12, Right: true},
 		cLevel:  {Title: "LEVEL", W: 7, Gap: 1},
-		cSpark:  {Title: "BURN TREND", W: 1, Gap: 1},
+		cSpark:  {Title: "BURN TREND", Short: "TREND", W: 1, Gap: 1},
 	}
 	for i, w := range []string{"5m", "1h", "6h", "3d"} {
 		cols[cBurn+i] = kit.Col{Title: w, W: 6, Roomy: 7, Right: true}

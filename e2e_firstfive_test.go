@@ -111,8 +111,8 @@ func TestFirstFiveFollowTheRun(t *testing.T) {
 
 	// Alice moves on a step: bob's copy follows.
 	op.keys("Enter")
-	op.waitFor("the check done", contains("1/10 steps done"))
-	obs.waitFor("bob's copy moved on", contains("(read-only)", "1/10 steps done"))
+	op.waitFor("the check done", contains("1/12 steps done"))
+	obs.waitFor("bob's copy moved on", contains("(read-only)", "1/12 steps done"))
 
 	obs.keys("x")
 	obs.waitFor("following stopped", contains("stopped following alice"))

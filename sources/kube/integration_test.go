@@ -50,7 +50,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	k := testsrv.SharedKube(t)
+	return envOn(t, testsrv.SharedKube(t))
+}
+
+// envOn is env in a new namespace of control plane k.
+func envOn(t *testing.T, k *testsrv.Kube) *env {
+	t.Helper()
 	cfg, err := clientcmd.BuildConfigFromFlags("", k.AdminKubeconfig)
 	if err != nil {
 		t.Fatal(err)

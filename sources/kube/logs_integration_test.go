@@ -23,9 +23,14 @@ type kwokEnv struct {
 	kw *testsrv.Kwok
 }
 
+// newKwokEnv runs on a control plane of its own, not the package's shared
+// one: TestHubKeepsDataWhileAPIServerIsDownAndRecovers restarts the shared
+// API server, after which the shared controller-manager was seen to stop
+// replacing deleted pods for minutes (its pod watch stale), and replacing
+// a pod mid-follow is what this test is about.
 func newKwokEnv(t *testing.T) *kwokEnv {
 	t.Helper()
-	e := newEnv(t)
+	e := envOn(t, testsrv.StartKube(t))
 	return &kwokEnv{env: e, kw: testsrv.StartKwok(t, e.k)}
 }
 

@@ -58,6 +58,9 @@ const (
 	DefaultMaxSessions = 32
 	// DefaultFPS caps each session's redraw rate: the cockpit's own.
 	DefaultFPS = ui.FPS
+	// DefaultObserverFPS caps an observer's: it watches, nothing it types
+	// waits on the next frame.
+	DefaultObserverFPS = 10
 	// DefaultHandshakeTimeout bounds an unauthenticated connection: long
 	// enough to unlock a key, short enough that idle ones go.
 	DefaultHandshakeTimeout = 10 * time.Second
@@ -124,7 +127,16 @@ type Options struct {
 	// (SSH clients rarely forward COLORTERM).
 	TrueColor bool
 	// FPS caps each session's redraws per second; default DefaultFPS.
-	FPS int
+	// ObserverFPS caps an observer's, at most FPS; default
+	// DefaultObserverFPS. A session whose frame did not change sends
+	// nothing, whatever the rate.
+	FPS         int
+	ObserverFPS int
+	// ScrollOptim lets the renderer scroll regions of the screen (as
+	// Bubble Tea does) instead of redrawing the rows that moved. The
+	// cockpit's panes sit side by side, so whole rows rarely move: off by
+	// default, it only cost CPU (see README, Performance).
+	ScrollOptim bool
 	// Presence, Announcer and Follow are shared with the sessions; nil
 	// makes the Server its own. serve joins every session to Presence and
 	// removes it as a Follow leader when it ends.
@@ -145,6 +157,7 @@ type Server struct {
 	limiter ratelimiter.RateLimiter
 	ssh     *ssh.Server
 	gate    *gate // set by Start
+	lines   *lineCache
 
 	mu       sync.Mutex
 	sessions map[ssh.Session]*session
@@ -168,6 +181,9 @@ func New(o Options, f SessionFactory) (*Server, error) {
 	}
 	if o.FPS <= 0 {
 		o.FPS = DefaultFPS
+	}
+	if o.ObserverFPS <= 0 {
+		o.ObserverFPS = DefaultObserverFPS
 	}
 	if o.MaxUnauthenticated <= 0 {
 		o.MaxUnauthenticated = DefaultMaxUnauthenticated
@@ -204,7 +220,8 @@ func New(o Options, f SessionFactory) (*Server, error) {
 	if created {
 		o.Log.Info("ssh host key created", "path", o.HostKeyPath, "fingerprint", gossh.FingerprintSHA256(signer.PublicKey()))
 	}
-	s := &Server{opts: o, factory: f, log: o.Log, keys: keys, hostKey: signer, sessions: map[ssh.Session]*session{}}
+	s := &Server{opts: o, factory: f, log: o.Log, keys: keys, hostKey: signer, sessions: map[ssh.Session]*session{},
+		lines: newLineCache()}
 	if o.RateLimit.PerSecond > 0 {
 		s.limiter = ratelimiter.NewRateLimiter(rate.Limit(o.RateLimit.PerSecond), max(o.RateLimit.Burst, 1), rateLimitAddrs)
 	}

@@ -124,6 +124,8 @@ type session struct {
 	capped    atomic.Bool  // the client's window is larger than the cap
 	droppedAt atomic.Int64 // unix nanoseconds of the last paste-dropped notice
 
+	frames *frameWriter // set with the program
+
 	mu      sync.Mutex
 	program *tea.Program
 	reason  string // why the server ended it; "" when the user quit
@@ -189,6 +191,9 @@ func (s *Server) sessionMiddleware(next ssh.Handler) ssh.Handler {
 			"addr", se.info.Addr, "term", se.info.Term, "width", se.info.Width, "height", se.info.Height,
 			"capped", se.capped.Load(), "color", se.info.ColorProfile.String())
 		next(newCappedSession(sess, se))
+		if se.frames != nil {
+			se.frames.close() // the last frame, then the terminal as it was
+		}
 		if r := se.endReason(); r != "" {
 			// The program has left the alternate screen: this line stays
 			// on the client's terminal after the connection closes.
@@ -303,8 +308,21 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		tea.WithColorProfile(se.info.ColorProfile),
 		tea.WithFPS(s.opts.FPS),
 		tea.WithFilter(se.filter), // replaces MakeOptions' filter; se.filter does its job too
+		tea.WithoutRenderer(),     // serve draws the frames: see frameWriter
 	)
-	p := tea.NewProgram(cockpit{inner: se.model, width: se.info.Width, height: se.info.Height, capped: &se.capped}, opts...)
+	out, onlcr := rawOutput(sess), false
+	if out == nil { // not through the gate (never in a Server): the pty writer
+		out, onlcr = sess, true
+	}
+	fps := s.opts.FPS
+	if se.info.Role == together.Observer {
+		fps = min(fps, s.opts.ObserverFPS)
+	}
+	env := append(slices.Clone(se.info.Environ), "TERM="+se.info.Term)
+	se.frames = newFrameWriter(out, onlcr, s.lines, env, se.info.ColorProfile, se.info.Width, se.info.Height, fps)
+	se.frames.scrollOpt = s.opts.ScrollOptim
+	p := tea.NewProgram(framed{fw: se.frames,
+		inner: cockpit{inner: se.model, width: se.info.Width, height: se.info.Height, capped: &se.capped}}, opts...)
 	se.start(p, s.opts.IdleTimeout, s.opts.MaxSessionLength)
 	return p
 }

@@ -62,22 +62,25 @@ type frameWriter struct {
 	stopped chan struct{}
 
 	// The rest belongs to the drawing goroutine, then to close.
-	scr       *uv.TerminalRenderer
-	buf       bytes.Buffer // what scr writes, sent once a frame
-	out2      bytes.Buffer // buf with the frame's mode changes around it
-	next      *uv.RenderBuffer
-	drawn     []string // each row's text as last drawn
-	in        []pen    // the pen each row inherited when drawn
-	ents      []*lineEntry
-	drawnSeq  uint64
-	started   bool
-	dw, dh    int
-	dmethod   ansi.Method
-	title     string
-	kbdFlags  int
-	profile   colorprofile.Profile
-	frames    int64 // drawn, for tests
-	lastBytes int   // of the last frame sent, for tests
+	scr          *uv.TerminalRenderer
+	buf          bytes.Buffer // what scr writes, sent once a frame
+	out2         bytes.Buffer // buf with the frame's mode changes around it
+	next         *uv.RenderBuffer
+	drawn        []string // each row's text as last drawn
+	in           []pen    // the pen each row inherited when drawn
+	ents         []*lineEntry
+	prev         []string       // drawn, before this frame
+	changed      []int          // the rows this frame changed
+	rowOf        map[string]int // prev's rows by text, for moved
+	drawnSeq     uint64
+	started      bool
+	dw, dh       int
+	dmethod      ansi.Method
+	title        string
+	kbdFlags     int
+	profile      colorprofile.Profile
+	content      string // the frame last composed
+	changedShape bool   // size or width method changed since
 }
 
 // newFrameWriter starts the drawing goroutine; close ends it.
@@ -220,12 +223,18 @@ func (f *frameWriter) draw(final bool) {
 		f.buf.WriteString(ansi.SetModifyOtherKeys2 + ansi.KittyKeyboard(k, 1))
 		f.kbdFlags = k
 	}
-	f.compose(v.Content, w, h)
-	f.scr.Render(f.next)
+	// The cockpit returns the very same string while nothing on the
+	// screen changed (its frame cache): then there is nothing to compare.
+	if v.Content != f.content || f.changedShape {
+		moved := f.compose(v.Content, w, h)
+		f.content, f.changedShape = v.Content, false
+		if len(f.changed) > 0 {
+			f.scr.SetScrollOptim(f.scrollOpt || moved)
+			f.scr.Render(f.next)
+		}
+	}
 	_ = f.scr.Flush()
-	f.frames++
 	if f.buf.Len() == 0 && pre == "" {
-		f.lastBytes = 0
 		return
 	}
 	o := &f.out2
@@ -238,7 +247,6 @@ func (f *frameWriter) draw(final bool) {
 	} else {
 		o.Write(f.buf.Bytes())
 	}
-	f.lastBytes = o.Len()
 	_, _ = f.out.Write(o.Bytes())
 	f.buf.Reset()
 }
@@ -290,12 +298,16 @@ func (f *frameWriter) forget(h int) {
 	f.drawn = append(f.drawn[:0], make([]string, h)...)
 	f.in = append(f.in[:0], make([]pen, h)...)
 	f.ents = append(f.ents[:0], make([]*lineEntry, h)...) // nil: drawn next frame
+	f.changedShape = true
 }
 
 // compose puts the frame's changed rows into the render buffer and marks
-// them touched; unchanged rows stay as they are, untouched.
-func (f *frameWriter) compose(content string, w, h int) {
+// them touched; unchanged rows stay as they are, untouched. It returns
+// whether rows moved up or down together (see moved).
+func (f *frameWriter) compose(content string, w, h int) bool {
 	content = strings.ReplaceAll(content, "\r\n", "\n")
+	f.prev = append(f.prev[:0], f.drawn...)
+	f.changed = f.changed[:0]
 	var carry pen
 	rest := content
 	for y := range h {
@@ -319,8 +331,56 @@ func (f *frameWriter) compose(content string, w, h int) {
 		copy(f.next.Lines[y], e.cells)
 		f.next.TouchLine(0, y, w)
 		f.drawn[y], f.in[y], f.ents[y] = line, carry, e
+		f.changed = append(f.changed, y)
 		carry = e.end
 	}
+	return len(f.changed) >= minScrollRows && f.moved()
+}
+
+// minScrollRows is the fewest rows the renderer scrolls together (its
+// hunks of fewer are discarded).
+const minScrollRows = 3
+
+// moved says whether at least minScrollRows consecutive changed rows show
+// what the rows a fixed distance away showed before: a pane grew or shrank
+// a line and everything under it moved. Only then does the renderer's
+// scroll optimisation pay: it hashes every row of both screens to find
+// what moved, which a frame whose ages changed does not need (that
+// hashing made it a seventh of serve's CPU), while a moved block redrawn
+// row by row costs many bytes.
+func (f *frameWriter) moved() bool {
+	clear(f.rowOf)
+	if f.rowOf == nil {
+		f.rowOf = map[string]int{}
+	}
+	for y, t := range f.prev {
+		if t == "" {
+			continue
+		}
+		if _, dup := f.rowOf[t]; dup {
+			f.rowOf[t] = -1 // not unique: it cannot tell a move
+		} else {
+			f.rowOf[t] = y
+		}
+	}
+	run, shift, last := 0, 0, -2
+	for _, y := range f.changed {
+		old, ok := f.rowOf[f.drawn[y]]
+		if !ok || old < 0 || old == y {
+			run = 0
+			continue
+		}
+		if y == last+1 && old-y == shift {
+			run++
+		} else {
+			run, shift = 1, old-y
+		}
+		last = y
+		if run >= minScrollRows {
+			return true
+		}
+	}
+	return false
 }
 
 // kittyFlags is Bubble Tea's: basic disambiguation always, the rest as

@@ -148,21 +148,28 @@ func TestFramesOnATerminal(t *testing.T) {
 	frames := [][]string{
 		{"flightdeck · DEMO", bold.Render("SLOs") + "   " + bold.Render("Alerts"), "db-1   age 3s   conns 12", "db-2   age 7s   conns 40", "wide 漢字 row", "", "\x1b[1mopen bold", "carried bold", "\x1b[m", "status bar"},
 		{"flightdeck · DEMO", bold.Render("SLOs") + "   " + bold.Render("Alerts"), "db-1   age 4s   conns 12", "db-2   age 8s   conns 41", "wide 字漢 row!", "new row", "\x1b[1mopen bold", "carried bold changed", "\x1b[m", "status bar"},
+		// A pane grew a line: the rows under it move down together (the
+		// renderer scrolls them).
+		{"flightdeck · DEMO", bold.Render("SLOs") + "   " + bold.Render("Alerts"), "grown line", "db-1   age 4s   conns 12", "db-2   age 8s   conns 41", "wide 字漢 row!", "new row", "\x1b[1mopen bold", "carried bold changed", "\x1b[m", "status bar"},
 		{"flightdeck · DEMO", "db-1   age 5s", "", "", "", "", "", "", "", "short"},
 		{"flightdeck · DEMO", "db-1   age 6s   conns 12", "db-2   age 9s   conns 41", strings.Repeat("x", w+10), "tail"},
 	}
 	for i, rows := range frames {
-		if i == 3 { // a resize: the pane and the frames
+		resized := i == len(frames)-1
+		if resized { // a resize: the pane and the frames
 			run("resize-window", "-x", fmt.Sprint(w-10), "-y", fmt.Sprint(h-2))
 			f.resize(w-10, h-2)
 		}
 		drawNow(f, testFrame(rows))
 		data, _ := lw.take()
+		if i == 2 && (strings.Contains(data, "db-1") || strings.Contains(data, "db-2")) {
+			t.Errorf("rows that moved down were written again, not scrolled: %q", data)
+		}
 		if _, err := pipe.WriteString(data); err != nil {
 			t.Fatal(err)
 		}
 		cw, ch := w, h
-		if i == 3 {
+		if resized {
 			cw, ch = w-10, h-2
 		}
 		want := make([]string, ch)

@@ -132,10 +132,10 @@ type Options struct {
 	// nothing, whatever the rate.
 	FPS         int
 	ObserverFPS int
-	// ScrollOptim lets the renderer scroll regions of the screen (as
-	// Bubble Tea does) instead of redrawing the rows that moved. The
-	// cockpit's panes sit side by side, so whole rows rarely move: off by
-	// default, it only cost CPU (see README, Performance).
+	// ScrollOptim makes the renderer look for rows that moved on every
+	// frame, as Bubble Tea does. Off, it looks only on the frames where
+	// rows moved together (a pane grew a line), which saves the same bytes
+	// without hashing both screens on every frame; see frameWriter.moved.
 	ScrollOptim bool
 	// Presence, Announcer and Follow are shared with the sessions; nil
 	// makes the Server its own. serve joins every session to Presence and

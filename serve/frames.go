@@ -23,6 +23,10 @@ import (
 //     neither parsed nor diffed (a string comparison);
 //   - a changed line is parsed once for all sessions (lineCache) and only
 //     changed lines are diffed against what the session's terminal shows;
+//   - sessions whose terminals show the same screen and go to the same
+//     next frame (most observers, every follower) get the bytes of one
+//     diff, computed once (renderHub): a frame is a transition between
+//     two screens, and a session is only the screen it is on;
 //   - a session draws when its frame changed, at most fps times a second
 //     (observers less often than operators), and sends nothing otherwise;
 //   - the bytes go to the SSH channel as they are: the emulated pty of
@@ -43,12 +47,13 @@ import (
 // frameWriter draws one session's frames to its terminal.
 type frameWriter struct {
 	out   io.Writer // the SSH channel, no newline translation (see onlcr)
-	lines *lineCache
+	hub   *renderHub
 	every time.Duration // at least this long between two frames
 	// onlcr says out turns "\n" into "\r\n" (no raw channel was found).
 	onlcr     bool
 	scrollOpt bool
 	env       []string
+	profile   colorprofile.Profile
 
 	mu      sync.Mutex
 	view    tea.View // the newest frame offered
@@ -62,31 +67,18 @@ type frameWriter struct {
 	stopped chan struct{}
 
 	// The rest belongs to the drawing goroutine, then to close.
-	scr          *uv.TerminalRenderer
-	buf          bytes.Buffer // what scr writes, sent once a frame
-	out2         bytes.Buffer // buf with the frame's mode changes around it
-	next         *uv.RenderBuffer
-	drawn        []string // each row's text as last drawn
-	in           []pen    // the pen each row inherited when drawn
-	ents         []*lineEntry
-	prev         []string       // drawn, before this frame
-	changed      []int          // the rows this frame changed
-	rowOf        map[string]int // prev's rows by text, for moved
-	drawnSeq     uint64
-	started      bool
-	dw, dh       int
-	dmethod      ansi.Method
-	title        string
-	kbdFlags     int
-	profile      colorprofile.Profile
-	content      string // the frame last composed
-	changedShape bool   // size or width method changed since
+	state    screenState // what the terminal shows
+	buf      bytes.Buffer
+	drawnSeq uint64
+	started  bool
+	title    string
+	kbdFlags int
 }
 
 // newFrameWriter starts the drawing goroutine; close ends it.
-func newFrameWriter(out io.Writer, onlcr bool, lines *lineCache, env []string, profile colorprofile.Profile, w, h, fps int) *frameWriter {
-	f := &frameWriter{out: out, onlcr: onlcr, lines: lines, env: env, profile: profile, w: w, h: h,
-		every: time.Second / time.Duration(max(fps, 1)), method: ansi.WcWidth, dmethod: ansi.WcWidth,
+func newFrameWriter(out io.Writer, onlcr bool, hub *renderHub, env []string, profile colorprofile.Profile, w, h, fps int) *frameWriter {
+	f := &frameWriter{out: out, onlcr: onlcr, hub: hub, env: env, profile: profile, w: w, h: h,
+		every: time.Second / time.Duration(max(fps, 1)), method: ansi.WcWidth,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go f.run()
 	return f
@@ -169,13 +161,12 @@ func (f *frameWriter) close() {
 	b := &f.buf
 	b.Reset()
 	b.WriteString(ansi.ResetModifyOtherKeys + ansi.PopKittyKeyboard(1))
-	f.scr.MoveTo(0, max(f.dh-1, 0))
-	_ = f.scr.Flush()
+	b.WriteString(ansi.CursorPosition(1, max(f.state.cfg.h, 1)))
 	b.WriteString(ansi.ResetModeAltScreenSaveCursor + ansi.SetModeTextCursorEnable + ansi.ResetModeBracketedPaste)
 	if f.title != "" {
 		b.WriteString(ansi.SetWindowTitle(""))
 	}
-	if f.dmethod == ansi.GraphemeWidth {
+	if f.state.cfg.method == ansi.GraphemeWidth {
 		b.WriteString(ansi.ResetModeUnicodeCore)
 	}
 	_, _ = f.out.Write(b.Bytes())
@@ -188,199 +179,81 @@ func (f *frameWriter) draw(final bool) {
 	f.mu.Lock()
 	v, seq, w, h, syncd, method := f.view, f.seq, f.w, f.h, f.syncd, f.method
 	f.mu.Unlock()
-	if f.started && seq == f.drawnSeq && w == f.dw && h == f.dh && method == f.dmethod {
+	cfg := frameConfig{w: max(w, 1), h: max(h, 1), profile: f.profile, method: method,
+		term: uv.Environ(f.env).Getenv("TERM"), onlcr: f.onlcr, scrollOpt: f.scrollOpt}
+	if f.started && seq == f.drawnSeq && cfg == f.state.cfg {
 		return
 	}
 	if seq == 0 && !final {
 		return
 	}
 	f.drawnSeq = seq
-	w, h = max(w, 1), max(h, 1)
-	f.buf.Reset()
+	b := &f.buf
+	b.Reset()
 	var pre string
 	if !f.started {
-		pre = f.start(v, w, h)
+		pre = f.start(v)
+		f.state = screenState{cfg: cfg, unknown: true}
 	}
-	if w != f.dw || h != f.dh {
-		f.next.Resize(w, h)
-		f.scr.Resize(w, h)
-		f.scr.Erase()
-		f.forget(h)
-		f.dw, f.dh = w, h
-	}
-	if method != f.dmethod {
-		if method == ansi.GraphemeWidth {
-			f.buf.WriteString(ansi.SetModeUnicodeCore)
+	if cfg != f.state.cfg {
+		// A new size (or way of measuring characters): the whole
+		// screen again, as Bubble Tea redraws it.
+		if cfg.method != f.state.cfg.method && cfg.method == ansi.GraphemeWidth {
+			b.WriteString(ansi.SetModeUnicodeCore)
 		}
-		f.dmethod = method
-		f.forget(h)
+		f.state = screenState{cfg: cfg, unknown: true}
 	}
 	if v.WindowTitle != f.title {
-		f.buf.WriteString(ansi.SetWindowTitle(v.WindowTitle))
+		b.WriteString(ansi.SetWindowTitle(v.WindowTitle))
 		f.title = v.WindowTitle
 	}
 	if k := kittyFlags(v.KeyboardEnhancements); k != f.kbdFlags {
-		f.buf.WriteString(ansi.SetModifyOtherKeys2 + ansi.KittyKeyboard(k, 1))
+		b.WriteString(ansi.SetModifyOtherKeys2 + ansi.KittyKeyboard(k, 1))
 		f.kbdFlags = k
 	}
 	// The cockpit returns the very same string while nothing on the
 	// screen changed (its frame cache): then there is nothing to compare.
-	if v.Content != f.content || f.changedShape {
-		moved := f.compose(v.Content, w, h)
-		f.content, f.changedShape = v.Content, false
-		if len(f.changed) > 0 {
-			f.scr.SetScrollOptim(f.scrollOpt || moved)
-			f.scr.Render(f.next)
-		}
+	var frame []byte
+	if f.state.unknown || v.Content != f.state.content {
+		t := f.hub.transition(f.state, v.Content)
+		frame, f.state = t.out, t.to
 	}
-	_ = f.scr.Flush()
-	if f.buf.Len() == 0 && pre == "" {
+	if b.Len() == 0 && len(frame) == 0 && pre == "" {
 		return
 	}
-	o := &f.out2
-	o.Reset()
-	o.WriteString(pre)
-	if syncd && f.buf.Len() > 0 {
-		o.WriteString(ansi.SetModeSynchronizedOutput)
-		o.Write(f.buf.Bytes())
-		o.WriteString(ansi.ResetModeSynchronizedOutput)
+	out := make([]byte, 0, len(pre)+b.Len()+len(frame)+16)
+	out = append(out, pre...)
+	if syncd && b.Len()+len(frame) > 0 {
+		out = append(out, ansi.SetModeSynchronizedOutput...)
+		out = append(append(out, b.Bytes()...), frame...)
+		out = append(out, ansi.ResetModeSynchronizedOutput...)
 	} else {
-		o.Write(f.buf.Bytes())
+		out = append(append(out, b.Bytes()...), frame...)
 	}
-	_, _ = f.out.Write(o.Bytes())
-	f.buf.Reset()
+	_, _ = f.out.Write(out)
+	b.Reset()
 }
 
-// start sets the renderer up as Bubble Tea does for a program on the
-// alternate screen, and returns what goes before the first frame.
-func (f *frameWriter) start(v tea.View, w, h int) string {
+// start writes the modes Bubble Tea sets for a program on the alternate
+// screen, and returns what goes before the first frame.
+func (f *frameWriter) start(v tea.View) string {
 	f.started = true
-	scr := uv.NewTerminalRenderer(&f.buf, f.env)
-	scr.SetColorProfile(f.profile)
-	scr.SetScrollOptim(f.scrollOpt)
-	// A terminal in raw mode: a line feed keeps the column, tabs stop
-	// every 8 columns (set below), a backspace moves one left.
-	scr.SetMapNewline(f.onlcr)
-	scr.SetBackspace(!f.onlcr)
-	if f.onlcr {
-		scr.SetTabStops(-1)
-	} else {
-		scr.SetTabStops(w)
-	}
-	scr.Resize(w, h)
-	scr.SaveCursor()
-	scr.SetFullscreen(true)
-	scr.SetRelativeCursor(false)
-	scr.Erase()
-	f.scr = scr
-	f.next = uv.NewRenderBuffer(w, h)
-	f.dw, f.dh = w, h
-	f.forget(h)
 	f.title = v.WindowTitle
 	f.kbdFlags = kittyFlags(v.KeyboardEnhancements)
-	f.buf.WriteString(ansi.SetModeBracketedPaste)
+	b := &f.buf
+	b.WriteString(ansi.SetModeBracketedPaste)
 	if !f.onlcr {
-		f.buf.WriteString(ansi.SetTabEvery8Columns)
+		b.WriteString(ansi.SetTabEvery8Columns)
 	}
 	if f.title != "" {
-		f.buf.WriteString(ansi.SetWindowTitle(f.title))
+		b.WriteString(ansi.SetWindowTitle(f.title))
 	}
-	f.buf.WriteString(ansi.SetModifyOtherKeys2 + ansi.PushKittyKeyboard(f.kbdFlags) + ansi.RequestKittyKeyboard)
+	b.WriteString(ansi.SetModifyOtherKeys2 + ansi.PushKittyKeyboard(f.kbdFlags) + ansi.RequestKittyKeyboard)
 	pre := ansi.ResetModifyOtherKeys + ansi.SetModeAltScreenSaveCursor + ansi.ResetModeTextCursorEnable
 	if querySyncOutput(uv.Environ(f.env)) {
 		pre += ansi.RequestModeSynchronizedOutput + ansi.RequestModeUnicodeCore
 	}
 	return pre
-}
-
-// forget makes the next frame compare every row.
-func (f *frameWriter) forget(h int) {
-	f.drawn = append(f.drawn[:0], make([]string, h)...)
-	f.in = append(f.in[:0], make([]pen, h)...)
-	f.ents = append(f.ents[:0], make([]*lineEntry, h)...) // nil: drawn next frame
-	f.changedShape = true
-}
-
-// compose puts the frame's changed rows into the render buffer and marks
-// them touched; unchanged rows stay as they are, untouched. It returns
-// whether rows moved up or down together (see moved).
-func (f *frameWriter) compose(content string, w, h int) bool {
-	content = strings.ReplaceAll(content, "\r\n", "\n")
-	f.prev = append(f.prev[:0], f.drawn...)
-	f.changed = f.changed[:0]
-	var carry pen
-	rest := content
-	for y := range h {
-		line := ""
-		if rest != "" {
-			if i := strings.IndexByte(rest, '\n'); i >= 0 {
-				line, rest = rest[:i], rest[i+1:]
-			} else {
-				line, rest = rest, ""
-			}
-		}
-		if f.drawn[y] == line && f.in[y].equal(&carry) && f.ents[y] != nil {
-			carry = f.ents[y].end
-			continue
-		}
-		text := line
-		if !carry.zero() {
-			text = carry.styledPrefix() + line
-		}
-		e := f.lines.get(lineKey{text: text, width: w, method: f.dmethod})
-		copy(f.next.Lines[y], e.cells)
-		f.next.TouchLine(0, y, w)
-		f.drawn[y], f.in[y], f.ents[y] = line, carry, e
-		f.changed = append(f.changed, y)
-		carry = e.end
-	}
-	return len(f.changed) >= minScrollRows && f.moved()
-}
-
-// minScrollRows is the fewest rows the renderer scrolls together (its
-// hunks of fewer are discarded).
-const minScrollRows = 3
-
-// moved says whether at least minScrollRows consecutive changed rows show
-// what the rows a fixed distance away showed before: a pane grew or shrank
-// a line and everything under it moved. Only then does the renderer's
-// scroll optimisation pay: it hashes every row of both screens to find
-// what moved, which a frame whose ages changed does not need (that
-// hashing made it a seventh of serve's CPU), while a moved block redrawn
-// row by row costs many bytes.
-func (f *frameWriter) moved() bool {
-	clear(f.rowOf)
-	if f.rowOf == nil {
-		f.rowOf = map[string]int{}
-	}
-	for y, t := range f.prev {
-		if t == "" {
-			continue
-		}
-		if _, dup := f.rowOf[t]; dup {
-			f.rowOf[t] = -1 // not unique: it cannot tell a move
-		} else {
-			f.rowOf[t] = y
-		}
-	}
-	run, shift, last := 0, 0, -2
-	for _, y := range f.changed {
-		old, ok := f.rowOf[f.drawn[y]]
-		if !ok || old < 0 || old == y {
-			run = 0
-			continue
-		}
-		if y == last+1 && old-y == shift {
-			run++
-		} else {
-			run, shift = 1, old-y
-		}
-		last = y
-		if run >= minScrollRows {
-			return true
-		}
-	}
-	return false
 }
 
 // kittyFlags is Bubble Tea's: basic disambiguation always, the rest as

@@ -58,8 +58,8 @@ func testFrame(rows []string) tea.View {
 
 // stoppedFrameWriter is a frameWriter whose goroutine is stopped: the test
 // calls draw itself.
-func stoppedFrameWriter(out *lockedWriter, w, h int) *frameWriter {
-	f := newFrameWriter(out, false, newLineCache(), []string{"TERM=xterm-256color"}, colorprofile.TrueColor, w, h, 1000)
+func stoppedFrameWriter(out *lockedWriter, hub *renderHub, w, h int) *frameWriter {
+	f := newFrameWriter(out, false, hub, []string{"TERM=xterm-256color"}, colorprofile.TrueColor, w, h, 1000)
 	close(f.stop)
 	<-f.stopped
 	f.stop = make(chan struct{}) // for close
@@ -74,7 +74,7 @@ func stoppedFrameWriter(out *lockedWriter, w, h int) *frameWriter {
 // (what charm's emulated pty forced).
 func TestFramesSendOnlyWhatChanged(t *testing.T) {
 	out := &lockedWriter{}
-	f := stoppedFrameWriter(out, 80, 6)
+	f := stoppedFrameWriter(out, newRenderHub(newLineCache()), 80, 6)
 	rows := []string{"header 10:00:01", "db-1   age 3s", "db-2   age 7s", "", "", "status"}
 	drawNow(f, testFrame(rows))
 	first, _ := out.take()
@@ -142,8 +142,12 @@ func TestFramesOnATerminal(t *testing.T) {
 	defer pipe.Close()
 	time.Sleep(300 * time.Millisecond) // stty has run before cat opened the fifo
 
-	lw := &lockedWriter{}
-	f := stoppedFrameWriter(lw, w, h)
+	// f's terminal is the pane; sib is another session on the same hub
+	// that draws first, the same frame or, every other frame, its own:
+	// then f's screen has no renderer left and one is made for it.
+	hub := newRenderHub(newLineCache())
+	lw, sibOut := &lockedWriter{}, &lockedWriter{}
+	f, sib := stoppedFrameWriter(lw, hub, w, h), stoppedFrameWriter(sibOut, hub, w, h)
 	bold := lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#ff8800"))
 	frames := [][]string{
 		{"flightdeck · DEMO", bold.Render("SLOs") + "   " + bold.Render("Alerts"), "db-1   age 3s   conns 12", "db-2   age 7s   conns 40", "wide 漢字 row", "", "\x1b[1mopen bold", "carried bold", "\x1b[m", "status bar"},
@@ -160,6 +164,11 @@ func TestFramesOnATerminal(t *testing.T) {
 			run("resize-window", "-x", fmt.Sprint(w-10), "-y", fmt.Sprint(h-2))
 			f.resize(w-10, h-2)
 		}
+		sibRows := rows
+		if i%2 == 1 {
+			sibRows = append([]string{"the sibling's own header"}, rows[1:]...)
+		}
+		drawNow(sib, testFrame(sibRows))
 		drawNow(f, testFrame(rows))
 		data, _ := lw.take()
 		if i == 2 && (strings.Contains(data, "db-1") || strings.Contains(data, "db-2")) {
@@ -198,5 +207,33 @@ func TestFramesOnATerminal(t *testing.T) {
 				t.Fatalf("the bold left open on row 6 is not on row 7: %q", styled)
 			}
 		}
+	}
+}
+
+// TestFramesComputedOnce: two sessions on the same screens get the same
+// bytes from one renderer; a session that goes its own way gets its own
+// and stays correct (TestFramesOnATerminal shows the screen).
+func TestFramesComputedOnce(t *testing.T) {
+	hub := newRenderHub(newLineCache())
+	a, b := &lockedWriter{}, &lockedWriter{}
+	fa, fb := stoppedFrameWriter(a, hub, 80, 6), stoppedFrameWriter(b, hub, 80, 6)
+	rows := []string{"header", "db-1   age 3s", "db-2   age 7s", "", "", "status"}
+	for i := range 5 {
+		rows[1] = fmt.Sprintf("db-1   age %ds", 3+i)
+		drawNow(fa, testFrame(rows))
+		drawNow(fb, testFrame(rows))
+		ga, _ := a.take()
+		gb, _ := b.take()
+		if ga != gb || ga == "" {
+			t.Fatalf("frame %d: %q and %q", i, ga, gb)
+		}
+	}
+	if hub.made != 1 {
+		t.Fatalf("%d renderers made for two sessions on one screen", hub.made)
+	}
+	rows[0] = "b's own header"
+	drawNow(fb, testFrame(rows))
+	if got, _ := b.take(); !strings.Contains(got, "b's own") || strings.Contains(got, "db-1") {
+		t.Fatalf("b's own frame: %q", got)
 	}
 }

@@ -156,8 +156,8 @@ type Server struct {
 	hostKey gossh.Signer
 	limiter ratelimiter.RateLimiter
 	ssh     *ssh.Server
-	gate    *gate // set by Start
-	lines   *lineCache
+	gate    *gate      // set by Start
+	frames  *renderHub // every session's frames, computed once
 
 	mu       sync.Mutex
 	sessions map[ssh.Session]*session
@@ -221,7 +221,7 @@ func New(o Options, f SessionFactory) (*Server, error) {
 		o.Log.Info("ssh host key created", "path", o.HostKeyPath, "fingerprint", gossh.FingerprintSHA256(signer.PublicKey()))
 	}
 	s := &Server{opts: o, factory: f, log: o.Log, keys: keys, hostKey: signer, sessions: map[ssh.Session]*session{},
-		lines: newLineCache()}
+		frames: newRenderHub(newLineCache())}
 	if o.RateLimit.PerSecond > 0 {
 		s.limiter = ratelimiter.NewRateLimiter(rate.Limit(o.RateLimit.PerSecond), max(o.RateLimit.Burst, 1), rateLimitAddrs)
 	}

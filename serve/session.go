@@ -319,7 +319,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		fps = min(fps, s.opts.ObserverFPS)
 	}
 	env := append(slices.Clone(se.info.Environ), "TERM="+se.info.Term)
-	se.frames = newFrameWriter(out, onlcr, s.lines, env, se.info.ColorProfile, se.info.Width, se.info.Height, fps)
+	se.frames = newFrameWriter(out, onlcr, s.frames, env, se.info.ColorProfile, se.info.Width, se.info.Height, fps)
 	se.frames.scrollOpt = s.opts.ScrollOptim
 	p := tea.NewProgram(framed{fw: se.frames,
 		inner: cockpit{inner: se.model, width: se.info.Width, height: se.info.Height, capped: &se.capped}}, opts...)

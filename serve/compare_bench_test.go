@@ -79,6 +79,7 @@ func BenchmarkServe50VsTmux(b *testing.B) {
 
 const (
 	cmpSessions = 50
+	cmpBatch    = 6 // clients connecting at once
 	cmpW, cmpH  = 200, 60
 )
 
@@ -134,6 +135,9 @@ serve:
 	rss1 := rssOf(srv.Process.Pid)
 	for i := 1; i < cmpSessions; i++ {
 		farm.start(b, serveClient(i))
+		if i%cmpBatch == 0 {
+			farm.frames(b) // serve admits 8 unauthenticated connections from one address
+		}
 	}
 	farm.settle(b)
 	rssN := rssOf(srv.Process.Pid)
@@ -170,8 +174,11 @@ serve:
 	tmuxClient := append(append([]string{}, sshBase...), "-p", strconv.Itoa(sshdPort), "-i", key, "127.0.0.1",
 		"TERM=xterm-256color", tools["tmux"], "-S", sock, "attach")
 	farm = newPtyFarm(b, env)
-	for range cmpSessions {
+	for i := range cmpSessions {
 		farm.start(b, tmuxClient)
+		if i%cmpBatch == 0 {
+			farm.frames(b)
+		}
 	}
 	farm.settle(b)
 	tmuxCPU, tmuxBytes := farm.measure(window, []int{tmuxPid, sshd.Process.Pid})
@@ -261,6 +268,12 @@ func (f *ptyFarm) start(b *testing.B, argv []string) int {
 // settle waits for every terminal's first full frame, then for the start
 // to be over.
 func (f *ptyFarm) settle(b *testing.B) {
+	f.frames(b)
+	time.Sleep(4 * time.Second)
+}
+
+// frames waits for every terminal's first full frame.
+func (f *ptyFarm) frames(b *testing.B) {
 	deadline := time.Now().Add(90 * time.Second)
 	for i, n := range f.bytes {
 		for n.Load() < firstFrame {
@@ -270,7 +283,6 @@ func (f *ptyFarm) settle(b *testing.B) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	time.Sleep(4 * time.Second)
 }
 
 // measure returns the CPU (share of one core) of the process trees under

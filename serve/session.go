@@ -289,6 +289,10 @@ func (s *Server) unregister(sess ssh.Session, se *session) {
 	s.wg.Done()
 }
 
+// programOutputFPS is how often a session's program sends what it queued
+// for the terminal besides frames (OSC 52 copies, queries).
+const programOutputFPS = 4
+
 // program builds the session's Bubble Tea program for wish's middleware.
 func (s *Server) program(sess ssh.Session) *tea.Program {
 	cs, ok := sess.(*cappedSession)
@@ -306,7 +310,11 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		tea.WithWindowSize(se.info.Width, se.info.Height),
 		tea.WithoutSignalHandler(), // the server owns signals, not a session
 		tea.WithColorProfile(se.info.ColorProfile),
-		tea.WithFPS(s.opts.FPS),
+		// Without its renderer, Bubble Tea's frame ticker only sends
+		// what the program queued itself (a copy to the clipboard, a
+		// terminal query): 20 wake-ups a second per session for that
+		// were a fifth of an idle server's CPU, in the scheduler.
+		tea.WithFPS(programOutputFPS),
 		tea.WithFilter(se.filter), // replaces MakeOptions' filter; se.filter does its job too
 		tea.WithoutRenderer(),     // serve draws the frames: see frameWriter
 	)

@@ -123,21 +123,31 @@ func (f *frameWriter) run() {
 	defer close(f.stopped)
 	// The first frame waits a frame's time too, as Bubble Tea's does: the
 	// start-up messages (the size, the terminal's reports) arrive first.
-	pace := time.NewTimer(f.every)
-	defer pace.Stop()
+	last := time.Now()
+	var pace *time.Timer
 	for {
-		select {
-		case <-f.stop:
-			return
-		case <-pace.C:
-		}
 		select {
 		case <-f.stop:
 			return
 		case <-f.wake:
 		}
+		// A timer only when frames come faster than every: a session
+		// drawing once a second wakes once a second.
+		if wait := f.every - time.Since(last); wait > 0 {
+			if pace == nil {
+				pace = time.NewTimer(wait)
+				defer pace.Stop()
+			} else {
+				pace.Reset(wait)
+			}
+			select {
+			case <-f.stop:
+				return
+			case <-pace.C:
+			}
+		}
 		f.draw(false)
-		pace.Reset(f.every)
+		last = time.Now()
 	}
 }
 

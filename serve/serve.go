@@ -135,7 +135,7 @@ type Options struct {
 	// ScrollOptim makes the renderer look for rows that moved on every
 	// frame, as Bubble Tea does. Off, it looks only on the frames where
 	// rows moved together (a pane grew a line), which saves the same bytes
-	// without hashing both screens on every frame; see frameWriter.moved.
+	// without hashing both screens on every frame; see renderer.moved.
 	ScrollOptim bool
 	// Presence, Announcer and Follow are shared with the sessions; nil
 	// makes the Server its own. serve joins every session to Presence and

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -289,6 +290,18 @@ func (s *Server) unregister(sess ssh.Session, se *session) {
 	s.wg.Done()
 }
 
+// serialWriter lets one Write at a time through to w.
+type serialWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *serialWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
 // programOutputFPS is how often a session's program sends what it queued
 // for the terminal besides frames (OSC 52 copies, queries).
 const programOutputFPS = 4
@@ -318,10 +331,15 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		tea.WithFilter(se.filter), // replaces MakeOptions' filter; se.filter does its job too
 		tea.WithoutRenderer(),     // serve draws the frames: see frameWriter
 	)
-	out, onlcr := rawOutput(sess), false
-	if out == nil { // not through the gate (never in a Server): the pty writer
-		out, onlcr = sess, true
+	raw, onlcr := rawOutput(sess), false
+	if raw == nil { // not through the gate (never in a Server): the pty writer
+		raw, onlcr = sess, true
 	}
+	// The frames and what the program queues (copies, queries; never a
+	// newline) are written from two goroutines: one at a time, as an SSH
+	// channel needs.
+	out := &serialWriter{w: raw}
+	opts = append(opts, tea.WithOutput(out))
 	fps := s.opts.FPS
 	if se.info.Role == together.Observer {
 		fps = min(fps, s.opts.ObserverFPS)

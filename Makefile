@@ -31,9 +31,12 @@ bench-pg: deps
 	scripts/bench-pg.sh
 
 ## bench-serve: 50 SSH sessions on one world (CPU, bytes/s and memory per session,
-##              upstream fetches); needs PostgreSQL, see README "Performance"
+##              upstream fetches), and beside one flightdeck in tmux with 50 OpenSSH
+##              clients and a local terminal; needs PostgreSQL and sshd, see README
+##              "Performance"
 bench-serve: deps
-	$(GO) test -run '^$$' -bench Serve50 -benchtime 10x -count=1 ./serve/
+	scripts/deps.sh --bench-serve
+	$(GO) test -run '^$$' -bench Serve50 -benchtime 10x -count=1 -timeout 60m ./serve/
 
 ## lint: go vet and gofmt
 lint:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the real servers the integration tests start are installed:
 # PostgreSQL, Prometheus, Alertmanager, etcd, tmux, moto_server (and
-# pg_activity for make bench-pg). As root, missing Debian packages are
+# pg_activity for make bench-pg, OpenSSH's sshd and client for make
+# bench-serve). As root, missing Debian packages are
 # installed with apt-get; otherwise this fails with the exact command to run.
 # moto_server is a Python package apt cannot install: its absence always
 # fails, naming the command.
@@ -22,6 +23,10 @@ need etcd-server command -v etcd
 need tmux command -v tmux
 if [[ "$want_bench" == "--bench" ]]; then
 	need pg-activity command -v pg_activity
+fi
+if [[ "$want_bench" == "--bench-serve" ]]; then # the tmux arm's bastion and clients
+	need openssh-server test -x /usr/sbin/sshd
+	need openssh-client command -v ssh
 fi
 
 # moto_server: the AWS emulator the sources/aws tests start.

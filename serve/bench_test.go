@@ -139,7 +139,12 @@ func benchServe(b *testing.B, srcs []sources.Source, interval time.Duration) {
 		b.Fatal(err)
 	}
 	var sent atomic.Int64
-	srv.ssh.ConnCallback = func(_ ssh.Context, c net.Conn) net.Conn { return countingConn{Conn: c, n: &sent} }
+	// Wrapped, not replaced: the gate's callback is what lets an
+	// authenticated connection out of the per-address count.
+	gateCallback := srv.ssh.ConnCallback
+	srv.ssh.ConnCallback = func(ctx ssh.Context, c net.Conn) net.Conn {
+		return countingConn{Conn: gateCallback(ctx, c), n: &sent}
+	}
 	if err := srv.Start(); err != nil {
 		b.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -223,8 +224,40 @@ func installGate(srv *ssh.Server) {
 			}
 			defer gc.closeSession()
 		}
-		ssh.DefaultSessionHandler(srv, conn, boundedChannel{nc}, ctx)
+		raw := &rawChannel{}
+		ssh.DefaultSessionHandler(srv, conn, boundedChannel{NewChannel: nc, raw: raw}, channelContext{Context: ctx, raw: raw})
 	}
+}
+
+// rawChannel is a session channel as gossh accepted it. charm's session
+// writes through an emulated pty that turns "\n" into "\r\n"; frames go
+// to the channel itself (see frameWriter).
+type rawChannel struct{ ch gossh.Channel }
+
+// ctxKeyRawChannel finds a session's rawChannel from its SSH context.
+var ctxKeyRawChannel = &struct{ name string }{"flightdeck-raw-channel"}
+
+// channelContext is the connection's SSH context as one session channel
+// sees it: the same values, and its own raw channel. (The connection's
+// context is shared by the up to four channels a connection may open.)
+type channelContext struct {
+	ssh.Context
+	raw *rawChannel
+}
+
+func (c channelContext) Value(key any) any {
+	if key == ctxKeyRawChannel {
+		return c.raw
+	}
+	return c.Context.Value(key)
+}
+
+// rawOutput is the session's channel without newline translation, or nil.
+func rawOutput(sess ssh.Session) io.Writer {
+	if r, ok := sess.Context().Value(ctxKeyRawChannel).(*rawChannel); ok && r.ch != nil {
+		return r.ch
+	}
+	return nil
 }
 
 // maxChannelsPerConn caps session channels on one connection: each may
@@ -235,12 +268,18 @@ const maxChannelsPerConn = 4
 // charm's session handler sees them: it stores every env request it is
 // given, so only the first maxEnviron that fit maxEnvironVar are passed on
 // and the rest are refused as they arrive.
-type boundedChannel struct{ gossh.NewChannel }
+type boundedChannel struct {
+	gossh.NewChannel
+	raw *rawChannel // set on Accept
+}
 
 func (b boundedChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
 	ch, reqs, err := b.NewChannel.Accept()
 	if err != nil {
 		return ch, reqs, err
+	}
+	if b.raw != nil {
+		b.raw.ch = ch
 	}
 	out := make(chan *gossh.Request)
 	go func() {

@@ -60,6 +60,9 @@ const (
 	DefaultMaxSessions = 32
 	// DefaultFPS caps each session's redraw rate: the cockpit's own.
 	DefaultFPS = ui.FPS
+	// DefaultObserverFPS caps an observer's: it watches, nothing it types
+	// waits on the next frame.
+	DefaultObserverFPS = 10
 	// DefaultHandshakeTimeout bounds an unauthenticated connection: long
 	// enough to unlock a key, short enough that idle ones go.
 	DefaultHandshakeTimeout = 10 * time.Second
@@ -126,7 +129,16 @@ type Options struct {
 	// (SSH clients rarely forward COLORTERM).
 	TrueColor bool
 	// FPS caps each session's redraws per second; default DefaultFPS.
-	FPS int
+	// ObserverFPS caps an observer's, at most FPS; default
+	// DefaultObserverFPS. A session whose frame did not change sends
+	// nothing, whatever the rate.
+	FPS         int
+	ObserverFPS int
+	// ScrollOptim makes the renderer look for rows that moved on every
+	// frame, as Bubble Tea does. Off, it looks only on the frames where
+	// rows moved together (a pane grew a line), which saves the same bytes
+	// without hashing both screens on every frame; see renderer.moved.
+	ScrollOptim bool
 	// Presence, Announcer and Follow are shared with the sessions; nil
 	// makes the Server its own. serve joins every session to Presence and
 	// removes it as a Follow leader when it ends.
@@ -146,7 +158,8 @@ type Server struct {
 	hostKey gossh.Signer
 	limiter ratelimiter.RateLimiter
 	ssh     *ssh.Server
-	gate    *gate // set by Start
+	gate    *gate      // set by Start
+	frames  *renderHub // every session's frames, computed once
 
 	mu       sync.Mutex
 	sessions map[ssh.Session]*session
@@ -170,6 +183,9 @@ func New(o Options, f SessionFactory) (*Server, error) {
 	}
 	if o.FPS <= 0 {
 		o.FPS = DefaultFPS
+	}
+	if o.ObserverFPS <= 0 {
+		o.ObserverFPS = DefaultObserverFPS
 	}
 	if o.MaxUnauthenticated <= 0 {
 		o.MaxUnauthenticated = DefaultMaxUnauthenticated
@@ -206,7 +222,8 @@ func New(o Options, f SessionFactory) (*Server, error) {
 	if created {
 		o.Log.Info("ssh host key created", "path", o.HostKeyPath, "fingerprint", gossh.FingerprintSHA256(signer.PublicKey()))
 	}
-	s := &Server{opts: o, factory: f, log: o.Log, keys: keys, hostKey: signer, sessions: map[ssh.Session]*session{}}
+	s := &Server{opts: o, factory: f, log: o.Log, keys: keys, hostKey: signer, sessions: map[ssh.Session]*session{},
+		frames: newRenderHub(newLineCache())}
 	if o.RateLimit.PerSecond > 0 {
 		s.limiter = ratelimiter.NewRateLimiter(rate.Limit(o.RateLimit.PerSecond), max(o.RateLimit.Burst, 1), rateLimitAddrs)
 	}

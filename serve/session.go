@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -124,6 +125,8 @@ type session struct {
 	capped    atomic.Bool  // the client's window is larger than the cap
 	droppedAt atomic.Int64 // unix nanoseconds of the last paste-dropped notice
 
+	frames *frameWriter // set with the program
+
 	mu      sync.Mutex
 	program *tea.Program
 	reason  string // why the server ended it; "" when the user quit
@@ -189,6 +192,9 @@ func (s *Server) sessionMiddleware(next ssh.Handler) ssh.Handler {
 			"addr", se.info.Addr, "term", se.info.Term, "width", se.info.Width, "height", se.info.Height,
 			"capped", se.capped.Load(), "color", se.info.ColorProfile.String())
 		next(newCappedSession(sess, se))
+		if se.frames != nil {
+			se.frames.close() // the last frame, then the terminal as it was
+		}
 		if r := se.endReason(); r != "" {
 			// The program has left the alternate screen: this line stays
 			// on the client's terminal after the connection closes.
@@ -285,6 +291,22 @@ func (s *Server) unregister(sess ssh.Session, se *session) {
 	s.wg.Done()
 }
 
+// serialWriter lets one Write at a time through to w.
+type serialWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *serialWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// programOutputFPS is how often a session's program sends what it queued
+// for the terminal besides frames (OSC 52 copies, queries).
+const programOutputFPS = 4
+
 // program builds the session's Bubble Tea program for wish's middleware.
 func (s *Server) program(sess ssh.Session) *tea.Program {
 	cs, ok := sess.(*cappedSession)
@@ -302,10 +324,32 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		tea.WithWindowSize(se.info.Width, se.info.Height),
 		tea.WithoutSignalHandler(), // the server owns signals, not a session
 		tea.WithColorProfile(se.info.ColorProfile),
-		tea.WithFPS(s.opts.FPS),
+		// Without its renderer, Bubble Tea's frame ticker only sends
+		// what the program queued itself (a copy to the clipboard, a
+		// terminal query): 20 wake-ups a second per session for that
+		// were a fifth of an idle server's CPU, in the scheduler.
+		tea.WithFPS(programOutputFPS),
 		tea.WithFilter(se.filter), // replaces MakeOptions' filter; se.filter does its job too
+		tea.WithoutRenderer(),     // serve draws the frames: see frameWriter
 	)
-	p := tea.NewProgram(cockpit{inner: se.model, width: se.info.Width, height: se.info.Height, capped: &se.capped}, opts...)
+	raw, onlcr := rawOutput(sess), false
+	if raw == nil { // not through the gate (never in a Server): the pty writer
+		raw, onlcr = sess, true
+	}
+	// The frames and what the program queues (copies, queries; never a
+	// newline) are written from two goroutines: one at a time, as an SSH
+	// channel needs.
+	out := &serialWriter{w: raw}
+	opts = append(opts, tea.WithOutput(out))
+	fps := s.opts.FPS
+	if se.info.Role == together.Observer {
+		fps = min(fps, s.opts.ObserverFPS)
+	}
+	env := append(slices.Clone(se.info.Environ), "TERM="+se.info.Term)
+	se.frames = newFrameWriter(out, onlcr, s.frames, env, se.info.ColorProfile, se.info.Width, se.info.Height, fps)
+	se.frames.scrollOpt = s.opts.ScrollOptim
+	p := tea.NewProgram(framed{fw: se.frames,
+		inner: cockpit{inner: se.model, width: se.info.Width, height: se.info.Height, capped: &se.capped}}, opts...)
 	se.start(p, s.opts.IdleTimeout, s.opts.MaxSessionLength)
 	return p
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"flightdeck/internal/bytesize"
 	"flightdeck/sources"
 )
 
@@ -113,12 +114,12 @@ func (pgMaintHandler) Plan(_ context.Context, env Env, req Request, p *Plan) err
 		sn.add("retained_bytes", strconv.FormatInt(s.RetainedBytes, 10))
 		sn.add("wal_status", s.WALStatus)
 		p.Targets = []Target{{ID: "slot " + s.Name, Identity: slotIdentity(s), Seen: sn.String(), Subject: s,
-			Detail: fmt.Sprintf("slot %s  %s %s  inactive  retains %s of WAL", s.Name, s.Type, s.Database, sizeOf(s.RetainedBytes))}}
+			Detail: fmt.Sprintf("slot %s  %s %s  inactive  retains %s of WAL", s.Name, s.Type, s.Database, bytesize.Format(s.RetainedBytes))}}
 		p.Title = "Drop replication slot " + s.Name
 		p.Phrase = s.Name
 		p.Risk = High
 		p.Preview = []string{
-			fmt.Sprintf("pg_drop_replication_slot('%s'): frees the %s of WAL it retains", s.Name, sizeOf(s.RetainedBytes)),
+			fmt.Sprintf("pg_drop_replication_slot('%s'): frees the %s of WAL it retains", s.Name, bytesize.Format(s.RetainedBytes)),
 			"whatever consumed it (a replica, a subscription, a CDC job) can never resume from it: it must be rebuilt",
 			"only if it is still inactive with restart_lsn " + s.RestartLSN + ", checked in the same statement",
 		}
@@ -221,7 +222,7 @@ func (pgMaintHandler) Act(ctx context.Context, env Env, p Plan) ([]string, error
 		if !ok {
 			return nil, refuse(ErrTargetChanged, fmt.Sprintf("slot %q is active, gone or moved: not dropped", s.Name))
 		}
-		return []string{fmt.Sprintf("slot %s dropped; %s of WAL can be recycled", s.Name, sizeOf(s.RetainedBytes))}, nil
+		return []string{fmt.Sprintf("slot %s dropped; %s of WAL can be recycled", s.Name, bytesize.Format(s.RetainedBytes))}, nil
 	case sources.TableStat:
 		d, err := m.MaintainTable(ctx, s.RelID, s.Schema, s.Name, p.Action == VacuumTable)
 		if err != nil {
@@ -239,18 +240,4 @@ func (pgMaintHandler) Act(ctx context.Context, env Env, p Plan) ([]string, error
 		return []string{fmt.Sprintf("pid %d: autovacuum cancelled", s.PID)}, nil
 	}
 	return nil, refuse(ErrTampered, t.ID+" is not a slot, table or backend")
-}
-
-// sizeOf prints bytes in binary units for previews.
-func sizeOf(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	f, u := float64(n), 0
-	for f >= unit && u < 5 {
-		f /= unit
-		u++
-	}
-	return strconv.FormatFloat(f, 'f', 1, 64) + " " + string("BKMGTP"[u]) + "iB"
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"flightdeck/internal/bytesize"
 	"flightdeck/ops"
 	"flightdeck/sources"
 	"flightdeck/themes"
@@ -442,14 +443,14 @@ func (p *Pane) viewRow(v *feedView, vs *sources.PGViews, i int, now time.Time, w
 		case ratio >= sources.DeadRatioWarn && x.Dead > sources.DeadTuplesMin:
 			c[3].Paint = &th.Paints.Warn
 		}
-		c[4].Text = bytes(x.SizeBytes)
+		c[4].Text = bytesize.Compact(x.SizeBytes)
 		c[5].Text = lastOf(now, x.LastVacuum, x.LastAutovacuum)
 		c[6].Text = lastOf(now, x.LastAnalyze, x.LastAutoanalyze)
 		c[7].Text, c[8].Text = count(x.SeqScan), count(x.IdxScan)
 	case sources.PGViewIndexes:
 		x := &vs.Indexes.Indexes[r.idxs[i]]
 		c[0].Text, c[1].Text = x.Name, x.Schema+"."+x.Table
-		c[2].Text, c[3].Text, c[4].Text = count(x.Scans), count(x.TupRead), bytes(x.SizeBytes)
+		c[2].Text, c[3].Text, c[4].Text = count(x.Scans), count(x.TupRead), bytesize.Compact(x.SizeBytes)
 		switch {
 		case x.Unused():
 			c[5].Text, c[5].Paint = "unused", &th.Paints.Warn
@@ -476,7 +477,7 @@ func (p *Pane) viewRow(v *feedView, vs *sources.PGViews, i int, now time.Time, w
 		if d.BlksHit+d.BlksRead > 0 {
 			c[6].Text = strconv.FormatFloat(100*float64(d.BlksHit)/float64(d.BlksHit+d.BlksRead), 'f', 1, 64)
 		}
-		c[7].Text, c[8].Text = count(d.Deadlocks), bytes(d.TempBytes)
+		c[7].Text, c[8].Text = count(d.Deadlocks), bytesize.Compact(d.TempBytes)
 	case sources.PGViewProgress:
 		o := &vs.Progress.Ops[r.prog[i]]
 		c[0].Text, c[1].Text, c[2].Text, c[3].Text = o.Command, strconv.Itoa(int(o.PID)), o.Database, o.Relation
@@ -502,9 +503,9 @@ func (p *Pane) replRow(c []kit.Cell, rp *sources.PGReplication, it replItem, bas
 			c[0].Text = "logical"
 		}
 		c[1].Text, c[2].Text = w.Application, w.State+" "+w.SyncState
-		c[3].Text, c[4].Text = bytes(w.ReplayLagBytes), lag(w.ReplayLag)
-		c[5].Text = fmt.Sprintf("write %s/%s flush %s/%s sent %s replay %s %s", bytes(w.WriteLagBytes), lag(w.WriteLag),
-			bytes(w.FlushLagBytes), lag(w.FlushLag), w.SentLSN, w.ReplayLSN, w.ClientAddr)
+		c[3].Text, c[4].Text = bytesize.Compact(w.ReplayLagBytes), lag(w.ReplayLag)
+		c[5].Text = fmt.Sprintf("write %s/%s flush %s/%s sent %s replay %s %s", bytesize.Compact(w.WriteLagBytes), lag(w.WriteLag),
+			bytesize.Compact(w.FlushLagBytes), lag(w.FlushLag), w.SentLSN, w.ReplayLSN, w.ClientAddr)
 		if w.ReplayLagBytes >= sources.ReplicationLagWarnBytes {
 			*base = &th.Paints.Warn
 		}
@@ -516,7 +517,7 @@ func (p *Pane) replRow(c []kit.Cell, rp *sources.PGReplication, it replItem, bas
 			c[2].Text += " paused"
 			*base = &th.Paints.Warn
 		}
-		c[3].Text, c[4].Text = bytes(x.ReplayLagBytes), lag(x.ReplayDelay)
+		c[3].Text, c[4].Text = bytesize.Compact(x.ReplayLagBytes), lag(x.ReplayDelay)
 		c[5].Text = "received " + x.ReceivedLSN + " replayed " + x.ReplayLSN
 	case 'u':
 		s := &rp.Subscriptions[it.i]
@@ -541,7 +542,7 @@ func (p *Pane) replRow(c []kit.Cell, rp *sources.PGReplication, it replItem, bas
 		if s.WALStatus != "" {
 			c[2].Text += " " + s.WALStatus
 		}
-		c[3].Text = bytes(s.RetainedBytes)
+		c[3].Text = bytesize.Compact(s.RetainedBytes)
 		c[5].Text = strings.TrimSpace(s.Type + " " + s.Plugin + " " + s.Database + " restart " + s.RestartLSN)
 	}
 }
@@ -609,24 +610,6 @@ func count(n int64) string {
 		return strconv.FormatInt(n/1000000, 10) + "M"
 	}
 	return strconv.FormatInt(n/1000000000, 10) + "G"
-}
-
-// bytes prints a size in binary units.
-func bytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatInt(n, 10) + "B"
-	}
-	f, u := float64(n), 0
-	for f >= unit && u < 5 {
-		f /= unit
-		u++
-	}
-	digits := 1
-	if f >= 100 {
-		digits = 0
-	}
-	return strconv.FormatFloat(f, 'f', digits, 64) + string("BKMGTP"[u])
 }
 
 // selStatement is the statement under the cursor in the statements view.

@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"flightdeck/ops"
+	"flightdeck/ui/dialogs"
 	"flightdeck/ui/kit"
 )
 
@@ -81,7 +82,7 @@ func (m Model) choose(a kit.Action) (Model, tea.Cmd) {
 		return m, nil
 	}
 	if e.Form != nil {
-		return m.pushDialog(newForm(m.env, e)), nil
+		return m.pushDialog(dialogs.NewForm(m.env, e.Action, e.req)), nil
 	}
 	return m.request(e.req, nil)
 }
@@ -124,7 +125,7 @@ func newMenu(env *kit.Env, title string, es []entry) *menuDialog {
 		Close: []key.Binding{k.Global.Actions, k.Global.Quit},
 		Choose: func(i int) (kit.Dialog, tea.Cmd) {
 			if es[i].Form != nil {
-				return newForm(env, es[i]), nil
+				return dialogs.NewForm(env, es[i].Action, es[i].req), nil
 			}
 			return nil, kit.Send(RequestMsg{Request: es[i].req})
 		}}}

@@ -45,7 +45,7 @@ func TestAWSDesiredCountAndItsEffect(t *testing.T) {
 	m, _ = press(m, "5", "G") // the DR api is the last row
 	m, _ = press(m, "S")
 	f := formOf(m)
-	if f == nil || f.fields[0].Value != "0" {
+	if f == nil || f.Fields()[0].Value != "0" {
 		t.Fatalf("no desired-count form prefilled with 0: %v %q", f, m.status)
 	}
 	e.clk.Add(kit.KeyGuard)
@@ -54,7 +54,7 @@ func TestAWSDesiredCountAndItsEffect(t *testing.T) {
 	m, cmd := press(m, "enter")
 	m = runCmd(t, m, cmd) // RequestMsg → plan → confirm dialog
 	c := confirmOf(m)
-	if c == nil || c.plan.Action != ops.SetDesiredCount || c.plan.Phrase != "api" || c.plan.Params.Desired != 4 {
+	if c == nil || c.Plan().Action != ops.SetDesiredCount || c.Plan().Phrase != "api" || c.Plan().Params.Desired != 4 {
 		t.Fatalf("no desired-count plan: %+v %q", c, m.status)
 	}
 	e.clk.Add(kit.KeyGuard)
@@ -99,7 +99,7 @@ func TestAWSEffectNotSeenInTime(t *testing.T) {
 	m, cmd := press(m, "R")
 	m = runCmd(t, m, cmd)
 	c := confirmOf(m)
-	if c == nil || c.plan.Action != ops.ForceDeployment || !strings.Contains(c.plan.Title, "Force a new deployment of api (nudgecampaign-production, us-east-1)") {
+	if c == nil || c.Plan().Action != ops.ForceDeployment || !strings.Contains(c.Plan().Title, "Force a new deployment of api (nudgecampaign-production, us-east-1)") {
 		t.Fatalf("no forced-deployment plan: %+v %q", c, m.status)
 	}
 	e.clk.Add(kit.KeyGuard)
@@ -124,7 +124,7 @@ func TestAWSRollbackAndPromoteFromTheCockpit(t *testing.T) {
 	m, cmd := press(m, "u")
 	m = runCmd(t, m, cmd)
 	c := confirmOf(m)
-	if c == nil || c.plan.Params.TaskDefinition != "nudgecampaign-api:56" {
+	if c == nil || c.Plan().Params.TaskDefinition != "nudgecampaign-api:56" {
 		t.Fatalf("no rollback plan: %+v %q", c, m.status)
 	}
 	if !strings.Contains(plain(m), "task definition nudgecampaign-api:57 → nudgecampaign-api:56") {
@@ -147,7 +147,7 @@ func TestAWSRollbackAndPromoteFromTheCockpit(t *testing.T) {
 	m, cmd = press(m, "enter")
 	m = runCmd(t, m, cmd)
 	c = confirmOf(m)
-	if c == nil || c.plan.Action != ops.PromoteReplica || c.plan.Risk != ops.High || c.plan.Phrase != "nudgecampaign-dr-db" {
+	if c == nil || c.Plan().Action != ops.PromoteReplica || c.Plan().Risk != ops.High || c.Plan().Phrase != "nudgecampaign-dr-db" {
 		t.Fatalf("no promote plan: %+v %q", c, m.status)
 	}
 	e.clk.Add(kit.KeyGuard)

@@ -113,11 +113,11 @@ func TestExtraPane(t *testing.T) {
 	m, cmd := press(m, "z")
 	m = runCmd(t, m, cmd)
 	c := confirmOf(m)
-	if c == nil || c.plan.Action != ops.Restart {
+	if c == nil || c.Plan().Action != ops.Restart {
 		t.Fatalf("no restart plan: %q", m.status)
 	}
 	e.clk.Add(kit.KeyGuard)
-	m = typeText(m, c.plan.Phrase)
+	m = typeText(m, c.Plan().Phrase)
 	m, cmd = press(m, "enter")
 	m = runCmd(t, m, cmd)
 	if got := e.kube.restarted(); !slices.Equal(got, []string{"production/nudge-api"}) {
@@ -151,7 +151,7 @@ func TestRequestFromOutsideAnyPane(t *testing.T) {
 	}
 	m = runCmd(t, m, cmd)
 	c := confirmOf(m)
-	if c == nil || c.plan.Risk != ops.High || c.plan.Phrase != "4711" {
+	if c == nil || c.Plan().Risk != ops.High || c.Plan().Phrase != "4711" {
 		t.Fatalf("confirm %+v, status %q", c, m.status)
 	}
 	e.clk.Add(kit.KeyGuard)
@@ -169,7 +169,7 @@ func TestRequestFromOutsideAnyPane(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(recs) != 2 || recs[0].Phase != "intent" || recs[1].Phase != "outcome" || recs[1].Outcome != "ok" ||
-		recs[0].PlanID != c.plan.ID || recs[1].PlanID != c.plan.ID || recs[0].Action != ops.Terminate || recs[0].Operator != "test@host" {
+		recs[0].PlanID != c.Plan().ID || recs[1].PlanID != c.Plan().ID || recs[0].Action != ops.Terminate || recs[0].Operator != "test@host" {
 		t.Errorf("journal %+v", recs)
 	}
 	// A read-only session refuses it without a Cmd.
@@ -240,25 +240,25 @@ func TestRemappedDialogKeys(t *testing.T) {
 	// ctrl+s submits, ctrl+g cancels.
 	m, _ = press(m, "4", "S")
 	f := formOf(m)
-	if f == nil || f.focus != 0 {
+	if f == nil || f.Focus() != 0 {
 		t.Fatalf("scale form %+v", f)
 	}
 	m, _ = press(m, "tab")
-	if f.focus != 0 {
+	if f.Focus() != 0 {
 		t.Error("tab moved to the next field though next_field is ctrl+n")
 	}
 	m, _ = send1(m, ctrl('n'))
-	if f.focus != 1 {
+	if f.Focus() != 1 {
 		t.Error("ctrl+n did not move to the next field")
 	}
 	e.clk.Add(kit.KeyGuard)
 	m, _ = press(m, "enter")
-	if f.err != "" || formOf(m) == nil {
+	if f.Err() != "" || formOf(m) == nil {
 		t.Error("enter submitted the form though submit is ctrl+s")
 	}
 	m, _ = send1(m, ctrl('s'))
-	if !strings.Contains(f.err, "already at 6 replicas") {
-		t.Errorf("ctrl+s did not submit: %q", f.err)
+	if !strings.Contains(f.Err(), "already at 6 replicas") {
+		t.Errorf("ctrl+s did not submit: %q", f.Err())
 	}
 	m, cmd = send1(m, ctrl('g'))
 	if _, ok := cmd().(CancelledMsg); !ok || formOf(m) != nil {

@@ -33,7 +33,7 @@ func TestEscCancelsAtOnce(t *testing.T) {
 	}
 	// Inside the guard: typing and enter do nothing, esc cancels.
 	m = typeText(m, "123")
-	if v := confirmOf(m).edit.Value; v != "" {
+	if v := confirmOf(m).Typed(); v != "" {
 		t.Fatalf("typed inside the key guard reached the phrase: %q", v)
 	}
 	if _, c := press(m, "enter"); c != nil {
@@ -85,7 +85,7 @@ func TestEscCancelsAtOnce(t *testing.T) {
 		t.Fatal("no scale form")
 	}
 	m = typeText(m, "9")
-	if v := formOf(m).fields[0].Value; v != "6" {
+	if v := formOf(m).Fields()[0].Value; v != "6" {
 		t.Fatalf("typed inside the key guard reached the form: %q", v)
 	}
 	if m, _ = press(m, "esc"); formOf(m) != nil {

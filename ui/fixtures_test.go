@@ -17,6 +17,7 @@ import (
 	"flightdeck/ops/opstest"
 	"flightdeck/sources"
 	"flightdeck/themes"
+	"flightdeck/ui/dialogs"
 	"flightdeck/ui/internal/uitest"
 	"flightdeck/ui/kit"
 )
@@ -232,6 +233,6 @@ func top[D kit.Dialog](m Model) D {
 	return d
 }
 
-func menuOf(m Model) *menuDialog       { return top[*menuDialog](m) }
-func formOf(m Model) *formDialog       { return top[*formDialog](m) }
-func confirmOf(m Model) *confirmDialog { return top[*confirmDialog](m) }
+func menuOf(m Model) *menuDialog         { return top[*menuDialog](m) }
+func formOf(m Model) *dialogs.Form       { return top[*dialogs.Form](m) }
+func confirmOf(m Model) *dialogs.Confirm { return top[*dialogs.Confirm](m) }

@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"flightdeck/ops"
+	"flightdeck/ui/dialogs"
 	"flightdeck/ui/kit"
 )
 
@@ -110,7 +111,7 @@ func (m Model) onPlan(msg PlanMsg) (Model, tea.Cmd) {
 		}
 		return m, nil
 	}
-	return m.pushDialog(&confirmDialog{env: m.env, plan: msg.Plan, environment: m.o.Identity.Environment, opened: m.env.Exact(), origin: msg.Origin}), nil
+	return m.pushDialog(dialogs.NewConfirm(m.env, msg.Plan, m.o.Identity.Environment, msg.Origin)), nil
 }
 
 // execute hands the confirmed plan and what was typed to the Executor,

@@ -130,7 +130,7 @@ func TestLowRiskConfirmFlow(t *testing.T) {
 		t.Error("no pending notice while planning")
 	}
 	m = runCmd(t, m, cmd)
-	if confirmOf(m) == nil || confirmOf(m).plan.Risk != ops.Low || confirmOf(m).yes {
+	if confirmOf(m) == nil || confirmOf(m).Plan().Risk != ops.Low || confirmOf(m).YesFocused() {
 		t.Fatalf("confirm dialog: %+v", confirmOf(m))
 	}
 	// Keys in the first 400 ms are ignored, even y.
@@ -171,7 +171,7 @@ func TestHighRiskPhrase(t *testing.T) {
 	m := e.model(80, 24)
 	m, cmd := press(m, "3", "K")
 	m = runCmd(t, m, cmd)
-	if confirmOf(m) == nil || confirmOf(m).plan.Risk != ops.High || confirmOf(m).plan.Phrase != "4711" {
+	if confirmOf(m) == nil || confirmOf(m).Plan().Risk != ops.High || confirmOf(m).Plan().Phrase != "4711" {
 		t.Fatalf("confirm: %+v", confirmOf(m))
 	}
 	if !strings.Contains(plain(m), "type 4711 to confirm") {
@@ -180,7 +180,7 @@ func TestHighRiskPhrase(t *testing.T) {
 	e.clk.Add(time.Second)
 	m = typeText(m, "4712")
 	m, cmd = press(m, "enter")
-	if cmd != nil || confirmOf(m) == nil || !strings.Contains(confirmOf(m).err, "does not match") {
+	if cmd != nil || confirmOf(m) == nil || !strings.Contains(confirmOf(m).Err(), "does not match") {
 		t.Fatalf("mismatch: cmd=%v confirm=%+v", cmd != nil, confirmOf(m))
 	}
 	m, _ = press(m, "backspace")
@@ -220,8 +220,8 @@ func TestEscCancelsDialogs(t *testing.T) {
 	if formOf(m) == nil {
 		t.Fatal("scale form did not open")
 	}
-	if formOf(m).fields[0].Value != "6" {
-		t.Errorf("replicas prefilled %q", formOf(m).fields[0].Value)
+	if formOf(m).Fields()[0].Value != "6" {
+		t.Errorf("replicas prefilled %q", formOf(m).Fields()[0].Value)
 	}
 	m, _ = press(m, "esc")
 	if formOf(m) != nil {
@@ -236,23 +236,23 @@ func TestSilenceForm(t *testing.T) {
 	if formOf(m) == nil {
 		t.Fatal("no silence form")
 	}
-	if got := formOf(m).fields[0].Value; got != `{alertname="HighErrorRate", service="nudge-api", severity="critical"}` {
+	if got := formOf(m).Fields()[0].Value; got != `{alertname="HighErrorRate", service="nudge-api", severity="critical"}` {
 		t.Errorf("prefilled matchers %s", got)
 	}
 	// A burst typed for the pane must not submit the form under it.
 	m, cmd := press(m, "enter")
-	if cmd != nil || formOf(m) == nil || formOf(m).err != "" {
+	if cmd != nil || formOf(m) == nil || formOf(m).Err() != "" {
 		t.Fatalf("enter inside the 400ms guard was acted on: %v", formOf(m))
 	}
 	e.clk.Add(kit.KeyGuard)
 	m, cmd = press(m, "enter")
-	if cmd != nil || !strings.Contains(formOf(m).err, "comment") {
-		t.Fatalf("empty comment accepted: %q", formOf(m).err)
+	if cmd != nil || !strings.Contains(formOf(m).Err(), "comment") {
+		t.Fatalf("empty comment accepted: %q", formOf(m).Err())
 	}
 	m = typeText(m, "deploy rollback in progress")
 	m, cmd = press(m, "enter")
 	m = runCmd(t, m, cmd)
-	if confirmOf(m) == nil || confirmOf(m).plan.Action != ops.Silence {
+	if confirmOf(m) == nil || confirmOf(m).Plan().Action != ops.Silence {
 		t.Fatalf("no silence plan: %q", m.status)
 	}
 }
@@ -262,7 +262,7 @@ func TestUndoUsesChosenRevision(t *testing.T) {
 	// choose revision 40 in the history view, then undo from there
 	m2, cmd := press(e.model(80, 24), "4", "enter", "j", "j", "enter", "u")
 	m2 = runCmd(t, m2, cmd)
-	if confirmOf(m2) == nil || confirmOf(m2).plan.Params.ToRevision != 40 {
+	if confirmOf(m2) == nil || confirmOf(m2).Plan().Params.ToRevision != 40 {
 		t.Fatalf("undo plan %+v status %q", confirmOf(m2), m2.status)
 	}
 }
@@ -390,8 +390,8 @@ func TestMenuChecksTargetsNotStandIns(t *testing.T) {
 	}
 	e.clk.Add(kit.KeyGuard)
 	m, cmd := press(m, "enter")
-	if cmd != nil || !strings.Contains(formOf(m).err, "already at 6 replicas") {
-		t.Errorf("unchanged replicas: cmd=%v err=%q", cmd != nil, formOf(m).err)
+	if cmd != nil || !strings.Contains(formOf(m).Err(), "already at 6 replicas") {
+		t.Errorf("unchanged replicas: cmd=%v err=%q", cmd != nil, formOf(m).Err())
 	}
 
 	m = e.model(80, 24)

@@ -188,7 +188,7 @@ func TestRunbookWalkThrough(t *testing.T) {
 
 	m = e.key(t, m, "enter") // the action: plan, then the confirm dialog
 	d := confirmOf(m)
-	if d == nil || d.plan.Action != ops.Terminate || d.plan.Phrase != "4711" {
+	if d == nil || d.Plan().Action != ops.Terminate || d.Plan().Phrase != "4711" {
 		t.Fatalf("confirm dialog: %+v\n%s", d, plain(m))
 	}
 	e.clk.Add(500 * time.Millisecond)

@@ -192,7 +192,7 @@ func TestObserverFollowsOperatorIntoTheConfirmDialog(t *testing.T) {
 	// plan, read-only.
 	alice, pc := press(alice, "K")
 	alice = runCmd(t, alice, pc)
-	plan := confirmOf(alice).plan
+	plan := confirmOf(alice).Plan()
 	bob, cmd = feed(bob, next(t, cmd))
 	scr := plain(bob)
 	if top[*crew.MirrorDialog](bob) == nil || !strings.Contains(scr, plan.Title) || !strings.Contains(scr, "alice's confirm dialog (read-only)") ||

@@ -1,4 +1,4 @@
-package ui
+package dialogs
 
 import (
 	"time"
@@ -10,9 +10,9 @@ import (
 	"flightdeck/ui/kit"
 )
 
-// formDialog asks for an action's parameters (the form its pane made) and
+// Form asks for an action's parameters (the form its pane made) and
 // sends the request it builds, once the full policy accepts it.
-type formDialog struct {
+type Form struct {
 	env    *kit.Env
 	label  string
 	kind   ops.Kind
@@ -23,9 +23,10 @@ type formDialog struct {
 	opened time.Time
 }
 
-func newForm(env *kit.Env, e entry) *formDialog {
-	f := e.Form(e.req)
-	d := &formDialog{env: env, label: e.Label, kind: e.Kind, form: f, focus: f.Focus, opened: env.Exact()}
+// NewForm opens the form of action a (its pane's kit.Action) for req.
+func NewForm(env *kit.Env, a kit.Action, req ops.Request) *Form {
+	f := a.Form(req)
+	d := &Form{env: env, label: a.Label, kind: a.Kind, form: f, focus: f.Focus, opened: env.Exact()}
 	for _, fl := range f.Fields {
 		d.fields = append(d.fields, kit.LineEdit{Value: fl.Value})
 	}
@@ -33,12 +34,12 @@ func newForm(env *kit.Env, e entry) *formDialog {
 }
 
 // Update moves between fields, edits the focused one, or submits.
-func (d *formDialog) Update(msg tea.KeyPressMsg) (kit.Dialog, tea.Cmd) {
+func (d *Form) Update(msg tea.KeyPressMsg) (kit.Dialog, tea.Cmd) {
 	k := d.env.Keys
 	n := len(d.fields)
 	switch {
 	case key.Matches(msg, k.Dialog.Close):
-		return nil, kit.Send(CancelledMsg{What: d.kind.Title()})
+		return nil, kit.Send(kit.CancelledMsg{What: d.kind.Title()})
 	// The arrows move between fields too: the list's up and down keys,
 	// when they type nothing.
 	case key.Matches(msg, k.Dialog.Next), !kit.Types(msg) && key.Matches(msg, k.List.Down):
@@ -61,7 +62,7 @@ func (d *formDialog) Update(msg tea.KeyPressMsg) (kit.Dialog, tea.Cmd) {
 			d.err = err.Error()
 			return d, nil
 		}
-		return nil, kit.Send(RequestMsg{Request: req})
+		return nil, kit.Send(kit.RequestMsg{Request: req})
 	default:
 		if kit.Guarded(d.env, d.opened) {
 			return d, nil // typed for the pane, not for this form
@@ -73,13 +74,13 @@ func (d *formDialog) Update(msg tea.KeyPressMsg) (kit.Dialog, tea.Cmd) {
 }
 
 // ShortHelp is the status bar's hints while the form is open.
-func (d *formDialog) ShortHelp() []key.Binding {
+func (d *Form) ShortHelp() []key.Binding {
 	k := d.env.Keys
 	return []key.Binding{kit.Hint(k.Dialog.Next, "next field"), kit.Hint(k.Dialog.Submit, "plan"), kit.Hint(k.Dialog.Close, "cancel")}
 }
 
 // Content is the action, its intro and the fields.
-func (d *formDialog) Content() kit.DialogContent {
+func (d *Form) Content() kit.DialogContent {
 	th := d.env.Theme
 	k := d.env.Keys
 	out := append([]string{th.Paints.Bold.Render(d.label)}, d.form.Intro...)
@@ -98,3 +99,12 @@ func (d *formDialog) Content() kit.DialogContent {
 	out = append(out, "", th.Paints.Muted.Render(hint))
 	return kit.DialogContent{Title: d.kind.Title(), Tail: out}
 }
+
+// Fields are the form's fields as edited so far.
+func (d *Form) Fields() []kit.LineEdit { return d.fields }
+
+// Focus is the index of the focused field.
+func (d *Form) Focus() int { return d.focus }
+
+// Err is the form's current complaint ("" when none).
+func (d *Form) Err() string { return d.err }

@@ -1,4 +1,8 @@
-package ui
+// Package dialogs holds the action flow's two dialogs: the form that asks
+// for an action's parameters and the confirmation that shows a plan and
+// asks for its phrase. The ui root opens them; they answer with the flow's
+// typed messages (kit.RequestMsg, kit.ConfirmedMsg, kit.CancelledMsg).
+package dialogs
 
 import (
 	"fmt"
@@ -13,13 +17,13 @@ import (
 	"flightdeck/ui/kit"
 )
 
-// confirmDialog shows a plan and asks for its confirmation: y/N with No
+// Confirm shows a plan and asks for its confirmation: y/N with No
 // focused for low risk, the typed phrase for high risk. It answers with a
 // ConfirmedMsg (the plan and what was typed) or a CancelledMsg. For
 // kit.KeyGuard after it opens it ignores every key that confirms or types
 // (a burst meant for the pane must not land in the phrase); the keys that
 // cancel work at once.
-type confirmDialog struct {
+type Confirm struct {
 	env  *kit.Env
 	plan ops.Plan
 	// environment is the session's, shown when the plan names none.
@@ -33,13 +37,13 @@ type confirmDialog struct {
 
 // Update confirms, cancels, switches the focused button or edits the
 // phrase.
-func (d *confirmDialog) Update(msg tea.KeyPressMsg) (kit.Dialog, tea.Cmd) {
+func (d *Confirm) Update(msg tea.KeyPressMsg) (kit.Dialog, tea.Cmd) {
 	k := d.env.Keys
 	p := d.plan
 	confirm := func(typed string) (kit.Dialog, tea.Cmd) {
-		return nil, kit.Send(ConfirmedMsg{Plan: p, Typed: typed, Origin: d.origin})
+		return nil, kit.Send(kit.ConfirmedMsg{Plan: p, Typed: typed, Origin: d.origin})
 	}
-	cancel := func() (kit.Dialog, tea.Cmd) { return nil, kit.Send(CancelledMsg{What: p.Title, Origin: d.origin}) }
+	cancel := func() (kit.Dialog, tea.Cmd) { return nil, kit.Send(kit.CancelledMsg{What: p.Title, Origin: d.origin}) }
 	if key.Matches(msg, k.Dialog.Close) || (p.Risk == ops.Low && key.Matches(msg, k.Dialog.No)) {
 		return cancel()
 	}
@@ -75,7 +79,7 @@ func (d *confirmDialog) Update(msg tea.KeyPressMsg) (kit.Dialog, tea.Cmd) {
 }
 
 // ShortHelp is the status bar's hints while the dialog is open.
-func (d *confirmDialog) ShortHelp() []key.Binding {
+func (d *Confirm) ShortHelp() []key.Binding {
 	k := d.env.Keys
 	if d.plan.Risk == ops.Low {
 		return []key.Binding{kit.Hint(k.Dialog.Yes, "yes"), kit.Hint(k.Dialog.No, "no"), kit.Hint(k.Dialog.Next, "switch"),
@@ -86,7 +90,7 @@ func (d *confirmDialog) ShortHelp() []key.Binding {
 
 // Content is the plan: title, risk, targets, preview, dry run, then what
 // must be typed or chosen.
-func (d *confirmDialog) Content() kit.DialogContent {
+func (d *Confirm) Content() kit.DialogContent {
 	th := d.env.Theme
 	k := d.env.Keys
 	p := d.plan
@@ -152,7 +156,7 @@ func (d *confirmDialog) Content() kit.DialogContent {
 // Preview is the plan as the dialog shows it, for an operator watching
 // this session (crew): title, risk, targets, preview and dry run; not the
 // phrase being typed.
-func (d *confirmDialog) Preview() []string {
+func (d *Confirm) Preview() []string {
 	dc := d.Content()
 	var out []string
 	for _, l := range dc.Head {
@@ -168,3 +172,23 @@ func (d *confirmDialog) Preview() []string {
 	}
 	return out
 }
+
+// NewConfirm opens the confirmation of plan; environment is the session's,
+// shown when the plan names none; origin is the request's, carried into
+// the answer.
+func NewConfirm(env *kit.Env, plan ops.Plan, environment string, origin kit.Origin) *Confirm {
+	return &Confirm{env: env, plan: plan, environment: environment, opened: env.Exact(), origin: origin}
+}
+
+// Plan is the plan being confirmed.
+func (d *Confirm) Plan() ops.Plan { return d.plan }
+
+// Typed is what has been typed of the phrase so far.
+func (d *Confirm) Typed() string { return d.edit.Value }
+
+// YesFocused says whether Yes has the focus of a low-risk confirmation
+// (No has it when it opens).
+func (d *Confirm) YesFocused() bool { return d.yes }
+
+// Err is the confirmation's current complaint ("" when none).
+func (d *Confirm) Err() string { return d.err }

@@ -178,12 +178,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer w.Close()
 	local := w.LocalSession(ctx, os.Environ())
 	if f.breakGlass {
-		reason, err := askBreakGlass(os.Stdin, stderr)
+		reason, err := cli.AskBreakGlass(os.Stdin, stderr)
 		if err == nil {
 			err = w.BreakGlass(local, reason)
 		}
 		if err != nil {
-			return err
+			return &exitError{code: 1, msg: "flightdeck: " + err.Error()}
 		}
 	}
 	session, err := w.NewSession(local)

@@ -1,7 +1,8 @@
-package main
+package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -13,19 +14,19 @@ import (
 // the header and the notifications.
 const maxBreakGlassReason = 200
 
-// askBreakGlass asks, on the terminal before the cockpit starts, why this
+// AskBreakGlass asks, on the terminal before the cockpit starts, why this
 // session runs without the two-person rule's co-signer: the typed reason
 // is journaled and announced. An empty answer (or none) starts nothing.
-func askBreakGlass(in io.Reader, out io.Writer) (string, error) {
+func AskBreakGlass(in io.Reader, out io.Writer) (string, error) {
 	fmt.Fprint(out, "BREAK-GLASS: actions the two-person rule covers will run on your confirmation alone.\n"+
 		"They are journaled and announced with your reason. Reason (one line): ")
 	line, err := bufio.NewReaderSize(io.LimitReader(in, 4096), 4096).ReadString('\n')
 	if err != nil && line == "" {
-		return "", &exitError{code: 1, msg: "flightdeck: --break-glass needs a reason typed on the terminal"}
+		return "", errors.New("--break-glass needs a reason typed on the terminal")
 	}
 	reason := strings.Join(strings.Fields(sanitize.Text(line)), " ")
 	if reason == "" {
-		return "", &exitError{code: 1, msg: "flightdeck: --break-glass needs a reason; nothing started"}
+		return "", errors.New("--break-glass needs a reason; nothing started")
 	}
 	if r := []rune(reason); len(r) > maxBreakGlassReason {
 		reason = string(r[:maxBreakGlassReason-1]) + "…"

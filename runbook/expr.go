@@ -203,6 +203,7 @@ var identNeeds = map[string]need{
 	"rollout":  needRollouts,
 	"rollouts": needRollouts,
 	"aws":      needAWS,
+	"logs":     needLogs,
 }
 
 type visitFunc func(n *ast.Node)

@@ -20,8 +20,12 @@ import (
 // Name is the sampler's source name.
 const Name = "logs"
 
-// Interval is how often the sampler reads what is wanted.
-const Interval = 30 * time.Second
+// Interval is how often the sampler reads what is wanted, and Timeout
+// how long one round of reading may take.
+const (
+	Interval = 30 * time.Second
+	Timeout  = 20 * time.Second
+)
 
 // Sampler is the log sampler. It is safe for the Hub's one poller.
 type Sampler struct {

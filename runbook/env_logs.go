@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expr-lang/expr/ast"
+
 	"flightdeck/internal/duration"
 	"flightdeck/sources"
 )
@@ -49,8 +51,8 @@ func (w *world) logsEnv() func(target string) Logs {
 		count := func(window, filter string, min sources.LogLevel) int {
 			d := logWindow(window)
 			if filter != "" {
-				if _, err := sources.ParseLogFilter(filter); err != nil {
-					panic(&missing{fmt.Sprintf("log filter %s: %v", filter, err)})
+				if err := checkLogFilter(filter); err != nil {
+					panic(&missing{err.Error()})
 				}
 				sources.LogWants.Want(q, filter, time.Now().Add(wantFor))
 			}
@@ -92,9 +94,73 @@ func (w *world) logQuery(target string) sources.LogQuery {
 
 // logWindow parses a count's window.
 func logWindow(window string) time.Duration {
-	d, err := duration.Parse(window)
-	if err != nil || d <= 0 || d > sources.MaxLogCountWindow {
-		panic(&missing{fmt.Sprintf("log window %q: want a duration up to %s", window, duration.Format(sources.MaxLogCountWindow))})
+	d, err := parseLogWindow(window)
+	if err != nil {
+		panic(&missing{err.Error()})
 	}
 	return d
+}
+
+func parseLogWindow(window string) (time.Duration, error) {
+	d, err := duration.Parse(window)
+	if err != nil || d <= 0 || d > sources.MaxLogCountWindow {
+		return 0, fmt.Errorf("log window %q: want a duration up to %s", window, duration.Format(sources.MaxLogCountWindow))
+	}
+	return d, nil
+}
+
+// checkLogFilter is what a log count's filter must be.
+func checkLogFilter(filter string) error {
+	if len(filter) > sources.MaxLogFilterBytes {
+		return fmt.Errorf("log filter longer than %d bytes", sources.MaxLogFilterBytes)
+	}
+	if _, err := sources.ParseLogFilter(filter); err != nil {
+		return fmt.Errorf("log filter %s: %v", filter, err)
+	}
+	return nil
+}
+
+// checkLogLiterals rejects at load the literal windows and filters of
+// logs(…).errors and .count that could never be counted, rather than
+// showing unknown forever.
+func checkLogLiterals(root ast.Node) error {
+	var bad error
+	ast.Walk(&root, visitFunc(func(n *ast.Node) {
+		call, ok := (*n).(*ast.CallNode)
+		if !ok || bad != nil {
+			return
+		}
+		m, ok := call.Callee.(*ast.MemberNode)
+		if !ok {
+			return
+		}
+		p, ok := m.Property.(*ast.StringNode)
+		if !ok || (p.Value != "errors" && p.Value != "count") {
+			return
+		}
+		if inner, ok := m.Node.(*ast.CallNode); !ok || !isIdent(inner.Callee, "logs") {
+			return
+		}
+		if len(call.Arguments) > 0 {
+			if w, ok := call.Arguments[0].(*ast.StringNode); ok {
+				if _, err := parseLogWindow(w.Value); err != nil {
+					bad = &exprError{msg: err.Error(), line: 1}
+					return
+				}
+			}
+		}
+		if p.Value == "count" && len(call.Arguments) > 1 {
+			if f, ok := call.Arguments[1].(*ast.StringNode); ok {
+				if err := checkLogFilter(f.Value); err != nil {
+					bad = &exprError{msg: err.Error(), line: 1}
+				}
+			}
+		}
+	}))
+	return bad
+}
+
+func isIdent(n ast.Node, name string) bool {
+	id, ok := n.(*ast.IdentifierNode)
+	return ok && id.Value == name
 }

@@ -28,16 +28,35 @@ steps:
     title: The API answers 5xx
     expr: 'logs("nudgecampaign-api").count("5m", "/ 5\\d\\d /") > 0'
   - kind: check
-    title: Bad window
-    expr: logs("production/nudgecampaign-api").errors("5 minutes") > 0
+    title: The ECS service's logs are read
+    expr: logs("us-east-1/nudgecampaign-production/api").lines > 0
   - kind: check
     title: No such target
     expr: logs("production/nope").errors("5m") == 0
 `
 
+// Literal windows and filters that could never be counted are load errors.
+func TestLogCountLiteralsCheckedAtLoad(t *testing.T) {
+	for _, c := range []struct{ expr, want string }{
+		{`logs("production/api").errors("5 minutes") > 0`, "log window"},
+		{`logs("production/api").count("2h", "") > 0`, "log window"},
+		{`logs("production/api").count("5m", "/(/") > 0`, "log filter /(/"},
+		{`logs("production/api").count("5m", "` + strings.Repeat("x", 300) + `") > 0`, "log filter longer"},
+	} {
+		book := "name: b\ntitle: b\nsteps:\n  - kind: check\n    title: c\n    expr: '" + c.expr + "'\n"
+		if _, err := runbook.Load("b.yaml", []byte(book)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: want %q, got %v", c.expr, c.want, err)
+		}
+	}
+	ok := "name: b\ntitle: b\nsteps:\n  - kind: check\n    title: c\n    expr: 'logs(\"production/api\").count(\"1h\", \"503\") > 0'\n"
+	if _, err := runbook.Load("b.yaml", []byte(ok)); err != nil {
+		t.Errorf("a good count: %v", err)
+	}
+}
+
 // On the demo's bad deploy, log-count expressions are unknown until the
-// sampler's first sample with their filter, then true; a bad window and a
-// missing target stay unknown, never false.
+// sampler's first sample with their filter, then true, for a deployment
+// and an ECS service; a missing target stays unknown, never false.
 func TestLogCountExpressionsOnTheDemo(t *testing.T) {
 	c := opstest.NewClock(epochLogs)
 	w := demo.NewWorld(demo.Options{Now: c.Now, Seed: 7, Speed: 20})
@@ -82,15 +101,12 @@ func TestLogCountExpressionsOnTheDemo(t *testing.T) {
 	for range 3 {
 		d.observe()
 	}
-	for i := range 2 {
+	for i := range 3 {
 		if v := d.view(i); v.Live != runbook.True {
 			t.Errorf("step %d: %v (%s) %v", i, v.Live, v.Why, v.Values)
 		}
 	}
 	t.Logf("values: %v", d.view(0).Values)
-	if v := d.view(2); v.Live != runbook.Unknown || !strings.Contains(v.Why, "log window") {
-		t.Errorf("bad window: %v (%s)", v.Live, v.Why)
-	}
 	if v := d.view(3); v.Live != runbook.Unknown || !strings.Contains(v.Why, "no deployment or ECS service production/nope") {
 		t.Errorf("missing target: %v (%s)", v.Live, v.Why)
 	}

@@ -50,15 +50,23 @@ func (s *Sampler) Name() string { return Name }
 // Kind is sources.KindLogCounts.
 func (s *Sampler) Kind() sources.Kind { return sources.KindLogCounts }
 
-// Fetch samples every wanted target, one after the other, within ctx.
+// Fetch samples every wanted target, one after the other, each within
+// its share of what is left of ctx's deadline, so one slow target does
+// not cost the others their sample. A target not read in time has a
+// sample saying so; the round itself fails only when ctx is cancelled.
 func (s *Sampler) Fetch(ctx context.Context) (sources.Payload, error) {
 	wanted := s.wants.Wanted(time.Now())
 	out := &sources.LogCounts{Samples: make([]sources.LogSample, 0, len(wanted))}
-	for _, w := range wanted {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	for i, w := range wanted {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return nil, ctx.Err()
 		}
-		out.Samples = append(out.Samples, s.sample(ctx, w))
+		tctx, cancel := ctx, context.CancelFunc(func() {})
+		if dl, ok := ctx.Deadline(); ok {
+			tctx, cancel = context.WithTimeout(ctx, time.Until(dl)/time.Duration(len(wanted)-i))
+		}
+		out.Samples = append(out.Samples, s.sample(tctx, w))
+		cancel()
 	}
 	return out, nil
 }
@@ -110,10 +118,13 @@ func (s *Sampler) sample(ctx context.Context, w sources.LogWant) sources.LogSamp
 	if readErr == nil {
 		readErr = err
 	}
+	if readErr == nil && ctx.Err() != nil {
+		readErr = ctx.Err() // a reader that stopped quietly: the tail is partial
+	}
 	if readErr != nil {
 		ls.Marks = nil
 		ls.Err = errText(readErr.Error())
-		if errors.Is(readErr, context.DeadlineExceeded) {
+		if errors.Is(readErr, context.DeadlineExceeded) || ctx.Err() != nil {
 			ls.Err = "reading the logs of " + q.Target + " took too long"
 		}
 		return ls

@@ -171,3 +171,39 @@ func TestWantsBounded(t *testing.T) {
 		t.Errorf("expired wants still wanted: %+v", got)
 	}
 }
+
+// slow reads nothing until ctx ends.
+type slow struct{}
+
+func (slow) ReadLogs(ctx context.Context, q sources.LogQuery, emit func(sources.LogBatch)) error {
+	<-ctx.Done()
+	return nil
+}
+
+// A slow target takes only its share of the round: the next one is still
+// sampled, and the slow one says why it has no counts.
+func TestSamplerSlowTargetTakesItsShare(t *testing.T) {
+	wants := &sources.LogCountWants{}
+	until := time.Now().Add(time.Minute)
+	wants.Want(sources.LogQuery{Source: "a-slow", Target: "a/slow"}, "", until)
+	wants.Want(sources.LogQuery{Source: "b-fast", Target: "b/fast"}, "", until)
+	s := logcount.New(func(name string) sources.LogReader {
+		if name == "a-slow" {
+			return slow{}
+		}
+		return hostile{}
+	}, wants, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	p, err := s.Fetch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := p.(*sources.LogCounts)
+	if a, _ := got.Sample("a-slow", "a/slow"); a.Err != "reading the logs of a/slow took too long" || len(a.Marks) != 0 {
+		t.Errorf("slow: %+v", a.Err)
+	}
+	if b, _ := got.Sample("b-fast", "b/fast"); b.Err != "" || len(b.Marks) == 0 {
+		t.Errorf("fast after slow: %q, %d marks", b.Err, len(b.Marks))
+	}
+}

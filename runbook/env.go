@@ -37,6 +37,10 @@ type Env struct {
 	// Rollout returns the deployment "namespace/name" (or "name" when only
 	// one namespace has it).
 	Rollout func(key string) Rollout `expr:"rollout"`
+	// Logs returns the logs of a deployment "namespace/name" or ECS
+	// service "region/cluster/name" (or its last part when only one has
+	// it), sampled while asked for: see Logs (env_logs.go).
+	Logs func(target string) Logs `expr:"logs"`
 	// Firing, Pending and Silenced report whether any alert of that name is
 	// in that state; Active whether any is listed at all (firing, pending,
 	// silenced or inhibited): a silenced alert has not resolved.
@@ -268,6 +272,7 @@ const (
 	needRollouts
 	needOpener // the alert that opened the run
 	needAWS
+	needLogs
 )
 
 // world is the latest snapshot of each kind, as of one Observe.
@@ -278,9 +283,10 @@ type world struct {
 	am   *sources.AlertSet
 	kube *sources.RolloutSet
 	aws  *sources.AWSSet
+	logs *sources.LogCounts
 	// snaps keep the names, ages and errors for messages.
-	pgSnap, sloSnap, amSnap, kubeSnap, awsSnap sources.Snapshot
-	snaps                                      []sources.Snapshot
+	pgSnap, sloSnap, amSnap, kubeSnap, awsSnap, logsSnap sources.Snapshot
+	snaps                                                []sources.Snapshot
 }
 
 // newWorld picks, for each kind, the first snapshot with data.
@@ -307,6 +313,10 @@ func newWorld(snaps []sources.Snapshot, now time.Time) *world {
 		case *sources.AWSSet:
 			if w.aws == nil && d != nil {
 				w.aws, w.awsSnap = d, s
+			}
+		case *sources.LogCounts:
+			if w.logs == nil && d != nil {
+				w.logs, w.logsSnap = d, s
 			}
 		}
 	}
@@ -337,6 +347,8 @@ func (w *world) missingFor(n need, opener *sources.Alert) string {
 		return "no rollout data"
 	case n&needAWS != 0 && w.aws == nil:
 		return "no AWS data"
+	case n&needLogs != 0 && w.logs == nil:
+		return "no log counts (the log sampler has not run)"
 	case n&needOpener != 0 && opener == nil:
 		return "no alert opened this run"
 	}
@@ -353,7 +365,7 @@ func (w *world) olderThan(n need, after time.Time) string {
 		bit  need
 		snap sources.Snapshot
 		what string
-	}{{needPG, w.pgSnap, "postgres"}, {needSLO, w.sloSnap, "SLO"}, {needAlerts | needOpener, w.amSnap, "alert"}, {needRollouts, w.kubeSnap, "rollout"}, {needAWS, w.awsSnap, "AWS"}} {
+	}{{needPG, w.pgSnap, "postgres"}, {needSLO, w.sloSnap, "SLO"}, {needAlerts | needOpener, w.amSnap, "alert"}, {needRollouts, w.kubeSnap, "rollout"}, {needAWS, w.awsSnap, "AWS"}, {needLogs, w.logsSnap, "log count"}} {
 		if n&c.bit != 0 && !c.snap.FetchedAt.After(after) {
 			return "waiting for " + c.what + " data newer than the action"
 		}
@@ -384,6 +396,9 @@ func (w *world) staleFor(n need) []string {
 	}
 	if n&needAWS != 0 && w.aws != nil {
 		add(w.awsSnap, "AWS")
+	}
+	if n&needLogs != 0 && w.logs != nil {
+		add(w.logsSnap, "log count")
 	}
 	return out
 }
@@ -464,6 +479,7 @@ func (w *world) env(opener *sources.Alert) Env {
 		panic(&missing{fmt.Sprintf("no deployment %s", key)})
 	}
 	e.AWS = awsEnv(w.aws, w.awsSnap.Source)
+	e.Logs = w.logsEnv()
 	e.bindBudget(&budget{}) // last: it wraps what builds lists, too
 	return e
 }

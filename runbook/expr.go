@@ -128,6 +128,9 @@ func compile(src string, asBool bool) (*vm.Program, ast.Node, error) {
 	if err := checkFilterLiterals(tree.Node); err != nil {
 		return nil, nil, err
 	}
+	if err := checkLogLiterals(tree.Node); err != nil {
+		return nil, nil, err
+	}
 	if err := checkCost(src, tree.Node); err != nil {
 		return nil, nil, err
 	}
@@ -203,6 +206,7 @@ var identNeeds = map[string]need{
 	"rollout":  needRollouts,
 	"rollouts": needRollouts,
 	"aws":      needAWS,
+	"logs":     needLogs,
 }
 
 type visitFunc func(n *ast.Node)

@@ -17,10 +17,7 @@ import (
 // needs no wiring of its own; and where an excerpt pinned by operator goes
 // (the flight recorder, when it runs).
 func (w *World) sessionLogs(operator string) logs.Options {
-	o := logs.Options{Readers: func(name string) sources.LogReader {
-		r, _ := w.caps[name].(sources.LogReader)
-		return r
-	}}
+	o := logs.Options{Readers: w.logReader}
 	if rec := w.recorder; rec != nil {
 		o.Pin = func(p logs.PinMsg) tea.Cmd {
 			return func() tea.Msg {
@@ -32,4 +29,11 @@ func (w *World) sessionLogs(operator string) logs.Options {
 		}
 	}
 	return o
+}
+
+// logReader is the log reader of the source called name, nil when it
+// reads no logs: the log view and the log sampler find readers alike.
+func (w *World) logReader(name string) sources.LogReader {
+	r, _ := w.caps[name].(sources.LogReader)
+	return r
 }

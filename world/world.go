@@ -30,6 +30,7 @@ import (
 	"flightdeck/runbook"
 	"flightdeck/sources"
 	"flightdeck/sources/demo"
+	"flightdeck/sources/logcount"
 	"flightdeck/termcap"
 	"flightdeck/themes"
 	"flightdeck/together"
@@ -137,6 +138,9 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (*World, error) {
 		w.Close()
 		return nil, err
 	}
+	// The log sampler reads the logs runbook expressions count, through
+	// the same readers as the log view, only while they are asked for.
+	w.hub.Add(logcount.New(w.logReader, sources.LogWants, nil), sources.PollOptions{Interval: logcount.Interval, Timeout: logcount.Timeout})
 
 	w.panes = paneSetup(cfg, w.hub)
 	w.keys = keymap.DefaultKeyMap()

@@ -9,74 +9,18 @@ import (
 	"flightdeck/sources"
 )
 
-// level is how loudly a line is drawn.
-type level uint8
+// level is how loudly a line is drawn: sources' log level, the rule
+// runbook log counts share.
+type level = sources.LogLevel
 
 const (
-	levelNone  level = iota
-	levelError       // "error", an HTTP 5xx status
-	levelCrit        // panic, fatal, OOM
+	levelNone  = sources.LogLevelNone
+	levelError = sources.LogLevelError // "error", an HTTP 5xx status
+	levelCrit  = sources.LogLevelCrit  // panic, fatal, OOM
 )
 
-// classify is a line's level: the level highlight of the view. It looks
-// for words, case-insensitively, without regular expressions: it runs on
-// every line that arrives (a thousand a second when following a busy
-// deployment).
-func classify(text string) level {
-	lv := levelNone
-	for i := 0; i < len(text); {
-		c := text[i]
-		switch {
-		case isDigit(c):
-			j := i
-			for j < len(text) && isDigit(text[j]) {
-				j++
-			}
-			// A 5xx status: three digits alone ("took 503ms" is not one).
-			if j-i == 3 && c == '5' && (i == 0 || !isWord(text[i-1])) && (j == len(text) || !isWord(text[j])) {
-				lv = levelError
-			}
-			i = j
-		case isLetter(c):
-			j := i
-			for j < len(text) && isLetter(text[j]) {
-				j++
-			}
-			w := text[i:j]
-			switch {
-			case (i > 0 && isDigit(text[i-1])) || (j < len(text) && isDigit(text[j])):
-				// part of an identifier ("v5err2"), not a word
-			case foldIs(w, "panic"), foldIs(w, "fatal"), foldIs(w, "oom"), foldIs(w, "oomkilled"), foldIs(w, "outofmemory"):
-				return levelCrit
-			case foldIs(w, "memory") && i >= 7 && foldIs(text[i-7:i], "out of "):
-				return levelCrit
-			case foldIs(w, "error"), foldIs(w, "err"), foldIs(w, "exception"):
-				lv = levelError
-			}
-			i = j
-		default:
-			i++
-		}
-	}
-	return lv
-}
-
-func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
-func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
-func isWord(c byte) bool   { return isDigit(c) || isLetter(c) || c == '_' }
-
-// foldIs is ASCII case-insensitive equality with a lower-case word.
-func foldIs(s, word string) bool {
-	if len(s) != len(word) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i]|0x20 != word[i] {
-			return false
-		}
-	}
-	return true
-}
+// classify is a line's level: the level highlight of the view.
+func classify(text string) level { return sources.ClassifyLogLine(text) }
 
 // entry is a line as the view keeps it: the tag and level are made once,
 // when it arrives.
@@ -216,19 +160,14 @@ type matcher struct {
 	re   *regexp.Regexp
 }
 
-// newMatcher parses a filter; "" is no filter (nil).
+// newMatcher parses a filter (sources.ParseLogFilter); "" is no filter
+// (nil).
 func newMatcher(f string) (*matcher, error) {
-	if f == "" {
-		return nil, nil
+	re, err := sources.ParseLogFilter(f)
+	if re == nil || err != nil {
+		return nil, err
 	}
-	if len(f) >= 2 && strings.HasPrefix(f, "/") && strings.HasSuffix(f, "/") {
-		re, err := regexp.Compile(f[1 : len(f)-1])
-		if err != nil {
-			return nil, err
-		}
-		return &matcher{text: f, re: re}, nil
-	}
-	return &matcher{text: f, re: regexp.MustCompile("(?i)" + regexp.QuoteMeta(f))}, nil
+	return &matcher{text: f, re: re}, nil
 }
 
 func (m *matcher) match(s string) bool { return m.re.MatchString(s) }

@@ -115,25 +115,12 @@ func (f *Feature) Update(s kit.Screen, msg tea.Msg) tea.Cmd {
 
 // learn takes the log targets of a snapshot with data.
 func (f *Feature) learn(snap sources.Snapshot) {
-	var qs map[string]sources.LogQuery
-	switch set := snap.Data.(type) {
-	case *sources.RolloutSet:
-		qs = make(map[string]sources.LogQuery, len(set.Deployments))
-		for _, d := range set.Deployments {
-			if d.Selector != "" {
-				qs[d.Key()] = sources.LogQuery{Source: snap.Source, Namespace: d.Namespace, Selector: d.Selector, Target: d.Key()}
-			}
-		}
-	case *sources.AWSSet:
-		qs = make(map[string]sources.LogQuery, len(set.ECS))
-		for _, sv := range set.ECS {
-			if sv.Logs.Group != "" {
-				qs[sv.Key()] = sources.LogQuery{Source: snap.Source, Region: sv.Logs.Region, Group: sv.Logs.Group, Prefix: sv.Logs.Prefix, Target: sv.Key()}
-			}
-		}
+	switch snap.Data.(type) {
+	case *sources.RolloutSet, *sources.AWSSet:
 	default:
 		return
 	}
+	qs := sources.LogQueries(snap)
 	if f.bySource == nil {
 		f.bySource = map[string]map[string]sources.LogQuery{}
 	}

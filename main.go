@@ -163,6 +163,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if f.theme != "" {
 		cfg.Theme = f.theme
 	}
+	// The break-glass reason is asked on the terminal before stderr goes
+	// to the log (openLog), or the prompt would vanish into it.
+	var glassReason string
+	if f.breakGlass {
+		if glassReason, err = cli.AskBreakGlass(os.Stdin, stderr); err != nil {
+			return &exitError{code: 1, msg: "flightdeck: " + err.Error()}
+		}
+	}
 	log, closeLog, err := openLog(f.logFile, nil)
 	if err != nil {
 		return err
@@ -178,11 +186,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer w.Close()
 	local := w.LocalSession(ctx, os.Environ())
 	if f.breakGlass {
-		reason, err := cli.AskBreakGlass(os.Stdin, stderr)
-		if err == nil {
-			err = w.BreakGlass(local, reason)
-		}
-		if err != nil {
+		if err := w.BreakGlass(local, glassReason); err != nil {
 			return &exitError{code: 1, msg: "flightdeck: " + err.Error()}
 		}
 	}

@@ -124,40 +124,23 @@ func checkLogFilter(filter string) error {
 // logs(…).errors and .count that could never be counted, rather than
 // showing unknown forever.
 func checkLogLiterals(root ast.Node) error {
-	var bad error
-	ast.Walk(&root, visitFunc(func(n *ast.Node) {
-		call, ok := (*n).(*ast.CallNode)
-		if !ok || bad != nil {
-			return
+	return methodCalls(root, func(recv ast.Node, name string, args []ast.Node) error {
+		if name != "errors" && name != "count" {
+			return nil
 		}
-		m, ok := call.Callee.(*ast.MemberNode)
-		if !ok {
-			return
+		if inner, ok := recv.(*ast.CallNode); !ok || !isIdent(inner.Callee, "logs") {
+			return nil
 		}
-		p, ok := m.Property.(*ast.StringNode)
-		if !ok || (p.Value != "errors" && p.Value != "count") {
-			return
-		}
-		if inner, ok := m.Node.(*ast.CallNode); !ok || !isIdent(inner.Callee, "logs") {
-			return
-		}
-		if len(call.Arguments) > 0 {
-			if w, ok := call.Arguments[0].(*ast.StringNode); ok {
-				if _, err := parseLogWindow(w.Value); err != nil {
-					bad = &exprError{msg: err.Error(), line: 1}
-					return
-				}
+		if w, ok := literal(args, 0); ok {
+			if _, err := parseLogWindow(w); err != nil {
+				return err
 			}
 		}
-		if p.Value == "count" && len(call.Arguments) > 1 {
-			if f, ok := call.Arguments[1].(*ast.StringNode); ok {
-				if err := checkLogFilter(f.Value); err != nil {
-					bad = &exprError{msg: err.Error(), line: 1}
-				}
-			}
+		if f, ok := literal(args, 1); ok && name == "count" {
+			return checkLogFilter(f)
 		}
-	}))
-	return bad
+		return nil
+	})
 }
 
 func isIdent(n ast.Node, name string) bool {

@@ -223,63 +223,78 @@ func needsOf(n ast.Node) need {
 	return out
 }
 
-// checkBurnWindows rejects .burn("5min") at load rather than showing
-// unknown forever.
-func checkBurnWindows(root ast.Node) error {
+// methodCalls calls fn for every method call in root (recv.name(args…)),
+// the shape every load-time literal check looks for, and turns the first
+// error fn returns into the load error.
+func methodCalls(root ast.Node, fn func(recv ast.Node, name string, args []ast.Node) error) error {
 	var bad error
 	ast.Walk(&root, visitFunc(func(n *ast.Node) {
+		if bad != nil {
+			return
+		}
 		call, ok := (*n).(*ast.CallNode)
-		if !ok || bad != nil {
-			return
-		}
-		m, ok := call.Callee.(*ast.MemberNode)
-		if !ok || len(call.Arguments) != 1 {
-			return
-		}
-		if p, ok := m.Property.(*ast.StringNode); !ok || p.Value != "burn" {
-			return
-		}
-		arg, ok := call.Arguments[0].(*ast.StringNode)
 		if !ok {
 			return
 		}
-		d, err := duration.Parse(arg.Value)
-		if err != nil || !slices.Contains(sources.BurnWindows, d) {
-			names := make([]string, len(sources.BurnWindows))
-			for i, w := range sources.BurnWindows {
-				names[i] = duration.Format(w)
-			}
-			bad = &exprError{msg: fmt.Sprintf("burn(%q): no such window (one of %s)", arg.Value, strings.Join(names, ", ")), line: 1}
+		m, ok := call.Callee.(*ast.MemberNode)
+		if !ok {
+			return
+		}
+		p, ok := m.Property.(*ast.StringNode)
+		if !ok {
+			return
+		}
+		if err := fn(m.Node, p.Value, call.Arguments); err != nil {
+			bad = &exprError{msg: err.Error(), line: 1}
 		}
 	}))
 	return bad
 }
 
+// literal is args[i] when it is a string literal.
+func literal(args []ast.Node, i int) (string, bool) {
+	if i >= len(args) {
+		return "", false
+	}
+	s, ok := args[i].(*ast.StringNode)
+	if !ok {
+		return "", false
+	}
+	return s.Value, true
+}
+
+// checkBurnWindows rejects .burn("5min") at load rather than showing
+// unknown forever.
+func checkBurnWindows(root ast.Node) error {
+	return methodCalls(root, func(_ ast.Node, name string, args []ast.Node) error {
+		w, ok := literal(args, 0)
+		if name != "burn" || len(args) != 1 || !ok {
+			return nil
+		}
+		if d, err := duration.Parse(w); err == nil && slices.Contains(sources.BurnWindows, d) {
+			return nil
+		}
+		names := make([]string, len(sources.BurnWindows))
+		for i, bw := range sources.BurnWindows {
+			names[i] = duration.Format(bw)
+		}
+		return fmt.Errorf("burn(%q): no such window (one of %s)", w, strings.Join(names, ", "))
+	})
+}
+
 // checkFilterLiterals validates the Postgres filters given to pg.select and
 // pg.count as literals, as a view's or action's filter is.
 func checkFilterLiterals(root ast.Node) error {
-	var bad error
-	ast.Walk(&root, visitFunc(func(n *ast.Node) {
-		call, ok := (*n).(*ast.CallNode)
-		if !ok || bad != nil || len(call.Arguments) != 1 {
-			return
+	return methodCalls(root, func(recv ast.Node, name string, args []ast.Node) error {
+		f, ok := literal(args, 0)
+		if !isIdent(recv, "pg") || (name != "select" && name != "count") || len(args) != 1 || !ok {
+			return nil
 		}
-		m, ok := call.Callee.(*ast.MemberNode)
-		if !ok {
-			return
+		if err := checkBackendFilter(f); err != nil {
+			return fmt.Errorf("pg.%s(%q): %v", name, f, err)
 		}
-		id, ok := m.Node.(*ast.IdentifierNode)
-		p, ok2 := m.Property.(*ast.StringNode)
-		if !ok || !ok2 || id.Value != "pg" || (p.Value != "select" && p.Value != "count") {
-			return
-		}
-		if arg, ok := call.Arguments[0].(*ast.StringNode); ok {
-			if err := checkBackendFilter(arg.Value); err != nil {
-				bad = &exprError{msg: fmt.Sprintf("pg.%s(%q): %v", p.Value, arg.Value, err), line: 1}
-			}
-		}
-	}))
-	return bad
+		return nil
+	})
 }
 
 // envData are the Env names that hold data; envFuncs those that look it up.

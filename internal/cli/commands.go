@@ -3,8 +3,6 @@ package cli
 import (
 	"fmt"
 	"strings"
-
-	"flightdeck/config"
 )
 
 // The words of flightdeck's commands. main attaches the flags (Flags) and
@@ -119,5 +117,5 @@ flightdeck: no config file found.
   Or write a config (see testdata/config/example.yaml in the source tree)
   to %s, or pass --config PATH, or set FLIGHTDECK_CONFIG.
   Check it with:
-      flightdeck config check --config PATH`, config.DefaultPath()))
+      flightdeck config check --config PATH`, defaultPath))
 }

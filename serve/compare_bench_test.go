@@ -141,7 +141,9 @@ serve:
 	}
 	farm.settle(b)
 	rssN := rssOf(srv.Process.Pid)
+	stopPerf := perfRecord(b, srv.Process.Pid)
 	serveCPU, serveBytes := farm.measure(window, []int{srv.Process.Pid})
+	stopPerf()
 	farm.close()
 	stopProc(srv)
 
@@ -201,6 +203,28 @@ serve:
 	b.ReportMetric(serveBytes/cmpSessions/localBytes, "serve/local-bytes")
 	b.ReportMetric(100*localCPU, "local-%core")
 	b.ReportMetric(float64(rssN-rss1)/(cmpSessions-1)/(1<<20), "serve-RSS-MB/extra-session")
+}
+
+// perfRecord samples pid's CPU with perf (call graphs) into the file
+// $FLIGHTDECK_BENCH_PERF names, suffixed with the sub-benchmark, until the
+// returned function is called: the profile of serve's measuring window
+// (`perf report -i FILE`). Without the variable it does nothing.
+func perfRecord(b *testing.B, pid int) (stop func()) {
+	out := os.Getenv("FLIGHTDECK_BENCH_PERF")
+	if out == "" {
+		return func() {}
+	}
+	out += "." + strings.ReplaceAll(b.Name(), "/", "-")
+	cmd := exec.Command("perf", "record", "-q", "-F", "499", "-g", "-p", strconv.Itoa(pid), "-o", out)
+	if err := cmd.Start(); err != nil {
+		b.Logf("perf: %v", err)
+		return func() {}
+	}
+	return func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+		b.Logf("serve's profile: perf report -i %s", out)
+	}
 }
 
 // ptyFarm runs commands on their own 200×60 ptys and counts what each

@@ -26,7 +26,11 @@ const FPS = 20
 
 // Model is the root of the cockpit.
 type Model struct {
-	o      Options
+	// o is a pointer because the Model is a value that Bubble Tea copies
+	// (and boxes) on every message: Options hold the theme and the key
+	// map, 22 KB, and copying them on each of 50 sessions' messages was a
+	// tenth of serve's CPU.
+	o      *Options
 	env    *kit.Env
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -104,7 +108,7 @@ func New(o Options) Model {
 	env := &kit.Env{Theme: o.Look.Theme, Keys: o.Look.KeyMap, Policy: pol, Unconfigured: o.Data.Panes.Unconfigured, Burns: o.Journals.Burns}
 	env.SetClock(o.Now())
 	ctx, cancel := context.WithCancel(o.Context)
-	m := Model{o: o, env: env, ctx: ctx, cancel: cancel, owners: map[sources.Kind][]int{}, readers: map[sources.Kind][]int{},
+	m := Model{o: &o, env: env, ctx: ctx, cancel: cancel, owners: map[sources.Kind][]int{}, readers: map[sources.Kind][]int{},
 		w: 80, h: 24, health: &health{snaps: map[string]sources.Snapshot{}}, rc: &renderCache{}}
 	m.addPanes(append(BuiltinPanes(), o.Data.ExtraPanes...))
 	canAct := o.Actions.Executor != nil

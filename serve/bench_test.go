@@ -33,6 +33,7 @@ import (
 	"flightdeck/themes"
 	"flightdeck/together"
 	"flightdeck/ui"
+	"flightdeck/ui/kit"
 )
 
 // countingSource counts upstream fetches, to show that N sessions cost the
@@ -50,8 +51,9 @@ func (c countingSource) Fetch(ctx context.Context) (sources.Payload, error) {
 // demoCockpits makes the real cockpit on the demo world for every session,
 // each with its own hub subscription, observers without an Executor.
 type demoCockpits struct {
-	hub   *sources.Hub
-	theme themes.Theme
+	hub    *sources.Hub
+	theme  themes.Theme
+	blocks *kit.Blocks // shared, as a world shares them
 }
 
 func (d *demoCockpits) NewSession(ctx context.Context, info SessionInfo) (tea.Model, error) {
@@ -59,7 +61,7 @@ func (d *demoCockpits) NewSession(ctx context.Context, info SessionInfo) (tea.Mo
 	context.AfterFunc(ctx, sub.Close)
 	return ui.New(ui.Options{Identity: ui.Identity{Environment: "demo", Demo: true, ReadOnly: true},
 		Actions: ui.Actions{Policy: ops.DefaultPolicy()}, Data: ui.Data{Updates: sub, Refresh: d.hub.Refresh},
-		Look: ui.Look{KeyMap: keymap.DefaultKeyMap(), Theme: d.theme}}), nil
+		Look: ui.Look{KeyMap: keymap.DefaultKeyMap(), Theme: d.theme, Blocks: d.blocks}}), nil
 }
 
 // BenchmarkServe50Sessions: 50 SSH sessions with 200×60 ptys on the real
@@ -134,7 +136,7 @@ func benchServe(b *testing.B, srcs []sources.Source, interval time.Duration) {
 		users[i] = User{Name: "u" + strconv.Itoa(i), Role: together.Observer, Keys: []gossh.PublicKey{pk}}
 	}
 	srv, err := New(Options{Listen: "127.0.0.1:0", HostKeyPath: filepath.Join(b.TempDir(), "hk"), Users: users, MaxSessions: n},
-		&demoCockpits{hub: hub, theme: theme})
+		&demoCockpits{hub: hub, theme: theme, blocks: kit.NewBlocks()})
 	if err != nil {
 		b.Fatal(err)
 	}

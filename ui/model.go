@@ -105,7 +105,7 @@ func New(o Options) Model {
 	if o.Actions.Executor != nil {
 		pol = o.Actions.Executor.Policy()
 	}
-	env := &kit.Env{Theme: o.Look.Theme, Keys: o.Look.KeyMap, Policy: pol, Unconfigured: o.Data.Panes.Unconfigured, Burns: o.Journals.Burns}
+	env := &kit.Env{Theme: o.Look.Theme, Keys: o.Look.KeyMap, Policy: pol, Unconfigured: o.Data.Panes.Unconfigured, Burns: o.Journals.Burns, Blocks: o.Look.Blocks}
 	env.SetClock(o.Now())
 	ctx, cancel := context.WithCancel(o.Context)
 	m := Model{o: &o, env: env, ctx: ctx, cancel: cancel, owners: map[sources.Kind][]int{}, readers: map[sources.Kind][]int{},

@@ -89,6 +89,11 @@ type Data struct {
 type Look struct {
 	KeyMap keymap.KeyMap
 	Theme  themes.Theme
+	// Blocks are the pane blocks shared with the other sessions of the
+	// world (serve: most of them show the same panes in the same state);
+	// nil draws every block for this session alone. Only sessions with
+	// the same key map, policy and data may share them (kit.Blocks).
+	Blocks *kit.Blocks
 }
 
 // Journals are this session's records and what is read from them.

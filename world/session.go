@@ -113,4 +113,6 @@ type Screen struct {
 	Theme themes.Theme
 	// Panes says which panes have no source and which are hidden.
 	Panes ui.PaneSetup
+	// Blocks are the pane blocks the world's sessions share.
+	Blocks *kit.Blocks
 }

@@ -35,6 +35,7 @@ import (
 	"flightdeck/themes"
 	"flightdeck/together"
 	"flightdeck/ui"
+	"flightdeck/ui/kit"
 	"flightdeck/ui/views/crew"
 	"flightdeck/ui/views/runbooks"
 )
@@ -49,9 +50,12 @@ type World struct {
 	// ctx is Build's, or ends sooner by stop (Serve, Close): polling and
 	// recording stop then, and a session given no context of its own ends
 	// with it.
-	ctx       context.Context
-	stop      context.CancelFunc
-	hub       *sources.Hub
+	ctx  context.Context
+	stop context.CancelFunc
+	hub  *sources.Hub
+	// blocks are the pane blocks its sessions share (kit.Blocks): one
+	// world's sessions agree on the key map, policy and data.
+	blocks    *kit.Blocks
 	caps      ops.Capabilities
 	journal   *ops.Journal // nil in a read-only world: no session may act
 	auditPath string
@@ -122,7 +126,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (*World, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	ctx, stop := context.WithCancel(ctx)
-	w := &World{ctx: ctx, stop: stop, hub: sources.NewHub(o.Log), caps: ops.Capabilities{}, log: o.Log,
+	w := &World{ctx: ctx, stop: stop, hub: sources.NewHub(o.Log), blocks: kit.NewBlocks(), caps: ops.Capabilities{}, log: o.Log,
 		environment: cfg.Environment, production: cfg.IsProduction(), operator: cfg.Operator,
 		theme: cfg.Theme, ascii: cfg.ASCII, demo: o.Demo, readOnly: o.ReadOnly}
 	if o.Demo {
@@ -342,7 +346,7 @@ func (w *World) NewSession(info SessionInfo) (*Session, error) {
 		Journals: Journals{AuditPath: w.auditPath},
 		Together: tg,
 		Screen: Screen{Environment: w.environment, Production: w.production, Demo: w.demo,
-			KeyMap: w.keys, Theme: theme, Panes: w.panes},
+			KeyMap: w.keys, Theme: theme, Panes: w.panes, Blocks: w.blocks},
 	}
 	s.CoSign = w.teamSession(info, identity, readOnly)
 	w.sessionRunbooks(s)
@@ -359,7 +363,7 @@ func (s *Session) Options() ui.Options {
 			Operator: s.Identity.Actor, ReadOnly: s.Identity.ReadOnly, Demo: s.Screen.Demo},
 		Actions: ui.Actions{Executor: s.Actions.Executor, Policy: s.Actions.Policy},
 		Data:    ui.Data{Updates: s.Data.Updates, Refresh: s.Data.Refresh, Panes: s.Screen.Panes},
-		Look:    ui.Look{KeyMap: s.Screen.KeyMap, Theme: s.Screen.Theme},
+		Look:    ui.Look{KeyMap: s.Screen.KeyMap, Theme: s.Screen.Theme, Blocks: s.Screen.Blocks},
 		Journals: ui.Journals{AuditPath: s.Journals.AuditPath, Timeline: s.Journals.Timeline,
 			RecorderErr: s.Journals.RecorderErr, Burns: s.Journals.Burns, Notices: s.Journals.Notices},
 		Runbooks: runbooks.Options{Set: s.Actions.Runbooks, Runs: s.Actions.Runs, Journal: s.Actions.RunJournal},

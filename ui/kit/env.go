@@ -38,6 +38,9 @@ type Env struct {
 	// recorder runs. The SLO pane asks it rather than tracking what this
 	// session happened to see, so it says what the timeline says.
 	Burns BurnStarts
+	// Blocks are the pane blocks this session shares with the other
+	// sessions of its world (serve); nil: it draws every block itself.
+	Blocks *Blocks
 
 	// now is the display clock, whole seconds: every age and duration on
 	// screen is computed from it, so a block's drawing changes at most once

@@ -216,7 +216,7 @@ func (l *List) Touch() { l.cache.Touch() }
 
 // View is the pane's block, redrawn only when something it shows changed.
 func (l *List) View(focused bool) []string {
-	return l.cache.Block(l.Env, focused, l.W, l.H, l.rows.Draw)
+	return l.cache.Block(l.Env, focused, l.W, l.H, l.draw)
 }
 
 // SetSnapshot keeps s as its source's latest data and rebuilds the rows;

@@ -2,6 +2,7 @@ package kit
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"flightdeck/sources"
@@ -12,6 +13,8 @@ import (
 // which rollout came shortly before a burn or an alert (sources.Correlate).
 type Rollouts struct {
 	bySource map[string][]sources.Rollout
+	// seqs are the snapshot each source's rollouts came from (DrawKey).
+	seqs map[string]uint64
 }
 
 // Set takes a rollouts snapshot; one without data (an error) keeps what
@@ -22,10 +25,25 @@ func (r *Rollouts) Set(s sources.Snapshot) bool {
 		return false
 	}
 	if r.bySource == nil {
-		r.bySource = map[string][]sources.Rollout{}
+		r.bySource, r.seqs = map[string][]sources.Rollout{}, map[string]uint64{}
 	}
 	r.bySource[s.Source] = sources.RolloutsOf(set)
+	r.seqs[s.Source] = s.Seq
 	return true
+}
+
+// DrawKey writes which snapshot of each source the rollouts came from.
+func (r *Rollouts) DrawKey(b *strings.Builder) {
+	names := make([]string, 0, len(r.seqs))
+	for n := range r.seqs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		b.WriteString(n)
+		b.WriteByte(0)
+		WriteInts(b, int(r.seqs[n]))
+	}
 }
 
 // Correlate ties start to the latest rollout shortly before it, across

@@ -60,8 +60,9 @@ type Pane struct {
 	ecs     []service
 	index   []item
 	// notes are the lines above the tables: region errors with their
-	// age, and the source's warnings. Made in Rebuild.
-	notes []string
+	// age, and the source's warnings. Found in Rebuild, worded in Draw
+	// (noteLines), where the ages are the display second's.
+	notes []note
 	// worst are the summary's findings, most urgent first.
 	worst []finding
 	// rdsT and ecsT lay the two tables out; their Want is the longest
@@ -131,6 +132,40 @@ func (p *Pane) estate() *estate { return p.estates[p.Feeds.Name()] }
 // Len is the number of rows shown.
 func (p *Pane) Len() int { return len(p.index) }
 
+// note is a line above the tables: a region's failing read, or the
+// source's warnings.
+type note struct {
+	region, what string
+	pt           part
+	read         bool
+	warning      string
+}
+
+// noteLines words the notes at the display second: how long each read has
+// been failing and how old the rows it keeps are.
+func (p *Pane) noteLines() []string {
+	now := p.Env.Now()
+	th := &p.Env.Theme
+	out := make([]string, 0, len(p.notes))
+	for _, n := range p.notes {
+		if n.warning != "" {
+			out = append(out, th.Paints.Warn.Render(n.warning))
+			continue
+		}
+		line := fmt.Sprintf("%s %s ERR %s: %s", n.region, n.what, kit.Age(now.Sub(n.pt.since)), n.pt.err)
+		switch {
+		case n.what == "CloudWatch":
+			line += " — figures unknown"
+		case n.read && !n.pt.at.IsZero():
+			line += " — rows from " + kit.Age(now.Sub(n.pt.at)) + " ago, dimmed"
+		default:
+			line += " — nothing read yet"
+		}
+		out = append(out, th.Paints.Error.Render(line))
+	}
+	return out
+}
+
 // Visible is how many rows fit: the frame, the notes and the filter line,
 // and a column title line per table.
 func (p *Pane) Visible() int { return max(1, p.H-2-p.above()-2) }
@@ -165,8 +200,6 @@ func (p *Pane) Rebuild() {
 	if e == nil {
 		return
 	}
-	now := p.Env.Now()
-	th := &p.Env.Theme
 	for _, r := range e.regions {
 		for _, in := range r.instances {
 			p.rds = append(p.rds, instance{RDSInstance: in, stale: r.rds.err != ""})
@@ -182,21 +215,12 @@ func (p *Pane) Rebuild() {
 			if f.pt.err == "" {
 				continue
 			}
-			line := fmt.Sprintf("%s %s ERR %s: %s", r.name, f.what, kit.Age(now.Sub(f.pt.since)), f.pt.err)
-			switch {
-			case f.what == "CloudWatch":
-				line += " — figures unknown"
-			case f.read && !f.pt.at.IsZero():
-				line += " — rows from " + kit.Age(now.Sub(f.pt.at)) + " ago, dimmed"
-			default:
-				line += " — nothing read yet"
-			}
-			p.notes = append(p.notes, th.Paints.Error.Render(line))
+			p.notes = append(p.notes, note{region: r.name, what: f.what, pt: f.pt, read: f.read})
 			p.worst = append(p.worst, finding{sources.HealthCritical, r.name + " " + f.what + " ERR"})
 		}
 	}
 	if e.set != nil && len(e.set.Warnings) > 0 {
-		p.notes = append(p.notes, th.Paints.Warn.Render("warning: "+strings.Join(e.set.Warnings, "; ")))
+		p.notes = append(p.notes, note{warning: "warning: " + strings.Join(e.set.Warnings, "; ")})
 	}
 	for _, in := range p.rds {
 		if h, why := in.Health(); h >= sources.HealthWarning {

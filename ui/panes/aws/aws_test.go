@@ -111,6 +111,12 @@ func TestFailingRegionKeepsItsLastRows(t *testing.T) {
 	if !strings.Contains(ansi.Strip(p.Summary()), "us-west-2 ECS ERR") {
 		t.Errorf("summary %q", ansi.Strip(p.Summary()))
 	}
+	// The ages move with the display clock, not with the snapshots: ten
+	// seconds on, with nothing new, the line says so.
+	env.SetClock(uitest.T0.Add(10 * time.Second))
+	if out := screen(p); !strings.Contains(out, "us-west-2 ECS ERR 40s: ") || !strings.Contains(out, "rows from 1m ago") {
+		t.Errorf("ages ten seconds later, no new snapshot:\n%s", out)
+	}
 	// Still failing a minute later: the error's age grows from its first
 	// failure, not from the latest attempt.
 	env.SetClock(uitest.T0.Add(time.Minute))

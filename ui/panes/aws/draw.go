@@ -152,7 +152,7 @@ func (p *Pane) Draw(focused bool) []string {
 	th := &p.Env.Theme
 	k := p.Env.Keys
 	inner := p.W - 2
-	sh := kit.Sheet{Title: p.title(), Ready: p.estate() != nil, Above: p.notes, Visible: p.Visible(), N: len(p.index),
+	sh := kit.Sheet{Title: p.title(), Ready: p.estate() != nil, Above: p.noteLines(), Visible: p.Visible(), N: len(p.index),
 		DetailFooter: kit.KeyName(k.List.Down) + "/" + kit.KeyName(k.List.Up) + " scroll  " + kit.KeyName(k.List.Back) + " back  " +
 			kit.KeyName(k.Global.Actions) + " actions"}
 	if s, ok := p.Feeds.Current(); ok && s.Data == nil && s.Err != nil {

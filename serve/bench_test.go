@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -118,6 +119,7 @@ func benchServe(b *testing.B, srcs []sources.Source, interval time.Duration) {
 		b.Fatal(err)
 	}
 
+	blocks := kit.NewBlocks()
 	keyDir := b.TempDir()
 	users := make([]User, n)
 	for i := range users {
@@ -136,7 +138,7 @@ func benchServe(b *testing.B, srcs []sources.Source, interval time.Duration) {
 		users[i] = User{Name: "u" + strconv.Itoa(i), Role: together.Observer, Keys: []gossh.PublicKey{pk}}
 	}
 	srv, err := New(Options{Listen: "127.0.0.1:0", HostKeyPath: filepath.Join(b.TempDir(), "hk"), Users: users, MaxSessions: n},
-		&demoCockpits{hub: hub, theme: theme, blocks: kit.NewBlocks()})
+		&demoCockpits{hub: hub, theme: theme, blocks: blocks})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -195,7 +197,26 @@ func benchServe(b *testing.B, srcs []sources.Source, interval time.Duration) {
 	}
 	memN := inUse()
 
+	frameCounts := func() (asked, computed, made int) {
+		srv.frames.mu.Lock()
+		defer srv.frames.mu.Unlock()
+		return srv.frames.asked, srv.frames.computed, srv.frames.made
+	}
+	// FD_BENCH_CPUPROFILE=FILE profiles the measuring window only (the
+	// connecting before it draws every session's first frame).
+	if f := os.Getenv("FD_BENCH_CPUPROFILE"); f != "" {
+		out, err := os.Create(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(out); err != nil {
+			b.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); out.Close() }()
+	}
 	b.ResetTimer()
+	asked0, computed0, made0 := frameCounts()
+	draws0, shared0 := blocks.Counts()
 	bytes0, fetch0, cpu0, wall0 := sent.Load(), fetches.Load(), cpuTime(), time.Now()
 	for range b.N {
 		time.Sleep(time.Second)
@@ -204,6 +225,13 @@ func benchServe(b *testing.B, srcs []sources.Source, interval time.Duration) {
 	b.StopTimer()
 	cpu := (cpuTime() - cpu0).Seconds()
 
+	asked1, computed1, made1 := frameCounts()
+	draws1, shared1 := blocks.Counts()
+	b.ReportMetric(float64(asked1-asked0)/secs, "frames/s")
+	b.ReportMetric(float64(computed1-computed0)/secs, "frames-computed/s")
+	b.ReportMetric(float64(made1-made0)/secs, "renderers-made/s")
+	b.ReportMetric(float64(draws1-draws0)/secs, "blocks-drawn/s")
+	b.ReportMetric(float64(shared1-shared0)/secs, "blocks-shared/s")
 	b.ReportMetric(float64(sent.Load()-bytes0)/secs/n, "B/s/session")
 	b.ReportMetric(100*cpu/secs/n, "%core/session")
 	b.ReportMetric(100*cpu/secs, "%core-total")

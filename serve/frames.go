@@ -49,6 +49,8 @@ type frameWriter struct {
 	out   io.Writer // the SSH channel, no newline translation (see onlcr)
 	hub   *renderHub
 	every time.Duration // at least this long between two frames
+	// aligned draws on the wall clock's beats of every (see run).
+	aligned bool
 	// onlcr says out turns "\n" into "\r\n" (no raw channel was found).
 	onlcr     bool
 	scrollOpt bool
@@ -132,8 +134,18 @@ func (f *frameWriter) run() {
 		case <-f.wake:
 		}
 		// A timer only when frames come faster than every: a session
-		// drawing once a second wakes once a second.
-		if wait := f.every - time.Since(last); wait > 0 {
+		// drawing once a second wakes once a second. An aligned session
+		// (an observer) draws on the next beat instead, as every other
+		// aligned session does: they all sample their cockpits at one
+		// instant, having taken the same messages, so their frames are
+		// the same and one transition serves them all; drawing as soon
+		// as each woke, a few caught a snapshot half-way through the
+		// others and needed a renderer of their own.
+		wait := f.every - time.Since(last)
+		if f.aligned {
+			wait = beatWait(time.Now(), f.every)
+		}
+		if wait > 0 {
 			if pace == nil {
 				pace = time.NewTimer(wait)
 				defer pace.Stop()
@@ -149,6 +161,18 @@ func (f *frameWriter) run() {
 		f.draw(false)
 		last = time.Now()
 	}
+}
+
+// beatWait is how long from now to the next beat of every: the middle of
+// each period of the wall clock (x.050, x.150 … for 10 a second), away
+// from the whole second, when the cockpits' clocks turn and their ages
+// change.
+func beatWait(now time.Time, every time.Duration) time.Duration {
+	next := now.Truncate(every).Add(every / 2)
+	if !next.After(now) {
+		next = next.Add(every)
+	}
+	return next.Sub(now)
 }
 
 // close draws the last frame offered, then leaves the terminal as Bubble

@@ -348,6 +348,7 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	env := append(slices.Clone(se.info.Environ), "TERM="+se.info.Term)
 	se.frames = newFrameWriter(out, onlcr, s.frames, env, se.info.ColorProfile, se.info.Width, se.info.Height, fps)
 	se.frames.scrollOpt = s.opts.ScrollOptim
+	se.frames.aligned = se.info.Role == together.Observer
 	p := tea.NewProgram(framed{fw: se.frames,
 		inner: cockpit{inner: se.model, width: se.info.Width, height: se.info.Height, capped: &se.capped}}, opts...)
 	se.start(p, s.opts.IdleTimeout, s.opts.MaxSessionLength)

@@ -64,6 +64,9 @@ type renderHub struct {
 	idle    map[screenState]*renderer
 	swept   time.Time
 	made    int // renderers made, for tests
+	// asked and computed count transitions, for benchmarks: how many
+	// sessions' frames one computation served.
+	asked, computed int
 }
 
 const (
@@ -86,6 +89,7 @@ func (h *renderHub) transition(from screenState, to string) *transition {
 	if now.Sub(h.started) > transitionAge {
 		h.old, h.cur, h.started = h.cur, make(map[transKey]*transition, len(h.cur)), now
 	}
+	h.asked++
 	t, ok := h.cur[k]
 	if !ok {
 		if t, ok = h.old[k]; !ok {
@@ -100,6 +104,7 @@ func (h *renderHub) transition(from screenState, to string) *transition {
 
 func (h *renderHub) compute(from screenState, to string) ([]byte, screenState) {
 	h.mu.Lock()
+	h.computed++
 	r := h.idle[from]
 	delete(h.idle, from)
 	if r == nil {

@@ -168,6 +168,32 @@ type blockID struct {
 	n     int
 }
 
+// gridKey is a joined grid body's identity across sessions: the blocks
+// (by identity), which grid row each sits in, the width and the lines
+// used. A cockpit of more than maxGridPanes panes joins its own.
+type gridKey struct {
+	ids   [maxGridPanes]blockID
+	row   [maxGridPanes]int8
+	panes int
+	w, n  int
+}
+
+const maxGridPanes = 12
+
+func gridKeyOf(ids []blockID, rows [][]int, w, n int) (gridKey, bool) {
+	k := gridKey{panes: len(ids), w: w, n: n}
+	if len(ids) > maxGridPanes {
+		return k, false
+	}
+	copy(k.ids[:], ids)
+	for r, row := range rows {
+		for _, i := range row {
+			k.row[i] = int8(r)
+		}
+	}
+	return k, true
+}
+
 func idOf(b []string) blockID {
 	if len(b) == 0 {
 		return blockID{}
@@ -185,8 +211,9 @@ type renderCache struct {
 	// two allocations a frame.
 	blocks       [][]string
 	now          []blockID
-	body         []string
+	body         []string // never written to: it may be shared (kit.Blocks.Grid)
 	bodyStr      string
+	n            int // the body lines the text holds
 	head, status string
 	out          string
 }
@@ -199,7 +226,7 @@ func (m Model) Render() string {
 	}
 	th := m.env.Theme
 	rc := m.rc
-	var body []string
+	var body, status []string
 	switch v := m.shownView(); {
 	case v != nil:
 		rc.gridOK = false
@@ -211,21 +238,34 @@ func (m Model) Render() string {
 			blocks, ids = append(blocks, b), append(ids, idOf(b))
 		}
 		rc.blocks, rc.now = blocks, ids
-		if !rc.gridOK || rc.w != m.w || rc.h != m.h || !slices.Equal(rc.ids, ids) {
-			rc.body = rc.body[:0]
-			for _, row := range m.gridRows() {
-				if len(row) == 1 {
-					rc.body = append(rc.body, blocks[row[0]]...)
-					continue
+		status = m.statusBar()
+		n := max(0, m.h-1-len(status))
+		if !rc.gridOK || rc.w != m.w || rc.h != m.h || rc.n != n || !slices.Equal(rc.ids, ids) {
+			rows := m.gridRows()
+			join := func() ([]string, string) {
+				var body []string
+				for _, row := range rows {
+					if len(row) == 1 {
+						body = append(body, blocks[row[0]]...)
+						continue
+					}
+					bs := make([][]string, len(row))
+					for j, i := range row {
+						bs[j] = blocks[i]
+					}
+					body = append(body, kit.JoinH(bs...)...)
 				}
-				bs := make([][]string, len(row))
-				for j, i := range row {
-					bs[j] = blocks[i]
-				}
-				rc.body = append(rc.body, kit.JoinH(bs...)...)
+				return body, strings.Join(body[:min(len(body), n)], "\n")
 			}
-			rc.w, rc.h, rc.ids, rc.gridOK = m.w, m.h, append(rc.ids[:0], ids...), true
-			rc.bodyStr = ""
+			// Sessions whose blocks are the same (shared) slices, sitting
+			// the same way, join them once between them.
+			if k, ok := gridKeyOf(ids, rows, m.w, n); ok && m.env.Blocks != nil {
+				rc.body, rc.bodyStr = m.env.Blocks.Grid(k, join)
+			} else {
+				rc.body, rc.bodyStr = join()
+			}
+			rc.w, rc.h, rc.n, rc.ids, rc.gridOK = m.w, m.h, n, append(rc.ids[:0], ids...), true
+			rc.out = ""
 		}
 		body = rc.body
 	default:
@@ -237,7 +277,10 @@ func (m Model) Render() string {
 		}
 		body = append(body, m.panes[m.focus].View(true)...)
 	}
-	head, status := m.header(), m.statusBar()
+	head := m.header()
+	if status == nil {
+		status = m.statusBar()
+	}
 	note := m.returnNote(m.returnPane)
 	if note != "" {
 		body = m.noteInTitle(body, note)
@@ -257,11 +300,6 @@ func (m Model) Render() string {
 	}
 	// The grid's joined text is reused while no pane redrew; the frame is
 	// reused while the header and status bar say the same.
-	if rc.bodyStr == "" {
-		n := min(len(body), max(0, m.h-1-len(status)))
-		rc.bodyStr = strings.Join(body[:n], "\n")
-		rc.out = ""
-	}
 	if st := strings.Join(status, "\n"); rc.out == "" || rc.head != head || rc.status != st {
 		rc.head, rc.status = head, st
 		rc.out = head + "\n" + rc.bodyStr + "\n" + rc.status

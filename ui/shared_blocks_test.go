@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -289,4 +290,41 @@ func paneKeys(km keymap.KeyMap, title string) []tea.KeyPressMsg {
 		out = append(out, tea.KeyPressMsg{Code: r, Text: string(r)})
 	}
 	return out
+}
+
+// TestSessionsShareTheJoinedScreen: two sessions of one world in the same
+// state get one joined screen body (the same string, not two copies);
+// once one of them moves, each shows what a session drawing alone shows.
+func TestSessionsShareTheJoinedScreen(t *testing.T) {
+	e := newEnv(t, true)
+	e.opts.Look.Blocks = kit.NewBlocks()
+	a, b := e.model(200, 60), e.model(200, 60)
+	ra, rb := a.Render(), b.Render()
+	if ra != rb {
+		t.Fatal("two sessions in one state render differently")
+	}
+	if unsafe.StringData(a.rc.bodyStr) != unsafe.StringData(b.rc.bodyStr) {
+		t.Error("the joined body was made twice")
+	}
+	draws, shared := e.opts.Look.Blocks.Counts()
+	if shared < 5 || draws > 5 {
+		t.Errorf("%d blocks drawn, %d shared: want each pane drawn once", draws, shared)
+	}
+	alone := e.opts
+	alone.Look.Blocks = nil
+	c := New(alone)
+	cm, _ := c.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
+	cm, _ = cm.Update(SnapshotsMsg{Snapshots: uitest.AllSnaps()})
+	c = cm.(Model)
+	for _, keys := range [][]string{{"3", "j", "j"}, {"/", "a", "p", "p", "enter"}, {"tab", "enter"}} {
+		b, _ = press(b, keys...)
+		c, _ = press(c, keys...)
+		a.Render()
+		if got, want := b.Render(), c.Render(); got != want {
+			t.Errorf("after %q the shared screen is not the session's own:\n%s\nwant\n%s", keys, ansi.Strip(got), ansi.Strip(want))
+		}
+	}
+	if a.Render() != ra {
+		t.Error("the other session's keys changed this one's screen")
+	}
 }

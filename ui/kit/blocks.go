@@ -29,6 +29,9 @@ type Blocks struct {
 	mu       sync.Mutex
 	sec      int64
 	cur, old map[blockKey]*sharedBlock
+	// grids are the panes' blocks joined into a screen body, by the
+	// blocks (the same slices: shared blocks) and how they sit.
+	grids, oldGrids map[any]*sharedGrid
 
 	draws, shared atomic.Int64
 }
@@ -40,7 +43,8 @@ const maxSharedBlocks = 512
 
 // NewBlocks is an empty set of shared blocks, for one world.
 func NewBlocks() *Blocks {
-	return &Blocks{cur: map[blockKey]*sharedBlock{}, old: map[blockKey]*sharedBlock{}}
+	return &Blocks{cur: map[blockKey]*sharedBlock{}, old: map[blockKey]*sharedBlock{},
+		grids: map[any]*sharedGrid{}, oldGrids: map[any]*sharedGrid{}}
 }
 
 // Counts are how many blocks were drawn and how many were handed to a
@@ -82,9 +86,12 @@ func (b *Blocks) entry(k blockKey) (e *sharedBlock, existed bool) {
 	defer b.mu.Unlock()
 	switch {
 	case k.sec > b.sec:
+		gap := k.sec > b.sec+1
 		b.old, b.cur, b.sec = b.cur, make(map[blockKey]*sharedBlock, len(b.cur)), k.sec
-		if k.sec > b.sec+1 {
+		b.oldGrids, b.grids = b.grids, make(map[any]*sharedGrid, len(b.grids))
+		if gap {
 			clear(b.old)
+			clear(b.oldGrids)
 		}
 	case k.sec < b.sec-1:
 		return nil, false
@@ -102,6 +109,39 @@ func (b *Blocks) entry(k blockKey) (e *sharedBlock, existed bool) {
 	e = &sharedBlock{}
 	m[k] = e
 	return e, false
+}
+
+// sharedGrid is one joined body, made once.
+type sharedGrid struct {
+	once  sync.Once
+	lines []string
+	text  string
+}
+
+// Grid is the screen body joined from the panes' blocks, made once for
+// every session whose blocks are the same slices sitting the same way:
+// key says so (comparable; it holds the blocks, so none is reused while it
+// is kept). join returns the body's lines and its text; neither may be
+// changed by whoever gets them. Bounded like the blocks.
+func (b *Blocks) Grid(key any, join func() ([]string, string)) ([]string, string) {
+	b.mu.Lock()
+	g := b.grids[key]
+	if g == nil {
+		g = b.oldGrids[key]
+	}
+	switch {
+	case g != nil:
+		b.grids[key] = g
+	case len(b.grids) < maxSharedBlocks:
+		g = &sharedGrid{}
+		b.grids[key] = g
+	}
+	b.mu.Unlock()
+	if g == nil {
+		return join()
+	}
+	g.once.Do(func() { g.lines, g.text = join() })
+	return g.lines, g.text
 }
 
 // draw is the List's block through the shared set when the pane can say

@@ -302,7 +302,11 @@ func (m Model) Render() string {
 	// reused while the header and status bar say the same.
 	if st := strings.Join(status, "\n"); rc.out == "" || rc.head != head || rc.status != st {
 		rc.head, rc.status = head, st
-		rc.out = head + "\n" + rc.bodyStr + "\n" + rc.status
+		if m.env.Blocks != nil {
+			rc.out = m.env.Blocks.Frame(head, rc.bodyStr, st)
+		} else {
+			rc.out = head + "\n" + rc.bodyStr + "\n" + st
+		}
 	}
 	return rc.out
 }

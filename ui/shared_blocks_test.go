@@ -306,6 +306,9 @@ func TestSessionsShareTheJoinedScreen(t *testing.T) {
 	if unsafe.StringData(a.rc.bodyStr) != unsafe.StringData(b.rc.bodyStr) {
 		t.Error("the joined body was made twice")
 	}
+	if unsafe.StringData(ra) != unsafe.StringData(rb) {
+		t.Error("the screen was made twice")
+	}
 	draws, shared := e.opts.Look.Blocks.Counts()
 	if shared < 5 || draws > 5 {
 		t.Errorf("%d blocks drawn, %d shared: want each pane drawn once", draws, shared)

@@ -32,6 +32,8 @@ type Blocks struct {
 	// grids are the panes' blocks joined into a screen body, by the
 	// blocks (the same slices: shared blocks) and how they sit.
 	grids, oldGrids map[any]*sharedGrid
+	// frames are whole screens: the body with a header and status bar.
+	frames, oldFrames map[frameKey]string
 
 	draws, shared atomic.Int64
 }
@@ -44,7 +46,8 @@ const maxSharedBlocks = 512
 // NewBlocks is an empty set of shared blocks, for one world.
 func NewBlocks() *Blocks {
 	return &Blocks{cur: map[blockKey]*sharedBlock{}, old: map[blockKey]*sharedBlock{},
-		grids: map[any]*sharedGrid{}, oldGrids: map[any]*sharedGrid{}}
+		grids: map[any]*sharedGrid{}, oldGrids: map[any]*sharedGrid{},
+		frames: map[frameKey]string{}, oldFrames: map[frameKey]string{}}
 }
 
 // Counts are how many blocks were drawn and how many were handed to a
@@ -89,9 +92,11 @@ func (b *Blocks) entry(k blockKey) (e *sharedBlock, existed bool) {
 		gap := k.sec > b.sec+1
 		b.old, b.cur, b.sec = b.cur, make(map[blockKey]*sharedBlock, len(b.cur)), k.sec
 		b.oldGrids, b.grids = b.grids, make(map[any]*sharedGrid, len(b.grids))
+		b.oldFrames, b.frames = b.frames, make(map[frameKey]string, len(b.frames))
 		if gap {
 			clear(b.old)
 			clear(b.oldGrids)
+			clear(b.oldFrames)
 		}
 	case k.sec < b.sec-1:
 		return nil, false
@@ -142,6 +147,33 @@ func (b *Blocks) Grid(key any, join func() ([]string, string)) ([]string, string
 	}
 	g.once.Do(func() { g.lines, g.text = join() })
 	return g.lines, g.text
+}
+
+type frameKey struct{ head, body, status string }
+
+// maxSharedFrames bounds the screens kept per second: each is the size of
+// a screen, and only sessions showing the very same one gain from it.
+const maxSharedFrames = 128
+
+// Frame is the screen of head, body and status lines, one string for
+// every session that shows the same: most observers' screens differ in
+// nothing, and each building its own was a copy of the whole screen per
+// session and frame.
+func (b *Blocks) Frame(head, body, status string) string {
+	k := frameKey{head, body, status}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if f, ok := b.frames[k]; ok {
+		return f
+	}
+	f, ok := b.oldFrames[k]
+	if !ok {
+		f = head + "\n" + body + "\n" + status
+	}
+	if len(b.frames) < maxSharedFrames {
+		b.frames[k] = f
+	}
+	return f
 }
 
 // draw is the List's block through the shared set when the pane can say

@@ -194,6 +194,18 @@ serve:
 	localCPU, localBytes := farm.measure(window, []int{localPid})
 	farm.close()
 
+	// FLIGHTDECK_BENCH_BASELINE=BINARY: the same local screen drawn by
+	// another build (an earlier commit's), for one session's CPU before
+	// and after in the same run.
+	if old := os.Getenv("FLIGHTDECK_BENCH_BASELINE"); old != "" {
+		farm = newPtyFarm(b, env)
+		oldPid := farm.start(b, append([]string{old, "--config", localCfg}, demo...))
+		farm.settle(b)
+		oldCPU, _ := farm.measure(window, []int{oldPid})
+		farm.close()
+		b.ReportMetric(100*oldCPU, "baseline-local-%core")
+	}
+
 	b.ReportMetric(100*serveCPU, "serve-%core")
 	b.ReportMetric(100*tmuxCPU, "tmux-%core")
 	b.ReportMetric(serveCPU/tmuxCPU, "serve/tmux-cpu")

@@ -2,8 +2,10 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"math/rand"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -329,5 +331,75 @@ func TestSessionsShareTheJoinedScreen(t *testing.T) {
 	}
 	if a.Render() != ra {
 		t.Error("the other session's keys changed this one's screen")
+	}
+}
+
+// TestSharedBlocksAcrossGoroutines: sessions run on goroutines of their
+// own, so a shared block must never be written after it is handed out
+// (go test -race): eight sessions draw the demo incident's panes through
+// one Blocks at once, each checking every block against its own drawing.
+func TestSharedBlocksAcrossGoroutines(t *testing.T) {
+	clock := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+	world := demo.NewWorld(demo.Options{Seed: 3, Speed: 5, Now: func() time.Time { return clock }})
+	var frames [][]sources.Snapshot // each step's snapshots
+	for step := range 40 {
+		var snaps []sources.Snapshot
+		for _, src := range world.Sources() {
+			data, err := src.Fetch(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			snaps = append(snaps, sources.Snapshot{Source: src.Name(), Kind: src.Kind(), Data: data, Seq: uint64(step + 1), FetchedAt: clock})
+		}
+		frames = append(frames, snaps)
+		clock = clock.Add(700 * time.Millisecond)
+	}
+	blocks := kit.NewBlocks()
+	km, theme := keymap.DefaultKeyMap(), themes.MustGet("dark")
+	done := make(chan []string, 8)
+	for range 8 {
+		go func() {
+			var errs []string
+			shared, alone := &kit.Env{Theme: theme, Keys: km, Blocks: blocks}, &kit.Env{Theme: theme, Keys: km}
+			var ps, own []Pane
+			for i, mk := range BuiltinPanes() {
+				ps = append(ps, mk(kit.Slot{Env: shared, Key: strconv.Itoa(i + 1)}))
+				own = append(own, mk(kit.Slot{Env: alone, Key: strconv.Itoa(i + 1)}))
+			}
+			for i := range ps {
+				ps[i].SetSize(100, 30)
+				own[i].SetSize(100, 30)
+			}
+			start := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+			for step, snaps := range frames {
+				now := start.Add(time.Duration(step) * 700 * time.Millisecond)
+				shared.SetClock(now)
+				alone.SetClock(now)
+				for i := range ps {
+					for _, s := range snaps {
+						for _, p := range []Pane{ps[i], own[i]} {
+							if slices.Contains(p.Kinds(), s.Kind) {
+								p.SetSnapshot(s)
+							}
+							if r, ok := p.(Reader); ok && slices.Contains(r.Reads(), s.Kind) {
+								r.Read(s)
+							}
+						}
+					}
+					if got, want := ps[i].View(i == 0), own[i].View(i == 0); !slices.Equal(got, want) {
+						errs = append(errs, fmt.Sprintf("%s, step %d: the shared block differs", ps[i].Title(), step))
+					}
+				}
+			}
+			done <- errs
+		}()
+	}
+	for range 8 {
+		for _, e := range <-done {
+			t.Error(e)
+		}
+	}
+	if _, shared := blocks.Counts(); shared == 0 {
+		t.Error("no block was shared")
 	}
 }

@@ -206,6 +206,9 @@ func (l *List) draw(focused bool) []string {
 		e.lines = l.rows.Draw(focused)
 		e.cursor, e.off = l.Cursor, l.DetailOff
 	})
+	if e.lines == nil { // the drawing did not finish (it panicked)
+		return l.rows.Draw(focused)
+	}
 	if existed {
 		b.shared.Add(1)
 	}

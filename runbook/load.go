@@ -49,6 +49,7 @@ func Builtin() ([]*Runbook, error) {
 			errs = appendErr(errs, err)
 			continue
 		}
+		b.Shipped = true
 		out = append(out, b)
 	}
 	if len(errs) > 0 {

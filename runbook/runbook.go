@@ -42,6 +42,9 @@ type Runbook struct {
 	// File is where the runbook was loaded from ("builtin/x.yaml" for the
 	// shipped ones).
 	File string
+	// Shipped says it is one of flightdeck's own (Builtin), not a file of
+	// a configured directory.
+	Shipped bool
 
 	nameLine int // where name: is, for a duplicate's error
 }

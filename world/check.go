@@ -21,8 +21,12 @@ func Check(cfg *config.Config, warn func(error)) error {
 	if err := CheckKeys(cfg); err != nil {
 		return err
 	}
-	if _, err := runbook.LoadAll(cfg.Runbooks); err != nil {
+	books, err := runbook.LoadAll(cfg.Runbooks)
+	if err != nil {
 		return err
+	}
+	for _, e := range unknownSinks(cfg, books) {
+		warn(e)
 	}
 	return checkSources(cfg, warn)
 }

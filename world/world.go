@@ -169,6 +169,9 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (*World, error) {
 		return nil, err
 	}
 	w.runbooks = books
+	for _, e := range unknownSinks(cfg, books) {
+		w.log.Warn("runbook notify step", "problem", e.Error())
+	}
 	// Sources are constructed and the runbooks read; the journals are
 	// opened next, and only when the world is still wanted.
 	if err := ctx.Err(); err != nil {

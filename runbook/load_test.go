@@ -105,6 +105,10 @@ func TestLoadErrors(t *testing.T) {
 			`bad.yaml:19: step 3 "Kill": backends: an empty filter selects every backend; say which (e.g. state:!idle >10m)`},
 		{"misspelt filter field", "filter: state:!idle sort:duration", "filter: stat:!idle",
 			`bad.yaml:15: step 2 "Look": filter: unknown field stat: (did you mean "state"?)`},
+		{"unknown postgres view", "    pane: postgres\n", "    pane: postgres\n    view: statments\n",
+			`bad.yaml:15: step 2 "Look": view: unknown postgres view "statments" (did you mean "statements"?); one of activity, statements, replication, tables, indexes, databases, progress`},
+		{"view of a pane without views", "    pane: postgres\n    filter: state:!idle sort:duration\n", "    pane: alerts\n    view: statements\n",
+			`bad.yaml:15: step 2 "Look": view: only the postgres pane has views (activity, statements, replication, tables, indexes, databases, progress)`},
 		{"unknown pane", "pane: postgres", "pane: postgress",
 			`bad.yaml:14: step 2 "Look": pane: unknown pane "postgress" (did you mean "postgres"?)`},
 		{"expire", "action: terminate\n    backends: state:!idle >10m", "action: expire",
@@ -138,6 +142,25 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("\n got %s\nwant %s", err, c.want)
 			}
 		})
+	}
+}
+
+// A view step may open one of the Postgres pane's views; the filter of
+// a view other than activity is text to match, not the backend filter
+// language, and the directive carries the view to the pane.
+func TestViewStepOpensAPostgresView(t *testing.T) {
+	src := edit(t, "    pane: postgres\n    filter: state:!idle sort:duration\n", "    pane: postgres\n    view: statements\n    filter: campaigns\n")
+	b, err := Load("ok.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := b.Steps[1]; s.PaneView != "statements" || s.Filter != "campaigns" {
+		t.Fatalf("step = %+v", s)
+	}
+	r, _ := Start(b, nil, "oncall@test", ops.DefaultPolicy(), t0)
+	d, _ := r.Do(1, t0)
+	if d.Kind != DoFocus || d.Pane != sources.KindPostgres || d.PaneView != "statements" || d.Filter != "campaigns" {
+		t.Errorf("directive = %+v", d)
 	}
 }
 

@@ -113,7 +113,7 @@ func parseMatcher(s string) (sources.Matcher, error) {
 var stepKeys = map[StepKind][]string{
 	Check:  {"expr", "show"},
 	Verify: {"expr", "within", "show"},
-	View:   {"pane", "filter", "target"},
+	View:   {"pane", "filter", "target", "view"},
 	Action: append([]string{"action", "when", "show", "source"}, templateKeys...),
 	Note:   {"text", "command"},
 	// A notify step becomes an action step (parse_notify.go).
@@ -271,9 +271,24 @@ func (p *fileParser) view(s *Step, n *yaml.Node, raw map[string]entry) {
 	case hasTarget:
 		p.errAt(te.val, "target", "only the logs view takes a target")
 	}
+	if ve, ok := raw["view"]; ok {
+		names := make([]string, len(sources.PGViewOrder))
+		for i, v := range sources.PGViewOrder {
+			names[i] = string(v)
+		}
+		switch v := p.str(ve, "view"); {
+		case s.Pane != sources.KindPostgres:
+			p.errAt(ve.val, "view", "only the postgres pane has views (%s)", strings.Join(names, ", "))
+		case !slices.Contains(names, v):
+			p.errAt(ve.val, "view", "unknown postgres view %q%s; one of %s", v, suggest(v, names), strings.Join(names, ", "))
+		default:
+			s.PaneView = v
+		}
+	}
 	if fe, ok := raw["filter"]; ok {
 		s.Filter = p.text(fe, "filter", maxTitle)
-		if s.Pane == sources.KindPostgres {
+		// The activity's filter language; the other views match text.
+		if s.Pane == sources.KindPostgres && (s.PaneView == "" || s.PaneView == string(sources.PGViewActivity)) {
 			if err := checkBackendFilter(s.Filter); err != nil {
 				p.errAt(fe.val, "filter", "%v", err)
 			}

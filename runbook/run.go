@@ -204,8 +204,10 @@ type Directive struct {
 	Pane    sources.Kind
 	Filter  string
 	// Target is the logs view's deployment or service (Pane LogsPane).
-	Target  string
-	Request ops.Request
+	Target string
+	// PaneView is the pane's view to show (Step.PaneView).
+	PaneView string
+	Request  ops.Request
 	// Targets previews the request: targets, backends left out and why.
 	Targets []string
 	Note    string
@@ -248,7 +250,7 @@ func (r *Run) Do(i int, now time.Time) (Directive, []ops.Record) {
 			d.Message = st.Title + ": ✗"
 		}
 	case View:
-		d.Kind, d.Pane, d.Filter, d.Target = DoFocus, st.Pane, st.Filter, st.Target
+		d.Kind, d.Pane, d.Filter, d.Target, d.PaneView = DoFocus, st.Pane, st.Filter, st.Target, st.PaneView
 		recs = append(recs, r.finish(i, OK, resultViewed, "", nil, now))
 	case Action:
 		switch {

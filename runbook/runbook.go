@@ -102,6 +102,10 @@ type Step struct {
 	Pane   sources.Kind
 	Filter string
 	Target string
+	// PaneView is which of the pane's views the step shows: for postgres
+	// one of sources.PGViewOrder ("statements"); "" leaves the pane on the
+	// view it shows.
+	PaneView string
 
 	// Act is an action's template.
 	Act *ActionTemplate

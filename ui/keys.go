@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
@@ -131,6 +133,11 @@ func (m Model) showPane(msg ShowPaneMsg) Model {
 	}
 	m.viewOn = false
 	m = m.setFocus(owners[0])
+	if msg.View != "" {
+		if vs, ok := m.panes[owners[0]].(kit.ViewShower); !ok || !vs.ShowView(msg.View) {
+			m.setStatus(fmt.Sprintf("the %s pane has no %s view", m.panes[owners[0]].Title(), msg.View), true)
+		}
+	}
 	if f, ok := m.panes[owners[0]].(Filterable); ok {
 		f.SetFilter(msg.Filter)
 	}

@@ -57,6 +57,16 @@ type CloseViewMsg struct {
 type ShowPaneMsg struct {
 	Kind   sources.Kind
 	Filter string
+	// View is which of the pane's views to show ("statements"), for a
+	// pane that has several (ViewShower); "" leaves it as it is.
+	View string
+}
+
+// ViewShower is a pane with views of its own (Postgres: activity,
+// statements, replication…) that a ShowPaneMsg can pick; ShowView reports
+// whether it has the view.
+type ViewShower interface {
+	ShowView(name string) bool
 }
 
 // OpenDialogMsg opens a dialog a view made (a runbook step's skip

@@ -180,3 +180,18 @@ func TestActionsOfTheSelection(t *testing.T) {
 		t.Errorf("bulk entry %+v", as)
 	}
 }
+
+// The first time a view is asked for there is no reading of any view
+// (the source reads them only once someone looks): the statements view
+// says it is reading instead of failing on the missing readings.
+func TestStatementsViewBeforeAnyReading(t *testing.T) {
+	p := newPane(t)
+	if v := p.view(); v == nil || v.act == nil || v.act.Views != nil {
+		t.Fatal("the fixture should have no view readings")
+	}
+	press(p, "v")
+	out := ansi.Strip(strings.Join(p.View(true), "\n"))
+	if !strings.Contains(out, "[statements]") || !strings.Contains(out, "reading statements…") {
+		t.Errorf("statements view before a reading:\n%s", out)
+	}
+}

@@ -67,6 +67,21 @@ func (p *Pane) switchView(i int) {
 	}
 }
 
+// ShowView shows the view called name (a runbook's view step), keeping
+// each view's cursor; it reports whether there is one.
+func (p *Pane) ShowView(name string) bool {
+	for i, v := range sources.PGViewOrder {
+		if string(v) == name {
+			if i != p.viewIdx {
+				p.Touch()
+				p.switchView(i)
+			}
+			return true
+		}
+	}
+	return false
+}
+
 // views returns the shown source's optional views, nil before any reading.
 func (v *feedView) views() *sources.PGViews {
 	if v == nil || v.act == nil {
@@ -240,8 +255,9 @@ func (p *Pane) viewInfo(v *feedView, m sources.PGViewMeta, ok bool) string {
 	var parts []string
 	if p.mode() == sources.PGViewStatements {
 		parts = append(parts, "sort:"+stmtSorts[p.stmtSort])
-		if st := v.views().Statements; st != nil && st.Interval > 0 {
-			parts = append(parts, "rates over "+kit.Dur(st.Interval))
+		// No reading yet (the view was just asked for): no Views at all.
+		if vs := v.views(); vs != nil && vs.Statements != nil && vs.Statements.Interval > 0 {
+			parts = append(parts, "rates over "+kit.Dur(vs.Statements.Interval))
 		}
 		parts = append(parts, fmt.Sprintf("mean > %.0fms marked", sources.SlowMeanMs))
 	}

@@ -311,8 +311,12 @@ func (v *RunView) do(i int, now time.Time) tea.Cmd {
 			cmd = kit.Send(kit.ShowLogsMsg{Target: d.Target, Filter: d.Filter})
 			break
 		}
-		v.say(fmt.Sprintf("step %d: showing the %s pane; %s comes back here", i+1, d.Pane, kit.KeyName(v.env.Keys.Global.Return)), false)
-		cmd = kit.Send(kit.ShowPaneMsg{Kind: d.Pane, Filter: d.Filter})
+		what := string(d.Pane) + " pane"
+		if d.PaneView != "" {
+			what = string(d.Pane) + " " + d.PaneView + " view"
+		}
+		v.say(fmt.Sprintf("step %d: showing the %s; %s comes back here", i+1, what, kit.KeyName(v.env.Keys.Global.Return)), false)
+		cmd = kit.Send(kit.ShowPaneMsg{Kind: d.Pane, Filter: d.Filter, View: d.PaneView})
 	case runbook.DoRequest:
 		if !v.canAct {
 			// No Executor: refused here as every action is in a read-only

@@ -194,4 +194,13 @@ func TestStatementsViewBeforeAnyReading(t *testing.T) {
 	if !strings.Contains(out, "[statements]") || !strings.Contains(out, "reading statements…") {
 		t.Errorf("statements view before a reading:\n%s", out)
 	}
+	// Every other view, with its keys, before a reading.
+	for range len(sources.PGViewOrder) {
+		press(p, "v")
+		for _, k := range []string{"j", "enter", "s", "Q", "a", "esc"} {
+			press(p, k)
+			p.View(true)
+			p.Actions()
+		}
+	}
 }

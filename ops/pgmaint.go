@@ -19,6 +19,7 @@ const (
 	DropSlot         Kind = "drop_slot"         // pg_drop_replication_slot of an inactive slot
 	AnalyzeTable     Kind = "analyze"           // ANALYZE one table
 	VacuumTable      Kind = "vacuum"            // VACUUM (ANALYZE) one table, never FULL
+	ReindexTable     Kind = "reindex"           // REINDEX TABLE CONCURRENTLY one table, never the blocking kind
 	CancelAutovacuum Kind = "cancel_autovacuum" // pg_cancel_backend of an autovacuum worker
 )
 
@@ -34,11 +35,10 @@ type PGMaintainer interface {
 	// LookupTable reads the table whose oid is relid; ok is false when
 	// there is none.
 	LookupTable(ctx context.Context, relid uint32) (t sources.TableStat, ok bool, err error)
-	// MaintainTable runs ANALYZE (vacuum false) or VACUUM (ANALYZE) on the
-	// table relid if it is still schema.name, without waiting for a lock
-	// held by someone else; a long run continues in the background and
-	// the returned line says so.
-	MaintainTable(ctx context.Context, relid uint32, schema, name string, vacuum bool) (detail string, err error)
+	// MaintainTable runs op (ANALYZE, VACUUM (ANALYZE), REINDEX TABLE
+	// CONCURRENTLY) on the table relid if it is still schema.name; a long
+	// run continues in the background and the returned line says so.
+	MaintainTable(ctx context.Context, relid uint32, schema, name string, op sources.TableOp) (detail string, err error)
 	// CancelAutovacuum cancels pid only if it is still the autovacuum
 	// worker that started at start, checked in the same statement.
 	CancelAutovacuum(ctx context.Context, pid int32, start time.Time) (matched bool, err error)
@@ -55,7 +55,7 @@ func (pgMaintHandler) Area() sources.Kind { return sources.KindPostgres }
 
 func (pgMaintHandler) Kinds() []KindSpec {
 	return []KindSpec{{DropSlot, "Drop replication slot"}, {AnalyzeTable, "ANALYZE table"},
-		{VacuumTable, "VACUUM (ANALYZE) table"}, {CancelAutovacuum, "Cancel autovacuum worker"}}
+		{VacuumTable, "VACUUM (ANALYZE) table"}, {ReindexTable, "REINDEX table concurrently"}, {CancelAutovacuum, "Cancel autovacuum worker"}}
 }
 
 func (pgMaintHandler) Check(pol Policy, req Request, _ CheckScope) error {
@@ -68,7 +68,7 @@ func (pgMaintHandler) Check(pol Policy, req Request, _ CheckScope) error {
 		if s.Active {
 			return refuse(ErrPolicy, fmt.Sprintf("slot %q is active (pid %d): a consumer is using it", s.Name, s.ActivePID))
 		}
-	case AnalyzeTable, VacuumTable:
+	case AnalyzeTable, VacuumTable, ReindexTable:
 		t, ok := req.Subject.(sources.TableStat)
 		if !ok || t.RelID == 0 || t.Name == "" {
 			return refuse(ErrInvalid, "no table selected")
@@ -88,6 +88,17 @@ func (pgMaintHandler) Check(pol Policy, req Request, _ CheckScope) error {
 		return refuse(ErrInvalid, fmt.Sprintf("unknown action %q", req.Action))
 	}
 	return pol.CheckTargetCount(1)
+}
+
+// tableOp is the statement a table action runs.
+func tableOp(k Kind) sources.TableOp {
+	switch k {
+	case VacuumTable:
+		return sources.TableVacuum
+	case ReindexTable:
+		return sources.TableReindex
+	}
+	return sources.TableAnalyze
 }
 
 func slotIdentity(s sources.ReplicationSlot) string {
@@ -123,14 +134,11 @@ func (pgMaintHandler) Plan(_ context.Context, env Env, req Request, p *Plan) err
 			"whatever consumed it (a replica, a subscription, a CDC job) can never resume from it: it must be rebuilt",
 			"only if it is still inactive with restart_lsn " + s.RestartLSN + ", checked in the same statement",
 		}
-	case AnalyzeTable, VacuumTable:
+	case AnalyzeTable, VacuumTable, ReindexTable:
 		t := req.Subject.(sources.TableStat)
-		verb := "ANALYZE"
+		verb := tableOp(req.Action).Statement()
 		p.Risk = Low
 		p.Phrase = t.QualifiedName()
-		if req.Action == VacuumTable {
-			verb = "VACUUM (ANALYZE)"
-		}
 		var sn seen
 		sn.head("table " + t.QualifiedName())
 		sn.add("oid", strconv.FormatUint(uint64(t.RelID), 10))
@@ -143,6 +151,18 @@ func (pgMaintHandler) Plan(_ context.Context, env Env, req Request, p *Plan) err
 			verb + " " + t.QualifiedName() + ": never FULL, so reads and writes go on; it conflicts only with DDL on the table",
 			"it does not wait for a lock someone else holds (lock_timeout): during a pile-up it fails rather than queue",
 			"the table must still be oid " + strconv.FormatUint(uint64(t.RelID), 10) + "; a long run continues in the background (progress view)",
+		}
+		if req.Action == ReindexTable {
+			// Reads and writes go on, but it reads the whole table and
+			// writes every index again, and a failure leaves work behind.
+			p.Risk = High
+			p.Preview = []string{
+				verb + " " + t.QualifiedName() + ": each index is built again beside the old one and swapped in; reads and writes go on (PostgreSQL 12+)",
+				fmt.Sprintf("it reads the whole table (about %s) and writes every index again: heavy I/O on a server already in trouble", bytesize.Format(t.SizeBytes)),
+				"it waits for the transactions older than it to end, blocking nobody meanwhile (it conflicts only with VACUUM and DDL on the table)",
+				"if it fails or is cancelled, a new index is left INVALID (named …_ccnew): the result names it, drop it with DROP INDEX CONCURRENTLY",
+				"the table must still be oid " + strconv.FormatUint(uint64(t.RelID), 10) + "; a long run continues in the background (progress view, CREATE INDEX)",
+			}
 		}
 	case CancelAutovacuum:
 		b := req.Subject.(sources.Backend)
@@ -224,7 +244,7 @@ func (pgMaintHandler) Act(ctx context.Context, env Env, p Plan) ([]string, error
 		}
 		return []string{fmt.Sprintf("slot %s dropped; %s of WAL can be recycled", s.Name, bytesize.Format(s.RetainedBytes))}, nil
 	case sources.TableStat:
-		d, err := m.MaintainTable(ctx, s.RelID, s.Schema, s.Name, p.Action == VacuumTable)
+		d, err := m.MaintainTable(ctx, s.RelID, s.Schema, s.Name, tableOp(p.Action))
 		if err != nil {
 			return nil, err
 		}

@@ -156,8 +156,8 @@ func TestDropSlot(t *testing.T) {
 	}
 }
 
-// ANALYZE and VACUUM (ANALYZE) of a table, by oid; a table swapped under
-// the same name is refused.
+// ANALYZE, VACUUM (ANALYZE) and REINDEX TABLE CONCURRENTLY of a table, by
+// oid; a table swapped under the same name is refused.
 func TestMaintainTable(t *testing.T) {
 	pg, src, ex, _ := pgServer(t)
 	pg.Exec(t, "INSERT INTO t SELECT g, g FROM generate_series(1, 5000) g", "DELETE FROM t WHERE id <= 3000")
@@ -183,6 +183,25 @@ func TestMaintainTable(t *testing.T) {
 	}
 	if r := execute(t, ex, ops.Request{Action: ops.VacuumTable, Source: src.Name(), Subject: tab}); !r.OK {
 		t.Fatalf("vacuum: %v %v", r.Err, r.Details)
+	}
+	// REINDEX TABLE CONCURRENTLY: high risk (typed phrase), its cost and
+	// what a failure leaves in the preview; the indexes get new files.
+	rp, err := ex.Plan(ctx, ops.Request{Action: ops.ReindexTable, Source: src.Name(), Subject: tab})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rp.Risk != ops.High || rp.Phrase != "public.t" || rp.Title != "REINDEX TABLE CONCURRENTLY public.t" ||
+		!strings.Contains(strings.Join(rp.Preview, "\n"), "INVALID (named …_ccnew)") {
+		t.Errorf("reindex plan: %s %q %q %q", rp.Risk, rp.Phrase, rp.Title, rp.Preview)
+	}
+	var node0, node1 int64
+	_ = conn.QueryRow(ctx, "SELECT relfilenode::int8 FROM pg_class WHERE relname = 't_pkey'").Scan(&node0)
+	if r := ex.Execute(ctx, rp, rp.Phrase); !r.OK || !strings.Contains(strings.Join(r.Details, " "), "done") {
+		t.Fatalf("reindex: %v %v", r.Err, r.Details)
+	}
+	_ = conn.QueryRow(ctx, "SELECT relfilenode::int8 FROM pg_class WHERE relname = 't_pkey'").Scan(&node1)
+	if node0 == node1 {
+		t.Errorf("t_pkey not rebuilt (file %d)", node1)
 	}
 	var vacuumed, analyzed bool
 	testsrv.WaitFor(t, 20*time.Second, func() (bool, string) {

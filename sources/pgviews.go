@@ -177,6 +177,34 @@ type PGTables struct {
 	Truncated bool
 }
 
+// TableOp is a maintenance statement on one table, as the tables view
+// offers it and a Postgres source runs it.
+type TableOp int
+
+const (
+	// TableAnalyze is ANALYZE: fresh statistics for the planner.
+	TableAnalyze TableOp = iota
+	// TableVacuum is VACUUM (ANALYZE), never FULL: dead tuples reclaimed
+	// for reuse, statistics refreshed.
+	TableVacuum
+	// TableReindex is REINDEX TABLE CONCURRENTLY (PostgreSQL 12+): every
+	// index of the table built again beside the old one and swapped in,
+	// reads and writes going on (the manual's nightly REINDEX TABLE, which
+	// would block writes for its whole run).
+	TableReindex
+)
+
+// Statement is the SQL before the table's name.
+func (o TableOp) Statement() string {
+	switch o {
+	case TableVacuum:
+		return "VACUUM (ANALYZE)"
+	case TableReindex:
+		return "REINDEX TABLE CONCURRENTLY"
+	}
+	return "ANALYZE"
+}
+
 // TableStat is one table's vacuum and analyze state.
 type TableStat struct {
 	RelID  uint32

@@ -308,9 +308,10 @@ func (s *PostgresSource) LookupTable(ctx context.Context, relid uint32) (sources
 	return sources.TableStat{}, false, nil
 }
 
-// MaintainTable "runs" ANALYZE or VACUUM (ANALYZE): the table's figures
-// change at once.
-func (s *PostgresSource) MaintainTable(ctx context.Context, relid uint32, schema, name string, vacuum bool) (string, error) {
+// MaintainTable "runs" ANALYZE, VACUUM (ANALYZE) or REINDEX TABLE
+// CONCURRENTLY: the table's figures change at once (a reindex changes none
+// the demo shows).
+func (s *PostgresSource) MaintainTable(ctx context.Context, relid uint32, schema, name string, op sources.TableOp) (string, error) {
 	w := s.w
 	if err := w.lockSynced(ctx); err != nil {
 		return "", err
@@ -320,13 +321,14 @@ func (s *PostgresSource) MaintainTable(ctx context.Context, relid uint32, schema
 	if m.vacuumed == nil {
 		m.vacuumed, m.analyzed = map[uint32]time.Time{}, map[uint32]time.Time{}
 	}
-	verb := "ANALYZE"
-	if vacuum {
-		verb = "VACUUM (ANALYZE)"
+	switch op {
+	case sources.TableVacuum:
 		m.vacuumed[relid] = w.at()
+		m.analyzed[relid] = w.at()
+	case sources.TableAnalyze:
+		m.analyzed[relid] = w.at()
 	}
-	m.analyzed[relid] = w.at()
-	return verb + " " + schema + "." + name + " done", nil
+	return op.Statement() + " " + schema + "." + name + " done", nil
 }
 
 // CancelAutovacuum stops the demo's autovacuum worker pid if it is still

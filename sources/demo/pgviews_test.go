@@ -89,7 +89,7 @@ func TestMaintenanceShows(t *testing.T) {
 		t.Fatalf("drop: %v %v", ok, err)
 	}
 	tab := v.Tables.Tables[0]
-	if d, err := src.MaintainTable(ctx, tab.RelID, tab.Schema, tab.Name, true); err != nil || !strings.Contains(d, "VACUUM") {
+	if d, err := src.MaintainTable(ctx, tab.RelID, tab.Schema, tab.Name, sources.TableVacuum); err != nil || !strings.Contains(d, "VACUUM") {
 		t.Fatalf("vacuum: %q %v", d, err)
 	}
 	at(c, pileUpAt+12)

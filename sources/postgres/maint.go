@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,8 +14,8 @@ import (
 )
 
 // The maintenance actions (ops.PGMaintainer): dropping an inactive slot,
-// ANALYZE and VACUUM (ANALYZE) of one table, cancelling an autovacuum
-// worker. Each check and its act are one statement where the server
+// ANALYZE, VACUUM (ANALYZE) and REINDEX TABLE CONCURRENTLY of one table,
+// cancelling an autovacuum worker. Each check and its act are one statement where the server
 // allows it, so nothing slips in between.
 
 // maintainWait is how long MaintainTable waits for its ANALYZE or VACUUM
@@ -113,6 +114,34 @@ func (s *Source) LookupTable(ctx context.Context, relid uint32) (sources.TableSt
 	return t, err == nil, err
 }
 
+// leftBehind adds to a failed REINDEX CONCURRENTLY's error the invalid
+// indexes it left on the table (…_ccnew: built, never swapped in), which
+// cost every write until dropped. They are named, not dropped: an invalid
+// index is also what another session's REINDEX CONCURRENTLY or CREATE
+// INDEX CONCURRENTLY looks like while it runs.
+func (s *Source) leftBehind(conn *pgx.Conn, relid uint32, err error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	rows, qerr := conn.Query(ctx, leftBehindSQL, int64(relid))
+	if qerr != nil {
+		return err
+	}
+	names, qerr := pgx.CollectRows(rows, pgx.RowTo[string])
+	if qerr != nil || len(names) == 0 {
+		return err
+	}
+	for i, n := range names {
+		names[i] = text(pgtype.Text{String: n, Valid: true}, 256)
+	}
+	return &Error{msg: fmt.Sprintf("%v; left behind, INVALID: %s (drop with DROP INDEX CONCURRENTLY)", err, strings.Join(names, ", "))}
+}
+
+// leftBehindSQL lists a table's invalid indexes a REINDEX CONCURRENTLY
+// leaves (the suffix is the server's: _ccnew, _ccnew1, …).
+const leftBehindSQL = `SELECT format('%I.%I', n.nspname, c.relname)
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE i.indrelid = $1 AND NOT i.indisvalid AND c.relname ~ '_ccnew[0-9]*$' ORDER BY 1 LIMIT 20`
+
 // CancelAutovacuum cancels pid if it is still the autovacuum worker
 // started at start.
 func (s *Source) CancelAutovacuum(ctx context.Context, pid int32, start time.Time) (bool, error) {
@@ -126,20 +155,23 @@ func (s *Source) CancelAutovacuum(ctx context.Context, pid int32, start time.Tim
 	return ok, err
 }
 
-// MaintainTable runs ANALYZE or VACUUM (ANALYZE) on relid if it is still
-// schema.name. It runs on a connection of its own, without a statement
-// timeout (a VACUUM takes what it takes, up to maintainMax) but with the
-// source's lock_timeout, so it never queues behind a lock and becomes
-// part of a pile-up. If it has not finished after maintainWait it goes on
-// in the background; the progress view follows it.
-func (s *Source) MaintainTable(ctx context.Context, relid uint32, schema, name string, vacuum bool) (string, error) {
-	verb := "ANALYZE"
-	if vacuum {
-		verb = "VACUUM (ANALYZE)"
-	}
+// MaintainTable runs op on relid if it is still schema.name. It runs on a
+// connection of its own, without a statement timeout (a VACUUM takes what
+// it takes, up to maintainMax). ANALYZE and VACUUM keep the source's
+// lock_timeout, so they never queue behind a lock and become part of a
+// pile-up. REINDEX CONCURRENTLY does not: its lock blocks no read or write,
+// and it waits for every older transaction to end after building the new
+// indexes, where a timeout would leave them behind, invalid; it needs
+// PostgreSQL 12. If it has not finished after maintainWait it goes on in
+// the background; the progress view follows it.
+func (s *Source) MaintainTable(ctx context.Context, relid uint32, schema, name string, op sources.TableOp) (string, error) {
+	verb := op.Statement()
 	what := fmt.Sprintf("%s %s.%s", verb, schema, name)
 	cfg := s.cfg.Copy()
 	cfg.RuntimeParams["statement_timeout"] = "0"
+	if op == sources.TableReindex {
+		cfg.RuntimeParams["lock_timeout"] = "0"
+	}
 	cctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	conn, err := pgx.ConnectConfig(cctx, cfg)
 	cancel()
@@ -162,18 +194,25 @@ func (s *Source) MaintainTable(ctx context.Context, relid uint32, schema, name s
 	// oid no longer names schema.name, nothing runs.
 	// VACUUM and ANALYZE of a table the role does not own only warn
 	// ("skipping") and succeed: say so instead of reporting a no-op done.
+	// REINDEX would fail; the same rule says why first.
 	var ident pgtype.Text
 	var owns bool
+	var version int
 	qctx, qcancel := context.WithTimeout(ctx, s.timeout)
 	err = conn.QueryRow(qctx, `SELECT format('%I.%I', n.nspname, c.relname),
-       pg_has_role(c.relowner, 'USAGE') OR current_setting('is_superuser')::bool
+       pg_has_role(c.relowner, 'USAGE') OR current_setting('is_superuser')::bool, current_setting('server_version_num')::int
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1 AND n.nspname = $2 AND c.relname = $3`,
-		int64(relid), schema, name).Scan(&ident, &owns)
+		int64(relid), schema, name).Scan(&ident, &owns, &version)
 	qcancel()
 	if err == nil && !owns {
 		release()
-		return "", &Error{msg: fmt.Sprintf("%s: refused: role %s does not own the table (VACUUM and ANALYZE need its owner, a member of the owning role, or a superuser)",
-			what, quoteIdent(cfg.User))}
+		return "", &Error{msg: fmt.Sprintf("%s: refused: role %s does not own the table (%s needs its owner, a member of the owning role, or a superuser)",
+			what, quoteIdent(cfg.User), verb)}
+	}
+	if err == nil && op == sources.TableReindex && version < 120000 {
+		release()
+		return "", &Error{msg: fmt.Sprintf("%s: refused: the server is PostgreSQL %d.%d; REINDEX CONCURRENTLY needs 12 (the blocking REINDEX TABLE is not offered during an incident)",
+			what, version/10000, version%10000)}
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		release()
@@ -191,6 +230,9 @@ func (s *Source) MaintainTable(ctx context.Context, relid uint32, schema, name s
 		_, err := conn.Exec(rctx, verb+" "+ident.String)
 		if err != nil {
 			err = humanize(rctx, what, err, maintainMax)
+			if op == sources.TableReindex {
+				err = s.leftBehind(conn, relid, err)
+			}
 			s.log.Warn("maintenance failed", "what", what, "err", err)
 		} else {
 			s.log.Info("maintenance done", "what", what)

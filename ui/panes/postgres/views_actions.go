@@ -72,7 +72,8 @@ func (p *Pane) jump() {
 // viewActions are what a view's selection offers: the statements view
 // cancels or terminates every backend running the selected statement, in
 // one bulk plan that policy caps like any other; a slot row drops the
-// slot, a table row runs ANALYZE or VACUUM (ANALYZE), an autovacuum row of
+// slot, a table row runs ANALYZE, VACUUM (ANALYZE) or REINDEX TABLE
+// CONCURRENTLY, an autovacuum row of
 // the progress view cancels the worker.
 func (p *Pane) viewActions() []kit.Action {
 	v := p.view()
@@ -102,7 +103,8 @@ func (p *Pane) viewActions() []kit.Action {
 		if i < len(v.rows.tabs) {
 			t := vs.Tables.Tables[v.rows.tabs[i]]
 			return []kit.Action{subject(ops.AnalyzeTable, "ANALYZE "+t.QualifiedName(), t),
-				subject(ops.VacuumTable, "VACUUM (ANALYZE) "+t.QualifiedName(), t)}
+				subject(ops.VacuumTable, "VACUUM (ANALYZE) "+t.QualifiedName(), t),
+				subject(ops.ReindexTable, "REINDEX TABLE CONCURRENTLY "+t.QualifiedName()+" (rebuild its indexes)", t)}
 		}
 	case sources.PGViewProgress:
 		if i < len(v.rows.prog) {

@@ -224,7 +224,7 @@ func TestViewRowActions(t *testing.T) {
 	p.Cursor.Pos = 0
 	acts := byLabel()
 	tab := p.view().views().Tables.Tables[p.view().rows.tabs[0]]
-	for _, kind := range []ops.Kind{ops.AnalyzeTable, ops.VacuumTable} {
+	for _, kind := range []ops.Kind{ops.AnalyzeTable, ops.VacuumTable, ops.ReindexTable} {
 		ok := false
 		for _, a := range acts {
 			if a.Kind == kind && a.Denied == "" && a.Request().Subject.(sources.TableStat).RelID == tab.RelID {

@@ -19,6 +19,15 @@ func TestConfigCheckTwoPersonActions(t *testing.T) {
 	if code != 1 || !strings.HasPrefix(errs, path+":3: policy.two_person.actions[1]: unknown action \"promote_replica\"") {
 		t.Fatalf("exit %d: %q", code, errs)
 	}
+	// The risk tier: high only, at its line; alone it is a whole rule.
+	_, out, errs, code = checkConfig(t, "policy:\n  two_person:\n    risk: high\n    environments: [production]\n")
+	if code != 0 || !strings.Contains(out, "risk: high") {
+		t.Fatalf("risk: high: exit %d, stderr %q, out:\n%s", code, errs, out)
+	}
+	path, _, errs, code = checkConfig(t, "policy:\n  two_person:\n    risk: low\n")
+	if code != 1 || !strings.HasPrefix(errs, path+":3: policy.two_person.risk: only high is a tier the rule selects") {
+		t.Fatalf("risk: low: exit %d: %q", code, errs)
+	}
 }
 
 // TestConfigCheckMasksWebhookURL: a Slack webhook's path is its secret.

@@ -12,13 +12,17 @@ import (
 // operator's co-signature before they run. Every selector given must
 // match: an action listed (names as the keymap and ops spell them:
 // promote_read_replica, failover_db_cluster, terminate, …), an
-// environment listed, and more than one target when bulk_only. Outside
+// environment listed, more than one target when bulk_only, an action rated
+// high risk in itself when risk: high. Outside
 // `flightdeck serve` such an action is refused unless the session was
 // started with --break-glass.
 type TwoPerson struct {
 	Actions      []string `yaml:"actions,omitempty"`
 	Environments []string `yaml:"environments,omitempty"`
 	BulkOnly     bool     `yaml:"bulk_only,omitempty"`
+	// Risk "high" limits the rule to the actions rated high risk in
+	// themselves (typed confirmation outside production too).
+	Risk string `yaml:"risk,omitempty"`
 	// Expiry is how long a co-sign request waits (default 2m).
 	Expiry Duration `yaml:"expiry,omitempty"`
 }
@@ -46,8 +50,11 @@ func (c *Config) checkTwoPerson() Errors {
 		return nil
 	}
 	var errs Errors
-	if len(tp.Actions) == 0 && len(tp.Environments) == 0 && !tp.BulkOnly {
-		errs = append(errs, c.errAt("policy.two_person", "names no actions, environments or bulk_only: it would cover nothing"))
+	if len(tp.Actions) == 0 && len(tp.Environments) == 0 && !tp.BulkOnly && tp.Risk == "" {
+		errs = append(errs, c.errAt("policy.two_person", "names no actions, environments, bulk_only or risk: it would cover nothing"))
+	}
+	if tp.Risk != "" && tp.Risk != "high" {
+		errs = append(errs, c.errAt("policy.two_person.risk", "only high is a tier the rule selects (low-risk actions are confirmed with y), got %q", tp.Risk))
 	}
 	for field, list := range map[string][]string{"actions": tp.Actions, "environments": tp.Environments} {
 		seen := map[string]bool{}

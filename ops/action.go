@@ -146,19 +146,23 @@ type Target struct {
 // Plan is a value: everything the confirm dialog shows and the Executor
 // re-checks. It is made by Executor.Plan and consumed by Executor.Execute.
 type Plan struct {
-	ID          string    `json:"id"`
-	Action      Kind      `json:"action"`
-	Source      string    `json:"source"`
-	Environment string    `json:"environment"`
-	Targets     []Target  `json:"targets"`
-	Params      Params    `json:"params"`
-	Title       string    `json:"title"`
-	Preview     []string  `json:"preview"`
-	DryRun      []string  `json:"dry_run,omitempty"`
-	Risk        Risk      `json:"risk"`
-	Phrase      string    `json:"phrase"` // what confirmation must type; "y" for low risk
-	CreatedAt   time.Time `json:"created_at"`
-	Hash        string    `json:"hash"`
+	ID          string   `json:"id"`
+	Action      Kind     `json:"action"`
+	Source      string   `json:"source"`
+	Environment string   `json:"environment"`
+	Targets     []Target `json:"targets"`
+	Params      Params   `json:"params"`
+	Title       string   `json:"title"`
+	Preview     []string `json:"preview"`
+	DryRun      []string `json:"dry_run,omitempty"`
+	Risk        Risk     `json:"risk"`
+	// ActionRisk is the action's own tier, as its handler rated it, before
+	// a production environment raised Risk: what the two-person rule's
+	// risk selector reads.
+	ActionRisk Risk      `json:"action_risk"`
+	Phrase     string    `json:"phrase"` // what confirmation must type; "y" for low risk
+	CreatedAt  time.Time `json:"created_at"`
+	Hash       string    `json:"hash"`
 	// TwoPerson says the policy's two-person rule covers the plan: a
 	// second operator must co-sign it before it runs.
 	TwoPerson bool `json:"two_person,omitempty"`
@@ -173,7 +177,7 @@ func (p Plan) IsBulk() bool { return len(p.Targets) > 1 }
 // after it was made.
 func (p Plan) computeHash() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d\x00%s\x00%t\x00", p.ID, p.Action, p.Source, p.Environment, p.Risk, p.Phrase, p.TwoPerson)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d\x00%d\x00%s\x00%t\x00", p.ID, p.Action, p.Source, p.Environment, p.Risk, p.ActionRisk, p.Phrase, p.TwoPerson)
 	h.Write([]byte(p.CreatedAt.UTC().Format(time.RFC3339Nano)))
 	for _, t := range p.Targets {
 		fmt.Fprintf(h, "\x00%s\x00%s\x00%s\x00%T\x00", t.ID, t.Identity, t.Seen, t.Subject)

@@ -74,9 +74,11 @@ func (c *crewRig) phases(t *testing.T) string {
 }
 
 func TestTwoPersonRequiresSelectors(t *testing.T) {
-	p := Plan{Action: Terminate, Environment: "production", Targets: []Target{{ID: "a"}}}
+	p := Plan{Action: Terminate, Environment: "production", Targets: []Target{{ID: "a"}}, Risk: High, ActionRisk: High}
 	bulk := p
 	bulk.Targets = []Target{{ID: "a"}, {ID: "b"}}
+	// A cancel in production: typed (Risk raised), low risk in itself.
+	cancel := Plan{Action: Cancel, Environment: "production", Targets: []Target{{ID: "a"}}, Risk: High, ActionRisk: Low}
 	for _, tc := range []struct {
 		name string
 		tp   TwoPerson
@@ -90,10 +92,43 @@ func TestTwoPersonRequiresSelectors(t *testing.T) {
 		{"environment differs", TwoPerson{Actions: []Kind{Terminate}, Environments: []string{"staging"}}, p, false},
 		{"bulk only, one target", TwoPerson{BulkOnly: true}, p, false},
 		{"bulk only, two targets", TwoPerson{Actions: []Kind{Terminate}, BulkOnly: true}, bulk, true},
+		{"high risk, a high-risk action", TwoPerson{HighRiskOnly: true}, p, true},
+		{"high risk, a low-risk action in production", TwoPerson{HighRiskOnly: true}, cancel, false},
+		{"high risk in production, a low-risk action", TwoPerson{HighRiskOnly: true, Environments: []string{"production"}}, cancel, false},
 	} {
 		if got := tc.tp.Requires(tc.plan); got != tc.want {
 			t.Errorf("%s: Requires = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// risk: high in production: a terminate waits for a co-signer, a cancel
+// (typed there, as everything is, but low risk in itself) runs on one
+// confirmation; lowering the plan's own tier after planning is tampering.
+func TestTwoPersonByRiskTier(t *testing.T) {
+	c := newCrewRig(t, TwoPerson{HighRiskOnly: true, Environments: []string{"production"}})
+	ctx := context.Background()
+	term := c.plan(t, c.alice, 4711)
+	if !term.TwoPerson || term.ActionRisk != High {
+		t.Fatalf("terminate plan: two-person %v, action risk %s", term.TwoPerson, term.ActionRisk)
+	}
+	if r := c.alice.Execute(ctx, term, term.Phrase); !r.Pending {
+		t.Fatalf("terminate ran without a co-signer: %+v", r)
+	}
+	cancel, err := c.alice.Plan(ctx, Request{Action: Cancel, Source: "pg main", Backends: []sources.Backend{c.live(t, 4712)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cancel.TwoPerson || cancel.Risk != High || cancel.ActionRisk != Low || cancel.Phrase != "4712" {
+		t.Fatalf("cancel plan: two-person %v, risk %s, action risk %s, phrase %q", cancel.TwoPerson, cancel.Risk, cancel.ActionRisk, cancel.Phrase)
+	}
+	if r := c.alice.Execute(ctx, cancel, cancel.Phrase); !r.OK || r.Pending {
+		t.Fatalf("cancel: %+v", r)
+	}
+	lowered := c.plan(t, c.alice, 4711)
+	lowered.ActionRisk = Low
+	if r := c.alice.Execute(ctx, lowered, lowered.Phrase); r.OK || r.Pending || !errors.Is(r.Err, ErrTampered) {
+		t.Fatalf("a plan whose tier was lowered: %+v", r)
 	}
 }
 

@@ -132,6 +132,7 @@ func (e *Executor) Plan(ctx context.Context, req Request) (Plan, error) {
 	if p.Title == "" {
 		p.Title = req.Action.Title() + " " + p.Targets[0].ID
 	}
+	p.ActionRisk = p.Risk
 	if e.cfg.Production {
 		p.Risk = High
 		p.Preview = append(p.Preview, "environment "+e.cfg.Environment+": high-risk confirmation")

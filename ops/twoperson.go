@@ -19,6 +19,11 @@ type TwoPerson struct {
 	Environments []string
 	// BulkOnly limits the rule to plans on more than one target.
 	BulkOnly bool
+	// HighRiskOnly limits the rule to the actions rated high risk in
+	// themselves (Plan.ActionRisk: a terminate, a failover, a slot drop,
+	// a REINDEX; not an ANALYZE, a short silence or a notification), in
+	// whatever environment they are confirmed: config's risk: high.
+	HighRiskOnly bool
 	// Expiry is how long a co-sign request waits for its co-signer before
 	// it expires; zero takes DefaultCoSignExpiry.
 	Expiry time.Duration
@@ -31,7 +36,7 @@ const DefaultCoSignExpiry = 2 * time.Minute
 
 // Enabled reports whether the rule applies to anything.
 func (t TwoPerson) Enabled() bool {
-	return len(t.Actions) > 0 || len(t.Environments) > 0 || t.BulkOnly
+	return len(t.Actions) > 0 || len(t.Environments) > 0 || t.BulkOnly || t.HighRiskOnly
 }
 
 // Requires reports whether p needs a co-signer. It is the one place the
@@ -46,6 +51,8 @@ func (t TwoPerson) Requires(p Plan) bool {
 	case len(t.Environments) > 0 && !slices.Contains(t.Environments, p.Environment):
 		return false
 	case t.BulkOnly && !p.IsBulk():
+		return false
+	case t.HighRiskOnly && p.ActionRisk != High:
 		return false
 	}
 	return true

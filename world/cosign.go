@@ -15,7 +15,7 @@ func twoPersonFrom(cfg *config.Config) ops.TwoPerson {
 	if tp == nil {
 		return ops.TwoPerson{}
 	}
-	out := ops.TwoPerson{Environments: tp.Environments, BulkOnly: tp.BulkOnly, Expiry: tp.Expiry.D()}
+	out := ops.TwoPerson{Environments: tp.Environments, BulkOnly: tp.BulkOnly, HighRiskOnly: tp.Risk == "high", Expiry: tp.Expiry.D()}
 	for _, a := range tp.Actions {
 		out.Actions = append(out.Actions, ops.Kind(a))
 	}

@@ -128,7 +128,9 @@ func TestEvidenceFromRealEvents(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-done })
 	c.waitPub(t, 0, 30*time.Second, func(p published) bool { return p.set != nil && check(t, p.set) }, "evidence in Run")
 	// A new warning is pushed, not polled.
+	c.mu.Lock() // Run publishes from its own goroutine
 	n := len(c.pubs)
+	c.mu.Unlock()
 	e.warn(t, "Deployment", "api", "ProgressDeadlineExceeded", "deadline", 1)
 	c.waitPub(t, n, 30*time.Second, func(p published) bool {
 		if p.set == nil {

@@ -127,7 +127,7 @@ type sharedGrid struct {
 // every session whose blocks are the same slices sitting the same way:
 // key says so (comparable; it holds the blocks, so none is reused while it
 // is kept). join returns the body's lines and its text; neither may be
-// changed by whoever gets them. Bounded like the blocks.
+// changed by whoever gets them. Bounded like the screens.
 func (b *Blocks) Grid(key any, join func() ([]string, string)) ([]string, string) {
 	b.mu.Lock()
 	g := b.grids[key]
@@ -137,7 +137,7 @@ func (b *Blocks) Grid(key any, join func() ([]string, string)) ([]string, string
 	switch {
 	case g != nil:
 		b.grids[key] = g
-	case len(b.grids) < maxSharedBlocks:
+	case len(b.grids) < maxSharedFrames:
 		g = &sharedGrid{}
 		b.grids[key] = g
 	}
@@ -151,8 +151,9 @@ func (b *Blocks) Grid(key any, join func() ([]string, string)) ([]string, string
 
 type frameKey struct{ head, body, status string }
 
-// maxSharedFrames bounds the screens kept per second: each is the size of
-// a screen, and only sessions showing the very same one gain from it.
+// maxSharedFrames bounds the screens (and joined grid bodies) kept per
+// second: each is the size of a screen, and only sessions showing the very
+// same one gain from it.
 const maxSharedFrames = 128
 
 // Frame is the screen of head, body and status lines, one string for

@@ -237,3 +237,22 @@ func TestFramesComputedOnce(t *testing.T) {
 		t.Fatalf("b's own frame: %q", got)
 	}
 }
+
+// Observers draw mid-period on the wall clock (x.050, x.150, … at 10 a
+// second): the same instants for every session, away from the whole
+// second when the cockpits' ages turn.
+func TestBeatWait(t *testing.T) {
+	base := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+	every := 100 * time.Millisecond
+	for _, c := range []struct{ at, want time.Duration }{
+		{0, 50 * time.Millisecond},
+		{20 * time.Millisecond, 30 * time.Millisecond},
+		{50 * time.Millisecond, 100 * time.Millisecond}, // on a beat: the next one
+		{70 * time.Millisecond, 80 * time.Millisecond},
+		{999 * time.Millisecond, 51 * time.Millisecond},
+	} {
+		if got := beatWait(base.Add(c.at), every); got != c.want {
+			t.Errorf("at +%s: wait %s, want %s", c.at, got, c.want)
+		}
+	}
+}

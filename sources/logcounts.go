@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -110,6 +111,30 @@ type LogWant struct {
 type LogCountWants struct {
 	mu sync.Mutex
 	m  map[LogQuery]map[string]time.Time // filter ("" for none) → until
+	// added are told when a target or a filter is wanted that was not
+	// (Added).
+	added map[chan struct{}]struct{}
+}
+
+// Added returns a channel that receives when a target or a filter comes to
+// be wanted that was not wanted before, until ctx ends: the log sampler's
+// world reads at once then rather than at the sampler's next round, so a
+// runbook check on logs is known in seconds instead of up to a round. A
+// want renewed by the next evaluation of the same expression is not news.
+func (w *LogCountWants) Added(ctx context.Context) <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	w.mu.Lock()
+	if w.added == nil {
+		w.added = map[chan struct{}]struct{}{}
+	}
+	w.added[ch] = struct{}{}
+	w.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		w.mu.Lock()
+		delete(w.added, ch)
+		w.mu.Unlock()
+	})
+	return ch
 }
 
 // LogWants is the process's registry: runbook expressions write it, the
@@ -141,11 +166,20 @@ func (w *LogCountWants) Want(q LogQuery, filter string, until time.Time) {
 		f = map[string]time.Time{}
 		w.m[q] = f
 	}
-	if _, ok := f[filter]; !ok && len(f) >= MaxLogCountFilters+1 {
+	prev, had := f[filter]
+	if !had && len(f) >= MaxLogCountFilters+1 {
 		return
 	}
-	if until.After(f[filter]) {
+	if until.After(prev) {
 		f[filter] = until
+	}
+	if !had || !time.Now().Before(prev) { // new, or wanted again after it lapsed
+		for ch := range w.added {
+			select {
+			case ch <- struct{}{}:
+			default: // one pending read covers every want since
+			}
+		}
 	}
 }
 

@@ -39,3 +39,42 @@ func TestWorldSamplesWantedLogs(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// A runbook expression asking for logs nobody was asking for is sampled at
+// once, not at the sampler's next round (30 s): the world refreshes the
+// sampler when a target or filter is new.
+func TestNewLogWantIsSampledAtOnce(t *testing.T) {
+	w, _ := demoWorld(t, true, nil)
+	name, deps := deployments(t, w)
+	q := sources.LogQueries(sources.Snapshot{Source: name, Data: &sources.RolloutSet{Deployments: deps}})["production/nudgecampaign-api"]
+	w.Start()
+	sampled := func(filter string) bool {
+		for _, s := range w.hub.Latest() {
+			if c, ok := s.Data.(*sources.LogCounts); ok {
+				if sample, ok := c.Sample(q.Source, q.Target); ok {
+					_, counted := sample.Count(time.Hour, sources.LogLevelNone, filter)
+					return counted
+				}
+			}
+		}
+		return false
+	}
+	// The sampler's first round is over (it read nothing new for this
+	// filter); the next would be 30 s away.
+	deadline := time.Now().Add(10 * time.Second)
+	for first := false; !first && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, s := range w.hub.Latest() {
+			first = first || s.Source == logcount.Name
+		}
+	}
+	filter := "GET /api/v1/campaigns " + time.Now().Format("150405.000000")
+	start := time.Now()
+	sources.LogWants.Want(q, filter, time.Now().Add(time.Minute))
+	for !sampled(filter) {
+		if time.Since(start) > logcount.Interval/3 {
+			t.Fatalf("a new want was not sampled in %s", logcount.Interval/3)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("sampled %s after the want", time.Since(start).Round(time.Millisecond))
+}

@@ -1,12 +1,14 @@
 package world
 
 import (
+	"context"
 	"fmt"
 
 	tea "charm.land/bubbletea/v2"
 
 	"flightdeck/record"
 	"flightdeck/sources"
+	"flightdeck/sources/logcount"
 	"flightdeck/ui/kit"
 	"flightdeck/ui/views/logs"
 )
@@ -36,4 +38,21 @@ func (w *World) sessionLogs(operator string) logs.Options {
 func (w *World) logReader(name string) sources.LogReader {
 	r, _ := w.caps[name].(sources.LogReader)
 	return r
+}
+
+// sampleNewWants has the log sampler read at once when a runbook
+// expression asks for logs nobody was asking for, rather than at its next
+// round (logcount.Interval): the check is known in seconds. Renewed wants
+// are not news, so a run re-evaluating its checks does not make the
+// sampler read more often.
+func (w *World) sampleNewWants(ctx context.Context) {
+	added := sources.LogWants.Added(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-added:
+			w.hub.Refresh(logcount.Name)
+		}
+	}
 }

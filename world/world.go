@@ -203,6 +203,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (*World, error) {
 // Build's context ends; it returns at once.
 func (w *World) Start() {
 	w.hub.Start(w.ctx)
+	go w.sampleNewWants(w.ctx)
 	w.startRecorder(w.ctx)
 	w.startTeamwork(w.ctx)
 }

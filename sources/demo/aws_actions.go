@@ -14,50 +14,62 @@ import (
 	"flightdeck/sources"
 )
 
-// DescribeService reads the service as it is now.
-func (s *AWSSource) DescribeService(ctx context.Context, region, cluster, service string) (sources.ECSService, error) {
+// withService runs f on the service with the world locked, as every
+// service action does.
+func (s *AWSSource) withService(ctx context.Context, region, cluster, service string, f func(*demoService) error) error {
 	if err := s.lock(ctx); err != nil {
-		return sources.ECSService{}, err
+		return err
 	}
 	defer s.w.mu.Unlock()
 	sv, err := s.service(region, cluster, service)
 	if err != nil {
-		return sources.ECSService{}, err
+		return err
 	}
-	return s.snapshotService(sv), nil
+	return f(sv)
+}
+
+// withInstance runs f on the RDS instance with the world locked.
+func (s *AWSSource) withInstance(ctx context.Context, region, id string, f func(*demoInstance) error) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.w.mu.Unlock()
+	in, err := s.instance(region, id)
+	if err != nil {
+		return err
+	}
+	return f(in)
+}
+
+// DescribeService reads the service as it is now.
+func (s *AWSSource) DescribeService(ctx context.Context, region, cluster, service string) (sources.ECSService, error) {
+	var out sources.ECSService
+	err := s.withService(ctx, region, cluster, service, func(sv *demoService) error {
+		out = s.snapshotService(sv)
+		return nil
+	})
+	return out, err
 }
 
 // SetDesiredCount sets the desired count; tasks start or stop one at a
 // time.
 func (s *AWSSource) SetDesiredCount(ctx context.Context, region, cluster, service string, n int32) error {
-	if err := s.lock(ctx); err != nil {
-		return err
-	}
-	defer s.w.mu.Unlock()
-	sv, err := s.service(region, cluster, service)
-	if err != nil {
-		return err
-	}
-	if n < 0 {
-		return fmt.Errorf("ecs:UpdateService in %s: the desired count cannot be negative", region)
-	}
-	sv.desired = n
-	sv.deployments[0].updated = s.w.wall(s.w.tick)
-	return nil
+	return s.withService(ctx, region, cluster, service, func(sv *demoService) error {
+		if n < 0 {
+			return fmt.Errorf("ecs:UpdateService in %s: the desired count cannot be negative", region)
+		}
+		sv.desired = n
+		sv.deployments[0].updated = s.w.wall(s.w.tick)
+		return nil
+	})
 }
 
 // ForceNewDeployment starts a deployment of the same revision.
 func (s *AWSSource) ForceNewDeployment(ctx context.Context, region, cluster, service string) error {
-	if err := s.lock(ctx); err != nil {
-		return err
-	}
-	defer s.w.mu.Unlock()
-	sv, err := s.service(region, cluster, service)
-	if err != nil {
-		return err
-	}
-	s.deploy(sv, sv.revision)
-	return nil
+	return s.withService(ctx, region, cluster, service, func(sv *demoService) error {
+		s.deploy(sv, sv.revision)
+		return nil
+	})
 }
 
 func (s *AWSSource) deploy(sv *demoService, rev int32) {
@@ -88,58 +100,45 @@ func rollbackTarget(sv *demoService, toTaskDef string) (int32, error) {
 
 // PreviewRollback lists what rolling back to toTaskDef changes.
 func (s *AWSSource) PreviewRollback(ctx context.Context, region, cluster, service, toTaskDef string) ([]string, error) {
-	if err := s.lock(ctx); err != nil {
-		return nil, err
-	}
-	defer s.w.mu.Unlock()
-	sv, err := s.service(region, cluster, service)
-	if err != nil {
-		return nil, err
-	}
-	rev, err := rollbackTarget(sv, toTaskDef)
-	if err != nil {
-		return nil, err
-	}
-	from := taskImages[fmt.Sprintf("%s:%d", sv.family, sv.revision)]
-	to := taskImages[fmt.Sprintf("%s:%d", sv.family, rev)]
-	name := sv.family[len("nudgecampaign-"):]
-	return []string{"container " + name + ": image " + from + " → " + to}, nil
+	var out []string
+	err := s.withService(ctx, region, cluster, service, func(sv *demoService) error {
+		rev, err := rollbackTarget(sv, toTaskDef)
+		if err != nil {
+			return err
+		}
+		from := taskImages[fmt.Sprintf("%s:%d", sv.family, sv.revision)]
+		to := taskImages[fmt.Sprintf("%s:%d", sv.family, rev)]
+		name := sv.family[len("nudgecampaign-"):]
+		out = []string{"container " + name + ": image " + from + " → " + to}
+		return nil
+	})
+	return out, err
 }
 
 // RollbackTaskDefinition points the service at an older revision; a
 // deployment replaces the tasks.
 func (s *AWSSource) RollbackTaskDefinition(ctx context.Context, region, cluster, service, toTaskDef string) error {
-	if err := s.lock(ctx); err != nil {
-		return err
-	}
-	defer s.w.mu.Unlock()
-	sv, err := s.service(region, cluster, service)
-	if err != nil {
-		return err
-	}
-	rev, err := rollbackTarget(sv, toTaskDef)
-	if err != nil {
-		return err
-	}
-	s.deploy(sv, rev)
-	return nil
+	return s.withService(ctx, region, cluster, service, func(sv *demoService) error {
+		rev, err := rollbackTarget(sv, toTaskDef)
+		if err != nil {
+			return err
+		}
+		s.deploy(sv, rev)
+		return nil
+	})
 }
 
 // ---------------------------------------------------------------- RDS actions
 
 // DescribeDBInstance reads the instance as it is now.
 func (s *AWSSource) DescribeDBInstance(ctx context.Context, region, id string) (sources.RDSInstance, error) {
-	if err := s.lock(ctx); err != nil {
-		return sources.RDSInstance{}, err
-	}
-	defer s.w.mu.Unlock()
-	in, err := s.instance(region, id)
-	if err != nil {
-		return sources.RDSInstance{}, err
-	}
-	out := s.snapshotInstance(in)
-	out.CPUPercent, out.Connections, out.ReplicaLag = math.NaN(), math.NaN(), math.NaN() // as the real re-read
-	return out, nil
+	var out sources.RDSInstance
+	err := s.withInstance(ctx, region, id, func(in *demoInstance) error {
+		out = s.snapshotInstance(in)
+		out.CPUPercent, out.Connections, out.ReplicaLag = math.NaN(), math.NaN(), math.NaN() // as the real re-read
+		return nil
+	})
+	return out, err
 }
 
 // DescribeDBCluster reads the Aurora cluster as it is now.
@@ -161,53 +160,41 @@ func (s *AWSSource) DescribeDBCluster(ctx context.Context, region, id string) (s
 // RebootDBInstance reboots; with forceFailover the Multi-AZ standby takes
 // over (the zones swap when it is back).
 func (s *AWSSource) RebootDBInstance(ctx context.Context, region, id string, forceFailover bool) error {
-	if err := s.lock(ctx); err != nil {
-		return err
-	}
-	defer s.w.mu.Unlock()
-	in, err := s.instance(region, id)
-	if err != nil {
-		return err
-	}
-	if in.status != "available" {
-		return fmt.Errorf("rds:RebootDBInstance in %s: InvalidDBInstanceState: Instance %s is not in available state.", region, id)
-	}
-	if forceFailover && !in.multiAZ {
-		return fmt.Errorf("rds:RebootDBInstance in %s: InvalidParameterCombination: Reboot with failover is only supported for Multi-AZ instances.", region)
-	}
-	in.status, in.busyUntil, in.failover = "rebooting", s.w.tick+rebootSecs, forceFailover
-	msg := "DB instance shutdown"
-	if forceFailover {
-		msg = "Multi-AZ instance failover started."
-	}
-	in.events = rdsEvent(in.events, s.w.wall(s.w.tick), in.id, "db-instance", "availability", msg)
-	return nil
+	return s.withInstance(ctx, region, id, func(in *demoInstance) error {
+		if in.status != "available" {
+			return fmt.Errorf("rds:RebootDBInstance in %s: InvalidDBInstanceState: Instance %s is not in available state.", region, id)
+		}
+		if forceFailover && !in.multiAZ {
+			return fmt.Errorf("rds:RebootDBInstance in %s: InvalidParameterCombination: Reboot with failover is only supported for Multi-AZ instances.", region)
+		}
+		in.status, in.busyUntil, in.failover = "rebooting", s.w.tick+rebootSecs, forceFailover
+		msg := "DB instance shutdown"
+		if forceFailover {
+			msg = "Multi-AZ instance failover started."
+		}
+		in.events = rdsEvent(in.events, s.w.wall(s.w.tick), in.id, "db-instance", "availability", msg)
+		return nil
+	})
 }
 
 // PromoteReadReplica makes the DR replica a standalone instance:
 // replication stops at once, the instance modifies for a while.
 func (s *AWSSource) PromoteReadReplica(ctx context.Context, region, id string) error {
-	if err := s.lock(ctx); err != nil {
-		return err
-	}
-	defer s.w.mu.Unlock()
-	in, err := s.instance(region, id)
-	if err != nil {
-		return err
-	}
-	if in.replicaOf.IsZero() {
-		return fmt.Errorf("rds:PromoteReadReplica in %s: InvalidDBInstanceState: DB Instance %s is not a read replica.", region, id)
-	}
-	if in.status != "available" {
-		return fmt.Errorf("rds:PromoteReadReplica in %s: InvalidDBInstanceState: Instance %s is not in available state.", region, id)
-	}
-	src := in.replicaOf
-	if p, err := s.instance(src.Region, src.ID); err == nil {
-		p.replicas = slices.DeleteFunc(p.replicas, func(r sources.RDSRef) bool { return r == in.ref() })
-	}
-	in.replicaOf = sources.RDSRef{}
-	in.status, in.busyUntil = "modifying", s.w.tick+promoteSecs
-	return nil
+	return s.withInstance(ctx, region, id, func(in *demoInstance) error {
+		if in.replicaOf.IsZero() {
+			return fmt.Errorf("rds:PromoteReadReplica in %s: InvalidDBInstanceState: DB Instance %s is not a read replica.", region, id)
+		}
+		if in.status != "available" {
+			return fmt.Errorf("rds:PromoteReadReplica in %s: InvalidDBInstanceState: Instance %s is not in available state.", region, id)
+		}
+		src := in.replicaOf
+		if p, err := s.instance(src.Region, src.ID); err == nil {
+			p.replicas = slices.DeleteFunc(p.replicas, func(r sources.RDSRef) bool { return r == in.ref() })
+		}
+		in.replicaOf = sources.RDSRef{}
+		in.status, in.busyUntil = "modifying", s.w.tick+promoteSecs
+		return nil
+	})
 }
 
 func (in *demoInstance) ref() sources.RDSRef { return sources.RDSRef{Region: in.region, ID: in.id} }

@@ -1,6 +1,8 @@
 package kit
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -163,13 +165,23 @@ const maxSharedFrames = 128
 func (b *Blocks) Frame(head, body, status string) string {
 	k := frameKey{head, body, status}
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if f, ok := b.frames[k]; ok {
+	f, ok := b.frames[k]
+	if !ok {
+		if f, ok = b.oldFrames[k]; ok {
+			b.frames[k] = f
+		}
+	}
+	b.mu.Unlock()
+	if ok {
 		return f
 	}
-	f, ok := b.oldFrames[k]
-	if !ok {
-		f = head + "\n" + body + "\n" + status
+	// Joined outside the lock every session's drawing takes: two sessions
+	// may both join a new screen, and the first kept is the one shared.
+	f = head + "\n" + body + "\n" + status
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if kept, ok := b.frames[k]; ok {
+		return kept
 	}
 	if len(b.frames) < maxSharedFrames {
 		b.frames[k] = f
@@ -265,6 +277,16 @@ func WriteInts(b *strings.Builder, ns ...int) {
 	for _, n := range ns {
 		b.Write(strconv.AppendInt(buf[:0], int64(n), 10))
 		b.WriteByte(',')
+	}
+}
+
+// WriteNumbered writes a map of names to numbers to a draw key, by name.
+func WriteNumbered[N int64 | uint64](b *strings.Builder, m map[string]N) {
+	WriteInts(b, len(m))
+	for _, n := range slices.Sorted(maps.Keys(m)) {
+		b.WriteString(n)
+		b.WriteByte(0)
+		WriteInts(b, int(m[n]))
 	}
 }
 

@@ -33,18 +33,7 @@ func (r *Rollouts) Set(s sources.Snapshot) bool {
 }
 
 // DrawKey writes which snapshot of each source the rollouts came from.
-func (r *Rollouts) DrawKey(b *strings.Builder) {
-	names := make([]string, 0, len(r.seqs))
-	for n := range r.seqs {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		b.WriteString(n)
-		b.WriteByte(0)
-		WriteInts(b, int(r.seqs[n]))
-	}
-}
+func (r *Rollouts) DrawKey(b *strings.Builder) { WriteNumbered(b, r.seqs) }
 
 // Correlate ties start to the latest rollout shortly before it, across
 // every source, in a stable order (sources by name).

@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -14,12 +15,7 @@ import (
 // each read's last success, error and first failure say which rows it
 // holds (the time of a good read is its snapshot's).
 func (p *Pane) DrawKey(b *strings.Builder) bool {
-	names := make([]string, 0, len(p.estates))
-	for n := range p.estates {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(p.estates)) {
 		e := p.estates[n]
 		b.WriteString(n)
 		b.WriteByte(0)
